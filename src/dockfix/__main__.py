@@ -1,0 +1,3 @@
+from dockfix.cli import main
+
+main()
