@@ -1,0 +1,116 @@
+"""A repository tree as the pipeline sees it: files on disk plus in-memory changes.
+
+Transforms write into the overlay; the graph, the prover and the diff read through
+the same interface, so every stage sees the previous stage's output without touching
+the disk. Paths are repo-relative POSIX strings.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+# Directories never walked: VCS data, virtualenvs, dependency caches.
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__",
+                       ".tox", ".mypy_cache", ".pytest_cache", ".hypothesis"})
+
+
+class Tree:
+    """Read-only view of a repository plus an overlay of changed files."""
+
+    def __init__(self, root: str | os.PathLike, files: dict[str, bytes] | None = None,
+                 exclude: Iterable[str] = ()):
+        self.root = Path(root)
+        self._disk: dict[str, bytes] = {}
+        self._overlay: dict[str, bytes] = dict(files or {})
+        self._paths: list[str] | None = None
+        self.exclude = tuple(e.strip("/") for e in exclude)
+
+    # -- listing
+    def paths(self) -> list[str]:
+        """Every regular file below root (symlinks to files included, not followed dirs)."""
+        if self._paths is None:
+            found = set(self._walk())
+            found.update(self._overlay)
+            self._paths = sorted(found)
+        return self._paths
+
+    def _walk(self) -> Iterator[str]:
+        stack = [""]
+        while stack:
+            rel = stack.pop()
+            try:
+                entries = list(os.scandir(self.root / rel if rel else self.root))
+            except OSError:
+                continue
+            for entry in entries:
+                path = f"{rel}/{entry.name}" if rel else entry.name
+                if self._excluded(path):
+                    continue
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        if entry.name not in SKIP_DIRS:
+                            stack.append(path)
+                    elif entry.is_file() or entry.is_symlink():
+                        yield path
+                except OSError:
+                    continue
+
+    def _excluded(self, path: str) -> bool:
+        return any(path == e or path.startswith(e + "/") for e in self.exclude)
+
+    def under(self, directory: str) -> list[str]:
+        """Files below `directory` ("" or "." for all), as paths relative to it."""
+        d = directory.strip("/")
+        if d in ("", "."):
+            return self.paths()
+        prefix = d + "/"
+        return [p[len(prefix):] for p in self.paths() if p.startswith(prefix)]
+
+    def is_dir(self, path: str) -> bool:
+        p = path.strip("/")
+        if p in ("", "."):
+            return True
+        prefix = p + "/"
+        return any(x.startswith(prefix) for x in self.paths())
+
+    # -- content
+    def exists(self, path: str) -> bool:
+        return path in self._overlay or path in self._disk or (self.root / path).is_file()
+
+    def read(self, path: str) -> bytes:
+        if path in self._overlay:
+            return self._overlay[path]
+        if path not in self._disk:
+            self._disk[path] = (self.root / path).read_bytes()
+        return self._disk[path]
+
+    def original(self, path: str) -> bytes | None:
+        """The bytes on disk, ignoring the overlay (None for a file that is only new)."""
+        if path not in self._disk:
+            try:
+                self._disk[path] = (self.root / path).read_bytes()
+            except OSError:
+                return None
+        return self._disk[path]
+
+    def write(self, path: str, data: bytes) -> None:
+        if path not in self._overlay and path not in self._disk:
+            self.original(path)
+        self._overlay[path] = data
+        if self._paths is not None and path not in self._paths:
+            self._paths = sorted(set(self._paths) | {path})
+
+    def changed(self) -> dict[str, bytes]:
+        """Files whose overlay bytes differ from disk."""
+        return {p: d for p, d in self._overlay.items() if self.original(p) != d}
+
+    def is_symlink(self, path: str) -> bool:
+        return (self.root / path).is_symlink()
+
+    def copy(self) -> "Tree":
+        t = Tree(self.root, self._overlay, self.exclude)
+        t._disk = self._disk  # disk content is shared: it never changes during a run
+        t._paths = self._paths
+        return t
