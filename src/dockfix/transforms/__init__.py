@@ -1,0 +1,52 @@
+"""The transform registry: one table from stable name to class, and the presets.
+
+Modules are imported on first use, so `dockfix --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from dockfix.errors import DockfixError
+from dockfix.transforms.base import Context, DockerfileTransform, Note, Safety, Transform
+
+# name -> "module:Class". One module per transform, named after it.
+REGISTRY: dict[str, str] = {}
+
+# Presets, in the order their transforms run (each on the previous one's output).
+PRESETS: dict[int, tuple[str, ...]] = {
+    1: ("merge-pip-runs",),
+    2: ("merge-pip-runs", "rebase-onto-base", "prune-dockerignore"),
+    3: ("merge-pip-runs", "merge-apt-runs", "rebase-onto-base", "prune-dockerignore",
+        "non-root", "root-swap"),
+}
+PRESET_TITLES = {1: "layers", 2: "no surgery", 3: "ideal structure"}
+
+
+def load(name: str) -> Transform:
+    try:
+        target = REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(REGISTRY)) or "none"
+        raise DockfixError(f"unknown transform {name!r} (known: {known})") from None
+    module, cls = target.split(":")
+    return getattr(importlib.import_module(module), cls)()
+
+
+def select(option: int | None, only: list[str] | None = None, skip: list[str] | None = None) -> list[str]:
+    """The transform names to run: the preset's, narrowed by --only/--skip."""
+    if option is not None and option not in PRESETS:
+        raise DockfixError(f"unknown option {option} (choose 1, 2 or 3)")
+    names = list(PRESETS[option]) if option is not None else list(REGISTRY)
+    for n in (only or []) + (skip or []):
+        if n not in REGISTRY:
+            load(n)  # raises with the list of known names
+    if only:
+        names = [n for n in names if n in only] if option is not None else [n for n in only]
+    if skip:
+        names = [n for n in names if n not in skip]
+    return names
+
+
+__all__ = ["Context", "DockerfileTransform", "Note", "PRESETS", "REGISTRY", "Safety",
+           "Transform", "load", "select"]

@@ -1,0 +1,129 @@
+"""What a transform is: a small class with a name, a safety level and one `apply` hook.
+
+A transform reads the current tree (through `Context`), writes whole new file bytes
+back, and reports skips and warnings as results, never as exceptions. Transforms never
+prove anything: the prover re-derives every fact from the texts.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+from dockfix.syntax import Document, Instruction, parse
+
+if TYPE_CHECKING:
+    from dockfix.config import Config
+    from dockfix.graph import Graph
+    from dockfix.tree import Tree
+
+
+class Safety(enum.Enum):
+    SAFE = "safe"  # the image keeps its meaning exactly
+    UNSAFE = "unsafe"  # may change runtime behaviour; needs an explicit opt-in
+
+
+@dataclass(frozen=True)
+class Note:
+    """A skip, warning or info a transform reports about a place in a file."""
+
+    transform: str
+    kind: str  # "skip" | "warning" | "info"
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.kind}: {self.message} [{self.transform}]"
+
+
+# `# dockfix: ignore[a,b]` on the line above an instruction; `# dockfix: ignore-file`.
+_IGNORE = re.compile(rb"#\s*dockfix:\s*ignore\[([a-z0-9_,\s-]+)\]")
+_IGNORE_FILE = re.compile(rb"#\s*dockfix:\s*ignore-file\b")
+
+
+@dataclass
+class Context:
+    """What a transform sees: the tree as the previous transform left it."""
+
+    tree: "Tree"
+    config: "Config"
+    transform: str
+    notes: list[Note] = field(default_factory=list)
+    _docs: dict[str, tuple[bytes, Document]] = field(default_factory=dict)
+    _graph: "Graph | None" = None
+    _graph_key: tuple | None = None
+
+    def document(self, path: str) -> Document:
+        data = self.tree.read(path)
+        cached = self._docs.get(path)
+        if cached is None or cached[0] is not data:
+            cached = (data, parse(data, path))
+            self._docs[path] = cached
+        return cached[1]
+
+    def graph(self) -> "Graph":
+        from dockfix.graph import build_graph
+
+        key = tuple(sorted((p, id(d)) for p, d in self.tree.changed().items()))
+        if self._graph is None or key != self._graph_key:
+            self._graph = build_graph(self.tree, self.config)
+            self._graph_key = key
+        return self._graph
+
+    def dockerfiles(self) -> list[str]:
+        """Paths of the Dockerfiles that parsed, in a stable order."""
+        return [p for p, node in sorted(self.graph().dockerfiles.items()) if node.document is not None]
+
+    def write(self, path: str, data: bytes) -> None:
+        if data != self.tree.read(path):
+            self.tree.write(path, data)
+
+    def note(self, kind: str, path: str, line: int | None, message: str) -> None:
+        self.notes.append(Note(self.transform, kind, path, line, message))
+
+    def skip(self, path: str, line: int | None, message: str) -> None:
+        self.note("skip", path, line, message)
+
+    # -- suppressions
+    def file_ignored(self, doc: Document) -> bool:
+        return bool(_IGNORE_FILE.search(doc.data))
+
+    def ignored(self, doc: Document, ins: Instruction) -> bool:
+        """`# dockfix: ignore[name]` in the comment block directly above `ins`."""
+        for line in range(doc.leading_comment_start(ins), ins.start_line):
+            m = _IGNORE.search(doc.line_bytes(line))
+            if m and self.transform.encode() in [x.strip() for x in m.group(1).split(b",")]:
+                return True
+        return False
+
+
+class Transform:
+    """Base class. Subclasses set the class attributes and implement `apply`."""
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    safety: ClassVar[Safety] = Safety.SAFE
+    answers: ClassVar[str] = ""  # the hadolint / BuildKit check this fixes, if any
+
+    def apply(self, ctx: Context) -> None:
+        raise NotImplementedError
+
+
+class DockerfileTransform(Transform):
+    """A transform that rewrites each Dockerfile on its own."""
+
+    def apply(self, ctx: Context) -> None:
+        for path in ctx.dockerfiles():
+            doc = ctx.document(path)
+            if ctx.file_ignored(doc):
+                continue
+            new = self.transform_document(ctx, path, doc)
+            if new is not None:
+                ctx.write(path, new)
+
+    def transform_document(self, ctx: Context, path: str, doc: Document) -> bytes | None:
+        raise NotImplementedError
