@@ -7,6 +7,7 @@
 import logging
 import shutil
 import subprocess
+from pathlib import Path
 
 from libs.queue.constants import INFERENCE_MAX_SECONDS
 from src.domain.jobs import InvalidJob, Job
@@ -22,6 +23,7 @@ def transcode_video(job: Job) -> dict:
     if ffmpeg is None:
         raise RuntimeError("ffmpeg not installed")
     output = job.payload.get("output", f"/tmp/{job.job_id}/index.m3u8")
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [ffmpeg, "-y", "-i", source, "-f", "hls", "-hls_time", "6", output],
         check=True,
