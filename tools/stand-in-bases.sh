@@ -30,8 +30,16 @@ trap 'if [ ${#scratch[@]} -gt 0 ]; then as_root rm -rf "${scratch[@]}"; fi' EXIT
 
 log() { printf 'stand-in-bases: %s\n' "$*" >&2; }
 
+# apt-get, debootstrap and buildah's system storage need root; the tests and `make` may not be.
 as_root() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        log "needs root (or sudo) for: $*"
+        return 1
+    fi
 }
 
 ensure_deps() {
@@ -67,7 +75,7 @@ debian_mirror() {
 }
 
 image_present() {
-    buildah inspect --type image "$IMAGE" >/dev/null 2>&1
+    as_root buildah inspect --type image "$IMAGE" >/dev/null 2>&1
 }
 
 make_rootfs_tarball() {
@@ -89,7 +97,7 @@ make_rootfs_tarball() {
     # lists and downloaded .debs dropped.
     as_root find "$root/var/cache/apt/archives" "$root/var/lib/apt/lists" -type f -delete
     for tool in useradd groupadd python3 pip3 apt-get; do
-        as_root chroot "$root" sh -c "command -v $tool" >/dev/null \
+        as_root chroot "$root" sh -c 'command -v "$1"' sh "$tool" >/dev/null \
             || { log "the root file system lacks $tool"; return 1; }
     done
 

@@ -32,8 +32,10 @@ def engine(stand_in_bases: None) -> Engine:
 def session(engine: Engine):
     """One private namespace per test module; its teardown checks that cleanup was complete."""
     images_before = {(r.id, r.names) for r in engine.list_images()}
+    containers_before = set(engine.list_containers())
     build_session = BuildSession(engine)
     yield build_session
     report = build_session.cleanup()
     assert report.errors == []
     assert {(r.id, r.names) for r in engine.list_images()} == images_before
+    assert set(engine.list_containers()) == containers_before

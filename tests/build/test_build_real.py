@@ -184,14 +184,24 @@ def test_alias_never_overwrites_an_existing_name(app, session):
     assert session.engine.image_id("python:3.11-slim") == python_id
 
 
-def test_cleanup_removes_everything_the_run_made_and_nothing_else(engine, app):
+def test_cleanup_removes_everything_the_run_made_and_nothing_else(engine, app, tmp_path):
     before = {(r.id, r.names) for r in engine.list_images()}
+    containers_before = set(engine.list_containers())
     with BuildSession(engine) as run:
+        # A multi-stage build unique to this run, so its builder stage is a new unnamed image
+        # (not a cache hit from an earlier test).
+        (tmp_path / "Dockerfile").write_text(
+            f"FROM python:3.11-slim AS builder\nRUN echo {run.run_id} > /artifact\n"
+            "FROM python:3.11-slim\nCOPY --from=builder /artifact /artifact\n"
+        )
+        assert run.build(BuildSpec("multistage", tmp_path / "Dockerfile", tmp_path)).ok
+        assert run.build(spec("multistage-fail")).status == "failed"
         assert run.build(spec("app")).ok  # cached layers: fast, but a new name
-        assert run.build(spec("multistage-fail")).status == "failed"  # leaves unnamed stage images
         run.alias(f"dockfix-test-alias-{run.run_id}", run.private_ref("dockfix-test-app"))
-        assert {(r.id, r.names) for r in engine.list_images()} != before
+        during = {(r.id, r.names) for r in engine.list_images()}
+        assert any(not names for image_id, names in during - before), "expected a new unnamed stage image"
     assert {(r.id, r.names) for r in engine.list_images()} == before
+    assert set(engine.list_containers()) == containers_before
 
 
 def test_cleanup_leaves_an_alias_someone_has_since_repointed(engine, app):
@@ -205,3 +215,10 @@ def test_cleanup_leaves_an_alias_someone_has_since_repointed(engine, app):
         assert report.kept == [f"{name}: now names {engine.image_id(name)}, not the image dockfix tagged"]
     finally:
         engine.remove_name(name)
+
+
+def test_stand_in_base_supports_apt_get_install(session):
+    result = session.build(spec("apt"))
+    assert result.ok, result.log
+    assert cmd_executable_resolves(session, result.image).value == "/usr/bin/jq"
+    assert session.run_as_user(result.image, ["jq", "--version"]).stdout.startswith("jq-1.6")

@@ -239,8 +239,16 @@ class BuildahEngine(_BuildahStyleBuild, Engine):
     def remove_container(self, name: str) -> None:
         self._checked(["buildah", "rm", name])
 
-    def run_as_user(self, image, argv, *, user=None, workdir=None, timeout=DEFAULT_RUN_TIMEOUT,
-                    container_name=None) -> RunResult:
+    def run_as_user(
+        self,
+        image: str,
+        argv: Sequence[str],
+        *,
+        user: str | None = None,
+        workdir: str | None = None,
+        timeout: float = DEFAULT_RUN_TIMEOUT,
+        container_name: str | None = None,
+    ) -> RunResult:
         name = container_name or f"dockfix-run-{secrets.token_hex(6)}"
         self._checked(["buildah", "from", "--pull=never", "--name", name, image])
         try:
@@ -296,8 +304,16 @@ class DockerEngine(Engine):
         out = self._checked([self.executable, "ps", "-a", "--format", "{{.Names}}"]).stdout
         return [line for line in out.splitlines() if line]
 
-    def run_as_user(self, image, argv, *, user=None, workdir=None, timeout=DEFAULT_RUN_TIMEOUT,
-                    container_name=None) -> RunResult:
+    def run_as_user(
+        self,
+        image: str,
+        argv: Sequence[str],
+        *,
+        user: str | None = None,
+        workdir: str | None = None,
+        timeout: float = DEFAULT_RUN_TIMEOUT,
+        container_name: str | None = None,
+    ) -> RunResult:
         name = container_name or f"dockfix-run-{secrets.token_hex(6)}"
         command = [self.executable, "run", "--rm", "--pull=never", "--name", name, "--entrypoint", ""]
         if user is not None:

@@ -23,7 +23,8 @@ class BuildSpec:
     dockerfile: Path
     context: Path
     target: str | None = None
-    build_args: Mapping[str, str] = field(default_factory=dict)
+    # Not hashed (a mapping cannot be); equal specs still hash equal.
+    build_args: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dockerfile", Path(self.dockerfile))
