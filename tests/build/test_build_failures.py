@@ -127,7 +127,10 @@ def test_buildkit_missing_base_is_recognised():
 
 
 def test_legacy_docker_builder_step():
-    output = "Step 1/2 : FROM python:3.11-slim\n ---> abc\nStep 2/2 : RUN exit 2\nThe command '/bin/sh -c exit 2' returned a non-zero code: 2\n"
+    output = (
+        "Step 1/2 : FROM python:3.11-slim\n ---> abc\nStep 2/2 : RUN exit 2\n"
+        "The command '/bin/sh -c exit 2' returned a non-zero code: 2\n"
+    )
     failure = parse_buildkit_failure(output)
     assert (failure.instruction, failure.step) == ("RUN exit 2", 2)
     assert failure.error == "The command '/bin/sh -c exit 2' returned a non-zero code: 2"

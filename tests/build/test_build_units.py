@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from pathlib import Path
 
 import pytest
 
@@ -17,12 +16,12 @@ from dockfix.build import (
     EngineUnavailable,
     ImageInfo,
     Layer,
+    _proc,
     command_executable,
     command_module,
     detect_engine,
     distinct_layer_bytes,
 )
-from dockfix.build import _proc
 from dockfix.build.engines import _strip_buildah_exit_lines
 from dockfix.build.images import parse_docker_inspect
 from dockfix.build.session import BuildSession

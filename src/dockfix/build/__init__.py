@@ -44,7 +44,6 @@ from dockfix.build.smoke import (
 )
 from dockfix.build.spec import BuildResult, BuildSpec, FailedStep
 
-
 __all__ = [
     "BuildResult",
     "BuildSession",

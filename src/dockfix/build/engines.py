@@ -36,7 +36,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockfix.build import _proc
-from dockfix.build.failures import Failure, locate, parse_buildah_failure, parse_buildkit_failure
+from dockfix.build.failures import (
+    Failure,
+    locate,
+    parse_buildah_failure,
+    parse_buildkit_failure,
+)
 from dockfix.build.images import (
     ImageInfo,
     ImageRecord,
@@ -276,8 +281,8 @@ class DockerEngine(Engine):
     parse_failure = staticmethod(parse_buildkit_failure)
 
     def _build_argv(self, spec: BuildSpec, tag: str, iidfile: Path) -> list[str]:
-        return [self.executable, "build", "--progress=plain", "--force-rm", *self._common_build_flags(spec, tag, iidfile),
-                str(spec.context)]
+        flags = self._common_build_flags(spec, tag, iidfile)
+        return [self.executable, "build", "--progress=plain", "--force-rm", *flags, str(spec.context)]
 
     def _build_env(self) -> dict[str, str] | None:
         return {"DOCKER_BUILDKIT": "1"}

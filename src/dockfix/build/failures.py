@@ -184,10 +184,8 @@ def _norm(text: str) -> str:
 
 
 def _last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
-    match = None
-    for match in pattern.finditer(text):
-        pass
-    return match
+    matches = list(pattern.finditer(text))
+    return matches[-1] if matches else None
 
 
 def _last(pattern: re.Pattern[str], text: str) -> str | None:

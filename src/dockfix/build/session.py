@@ -28,7 +28,7 @@ import itertools
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from dockfix.build.engines import DEFAULT_RUN_TIMEOUT, Engine, EngineError, RunResult
 from dockfix.build.images import ImageInfo
