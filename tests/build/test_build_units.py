@@ -22,7 +22,6 @@ from dockfix.build import (
     detect_engine,
     distinct_layer_bytes,
 )
-from dockfix.build.engines import _strip_buildah_exit_lines
 from dockfix.build.images import parse_docker_inspect
 from dockfix.build.session import BuildSession
 
@@ -85,9 +84,9 @@ def test_proc_timeout_kills_the_whole_process_group():
 
 
 def test_buildah_exit_report_is_stripped_from_stderr():
-    assert _strip_buildah_exit_lines("boom\nsubprocess exited with status 7\nError: exit status 7\n") == "boom\n"
-    assert _strip_buildah_exit_lines("Error: exit status 7 is what the app printed\n") == \
-        "Error: exit status 7 is what the app printed\n"
+    strip = BuildahEngine(ca_bundle=None)._command_stderr
+    assert strip("boom\nsubprocess exited with status 7\nError: exit status 7\n") == "boom\n"
+    assert strip("Error: exit status 7 is what the app printed\n") == "Error: exit status 7 is what the app printed\n"
 
 
 def test_docker_inspect_parsing():

@@ -54,6 +54,7 @@ from dockfix.build.spec import BuildResult, BuildSpec
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 DEFAULT_RUN_TIMEOUT = 120.0
 _QUICK = 120.0  # seconds for bookkeeping commands (inspect, tag, rmi, list)
+_BUILDAH_EXIT_REPORT = re.compile(r"(?:subprocess exited with status \d+\n?|Error: exit status \d+\n?)+\Z")
 
 
 class EngineUnavailable(RuntimeError):
@@ -154,7 +155,6 @@ class Engine(ABC):
     def remove_container(self, name: str) -> None:
         self._checked([self.executable, "rm", "-f", name])
 
-    @abstractmethod
     def run_as_user(
         self,
         image: str,
@@ -167,6 +167,16 @@ class Engine(ABC):
     ) -> RunResult:
         """Run argv in a throwaway container of `image`, as the image's USER, with its Env and
         WorkingDir (ENTRYPOINT is not applied). `user`/`workdir` override the image's."""
+        name = container_name or f"dockfix-run-{secrets.token_hex(6)}"
+        done = self._run_in_container(image, list(argv), name, user, workdir, timeout)
+        return RunResult(
+            argv=tuple(argv),
+            exit_code=done.returncode,
+            stdout=done.stdout,
+            stderr=self._command_stderr(done.stderr),
+            duration_s=done.duration_s,
+            timed_out=done.timed_out,
+        )
 
     # -- subclass hooks -------------------------------------------------------------------
     @abstractmethod
@@ -174,6 +184,16 @@ class Engine(ABC):
 
     def _build_env(self) -> dict[str, str] | None:
         return None
+
+    @abstractmethod
+    def _run_in_container(
+        self, image: str, argv: list[str], name: str, user: str | None, workdir: str | None, timeout: float
+    ) -> _proc.Completed:
+        """Run argv in a new container called `name`, which must be gone afterwards."""
+
+    def _command_stderr(self, stderr: str) -> str:
+        """The command's own stderr, without what the engine adds to it."""
+        return stderr
 
     @abstractmethod
     def _inspect_argv(self, ref: str) -> list[str]: ...
@@ -244,17 +264,7 @@ class BuildahEngine(_BuildahStyleBuild, Engine):
     def remove_container(self, name: str) -> None:
         self._checked(["buildah", "rm", name])
 
-    def run_as_user(
-        self,
-        image: str,
-        argv: Sequence[str],
-        *,
-        user: str | None = None,
-        workdir: str | None = None,
-        timeout: float = DEFAULT_RUN_TIMEOUT,
-        container_name: str | None = None,
-    ) -> RunResult:
-        name = container_name or f"dockfix-run-{secrets.token_hex(6)}"
+    def _run_in_container(self, image, argv, name, user, workdir, timeout):
         self._checked(["buildah", "from", "--pull=never", "--name", name, image])
         try:
             command = ["buildah", "run", "--isolation", "chroot"]
@@ -262,17 +272,13 @@ class BuildahEngine(_BuildahStyleBuild, Engine):
                 command += ["--user", user]
             if workdir is not None:
                 command += ["--workingdir", workdir]
-            done = _proc.run([*command, name, "--", *argv], timeout=timeout)
+            return _proc.run([*command, name, "--", *argv], timeout=timeout)
         finally:
             self.remove_container(name)
-        return RunResult(
-            argv=tuple(argv),
-            exit_code=done.returncode,
-            stdout=done.stdout,
-            stderr=_strip_buildah_exit_lines(done.stderr),
-            duration_s=done.duration_s,
-            timed_out=done.timed_out,
-        )
+
+    def _command_stderr(self, stderr: str) -> str:
+        """buildah appends its own report of the exit status to the command's stderr."""
+        return _BUILDAH_EXIT_REPORT.sub("", stderr)
 
 
 class DockerEngine(Engine):
@@ -309,17 +315,7 @@ class DockerEngine(Engine):
         out = self._checked([self.executable, "ps", "-a", "--format", "{{.Names}}"]).stdout
         return [line for line in out.splitlines() if line]
 
-    def run_as_user(
-        self,
-        image: str,
-        argv: Sequence[str],
-        *,
-        user: str | None = None,
-        workdir: str | None = None,
-        timeout: float = DEFAULT_RUN_TIMEOUT,
-        container_name: str | None = None,
-    ) -> RunResult:
-        name = container_name or f"dockfix-run-{secrets.token_hex(6)}"
+    def _run_in_container(self, image, argv, name, user, workdir, timeout):
         command = [self.executable, "run", "--rm", "--pull=never", "--name", name, "--entrypoint", ""]
         if user is not None:
             command += ["--user", user]
@@ -328,14 +324,7 @@ class DockerEngine(Engine):
         done = _proc.run([*command, image, *argv], timeout=timeout)
         if done.timed_out:  # the client died; the container may still run under the daemon
             _proc.run([self.executable, "rm", "-f", name], timeout=_QUICK)
-        return RunResult(
-            argv=tuple(argv),
-            exit_code=done.returncode,
-            stdout=done.stdout,
-            stderr=done.stderr,
-            duration_s=done.duration_s,
-            timed_out=done.timed_out,
-        )
+        return done
 
 
 class PodmanEngine(_BuildahStyleBuild, DockerEngine):
@@ -382,11 +371,3 @@ def missing_bases(engine: Engine, refs: Iterable[str]) -> list[str]:
 
 def _docker_daemon_answers() -> bool:
     return _proc.run(["docker", "info"], timeout=20).returncode == 0
-
-
-_BUILDAH_EXIT_REPORT = re.compile(r"(?:subprocess exited with status \d+\n?|Error: exit status \d+\n?)+\Z")
-
-
-def _strip_buildah_exit_lines(stderr: str) -> str:
-    """buildah appends its own report of the exit status to the command's stderr; drop it."""
-    return _BUILDAH_EXIT_REPORT.sub("", stderr)
