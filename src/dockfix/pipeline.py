@@ -73,9 +73,9 @@ def sha256(data: bytes | None) -> str | None:
 
 
 def make_plan(root: str | Path, config: Config, names: list[str], option: int | None) -> Plan:
-    from dockfix.prover import prove
-
     outcome = engine.run(root, names, config)
+    from dockfix.prover import prove  # after the input checks: bad input is reported first
+
     return Plan(Path(root), option, outcome, prove(outcome.before, outcome.after, config))
 
 
