@@ -13,6 +13,8 @@ from dockfix.transforms.base import Context, DockerfileTransform, Note, Safety, 
 # name -> "module:Class". One module per transform, named after it.
 REGISTRY: dict[str, str] = {
     "merge-pip-runs": "dockfix.transforms.merge_pip_runs:MergePipRuns",
+    "prune-dockerignore": "dockfix.transforms.prune_dockerignore:PruneDockerignore",
+    "rebase-onto-base": "dockfix.transforms.rebase_onto_base:RebaseOntoBase",
 }
 
 # Presets, in the order their transforms run (each on the previous one's output).
