@@ -11,7 +11,12 @@ from dockfix.errors import DockfixError
 from dockfix.transforms.base import Context, DockerfileTransform, Note, Safety, Transform
 
 # name -> "module:Class". One module per transform, named after it.
-REGISTRY: dict[str, str] = {}
+REGISTRY: dict[str, str] = {
+    "merge-apt-runs": "dockfix.transforms.merge_apt_runs:MergeAptRuns",
+    "merge-pip-runs": "dockfix.transforms.merge_pip_runs:MergePipRuns",
+    "prune-dockerignore": "dockfix.transforms.prune_dockerignore:PruneDockerignore",
+    "rebase-onto-base": "dockfix.transforms.rebase_onto_base:RebaseOntoBase",
+}
 
 # Presets, in the order their transforms run (each on the previous one's output).
 PRESETS: dict[int, tuple[str, ...]] = {
