@@ -1,6 +1,6 @@
 """Text helpers shared by every transform.
 
-Four groups, each usable on its own:
+Five groups, each usable on its own:
 
 * **A small, honest shell splitter** (`split_commands`). It reads a shell-form RUN's
   command line (BuildKit's value: continuations folded, comment lines dropped) as a chain
@@ -17,8 +17,9 @@ Four groups, each usable on its own:
   `merge_runs`): deletions that do not leave a double blank line (nor a blank line at the
   start or end of the file), keep a missing final newline missing, never eat a BOM, and
   know about each other when several are made on one editor.
-* **What the build state is at an instruction** (`lineage`, `posix_shell`): the
-  instructions of the stage and of its in-repo bases that ran before it.
+* **What the build state is at an instruction** (`lineage`, `stage_workdir`, `shell_at`,
+  `posix_shell`, `mount_types`, `flags_key`): the instructions of the stage and of its
+  in-repo bases that ran before it, and what they mean for a RUN.
 
 New text is written with "\\n"; the editor converts it to the line ending of the place it
 goes, so CRLF files stay CRLF.
@@ -376,12 +377,13 @@ ONE_LINE_MAX = 100
 def join_commands(head: str, bodies: list[str], style: Style, one_line_max: int = ONE_LINE_MAX) -> str:
     """One instruction from several command bodies, in the file's style.
 
-    One line (`head + " && ".join(bodies)`) when every body is one line and the result is at
-    most `one_line_max` characters; otherwise one body after the other on continuation
-    lines: `body \\` / `<indent>&& body` (leading style) or `body && \\` / `<indent>body`
-    (trailing style). A body written over several lines keeps its lines."""
+    One line (`head + " && ".join(bodies)`) when the head and every body are one line (each
+    merged instruction was) and the result is at most `one_line_max` characters; otherwise
+    one body after the other on continuation lines: `body \\` / `<indent>&& body` (leading
+    style) or `body && \\` / `<indent>body` (trailing style). A body written over several
+    lines keeps its lines."""
     flat = head + " && ".join(bodies)
-    if all("\n" not in b for b in bodies) and len(flat) <= one_line_max:
+    if "\n" not in flat and len(flat) <= one_line_max:
         return flat
     esc = style.escape
     if style.leading_and:
@@ -549,9 +551,6 @@ class Lineage:
                 names.update(w.split("=", 1)[0] for w in ins.value)
         return names
 
-    def env_values(self) -> list[str]:
-        return [v for _, ins in self.steps if ins.keyword == "ENV" for v in ins.value[1::2]]
-
 
 def lineage(ctx: "Context | None", path: str, doc: Document, ins: Instruction) -> Lineage:
     own = [(doc, i) for i in doc.stage_instructions(doc.stages[ins.stage])[1:] if i.index < ins.index]
@@ -626,7 +625,7 @@ def posix_shell(shell: tuple[str, ...] | None) -> bool:
         return False
     if not re.fullmatch(r"-[a-zA-Z]*c", shell[-1]):
         return False
-    return all(a.startswith(("-", "+")) or shell[i - 1] in ("-o", "+o")
+    return all(a.startswith(("-", "+")) or re.fullmatch(r"[-+][a-zA-Z]*o", shell[i - 1])
                for i, a in enumerate(shell[1:-1], start=1))
 
 

@@ -3,28 +3,28 @@
 
 What it does: within a stage, RUNs that follow each other with only comments and blank
 lines between, each a pure apt sequence — `apt-get update`, then `apt-get install
-[options] packages…` (one or more), then the clean-up (`rm -rf /var/lib/apt/lists/*`,
+[options] packages…` (one or more), then clean-ups (`rm -rf /var/lib/apt/lists/*`,
 `apt-get clean`), nothing else — become one RUN that updates once, installs the union of
-the packages in first-seen order (each once) with the same options, and cleans up as each
-of them did. It is written in the layout the file already uses for apt package lists (one
-package per line, indents, `&&` placement, taken from an apt RUN of the file); comments
-move above it.
+the packages in first-seen order (each once) with the same options, and ends with the last
+RUN's clean-up. It is written in the layout the file already uses for apt package lists
+(one package per line, indents, `&&` placement, taken from an apt RUN of the file);
+comments move above it.
 
 When it must not fire: a RUN with anything else (`add-apt-repository`, curl, `;`, pipes,
 `apt-get upgrade`, a package removal `pkg-`) breaks the sequence; RUNs whose install
-options (`DEBIAN_FRONTEND=` prefix included), `apt-get update` or clean-up differ are not
-merged (reported as a skip); neither are RUNs with different flags or a tmpfs mount,
-heredoc or exec-form RUNs, anything across an instruction (ENV, ARG, USER, WORKDIR, COPY,
-SHELL, a stage boundary), under a non-POSIX SHELL, or a RUN marked
-`# dockfix: ignore[merge-apt-runs]`.
+options (`DEBIAN_FRONTEND=` prefix included), `apt-get update` or flags differ are not
+merged, nor a later RUN that does not repeat an earlier one's `apt-get clean` (each
+reported as a skip); neither are RUNs with a tmpfs mount, heredoc or exec-form RUNs,
+anything across an instruction (ENV, ARG, USER, WORKDIR, COPY, SHELL, a stage boundary),
+under a non-POSIX SHELL, or a RUN marked `# dockfix: ignore[merge-apt-runs]`.
 
-Why it is equivalent: every merged RUN refreshed the same index (same sources: nothing
-ran between them) as the same user, installed candidate versions from it, and ended with
-the same clean-up; the merged RUN installs the same packages from one refresh and ends
-with that clean-up, so the installed package set and the final file system are the same
-(only the layer count changes). One caveat, stated in the README: apt resolves the union
-at once, so packages that conflict with each other (installable one after the other, the
-later removing the earlier) make the merged RUN fail instead of silently differing.
+Why it is equivalent: the merged RUNs ran as the same user with the same environment and
+sources, each refreshing the index first; the merged RUN installs the same packages from
+one refresh, which apt resolves to the same candidates, and ends with the last RUN's
+clean-up, which (by the rule above) cleans at least what every earlier one did: the
+installed package set and the final file system are the same, in one layer. Caveat (see
+the README): apt resolves the union at once, so packages that conflict with each other
+make the merged RUN fail instead of silently differing.
 """
 
 from __future__ import annotations
