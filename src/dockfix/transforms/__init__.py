@@ -11,7 +11,10 @@ from dockfix.errors import DockfixError
 from dockfix.transforms.base import Context, DockerfileTransform, Note, Safety, Transform
 
 # name -> "module:Class". One module per transform, named after it.
-REGISTRY: dict[str, str] = {}
+REGISTRY: dict[str, str] = {
+    "non-root": "dockfix.transforms.non_root:NonRoot",
+    "root-swap": "dockfix.transforms.root_swap:RootSwap",
+}
 
 # Presets, in the order their transforms run (each on the previous one's output).
 PRESETS: dict[int, tuple[str, ...]] = {
