@@ -11,7 +11,9 @@ Dockerfile ends with `USER appuser`), it
     (closing a wrap, or the file's own `USER root`, before it);
   - adds `--chown=<user>:<group>` to COPY/ADD of new files into the user's directories
     (its home and the WORKDIR the base gave it, e.g. `/app`);
-  - rewrites `ENV PATH` entries under `/root/.local` to the user's home;
+  - moves a pip `--user` site copied from a builder stage (`COPY --from=b /root/.local
+    /root/.local`) to the user's home, and rewrites `ENV PATH` entries under
+    `/root/.local` to follow it;
   - ends every such stage as the base's user again (never as root).
 
 When it must not fire. The base ends as root (or its user is unknown); the stage is
@@ -495,9 +497,16 @@ class RootSwap(Transform):
         # 4. COPY --chown into the user's directories, ENV PATH off /root/.local
         for ins, state in walk:
             if ins.keyword in ("COPY", "ADD") and not ctx.ignored(doc, ins):
+                dest = nr.copy_dest(ins, state)
+                if ins.flag("from") is not None and dest == nr.PIP_SITE and base.home:
+                    # a pip --user site built in a stage of this file: to the user's home
+                    raw = ins.value[-1]
+                    if ins.flag("chown") is None:
+                        nr.add_flag(ed, doc, ins, f"--chown={base.chown}")
+                    nr.replace_last(ed, doc, ins, raw, base.home + "/.local" + ("/" if raw.endswith("/") else ""))
+                    continue
                 if ins.flag("chown") is not None:
                     continue
-                dest = nr.copy_dest(ins, state)
                 if dest is not None and any(under(dest, d) for d in base.owned):
                     nr.add_flag(ed, doc, ins, f"--chown={base.chown}")
             elif ins.keyword == "ENV" and base.home and not ctx.ignored(doc, ins):
