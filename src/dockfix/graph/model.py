@@ -1,0 +1,330 @@
+"""The repository graph: Dockerfiles, their build contexts and .dockerignore, the images
+built from them, and what each stage is built FROM (an earlier stage, an in-repo image,
+or an external one)."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+from dockfix.config import Config
+from dockfix.errors import DockerfileSyntaxError
+from dockfix.graph import sources
+from dockfix.graph.discover import find_dockerfiles
+from dockfix.graph.dockerignore import EMPTY, DockerIgnore
+from dockfix.graph.sources import ImageMapping, Provenance, normalise_ref
+from dockfix.syntax import Document, parse
+from dockfix.tree import Tree
+
+
+@dataclass
+class DockerfileNode:
+    path: str
+    document: Document | None
+    error: DockerfileSyntaxError | None
+    context: str = ""  # repo-relative dir, "" = root
+    context_source: str = ""  # how the context was decided
+    dockerignore: str | None = None  # path of the .dockerignore in force
+
+
+@dataclass(frozen=True)
+class BaseRef:
+    kind: str  # "stage" | "internal" | "external"
+    ref: str  # the resolved reference (stage name for "stage")
+    raw: str  # as written in FROM
+    how: str  # "as written" | "ARG default" | "build arg" | ...
+    image: ImageMapping | None = None  # for internal
+    stage: int | None = None  # for stage
+
+
+@dataclass
+class Graph:
+    root: str
+    tree: Tree
+    dockerfiles: dict[str, DockerfileNode] = field(default_factory=dict)
+    images: dict[str, ImageMapping] = field(default_factory=dict)
+    bases: dict[tuple[str, int], BaseRef] = field(default_factory=dict)
+    _ignores: dict[str | None, DockerIgnore] = field(default_factory=dict)
+    _context_files: dict[str, list[str]] = field(default_factory=dict)
+
+    # -- queries
+    def images_built_from(self, dockerfile: str) -> list[ImageMapping]:
+        return [m for m in self.images.values() if m.dockerfile == dockerfile]
+
+    def image_stage(self, mapping: ImageMapping) -> int | None:
+        """The stage index an image's target names (the last stage without a target)."""
+        node = self.dockerfiles.get(mapping.dockerfile)
+        if node is None or node.document is None or not node.document.stages:
+            return None
+        stages = node.document.stages
+        if mapping.target:
+            for st in stages:
+                if st.name == mapping.target.lower():
+                    return st.index
+            return None
+        return stages[-1].index
+
+    def base_of(self, dockerfile: str, stage: int) -> BaseRef | None:
+        return self.bases.get((dockerfile, stage))
+
+    def derived_of(self, ref: str) -> list[tuple[str, int]]:
+        """(Dockerfile, stage) pairs built FROM the in-repo image `ref`."""
+        ref = normalise_ref(ref)
+        return sorted(k for k, b in self.bases.items() if b.kind == "internal" and b.ref == ref)
+
+    def dockerignore_for(self, dockerfile: str) -> DockerIgnore:
+        node = self.dockerfiles[dockerfile]
+        path = node.dockerignore
+        if path not in self._ignores:
+            self._ignores[path] = DockerIgnore.parse(self.tree.read(path)) if path else EMPTY
+        return self._ignores[path]
+
+    def context_files(self, context: str) -> list[str]:
+        """Every file below the context, relative to it (before .dockerignore)."""
+        if context not in self._context_files:
+            self._context_files[context] = self.tree.under(context)
+        return self._context_files[context]
+
+    def build_order(self) -> list[str]:
+        """Image refs, bases before the images built on them. A cycle raises."""
+        deps: dict[str, set[str]] = {}
+        for ref, m in self.images.items():
+            deps[ref] = set()
+            node = self.dockerfiles.get(m.dockerfile)
+            if node is None or node.document is None:
+                continue
+            for st in node.document.stages:
+                b = self.bases.get((m.dockerfile, st.index))
+                if b and b.kind == "internal" and b.ref != ref:
+                    deps[ref].add(b.ref)
+        order: list[str] = []
+        state: dict[str, int] = {}
+
+        def visit(r: str, path: list[str]) -> None:
+            if state.get(r) == 2:
+                return
+            if state.get(r) == 1:
+                raise DockerfileSyntaxError("image cycle: " + " -> ".join(path + [r]))
+            state[r] = 1
+            for d in sorted(deps.get(r, ())):
+                if d in deps:
+                    visit(d, path + [r])
+            state[r] = 2
+            order.append(r)
+
+        for r in sorted(deps):
+            visit(r, [])
+        return order
+
+
+_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def expand(text: str, env: dict[str, str]) -> tuple[str, bool]:
+    """Expand $VAR, ${VAR}, ${VAR:-x}, ${VAR-x}, ${VAR:+x}, ${VAR+x}; returns (value, used_any)."""
+    used = False
+
+    def sub(m: re.Match[str]) -> str:
+        nonlocal used
+        name = m.group(1) or m.group(4)
+        op, word = m.group(2), m.group(3) or ""
+        used = True
+        val = env.get(name)
+        if op in (":-",):
+            return val if val else word
+        if op == "-":
+            return word if val is None else val
+        if op == ":+":
+            return word if val else ""
+        if op == "+":
+            return "" if val is None else word
+        return val or ""
+
+    return _VAR.sub(sub, text), used
+
+
+def build_graph(tree: Tree, config: Config) -> Graph:
+    graph = Graph(root=str(tree.root), tree=tree)
+    paths = find_dockerfiles(tree)
+    for path in paths:
+        try:
+            doc = parse(tree.read(path), path)
+            graph.dockerfiles[path] = DockerfileNode(path, doc, None)
+        except DockerfileSyntaxError as err:
+            graph.dockerfiles[path] = DockerfileNode(path, None, err)
+        except OSError as err:
+            graph.dockerfiles[path] = DockerfileNode(
+                path, None, DockerfileSyntaxError(f"cannot read: {err.strerror}", path=path))
+
+    # Image map: first source wins per image reference.
+    explicit = (sources.from_config(config) + sources.from_compose(tree) + sources.from_bake(tree)
+                + sources.from_commands(tree))
+    for m in explicit:
+        if m.dockerfile in graph.dockerfiles and m.ref not in graph.images:
+            graph.images[m.ref] = m
+
+    # Contexts: from the first mapping of each Dockerfile, else inferred from its COPY sources.
+    first_mapping: dict[str, ImageMapping] = {}
+    for m in graph.images.values():
+        first_mapping.setdefault(m.dockerfile, m)
+    for path, node in graph.dockerfiles.items():
+        m = first_mapping.get(path)
+        if m is not None:
+            node.context, node.context_source = m.context, str(m.source)
+        else:
+            node.context, node.context_source = _infer_context(tree, path, node.document)
+        node.dockerignore = _dockerignore_path(tree, path, node.context)
+
+    # Stage bases; unmapped `*-base` references may be inferred to an in-repo Dockerfile.
+    for path, node in sorted(graph.dockerfiles.items()):
+        if node.document is None:
+            continue
+        m = first_mapping.get(path)
+        build_args = m.args if m else {}
+        env: dict[str, str] = {}
+        how_of: dict[str, str] = {}
+        for ins in node.document.global_args():
+            for word in ins.value:
+                name, eq, default = word.partition("=")
+                if name in build_args:
+                    env[name], how_of[name] = build_args[name], "build arg"
+                elif eq:
+                    env[name], how_of[name] = _unquote(default), "ARG default"
+        names: dict[str, int] = {}
+        for st in node.document.stages:
+            raw = st.base
+            resolved, used = expand(raw, env)
+            how = "as written"
+            if used:
+                vars_used = [mm.group(1) or mm.group(4) for mm in _VAR.finditer(raw)]
+                how = " + ".join(sorted({how_of.get(v, "unset ARG") for v in vars_used}))
+            if resolved.lower() in names:
+                graph.bases[(path, st.index)] = BaseRef("stage", resolved.lower(), raw, how,
+                                                        stage=names[resolved.lower()])
+            else:
+                ref = normalise_ref(resolved) if resolved and resolved != "scratch" else resolved
+                mapped = graph.images.get(ref)
+                if mapped is None and ref:
+                    guess = sources.infer_base(ref, paths, path)
+                    if guess is not None and guess.dockerfile != path and guess.dockerfile in graph.dockerfiles:
+                        gnode = graph.dockerfiles[guess.dockerfile]
+                        guess = ImageMapping(ref=guess.ref, dockerfile=guess.dockerfile, context=gnode.context,
+                                             raw_ref=resolved, source=guess.source)
+                        graph.images[ref] = guess
+                        first_mapping.setdefault(guess.dockerfile, guess)
+                        mapped = guess
+                if mapped is not None and mapped.dockerfile != path:
+                    graph.bases[(path, st.index)] = BaseRef("internal", ref, raw, how, image=mapped)
+                else:
+                    graph.bases[(path, st.index)] = BaseRef("external", ref, raw, how)
+            if st.name:
+                names[st.name] = st.index
+    return graph
+
+
+def _unquote(v: str) -> str:
+    if len(v) >= 2 and v[0] == v[-1] and v[0] in "\"'":
+        return v[1:-1]
+    return v
+
+
+def _dockerignore_path(tree: Tree, dockerfile: str, context: str) -> str | None:
+    own = dockerfile + ".dockerignore"  # BuildKit: <Dockerfile>.dockerignore wins
+    if tree.exists(own):
+        return own
+    ctx = posixpath.join(context, ".dockerignore") if context else ".dockerignore"
+    return ctx if tree.exists(ctx) else None
+
+
+def _infer_context(tree: Tree, path: str, doc: Document | None) -> tuple[str, str]:
+    """Without a mapping: the nearest directory, from the Dockerfile's own up to the root,
+    in which every COPY/ADD source of the file exists."""
+    here = posixpath.dirname(path)
+    srcs: list[str] = []
+    if doc is not None:
+        for ins in doc.instructions:
+            if ins.keyword in ("COPY", "ADD") and ins.flag("from") is None and not ins.heredocs:
+                for s in ins.value[:-1]:
+                    if "://" in s or s.startswith("git@") or "$" in s:
+                        continue
+                    srcs.append(s)
+    candidates = []
+    d = here
+    while True:
+        candidates.append(d)
+        if not d:
+            break
+        d = posixpath.dirname(d)
+    if not srcs:
+        return here, "inferred: the Dockerfile's folder"
+    for cand in candidates:
+        if all(_source_exists(tree, cand, s) for s in srcs):
+            where = cand or "."
+            return cand, f"inferred: COPY sources resolve in {where}"
+    return here, "inferred: the Dockerfile's folder (COPY sources not found)"
+
+
+def _source_exists(tree: Tree, context: str, src: str) -> bool:
+    rel = posixpath.normpath(posixpath.join(context, src.lstrip("/"))) if context else posixpath.normpath(src.lstrip("/"))
+    if any(c in src for c in "*?["):
+        import fnmatch
+
+        prefix = context + "/" if context else ""
+        return any(fnmatch.fnmatchcase(p, rel) for p in tree.paths() if p.startswith(prefix))
+    return rel in ("", ".") or tree.exists(rel) or tree.is_dir(rel)
+
+
+def format_graph(graph: Graph) -> str:
+    lines = []
+    for ref in graph.build_order():
+        m = graph.images[ref]
+        node = graph.dockerfiles[m.dockerfile]
+        stage = graph.image_stage(m)
+        st_name = ""
+        if node.document is not None and stage is not None:
+            st = node.document.stages[stage]
+            st_name = f":{st.name or stage}"
+        base = graph.bases.get((m.dockerfile, stage)) if stage is not None else None
+        lines.append(f"{ref}")
+        lines.append(f"  dockerfile: {m.dockerfile}{st_name}")
+        if base is not None:
+            kind = {"internal": "in-repo image", "external": "external", "stage": "stage"}[base.kind]
+            lines.append(f"  base:       {base.ref} ({kind}; {base.how}: FROM {base.raw})")
+        lines.append(f"  context:    {m.context or '.'}"
+                     + (f" (.dockerignore: {node.dockerignore})" if node.dockerignore else ""))
+        lines.append(f"  mapped by:  {m.source}")
+    unmapped = sorted(p for p in graph.dockerfiles if not graph.images_built_from(p))
+    for p in unmapped:
+        node = graph.dockerfiles[p]
+        if node.error is not None:
+            lines.append(f"(unparsable) {p}: {node.error}")
+            continue
+        lines.append(f"(no image name) {p}")
+        for st in node.document.stages:
+            b = graph.bases.get((p, st.index))
+            if b is not None:
+                lines.append(f"  stage {st.name or st.index}: FROM {b.ref} ({b.kind}; {b.how})")
+        lines.append(f"  context:    {node.context or '.'} ({node.context_source})")
+    return "\n".join(lines) + "\n"
+
+
+def graph_to_json(graph: Graph) -> dict:
+    images = []
+    for ref in graph.build_order():
+        m = graph.images[ref]
+        stage = graph.image_stage(m)
+        base = graph.bases.get((m.dockerfile, stage)) if stage is not None else None
+        images.append({
+            "image": ref, "dockerfile": m.dockerfile, "stage": stage, "target": m.target,
+            "context": m.context or ".", "args": m.args,
+            "base": None if base is None else {"ref": base.ref, "kind": base.kind, "how": base.how, "from": base.raw},
+            "source": {"kind": m.source.kind, "path": m.source.path, "line": m.source.line,
+                       "detail": m.source.detail},
+        })
+    dockerfiles = []
+    for p, node in sorted(graph.dockerfiles.items()):
+        dockerfiles.append({"path": p, "context": node.context or ".", "context_source": node.context_source,
+                            "dockerignore": node.dockerignore,
+                            "error": str(node.error) if node.error else None})
+    return {"images": images, "dockerfiles": dockerfiles}

@@ -1,0 +1,120 @@
+"""plan / apply / check: the engine, then the prover, then (for apply) the writer.
+
+`apply` = transforms → prover on the result (refuse when anything is broken) → a
+second pass that must change nothing → all-or-nothing write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dockfix import engine
+from dockfix.config import Config
+from dockfix.errors import DockfixError
+from dockfix.write import write_files
+
+if TYPE_CHECKING:
+    from dockfix.prover import Verdict
+
+PLAN_SCHEMA_VERSION = 1
+
+
+class Refused(DockfixError):
+    """apply would break an invariant, or the plan is stale: nothing is written."""
+
+    exit_code = 1
+
+
+@dataclass
+class Plan:
+    root: Path
+    option: int | None
+    outcome: engine.Outcome
+    verdict: "Verdict"
+
+    @property
+    def changed(self) -> dict[str, tuple[bytes | None, bytes]]:
+        return self.outcome.changed
+
+    def diff(self) -> bytes:
+        return self.outcome.diff()
+
+    def to_json(self) -> dict:
+        from dockfix.diff import unified_diff
+
+        changes = []
+        for path, (old, new) in self.changed.items():
+            changes.append({
+                "path": path,
+                "transforms": self.outcome.transforms_of(path),
+                "sha256_before": sha256(old),
+                "sha256_after": sha256(new),
+                "diff": unified_diff(path, old, new).decode("utf-8", "surrogateescape"),
+            })
+        return {
+            "schema": "dockfix-plan",
+            "version": PLAN_SCHEMA_VERSION,
+            "root": str(self.root),
+            "option": self.option,
+            "transforms": list(self.outcome.names),
+            "changes": changes,
+            "notes": [{"transform": n.transform, "kind": n.kind, "path": n.path, "line": n.line,
+                       "message": n.message} for n in self.outcome.notes],
+            "verdict": self.verdict.to_json(),
+        }
+
+
+def sha256(data: bytes | None) -> str | None:
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def make_plan(root: str | Path, config: Config, names: list[str], option: int | None) -> Plan:
+    outcome = engine.run(root, names, config)
+    from dockfix.prover import prove  # after the input checks: bad input is reported first
+
+    return Plan(Path(root), option, outcome, prove(outcome.before, outcome.after, config))
+
+
+def apply(plan: Plan, config: Config, expected: dict | None = None) -> list[str]:
+    """Write the plan's files, after the prover and the second pass agree.
+    `expected` is a plan JSON made earlier: its files must not have changed since."""
+    if not plan.verdict.holds:
+        raise Refused("the rewrite breaks an invariant; nothing written\n" + plan.verdict.report())
+    leftover = engine.second_pass(plan.outcome, config)
+    if leftover:
+        raise engine.TransformBug("a second run of the transforms still changes "
+                                  + ", ".join(sorted(leftover)) + "; nothing written")
+    if expected is not None:
+        _check_not_stale(plan, expected)
+    files = {p: new for p, (_, new) in plan.changed.items()}
+    return write_files(plan.root, files)
+
+
+def _check_not_stale(plan: Plan, expected: dict) -> None:
+    if expected.get("schema") != "dockfix-plan" or expected.get("version") != PLAN_SCHEMA_VERSION:
+        raise DockfixError("not a dockfix plan (make one with `dockfix plan --format json`)")
+    want = {c["path"]: c for c in expected.get("changes", [])}
+    have = plan.changed
+    for path, change in sorted(want.items()):
+        current = plan.outcome.before.original(path)
+        if sha256(current) != change["sha256_before"]:
+            raise Refused("file changed since the plan was made; nothing written", path=path)
+        if path not in have or sha256(have[path][1]) != change["sha256_after"]:
+            raise Refused("the plan no longer produces the same result; nothing written", path=path)
+    extra = sorted(set(have) - set(want))
+    if extra:
+        raise Refused("the plan does not cover this change (re-run plan); nothing written", path=extra[0])
+
+
+def load_plan_file(path: str) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return json.load(fh)
+    except OSError as err:
+        raise DockfixError(f"cannot read plan: {err.strerror}", path=path) from None
+    except ValueError as err:
+        raise DockfixError(f"not a JSON plan: {err}", path=path) from None

@@ -1,0 +1,88 @@
+"""The invariant prover: a pure function of (before tree, after tree, config).
+
+Like black's equivalence check, it re-derives everything from the texts (an effective model
+of every image: config, files, pip, packages, Python version, constants, entry points) and
+compares; it never trusts what a transform says it did, and imports no transform.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from dockfix.config import Config
+from dockfix.errors import DockfixError
+from dockfix.prover.compare import DEFECT_KINDS, Finding, Verdict, compare, entry_point_problems
+from dockfix.prover.model import ImageModel, build_models
+from dockfix.tree import Tree
+
+__all__ = ["DEFECT_KINDS", "Finding", "ImageModel", "Verdict", "build_models", "find_defects", "prove",
+           "verify_revision", "verify_trees"]
+
+
+def prove(before: Tree, after: Tree, config: Config) -> Verdict:
+    return compare(build_models(before, config), build_models(after, config), before, after,
+                   config.invariant_globs)
+
+
+def find_defects(tree: Tree, config: Config) -> list[Finding]:
+    """Defects of one tree: steps the build would fail at, entry points that do not resolve."""
+    out: list[Finding] = []
+    seen = set()
+    for key, model in build_models(tree, config).items():
+        for br in model.state.breaks:
+            k = (br.kind, br.path, br.line, br.subject)
+            if k in seen:
+                continue
+            seen.add(k)
+            out.append(Finding(key, br.kind, "pre-existing", "", "", br.path, br.line, br.message))
+        for problem in entry_point_problems(model, tree, check_attrs=False):
+            where = model.state.where.get("CMD") or model.state.where.get("ENTRYPOINT") or (model.dockerfile, None)
+            out.append(Finding(key, "entry-point-unresolved", "pre-existing", "", "", where[0], where[1], problem))
+    return sorted(out, key=lambda f: (f.path or "", f.line or 0, f.invariant))
+
+
+def verify_trees(before_root: str | Path, after_root: str | Path, config: Config) -> Verdict:
+    return prove(Tree(before_root, exclude=config.exclude), Tree(after_root, exclude=config.exclude), config)
+
+
+def verify_revision(rev: str, root: str | Path, config: Config) -> Verdict:
+    """Compare git revision REV of ROOT with ROOT's working tree."""
+    root = Path(root)
+    files = _files_at_revision(rev, root)
+    before = Tree(Path("/nonexistent-dockfix-revision"), files=files)
+    return prove(before, Tree(root, exclude=config.exclude), config)
+
+
+def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    try:
+        out = subprocess.run(["git", "-C", str(root), *args], input=stdin, capture_output=True, check=False)
+    except FileNotFoundError:
+        raise DockfixError("git is not installed", path=str(root)) from None
+    if out.returncode != 0:
+        raise DockfixError(f"git {args[0]} failed: {out.stderr.decode(errors='replace').strip()}", path=str(root))
+    return out.stdout
+
+
+def _files_at_revision(rev: str, root: Path) -> dict[str, bytes]:
+    listing = _git(root, "ls-tree", "-r", "-z", rev, "--", ".")
+    shas: dict[str, str] = {}
+    for entry in listing.split(b"\0"):
+        if not entry:
+            continue
+        meta, path = entry.split(b"\t", 1)
+        mode, kind, sha = meta.split()
+        if kind == b"blob" and mode != b"120000":
+            shas[path.decode("utf-8", "surrogateescape")] = sha.decode()
+    if not shas:
+        return {}
+    batch = _git(root, "cat-file", "--batch", stdin="".join(f"{s}\n" for s in shas.values()).encode())
+    blobs: dict[str, bytes] = {}
+    pos = 0
+    for sha in shas.values():
+        nl = batch.index(b"\n", pos)
+        header = batch[pos:nl].split()
+        size = int(header[2])
+        blobs[sha] = batch[nl + 1: nl + 1 + size]
+        pos = nl + 1 + size + 1
+    return {p: blobs[s] for p, s in shas.items()}

@@ -1,0 +1,381 @@
+"""Compare two sets of image models and give a verdict, invariant by invariant.
+
+Broken: CMD/ENTRYPOINT/WORKDIR, the application's files and destinations, ENV/ARG values
+(PATH entries that follow a relocated user site excepted), EXPOSE, HEALTHCHECK, SHELL,
+STOPSIGNAL, VOLUME, ONBUILD, the Python version, the requirement closure, Python constants,
+entry points that stop resolving, a user site the CMD user can no longer read, and any new
+build break. Allowed (info): USER when everything stays readable, ownership, PATH following a
+relocated site, layer structure, packages added by a base. Breaks found in BEFORE are
+reported as pre-existing (and as fixed when AFTER no longer has them).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+from dataclasses import dataclass, field
+
+from dockfix.prover.model import Break, ImageModel, StageState, home_of
+from dockfix.tree import Tree
+
+DEFECT_KINDS = {
+    "copy-excluded-source": "A COPY/ADD source is excluded by .dockerignore: the build fails at that step.",
+    "copy-missing-source": "A COPY/ADD source does not exist in the build context: the build fails.",
+    "missing-requirement-file": "pip reads a requirement file (or an -r/-c include) that is not in the image.",
+    "entry-point-unresolved": "CMD/ENTRYPOINT names a module, file or executable the image does not have.",
+    "unreadable-user-site": "pip --user installed into a home the CMD user cannot read.",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    image: str
+    invariant: str  # e.g. "CMD", "requirements", or a defect kind
+    severity: str  # broken | info | pre-existing | fixed
+    before: str
+    after: str
+    path: str | None = None
+    line: int | None = None
+    message: str = ""
+
+    @property
+    def kind(self) -> str:
+        return self.invariant
+
+    def where(self) -> str:
+        if self.path and self.line:
+            return f"{self.path}:{self.line}"
+        return self.path or ""
+
+    def line_text(self) -> str:
+        return f"{self.where() or self.image}: {self.severity}: {self.message or self.invariant} [{self.image}]"
+
+    def to_json(self) -> dict:
+        return {"image": self.image, "invariant": self.invariant, "severity": self.severity,
+                "before": self.before, "after": self.after, "path": self.path, "line": self.line,
+                "message": self.message}
+
+
+@dataclass
+class Verdict:
+    findings: list[Finding] = field(default_factory=list)
+    images: int = 0
+
+    @property
+    def holds(self) -> bool:
+        return not any(f.severity == "broken" for f in self.findings)
+
+    def summary(self) -> str:
+        counts = {s: sum(1 for f in self.findings if f.severity == s)
+                  for s in ("broken", "pre-existing", "fixed", "info")}
+        head = "invariants hold" if self.holds else "INVARIANTS BROKEN"
+        rest = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        return f"{head} ({self.images} image{'s' if self.images != 1 else ''} compared{'; ' + rest if rest else ''})"
+
+    def report(self) -> str:
+        lines = [f"verify: {self.summary()}"]
+        order = {"broken": 0, "pre-existing": 1, "fixed": 2, "info": 3}
+        for f in sorted(self.findings, key=lambda f: (order[f.severity], f.image, f.invariant)):
+            where = f" at {f.where()}" if f.where() else ""
+            lines.append(f"  {f.severity}: {f.image}: {f.invariant}{where}: {f.message}")
+            if f.severity == "broken" and (f.before or f.after):
+                lines.append(f"      before: {f.before}")
+                lines.append(f"      after:  {f.after}")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict:
+        return {"holds": self.holds, "images": self.images, "summary": self.summary(),
+                "findings": [f.to_json() for f in self.findings]}
+
+
+# -- derived facts -------------------------------------------------------------------------
+def _origin(origin: str) -> str:
+    """A file's ultimate source: `base:<img>:context:x` and `context:x` are the same file."""
+    while origin.startswith("base:"):
+        rest = origin[5:]
+        m = re.search(r":(context|stage|heredoc|url|image|base):", rest)
+        origin = rest[m.start() + 1:] if m else rest
+    return origin
+
+
+def app_files(state: StageState) -> dict[str, str]:
+    return {p: _origin(e.origin) for p, e in state.files.items()}
+
+
+def _path_without_sites(path: str) -> str:
+    return ":".join(p for p in path.split(":") if not p.rstrip("/").endswith("/.local/bin"))
+
+
+def readable_sites(state: StageState) -> dict[str, frozenset[str]]:
+    user = (state.user or "root").split(":")[0]
+    out = {}
+    for site, reqs in state.sites.items():
+        if site != "system" and site.startswith("/root/") and user not in ("root", "0"):
+            continue
+        out[site] = reqs
+    return out
+
+
+def _req_name(req: str) -> str:
+    return re.split(r"[<>=!~\[;@ ]", req, 1)[0].lower().replace("_", "-")
+
+
+def argv_of(state: StageState) -> list[str]:
+    """ENTRYPOINT then CMD as argv; shell forms are split as the shell would."""
+    def split(part: tuple[str, ...], is_json: bool) -> list[str]:
+        if is_json or len(part) != 1:
+            return list(part)
+        try:
+            return shlex.split(part[0])
+        except ValueError:
+            return part[0].split()
+
+    argv = split(state.entrypoint, len(state.entrypoint or ()) != 1) if state.entrypoint else []
+    if state.cmd:
+        argv += split(state.cmd, state.cmd_json)
+    return argv
+
+
+def entry_point_problems(model: ImageModel, tree: Tree, check_attrs: bool) -> list[str]:
+    """Why the CMD/ENTRYPOINT would not start (empty when it resolves)."""
+    st = model.state
+    argv = argv_of(st)
+    if not argv:
+        return []
+    files = st.files
+    roots = [st.workdir] + [p for p in st.env.get("PYTHONPATH", "").split(":") if p]
+    sites = readable_sites(st)
+    installed = {_req_name(r) for reqs in sites.values() for r in reqs}
+    all_installed = {_req_name(r) for reqs in st.sites.values() for r in reqs}
+    problems = []
+    prog = posixpath.basename(argv[0])
+
+    def module_file(mod: str, main: bool) -> str | None:
+        rel = mod.replace(".", "/")
+        for root in roots:
+            for cand in ([f"{rel}.py", f"{rel}/__main__.py"] if main else [f"{rel}.py", f"{rel}/__init__.py"]):
+                p = posixpath.normpath(posixpath.join(root, cand))
+                if p in files:
+                    return p
+        return None
+
+    if re.match(r"^python[0-9.]*$", prog):
+        if "-m" in argv and argv.index("-m") + 1 < len(argv):
+            mod = argv[argv.index("-m") + 1]
+            if module_file(mod, True) is None and _req_name(mod.split(".")[0]) not in installed:
+                problems.append(f"module {mod} is not in the image (searched {', '.join(roots)})")
+        elif len(argv) > 1 and argv[1].endswith(".py"):
+            p = posixpath.normpath(posixpath.join(st.workdir, argv[1]))
+            if p not in files:
+                problems.append(f"script {argv[1]} is not in the image")
+        return problems
+    if argv[0].startswith(("/", "./")) and not argv[0].startswith(("/usr/", "/bin/", "/sbin/")):
+        p = posixpath.normpath(posixpath.join(st.workdir, argv[0]))
+        if p not in files:
+            problems.append(f"executable {argv[0]} is not in the image")
+        return problems
+    name = _req_name(prog)
+    if name in all_installed and name not in installed:
+        user = (st.user or "root").split(":")[0]
+        problems.append(f"{prog}: not found (installed with pip --user into a home that {user} cannot read; "
+                        f"{user}'s home is {home_of(st)})")
+    elif name in installed:
+        site = next(s for s, reqs in sites.items() if name in {_req_name(r) for r in reqs})
+        if site != "system" and f"{site}/bin" not in st.env.get("PATH", "").split(":"):
+            problems.append(f"{prog}: not found ({site}/bin is not on PATH)")
+    if prog in ("gunicorn", "uvicorn", "daphne", "hypercorn"):
+        target = next((a for a in argv[1:] if ":" in a and not a.startswith("-") and "/" not in a
+                       and not re.match(r"^[\d.]+:\d+$", a)), None)
+        if target:
+            mod, _, attr = target.partition(":")
+            f = module_file(mod, False)
+            if f is None:
+                problems.append(f"{prog} target {target}: module {mod} is not in the image")
+            elif check_attrs and attr.isidentifier():
+                from dockfix.prover.python import read_module
+
+                origin = _origin(files[f].origin)
+                if origin.startswith("context:"):
+                    _, names = read_module(tree.read(origin[len("context:"):]))
+                    if attr not in names:
+                        problems.append(f"{prog} target {target}: {mod} defines no {attr}")
+    return problems
+
+
+# -- comparison ----------------------------------------------------------------------------
+def compare(before: dict[str, ImageModel], after: dict[str, ImageModel], tb: Tree, ta: Tree,
+            invariant_globs: tuple[str, ...] = ()) -> Verdict:
+    v = Verdict(images=len(set(before) | set(after)))
+    for key in sorted(set(before) | set(after)):
+        b, a = before.get(key), after.get(key)
+        if b is None:
+            v.findings.append(Finding(key, "image", "info", "", a.dockerfile, a.dockerfile, None, "new image"))
+            continue
+        if a is None:
+            v.findings.append(Finding(key, "image", "broken", b.dockerfile, "(gone)", b.dockerfile, None,
+                                      "the image is no longer built by the repository"))
+            continue
+        _compare_image(v, key, b, a, tb, ta)
+    _compare_globs(v, tb, ta, invariant_globs)
+    return v
+
+
+def _where(m: ImageModel, field_name: str) -> tuple[str | None, int | None]:
+    w = m.state.where.get(field_name)
+    return (w[0], w[1]) if w else (m.dockerfile, None)
+
+
+def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree, ta: Tree) -> None:
+    bs, as_ = b.state, a.state
+    add = v.findings.append
+
+    def broken(inv: str, before, after, field_name: str | None = None, msg: str = "") -> None:
+        path, line = _where(a, field_name) if field_name else (a.dockerfile, None)
+        add(Finding(key, inv, "broken", str(before), str(after), path, line, msg or f"{inv} changed"))
+
+    for name, getter in (("CMD", lambda s: s.cmd), ("ENTRYPOINT", lambda s: s.entrypoint),
+                         ("WORKDIR", lambda s: s.workdir), ("EXPOSE", lambda s: s.expose),
+                         ("HEALTHCHECK", lambda s: s.healthcheck), ("SHELL", lambda s: s.shell),
+                         ("STOPSIGNAL", lambda s: s.stopsignal), ("VOLUME", lambda s: s.volumes),
+                         ("ONBUILD", lambda s: s.onbuild)):
+        if getter(bs) != getter(as_):
+            broken(name, getter(bs), getter(as_), name)
+    if (bs.cmd_json, bs.cmd) != (as_.cmd_json, as_.cmd) and bs.cmd == as_.cmd:
+        broken("CMD", "exec form" if bs.cmd_json else "shell form", "exec form" if as_.cmd_json else "shell form", "CMD")
+
+    for k in sorted(set(bs.env) | set(as_.env)):
+        bv, av = bs.env.get(k), as_.env.get(k)
+        if bv == av:
+            continue
+        if k == "PATH" and bv is not None and av is not None and _path_without_sites(bv) == _path_without_sites(av):
+            path, line = _where(a, "ENV PATH")
+            add(Finding(key, "ENV PATH", "info", bv, av, path, line, "PATH follows the relocated user site"))
+            continue
+        broken(f"ENV {k}", bv, av, f"ENV {k}")
+    for k in sorted(set(bs.args) & set(as_.args)):
+        if bs.args[k] != as_.args[k]:
+            broken(f"ARG {k}", bs.args[k], as_.args[k], f"ARG {k}")
+
+    if bs.python != as_.python:
+        broken("Python version", f"{bs.python} ({bs.python_source})", f"{as_.python} ({as_.python_source})")
+
+    bf, af = app_files(bs), app_files(as_)
+    if bf != af:
+        gone = sorted(set(bf) - set(af))
+        new = sorted(set(af) - set(bf))
+        moved = sorted(p for p in set(bf) & set(af) if bf[p] != af[p])
+        parts = []
+        if gone:
+            parts.append(f"{len(gone)} gone ({', '.join(gone[:3])}{'…' if len(gone) > 3 else ''})")
+        if new:
+            parts.append(f"{len(new)} new ({', '.join(new[:3])}{'…' if len(new) > 3 else ''})")
+        if moved:
+            parts.append(f"{len(moved)} from another source ({', '.join(moved[:3])})")
+        broken("files", f"{len(bf)} files", f"{len(af)} files", msg="the image's file set changed: " + "; ".join(parts))
+    owners_b = {p: e.owner for p, e in bs.files.items()}
+    owners_a = {p: e.owner for p, e in as_.files.items()}
+    if owners_b != owners_a and set(owners_b) == set(owners_a):
+        add(Finding(key, "ownership", "info", "", "", a.dockerfile, None, "file ownership changed"))
+    if (bs.user or "root") != (as_.user or "root"):
+        path, line = _where(a, "USER")
+        add(Finding(key, "USER", "info", bs.user or "root", as_.user or "root", path, line,
+                    f"runs as {as_.user or 'root'} instead of {bs.user or 'root'}"))
+
+    breqs = frozenset().union(*bs.sites.values()) if bs.sites else frozenset()
+    areqs = frozenset().union(*as_.sites.values()) if as_.sites else frozenset()
+    if breqs != areqs:
+        broken("requirements", ", ".join(sorted(breqs - areqs)) or "-", ", ".join(sorted(areqs - breqs)) or "-",
+               msg="the installed requirement set changed (before-only / after-only shown)")
+
+    b_readable = frozenset().union(*readable_sites(bs).values()) if bs.sites else frozenset()
+    a_readable = frozenset().union(*readable_sites(as_).values()) if as_.sites else frozenset()
+    lost = (b_readable - a_readable) & areqs  # installed, but where the CMD user cannot read
+    if lost:
+        broken("user site", "readable", "unreadable", "USER",
+               f"{as_.user or 'root'} can no longer read what pip installed: {', '.join(sorted(lost)[:5])}")
+
+    _compare_constants(v, key, b, a, tb, ta)
+
+    bp = entry_point_problems(b, tb, check_attrs=False)
+    ap = entry_point_problems(a, ta, check_attrs=_entry_module_changed(b, a, tb, ta))
+    for p in ap:
+        if p not in bp:
+            broken("entry point", "resolves", p, "CMD", p)
+
+    _compare_breaks(v, key, bs.breaks, as_.breaks)
+
+
+def _entry_module_changed(b: ImageModel, a: ImageModel, tb: Tree, ta: Tree) -> bool:
+    for p, e in a.state.files.items():
+        if p.endswith(".py") and p in b.state.files:
+            ob, oa = _origin(b.state.files[p].origin), _origin(e.origin)
+            if ob.startswith("context:") and oa.startswith("context:") and \
+                    tb.read(ob[8:]) != ta.read(oa[8:]):
+                return True
+    return False
+
+
+def _compare_constants(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree, ta: Tree) -> None:
+    """Constants of the Python files that land in the image. A file whose bytes are the same
+    in both trees has the same constants: only changed files are read (libcst loads lazily)."""
+    for p, e in sorted(a.state.files.items()):
+        if not p.endswith(".py") or p not in b.state.files:
+            continue
+        ob, oa = _origin(b.state.files[p].origin), _origin(e.origin)
+        if not (ob.startswith("context:") and oa.startswith("context:")):
+            continue
+        db, da = tb.read(ob[8:]), ta.read(oa[8:])
+        if db == da:
+            continue
+        from dockfix.prover.python import read_module
+
+        cb, _ = read_module(db)
+        ca, _ = read_module(da)
+        for name in sorted(set(cb) | set(ca)):
+            if cb.get(name) != ca.get(name):
+                v.findings.append(Finding(key, "Python constant", "broken", f"{name} = {cb.get(name)}",
+                                          f"{name} = {ca.get(name)}", oa[8:], None,
+                                          f"{name} in {p} changed"))
+
+
+def _break_key(br: Break) -> tuple[str, str, str]:
+    return (br.kind, br.path, br.subject)
+
+
+def _compare_breaks(v: Verdict, key: str, before: list[Break], after: list[Break]) -> None:
+    bk = {_break_key(x): x for x in before}
+    ak = {_break_key(x): x for x in after}
+    for k, br in ak.items():
+        sev = "pre-existing" if k in bk else "broken"
+        v.findings.append(Finding(key, br.kind, sev, "builds" if sev == "broken" else "fails",
+                                  "fails", br.path, br.line, br.message))
+    for k, br in bk.items():
+        if k not in ak:
+            v.findings.append(Finding(key, br.kind, "fixed", "fails", "builds", br.path, br.line,
+                                      "pre-existing defect fixed: " + br.message))
+
+
+def _compare_globs(v: Verdict, tb: Tree, ta: Tree, globs: tuple[str, ...]) -> None:
+    if not globs:
+        return
+    import fnmatch
+
+    paths = sorted({p for t in (tb, ta) for p in t.paths() if any(fnmatch.fnmatchcase(p, g) for g in globs)})
+    for p in paths:
+        db = tb.read(p) if tb.exists(p) else None
+        da = ta.read(p) if ta.exists(p) else None
+        if db == da:
+            continue
+        if p.endswith(".py") and db is not None and da is not None:
+            from dockfix.prover.python import read_module
+
+            cb, _ = read_module(db)
+            ca, _ = read_module(da)
+            for name in sorted(set(cb) | set(ca)):
+                if cb.get(name) != ca.get(name):
+                    v.findings.append(Finding("(repository)", "Python constant", "broken", f"{name} = {cb.get(name)}",
+                                              f"{name} = {ca.get(name)}", p, None, f"{name} changed (invariant glob)"))
+        else:
+            v.findings.append(Finding("(repository)", "invariant file", "broken", "present" if db else "absent",
+                                      "changed" if da else "absent", p, None, "a file under an invariant glob changed"))

@@ -1,0 +1,573 @@
+"""The effective image model: what each image of the graph is, re-derived from the texts.
+
+For every image (and every Dockerfile without an image name, keyed by its path) the model
+replays the target stage: FROM (through in-repo images and earlier stages), config
+(ENV with ARG and `${VAR:-x}` expansion, WORKDIR, USER, CMD, …), the files COPY/ADD bring
+from the build context after `.dockerignore` (or from another stage), pip installs (the
+requirement files they read, their `-r`/`-c` closure, whether each file is in the image at
+that step, which site a `--user` install lands in), apt/apk packages, the Python version,
+and the build breaks it can predict (a COPY of an excluded or missing source, a missing
+requirement file). This module imports no transform.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+from dataclasses import dataclass, field, replace
+
+from dockfix.config import Config
+from dockfix.graph import Graph, build_graph
+from dockfix.graph.dockerignore import DockerIgnore
+from dockfix.syntax import Document, Instruction
+from dockfix.tree import Tree
+
+_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+_PY_TAG = re.compile(r"^(?:[\w.-]+(?::\d+)?/)*python:(\d+\.\d+)")
+_APT_PY = re.compile(r"^python(\d+\.\d+)$")
+
+
+@dataclass(frozen=True)
+class Break:
+    """A step the build would fail at."""
+
+    kind: str  # copy-excluded-source | copy-missing-source | missing-requirement-file | unknown-stage
+    path: str  # Dockerfile
+    line: int
+    message: str
+    subject: str = ""  # what is missing: the COPY source or the requirement file
+    detail: str = ""  # e.g. the .dockerignore pattern "path:line: pattern"
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    origin: str  # "context:<relpath>" | "stage:<...>" | "base:<image>"
+    owner: str | None  # --chown value, None = root
+
+
+@dataclass(frozen=True)
+class PipInstall:
+    line: int
+    path: str
+    user: str  # the USER the RUN ran as ("root" when none)
+    user_site: bool  # --user
+    site: str  # image path of the site, "system" for a system-wide install
+    files: tuple[str, ...]  # requirement files read (image paths, closure included)
+    requirements: tuple[str, ...]  # the requirement lines of the closure and the packages named
+
+
+@dataclass
+class StageState:
+    env: dict[str, str] = field(default_factory=dict)
+    args: dict[str, str] = field(default_factory=dict)
+    workdir: str = "/"
+    user: str = ""
+    shell: tuple[str, ...] = ("/bin/sh", "-c")
+    cmd: tuple[str, ...] | None = None
+    cmd_json: bool = True
+    entrypoint: tuple[str, ...] | None = None
+    expose: tuple[str, ...] = ()
+    healthcheck: tuple[str, ...] | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    stopsignal: str | None = None
+    volumes: tuple[str, ...] = ()
+    onbuild: tuple[str, ...] = ()
+    files: dict[str, FileEntry] = field(default_factory=dict)  # image path -> entry
+    sites: dict[str, frozenset[str]] = field(default_factory=dict)  # site path -> requirements
+    pip: list[PipInstall] = field(default_factory=list)
+    packages: frozenset[str] = frozenset()  # apt/apk
+    python: str | None = None  # "3.11", or None when unknown
+    python_source: str = "unknown external base"
+    breaks: list[Break] = field(default_factory=list)
+    where: dict[str, tuple[str, int]] = field(default_factory=dict)  # field -> (path, line) that set it
+
+    def copy(self) -> "StageState":
+        return replace(self, env=dict(self.env), args=dict(self.args), labels=dict(self.labels),
+                       files=dict(self.files), sites=dict(self.sites), pip=list(self.pip),
+                       breaks=list(self.breaks), where=dict(self.where))
+
+
+@dataclass
+class ImageModel:
+    key: str  # image ref, or "<dockerfile>" for an unnamed one
+    dockerfile: str
+    stage: int
+    state: StageState
+    base_chain: tuple[str, ...]  # in-repo images this one is built on, nearest first
+    context: str
+    external_base: str | None
+
+
+def _expand(text: str, env: dict[str, str]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1) or m.group(4)
+        op, word = m.group(2), m.group(3) or ""
+        val = env.get(name)
+        if op == ":-":
+            return val if val else word
+        if op == "-":
+            return word if val is None else val
+        if op == ":+":
+            return word if val else ""
+        if op == "+":
+            return "" if val is None else word
+        return val or ""
+
+    return _VAR.sub(sub, text)
+
+
+def _unquote(v: str) -> str:
+    try:
+        parts = shlex.split(v)
+    except ValueError:
+        return v
+    return " ".join(parts) if parts else ""
+
+
+def home_of(state: StageState) -> str:
+    user = (state.user or "root").split(":")[0]
+    if "HOME" in state.env:
+        return state.env["HOME"]
+    return "/root" if user in ("root", "0") else f"/home/{user}"
+
+
+class ModelBuilder:
+    def __init__(self, tree: Tree, config: Config, graph: Graph | None = None):
+        self.tree = tree
+        self.config = config
+        self.graph = graph or build_graph(tree, config)
+        self._stage_cache: dict[tuple[str, int], StageState] = {}
+        self._in_progress: set[tuple[str, int]] = set()
+        self._context_cache: dict[tuple[str, str | None], list[str]] = {}
+
+    # -- context files after .dockerignore
+    def _context(self, dockerfile: str) -> tuple[str, list[str]]:
+        node = self.graph.dockerfiles[dockerfile]
+        key = (node.context, node.dockerignore)
+        if key not in self._context_cache:
+            ignore = self.graph.dockerignore_for(dockerfile)
+            self._context_cache[key] = ignore.filter(self.graph.context_files(node.context))
+        return node.context, self._context_cache[key]
+
+    def models(self) -> dict[str, ImageModel]:
+        out: dict[str, ImageModel] = {}
+        for ref, m in sorted(self.graph.images.items()):
+            stage = self.graph.image_stage(m)
+            node = self.graph.dockerfiles.get(m.dockerfile)
+            if stage is None or node is None or node.document is None:
+                continue
+            out[ref] = self._image(ref, m.dockerfile, stage, m.args)
+        mapped = {m.dockerfile for m in self.graph.images.values()}
+        for path, node in sorted(self.graph.dockerfiles.items()):
+            if path in mapped or node.document is None or not node.document.stages:
+                continue
+            out[f"<{path}>"] = self._image(f"<{path}>", path, node.document.stages[-1].index, {})
+        return out
+
+    def _image(self, key: str, dockerfile: str, stage: int, build_args: dict[str, str]) -> ImageModel:
+        state = self.stage_state(dockerfile, stage, build_args)
+        chain: list[str] = []
+        ext = None
+        d, s = dockerfile, stage
+        seen = set()
+        while (d, s) not in seen:
+            seen.add((d, s))
+            b = self.graph.base_of(d, s)
+            if b is None:
+                break
+            if b.kind == "stage":
+                s = b.stage
+                continue
+            if b.kind == "internal":
+                chain.append(b.ref)
+                d, s = b.image.dockerfile, self.graph.image_stage(b.image)
+                if s is None:
+                    break
+                continue
+            ext = b.ref
+            break
+        return ImageModel(key, dockerfile, stage, state, tuple(chain), self.graph.dockerfiles[dockerfile].context, ext)
+
+    # -- stage replay
+    def stage_state(self, dockerfile: str, stage: int, build_args: dict[str, str] | None = None) -> StageState:
+        key = (dockerfile, stage)
+        if key in self._stage_cache:
+            return self._stage_cache[key]
+        if key in self._in_progress:  # a cycle: the graph reports it; model an empty stage
+            return StageState()
+        self._in_progress.add(key)
+        try:
+            state = self._replay(dockerfile, stage, build_args or {})
+        finally:
+            self._in_progress.discard(key)
+        self._stage_cache[key] = state
+        return state
+
+    def _base_state(self, dockerfile: str, stage: int) -> StageState:
+        b = self.graph.base_of(dockerfile, stage)
+        if b is None:
+            return StageState()
+        if b.kind == "stage":
+            return self.stage_state(dockerfile, b.stage).copy()
+        if b.kind == "internal":
+            st = self.graph.image_stage(b.image)
+            if st is None:
+                return StageState()
+            base = self.stage_state(b.image.dockerfile, st, b.image.args).copy()
+            base.breaks = []  # the base's own breaks are reported on the base image
+            base.files = {p: FileEntry(f"base:{b.ref}:{e.origin}", e.owner) for p, e in base.files.items()}
+            return base
+        state = StageState()
+        m = _PY_TAG.match(b.ref)
+        if m:
+            state.python, state.python_source = m.group(1), f"base image {b.ref}"
+            state.env["PATH"] = "/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
+            state.env["LANG"] = "C.UTF-8"
+        else:
+            state.env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+            state.python_source = f"unknown external base {b.ref}"
+        return state
+
+    def _replay(self, dockerfile: str, stage: int, build_args: dict[str, str]) -> StageState:
+        node = self.graph.dockerfiles[dockerfile]
+        doc: Document = node.document
+        st = doc.stages[stage]
+        state = self._base_state(dockerfile, stage)
+        # Global ARG defaults are visible to a stage only when redeclared.
+        globals_: dict[str, str] = {}
+        for ins in doc.global_args():
+            for word in ins.value:
+                name, eq, default = word.partition("=")
+                globals_[name] = build_args.get(name, _unquote(default) if eq else "")
+        state.args = {}
+        for ins in doc.stage_instructions(st)[1:]:
+            self._step(state, doc, dockerfile, ins, globals_, build_args)
+        return state
+
+    def _scope(self, state: StageState) -> dict[str, str]:
+        scope = dict(state.args)
+        scope.update(state.env)
+        return scope
+
+    def _step(self, state: StageState, doc: Document, path: str, ins: Instruction,
+              globals_: dict[str, str], build_args: dict[str, str]) -> None:
+        kw = ins.keyword
+        where = (path, ins.start_line)
+        if kw == "ARG":
+            for word in ins.value:
+                name, eq, default = word.partition("=")
+                if name in build_args:
+                    state.args[name] = build_args[name]
+                elif eq:
+                    state.args[name] = _expand(_unquote(default), self._scope(state))
+                else:
+                    state.args[name] = globals_.get(name, "")
+                state.where[f"ARG {name}"] = where
+        elif kw == "ENV":
+            scope = self._scope(state)
+            v = ins.value
+            for i in range(0, len(v) - 1, 2):
+                state.env[v[i]] = _expand(_unquote(v[i + 1]), scope)
+                state.where[f"ENV {v[i]}"] = where
+        elif kw == "WORKDIR":
+            wd = _expand(ins.value[0], self._scope(state)) if ins.value else "/"
+            state.workdir = posixpath.normpath(posixpath.join(state.workdir, wd))
+            state.where["WORKDIR"] = where
+        elif kw == "USER":
+            state.user = _expand(ins.value[0], self._scope(state)) if ins.value else ""
+            state.where["USER"] = where
+        elif kw == "SHELL":
+            state.shell = ins.value
+        elif kw == "CMD":
+            state.cmd, state.cmd_json = ins.value, ins.json
+            state.where["CMD"] = where
+        elif kw == "ENTRYPOINT":
+            state.entrypoint = ins.value
+            state.cmd = None if state.where.get("CMD", ("", 0))[0] != path else state.cmd
+            state.where["ENTRYPOINT"] = where
+        elif kw == "EXPOSE":
+            state.expose = tuple(sorted(set(state.expose) | {_expand(p, self._scope(state)) for p in ins.value}))
+            state.where["EXPOSE"] = where
+        elif kw == "HEALTHCHECK":
+            state.healthcheck = tuple(ins.flags) + ins.value
+            state.where["HEALTHCHECK"] = where
+        elif kw == "LABEL":
+            v = ins.value
+            for i in range(0, len(v) - 1, 2):
+                state.labels[_unquote(v[i])] = _unquote(v[i + 1])
+        elif kw == "STOPSIGNAL":
+            state.stopsignal = ins.value[0] if ins.value else None
+        elif kw == "VOLUME":
+            state.volumes = tuple(state.volumes) + ins.value
+        elif kw == "ONBUILD":
+            state.onbuild = tuple(state.onbuild) + (ins.args,)
+        elif kw in ("COPY", "ADD"):
+            self._copy(state, doc, path, ins)
+        elif kw == "RUN":
+            self._run(state, path, ins)
+
+    # -- files
+    def _copy(self, state: StageState, doc: Document, path: str, ins: Instruction) -> None:
+        scope = self._scope(state)
+        owner = ins.flag("chown")
+        if ins.heredocs:
+            dest = self._dest(state, _expand(ins.value[-1], scope))
+            for h in ins.heredocs:
+                target = dest if len(ins.heredocs) == 1 and not dest.endswith("/") else posixpath.join(dest, h.name)
+                state.files[posixpath.normpath(target)] = FileEntry(f"heredoc:{path}:{ins.start_line}", owner)
+            return
+        if len(ins.value) < 2:
+            return
+        srcs = [_expand(s, scope) for s in ins.value[:-1]]
+        dest_raw = _expand(ins.value[-1], scope)
+        dest = self._dest(state, dest_raw)
+        many = len(srcs) > 1 or any(c in s for s in srcs for c in "*?[")
+        frm = ins.flag("from")
+        if frm is not None:
+            self._copy_from_stage(state, doc, path, ins, _expand(frm, scope), srcs, dest, dest_raw, owner)
+            return
+        context, files = self._context(path)
+        ignore = self.graph.dockerignore_for(path)
+        for src in srcs:
+            if kw_is_url(src):
+                state.files[dest] = FileEntry(f"url:{src}", owner)
+                continue
+            matched = self._match_context(files, src)
+            if not matched:
+                self._missing_source(state, path, ins, context, src, ignore)
+                continue
+            src_norm = posixpath.normpath(src.lstrip("/")) if src.strip("/") not in ("", ".") else ""
+            for rel in matched:
+                sub = self._rebase(rel, src_norm, matched)
+                if len(matched) == 1 and rel == src_norm and not many and not dest_raw.endswith("/"):
+                    target = dest
+                else:
+                    target = posixpath.join(dest, sub)
+                origin = posixpath.join(context, rel) if context else rel
+                state.files[posixpath.normpath(target)] = FileEntry(f"context:{origin}", owner)
+
+    @staticmethod
+    def _rebase(rel: str, src: str, matched: list[str]) -> str:
+        """Where a matched file lands below the destination: a directory source copies its
+        contents; a file (or wildcard match) lands under its own name."""
+        if src and rel.startswith(src + "/"):
+            return rel[len(src) + 1:]
+        if not src:
+            return rel
+        return posixpath.basename(rel)
+
+    def _match_context(self, files: list[str], src: str) -> list[str]:
+        s = posixpath.normpath(src.lstrip("/"))
+        if s in (".", ""):
+            return list(files)
+        if any(c in s for c in "*?["):
+            import fnmatch
+
+            out = []
+            depth = s.count("/")
+            for f in files:
+                parts = f.split("/")
+                head = "/".join(parts[: depth + 1])
+                if fnmatch.fnmatchcase(head, s) and ("/" not in s or True):
+                    out.append(f)
+            return out
+        prefix = s + "/"
+        return [f for f in files if f == s or f.startswith(prefix)]
+
+    def _missing_source(self, state: StageState, path: str, ins: Instruction, context: str, src: str,
+                        ignore: DockerIgnore) -> None:
+        s = posixpath.normpath(src.lstrip("/"))
+        all_files = self.graph.context_files(context)
+        existing = [f for f in all_files if f == s or f.startswith(s + "/")]
+        if existing:
+            pat = ignore.deciding_pattern(existing[0])
+            node = self.graph.dockerfiles[path]
+            detail = f"{node.dockerignore}:{pat.line}: {pat.text}" if pat else ""
+            state.breaks.append(Break("copy-excluded-source", path, ins.start_line,
+                                      f"COPY source {src!r} is excluded by .dockerignore"
+                                      + (f" ({detail})" if detail else "")
+                                      + "; the build fails at this step", src, detail))
+        else:
+            state.breaks.append(Break("copy-missing-source", path, ins.start_line,
+                                      f"COPY source {src!r} does not exist in the build context "
+                                      f"{context or '.'}; the build fails at this step", src))
+
+    def _copy_from_stage(self, state, doc, path, ins, frm, srcs, dest, dest_raw, owner) -> None:
+        names = {s.name: s.index for s in doc.stages if s.name}
+        idx = names.get(frm.lower())
+        if idx is None and frm.isdigit():
+            idx = int(frm)
+        if idx is None:
+            for s in srcs:
+                state.files[posixpath.normpath(posixpath.join(dest, posixpath.basename(s)))] = \
+                    FileEntry(f"image:{frm}:{s}", owner)
+            return
+        other = self.stage_state(path, idx)
+        for src in srcs:
+            s = posixpath.normpath("/" + src.lstrip("/")) if src.startswith("/") else \
+                posixpath.normpath(posixpath.join(other.workdir, src))
+            moved = {p: e for p, e in other.files.items() if p == s or p.startswith(s.rstrip("/") + "/")}
+            for p, e in moved.items():
+                rel = p[len(s):].lstrip("/") if p != s else posixpath.basename(p)
+                target = posixpath.normpath(posixpath.join(dest, rel)) if (p != s or dest_raw.endswith("/")) else dest
+                state.files[target] = FileEntry(e.origin, owner)
+            for site, reqs in other.sites.items():
+                if site == s or site.startswith(s.rstrip("/") + "/"):
+                    state.sites[posixpath.normpath(dest + site[len(s):])] = reqs
+                elif s.startswith(site + "/") or s == site:
+                    state.sites[dest] = reqs
+
+    def _dest(self, state: StageState, dest: str) -> str:
+        if dest.startswith("/"):
+            return posixpath.normpath(dest)
+        return posixpath.normpath(posixpath.join(state.workdir, dest))
+
+    # -- RUN
+    def _run(self, state: StageState, path: str, ins: Instruction) -> None:
+        if ins.heredocs:
+            script = "\n".join(h.content for h in ins.heredocs)
+        elif ins.json:
+            script = " ".join(ins.value)
+        else:
+            script = ins.value[0] if ins.value else ""
+        for command in _commands(script):
+            words = _words(command)
+            if not words:
+                continue
+            while words and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]):
+                words = words[1:]
+            if not words:
+                continue
+            prog = posixpath.basename(words[0])
+            if prog in ("apt-get", "apt") and "install" in words:
+                pkgs = [w for w in words[words.index("install") + 1:] if not w.startswith("-")]
+                state.packages = state.packages | frozenset(pkgs)
+                for p in pkgs:
+                    m = _APT_PY.match(p)
+                    if m:
+                        state.python, state.python_source = m.group(1), f"apt package {p} ({path}:{ins.start_line})"
+            elif prog == "apk" and "add" in words:
+                state.packages = state.packages | frozenset(w for w in words[words.index("add") + 1:] if not w.startswith("-"))
+            elif _is_pip(words):
+                self._pip(state, path, ins, words)
+
+    def _pip(self, state: StageState, path: str, ins: Instruction, words: list[str]) -> None:
+        if "install" not in words:
+            return
+        args = words[words.index("install") + 1:]
+        reqfiles: list[str] = []
+        packages: list[str] = []
+        user_site = False
+        i = 0
+        while i < len(args):
+            a = args[i]
+            if a in ("-r", "--requirement", "-c", "--constraint") and i + 1 < len(args):
+                reqfiles.append(args[i + 1])
+                i += 2
+                continue
+            for opt in ("--requirement=", "--constraint="):
+                if a.startswith(opt):
+                    reqfiles.append(a[len(opt):])
+                    break
+            else:
+                if a.startswith("-r") and len(a) > 2:
+                    reqfiles.append(a[2:])
+                elif a == "--user":
+                    user_site = True
+                elif a in ("-t", "--target", "--prefix", "--root", "-e", "--index-url", "-i",
+                           "--extra-index-url", "-f", "--find-links", "--platform", "--python-version"):
+                    i += 1
+                elif not a.startswith("-"):
+                    packages.append(a)
+            i += 1
+        scope = self._scope(state)
+        seen: list[str] = []
+        lines: list[str] = []
+        for rf in reqfiles:
+            self._closure(state, path, ins, self._dest(state, _expand(rf, scope)), seen, lines)
+        reqs = tuple(sorted(set(lines) | set(packages)))
+        user = (state.user or "root").split(":")[0]
+        site = posixpath.join(home_of(state), ".local") if user_site else "system"
+        state.pip.append(PipInstall(ins.start_line, path, user, user_site, site, tuple(seen), reqs))
+        state.sites[site] = state.sites.get(site, frozenset()) | frozenset(reqs)
+
+    def _closure(self, state, path, ins, image_path: str, seen: list[str], lines: list[str]) -> None:
+        if image_path in seen:
+            return
+        seen.append(image_path)
+        entry = state.files.get(image_path)
+        if entry is None or not entry.origin.startswith(("context:", "base:")):
+            state.breaks.append(Break(
+                "missing-requirement-file", path, ins.start_line,
+                f"pip reads {image_path}, which is not in the image at this step "
+                f"(pip: Could not open requirements file); copy it before this RUN",
+                subject=image_path))
+            return
+        origin = entry.origin.split("context:", 1)[-1]
+        try:
+            text = self.tree.read(origin).decode("utf-8", "replace")
+        except OSError:
+            return
+        here = posixpath.dirname(image_path)
+        for raw in text.splitlines():
+            line = raw.split(" #", 1)[0].strip()
+            if not line or line.startswith("#"):
+                continue
+            m = re.match(r"^(-r|--requirement|-c|--constraint)[\s=]+(\S+)", line)
+            if m:
+                self._closure(state, path, ins, posixpath.normpath(posixpath.join(here, m.group(2))), seen, lines)
+            elif not line.startswith("-"):
+                lines.append(re.sub(r"\s+", "", line).lower())
+
+
+def kw_is_url(src: str) -> bool:
+    return "://" in src or src.startswith("git@")
+
+
+def _is_pip(words: list[str]) -> bool:
+    prog = posixpath.basename(words[0])
+    if re.match(r"^pip[0-9.]*$", prog):
+        return True
+    return bool(re.match(r"^python[0-9.]*$", prog)) and words[1:3] == ["-m", "pip"]
+
+
+def _commands(script: str) -> list[str]:
+    """Split a shell script into simple commands on `&&`, `||`, `;`, `|` and newlines,
+    outside quotes. (The prover's own reading: it shares no code with the transforms.)"""
+    out, buf, quote = [], [], ""
+    i = 0
+    while i < len(script):
+        ch = script[i]
+        if quote:
+            buf.append(ch)
+            if ch == quote:
+                quote = ""
+            i += 1
+            continue
+        if ch in "'\"":
+            quote = ch
+        elif ch == "\\" and i + 1 < len(script):
+            buf.append(script[i: i + 2])
+            i += 2
+            continue
+        elif ch in ";\n|&":
+            out.append("".join(buf))
+            buf = []
+            i += 1
+            continue
+        buf.append(ch)
+        i += 1
+    out.append("".join(buf))
+    return [c.strip() for c in out if c.strip()]
+
+
+def _words(command: str) -> list[str]:
+    try:
+        return shlex.split(command, comments=True)
+    except ValueError:
+        return command.split()
+
+
+def build_models(tree: Tree, config: Config, graph: Graph | None = None) -> dict[str, ImageModel]:
+    return ModelBuilder(tree, config, graph).models()

@@ -1,0 +1,153 @@
+"""Text helpers shared by transforms: the file's own continuation style, shell command
+splitting for `&&` chains, and deletions that do not leave a double blank line."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections import Counter
+from dataclasses import dataclass
+
+from dockfix.syntax import Document, Instruction
+from dockfix.syntax.edit import Editor
+
+# Shell syntax that makes a RUN more than a plain `a && b && c` chain.
+_COMPLEX = re.compile(r"(;|\|\||\||>|<|\$\(|`|\(|\)|&(?!&))")
+
+
+@dataclass(frozen=True)
+class Style:
+    indent: str  # continuation-line indent
+    leading_and: bool  # `    && cmd` (True) or `cmd && \` (False)
+    escape: str
+
+
+def file_style(doc: Document) -> Style:
+    """The continuation style the file already uses (4 spaces and leading `&&` by default)."""
+    indents: Counter[str] = Counter()
+    leading = trailing = 0
+    for ins in doc.instructions:
+        for n in range(ins.start_line + 1, ins.end_line + 1):
+            raw = doc.line_bytes(n).decode("utf-8", "surrogateescape").rstrip("\r\n")
+            body = raw.lstrip(" \t")
+            if not body or body.startswith("#"):
+                continue
+            indents[raw[: len(raw) - len(body)]] += 1
+            if body.startswith("&&"):
+                leading += 1
+        for n in range(ins.start_line, ins.end_line):
+            raw = doc.line_bytes(n).decode("utf-8", "surrogateescape").rstrip("\r\n \t")
+            if raw.endswith("&& " + doc.escape) or raw.endswith("&&" + doc.escape):
+                trailing += 1
+    indent = indents.most_common(1)[0][0] if indents else "    "
+    return Style(indent=indent or "    ", leading_and=leading >= trailing, escape=doc.escape)
+
+
+def split_and_chain(command: str) -> list[str] | None:
+    """`a && b && c` -> ["a", "b", "c"]; None when the command uses other shell syntax
+    (`;`, pipes, redirections, subshells, `||`) outside quotes."""
+    parts: list[str] = []
+    buf: list[str] = []
+    quote = ""
+    i, n = 0, len(command)
+    while i < n:
+        ch = command[i]
+        if quote:
+            buf.append(ch)
+            if ch == "\\" and quote == '"' and i + 1 < n:
+                buf.append(command[i + 1])
+                i += 2
+                continue
+            if ch == quote:
+                quote = ""
+            i += 1
+            continue
+        if ch in "'\"":
+            quote = ch
+            buf.append(ch)
+            i += 1
+            continue
+        if ch == "\\" and i + 1 < n:
+            buf.append(command[i: i + 2])
+            i += 2
+            continue
+        if command.startswith("&&", i):
+            parts.append("".join(buf).strip())
+            buf = []
+            i += 2
+            continue
+        if _COMPLEX.match(command, i):
+            return None
+        buf.append(ch)
+        i += 1
+    if quote:
+        return None
+    parts.append("".join(buf).strip())
+    if any(not p for p in parts):
+        return None
+    return parts
+
+
+def words(command: str) -> list[str] | None:
+    try:
+        return shlex.split(command)
+    except ValueError:
+        return None
+
+
+def shell_body(doc: Document, ins: Instruction) -> str:
+    """The instruction's text after its keyword and flags, as written (continuations, comment
+    lines and indentation kept), without the final line ending."""
+    raw = doc.text(ins).decode("utf-8", "surrogateescape")
+    raw = raw.rstrip("\r\n")
+    m = re.match(r"\s*\S+\s+", raw)
+    rest = raw[m.end():] if m else ""
+    for flag in ins.flags:
+        # Flags are written first; drop each (quoted forms are rare and kept by not merging).
+        fm = re.match(r"--\S+\s*", rest)
+        if fm is None:
+            break
+        rest = rest[fm.end():]
+        del flag
+    return rest.replace("\r\n", "\n").rstrip(" \t")
+
+
+def join_commands(keyword_and_flags: str, bodies: list[str], style: Style, one_line_max: int = 100) -> str:
+    """One RUN from several command bodies, in the file's style."""
+    single = all("\n" not in b for b in bodies)
+    flat = keyword_and_flags + " && ".join(bodies)
+    if single and len(flat) <= one_line_max:
+        return flat
+    esc = style.escape
+    if style.leading_and:
+        joiner = f" {esc}\n{style.indent}&& "
+    else:
+        joiner = f" && {esc}\n{style.indent}"
+    return keyword_and_flags + joiner.join(bodies)
+
+
+def delete_instruction(ed: Editor, ins: Instruction) -> None:
+    """Delete the instruction and its comment block; when that leaves a blank line on each
+    side, take the blank line after it too."""
+    doc = ed.doc
+    first = doc.leading_comment_start(ins)
+    before_blank = first > 1 and _blank(doc, first - 1)
+    after = ins.end_line + 1
+    after_blank = after <= doc.line_count and _blank(doc, after)
+    if before_blank and after_blank:
+        ed.delete_lines(first, after)
+    elif first == 1 and after_blank:
+        ed.delete_lines(first, after)
+    else:
+        ed.delete(ins)
+
+
+def _blank(doc: Document, line: int) -> bool:
+    return doc.line_bytes(line).strip() == b""
+
+
+def comment_block(doc: Document, ins: Instruction) -> str:
+    """The comment lines directly above `ins`, as written, with "\\n" endings."""
+    first = doc.leading_comment_start(ins)
+    return "".join(doc.line_bytes(n).decode("utf-8", "surrogateescape").rstrip("\r\n") + "\n"
+                   for n in range(first, ins.start_line))

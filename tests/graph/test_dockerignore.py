@@ -1,0 +1,75 @@
+"""Docker's .dockerignore semantics (moby/patternmatcher), case by case."""
+
+from __future__ import annotations
+
+import pytest
+
+from dockfix.graph.dockerignore import DockerIgnore, clean
+
+CASES = [
+    # (patterns, path, excluded)
+    ("scripts/", "scripts", True),
+    ("scripts/", "scripts/gate10_test.py", True),
+    ("scripts/", "src/scripts/x.py", False),
+    ("/scripts", "scripts/a.sh", True),
+    ("./scripts", "scripts/a.sh", True),
+    ("docs", "docs/guide/x.md", True),
+    ("*.pyc", "a.pyc", True),
+    ("*.pyc", "pkg/a.pyc", False),  # `*` never crosses "/" and the pattern is anchored
+    ("**/*.pyc", "pkg/sub/a.pyc", True),
+    ("**/*.sh", "entrypoint.sh", True),
+    ("**/*.sh", "docker/bin/entrypoint.sh", True),
+    ("**/*.sh", "docker/bin/entrypoint.shx", False),
+    ("**/*.sh\n!docker/bin/entrypoint.sh", "docker/bin/entrypoint.sh", False),
+    ("**/*.sh\n!docker/bin/entrypoint.sh", "docker/bin/other.sh", True),
+    ("!keep.txt\n*.txt", "keep.txt", True),  # the last match wins
+    ("*.txt\n!keep.txt", "keep.txt", False),
+    ("docs/**", "docs/a/b.md", True),
+    ("docs/**", "docsx/a.md", False),
+    ("a/**/b", "a/b", True),
+    ("a/**/b", "a/x/y/b", True),
+    ("a?c", "abc", True),
+    ("a?c", "a/c", False),
+    ("[a-c]x", "bx", True),
+    ("[a-c]x", "dx", False),
+    ("foo\\*", "foo*", True),
+    ("foo\\*", "foox", False),
+    ("# comment\nfoo", "foo", True),
+    ("# foo", "foo", False),
+    ("  foo  ", "foo", True),
+    (" # not a comment", "# not a comment", True),  # only column-0 `#` starts a comment
+    ("a/../b", "b", True),
+    ("dir\n!dir/keep", "dir/keep", False),
+    ("dir\n!dir/keep", "dir/other", True),
+    ("file.(x)", "file.(x)", True),
+    ("file.+", "file.+", True),
+    ("file.+", "filee", False),
+]
+
+
+@pytest.mark.parametrize("patterns,path,excluded", CASES)
+def test_matcher(patterns: str, path: str, excluded: bool) -> None:
+    assert DockerIgnore.parse(patterns.encode()).excludes(path) is excluded
+
+
+def test_deciding_pattern_reports_line_and_text() -> None:
+    ign = DockerIgnore.parse(b"# header\n\ndocs/\nscripts/\n!scripts/keep.sh\n")
+    p = ign.deciding_pattern("scripts/gate10_test.py")
+    assert (p.line, p.text, p.negated) == (4, "scripts/", False)
+    keep = ign.deciding_pattern("scripts/keep.sh")
+    assert (keep.line, keep.negated) == (5, True)
+    assert ign.deciding_pattern("src/app.py") is None
+
+
+def test_bom_on_first_line_is_ignored() -> None:
+    assert DockerIgnore.parse(b"\xef\xbb\xbfsecret\n").excludes("secret")
+
+
+def test_crlf_lines() -> None:
+    ign = DockerIgnore.parse(b"docs/\r\ntests/\r\n")
+    assert ign.excludes("docs/a") and ign.excludes("tests/b")
+
+
+@pytest.mark.parametrize("raw,cleaned", [("a/./b/", "a/b"), ("/x/../y", "/y"), ("", "."), ("../a", "../a"), ("a//b", "a/b")])
+def test_clean_is_go_filepath_clean(raw: str, cleaned: str) -> None:
+    assert clean(raw) == cleaned

@@ -1,0 +1,8 @@
+FROM a
+RUN echo a \
+
+
+    b \
+   
+    c
+CMD d

@@ -1,0 +1,4 @@
+﻿# syntax=docker/dockerfile:1
+FROM python:3.11-slim
+RUN pip install a \
+    && pip install b

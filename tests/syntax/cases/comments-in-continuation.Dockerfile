@@ -1,0 +1,6 @@
+FROM a
+RUN apt-get install \
+# first
+    curl \
+    # indented comment
+    git

@@ -1,0 +1,5 @@
+
+# escape=`
+FROM a
+RUN a `
+  b

@@ -1,0 +1,5 @@
+# hello
+# escape=`
+FROM a
+RUN a \
+  b

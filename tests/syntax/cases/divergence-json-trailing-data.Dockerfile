@@ -1,0 +1,3 @@
+FROM a
+RUN ["echo", "a"] extra
+CMD ["x"] # not a comment

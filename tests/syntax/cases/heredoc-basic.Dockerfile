@@ -1,0 +1,5 @@
+FROM a
+RUN <<EOF
+apt-get update
+EOF
+CMD x

@@ -1,0 +1,5 @@
+FROM a
+RUN <<-EOT bash
+	echo hi
+	EOT
+CMD x

@@ -1,0 +1,5 @@
+FROM a
+RUN <<EOF
+echo hi
+EOF
+CMD x

@@ -1,0 +1,3 @@
+FROM a
+RUN ["sh", "-c", "cat <<EOF"]
+CMD x

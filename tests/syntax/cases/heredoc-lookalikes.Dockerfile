@@ -1,0 +1,8 @@
+FROM a
+RUN <<EOF
+EOF 
+ EOF
+EOFX
+line \
+EOF
+RUN echo after

@@ -1,0 +1,5 @@
+FROM a
+ONBUILD RUN <<EOF
+echo
+EOF
+CMD x

@@ -1,0 +1,7 @@
+FROM a
+RUN <<"EOF" sh
+echo $HOME
+EOF
+RUN <<'X' sh
+x
+X

@@ -1,0 +1,4 @@
+FROM a
+# café au lait
+LABEL desc="naïve"
+RUN echo ÿ

@@ -1,0 +1,7 @@
+FROM a
+RUN set -eux; \
+    # install
+    apt-get update; \
+
+    # cleanup
+    rm -rf /var/lib/apt/lists/*

@@ -1,0 +1,3 @@
+from a as B
+run echo x
+copy a b

@@ -1,0 +1,5 @@
+FROM a
+RUN echo 1
+RUN echo 2 \
+  three
+CMD x

@@ -1,0 +1,4 @@
+FROM a
+ONBUILD COPY . /app
+ONBUILD RUN ["make"]
+onbuild run echo lower

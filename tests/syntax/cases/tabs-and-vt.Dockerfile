@@ -1,0 +1,3 @@
+FROM	a
+RUN	echox
+EXPOSE 80	443  8080

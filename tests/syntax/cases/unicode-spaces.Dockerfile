@@ -1,0 +1,4 @@
+FROM a
+ RUN echo nbsp
+RUN echo　ideographic
+ENV K=v w

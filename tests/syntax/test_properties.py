@@ -1,0 +1,35 @@
+"""Properties over generated Dockerfiles: byte-identical round trip, and agreement with
+BuildKit's own parser (or both reject the file with the same message)."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+
+from dockfix.errors import DockerfileSyntaxError
+from dockfix.syntax import parse
+from tests.syntax.buildkit import ours, theirs_text
+from tests.syntax.strategies import dockerfiles
+
+SETTINGS = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(dockerfiles())
+def test_round_trip(data: bytes) -> None:
+    try:
+        doc = parse(data)
+    except DockerfileSyntaxError:
+        return
+    assert doc.render() == data
+    # Between instructions there is nothing but blank lines, comments and directives.
+    covered = {n for i in doc.instructions for n in range(i.start_line, i.end_line + 1)}
+    for n in range(1, doc.line_count + 1):
+        if n not in covered:
+            text = doc.line_bytes(n).decode("utf-8").lstrip("\ufeff").strip()
+            assert text == "" or text.startswith("#"), (n, text)
+
+
+@SETTINGS
+@given(dockerfiles())
+def test_agrees_with_buildkit(data: bytes) -> None:
+    assert ours(data) == theirs_text(data.decode("utf-8"))

@@ -1,0 +1,105 @@
+"""The command line as a user meets it: streams, exit codes, errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import dockerfile
+import pytest
+from typer.testing import CliRunner
+
+from dockfix.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN_BEFORE = ROOT / "golden" / "academy" / "before"
+
+
+def _cli(*args: str):
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def _golden_dockerfiles() -> list[Path]:
+    return sorted(p for p in (ROOT / "golden").rglob("*")
+                  if p.is_file() and (p.name == "Dockerfile" or p.name.startswith("Dockerfile.")))
+
+
+@pytest.mark.parametrize("path", _golden_dockerfiles(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_parse_json_lines_match_buildkit(path: Path) -> None:
+    result = _cli("parse", str(path), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    ours = [(i["instruction"], i["start_line"], i["end_line"]) for i in json.loads(result.stdout)["instructions"]]
+    theirs = [(c.cmd.upper(), c.start_line, c.end_line) for c in dockerfile.parse_file(str(path))]
+    assert ours == theirs
+
+
+def test_parse_rejects_unterminated_heredoc(tmp_path: Path) -> None:
+    bad = tmp_path / "Dockerfile"
+    bad.write_bytes(b"FROM a\nRUN <<EOF\necho\n")
+    result = _cli("parse", str(bad), "--format", "json")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == f"{bad}:2: unterminated heredoc\n"
+
+
+def test_parse_rejects_file_without_instructions(tmp_path: Path) -> None:
+    bad = tmp_path / "Dockerfile"
+    bad.write_bytes(b"# only a comment\n\n")
+    result = _cli("parse", str(bad))
+    assert result.exit_code == 2
+    assert result.stderr == f"{bad}:2: file with no instructions\n"
+
+
+def test_parse_missing_file_is_bad_input(tmp_path: Path) -> None:
+    result = _cli("parse", str(tmp_path / "nope"))
+    assert result.exit_code == 2
+    assert "No such file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_plan_on_a_missing_root_is_bad_input(tmp_path: Path) -> None:
+    result = _cli("plan", str(tmp_path / "nope"))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{tmp_path / 'nope'}: no such directory")
+
+
+def test_plan_with_a_malformed_dockerfile_changes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "good").mkdir()
+    good = b"FROM python:3.11-slim\nRUN pip install a\nRUN pip install b\n"
+    (tmp_path / "good" / "Dockerfile").write_bytes(good)
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "Dockerfile").write_bytes(b"FROM a\nCOPY <<EOF /x\nbody\n")
+    for cmd in ("plan", "apply"):
+        result = _cli(cmd, str(tmp_path), "--option", "1")
+        assert result.exit_code == 2, cmd
+        assert result.stderr.startswith(f"{tmp_path}/bad/Dockerfile:2: unterminated heredoc"), result.stderr
+        assert result.stdout == ""
+    assert (tmp_path / "good" / "Dockerfile").read_bytes() == good
+
+
+def test_plan_exits_0_with_and_without_changes(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_bytes(b"FROM python:3.11-slim\nRUN pip install a\nRUN pip install b\n")
+    first = _cli("plan", str(tmp_path), "--option", "1")
+    assert first.exit_code == 0
+    assert first.stdout.startswith("diff --git a/Dockerfile b/Dockerfile\n")
+    assert _cli("apply", str(tmp_path), "--option", "1").exit_code == 0
+    second = _cli("plan", str(tmp_path), "--option", "1")
+    assert second.exit_code == 0 and second.stdout == ""
+
+
+def test_unknown_transform_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_bytes(b"FROM a\n")
+    result = _cli("plan", str(tmp_path), "--only", "no-such-thing")
+    assert result.exit_code == 2
+    assert "unknown transform 'no-such-thing'" in result.stderr
+
+
+def test_help_imports_neither_libcst_nor_the_prover() -> None:
+    code = ("import sys; sys.argv = ['dockfix', '--help']\n"
+            "from dockfix.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "bad = [m for m in sys.modules if m == 'libcst' or m.startswith('dockfix.prover')]\n"
+            "print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
