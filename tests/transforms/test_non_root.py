@@ -146,6 +146,13 @@ def test_add_flag_after_existing_flags() -> None:
                                    "copy --chown=u:g x y\nADD --chmod=644 --chown=u:g \\\n  a b\n")
 
 
+def test_add_flag_on_heredoc_copy() -> None:
+    d = doc("FROM x\nCOPY <<EOF /app/a.ini\n[a]\nEOF\n")
+    ed = Editor(d)
+    add_flag(ed, d, d.instructions[1], "--chown=u:g")
+    assert ed.apply() == b"FROM x\nCOPY --chown=u:g <<EOF /app/a.ini\n[a]\nEOF\n"
+
+
 def test_relocate_env() -> None:
     d = doc('FROM x\nENV PATH="/root/.local/bin:${PATH}" A=1\nENV PATH /root/.local/bin:$PATH\n'
             "ENV B=/root/.local/share PATH=/root/.local/bin:$PATH\nENV PATH=/root/.locale:$PATH\n")

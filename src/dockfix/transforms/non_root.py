@@ -364,15 +364,20 @@ def _graph(ctx: Context) -> "Graph":
 def image_of_stage(ctx: Context, path: str, stage_index: int) -> StageRef | None:
     """The in-repo image stage this stage is FROM (not following earlier stages)."""
     g = _graph(ctx)
-    img = g.stage_image(path, stage_index)
-    if img is None or img.dockerfile not in g.dockerfiles or g.dockerfiles[img.dockerfile].document is None:
+    base = g.base_of(path, stage_index)
+    if base is None or base.kind != "internal" or base.image is None:
         return None
-    return StageRef(img.dockerfile, g.stage_of(img))
+    node = g.dockerfiles.get(base.image.dockerfile)
+    if node is None or node.document is None:
+        return None
+    index = g.image_stage(base.image)
+    return None if index is None else StageRef(base.image.dockerfile, index)
 
 
 def resolved_base(ctx: Context, path: str, stage_index: int) -> str:
-    doc = ctx.document(path)
-    return _graph(ctx).resolve(path, doc.stages[stage_index].base)
+    """The stage's FROM with its ARGs resolved (as the graph resolved them)."""
+    base = _graph(ctx).base_of(path, stage_index)
+    return base.ref if base is not None else ctx.document(path).stages[stage_index].base
 
 
 def in_repo_bases(ctx: Context) -> dict[StageRef, list[StageRef]]:
