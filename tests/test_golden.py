@@ -15,7 +15,7 @@ from dockfix.cli import app
 from dockfix.diff import unified_diff
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "academy"
-OPTIONS = [1, 2, 3]
+OPTIONS = [1, 2]  # option 3 lands with non-root, root-swap and merge-apt-runs
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -70,9 +70,3 @@ def test_second_plan_is_empty(option: int, work: Path) -> None:
     again = _cli("plan", str(work), "--option", str(option))
     assert again.exit_code == 0
     assert again.stdout_bytes == b""
-
-
-def test_option_2_then_3_equals_option_3(work: Path) -> None:
-    assert _cli("apply", str(work), "--option", "2").exit_code == 0
-    assert _cli("apply", str(work), "--option", "3").exit_code == 0
-    assert _files(work) == _files(GOLDEN / "option-3")

@@ -261,6 +261,13 @@ def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree,
         broken("Python version", f"{bs.python} ({bs.python_source})", f"{as_.python} ({as_.python_source})")
 
     bf, af = app_files(bs), app_files(as_)
+    # Files of a COPY that failed before (a pre-existing break) are not "new": the build
+    # did not get that far. The fixed break is reported on its own.
+    failed = [f"context:{posixpath.normpath(posixpath.join(b.context, br.subject)) if b.context else posixpath.normpath(br.subject)}"
+              for br in bs.breaks if br.kind == "copy-excluded-source"]
+    if failed:
+        af = {p: o for p, o in af.items() if not any(o == f or o.startswith(f + "/") for f in failed)}
+        bf = {p: o for p, o in bf.items() if not any(o == f or o.startswith(f + "/") for f in failed)}
     if bf != af:
         gone = sorted(set(bf) - set(af))
         new = sorted(set(af) - set(bf))

@@ -81,7 +81,7 @@ def parse_name_val(rest: str, escape: str, key: str) -> tuple[tuple[str, ...], b
     for word in words:
         if "=" not in word:
             raise ValueError_(
-                f"Syntax error - can't find = in {json.dumps(word)}. Must be of the form: name=value")
+                f"Syntax error - can't find = in {json.dumps(word, ensure_ascii=False)}. Must be of the form: name=value")
         k, v = word.split("=", 1)
         out += [k, v]
     return tuple(out), False
