@@ -20,7 +20,6 @@ from dockfix.transforms.non_root import (
     is_root,
     low_port_evidence,
     relocate_env,
-    run_style,
     uid_taken,
 )
 
@@ -29,37 +28,33 @@ def doc(text: str):
     return parse(text.encode())
 
 
-def test_style_leading_and() -> None:
+LONG = ["groupadd --gid 1000 appuser", "useradd --uid 1000 --gid appuser --create-home appuser",
+        "chown appuser:appuser /app"]
+
+
+def test_format_run_leading_and() -> None:
     d = doc("FROM x\nRUN apt-get update \\\n    && apt-get install -y jq \\\n    && true\n")
-    s = run_style(d)
-    assert (s.multiline, s.indent, s.leading_and) == (True, "    ", True)
-    assert format_run(d, ["a", "b", "c"]) == "RUN a \\\n    && b \\\n    && c"
+    assert format_run(d, LONG) == ("RUN groupadd --gid 1000 appuser \\\n"
+                                   "    && useradd --uid 1000 --gid appuser --create-home appuser \\\n"
+                                   "    && chown appuser:appuser /app")
 
 
-def test_style_trailing_and_two_spaces() -> None:
+def test_format_run_trailing_and_two_spaces() -> None:
     d = doc("FROM x\nRUN apt-get update && \\\n  apt-get install -y jq && \\\n  true\n")
-    s = run_style(d)
-    assert (s.indent, s.leading_and) == ("  ", False)
-    assert format_run(d, ["a", "b", "c"]) == "RUN a && \\\n  b && \\\n  c"
+    assert format_run(d, LONG) == ("RUN groupadd --gid 1000 appuser && \\\n"
+                                   "  useradd --uid 1000 --gid appuser --create-home appuser && \\\n"
+                                   "  chown appuser:appuser /app")
 
 
-def test_style_academy_mixed_first_line() -> None:
-    # `RUN apt-get update && apt-get install … \` then `    && rm …`: leading style
-    d = doc("FROM x\nRUN apt-get update && apt-get install -y \\\n    gcc \\\n    && rm -rf /x\n")
-    assert run_style(d).leading_and is True
+def test_format_run_short_is_one_line() -> None:
+    d = doc("FROM x\nRUN a \\\n    && b\n")
+    assert format_run(d, LONG[:2]) == ("RUN groupadd --gid 1000 appuser && "
+                                       "useradd --uid 1000 --gid appuser --create-home appuser")
 
 
-def test_style_single_line_file_and_escape() -> None:
-    d = doc("FROM x\nRUN a && b\n")
-    assert run_style(d).multiline is False
-    assert format_run(d, ["a", "b"]) == "RUN a && b"
-    d = doc("# escape=`\nFROM x\nRUN a `\n    && b\n")
-    assert format_run(d, ["a", "b"]) == "RUN a `\n    && b"
-
-
-def test_lower_case_file() -> None:
-    d = doc("from x\nrun a \\\n  && b\n")
-    assert format_run(d, ["a", "b"]).startswith("run a ")
+def test_format_run_escape_and_case() -> None:
+    d = doc("# escape=`\nfrom x\nrun a `\n    && b\n")
+    assert format_run(d, LONG).startswith("run groupadd --gid 1000 appuser `\n    && useradd")
 
 
 @pytest.mark.parametrize("line,port", [

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 
 from dockfix.syntax import Document, Instruction, Stage
 from dockfix.syntax.edit import Editor
+from dockfix.transforms._text import file_style, join_commands
 from dockfix.transforms.base import Context, Safety, Transform
 
 if TYPE_CHECKING:
@@ -122,55 +123,11 @@ def keyword(doc: Document, word: str) -> str:
     return word.upper()
 
 
-@dataclass(frozen=True)
-class RunStyle:
-    multiline: bool
-    indent: str = "    "
-    leading_and: bool = True
-
-
-def run_style(doc: Document) -> RunStyle:
-    """How the file writes multi-line RUNs: continuation indent and `&&` placement."""
-    leading = trailing = 0
-    indents: dict[str, int] = {}
-    for ins in doc.instructions:
-        if ins.keyword != "RUN" or ins.heredocs or ins.end_line == ins.start_line:
-            continue
-        first = doc.line_bytes(ins.start_line).decode("utf-8", "surrogateescape").rstrip("\r\n")
-        if first.rstrip().endswith("&& " + doc.escape) or first.rstrip().endswith("&&" + doc.escape):
-            trailing += 1
-        for line in range(ins.start_line + 1, ins.end_line + 1):
-            raw = doc.line_bytes(line).decode("utf-8", "surrogateescape").rstrip("\r\n")
-            body = raw.lstrip(" \t")
-            if not body or body.startswith("#"):
-                continue
-            indent = raw[: len(raw) - len(body)]
-            indents[indent] = indents.get(indent, 0) + 1
-            if body.startswith("&&"):
-                leading += 1
-            stripped = body.rstrip()
-            if stripped.endswith("&& " + doc.escape) or stripped.endswith("&&" + doc.escape):
-                trailing += 1
-    if not indents:
-        return RunStyle(multiline=False)
-    indent = max(indents.items(), key=lambda kv: kv[1])[0] or "    "
-    return RunStyle(multiline=True, indent=indent, leading_and=leading >= trailing)
-
-
 def format_run(doc: Document, commands: list[str]) -> str:
-    kw = keyword(doc, "RUN")
-    style = run_style(doc)
-    if len(commands) == 1 or not style.multiline:
-        return f"{kw} " + " && ".join(commands)
-    esc = doc.escape
-    if style.leading_and:
-        return f"{kw} {commands[0]} {esc}\n" + f" {esc}\n".join(
-            f"{style.indent}&& {c}" for c in commands[1:])
-    lines = [f"{kw} {commands[0]} && {esc}"]
-    for c in commands[1:-1]:
-        lines.append(f"{style.indent}{c} && {esc}")
-    lines.append(f"{style.indent}{commands[-1]}")
-    return "\n".join(lines)
+    """One RUN of `commands` joined by `&&`, in the file's style (shared with the other
+    transforms: one line up to 100 characters, else the file's continuation indent and
+    `&&` placement)."""
+    return join_commands(keyword(doc, "RUN") + " ", commands, file_style(doc))
 
 
 def _blank(doc: Document, line: int) -> bool:

@@ -9,7 +9,9 @@ RUN pip install --user -r /tmp/requirements.txt
 FROM python:${PYTHON_VERSION}-slim-${DEBIAN} AS runtime
 ENV PATH="/home/appuser/.local/bin:${PATH}" PYTHONPATH=/code
 WORKDIR /code
-RUN groupadd --gid 1000 appuser && useradd --uid 1000 --gid appuser --create-home appuser && chown appuser:appuser /code
+RUN groupadd --gid 1000 appuser \
+    && useradd --uid 1000 --gid appuser --create-home appuser \
+    && chown appuser:appuser /code
 COPY --from=deps --chown=appuser:appuser /root/.local/ /home/appuser/.local/
 COPY --link --chown=appuser:appuser src/ src/
 USER appuser
