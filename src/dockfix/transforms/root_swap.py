@@ -440,25 +440,32 @@ class RootSwap(Transform):
             if ctx.file_ignored(doc):
                 continue
             ed = Editor(doc)
+            done: set[int] = set()  # stages of this file that now end as the base's user
             for stage in doc.stages:
                 origin = nr.in_repo_origin(ctx, path, stage.index, bases)
                 base = nr.runtime_user(ctx, origin) if origin is not None else None
-                if base is not None:
-                    self._stage(ctx, ed, path, doc, stage, base)
+                if base is None:
+                    continue
+                parent = nr.parent_stage(doc, stage)
+                start = "user" if parent is not None and parent.index in done else None
+                if self._stage(ctx, ed, path, doc, stage, base, start):
+                    done.add(stage.index)
             if ed:
                 ctx.write(path, ed.apply())
 
     def _stage(self, ctx: Context, ed: Editor, path: str, doc: Document, stage: Stage,
-               base: nr.RuntimeUser) -> None:
+               base: nr.RuntimeUser, start: str | None) -> bool:
+        """Plan the stage's edits; False when it is skipped or ignored."""
         instrs = doc.stage_instructions(stage)
         head = instrs[0]
         if ctx.ignored(doc, head):
-            return
+            return False
         if "$" in base.user:
             ctx.skip(path, head.start_line, f"the base's USER {base.user} has variables; root-swap cannot follow it")
-            return
+            return False
         body = instrs[1:]
-        start_user = nr.start_user_of(ctx, path, stage.index)  # as written: base.user unless a parent stage switched
+        # what the stage starts as: the user, unless a parent stage (as written) ends as root
+        start_user = start or nr.start_user_of(ctx, path, stage.index)
         # 1. what the file does with USER
         for ins in body:
             if ins.keyword == "USER":
@@ -467,14 +474,14 @@ class RootSwap(Transform):
                     ctx.skip(path, ins.start_line,
                              f"USER {v} is neither root nor the base's user {base.user}: "
                              "this Dockerfile manages USER itself")
-                    return
+                    return False
         # 2. run-time needs root evidently
         ports = nr.low_port_evidence(doc, body)
         if ports:
             ins, port, what = ports[0]
             ctx.skip(path, ins.start_line,
                      f"{what}: port {port} (< 1024) needs root at run time; the stage is left as it is")
-            return
+            return False
         # 3. classify every RUN and plan the USER switches
         walk = nr.walk_stage(ctx, path, doc, stage)
         desired: dict[int, str] = {}  # instruction index -> "root" | "user"
@@ -492,7 +499,7 @@ class RootSwap(Transform):
                     ctx.skip(path, ins.start_line,
                              f"this RUN needs root ({needs.root[0]}) and must run as {base.name} "
                              f"({needs.user[0]}); split it in two")
-                    return
+                    return False
                 desired[ins.index] = "root" if needs.root else "user" if needs.user else written
         # 4. COPY --chown into the user's directories, ENV PATH off /root/.local
         for ins, state in walk:
@@ -547,3 +554,4 @@ class RootSwap(Transform):
                 ed.replace(root_user_ins, f"{root_user_ins.cmd} {base.user}")
             else:
                 nr.insert_at_stage_end(ed, doc, stage, f"{user_kw} {base.user}")
+        return True
