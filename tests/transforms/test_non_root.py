@@ -168,3 +168,22 @@ def test_insert_paragraph() -> None:
     ed = Editor(d)
     insert_paragraph(ed, d, d.instructions[2], "USER u")
     assert ed.apply() == b"FROM x\r\nCOPY a b\r\nUSER u\r\nCMD [\"x\"]\r\n"
+
+
+def test_ignored_site_copy_is_a_skip(tmp_path) -> None:
+    from dockfix.config import load_config
+    from dockfix.engine import run
+
+    (tmp_path / "base").mkdir()
+    (tmp_path / "app").mkdir()
+    (tmp_path / "build.sh").write_text("docker build -t s-base -f base/Dockerfile .\n"
+                                       "docker build -t s-app -f app/Dockerfile .\n")
+    base = ("FROM python:3.12-slim AS b\nRUN pip install --user six\n"
+            "FROM python:3.12-slim\n# dockfix: ignore[non-root]\n"
+            "COPY --from=b /root/.local /root/.local\nCMD [\"python\"]\n")
+    (tmp_path / "base" / "Dockerfile").write_text(base)
+    (tmp_path / "app" / "Dockerfile").write_text("FROM s-base\nCMD [\"python\", \"-V\"]\n")
+    outcome = run(tmp_path, ["non-root"], load_config(tmp_path))
+    assert outcome.after.changed() == {}
+    assert [n.message.split(":")[0] for n in outcome.notes] == [
+        "the pip site COPY into /root/.local is ignored or has its own --chown"]

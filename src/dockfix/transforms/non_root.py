@@ -727,6 +727,10 @@ class NonRoot(Transform):
                 if dest is not None and _under(dest, "/root") and not (
                         ins.flag("from") is not None and dest == PIP_SITE):
                     return ins.start_line, f"copies into {dest}, which {user.name} cannot read"
+                if dest == PIP_SITE and (ctx.ignored(doc, ins) or ins.flag("chown") is not None):
+                    return ins.start_line, (f"the pip site COPY into {PIP_SITE} is ignored or has its own "
+                                            f"--chown: it cannot be moved to {user.home}, and "
+                                            f"{user.name} cannot read /root")
         ports = low_port_evidence(doc, body)
         if ports:
             ins, port, what = ports[0]
