@@ -12,6 +12,7 @@ from dockfix.transforms.base import Context, DockerfileTransform, Note, Safety, 
 
 # name -> "module:Class". One module per transform, named after it.
 REGISTRY: dict[str, str] = {
+    "merge-apt-runs": "dockfix.transforms.merge_apt_runs:MergeAptRuns",
     "merge-pip-runs": "dockfix.transforms.merge_pip_runs:MergePipRuns",
     "non-root": "dockfix.transforms.non_root:NonRoot",
     "prune-dockerignore": "dockfix.transforms.prune_dockerignore:PruneDockerignore",
