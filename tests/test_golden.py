@@ -15,7 +15,7 @@ from dockfix.cli import app
 from dockfix.diff import unified_diff
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "academy"
-OPTIONS = [1, 2]  # option 3 lands with non-root, root-swap and merge-apt-runs
+OPTIONS = [1, 2, 3]
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -70,3 +70,28 @@ def test_second_plan_is_empty(option: int, work: Path) -> None:
     again = _cli("plan", str(work), "--option", str(option))
     assert again.exit_code == 0
     assert again.stdout_bytes == b""
+
+
+def test_option_2_then_3_equals_option_3(work: Path) -> None:
+    assert _cli("apply", str(work), "--option", "2").exit_code == 0
+    assert _cli("apply", str(work), "--option", "3").exit_code == 0
+    assert _files(work) == _files(GOLDEN / "option-3")
+
+
+def test_result_does_not_depend_on_the_order_of_independent_transforms(work: Path, tmp_path: Path) -> None:
+    """merge-pip-runs, merge-apt-runs and prune-dockerignore touch different things: any order
+    gives the option-3 tree when the rest of the preset runs after them."""
+    import itertools
+
+    from dockfix.config import Config
+    from dockfix.engine import run
+
+    independent = ["merge-pip-runs", "merge-apt-runs", "prune-dockerignore"]
+    rest = ["rebase-onto-base", "non-root", "root-swap"]
+    results = set()
+    for order in itertools.permutations(independent):
+        outcome = run(work, list(order) + rest, Config())
+        results.add(tuple(sorted((p, outcome.after.read(p)) for p in outcome.after.paths())))
+    assert len(results) == 1
+    [result] = results
+    assert dict(result) == _files(GOLDEN / "option-3")

@@ -144,18 +144,34 @@ def expand(text: str, env: dict[str, str]) -> tuple[str, bool]:
     return _VAR.sub(sub, text), used
 
 
+# Parses by (path, bytes): the engine builds a graph per transform, and most files are the
+# same bytes each time. Documents are never mutated after parsing, so sharing is safe.
+_PARSED: dict[tuple[str, bytes], tuple[Document | None, DockerfileSyntaxError | None]] = {}
+
+
+def parse_cached(path: str, data: bytes) -> tuple[Document | None, DockerfileSyntaxError | None]:
+    key = (path, data)
+    hit = _PARSED.get(key)
+    if hit is None:
+        try:
+            hit = (parse(data, path), None)
+        except DockerfileSyntaxError as err:
+            hit = (None, err)
+        if len(_PARSED) > 50_000:
+            _PARSED.clear()
+        _PARSED[key] = hit
+    return hit
+
+
 def build_graph(tree: Tree, config: Config) -> Graph:
     graph = Graph(root=str(tree.root), tree=tree)
     paths = find_dockerfiles(tree)
     for path in paths:
         try:
-            doc = parse(tree.read(path), path)
-            graph.dockerfiles[path] = DockerfileNode(path, doc, None)
-        except DockerfileSyntaxError as err:
-            graph.dockerfiles[path] = DockerfileNode(path, None, err)
-        except OSError as err:
-            graph.dockerfiles[path] = DockerfileNode(
-                path, None, DockerfileSyntaxError(f"cannot read: {err.strerror}", path=path))
+            doc, err = parse_cached(path, tree.read(path))
+        except OSError as oserr:
+            doc, err = None, DockerfileSyntaxError(f"cannot read: {oserr.strerror}", path=path)
+        graph.dockerfiles[path] = DockerfileNode(path, doc, err)
 
     # Image map: first source wins per image reference.
     explicit = (sources.from_config(config) + sources.from_compose(tree) + sources.from_bake(tree)

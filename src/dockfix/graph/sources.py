@@ -79,40 +79,60 @@ def from_config(config: Config) -> list[ImageMapping]:
 COMPOSE_NAMES = re.compile(r"(^|/)(docker-)?compose(\.[\w.-]+)?\.ya?ml$")
 
 
-def from_compose(tree: Tree) -> list[ImageMapping]:
-    import yaml
+_MEMO: dict[tuple[str, str, bytes], list[ImageMapping]] = {}
 
+
+def _memo(kind: str, path: str, data: bytes, read) -> list[ImageMapping]:
+    """A source file's mappings depend only on its path and bytes."""
+    key = (kind, path, data)
+    if key not in _MEMO:
+        if len(_MEMO) > 20_000:
+            _MEMO.clear()
+        _MEMO[key] = read()
+    return _MEMO[key]
+
+
+def from_compose(tree: Tree) -> list[ImageMapping]:
     out = []
     for path in tree.paths():
-        if not COMPOSE_NAMES.search(path):
+        if COMPOSE_NAMES.search(path):
+            data = tree.read(path)
+            out += _memo("compose", path, data, lambda: _compose_file(path, data))
+    return out
+
+
+def _compose_file(path: str, raw: bytes) -> list[ImageMapping]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
+    out: list[ImageMapping] = []
+    try:
+        text = raw.decode("utf-8")
+        data = yaml.load(text, Loader=loader)
+    except (UnicodeDecodeError, yaml.YAMLError):
+        return out
+    if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
+        return out
+    base = posixpath.dirname(path)
+    for service, spec in data["services"].items():
+        if not isinstance(spec, dict) or "build" not in spec:
             continue
-        try:
-            text = tree.read(path).decode("utf-8")
-            data = yaml.safe_load(text)
-        except (UnicodeDecodeError, yaml.YAMLError):
+        build = spec["build"]
+        if isinstance(build, str):
+            build = {"context": build}
+        if not isinstance(build, dict):
             continue
-        if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
-            continue
-        base = posixpath.dirname(path)
-        for service, spec in data["services"].items():
-            if not isinstance(spec, dict) or "build" not in spec:
-                continue
-            build = spec["build"]
-            if isinstance(build, str):
-                build = {"context": build}
-            if not isinstance(build, dict):
-                continue
-            context = _join(base, str(build.get("context", ".")))
-            dockerfile = _join(context, str(build.get("dockerfile", "Dockerfile")))
-            args = build.get("args") or {}
-            if isinstance(args, list):
-                args = dict(a.split("=", 1) if "=" in a else (a, "") for a in args if isinstance(a, str))
-            image = spec.get("image") or f"{posixpath.basename(base) or 'root'}-{service}"
-            line = _line_of(text, f"{service}:")
-            out.append(ImageMapping(ref=normalise_ref(str(image)), dockerfile=dockerfile, context=context,
-                                    target=build.get("target"),
-                                    args={str(k): "" if v is None else str(v) for k, v in dict(args).items()},
-                                    raw_ref=str(image), source=Provenance("compose", path, line)))
+        context = _join(base, str(build.get("context", ".")))
+        dockerfile = _join(context, str(build.get("dockerfile", "Dockerfile")))
+        args = build.get("args") or {}
+        if isinstance(args, list):
+            args = dict(a.split("=", 1) if "=" in a else (a, "") for a in args if isinstance(a, str))
+        image = spec.get("image") or f"{posixpath.basename(base) or 'root'}-{service}"
+        line = _line_of(text, f"{service}:")
+        out.append(ImageMapping(ref=normalise_ref(str(image)), dockerfile=dockerfile, context=context,
+                                target=build.get("target"),
+                                args={str(k): "" if v is None else str(v) for k, v in dict(args).items()},
+                                raw_ref=str(image), source=Provenance("compose", path, line)))
     return out
 
 
@@ -190,34 +210,48 @@ def _is_script(path: str) -> bool:
 def from_commands(tree: Tree) -> list[ImageMapping]:
     out = []
     for path in tree.paths():
-        if not _is_script(path):
-            continue
-        try:
-            text = tree.read(path).decode("utf-8")
-        except UnicodeDecodeError:
-            continue
-        if not _BUILD_CMD.search(text):
-            continue
-        # Join `\` continuations, remembering each logical line's first physical line.
-        logical: list[tuple[int, str]] = []
-        buf, start = "", 1
-        for n, line in enumerate(text.split("\n"), 1):
-            if not buf:
-                start = n
-            if line.rstrip().endswith("\\"):
-                buf += line.rstrip()[:-1] + " "
-                continue
-            logical.append((start, buf + line))
-            buf = ""
-        for lineno, line in logical:
-            for m in _BUILD_CMD.finditer(line):
-                segment = re.split(r"\s(?:&&|\|\||;|\|)\s", line[m.end():])[0]
-                mapping = _parse_build_args(segment, path, lineno, tree)
-                out.extend(mapping)
+        if _is_script(path):
+            data = tree.read(path)
+            found = _memo("commands", path, data, lambda: _command_lines(path, data))
+            # Which candidate folder is right depends on the tree: the first whose -f exists.
+            seen: set[tuple] = set()
+            for m in found:
+                key = (m.source.line, m.ref)
+                if key not in seen and tree.exists(m.dockerfile):
+                    seen.add(key)
+                    out.append(m)
     return out
 
 
-def _parse_build_args(segment: str, script: str, line: int, tree: Tree) -> list[ImageMapping]:
+def _command_lines(path: str, raw: bytes) -> list[ImageMapping]:
+    out: list[ImageMapping] = []
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return out
+    if not _BUILD_CMD.search(text):
+        return out
+    # Join `\` continuations, remembering each logical line's first physical line.
+    logical: list[tuple[int, str]] = []
+    buf, start = "", 1
+    for n, line in enumerate(text.split("\n"), 1):
+        if not buf:
+            start = n
+        if line.rstrip().endswith("\\"):
+            buf += line.rstrip()[:-1] + " "
+            continue
+        logical.append((start, buf + line))
+        buf = ""
+    for lineno, line in logical:
+        for m in _BUILD_CMD.finditer(line):
+            segment = re.split(r"\s(?:&&|\|\||;|\|)\s", line[m.end():])[0]
+            out.extend(_parse_build_args(segment, path, lineno))
+    return out
+
+
+def _parse_build_args(segment: str, script: str, line: int) -> list[ImageMapping]:
+    """Mappings for one build command; for relative paths, one candidate per folder the
+    script may run from (the repository root first, then its own folder)."""
     try:
         words = shlex.split(segment, comments=True)
     except ValueError:
@@ -250,19 +284,15 @@ def _parse_build_args(segment: str, script: str, line: int, tree: Tree) -> list[
             positional.append(w)
         i += 1
     context_raw = positional[0] if positional else "."
-    # Scripts usually run from the repository root; fall back to the script's folder.
     here = posixpath.dirname(script)
-    candidates = [""] if not here else ["", here]
-    for base in candidates:
+    out = []
+    for base in ([""] if not here else ["", here]):
         context = _join(base, context_raw)
         df = _join(base, dockerfile) if dockerfile else _join(context, "Dockerfile")
-        if tree.exists(df):
-            break
-    else:
-        return []
-    return [ImageMapping(ref=normalise_ref(t), dockerfile=df, context=context, target=target, args=args,
-                         raw_ref=t, source=Provenance("command", script, line))
-            for t in tags if "$" not in t]
+        out += [ImageMapping(ref=normalise_ref(t), dockerfile=df, context=context, target=target, args=args,
+                             raw_ref=t, source=Provenance("command", script, line))
+                for t in tags if "$" not in t]
+    return out
 
 
 # -- 5. the name heuristic

@@ -315,7 +315,8 @@ class ModelBuilder:
             dest = self._dest(state, _expand(ins.value[-1], scope))
             for h in ins.heredocs:
                 target = dest if len(ins.heredocs) == 1 and not dest.endswith("/") else posixpath.join(dest, h.name)
-                state.files[posixpath.normpath(target)] = FileEntry(f"heredoc:{path}:{ins.start_line}", owner)
+                # Keyed by content, not by line: an edit above must not look like a new file.
+                state.files[posixpath.normpath(target)] = FileEntry(f"heredoc:{h.name}:{h.content}", owner)
             return
         if len(ins.value) < 2:
             return

@@ -14,8 +14,10 @@ from dockfix.transforms.base import Context, DockerfileTransform, Note, Safety, 
 REGISTRY: dict[str, str] = {
     "merge-apt-runs": "dockfix.transforms.merge_apt_runs:MergeAptRuns",
     "merge-pip-runs": "dockfix.transforms.merge_pip_runs:MergePipRuns",
+    "non-root": "dockfix.transforms.non_root:NonRoot",
     "prune-dockerignore": "dockfix.transforms.prune_dockerignore:PruneDockerignore",
     "rebase-onto-base": "dockfix.transforms.rebase_onto_base:RebaseOntoBase",
+    "root-swap": "dockfix.transforms.root_swap:RootSwap",
 }
 
 # Presets, in the order their transforms run (each on the previous one's output).

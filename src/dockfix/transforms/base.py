@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
-from dockfix.syntax import Document, Instruction, parse
+from dockfix.syntax import Document, Instruction
 
 if TYPE_CHECKING:
     from dockfix.config import Config
@@ -53,25 +53,24 @@ class Context:
     config: "Config"
     transform: str
     notes: list[Note] = field(default_factory=list)
-    _docs: dict[str, tuple[bytes, Document]] = field(default_factory=dict)
     _graph: "Graph | None" = None
-    _graph_key: tuple | None = None
 
     def document(self, path: str) -> Document:
-        data = self.tree.read(path)
-        cached = self._docs.get(path)
-        if cached is None or cached[0] is not data:
-            cached = (data, parse(data, path))
-            self._docs[path] = cached
-        return cached[1]
+        from dockfix.graph.model import parse_cached
+
+        doc, err = parse_cached(path, self.tree.read(path))
+        if err is not None:
+            raise err
+        return doc
 
     def graph(self) -> "Graph":
+        """The graph of the tree as the previous transform left it. It is built once per
+        transform: a transform's own writes do not move images around, and rebuilding after
+        every write made large repositories quadratic."""
         from dockfix.graph import build_graph
 
-        key = tuple(sorted((p, id(d)) for p, d in self.tree.changed().items()))
-        if self._graph is None or key != self._graph_key:
+        if self._graph is None:
             self._graph = build_graph(self.tree, self.config)
-            self._graph_key = key
         return self._graph
 
     def dockerfiles(self) -> list[str]:

@@ -165,40 +165,37 @@ class RebaseOntoBase(Transform):
             return None
         if app_copies == 0 or app_copies < len(b_copies) or any(sig not in b_extra_ok for sig in b_steps):
             return None
-        if not self._requirements_covered(ctx, bdoc, doc):
+        if not self._requirements_covered(ctx, bdoc, doc, ctx.graph().dockerfiles[path].context):
             return None
         if own == 0:
             return provided, "duplicates the base image and has nothing of its own: not rebased"
         return provided, ""
 
-    def _requirements_covered(self, ctx: Context, bdoc: Document, doc: Document) -> bool:
+    def _requirements_covered(self, ctx: Context, bdoc: Document, doc: Document, context: str) -> bool:
         """Every requirement file the base installs (in any stage) is in the Dockerfile's own
-        pip closure, so the base adds no package the Dockerfile did not install."""
+        pip closure, so the base adds no package the Dockerfile did not install. Paths are
+        read as written, relative to the shared build context; includes relative to the
+        including file."""
         def reqs(d: Document) -> set[str]:
             out = set()
             for ins in d.instructions:
                 if ins.keyword == "RUN" and ins.value and not ins.json:
-                    out.update(posixpath.basename(m) for m in re.findall(r"(?:-r|--requirement)[\s=]+(\S+)", ins.value[0]))
+                    for m in re.findall(r"(?:-r|--requirement)[\s=]+(\S+)", ins.value[0]):
+                        out.add(posixpath.normpath(posixpath.join(context, m)))
             return out
 
-        mine = reqs(doc)
-        closure = set(mine)
-        for name in list(mine):
-            closure |= self._includes(ctx, name)
-        return reqs(bdoc) <= closure
-
-    def _includes(self, ctx: Context, name: str, depth: int = 0) -> set[str]:
-        found: set[str] = set()
-        if depth > 10:
-            return found
-        for p in ctx.tree.paths():
-            if p.rsplit("/", 1)[-1] == name and p.endswith(".txt"):
+        closure: set[str] = set()
+        todo = list(reqs(doc))
+        while todo:
+            p = todo.pop()
+            if p in closure:
+                continue
+            closure.add(p)
+            if ctx.tree.exists(p):
                 text = ctx.tree.read(p).decode("utf-8", "replace")
                 for inc in re.findall(r"^\s*(?:-r|--requirement|-c|--constraint)[\s=]+(\S+)", text, re.M):
-                    base = posixpath.basename(inc)
-                    found.add(base)
-                    found |= self._includes(ctx, base, depth + 1)
-        return found
+                    todo.append(posixpath.normpath(posixpath.join(posixpath.dirname(p), inc)))
+        return reqs(bdoc) <= closure
 
     def _rewrite(self, ctx, doc: Document, path: str, head: Instruction, provided: list[Instruction],
                  ref: str, graph) -> None:

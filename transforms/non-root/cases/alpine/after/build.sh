@@ -1,0 +1,3 @@
+#!/bin/sh
+docker build -t edge-base -f base/Dockerfile .
+docker build -t edge-app -f app/Dockerfile .

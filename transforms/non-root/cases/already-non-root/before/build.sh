@@ -1,0 +1,3 @@
+#!/bin/sh
+docker build -t nr-base -f base/Dockerfile .
+docker build -t nr-app -f app/Dockerfile .

@@ -1,0 +1,3 @@
+#!/bin/sh
+docker build -t pu-base -f base/Dockerfile .
+docker build -t pu-app -f app/Dockerfile .

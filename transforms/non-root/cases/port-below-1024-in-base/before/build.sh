@@ -1,0 +1,3 @@
+#!/bin/sh
+docker build -t px-base -f base/Dockerfile .
+docker build -t px-app -f app/Dockerfile .

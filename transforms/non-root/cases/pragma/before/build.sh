@@ -1,0 +1,3 @@
+#!/bin/sh
+docker build -t pg-base -f base/Dockerfile .
+docker build -t pg-app -f app/Dockerfile .

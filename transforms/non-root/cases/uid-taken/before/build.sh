@@ -1,0 +1,3 @@
+#!/bin/sh
+docker build -t nd-base -f base/Dockerfile .
+docker build -t nd-app -f app/Dockerfile .

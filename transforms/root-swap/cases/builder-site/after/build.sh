@@ -1,0 +1,3 @@
+#!/bin/sh
+docker build -t bs-base -f base/Dockerfile .
+docker build -t bs-app -f app/Dockerfile .

@@ -1,0 +1,3 @@
+#!/bin/sh
+docker build -t cr-base -f base/Dockerfile .
+docker build -t cr-app -f app/Dockerfile .

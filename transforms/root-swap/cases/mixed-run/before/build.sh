@@ -1,0 +1,3 @@
+#!/bin/sh
+docker build -t mx-base -f base/Dockerfile .
+docker build -t mx-app -f app/Dockerfile .

@@ -1,0 +1,2 @@
+FROM core:dev
+CMD ["python", "-m", "src.api"]

@@ -1,0 +1,3 @@
+#!/bin/sh
+docker build -t sc-base -f base/Dockerfile .
+docker build -t sc-app -f app/Dockerfile .

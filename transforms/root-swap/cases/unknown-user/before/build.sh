@@ -1,0 +1,3 @@
+#!/bin/sh
+docker build -t uu-base -f base/Dockerfile .
+docker build -t uu-app -f app/Dockerfile .

@@ -1,0 +1,3 @@
+#!/bin/sh
+docker build -t ue-base -f base/Dockerfile .
+docker build -t ue-app -f app/Dockerfile .
