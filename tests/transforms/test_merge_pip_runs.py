@@ -15,7 +15,13 @@ from dockfix.engine import run, second_pass
 from dockfix.syntax import parse
 from dockfix.transforms import _text
 from dockfix.transforms.base import Context
-from dockfix.transforms.merge_pip_runs import MergePipRuns, pip_commands, pip_program, upgrade_names
+from dockfix.transforms.merge_pip_runs import (
+    MergePipRuns,
+    hash_hazard,
+    pip_commands,
+    pip_program,
+    upgrade_names,
+)
 from dockfix.tree import Tree
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,3 +153,19 @@ def test_merging_keeps_every_command_in_order(lines: list[str], eol: str, final_
         assert a == b
     ctx2 = Context(tree=Tree("/nonexistent", {"Dockerfile": out}), config=Config(), transform="merge-pip-runs")
     assert MergePipRuns().transform_document(ctx2, "Dockerfile", after) is None
+
+
+@pytest.mark.parametrize("before,after,official,hazard", [
+    (["pip3 install -U pip"], "pip3 install flask", False, "pip3"),
+    (["pip3 install -U pip"], "pip3 install flask", True, None),  # replaced in place
+    (["pip install --user -U pip"], "pip install flask", True, "pip"),  # ~/.local/bin
+    (["pip install --prefix=/opt/p -U pip"], "pip install flask", True, "pip"),
+    (["pip3 install -U pip"], "pip install flask", False, None),  # `pip` not looked up yet
+    (["pip3 install -U pip"], "python3 -m pip install flask", False, None),  # an import, not a lookup
+    (["/usr/bin/pip3 install -U pip"], "/usr/bin/pip3 install flask", False, None),  # a path
+    (["pip3 install flask", "pip3 install -U pip"], "pip3 install x", False, "pip3"),
+    (["pip3 install -U flask"], "pip3 install x", False, None),  # not pip
+    (["pip install -r requirements.txt"], "pip install x", False, None),  # not read
+])
+def test_hash_hazard(before: list[str], after: str, official: bool, hazard: str | None) -> None:
+    assert hash_hazard([_cmds(b) for b in before], _cmds(after), official) == hazard

@@ -11,7 +11,9 @@ Dockerfile.base change). Comments move above the merged RUN, in order.
 
 When it must not fire: across anything but comments and blank lines (a heredoc or
 exec-form RUN, USER, WORKDIR, ENV, ARG, SHELL, a stage boundary, …); between RUNs whose
-flags differ or with a tmpfs mount; on a RUN with anything but pip in it (`cd`, `;`, pipes,
+flags differ or with a tmpfs mount; after a RUN that installs pip where PATH finds it
+before the running one, for a RUN that runs that pip by name (one shell keeps the hashed
+old path; a new RUN finds the new one); on a RUN with anything but pip in it (`cd`, `;`, pipes,
 `||`, redirections, substitutions, comments); under a non-POSIX SHELL; a pip RUN that is
 not only an installer upgrade never moves over a COPY (that COPY usually feeds it: an
 intentional cache split, reported as a skip); a hoist needs a known, application-owned
@@ -140,6 +142,59 @@ def upgrade_names(cmds: list[_text.Command]) -> set[str] | None:
     return names
 
 
+_RELOCATING = ("--user", "--prefix", "--root", "--target", "-t")
+_OFFICIAL_PYTHON = re.compile(r"^(?:(?:docker\.io|index\.docker\.io)/)?(?:library/)?python(?::|@|$)")
+
+
+def installs_pip(cmd: _text.Command) -> str | None:
+    """"here" when the command installs the pip distribution where the running pip lives
+    (its own prefix), "elsewhere" when it installs it under `--user`, `--prefix`, `--root`
+    or `--target`; None when it does not install pip (by name: a requirements file that
+    lists pip is not read here)."""
+    if pip_program(cmd) is None:
+        return None
+    args = [w.value for w in pip_args(cmd)]
+    if not args or args[0] != "install":
+        return None
+    named = False
+    for a in args[1:]:
+        m = _SPEC.match(a)
+        if m and not a.startswith("-") and re.sub(r"[-_.]+", "-", m.group(1).lower()) == "pip":
+            named = True
+    if not named:
+        return None
+    relocating = any(a in _RELOCATING or a.startswith(tuple(o + "=" for o in _RELOCATING if o.startswith("--")))
+                     for a in args[1:])
+    return "elsewhere" if relocating else "here"
+
+
+def hash_hazard(before: list[list[_text.Command]], after: list[_text.Command], official: bool) -> str | None:
+    """Would running `after` in the same shell as the RUNs `before` find another program?
+
+    A shell remembers where it found a command (dash and bash hash it). When an earlier
+    command installs pip into another directory of PATH (Debian's `/usr/bin/pip3` upgrades
+    into `/usr/local/bin`; `--user` into `~/.local/bin`), a new RUN finds the new `pip`,
+    while the same shell keeps running the one it found first. Returns the program name
+    when `after` would run a program by name that `before` looked up before a pip install
+    that may land elsewhere; in an official `python` image a plain install lands where
+    the running pip is, so only a relocating one counts there."""
+    seen: dict[str, bool] = {}  # program looked up -> a pip install happened since
+    for cmds in before:
+        for c in cmds:
+            where = installs_pip(c)
+            prog = c.argv[0].value if c.argv else ""
+            if "/" not in prog and prog not in seen:
+                seen[prog] = False
+            if where == "elsewhere" or (where == "here" and not official):
+                for k in seen:
+                    seen[k] = True
+    for c in after:
+        prog = c.argv[0].value if c.argv else ""
+        if "/" not in prog and seen.get(prog):
+            return prog
+    return None
+
+
 def application_dir(wd: str) -> bool:
     """A directory only the application uses: not `/`, not below a system, Python or home
     root (`/usr/src/…` is the one exception: sources, never on sys.path)."""
@@ -217,7 +272,8 @@ class MergePipRuns(DockerfileTransform):
         gaps: list[list[Instruction]] = []
         for ins in items:
             if self._member(ctx, path, doc, ins):
-                if blocks and not gaps[-1] and _text.flags_key(blocks[-1].last) == _text.flags_key(ins):
+                if blocks and not gaps[-1] and _text.flags_key(blocks[-1].last) == _text.flags_key(ins) \
+                        and not self._hazard(ctx, path, doc, blocks[-1].members, [ins]):
                     blocks[-1].members.append(ins)
                 else:
                     blocks.append(_Block([ins]))
@@ -248,9 +304,10 @@ class MergePipRuns(DockerfileTransform):
         """Can `upgrades` move over `gap` into `nxt`? Reports why not when the gap is only
         COPY/ADD (the case where a reader might expect a merge)."""
         target = nxt.first
-        if not gap:  # adjacent, flags differ
-            ctx.skip(path, target.start_line,
-                     f"not merged with the pip RUN at line {upgrades[-1].start_line}: RUN flags differ")
+        if not gap:  # adjacent, yet apart: flags differ (or a hashed pip, reported already)
+            if _text.flags_key(upgrades[-1]) != _text.flags_key(target):
+                ctx.skip(path, target.start_line,
+                         f"not merged with the pip RUN at line {upgrades[-1].start_line}: RUN flags differ")
             return False
         if any(g.keyword not in ("COPY", "ADD") for g in gap):
             return False  # a barrier: USER, WORKDIR, ENV, a non-pip RUN, …
@@ -275,6 +332,8 @@ class MergePipRuns(DockerfileTransform):
                          f"kept apart from the pip RUN at line {upgrades[-1].start_line}: {why}")
                 return False
             names |= n
+        if self._hazard(ctx, path, doc, upgrades, nxt.members):
+            return False
         reason = ("`python -m pip` puts the working directory first on sys.path, so a file the COPY "
                   "writes there could shadow a module pip imports") if module else None
         reason = reason or self._hoist_blocker(ctx, path, doc, upgrades[0], gap, names)
@@ -283,6 +342,23 @@ class MergePipRuns(DockerfileTransform):
                      f"pip upgrade not moved over {where} into the RUN at line {target.start_line}: {reason}")
             return False
         return True
+
+    def _hazard(self, ctx: Context, path: str, doc: Document, before: list[Instruction],
+                after: list[Instruction]) -> bool:
+        """Does joining `after` (one by one) to `before` meet a hashed pip? Reported."""
+        lin = _text.lineage(ctx, path, doc, before[0])
+        official = bool(lin.external and _OFFICIAL_PYTHON.match(lin.external.lower()))
+        runs = [pip_commands(i) or [] for i in before]
+        for ins in after:
+            prog = hash_hazard(runs, pip_commands(ins) or [], official)
+            if prog is not None:
+                ctx.skip(path, ins.start_line,
+                         f"not merged with the pip RUN at line {before[-1].start_line}: pip is installed "
+                         f"before it, and one shell would keep running the `{prog}` it found first "
+                         f"(command hashing) where a new RUN finds the new one")
+                return True
+            runs.append(pip_commands(ins) or [])
+        return False
 
     def _hoist_blocker(self, ctx: Context, path: str, doc: Document, first: Instruction,
                        gap: list[Instruction], names: set[str]) -> str | None:
