@@ -16,7 +16,7 @@ from dockfix.prover import prove
 from dockfix.syntax import parse
 from dockfix.transforms import _text
 from dockfix.transforms.base import Context
-from dockfix.transforms.merge_apt_runs import MergeAptRuns, apt_run
+from dockfix.transforms.merge_apt_runs import MergeAptRuns, apt_run, package_name
 from dockfix.tree import Tree
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -158,3 +158,9 @@ def test_merging_keeps_the_package_sets(lines: list[str]) -> None:
     ctx2 = Context(tree=Tree("/nonexistent", {"Dockerfile": out}), config=Config(), transform="merge-apt-runs")
     assert MergeAptRuns().transform_document(ctx2, "Dockerfile", after) is None
     assert _text.file_style(after).indent == "    "
+
+
+@pytest.mark.parametrize("value,name", [("libpq5=15.6-0+deb12u1", "libpq5"), ("curl/bookworm-backports", "curl"),
+                                        ("gcc:arm64", "gcc"), ("Cuda-Keyring", "cuda-keyring")])
+def test_package_name(value: str, name: str) -> None:
+    assert package_name(value) == name

@@ -13,8 +13,9 @@ comments move above it.
 When it must not fire: a RUN with anything else (`add-apt-repository`, curl, `;`, pipes,
 `apt-get upgrade`, a package removal `pkg-`) breaks the sequence; RUNs whose install
 options (`DEBIAN_FRONTEND=` prefix included), `apt-get update` or flags differ are not
-merged, nor a later RUN that does not repeat an earlier one's `apt-get clean` (each
-reported as a skip); neither are RUNs with a tmpfs mount, heredoc or exec-form RUNs,
+merged, nor a later RUN that does not repeat an earlier one's `apt-get clean`, nor a RUN
+after one that installs a package reconfiguring apt (a keyring, `apt-*`, `dpkg*`): each
+reported as a skip; neither are RUNs with a tmpfs mount, heredoc or exec-form RUNs,
 anything across an instruction (ENV, ARG, USER, WORKDIR, COPY, SHELL, a stage boundary),
 under a non-POSIX SHELL, or a RUN marked `# dockfix: ignore[merge-apt-runs]`.
 
@@ -44,6 +45,14 @@ _APT_PATHS = frozenset({"/var/lib/apt/lists/*", "/var/lib/apt/lists", "/var/lib/
                         "/var/cache/apt/*", "/var/cache/apt/archives/*", "/var/cache/apt/archives/*.deb",
                         "/var/cache/apt/*.bin"})
 _RM_FLAGS = re.compile(r"^-(?:[rRf]+)$|^--(?:recursive|force)$")
+# Packages that change what a later `apt-get update`/`install` does (sources, keys, apt and
+# dpkg configuration or hooks): a RUN installing one ends a merge group.
+_RECONFIGURES = re.compile(r"keyring|^apt$|^apt-|^dpkg|^debconf|^debsig|^localepurge$|^usrmerge$")
+
+
+def package_name(value: str) -> str:
+    """`libpq5=15.6`, `curl/bookworm-backports`, `gcc:arm64` -> the bare name."""
+    return re.split(r"[=/:]", value, maxsplit=1)[0].lower()
 
 
 @dataclass(frozen=True)
@@ -326,6 +335,11 @@ def _difference(group: list[tuple[Instruction, AptRun]], b: tuple[Instruction, A
         return f"install options differ (`{ra.install_head}` vs `{rb.install_head}`)"
     if ra.update_key != rb.update_key:
         return f"the index refresh differs (`{ra.update}` vs `{rb.update}`)"
+    for ins, r in group:
+        for p in r.packages:
+            if _RECONFIGURES.search(package_name(p.value)):
+                return (f"the RUN at line {ins.start_line} installs {p.raw}, which may change what a later "
+                        f"apt-get update or install does")
     missing = sorted(set().union(*(r.cache_cleanup for _, r in group)) - rb.cache_cleanup)
     if missing:
         return f"it does not repeat the earlier `{missing[0]}`, so the merged RUN would clean more"
