@@ -13,15 +13,15 @@ When it must not fire: across anything but comments and blank lines (a heredoc o
 exec-form RUN, USER, WORKDIR, ENV, ARG, SHELL, a stage boundary, …); between RUNs whose
 flags differ or with a tmpfs mount; after a RUN that installs pip where PATH finds it
 before the running one, for a RUN that runs that pip by name (one shell keeps the hashed
-old path; a new RUN finds the new one); on a RUN with anything but pip in it (`cd`, `;`, pipes,
-`||`, redirections, substitutions, comments); under a non-POSIX SHELL; a pip RUN that is
+old path; a new RUN finds the new one); on a RUN with anything but pip in it (`cd`, `;`,
+pipes, `||`, redirections, substitutions, comments); under a non-POSIX SHELL; a pip RUN that is
 not only an installer upgrade never moves over a COPY (that COPY usually feeds it: an
 intentional cache split, reported as a skip); a hoist needs a known, application-owned
 WORKDIR, COPY destinations below it that do not share a name with what the upgrade
 installs, and no variable that steers Python or pip; `# dockfix: ignore[merge-pip-runs]`.
 
 Why it is equivalent: the commands are simple commands (no shell state passes between
-them), run in the same order by the same shell, user, directory, environment and flags,
+them but the command hash, guarded above), run in the same order by the same shell, user, directory, environment and flags,
 and stop at the first failure, in one layer instead of several: the final file system is
 the same. A hoisted upgrade and the COPYs it crosses commute: the COPYs write only below
 the application's working directory, which the `pip` script never reads (it is not on
