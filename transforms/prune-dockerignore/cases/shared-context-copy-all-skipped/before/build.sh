@@ -1,0 +1,4 @@
+#!/bin/sh
+docker build -f docker/Dockerfile.base -t shop-base:latest .
+docker build -f docker/worker/Dockerfile -t shop-worker:latest .
+docker build -f docker/all/Dockerfile -t shop-all:latest .
