@@ -1,272 +1,1004 @@
 """rebase-onto-base: a Dockerfile that rebuilds what an in-repo base image provides is
 rebuilt FROM that base.
 
-What it does: for a Dockerfile whose final stage starts FROM the same external image as an
-in-repo base image (an image other Dockerfiles build on) and repeats the base's ENV,
-WORKDIR and application COPYs, it rewrites the FROM to the base in the repo's own
-convention (`ARG BASE_IMAGE=<tag>` + `FROM ${BASE_IMAGE}` as the other derived Dockerfiles
-write it) and deletes only the instructions the base provides. Everything else stays: the
-stage's own ENV, apt packages, requirement COPY/RUN pairs (every requirement file a kept
-`pip install -r` reads, includes too), and extra COPYs such as `scripts`.
+What it does: a Dockerfile's target stage (the image's target, else the last stage) that
+starts FROM the same external image, with the same platform, as an in-repo base image's
+final stage, and repeats that stage's ENV, WORKDIR and application COPYs (same sources
+from the same context, same destinations, same flags), is rewritten
+- FROM the base, spelled as the repo's other derived Dockerfiles spell it (academy:
+  `ARG BASE_IMAGE=academy-base:latest` + `FROM ${BASE_IMAGE}`, copied as written), or as
+  the image name the repo maps the base to when no Dockerfile derives from it yet; the
+  stage's `AS name` and `--platform` stay, and so do the file's header comments;
+- without the instructions the base provides: ENV whose values are the base's, the same
+  WORKDIR, COPYs of the same app code to the same places (with the comment block directly
+  above each). Everything else stays: the stage's own ENV, its RUNs (apt packages, pip
+  installs), every COPY of a requirement file a kept `pip install` reads (`-r`/`-c`
+  includes are followed from the tree), extra COPYs (`scripts`), HEALTHCHECK, CMD.
 
-When it must not fire: different FROM ancestry or Python (a CUDA image); a Dockerfile with
-nothing of its own beyond the base (it is a duplicate of the base: reported as a skip);
-when the base sets ENV, WORKDIR, files, USER or metadata the Dockerfile does not have with
-the same values (the rebased image would change); when the base installs requirements the
-Dockerfile does not; the base itself; `# dockfix: ignore[rebase-onto-base]` above the FROM.
+When it must not fire: a different FROM or platform (academy's CUDA image); the target
+stage is not FROM an external image; the Dockerfile builds the base, or an image the base
+is built from; a Dockerfile with nothing of its own beyond the base (academy's
+`docker/Dockerfile`: rebasing would leave an empty image; reported as a skip); and
+whenever the result could differ: the base sets an ENV value, WORKDIR, file, USER, SHELL,
+VOLUME, ONBUILD, ENTRYPOINT, CMD, HEALTHCHECK, label or port that the stage does not end
+with; a kept instruction would see another environment or, where it matters, another
+directory (only package-manager RUNs may run in the base's WORKDIR instead of `/`); a kept
+RUN that runs before the app code is copied is not a package or pip install; a kept COPY
+would be overwritten by the base's files; the base runs anything but package installs,
+or installs requirement files the stage's own `pip install --user` does not; an ENV,
+WORKDIR or COPY that depends on a build argument; `# dockfix: ignore[rebase-onto-base]`
+above the FROM. Near misses (same FROM, some app COPY in common) are reported as skips
+with the reason.
 
-Why it is equivalent: the deleted instructions are exactly ones the base's final stage
-already has, with the same values, from the same build context and in an order that
-yields the same state; the base adds nothing the Dockerfile did not have (checked above),
-except system packages of the base's runtime stage, which the prover reports as allowed.
+Why it is equivalent: the rewrite is checked by simulation. Both images start from the
+same external image; the base's final stage reaches the environment, working directory
+and app files that the deleted instructions produced, and every kept instruction runs in
+the same environment (and, where it matters, directory) with the same files it reads, in
+the same order. What the base adds beyond the stage is limited to system packages and a
+pip site whose requirement files the stage installs itself (pip finds them satisfied).
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
+from collections import Counter
+from dataclasses import dataclass, field
 
 from dockfix.syntax import Document, Instruction
 from dockfix.syntax.edit import Editor
 from dockfix.transforms import _text
 from dockfix.transforms.base import Context, Safety, Transform
+from dockfix.transforms.prune_dockerignore import (context_dir, has_wildcard, is_remote, named_files, normalise_source,
+                                                   split_wildcard)
 
-# Instructions whose effect a base can provide; anything else in the base must be absent.
-_META = ("USER", "ENTRYPOINT", "HEALTHCHECK", "EXPOSE", "VOLUME", "STOPSIGNAL", "ONBUILD", "SHELL", "LABEL")
+# Metadata a base's final stage may set; (keyword, whether a stage that does not set it
+# itself would inherit a different value after the rebase).
+_BLOCKING = ("USER", "SHELL", "VOLUME", "ONBUILD")  # change how the stage's own steps run
+_INHERITED = ("CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL")
+_PACKAGE_MANAGERS = frozenset({"apt-get", "apt", "apk", "dnf", "yum", "microdnf", "zypper", "tdnf"})
 
 
-def _env_pairs(ins: Instruction) -> list[tuple[str, str]]:
-    v = ins.value
-    return [(v[i], v[i + 1]) for i in range(0, len(v) - 1, 2)]
+# --------------------------------------------------------------------------------------
+# Word expansion: BuildKit's ProcessWord for ENV / WORKDIR / COPY, symbolically
+# --------------------------------------------------------------------------------------
+# A variable the external image may set is the marker \0NAME\0 (both files start from the
+# same image, so the marker means the same in both); a build argument is \1NAME\1 (its
+# value can differ between builds, so nothing holding one is ever "the same").
+_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}$]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
-def _step_sig(doc: Document, ins: Instruction) -> tuple:
-    """A RUN or COPY --from as a comparable value; a COPY --from includes the text of the
-    stage it copies from, so two files' `builder` stages must be the same to match."""
-    sig = (ins.keyword, tuple(sorted(ins.flags)), ins.value, tuple((h.name, h.content) for h in ins.heredocs))
+def _expand(text: str, env: dict[str, str], escape: str = "\\") -> str | None:
+    """The word after quote removal and `$VAR`, `${VAR}`, `${VAR:-w}`, `${VAR-w}`,
+    `${VAR:+w}`, `${VAR+w}` expansion; None when it cannot be known here."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    quote = ""
+    while i < n:
+        c = text[i]
+        if c == escape and quote != "'":
+            if i + 1 < n:
+                out.append(text[i + 1])
+                i += 2
+                continue
+            out.append(c)
+            i += 1
+            continue
+        if c in "'\"":
+            if not quote:
+                quote = c
+                i += 1
+                continue
+            if quote == c:
+                quote = ""
+                i += 1
+                continue
+        if c == "$" and quote != "'":
+            m = _VAR.match(text, i)
+            if m is None:
+                if i + 1 < n and text[i + 1] == "{":
+                    return None  # ${V#p} and friends: not evaluated here
+                out.append(c)
+                i += 1
+                continue
+            name = m.group(1) or m.group(4)
+            op, word = m.group(2), m.group(3) or ""
+            val = env.get(name)
+            if val is None:
+                val = f"\0{name}\0"
+                if op:
+                    return None  # whether the image sets it decides: unknown here
+            if op == ":-":
+                val = val or word
+            elif op == ":+":
+                val = word if val else ""
+            elif op == "+":
+                val = word
+            out.append(val)
+            i = m.end()
+            continue
+        out.append(c)
+        i += 1
+    return None if quote else "".join(out)
+
+
+def _join(base: str, rel: str) -> str:
+    if rel.startswith("/"):
+        return posixpath.normpath(rel)
+    return posixpath.normpath(posixpath.join(base, rel))
+
+
+# --------------------------------------------------------------------------------------
+# A stage as a sequence of effects
+# --------------------------------------------------------------------------------------
+@dataclass
+class _Step:
+    ins: Instruction
+    env: dict[str, str]  # environment it runs in (ENV and the stage's ARGs)
+    workdir: str
+    kind: str  # env | workdir | copy | copy-from | run | arg | meta
+    key: tuple | None = None  # comparable effect (ENV pairs, WORKDIR path, COPY key)
+    dests: tuple[str, ...] = ()  # absolute destinations a COPY writes
+    pip: list["_Pip"] = field(default_factory=list)
+    run_kind: str | None = None  # packages | pip | None (anything else)
+    variable: bool = False  # depends on a build argument
+
+
+@dataclass
+class _Pip:
+    reqs: list[str]  # -r files as written
+    constraints: list[str]
+    user: bool
+    cwd: str
+    local: bool  # installs a local path (reads the current directory's files)
+    packages: list[str] = field(default_factory=list)  # named on the command line
+
+
+@dataclass
+class _Stage:
+    doc: Document
+    path: str
+    index: int
+    steps: list[_Step]
+    env: dict[str, str]
+    workdir: str
+    meta: dict[str, list[Instruction]]
+
+
+def _walk(doc: Document, path: str, index: int) -> _Stage:
+    """Simulate one stage from its FROM: the environment, directory and effect of each
+    instruction."""
+    env: dict[str, str] = {}
+    args: dict[str, str] = {}
+    workdir = "\0WORKDIR\0"
+    steps: list[_Step] = []
+    meta: dict[str, list[Instruction]] = {}
+    for k in doc.stages[index].instructions[1:]:
+        ins = doc.instructions[k]
+        scope = {**args, **env}
+        kw = ins.keyword
+        step = _Step(ins, dict(scope), workdir, "meta")
+        if kw == "ENV":
+            pairs = []
+            for i in range(0, len(ins.value) - 1, 2):
+                v = _expand(ins.value[i + 1], scope, doc.escape)
+                if v is None or "\1" in v:
+                    step.variable = True
+                    v = f"\1?{ins.index}\1"
+                pairs.append((ins.value[i], v))
+            env.update(pairs)
+            step.kind, step.key = "env", tuple(pairs)
+        elif kw == "ARG":
+            for w in ins.value:
+                args[w.split("=", 1)[0]] = f"\1{w.split('=', 1)[0]}\1"
+            step.kind = "arg"
+        elif kw == "WORKDIR":
+            v = _expand(ins.value[0], scope, doc.escape) if ins.value else None
+            if v is None or "\1" in v:
+                step.variable = True
+                workdir = f"\1?{ins.index}\1"
+            else:
+                workdir = _join(workdir, v)
+            step.kind, step.key = "workdir", (workdir,)
+        elif kw in ("COPY", "ADD") and len(ins.value) >= 2:
+            _copy_step(step, ins, scope, workdir, doc.escape)
+        elif kw == "RUN":
+            step.kind = "run"
+            step.run_kind, step.pip = _classify_run(ins, workdir, scope)
+        else:
+            meta.setdefault(kw, []).append(ins)
+        steps.append(step)
+    return _Stage(doc, path, index, steps, env, workdir, meta)
+
+
+def _copy_step(step: _Step, ins: Instruction, scope: dict[str, str], workdir: str, escape: str) -> None:
+    dest_raw = _expand(ins.value[-1], scope, escape)
+    srcs = []
+    for raw in ins.value[:-1]:
+        v = _expand(raw, scope, escape)
+        if v is None or "\1" in v:
+            step.variable = True
+            v = raw
+        srcs.append(v)
+    if dest_raw is None or "\1" in dest_raw:
+        step.variable = True
+        dest_raw = ins.value[-1]
+    is_dir = dest_raw.endswith("/") or dest_raw in (".", "..") or dest_raw.endswith("/.") \
+        or len(srcs) > 1 or any(has_wildcard(s) for s in srcs)
+    dest = _join(workdir, dest_raw)
+    flags = tuple(sorted(f for f in ins.flags if not f.lower().startswith("--from=")))
     frm = ins.flag("from")
     if frm is not None:
-        stage = next((st for st in doc.stages if st.name == frm.lower()), None)
-        body = tuple((i.keyword, tuple(sorted(i.flags)), i.value) for i in doc.stage_instructions(stage)) if stage else frm
-        sig += (body,)
-    return sig
+        step.kind = "copy-from"
+        step.key = ("from", ins.keyword, flags, tuple(srcs), dest, is_dir)
+        step.dests = (dest,)
+        return
+    heredoc = bool(ins.heredocs)
+    local = tuple(normalise_source(s) for s in srcs if not s.startswith("<<") and not is_remote(s))
+    step.kind = "copy" if not heredoc and len(local) == len(srcs) else "copy-other"
+    step.key = (ins.keyword, flags, local, dest, is_dir)
+    if is_dir:
+        step.dests = tuple(posixpath.join(dest, posixpath.basename(s)) if not _is_dir_source(s) else dest
+                           for s in local) or (dest,)
+    else:
+        step.dests = (dest,)
 
 
-def _copy_key(ins: Instruction, workdir: str) -> tuple:
-    dest = ins.value[-1]
-    if not dest.startswith("/"):
-        dest = posixpath.join(workdir, dest) + ("/" if dest.endswith("/") else "")
-    return (ins.keyword, tuple(ins.value[:-1]), posixpath.normpath(dest), ins.flag("chown"), ins.flag("chmod"))
+def _is_dir_source(s: str) -> bool:
+    return s == "" or has_wildcard(s)
+
+
+# -- RUN classification
+_PIP_VALUE_FLAGS = frozenset({"-i", "--index-url", "--extra-index-url", "-f", "--find-links",
+                              "--trusted-host", "--proxy", "--timeout", "--retries", "--cache-dir",
+                              "--log", "--progress-bar", "--upgrade-strategy", "--platform",
+                              "--python-version", "--implementation", "--abi", "--only-binary",
+                              "--no-binary", "--global-option", "--config-settings", "-C",
+                              "--root-user-action", "--exists-action", "--report"})
+_PIP_WRITES_ELSEWHERE = frozenset({"-t", "--target", "--prefix", "--root", "-e", "--editable", "--src"})
+
+
+def _classify_run(ins: Instruction, workdir: str, scope: dict[str, str]) -> tuple[str | None, list[_Pip]]:
+    """"packages" (only package managers and removing their caches by absolute path: the
+    current directory and the app files do not matter), "pip" (pip installs of packages
+    and requirement files: the directory matters for relative -r paths), or None."""
+    if ins.json or ins.heredocs or not ins.value:
+        return None, []
+    if any(t != "cache" for t in _text.mount_types(ins)):
+        return None, []
+    cmds = _text.split_commands(ins.value[0])
+    if not cmds:
+        return None, []
+    kinds: set[str] = set()
+    pips: list[_Pip] = []
+    for cmd in cmds:
+        argv = cmd.values
+        assigns = [w.value for w in cmd.assignments]
+        if not argv:
+            return None, []
+        prog = posixpath.basename(argv[0])
+        if prog in _PACKAGE_MANAGERS:
+            if any(w.expands for w in cmd.argv):
+                return None, []
+            kinds.add("packages")
+        elif prog == "rm" and all(a.startswith("-") or (a.startswith("/") and a != "/") for a in argv[1:]):
+            kinds.add("packages")
+        else:
+            pip = _pip_args(argv)
+            if pip is None:
+                return None, []
+            user = "--user" in pip or any(a.split("=", 1)[0] == "PIP_USER" for a in assigns) or \
+                _truthy(scope.get("PIP_USER"))
+            parsed = _parse_pip(pip[1:], workdir, user)
+            if parsed is None:
+                return None, []
+            pips.append(parsed)
+            kinds.add("pip")
+    if kinds == {"packages"}:
+        return "packages", pips
+    return ("pip" if "pip" in kinds else None), pips
+
+
+def _truthy(v: str | None) -> bool:
+    return v is not None and v.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _pip_args(argv: list[str]) -> list[str] | None:
+    """The arguments from `install` on, for `pip install …`, `pip3 install …` and
+    `python[3[.x]] -m pip install …`; None for any other command."""
+    prog = posixpath.basename(argv[0])
+    if re.fullmatch(r"pip(3(\.\d+)?)?", prog):
+        rest = argv[1:]
+    elif re.fullmatch(r"python(3(\.\d+)?)?", prog) and argv[1:3] == ["-m", "pip"]:
+        rest = argv[3:]
+    else:
+        return None
+    return rest if rest and rest[0] == "install" else None
+
+
+def _parse_pip(args: list[str], cwd: str, user: bool) -> _Pip | None:
+    reqs: list[str] = []
+    cons: list[str] = []
+    packages: list[str] = []
+    local = False
+    i = 0
+    while i < len(args):
+        a = args[i]
+        name, eq, val = a.partition("=")
+        if name in ("-r", "--requirement", "-c", "--constraint") or re.match(r"-[rc]\S", a):
+            if re.match(r"-[rc]\S", a) and not eq:
+                val, name = a[2:], a[:2]
+            elif not eq:
+                i += 1
+                if i >= len(args):
+                    return None
+                val = args[i]
+            (reqs if name in ("-r", "--requirement") else cons).append(val)
+        elif name in _PIP_WRITES_ELSEWHERE:
+            return None
+        elif name in _PIP_VALUE_FLAGS:
+            if not eq:
+                i += 1
+        elif a == "--user":
+            user = True
+        elif a.startswith("-"):
+            pass
+        elif a.startswith((".", "/", "~")) or "/" in a or a.endswith((".whl", ".tar.gz", ".zip")):
+            local = True
+        else:
+            packages.append(a)
+        i += 1
+    return _Pip(reqs, cons, user, cwd, local, packages)
+
+
+# --------------------------------------------------------------------------------------
+# Requirement files: which repo files a stage's pip installs read, includes followed
+# --------------------------------------------------------------------------------------
+def _copy_targets(files: list[str], step: _Step) -> dict[str, str]:
+    """Container path -> context file, for one context COPY (BuildKit's rules: a directory
+    source copies its contents, a file lands at the destination or, when that is a
+    directory, under its own name, a wildcard match under its own name)."""
+    _kw, _flags, srcs, dest, is_dir = step.key
+    out: dict[str, str] = {}
+    for s in srcs:
+        for f in named_files(files, s):
+            if f == s:
+                target = posixpath.join(dest, posixpath.basename(f)) if is_dir else dest
+            elif s == "" or f.startswith(s + "/"):
+                target = posixpath.join(dest, f[len(s) + 1:] if s else f)
+            else:  # a wildcard match (a file, or a directory's contents) under its own name
+                base, rest = split_wildcard(s)
+                parts = (f[len(base) + 1:] if base else f).split("/")
+                depth = rest.count("/") + 1
+                target = posixpath.join(dest, parts[depth - 1], *parts[depth:])
+            out[posixpath.normpath(target)] = f
+    return out
+
+
+def _container_files(ctx: Context, stage: _Stage, context: str, upto: int | None = None) -> dict[str, str]:
+    """Container path -> repo path, for the files the stage's context COPYs bring in."""
+    files = ctx.tree.under(context)
+    out: dict[str, str] = {}
+    for step in stage.steps:
+        if upto is not None and step.ins.index >= upto:
+            break
+        if step.kind != "copy" or step.variable:
+            continue
+        for target, f in _copy_targets(files, step).items():
+            out[target] = posixpath.join(context, f) if context else f
+    return out
+
+
+_INCLUDE = re.compile(r"^\s*(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+)(\S+)", re.M)
+_LOCAL_LINE = re.compile(r"^\s*(-e|--editable|\.|/|file:)", re.M)
+
+
+def _closure(ctx: Context, stage: _Stage, context: str, user_only: bool) -> tuple[set[str], set[str], bool]:
+    """(repo paths pip reads through -r/-c, repo paths it installs through -r, whether a
+    requirement file installs a local path). Includes resolve relative to the including
+    file, in the container, mapped back to the repo through the COPYs before the RUN."""
+    read: set[str] = set()
+    installed: set[str] = set()
+    local = False
+    for step in stage.steps:
+        for pip in step.pip:
+            if user_only and not pip.user:
+                continue
+            cmap = _container_files(ctx, stage, context, upto=step.ins.index)
+            todo = [(_join(pip.cwd, r), True) for r in pip.reqs] + [(_join(pip.cwd, c), False) for c in pip.constraints]
+            seen: set[str] = set()
+            while todo:
+                cpath, installs = todo.pop()
+                if (cpath, installs) in seen:
+                    continue
+                seen.add((cpath, installs))
+                repo = cmap.get(cpath)
+                if repo is None or not ctx.tree.exists(repo):
+                    continue
+                read.add(repo)
+                if installs:
+                    installed.add(repo)
+                text = ctx.tree.read(repo).decode("utf-8", "replace")
+                if installs and _LOCAL_LINE.search(text):
+                    local = True
+                for m in _INCLUDE.finditer(text):
+                    inc = _join(posixpath.dirname(cpath), m.group(2))
+                    todo.append((inc, installs and m.group(1) in ("-r", "--requirement")))
+    return read, installed, local
+
+
+# --------------------------------------------------------------------------------------
+# The transform
+# --------------------------------------------------------------------------------------
+@dataclass
+class _Plan:
+    provided: list[Instruction]
+    own: int  # kept instructions that are the stage's own (not a copy of the base's)
+
+
+class _NoMatch(Exception):
+    """Not a candidate at all (silent)."""
+
+
+class _Refuse(Exception):
+    """A near miss: reported as a skip with the reason."""
 
 
 class RebaseOntoBase(Transform):
     name = "rebase-onto-base"
-    summary = "Rebuild a Dockerfile that duplicates the in-repo base image FROM that base."
+    summary = "Rebuild a Dockerfile that repeats an in-repo base image FROM that base."
     safety = Safety.SAFE
-    answers = "duplicated base layers (no hadolint rule; seed 000 STEP 2.5)"
+    answers = "duplicated base layers (no hadolint or BuildKit check; seed 000 STEP 2.5)"
 
     def apply(self, ctx: Context) -> None:
         graph = ctx.graph()
-        bases = sorted({b.ref for b in graph.bases.values() if b.kind == "internal"})
+        bases = _base_images(graph)
         for path in ctx.dockerfiles():
             doc = ctx.document(path)
             if ctx.file_ignored(doc) or not doc.stages:
                 continue
-            final = doc.stages[-1]
-            mine = graph.base_of(path, final.index)
+            stage = _target_stage(graph, path, doc)
+            mine = _base_of(graph, path, stage)
             if mine is None or mine.kind != "external":
                 continue
-            head = doc.instructions[final.from_index]
+            head = doc.instructions[doc.stages[stage].from_index]
             if ctx.ignored(doc, head):
                 continue
             for ref in bases:
-                base = graph.images[ref]
-                if base.dockerfile == path:
+                image = graph.images[ref]
+                if image.dockerfile == path:
+                    continue  # the base itself
+                try:
+                    plan = self._match(ctx, graph, path, doc, stage, ref)
+                except _NoMatch:
                     continue
-                if graph.dockerfiles[base.dockerfile].context != graph.dockerfiles[path].context:
-                    continue
-                bstage = graph.image_stage(base)
-                bbase = graph.base_of(base.dockerfile, bstage) if bstage is not None else None
-                if bbase is None or bbase.kind != "external" or bbase.ref != mine.ref:
-                    continue
-                plan = self._plan(ctx, doc, path, graph.dockerfiles[base.dockerfile].document, bstage)
-                if plan is None:
-                    continue
-                provided, reason = plan
-                if reason:
-                    ctx.skip(path, head.start_line, reason)
+                except _Refuse as why:
+                    ctx.skip(path, head.start_line, f"not rebased onto {_familiar(ref)}: {why}")
                     break
-                self._rewrite(ctx, doc, path, head, provided, ref, graph)
+                if _built_from(graph, ref, path):
+                    ctx.skip(path, head.start_line, f"not rebased onto {_familiar(ref)}: that image is "
+                             "built from this Dockerfile's image (the rebase would make a cycle)")
+                    break
+                if plan.own == 0:
+                    ctx.skip(path, head.start_line,
+                             f"duplicates the base image {_familiar(ref)} ({image.dockerfile}) and has "
+                             "nothing of its own: rebasing it would leave an empty image; not rebased")
+                    break
+                self._rewrite(ctx, graph, path, doc, stage, ref, plan)
                 break
 
-    def _plan(self, ctx, doc: Document, path: str, bdoc: Document, bstage: int):
-        """(instructions the base provides, skip reason) or None when it is not a match."""
-        mine = doc.stage_instructions(doc.stages[-1])[1:]
-        theirs = bdoc.stage_instructions(bdoc.stages[bstage])[1:]
-        # What the base's final stage establishes.
-        b_env: dict[str, str] = {}
-        b_workdir = "/"
-        b_copies: set[tuple] = set()
-        b_steps: list[tuple] = []  # RUNs and COPY --from of the base: the Dockerfile must have them too
-        b_extra_ok: set[tuple] = set()  # ...unless they only add system packages or the pip site
-        for ins in theirs:
-            if ins.keyword == "ENV":
-                b_env.update(_env_pairs(ins))
-            elif ins.keyword == "WORKDIR":
-                b_workdir = posixpath.normpath(posixpath.join(b_workdir, ins.value[0]))
-            elif ins.keyword in ("COPY", "ADD") and ins.flag("from") is None and not ins.heredocs:
-                b_copies.add(_copy_key(ins, b_workdir))
-            elif ins.keyword in ("RUN", "COPY", "ADD"):
-                sig = _step_sig(bdoc, ins)
-                b_steps.append(sig)
-                if _adds_packages_only(ins):
-                    b_extra_ok.add(sig)
-            elif ins.keyword in _META:
-                return None  # the base sets metadata the rebased image would inherit
-        provided: list[Instruction] = []
-        workdir = "/"
-        env: dict[str, str] = {}
-        app_copies = 0
+    # -- matching
+    def _match(self, ctx: Context, graph, path: str, doc: Document, stage: int, ref: str):
+        image = graph.images[ref]
+        bnode = graph.dockerfiles.get(image.dockerfile)
+        bstage = graph.image_stage(image)
+        if bnode is None or bnode.document is None or bstage is None:
+            raise _NoMatch
+        mine, theirs = _base_of(graph, path, stage), _base_of(graph, image.dockerfile, bstage)
+        if theirs is None or theirs.kind != "external" or theirs.ref != mine.ref:
+            raise _NoMatch
+        if doc.stages[stage].platform != bnode.document.stages[bstage].platform:
+            raise _NoMatch
+        me = _walk(doc, path, stage)
+        base = _walk(bnode.document, image.dockerfile, bstage)
+        context, bcontext = _context_of(graph, path), _context_of(graph, image.dockerfile)
+
+        base_copies = Counter(s.key for s in base.steps if s.kind == "copy" and not s.variable)
+        common = [s for s in me.steps if s.kind == "copy" and not s.variable and base_copies[s.key]]
+        if not common or context is None or context != bcontext:
+            raise _NoMatch  # not the same app code: not a candidate
+        if not _same_files(ctx, graph, path, image.dockerfile, context, [s.key for s in common]):
+            raise _Refuse("the app COPYs read other files (the .dockerignore files differ)")
+
+        # What the base's final stage is, instruction by instruction.
+        for kw in _BLOCKING:
+            if kw in base.meta:
+                ins = base.meta[kw][-1]
+                raise _Refuse(f"the base sets {kw} ({_line(bnode.document, ins)}), which changes how "
+                              "this stage's own steps run")
+        for s in base.steps:
+            if s.variable:
+                raise _Refuse(f"the base's {_line(bnode.document, s.ins)} depends on a build argument")
+
+        # Requirement files a kept pip install reads: their COPYs always stay.
+        reads, _, _ = _closure(ctx, me, context, user_only=False)
+        _, user_installed, local = _closure(ctx, me, context, user_only=True)
+
+        # Which of the stage's instructions the base provides.
+        provided: list[_Step] = []
+        again: set[int] = set()  # kept, but the base's own instruction again (not the stage's own)
+        remaining = Counter(base_copies)
+        base_from = [s for s in base.steps if s.kind == "copy-from"]
+        matched_from: set[int] = set()
+        for s in me.steps:
+            if s.variable:
+                continue
+            if s.kind == "env" and all(base.env.get(k) == v for k, v in s.key):
+                provided.append(s)
+            elif s.kind == "workdir" and s.key == (base.workdir,):
+                provided.append(s)
+            elif s.kind == "copy" and remaining[s.key] > 0:
+                files = ctx.tree.under(context)
+                names = {posixpath.join(context, f) if context else f
+                         for src in s.key[2] for f in named_files(files, src)}
+                remaining[s.key] -= 1
+                if names & reads:
+                    again.add(id(s.ins))  # a requirement file a kept pip install reads: stays
+                    continue
+                provided.append(s)
+            elif s.kind == "copy-from":
+                for k, b in enumerate(base_from):
+                    if k not in matched_from and b.key == s.key and _same_stage(
+                            graph, doc, path, s.ins.flag("from"), bnode.document, image.dockerfile,
+                            b.ins.flag("from"), s.ins.stage, b.ins.stage):
+                        matched_from.add(k)
+                        provided.append(s)
+                        break
+        provided_ids = {id(s.ins) for s in provided}
+        kept = [s for s in me.steps if id(s.ins) not in provided_ids]
+
+        # The base must add nothing beyond system packages and a covered pip site.
+        for key, left in remaining.items():
+            if left > 0:
+                srcs = " ".join(key[2]) or "."
+                dest = key[3].rstrip("/") + "/" if key[4] else key[3]
+                raise _Refuse(f"the base copies {srcs} to {dest}, which this stage does not")
+        for k, b in enumerate(base_from):
+            if k in matched_from:
+                continue
+            site = _site_requirements(ctx, graph, bnode.document, image.dockerfile, b, bcontext)
+            if site is None:
+                raise _Refuse(f"the base's {_line(bnode.document, b.ins)} copies files this stage does not have")
+            missing = site - user_installed
+            if missing:
+                raise _Refuse(f"the base installs {', '.join(sorted(missing))}, which this stage's own "
+                              "pip install --user does not")
+            if local:
+                raise _Refuse("a requirement file installs a local path")
+        for s in base.steps:
+            if s.kind == "run":
+                if s.run_kind == "packages":
+                    continue
+                if s.run_kind == "pip" and all(p.user and not p.local and not p.packages for p in s.pip):
+                    _, inst, loc = _closure(ctx, base, bcontext, user_only=True)
+                    if not loc and inst <= user_installed:
+                        continue
+                raise _Refuse(f"the base runs {_line(bnode.document, s.ins)}, which this stage does not")
+            if s.kind == "copy-other":
+                raise _Refuse(f"the base's {_line(bnode.document, s.ins)} adds files this stage does not have")
+
+        # Metadata: what the image ends up with must not change.
+        own_meta = {kw for s in kept for kw in [s.ins.keyword]}
+        for kw in _INHERITED:
+            if kw not in base.meta:
+                continue
+            if kw == "CMD" and ("CMD" in own_meta or "ENTRYPOINT" in own_meta):
+                continue
+            if kw != "CMD" and kw in own_meta:
+                continue
+            raise _Refuse(f"the base sets {kw} ({_line(bnode.document, base.meta[kw][-1])}) and this stage "
+                          f"does not: the image would inherit it")
+        for kw in ("EXPOSE", "LABEL", "MAINTAINER"):
+            for ins in base.meta.get(kw, []):
+                if not any(o.keyword == kw and o.value == ins.value for o in doc.stage_instructions(doc.stages[stage])):
+                    raise _Refuse(f"the base's {_line(bnode.document, ins)} is not in this stage")
+
+        # Simulate the rebased stage: every kept instruction must run as it did.
+        env = dict(base.env)
+        workdir = base.workdir
+        last_file = max((i for i, s in enumerate(me.steps) if id(s.ins) in provided_ids
+                         and s.kind in ("copy", "copy-from")), default=-1)
+        files = ctx.tree.under(context)
+
+        def targets(step: _Step) -> list[str]:
+            if step.kind == "copy" and not step.variable:
+                return list(_copy_targets(files, step)) or list(step.dests)
+            return list(step.dests)
+
+        provided_dests = [d for s in provided if s.kind in ("copy", "copy-from") for d in targets(s)]
+        problems: list[str] = []
+        for i, s in enumerate(me.steps):
+            if id(s.ins) in provided_ids:
+                continue
+            seen = {**{k: v for k, v in s.env.items() if "\1" in v}, **env}
+            names = None if s.kind == "run" else _referenced(s.ins)
+            diff = _env_diff({k: v for k, v in s.env.items() if names is None or k in names},
+                             {k: v for k, v in seen.items() if names is None or k in names})
+            if diff:
+                problems.append(f"{_line(doc, s.ins)} would see ENV {diff}={_show_value(seen.get(diff))} "
+                                f"instead of {_show_value(s.env.get(diff))}")
+            if s.workdir != workdir and not _cwd_free(s):
+                problems.append(f"{_line(doc, s.ins)} would run in {_show_dir(workdir)} instead of "
+                                f"{_show_dir(s.workdir)}")
+            if i < last_file:
+                if s.kind == "run" and s.run_kind not in ("packages", "pip"):
+                    problems.append(f"{_line(doc, s.ins)} runs before the app code is copied; after the "
+                                    "rebase it would run with the base's files in place")
+                if s.kind == "run" and any(p.local for p in s.pip):
+                    problems.append(f"{_line(doc, s.ins)} installs a local path before the app code is copied")
+                if s.kind in ("copy", "copy-from", "copy-other") and _overlaps(targets(s), provided_dests):
+                    problems.append(f"{_line(doc, s.ins)} writes where the base's app COPYs write; the "
+                                    "order would change")
+            if s.kind == "env":
+                env.update(dict(s.key))
+            elif s.kind == "workdir":
+                workdir = s.key[0]
+        if _env_diff(me.env, env):
+            k = _env_diff(me.env, env)
+            raise _Refuse(f"the image would end with ENV {k}={_show_value(env.get(k))} instead of "
+                          f"{_show_value(me.env.get(k))}")
+        if workdir != me.workdir:
+            raise _Refuse(f"the image would end in WORKDIR {_show_dir(workdir)} instead of {_show_dir(me.workdir)}")
+        if problems:
+            raise _Refuse(problems[0])
+
+        # Its own: what is kept and is not the base's instruction again.
+        base_runs = Counter((s.ins.keyword, _text.flags_key(s.ins), s.ins.value)
+                            for s in base.steps if s.kind == "run")
         own = 0
-        for ins in mine:
-            kw = ins.keyword
-            if kw == "ENV":
-                pairs = _env_pairs(ins)
-                env.update(pairs)
-                if all(b_env.get(k) == v for k, v in pairs):
-                    provided.append(ins)
-                else:
-                    own += 1
-            elif kw == "WORKDIR":
-                workdir = posixpath.normpath(posixpath.join(workdir, ins.value[0]))
-                if workdir != b_workdir:
-                    own += 1
-                elif cwd_dependent_before(provided, ins, mine):
-                    return None  # after the rebase those steps would run in another directory
-                else:
-                    provided.append(ins)
-            elif kw in ("COPY", "ADD") and ins.flag("from") is None and not ins.heredocs:
-                if _copy_key(ins, workdir) in b_copies:
-                    provided.append(ins)
-                    app_copies += 1
-                else:
-                    own += 1
-            elif kw in ("RUN", "COPY", "ADD") and _step_sig(doc, ins) in b_steps:
-                provided.append(ins)
-                b_steps.remove(_step_sig(doc, ins))
-            elif kw in ("CMD",):
+        for s in kept:
+            kw = s.ins.keyword
+            if kw == "ARG" or id(s.ins) in again:
                 continue
-            else:
-                own += 1
-        # The base must add nothing the Dockerfile lacks.
-        if any(env.get(k) != v for k, v in b_env.items()):
-            return None
-        if workdir != b_workdir:
-            return None
-        if app_copies == 0 or app_copies < len(b_copies) or any(sig not in b_extra_ok for sig in b_steps):
-            return None
-        if not self._requirements_covered(ctx, bdoc, doc, ctx.graph().dockerfiles[path].context):
-            return None
-        if own == 0:
-            return provided, "duplicates the base image and has nothing of its own: not rebased"
-        return provided, ""
-
-    def _requirements_covered(self, ctx: Context, bdoc: Document, doc: Document, context: str) -> bool:
-        """Every requirement file the base installs (in any stage) is in the Dockerfile's own
-        pip closure, so the base adds no package the Dockerfile did not install. Paths are
-        read as written, relative to the shared build context; includes relative to the
-        including file."""
-        def reqs(d: Document) -> set[str]:
-            out = set()
-            for ins in d.instructions:
-                if ins.keyword == "RUN" and ins.value and not ins.json:
-                    for m in re.findall(r"(?:-r|--requirement)[\s=]+(\S+)", ins.value[0]):
-                        out.add(posixpath.normpath(posixpath.join(context, m)))
-            return out
-
-        closure: set[str] = set()
-        todo = list(reqs(doc))
-        while todo:
-            p = todo.pop()
-            if p in closure:
+            if s.kind == "run" and base_runs[(kw, _text.flags_key(s.ins), s.ins.value)] > 0:
+                base_runs[(kw, _text.flags_key(s.ins), s.ins.value)] -= 1
                 continue
-            closure.add(p)
-            if ctx.tree.exists(p):
-                text = ctx.tree.read(p).decode("utf-8", "replace")
-                for inc in re.findall(r"^\s*(?:-r|--requirement|-c|--constraint)[\s=]+(\S+)", text, re.M):
-                    todo.append(posixpath.normpath(posixpath.join(posixpath.dirname(p), inc)))
-        return reqs(bdoc) <= closure
+            if kw in base.meta and base.meta[kw][-1].value == s.ins.value and \
+                    tuple(base.meta[kw][-1].flags) == tuple(s.ins.flags):
+                continue
+            own += 1
+        return _Plan([s.ins for s in provided], own)
 
-    def _rewrite(self, ctx, doc: Document, path: str, head: Instruction, provided: list[Instruction],
-                 ref: str, graph) -> None:
-        arg_line, from_line = self._convention(ctx, graph, ref)
-        alias = ""
-        v = head.value
-        if len(v) >= 3 and v[1].lower() == "as":
-            alias = f" AS {v[2]}"
+    # -- rewriting
+    def _rewrite(self, ctx: Context, graph, path: str, doc: Document, stage: int, ref: str, plan: _Plan) -> None:
+        head = doc.instructions[doc.stages[stage].from_index]
+        arg_text, word = _convention(ctx, graph, ref, path)
+        st = doc.stages[stage]
+        if arg_text:
+            name, _, default = arg_text.split(None, 1)[1].partition("=")
+            existing = _global_arg(doc, name)
+            if existing is not None:
+                if existing.rstrip() != arg_text.rstrip():
+                    ctx.skip(path, head.start_line, f"not rebased onto {_familiar(ref)}: the file already "
+                             f"declares ARG {name} with another value")
+                    return
+                arg_text = ""
+            build_args = _build_args(graph, path)
+            if name in build_args and not _names(graph, build_args[name], ref):
+                ctx.skip(path, head.start_line, f"not rebased onto {_familiar(ref)}: the build passes "
+                         f"{name}={build_args[name]}")
+                return
+        line = f"{head.cmd} " + "".join(f"{f} " for f in head.flags) + word
+        if st.name and len(head.value) >= 3:
+            line += f" {head.value[1]} {head.value[2]}"
+        dead = _dead_stages(graph, path, doc, stage, plan.provided)
         ed = Editor(doc)
-        need_arg = arg_line and not self._has_arg(doc, arg_line)
-        first_from = doc.instructions[doc.stages[0].from_index]
-        if need_arg and first_from is not head:
-            # An ARG after the first FROM belongs to that stage: FROM could not see it.
-            ed.insert_before(first_from, arg_line, above_comments=True)
-            ed.replace(head, from_line + alias)
+        kept_first = next(s for s in doc.stages if s.index not in dead)
+        first = doc.instructions[kept_first.from_index]
+        if arg_text and first is not head:
+            # An ARG after the first FROM belongs to that stage: FROM could not read it.
+            ed.insert_before(first, arg_text)
+            ed.replace(head, line)
         else:
-            ed.replace(head, (arg_line + "\n" if need_arg else "") + from_line + alias)
-        for ins in provided:
+            ed.replace(head, (arg_text + "\n" if arg_text else "") + line)
+        for ins in plan.provided:
             _text.delete_instruction(ed, ins)
+        for k in sorted(dead):
+            dst = doc.stages[k]
+            start = doc.instructions[dst.from_index]
+            # The first stage's comments are the file's header: they stay.
+            top = start.start_line if k == 0 else doc.leading_comment_start(start)
+            _text.delete_lines(ed, top, doc.instructions[dst.instructions[-1]].end_line)
         ctx.write(path, ed.apply())
-        ctx.note("info", path, head.start_line, f"rebased onto {ref}; removed {len(provided)} instruction(s) the base provides")
-
-    @staticmethod
-    def _has_arg(doc: Document, arg_line: str) -> bool:
-        name = arg_line.split()[1].split("=")[0]
-        return any(w.split("=")[0] == name for i in doc.global_args() for w in i.value)
-
-    def _convention(self, ctx: Context, graph, ref: str) -> tuple[str, str]:
-        """How the repo's other derived Dockerfiles spell FROM the base."""
-        for dpath, stage in graph.derived_of(ref):
-            d = ctx.document(dpath)
-            b = graph.base_of(dpath, stage)
-            head = d.instructions[d.stages[stage].from_index]
-            raw = b.raw
-            m = re.fullmatch(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", raw)
-            if m:
-                for ins in d.global_args():
-                    for w in ins.value:
-                        if w.split("=")[0] == m.group(1):
-                            arg_raw = d.text(ins).decode("utf-8", "surrogateescape").strip()
-                            return arg_raw, f"FROM {raw}"
-            del head
-            return "", f"FROM {raw}"
-        return "", f"FROM {graph.images[ref].raw_ref or ref}"
+        image = graph.images[ref]
+        removed = f"removed {len(plan.provided)} instruction(s) the base provides"
+        if dead:
+            names = ", ".join(doc.stages[k].name or str(k) for k in sorted(dead))
+            removed += f" and the stage(s) only they used ({names})"
+        ctx.note("info", path, head.start_line, f"rebased onto {_familiar(ref)} ({image.dockerfile}); {removed}")
 
 
-def _adds_packages_only(ins: Instruction) -> bool:
-    """A base step the rebased image may gain: system packages (allowed: "packages added by a
-    base"), or copying the builder's pip site (its requirements are checked to be covered)."""
-    if ins.keyword in ("COPY", "ADD"):
-        return ins.flag("from") is not None
-    cmds = _text.split_and_chain(ins.value[0]) if ins.value and not ins.json and not ins.heredocs else None
-    return bool(cmds) and all(_CWD_FREE.match(c) for c in cmds)
+def _dead_stages(graph, path: str, doc: Document, target: int, deleted: list[Instruction]) -> set[int]:
+    """Stages that only deleted `COPY --from` lines used: no remaining FROM, COPY --from or
+    RUN --mount names them, and no image builds them as its target."""
+    gone = {id(i) for i in deleted}
+    targets = {graph.image_stage(m) for m in graph.images_built_from(path)} | {target}
+
+    def refs(ins: Instruction) -> list[str]:
+        out = []
+        if ins.keyword in ("COPY", "ADD") and ins.flag("from") is not None:
+            out.append(ins.flag("from"))
+        if ins.keyword == "RUN":
+            for mount in ins.flag_values("mount"):
+                out += [kv.split("=", 1)[1] for kv in mount.split(",") if kv.startswith("from=")]
+        return out
+
+    def stage_named(r: str, before: int) -> int | None:
+        for st in doc.stages:
+            if st.index < before and (st.name == r.lower() or str(st.index) == r):
+                return st.index
+        return None
+
+    candidates = {stage_named(r, i.stage) for i in deleted for r in refs(i)} - {None} - targets
+    dead = set(candidates)
+    changed = True
+    while changed:
+        changed = False
+        for k in sorted(dead):
+            used = False
+            for st in doc.stages:
+                if st.index in dead and st.index != k:
+                    continue
+                if st.index != k and stage_named(st.base, st.index) == k:
+                    used = True
+                for n in st.instructions[1:]:
+                    ins = doc.instructions[n]
+                    if id(ins) in gone or st.index == k:
+                        continue
+                    if any(stage_named(r, st.index) == k for r in refs(ins)):
+                        used = True
+            if used:
+                dead.discard(k)
+                changed = True
+    return dead
 
 
-_CWD_FREE = re.compile(r"^\s*(apt-get|apt|apk|dnf|yum|microdnf)\b|^\s*rm\s+-rf?\s+/|^\s*(export\s+)?[A-Z_]+=\S*\s*$")
+# --------------------------------------------------------------------------------------
+# Private helpers (graph look-ups, comparisons, messages)
+# --------------------------------------------------------------------------------------
+def _base_images(graph) -> list[str]:
+    """In-repo images other Dockerfiles build FROM, and images whose Dockerfile or name
+    says "base"; sorted, those with derived Dockerfiles first."""
+    derived = {ref for ref in graph.images if graph.derived_of(ref)}
+    named = {ref for ref, m in graph.images.items()
+             if re.search(r"(^|[/._-])base([/._:-]|$)", m.dockerfile.lower() + " " + ref.lower())}
+    return sorted(derived | named, key=lambda r: (r not in derived, r))
 
 
-def cwd_dependent_before(provided: list[Instruction], ins: Instruction, mine: list[Instruction]) -> bool:
-    """Does an instruction of the Dockerfile's own, before this WORKDIR, depend on the
-    current directory? After the rebase it runs in the base's WORKDIR instead of `/`.
-    Package-manager RUNs and absolute `rm -rf` do not; relative COPYs and other RUNs may."""
-    for other in mine:
-        if other is ins:
-            return False
-        if other in provided:
-            continue
-        if other.keyword in ("COPY", "ADD") and not other.value[-1].startswith("/"):
-            return True
-        if other.keyword == "RUN":
-            cmds = _text.split_and_chain(other.value[0]) if other.value and not other.json else None
-            if cmds is None or not all(_CWD_FREE.match(c) for c in cmds):
+def _target_stage(graph, path: str, doc: Document) -> int:
+    for m in graph.images_built_from(path):
+        s = graph.image_stage(m)
+        if s is not None:
+            return s
+    return doc.stages[-1].index
+
+
+def _base_of(graph, path: str, stage: int):
+    return graph.base_of(path, stage)
+
+
+def _context_of(graph, path: str) -> str | None:
+    return context_dir(graph.dockerfiles[path].context)
+
+
+def _built_from(graph, ref: str, path: str, seen: set[str] | None = None) -> bool:
+    """Is the image `ref` built (transitively) on an image that `path` builds?"""
+    seen = seen if seen is not None else set()
+    if ref in seen:
+        return False
+    seen.add(ref)
+    m = graph.images.get(ref)
+    if m is None:
+        return False
+    node = graph.dockerfiles.get(m.dockerfile)
+    if node is None or node.document is None:
+        return False
+    for st in node.document.stages:
+        b = graph.base_of(m.dockerfile, st.index)
+        if b is not None and b.kind == "internal":
+            inner = graph.images.get(b.ref)
+            if inner is not None and inner.dockerfile == path:
+                return True
+            if _built_from(graph, b.ref, path, seen):
                 return True
     return False
+
+
+def _same_files(ctx: Context, graph, path: str, bpath: str, context: str, keys: list[tuple]) -> bool:
+    """Do the two Dockerfiles' COPYs get the same files for these sources (their
+    .dockerignore files may differ)?"""
+    if graph.dockerfiles[path].dockerignore == graph.dockerfiles[bpath].dockerignore:
+        return True
+    try:
+        a, b = graph.dockerignore_for(path), graph.dockerignore_for(bpath)
+    except Exception:  # a .dockerignore Docker refuses: the builds fail anyway
+        return False
+    files = ctx.tree.under(context)
+    for key in keys:
+        for src in key[2]:
+            for f in named_files(files, src):
+                if a.excludes(f) != b.excludes(f):
+                    return False
+    return True
+
+
+def _same_stage(graph, doc: Document, path: str, ref: str | None, bdoc: Document, bpath: str,
+                bref: str | None, at: int, bat: int) -> bool:
+    """Are two `COPY --from` stages the same build: the same external FROM and the same
+    instructions (by value), in the same context?"""
+    def find(d: Document, r: str | None, before: int) -> int | None:
+        if r is None:
+            return None
+        for st in d.stages:
+            if st.index < before and (st.name == r.lower() or str(st.index) == r):
+                return st.index
+        return None
+
+    i, j = find(doc, ref, at), find(bdoc, bref, bat)
+    if i is None or j is None:
+        return False
+    bi, bj = graph.base_of(path, i), graph.base_of(bpath, j)
+    if bi is None or bj is None or bi.kind != "external" or bj.kind != "external" or bi.ref != bj.ref:
+        return False
+    if _context_of(graph, path) != _context_of(graph, bpath):
+        return False
+
+    def body(d: Document, k: int) -> list[tuple]:
+        return [(x.keyword, _text.flags_key(x), x.value, tuple((h.name, h.content) for h in x.heredocs))
+                for x in d.stage_instructions(d.stages[k])[1:]]
+
+    return body(doc, i) == body(bdoc, j) and doc.stages[i].platform == bdoc.stages[j].platform
+
+
+def _site_requirements(ctx: Context, graph, bdoc: Document, bpath: str, step: _Step, context: str) -> set[str] | None:
+    """The base's `COPY --from=<stage> /root/.local /root/.local` (a pip --user site): the
+    requirement files that stage installs into it; None when the copy is anything else."""
+    _, _kw, flags, srcs, dest, _ = step.key
+    if flags or len(srcs) != 1:
+        return None
+    ref = step.ins.flag("from")
+    src_stage = None
+    for st in bdoc.stages:
+        if st.index < step.ins.stage and ref is not None and (st.name == ref.lower() or str(st.index) == ref):
+            src_stage = st.index
+    if src_stage is None:
+        return None
+    stage = _walk(bdoc, bpath, src_stage)
+    home = "/root/.local"
+    if posixpath.normpath(srcs[0]) != home or dest != home:
+        return None
+    installed: set[str] = set()
+    for s in stage.steps:
+        if s.kind == "run":
+            if s.run_kind == "packages":
+                continue
+            if s.run_kind != "pip" or any(p.local for p in s.pip):
+                return None
+            for p in s.pip:
+                if p.user and p.packages:
+                    return None  # packages named on the command line land in the site too
+    _, installed, local = _closure(ctx, stage, context, user_only=True)
+    return None if local else installed
+
+
+def _convention(ctx: Context, graph, ref: str, path: str) -> tuple[str, str]:
+    """(ARG line or "", FROM word) as the repo's other derived Dockerfiles write FROM the
+    base (the most common spelling); else the name the repo maps the base to."""
+    spellings: Counter[tuple[str, str]] = Counter()
+    for dpath, stage in graph.derived_of(ref):
+        if dpath == path:
+            continue
+        d = ctx.document(dpath)
+        raw = d.stages[stage].base
+        m = re.fullmatch(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", raw)
+        if m:
+            arg = _global_arg(d, m.group(1))
+            if arg is None or "=" not in arg:
+                continue
+            spellings[(arg.strip(), raw)] += 1
+        else:
+            spellings[("", raw)] += 1
+    if spellings:
+        best = max(spellings.values())
+        return sorted(k for k, v in spellings.items() if v == best)[0]
+    image = graph.images[ref]
+    return "", (image.raw_ref or _familiar(ref))
+
+
+def _global_arg(doc: Document, name: str) -> str | None:
+    """The text of the global ARG that declares `name` (one name per ARG), or None."""
+    for ins in doc.global_args():
+        for w in ins.value:
+            if w.split("=", 1)[0] == name:
+                return ins.original.strip() if len(ins.value) == 1 else f"ARG {w}"
+    return None
+
+
+def _build_args(graph, path: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for m in graph.images_built_from(path):
+        args = getattr(m, "args_dict", None)
+        out.update(args if args is not None else dict(m.args or {}))
+    return out
+
+
+def _names(graph, value: str | None, ref: str) -> bool:
+    """Does the reference `value` name the in-repo image `ref`?"""
+    if value is None:
+        return False
+    lookup = getattr(graph, "image", None)
+    if lookup is not None:
+        found = lookup(value)
+        return found is not None and found.ref == ref
+    from dockfix.graph.sources import normalise_ref
+
+    return normalise_ref(value) == ref
+
+
+def _familiar(ref: str) -> str:
+    for prefix in ("docker.io/library/", "docker.io/"):
+        if ref.startswith(prefix):
+            return ref[len(prefix):]
+    return ref
+
+
+def _cwd_free(s: _Step) -> bool:
+    kw = s.ins.keyword
+    if s.kind == "run":
+        return s.run_kind == "packages"
+    if s.kind in ("copy", "copy-from", "copy-other"):
+        return s.ins.value[-1].startswith("/")
+    if s.kind == "workdir":
+        return s.ins.value[0].startswith("/")
+    return kw not in ("RUN", "COPY", "ADD", "WORKDIR")
+
+
+def _overlaps(a: list[str], b: list[str]) -> bool:
+    for x in a:
+        for y in b:
+            if x == y or x.startswith(y.rstrip("/") + "/") or y.startswith(x.rstrip("/") + "/"):
+                return True
+    return False
+
+
+def _referenced(ins: Instruction) -> set[str]:
+    """Variables an instruction's words expand at build time (not RUN's: the shell reads
+    the whole environment)."""
+    if ins.keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK", "SHELL", "MAINTAINER", "ONBUILD"):
+        return set()
+    text = " ".join(ins.flags) + " " + " ".join(ins.value)
+    return {m.group(1) or m.group(2) for m in re.finditer(r"\$\{([A-Za-z_]\w*)|\$([A-Za-z_]\w*)", text)}
+
+
+def _env_diff(a: dict[str, str], b: dict[str, str]) -> str | None:
+    for k in sorted(set(a) | set(b)):
+        if a.get(k) != b.get(k):
+            return k
+    return None
+
+
+def _show_value(v: str | None) -> str:
+    if v is None:
+        return "(unset)"
+    return re.sub(r"\0(\w+)\0", r"$\1", v)
+
+
+def _show_dir(d: str) -> str:
+    return "/" if d == "\0WORKDIR\0" else _show_value(d).replace("$WORKDIR", "(the image's WORKDIR)")
+
+
+def _line(doc: Document, ins: Instruction) -> str:
+    text = " ".join(ins.original.split())
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"`{text}` (line {ins.start_line})"

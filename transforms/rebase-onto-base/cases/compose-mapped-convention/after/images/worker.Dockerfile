@@ -1,0 +1,6 @@
+# syntax=docker/dockerfile:1
+FROM acme/core:1.0
+RUN pip install six==1.16.0
+COPY bin/entrypoint.sh /usr/local/bin/entrypoint.sh
+ENTRYPOINT ["/usr/local/bin/entrypoint.sh"]
+CMD ["python", "-m", "service.worker"]

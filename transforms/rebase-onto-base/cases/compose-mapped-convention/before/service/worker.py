@@ -1,0 +1,1 @@
+RETRY_SECONDS = 30
