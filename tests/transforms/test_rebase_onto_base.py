@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from dockfix.config import load_config
 from dockfix.engine import run, second_pass
 from dockfix.syntax import parse
-from dockfix.transforms.rebase_onto_base import _classify_run, _expand, _parse_pip, _walk
+from dockfix.transforms.rebase_onto_base import _classify_run, _expand, _parse_pip, _split_chain, _walk
 
 ROOT = Path(__file__).resolve().parents[2]
 ACADEMY = ROOT / "golden" / "academy" / "before"
@@ -105,6 +105,18 @@ def test_pip_arguments() -> None:
     assert _parse_pip(["."], "/app", False).local
     assert _parse_pip(["--target", "/opt", "x"], "/app", False) is None
     assert _parse_pip(["-e", "."], "/app", False) is None
+
+
+def test_shell_chain_splitter() -> None:
+    assert _split_chain("apt-get update && apt-get install -y 'a b' \"c\" && rm -rf /var/lib/apt/lists/*") == [
+        [("apt-get", False), ("update", False)],
+        [("apt-get", False), ("install", False), ("-y", False), ("a b", False), ("c", False)],
+        [("rm", False), ("-rf", False), ("/var/lib/apt/lists/*", True)]]
+    assert _split_chain("PIP_USER=1 pip install -r \"$REQS\"") == [
+        [("PIP_USER=1", False), ("pip", False), ("install", False), ("-r", False), ("$REQS", True)]]
+    for other in ("a; b", "a || b", "a | b", "a > f", "a && $(b)", "a `b`", "if true; then a; fi", "a &&",
+                  "a 'b", "a # c", "(a)", "a & b"):
+        assert _split_chain(other) is None, other
 
 
 def test_run_kinds() -> None:

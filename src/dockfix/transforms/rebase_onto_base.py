@@ -47,7 +47,6 @@ from dataclasses import dataclass, field
 
 from dockfix.syntax import Document, Instruction
 from dockfix.syntax.edit import Editor
-from dockfix.transforms import _text
 from dockfix.transforms.base import Context, Safety, Transform
 from dockfix.transforms.prune_dockerignore import (context_dir, has_wildcard, is_remote, named_files, normalise_source,
                                                    split_wildcard)
@@ -264,21 +263,24 @@ def _classify_run(ins: Instruction, workdir: str, scope: dict[str, str]) -> tupl
     and requirement files: the directory matters for relative -r paths), or None."""
     if ins.json or ins.heredocs or not ins.value:
         return None, []
-    if any(t != "cache" for t in _text.mount_types(ins)):
+    if any(t != "cache" for t in _mount_types(ins)):
         return None, []
-    cmds = _text.split_commands(ins.value[0])
+    cmds = _split_chain(ins.value[0])
     if not cmds:
         return None, []
     kinds: set[str] = set()
     pips: list[_Pip] = []
-    for cmd in cmds:
-        argv = cmd.values
-        assigns = [w.value for w in cmd.assignments]
+    for words in cmds:
+        n = 0
+        while n < len(words) and re.match(r"[A-Za-z_]\w*=", words[n][0]):
+            n += 1
+        assigns = [w for w, _ in words[:n]]
+        argv = [w for w, _ in words[n:]]
         if not argv:
             return None, []
         prog = posixpath.basename(argv[0])
         if prog in _PACKAGE_MANAGERS:
-            if any(w.expands for w in cmd.argv):
+            if any(expands for _, expands in words[n:]):
                 return None, []
             kinds.add("packages")
         elif prog == "rm" and all(a.startswith("-") or (a.startswith("/") and a != "/") for a in argv[1:]):
@@ -653,15 +655,15 @@ class RebaseOntoBase(Transform):
             raise _Refuse(problems[0])
 
         # Its own: what is kept and is not the base's instruction again.
-        base_runs = Counter((s.ins.keyword, _text.flags_key(s.ins), s.ins.value)
+        base_runs = Counter((s.ins.keyword, _flags_key(s.ins), s.ins.value)
                             for s in base.steps if s.kind == "run")
         own = 0
         for s in kept:
             kw = s.ins.keyword
             if kw == "ARG" or id(s.ins) in again:
                 continue
-            if s.kind == "run" and base_runs[(kw, _text.flags_key(s.ins), s.ins.value)] > 0:
-                base_runs[(kw, _text.flags_key(s.ins), s.ins.value)] -= 1
+            if s.kind == "run" and base_runs[(kw, _flags_key(s.ins), s.ins.value)] > 0:
+                base_runs[(kw, _flags_key(s.ins), s.ins.value)] -= 1
                 continue
             if kw in base.meta and base.meta[kw][-1].value == s.ins.value and \
                     tuple(base.meta[kw][-1].flags) == tuple(s.ins.flags):
@@ -701,14 +703,16 @@ class RebaseOntoBase(Transform):
             ed.replace(head, line)
         else:
             ed.replace(head, (arg_text + "\n" if arg_text else "") + line)
-        for ins in plan.provided:
-            _text.delete_instruction(ed, ins)
+        gone: set[int] = set()
+        for ins in plan.provided:  # with the comment block directly above it
+            gone.update(range(doc.leading_comment_start(ins), ins.end_line + 1))
         for k in sorted(dead):
             dst = doc.stages[k]
             start = doc.instructions[dst.from_index]
             # The first stage's comments are the file's header: they stay.
             top = start.start_line if k == 0 else doc.leading_comment_start(start)
-            _text.delete_lines(ed, top, doc.instructions[dst.instructions[-1]].end_line)
+            gone.update(range(top, doc.instructions[dst.instructions[-1]].end_line + 1))
+        _delete_lines(ed, doc, gone)
         ctx.write(path, ed.apply())
         image = graph.images[ref]
         removed = f"removed {len(plan.provided)} instruction(s) the base provides"
@@ -854,7 +858,7 @@ def _same_stage(graph, doc: Document, path: str, ref: str | None, bdoc: Document
         return False
 
     def body(d: Document, k: int) -> list[tuple]:
-        return [(x.keyword, _text.flags_key(x), x.value, tuple((h.name, h.content) for h in x.heredocs))
+        return [(x.keyword, _flags_key(x), x.value, tuple((h.name, h.content) for h in x.heredocs))
                 for x in d.stage_instructions(d.stages[k])[1:]]
 
     return body(doc, i) == body(bdoc, j) and doc.stages[i].platform == bdoc.stages[j].platform
@@ -1002,3 +1006,144 @@ def _line(doc: Document, ins: Instruction) -> str:
     if len(text) > 60:
         text = text[:57] + "..."
     return f"`{text}` (line {ins.start_line})"
+
+
+# --------------------------------------------------------------------------------------
+# Private text helpers (the shared `_text` module is another engineer's; these are ours)
+# --------------------------------------------------------------------------------------
+_RESERVED = frozenset({"!", "{", "}", "if", "then", "else", "elif", "fi", "do", "done", "case", "esac",
+                       "while", "until", "for", "in", "function", "select", "time", "[[", "]]"})
+
+
+def _split_chain(script: str) -> list[list[tuple[str, bool]]] | None:
+    """A shell-form RUN as `a && b && c`: per simple command, its words (quotes removed)
+    and whether the shell would still expand each (`$x`, globs, a leading `~`). None for
+    any other shell syntax (`;`, `||`, pipes, redirections, subshells, substitutions,
+    comments, newlines, reserved words), which this transform does not read."""
+    cmds: list[list[tuple[str, bool]]] = [[]]
+    word: list[str] = []
+    expands = False
+    in_word = False
+    i, n = 0, len(script)
+
+    def end_word() -> None:
+        nonlocal word, expands, in_word
+        if in_word:
+            cmds[-1].append(("".join(word), expands))
+        word, expands, in_word = [], False, False
+
+    while i < n:
+        c = script[i]
+        if c in " \t":
+            end_word()
+            i += 1
+            continue
+        if c == "&" and script.startswith("&&", i):
+            end_word()
+            if not cmds[-1]:
+                return None
+            cmds.append([])
+            i += 2
+            continue
+        if c in ";|&<>()`\n\r" or (c == "#" and not in_word):
+            return None
+        in_word = True
+        if c == "'":
+            j = script.find("'", i + 1)
+            if j < 0:
+                return None
+            word.append(script[i + 1:j])
+            i = j + 1
+        elif c == '"':
+            i += 1
+            while i < n and script[i] != '"':
+                ch = script[i]
+                if ch == "\\" and i + 1 < n and script[i + 1] in '$`"\\':
+                    word.append(script[i + 1])
+                    i += 2
+                    continue
+                if ch == "`" or (ch == "$" and script.startswith("$(", i)):
+                    return None
+                if ch == "$":
+                    expands = True
+                word.append(ch)
+                i += 1
+            if i >= n:
+                return None
+            i += 1
+        elif c == "\\":
+            if i + 1 >= n:
+                return None
+            word.append(script[i + 1])
+            i += 2
+        else:
+            if c == "$" and script.startswith("$(", i):
+                return None
+            if c in "$*?[" or (c == "~" and not word):
+                expands = True
+            word.append(c)
+            i += 1
+    end_word()
+    if not cmds[-1] or any(cmd[0][0] in _RESERVED for cmd in cmds):
+        return None
+    return cmds
+
+
+def _mount_types(ins: Instruction) -> list[str]:
+    out = []
+    for spec in ins.flag_values("mount"):
+        kind = "bind"
+        for part in spec.split(","):
+            k, _, v = part.partition("=")
+            if k.strip().lower() == "type":
+                kind = v.strip().lower()
+        out.append(kind)
+    return out
+
+
+def _flags_key(ins: Instruction) -> tuple[str, ...]:
+    return tuple(sorted(ins.flags))
+
+
+def _delete_lines(ed: Editor, doc: Document, lines: set[int]) -> None:
+    """Delete these physical lines without leaving a double blank line where they were
+    (nor a blank line first or last in the file); a BOM stays; a file that ended without a
+    newline still does."""
+    n = doc.line_count
+    gone = set(lines)
+
+    def blank(k: int) -> bool:
+        raw = doc.line_bytes(k)
+        if k == 1 and doc.bom:
+            raw = raw[3:]
+        return raw.strip(b" \t\r\n\f\v") == b""
+
+    for a, b in _runs(sorted(lines)):
+        prev, nxt = a - 1, b + 1
+        while prev >= 1 and prev in gone:
+            prev -= 1
+        while nxt <= n and nxt in gone:
+            nxt += 1
+        if nxt <= n and blank(nxt) and (prev < 1 or blank(prev)):
+            gone.add(nxt)
+        elif nxt > n and prev >= 1 and blank(prev):
+            gone.add(prev)
+    for a, b in _runs(sorted(gone)):
+        start = doc.line_starts[a - 1] + (3 if a == 1 and doc.bom else 0)
+        ed.replace_span(start, doc.line_span(b)[1], b"")
+    if n in gone and not doc.eol_of_line(n):
+        keep = max((k for k in range(1, n) if k not in gone), default=0)
+        if keep:
+            eol = doc.eol_of_line(keep)
+            end = doc.line_span(keep)[1]
+            ed.replace_span(end - len(eol), end, b"")
+
+
+def _runs(lines: list[int]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for x in lines:
+        if out and out[-1][1] == x - 1:
+            out[-1] = (out[-1][0], x)
+        else:
+            out.append((x, x))
+    return out
