@@ -107,7 +107,7 @@ def _path_without_sites(path: str) -> str:
     return ":".join(p for p in path.split(":") if not p.rstrip("/").endswith("/.local/bin"))
 
 
-def readable_sites(state: StageState) -> dict[str, frozenset[str]]:
+def readable_sites(state: StageState) -> dict[str, set[str]]:
     user = (state.user or "root").split(":")[0]
     out = {}
     for site, reqs in state.sites.items():

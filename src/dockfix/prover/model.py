@@ -74,7 +74,7 @@ class StageState:
     volumes: tuple[str, ...] = ()
     onbuild: tuple[str, ...] = ()
     files: dict[str, FileEntry] = field(default_factory=dict)  # image path -> entry
-    sites: dict[str, frozenset[str]] = field(default_factory=dict)  # site path -> requirements
+    sites: dict[str, set[str]] = field(default_factory=dict)  # site path -> requirements
     pip: list[PipInstall] = field(default_factory=list)
     packages: frozenset[str] = frozenset()  # apt/apk
     python: str | None = None  # "3.11", or None when unknown
@@ -84,7 +84,7 @@ class StageState:
 
     def copy(self) -> "StageState":
         return replace(self, env=dict(self.env), args=dict(self.args), labels=dict(self.labels),
-                       files=dict(self.files), sites=dict(self.sites), pip=list(self.pip),
+                       files=dict(self.files), sites={k: set(v) for k, v in self.sites.items()}, pip=list(self.pip),
                        breaks=list(self.breaks), where=dict(self.where))
 
 
@@ -415,9 +415,9 @@ class ModelBuilder:
                 state.files[target] = FileEntry(e.origin, owner)
             for site, reqs in other.sites.items():
                 if site == s or site.startswith(s.rstrip("/") + "/"):
-                    state.sites[posixpath.normpath(dest + site[len(s):])] = reqs
+                    state.sites[posixpath.normpath(dest + site[len(s):])] = set(reqs)
                 elif s.startswith(site + "/") or s == site:
-                    state.sites[dest] = reqs
+                    state.sites[dest] = set(reqs)
 
     def _dest(self, state: StageState, dest: str) -> str:
         if dest.startswith("/"):
@@ -491,7 +491,7 @@ class ModelBuilder:
         user = (state.user or "root").split(":")[0]
         site = posixpath.join(home_of(state), ".local") if user_site else "system"
         state.pip.append(PipInstall(ins.start_line, path, user, user_site, site, tuple(seen), reqs))
-        state.sites[site] = state.sites.get(site, frozenset()) | frozenset(reqs)
+        state.sites.setdefault(site, set()).update(reqs)
 
     def _closure(self, state, path, ins, image_path: str, seen: list[str], lines: list[str]) -> None:
         if image_path in seen:
@@ -564,6 +564,8 @@ def _commands(script: str) -> list[str]:
 
 
 def _words(command: str) -> list[str]:
+    if not any(c in command for c in "'\"\\#"):
+        return command.split()  # nothing for shlex to do, and it is slow on long scripts
     try:
         return shlex.split(command, comments=True)
     except ValueError:

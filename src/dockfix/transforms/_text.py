@@ -89,6 +89,8 @@ def split_and_chain(command: str) -> list[str] | None:
 
 
 def words(command: str) -> list[str] | None:
+    if not any(c in command for c in "'\"\\#"):
+        return command.split()
     try:
         return shlex.split(command)
     except ValueError:
