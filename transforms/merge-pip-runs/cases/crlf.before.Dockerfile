@@ -1,4 +1,5 @@
 FROM python:3.11-slim
+# tools
 RUN pip install a
 RUN pip install b
 CMD ["python"]

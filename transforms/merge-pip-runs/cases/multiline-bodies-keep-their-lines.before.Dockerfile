@@ -1,6 +1,6 @@
 FROM python:3.11-slim
 RUN pip install \
     a \
-    # comment inside
+    # a comment inside the continuation
     b
 RUN pip install c

@@ -1,0 +1,10 @@
+FROM debian:12
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      curl \
+      git \
+ && rm -rf /var/lib/apt/lists/*

@@ -1,0 +1,4 @@
+FROM python:3.11-slim
+RUN pip install a
+RUN ["pip", "install", "b"]
+RUN pip install c

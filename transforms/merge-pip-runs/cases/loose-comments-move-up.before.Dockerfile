@@ -1,7 +1,0 @@
-FROM python:3.11-slim
-RUN pip install a
-
-# a loose note
-
-# about b
-RUN pip install b

@@ -1,0 +1,3 @@
+FROM python:3.11-slim
+RUN pip install --upgrade pip
+RUN pip install flask

@@ -1,0 +1,4 @@
+FROM python:3.11-slim
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+RUN pip install a
+RUN pip install b
