@@ -19,11 +19,11 @@ from dataclasses import dataclass, field, replace
 
 from dockfix.config import Config
 from dockfix.graph import Graph, build_graph
+from dockfix.graph.model import expand
 from dockfix.graph.dockerignore import DockerIgnore
 from dockfix.syntax import Document, Instruction
 from dockfix.tree import Tree
 
-_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 _PY_TAG = re.compile(r"^(?:[\w.-]+(?::\d+)?/)*python:(\d+\.\d+)")
 _APT_PY = re.compile(r"^python(\d+\.\d+)$")
 
@@ -100,21 +100,7 @@ class ImageModel:
 
 
 def _expand(text: str, env: dict[str, str]) -> str:
-    def sub(m: re.Match[str]) -> str:
-        name = m.group(1) or m.group(4)
-        op, word = m.group(2), m.group(3) or ""
-        val = env.get(name)
-        if op == ":-":
-            return val if val else word
-        if op == "-":
-            return word if val is None else val
-        if op == ":+":
-            return word if val else ""
-        if op == "+":
-            return "" if val is None else word
-        return val or ""
-
-    return _VAR.sub(sub, text)
+    return expand(text, env)[0]
 
 
 def _unquote(v: str) -> str:
