@@ -40,3 +40,9 @@ system-deps:
 
 stand-in-bases:
 	tools/stand-in-bases.sh
+
+.PHONY: fuzz
+# The hypothesis properties (parser vs BuildKit, round trip, random transform sequences, bad
+# input) with many more examples than `make test`.
+fuzz: $(STAMP)
+	DOCKFIX_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -q tests/syntax/test_properties.py tests/test_transform_properties.py

@@ -71,6 +71,7 @@ def check_input(tree: Tree, config: Config) -> None:
 
 def run(root: str | Path, names: list[str], config: Config, tree: Tree | None = None) -> Outcome:
     tree = tree or Tree(root, exclude=config.exclude)
+    names = registry.canonical(names)
     check_input(tree, config)
     before = tree.copy()
     outcome = Outcome(Path(root), names, before, tree)

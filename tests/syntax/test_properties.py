@@ -10,7 +10,11 @@ from dockfix.syntax import parse
 from tests.syntax.buildkit import ours, theirs_text
 from tests.syntax.strategies import dockerfiles
 
-SETTINGS = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+import os
+
+# 500 in `make test`; `make fuzz` raises it through DOCKFIX_FUZZ_EXAMPLES.
+EXAMPLES = max(500, int(os.environ.get("DOCKFIX_FUZZ_EXAMPLES", "500")))
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS

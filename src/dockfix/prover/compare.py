@@ -107,7 +107,7 @@ def _path_without_sites(path: str) -> str:
     return ":".join(p for p in path.split(":") if not p.rstrip("/").endswith("/.local/bin"))
 
 
-def readable_sites(state: StageState) -> dict[str, frozenset[str]]:
+def readable_sites(state: StageState) -> dict[str, set[str]]:
     user = (state.user or "root").split(":")[0]
     out = {}
     for site, reqs in state.sites.items():
@@ -259,6 +259,16 @@ def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree,
 
     if bs.python != as_.python:
         broken("Python version", f"{bs.python} ({bs.python_source})", f"{as_.python} ({as_.python_source})")
+
+    if bs.breaks:
+        # BEFORE does not build: it has no file set, packages or entry point to keep. The
+        # configuration above is still compared; the breaks are reported below.
+        br = bs.breaks[0]
+        add(Finding(key, "build", "info", "fails", "", br.path, br.line,
+                    "BEFORE fails to build here, so its files and packages are not compared"))
+        _compare_constants(v, key, b, a, tb, ta)
+        _compare_breaks(v, key, bs.breaks, as_.breaks)
+        return
 
     bf, af = app_files(bs), app_files(as_)
     # Files of a COPY that failed before (a pre-existing break) are not "new": the build

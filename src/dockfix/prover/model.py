@@ -19,11 +19,11 @@ from dataclasses import dataclass, field, replace
 
 from dockfix.config import Config
 from dockfix.graph import Graph, build_graph
+from dockfix.graph.model import expand
 from dockfix.graph.dockerignore import DockerIgnore
 from dockfix.syntax import Document, Instruction
 from dockfix.tree import Tree
 
-_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 _PY_TAG = re.compile(r"^(?:[\w.-]+(?::\d+)?/)*python:(\d+\.\d+)")
 _APT_PY = re.compile(r"^python(\d+\.\d+)$")
 
@@ -74,7 +74,7 @@ class StageState:
     volumes: tuple[str, ...] = ()
     onbuild: tuple[str, ...] = ()
     files: dict[str, FileEntry] = field(default_factory=dict)  # image path -> entry
-    sites: dict[str, frozenset[str]] = field(default_factory=dict)  # site path -> requirements
+    sites: dict[str, set[str]] = field(default_factory=dict)  # site path -> requirements
     pip: list[PipInstall] = field(default_factory=list)
     packages: frozenset[str] = frozenset()  # apt/apk
     python: str | None = None  # "3.11", or None when unknown
@@ -84,7 +84,7 @@ class StageState:
 
     def copy(self) -> "StageState":
         return replace(self, env=dict(self.env), args=dict(self.args), labels=dict(self.labels),
-                       files=dict(self.files), sites=dict(self.sites), pip=list(self.pip),
+                       files=dict(self.files), sites={k: set(v) for k, v in self.sites.items()}, pip=list(self.pip),
                        breaks=list(self.breaks), where=dict(self.where))
 
 
@@ -100,21 +100,7 @@ class ImageModel:
 
 
 def _expand(text: str, env: dict[str, str]) -> str:
-    def sub(m: re.Match[str]) -> str:
-        name = m.group(1) or m.group(4)
-        op, word = m.group(2), m.group(3) or ""
-        val = env.get(name)
-        if op == ":-":
-            return val if val else word
-        if op == "-":
-            return word if val is None else val
-        if op == ":+":
-            return word if val else ""
-        if op == "+":
-            return "" if val is None else word
-        return val or ""
-
-    return _VAR.sub(sub, text)
+    return expand(text, env)[0]
 
 
 def _unquote(v: str) -> str:
@@ -415,9 +401,9 @@ class ModelBuilder:
                 state.files[target] = FileEntry(e.origin, owner)
             for site, reqs in other.sites.items():
                 if site == s or site.startswith(s.rstrip("/") + "/"):
-                    state.sites[posixpath.normpath(dest + site[len(s):])] = reqs
+                    state.sites[posixpath.normpath(dest + site[len(s):])] = set(reqs)
                 elif s.startswith(site + "/") or s == site:
-                    state.sites[dest] = reqs
+                    state.sites[dest] = set(reqs)
 
     def _dest(self, state: StageState, dest: str) -> str:
         if dest.startswith("/"):
@@ -491,7 +477,7 @@ class ModelBuilder:
         user = (state.user or "root").split(":")[0]
         site = posixpath.join(home_of(state), ".local") if user_site else "system"
         state.pip.append(PipInstall(ins.start_line, path, user, user_site, site, tuple(seen), reqs))
-        state.sites[site] = state.sites.get(site, frozenset()) | frozenset(reqs)
+        state.sites.setdefault(site, set()).update(reqs)
 
     def _closure(self, state, path, ins, image_path: str, seen: list[str], lines: list[str]) -> None:
         if image_path in seen:
@@ -564,6 +550,8 @@ def _commands(script: str) -> list[str]:
 
 
 def _words(command: str) -> list[str]:
+    if not any(c in command for c in "'\"\\#"):
+        return command.split()  # nothing for shlex to do, and it is slow on long scripts
     try:
         return shlex.split(command, comments=True)
     except ValueError:

@@ -18,6 +18,27 @@ class ValueError_(Exception):
 NOT_STRING_ARRAY = "when using JSON array syntax, arrays must be comprised of strings only"
 
 
+def go_quote(s: str) -> str:
+    """Go's strconv.Quote (fmt %q): printable characters as they are, the rest escaped."""
+    out = ['"']
+    for ch in s:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif "\udc80" <= ch <= "\udcff":  # an undecodable byte
+            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
+        elif ch.isprintable():
+            out.append(ch)
+        elif ch in "\a\b\f\n\r\t\v":
+            out.append({"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
+                        "\t": "\\t", "\v": "\\v"}[ch])
+        elif ord(ch) < 0x10000:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    out.append('"')
+    return "".join(out)
+
+
 def _reject_constant(name: str) -> None:
     # Go's encoding/json has no NaN/Infinity; make Python's decoder agree.
     raise json.JSONDecodeError("invalid constant", name, 0)
@@ -81,7 +102,7 @@ def parse_name_val(rest: str, escape: str, key: str) -> tuple[tuple[str, ...], b
     for word in words:
         if "=" not in word:
             raise ValueError_(
-                f"Syntax error - can't find = in {json.dumps(word, ensure_ascii=False)}. Must be of the form: name=value")
+                f"Syntax error - can't find = in {go_quote(word)}. Must be of the form: name=value")
         k, v = word.split("=", 1)
         out += [k, v]
     return tuple(out), False

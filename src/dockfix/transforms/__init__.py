@@ -30,6 +30,18 @@ PRESETS: dict[int, tuple[str, ...]] = {
 PRESET_TITLES = {1: "layers", 2: "no surgery", 3: "ideal structure"}
 
 
+# The order transforms always run in, whatever order they are named in: root-swap reads what
+# non-root wrote, merges come before the rebase compares layers, and so on.
+CANONICAL_ORDER: tuple[str, ...] = PRESETS[3]
+
+
+def canonical(names: list[str]) -> list[str]:
+    """`names` without duplicates, in CANONICAL_ORDER (unknown names last, as given)."""
+    unique = list(dict.fromkeys(names))
+    rank = {n: i for i, n in enumerate(CANONICAL_ORDER)}
+    return sorted(unique, key=lambda n: rank.get(n, len(rank)))
+
+
 def load(name: str) -> Transform:
     try:
         target = REGISTRY[name]
@@ -52,7 +64,7 @@ def select(option: int | None, only: list[str] | None = None, skip: list[str] | 
         names = [n for n in names if n in only] if option is not None else [n for n in only]
     if skip:
         names = [n for n in names if n not in skip]
-    return names
+    return canonical(names)
 
 
 __all__ = ["Context", "DockerfileTransform", "Note", "PRESETS", "REGISTRY", "Safety",

@@ -2,6 +2,5 @@ FROM debian:12
 RUN apt-get update && apt-get install -y \
     a \
     b \
-    && apt-get clean \
     && rm -rf /var/lib/apt/lists/*
 USER nobody

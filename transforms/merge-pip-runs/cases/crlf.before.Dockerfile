@@ -1,5 +1,4 @@
 FROM python:3.11-slim
-# tools
 RUN pip install a
 RUN pip install b
 CMD ["python"]

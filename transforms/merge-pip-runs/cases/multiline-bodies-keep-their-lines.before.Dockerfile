@@ -1,6 +1,6 @@
 FROM python:3.11-slim
 RUN pip install \
     a \
-    # a comment inside the continuation
+    # comment inside
     b
 RUN pip install c

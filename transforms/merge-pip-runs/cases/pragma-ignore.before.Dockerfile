@@ -2,5 +2,3 @@ FROM python:3.11-slim
 RUN pip install a
 # dockfix: ignore[merge-pip-runs]
 RUN pip install b
-RUN pip install c
-RUN pip install d

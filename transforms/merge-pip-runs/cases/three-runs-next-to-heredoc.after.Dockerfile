@@ -1,12 +1,8 @@
 # syntax=docker/dockerfile:1
 FROM python:3.11-slim
-RUN <<EOF
-RUN pip install not-a-dockerfile-line
-EOF
 # b is pinned
 RUN pip install a && pip install b==1.0 && python -m pip install --no-cache-dir c
-RUN <<-EOT bash
-	pip install d
-	RUN pip install e
-	EOT
-RUN pip install f
+RUN <<EOF
+pip install d
+EOF
+RUN pip install e

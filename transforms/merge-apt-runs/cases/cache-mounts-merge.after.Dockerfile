@@ -1,5 +1,0 @@
-# syntax=docker/dockerfile:1
-FROM debian:12
-RUN --mount=type=cache,target=/var/cache/apt,sharing=locked apt-get update && apt-get install -y \
-    a \
-    b

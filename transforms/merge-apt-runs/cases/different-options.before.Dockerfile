@@ -1,4 +1,0 @@
-FROM debian:12
-RUN apt-get update && apt-get install -y a && rm -rf /var/lib/apt/lists/*
-RUN apt-get update && apt-get install -y --no-install-recommends b && rm -rf /var/lib/apt/lists/*
-RUN apt-get update && apt-get install --no-install-recommends -y c && rm -rf /var/lib/apt/lists/*

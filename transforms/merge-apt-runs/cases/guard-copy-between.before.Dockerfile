@@ -1,4 +1,0 @@
-FROM debian:12
-RUN apt-get update && apt-get install -y a && rm -rf /var/lib/apt/lists/*
-COPY sources.list /etc/apt/sources.list
-RUN apt-get update && apt-get install -y b && rm -rf /var/lib/apt/lists/*

@@ -1,7 +1,0 @@
-FROM debian:12
-RUN apt-get update && \
-    apt-get install -y --no-install-recommends \
-        build-essential \
-        libpq-dev \
-        curl && \
-    rm -rf /var/lib/apt/lists/*

@@ -1,8 +1,0 @@
-ARG BASE_IMAGE=acme/python-base:3.11
-ARG TOOLS=tools
-FROM ${BASE_IMAGE} AS deps
-RUN pip install --user a && pip3 install --user b
-
-FROM ${BASE_IMAGE}
-COPY --from=deps /root/.local /root/.local
-RUN pip install c && /usr/local/bin/pip install d

@@ -1,4 +1,0 @@
-FROM python:3.11-slim
-RUN pip install a
-USER app
-RUN pip install --user b

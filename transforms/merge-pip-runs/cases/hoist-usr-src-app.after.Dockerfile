@@ -1,4 +1,0 @@
-FROM python:3.12
-WORKDIR /usr/src/app
-COPY requirements/prod.txt ./requirements/
-RUN pip install --upgrade pip && pip install --no-cache-dir -r requirements/prod.txt

@@ -1,6 +1,0 @@
-FROM python:3.11-slim
-RUN apt-get update && apt-get install -y --no-install-recommends \
-    gcc \
-    && rm -rf /var/lib/apt/lists/*
-RUN pip install --no-cache-dir --requirement requirements/production-dependencies.txt \
-    && pip install --no-cache-dir --requirement requirements/observability-extras.txt

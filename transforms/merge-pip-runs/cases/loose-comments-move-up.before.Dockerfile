@@ -1,0 +1,7 @@
+FROM python:3.11-slim
+RUN pip install a
+
+# a loose note
+
+# about b
+RUN pip install b

@@ -1,6 +1,0 @@
-FROM python:3.11-slim
-RUN pip install xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
-RUN pip install xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
-WORKDIR /app
-RUN pip install xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
-RUN pip install xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxy

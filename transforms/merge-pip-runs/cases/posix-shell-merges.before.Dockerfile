@@ -1,4 +1,0 @@
-FROM python:3.11-slim
-SHELL ["/bin/bash", "-o", "pipefail", "-c"]
-RUN pip install a
-RUN pip install b

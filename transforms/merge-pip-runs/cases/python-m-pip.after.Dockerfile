@@ -1,5 +1,0 @@
-FROM python:3.11-slim
-RUN python -m pip install a \
-    && python3 -m pip install b \
-    && python3.11 -m pip install c && pip3.11 install d \
-    && /opt/venv/bin/python -m pip uninstall -y e

@@ -1,3 +1,0 @@
-FROM python:3.11-slim
-RUN --mount=type=cache,target=/root/.cache/pip pip install a
-RUN --mount=type=cache,target=/root/.cache/pip pip install b

@@ -1,0 +1,3 @@
+FROM python:3.11-slim
+RUN --mount=type=cache,target=/root/.cache pip install a
+RUN --mount=type=cache,target=/root/.cache pip install b
