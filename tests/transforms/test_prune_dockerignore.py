@@ -1,6 +1,6 @@
 """prune-dockerignore beyond the case harness: Go's filepath.Match, what a COPY source names
-and when it reaches the context, the academy result, the wildcard case the prover does not
-model yet, and a property over random .dockerignore files and COPYs."""
+and when it reaches the context, the academy result, a wildcard source, and a property over
+random .dockerignore files and COPYs."""
 
 from __future__ import annotations
 
@@ -97,8 +97,7 @@ def _repo(tmp: Path, files: dict[str, str]) -> Path:
 
 def test_wildcard_source_in_an_excluded_directory_is_narrowed(tmp_path: Path) -> None:
     """`COPY scripts/*.py` with `scripts/` excluded fails (BuildKit: lstat scripts: no such
-    file); the exception is the wildcard itself and scripts/README.md stays excluded. Not a
-    harness case: the prover models this source as missing, not excluded (see README)."""
+    file); the exception is the wildcard itself and scripts/README.md stays excluded."""
     root = _repo(tmp_path, {
         ".dockerignore": "docs/\nscripts/\n",
         "build.sh": "docker build -f docker/Dockerfile -t w .\n",
