@@ -10,14 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dockfix import transforms as registry
 from dockfix.config import Config
 from dockfix.diff import unified_diff
 from dockfix.errors import DockerfileSyntaxError, DockfixError
-from dockfix.syntax import parse, validate
+from dockfix.syntax import validate
 from dockfix.transforms.base import Context, Note
 from dockfix.tree import Tree
+
+if TYPE_CHECKING:
+    from dockfix.graph import Graph
 
 
 class TransformBug(DockfixError):
@@ -52,9 +56,9 @@ class Outcome:
         return [s.transform for s in self.steps if path in s.files]
 
 
-def check_input(tree: Tree, config: Config) -> None:
+def check_input(tree: Tree, config: Config) -> "Graph":
     """Every Dockerfile must parse and pass BuildKit's instruction checks; the first
-    failure (in path order) is raised as bad input."""
+    failure (in path order) is raised as bad input. Returns the tree's graph."""
     from dockfix.graph import build_graph
 
     graph = build_graph(tree, config)
@@ -67,12 +71,17 @@ def check_input(tree: Tree, config: Config) -> None:
             # Name the file as the user can open it: ROOT as given, then the repo path.
             err.path = str(tree.root / path)
             raise
+    return graph
 
 
-def run(root: str | Path, names: list[str], config: Config, tree: Tree | None = None) -> Outcome:
+def run(root: str | Path, names: list[str], config: Config, tree: Tree | None = None,
+        checked: bool = False) -> Outcome:
+    """`checked`: the caller has run `check_input` on this tree already (the scheduler
+    checks the whole repository once, then runs scopes of it)."""
     tree = tree or Tree(root, exclude=config.exclude)
     names = registry.canonical(names)
-    check_input(tree, config)
+    if not checked:
+        check_input(tree, config)
     before = tree.copy()
     outcome = Outcome(Path(root), names, before, tree)
     for name in names:
@@ -88,14 +97,27 @@ def run(root: str | Path, names: list[str], config: Config, tree: Tree | None = 
                 step.files[path] = (prior, data)
                 _reparse(name, path, data)
         outcome.steps.append(step)
+    outcome.notes.sort(key=note_order(names))
     return outcome
+
+
+def note_order(names: list[str]):
+    """Notes in a fixed order whatever order a transform visited files in (and however a
+    run was split): by transform, then file, then line."""
+    rank = {n: i for i, n in enumerate(names)}
+    return lambda n: (rank.get(n.transform, len(rank)), n.path, n.line or 0)
 
 
 def _reparse(transform: str, path: str, data: bytes) -> None:
     if not _is_dockerfile_like(path):
         return
+    from dockfix.graph.model import parse_cached  # the next transform's graph reuses this parse
+
+    doc, error = parse_cached(path, data)
     try:
-        validate(parse(data, path))
+        if error is not None:
+            raise error
+        validate(doc)
     except DockerfileSyntaxError as err:
         raise TransformBug(f"transform {transform} produced a file BuildKit rejects: {err}",
                            path=path) from None
@@ -111,6 +133,6 @@ def second_pass(outcome: Outcome, config: Config) -> dict[str, bytes]:
     """Run the same transforms on the result; returns what they would still change
     (empty when the result is stable)."""
     again = outcome.after.copy()
-    run(outcome.root, outcome.names, config, tree=again)
+    run(outcome.root, outcome.names, config, tree=again, checked=True)
     first = outcome.after.changed()
     return {p: d for p, d in again.changed().items() if first.get(p) != d}

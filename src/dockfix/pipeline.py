@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dockfix import engine
 from dockfix.config import Config
 from dockfix.errors import DockfixError
+from dockfix.tree import Tree
 from dockfix.write import write_files
 
 if TYPE_CHECKING:
@@ -35,6 +36,8 @@ class Plan:
     option: int | None
     outcome: engine.Outcome
     verdict: "Verdict"
+    defects: list = field(default_factory=list)  # pre-existing defects of the BEFORE tree
+    leftover: dict[str, bytes] | None = None  # the second pass's changes, when it was run
 
     @property
     def changed(self) -> dict[str, tuple[bytes | None, bytes]]:
@@ -72,11 +75,27 @@ def sha256(data: bytes | None) -> str | None:
     return None if data is None else hashlib.sha256(data).hexdigest()
 
 
-def make_plan(root: str | Path, config: Config, names: list[str], option: int | None) -> Plan:
-    outcome = engine.run(root, names, config)
-    from dockfix.prover import prove  # after the input checks: bad input is reported first
+def make_plan(root: str | Path, config: Config, names: list[str], option: int | None, *,
+              jobs: int | None = None, second_pass: bool = False,
+              progress: "scheduler.Progress | None" = None) -> Plan:
+    """Transforms, then the prover (and with `second_pass`, the stability run `apply` needs).
+    A large repository is split into independent parts run in `jobs` processes; the
+    result is the same as one serial run."""
+    from dockfix import scheduler
 
-    return Plan(Path(root), option, outcome, prove(outcome.before, outcome.after, config))
+    root = Path(root)
+    tree = Tree(root, exclude=config.exclude)
+    graph = engine.check_input(tree, config)  # bad input stops everything before any work
+    done = scheduler.run(tree, graph, names, config, jobs=jobs, second_pass=second_pass, progress=progress)
+    if done is not None:
+        return Plan(root, option, done.outcome, done.verdict, done.defects, done.leftover)
+    outcome = engine.run(root, names, config, tree=tree, checked=True)
+    from dockfix.prover import glob_findings, prove_scope  # after the input checks: bad input first
+
+    verdict, defects = prove_scope(outcome.before, outcome.after, config)
+    verdict.findings += glob_findings(outcome.before, outcome.after, config)
+    leftover = engine.second_pass(outcome, config) if second_pass else None
+    return Plan(root, option, outcome, verdict, defects, leftover)
 
 
 def apply(plan: Plan, config: Config, expected: dict | None = None) -> list[str]:
@@ -84,7 +103,7 @@ def apply(plan: Plan, config: Config, expected: dict | None = None) -> list[str]
     `expected` is a plan JSON made earlier: its files must not have changed since."""
     if not plan.verdict.holds:
         raise Refused("the rewrite breaks an invariant; nothing written\n" + plan.verdict.report())
-    leftover = engine.second_pass(plan.outcome, config)
+    leftover = plan.leftover if plan.leftover is not None else engine.second_pass(plan.outcome, config)
     if leftover:
         raise engine.TransformBug("a second run of the transforms still changes "
                                   + ", ".join(sorted(leftover)) + "; nothing written")

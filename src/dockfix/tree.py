@@ -7,6 +7,7 @@ the disk. Paths are repo-relative POSIX strings.
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -26,6 +27,9 @@ class Tree:
         self._overlay: dict[str, bytes] = dict(files or {})
         self._paths: list[str] | None = None
         self.exclude = tuple(e.strip("/") for e in exclude)
+        # Set by the scheduler: the graph of this tree covers only these Dockerfiles
+        # (a `dockfix.graph.model.Scope`); None is the whole repository.
+        self.scope = None
 
     # -- listing
     def paths(self) -> list[str]:
@@ -65,15 +69,17 @@ class Tree:
         d = directory.strip("/")
         if d in ("", "."):
             return self.paths()
-        prefix = d + "/"
-        return [p[len(prefix):] for p in self.paths() if p.startswith(prefix)]
+        paths = self.paths()
+        lo, hi = _prefix_range(paths, d + "/")
+        n = len(d) + 1
+        return [p[n:] for p in paths[lo:hi]]
 
     def is_dir(self, path: str) -> bool:
         p = path.strip("/")
         if p in ("", "."):
             return True
-        prefix = p + "/"
-        return any(x.startswith(prefix) for x in self.paths())
+        lo, hi = _prefix_range(self.paths(), p + "/")
+        return hi > lo
 
     # -- content
     def exists(self, path: str) -> bool:
@@ -113,4 +119,11 @@ class Tree:
         t = Tree(self.root, self._overlay, self.exclude)
         t._disk = self._disk  # disk content is shared: it never changes during a run
         t._paths = self._paths
+        t.scope = self.scope
         return t
+
+
+def _prefix_range(paths: list[str], prefix: str) -> tuple[int, int]:
+    """The slice of sorted `paths` that start with `prefix` (which ends in "/"): every such
+    string sorts at or after the prefix and before the prefix with "/" bumped to "0"."""
+    return bisect.bisect_left(paths, prefix), bisect.bisect_left(paths, prefix[:-1] + "0")

@@ -24,6 +24,9 @@ def clean(path: str) -> str:
     """Go's filepath.Clean (POSIX)."""
     if path == "":
         return "."
+    if ("//" not in path and "/." not in path and path[0] != "/" and path[-1] != "/"
+            and not path.startswith(".")):
+        return path  # already clean: no empty, "." or ".." element, not rooted
     rooted = path.startswith("/")
     parts: list[str] = []
     for part in path.split("/"):
@@ -57,13 +60,14 @@ class Pattern:
         return self.regex.match(path) is not None
 
     def matches_or_parent(self, path: str) -> bool:
-        if self.match(path):
-            return True
-        parent = posixpath.dirname(path)
-        if parent in ("", "."):
-            return False
-        dirs = parent.split("/")
-        return any(self.match("/".join(dirs[: i + 1])) for i in range(len(dirs)))
+        """The pattern matches `path` or one of its parent directories."""
+        path = clean(path)
+        while path not in ("", ".", "/"):
+            if self.regex.match(path) is not None:
+                return True
+            path = posixpath.dirname(path)
+        return False
+
 
 
 def _to_regex(pattern: str) -> str:
@@ -103,6 +107,9 @@ class DockerIgnore:
     def __init__(self, patterns: list[Pattern], data: bytes = b""):
         self.patterns = patterns
         self.data = data
+        # Memo of the last pattern matching a directory or any of its parents: a context's
+        # files share their directories, so each directory is matched once, not once per file.
+        self._dir_last: dict[str, int] = {}
 
     @classmethod
     def parse(cls, data: bytes) -> "DockerIgnore":
@@ -129,11 +136,25 @@ class DockerIgnore:
     def deciding_pattern(self, path: str) -> Pattern | None:
         """The last pattern that matches `path` or a parent of it (None: no pattern)."""
         path = clean(path)
-        decided = None
-        for p in self.patterns:
-            if p.matches_or_parent(path):
-                decided = p
-        return decided
+        parent = posixpath.dirname(path)
+        last = max(self._last_in_dirs(parent), self._last_matching(path))
+        return self.patterns[last] if last >= 0 else None
+
+    def _last_matching(self, path: str) -> int:
+        for i in range(len(self.patterns) - 1, -1, -1):
+            if self.patterns[i].match(path):
+                return i
+        return -1
+
+    def _last_in_dirs(self, directory: str) -> int:
+        """Index of the last pattern matching `directory` or a parent of it (-1: none)."""
+        if directory in ("", ".", "/"):
+            return -1
+        last = self._dir_last.get(directory)
+        if last is None:
+            last = max(self._last_in_dirs(posixpath.dirname(directory)), self._last_matching(directory))
+            self._dir_last[directory] = last
+        return last
 
     def excludes(self, path: str) -> bool:
         p = self.deciding_pattern(path)

@@ -123,6 +123,8 @@ _VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za
 
 def expand(text: str, env: dict[str, str]) -> tuple[str, bool]:
     """Expand $VAR, ${VAR}, ${VAR:-x}, ${VAR-x}, ${VAR:+x}, ${VAR+x}; returns (value, used_any)."""
+    if "$" not in text:
+        return text, False
     used = False
 
     def sub(m: re.Match[str]) -> str:
@@ -163,21 +165,61 @@ def parse_cached(path: str, data: bytes) -> tuple[Document | None, DockerfileSyn
     return hit
 
 
+@dataclass(frozen=True)
+class RepoIndex:
+    """What a graph needs from the whole repository: every Dockerfile, and the explicit
+    image mappings that win (first source per image reference). Transforms write only
+    Dockerfiles and .dockerignore files, so the index holds for a whole run."""
+
+    dockerfiles: tuple[str, ...]
+    mappings: tuple[ImageMapping, ...]
+
+    @property
+    def mapped_refs(self) -> frozenset[str]:
+        refs = self.__dict__.get("_mapped_refs")
+        if refs is None:
+            refs = frozenset(m.ref for m in self.mappings)
+            object.__setattr__(self, "_mapped_refs", refs)
+        return refs
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A set of Dockerfiles closed under everything that links them (see
+    `graph.components`): a graph of the scope equals the whole graph restricted to it."""
+
+    dockerfiles: frozenset[str]
+    index: RepoIndex
+
+
+def index_repo(tree: Tree, config: Config) -> RepoIndex:
+    paths = find_dockerfiles(tree)
+    known = set(paths)
+    explicit = (sources.from_config(config) + sources.from_compose(tree) + sources.from_bake(tree)
+                + sources.from_commands(tree))
+    winners: dict[str, ImageMapping] = {}
+    for m in explicit:
+        if m.dockerfile in known and m.ref not in winners:
+            winners[m.ref] = m
+    return RepoIndex(tuple(paths), tuple(winners.values()))
+
+
 def build_graph(tree: Tree, config: Config) -> Graph:
     graph = Graph(root=str(tree.root), tree=tree)
-    paths = find_dockerfiles(tree)
-    for path in paths:
+    scope: Scope | None = tree.scope
+    index = scope.index if scope is not None else index_repo(tree, config)
+    paths = list(index.dockerfiles)
+    in_scope = paths if scope is None else [p for p in paths if p in scope.dockerfiles]
+    for path in in_scope:
         try:
             doc, err = parse_cached(path, tree.read(path))
         except OSError as oserr:
             doc, err = None, DockerfileSyntaxError(f"cannot read: {oserr.strerror}", path=path)
         graph.dockerfiles[path] = DockerfileNode(path, doc, err)
 
-    # Image map: first source wins per image reference.
-    explicit = (sources.from_config(config) + sources.from_compose(tree) + sources.from_bake(tree)
-                + sources.from_commands(tree))
-    for m in explicit:
-        if m.dockerfile in graph.dockerfiles and m.ref not in graph.images:
+    # Image map: first source wins per image reference (decided over the whole repository).
+    for m in index.mappings:
+        if m.dockerfile in graph.dockerfiles:
             graph.images[m.ref] = m
 
     # Contexts: from the first mapping of each Dockerfile, else inferred from its COPY sources.
@@ -223,6 +265,8 @@ def build_graph(tree: Tree, config: Config) -> Graph:
                 mapped = graph.images.get(ref)
                 if mapped is None and ref:
                     guess = sources.infer_base(ref, paths, path)
+                    if scope is not None:
+                        _check_closed(scope, ref, guess, path)
                     if guess is not None and guess.dockerfile != path and guess.dockerfile in graph.dockerfiles:
                         gnode = graph.dockerfiles[guess.dockerfile]
                         guess = ImageMapping(ref=guess.ref, dockerfile=guess.dockerfile, context=gnode.context,
@@ -237,6 +281,15 @@ def build_graph(tree: Tree, config: Config) -> Graph:
             if st.name:
                 names[st.name] = st.index
     return graph
+
+
+def _check_closed(scope: Scope, ref: str, guess: ImageMapping | None, path: str) -> None:
+    """A scope must hold every in-repo image its Dockerfiles build FROM; otherwise its graph
+    would call that base external and differ from the whole graph (a scheduler bug)."""
+    if ref in scope.index.mapped_refs:  # mapped, yet not in this scope's graph
+        raise RuntimeError(f"{path}: scope is not closed: FROM {ref} is built outside it")
+    if guess is not None and guess.dockerfile != path and guess.dockerfile not in scope.dockerfiles:
+        raise RuntimeError(f"{path}: scope is not closed: FROM {ref} is built from {guess.dockerfile}")
 
 
 def _unquote(v: str) -> str:

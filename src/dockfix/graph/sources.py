@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-import shlex
 from dataclasses import dataclass, field
 
 from dockfix.config import Config
+from dockfix.syntax import shellwords
 from dockfix.tree import Tree
 
 
@@ -253,7 +253,7 @@ def _parse_build_args(segment: str, script: str, line: int) -> list[ImageMapping
     """Mappings for one build command; for relative paths, one candidate per folder the
     script may run from (the repository root first, then its own folder)."""
     try:
-        words = shlex.split(segment, comments=True)
+        words = shellwords.split(segment, comments=True)
     except ValueError:
         return []
     tags: list[str] = []

@@ -16,8 +16,8 @@ from dockfix.prover.compare import DEFECT_KINDS, Finding, Verdict, compare, entr
 from dockfix.prover.model import ImageModel, build_models
 from dockfix.tree import Tree
 
-__all__ = ["DEFECT_KINDS", "Finding", "ImageModel", "Verdict", "build_models", "find_defects", "prove",
-           "verify_revision", "verify_trees"]
+__all__ = ["DEFECT_KINDS", "Finding", "ImageModel", "Verdict", "build_models", "defects_of", "find_defects",
+           "glob_findings", "prove", "prove_scope", "verify_revision", "verify_trees"]
 
 
 def prove(before: Tree, after: Tree, config: Config) -> Verdict:
@@ -25,11 +25,29 @@ def prove(before: Tree, after: Tree, config: Config) -> Verdict:
                    config.invariant_globs)
 
 
+def prove_scope(before: Tree, after: Tree, config: Config) -> tuple[Verdict, list[Finding]]:
+    """For the scheduler: the per-image verdict of a scope (no invariant globs: those are
+    repository-wide, see `glob_findings`) and the defects of its BEFORE tree, from one
+    model of each tree."""
+    models = build_models(before, config)
+    verdict = compare(models, build_models(after, config), before, after, ())
+    return verdict, defects_of(models, before)
+
+
+def glob_findings(before: Tree, after: Tree, config: Config) -> list[Finding]:
+    """What `prove` adds for the configured invariant globs (whole files kept byte for byte)."""
+    return compare({}, {}, before, after, config.invariant_globs).findings
+
+
 def find_defects(tree: Tree, config: Config) -> list[Finding]:
     """Defects of one tree: steps the build would fail at, entry points that do not resolve."""
+    return defects_of(build_models(tree, config), tree)
+
+
+def defects_of(models: dict[str, ImageModel], tree: Tree) -> list[Finding]:
     out: list[Finding] = []
     seen = set()
-    for key, model in build_models(tree, config).items():
+    for key, model in models.items():
         for br in model.state.breaks:
             k = (br.kind, br.path, br.line, br.subject)
             if k in seen:

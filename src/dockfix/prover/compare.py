@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import posixpath
 import re
-import shlex
 from dataclasses import dataclass, field
 
 from dockfix.prover.model import Break, ImageModel, StageState, home_of
+from dockfix.syntax import shellwords
 from dockfix.tree import Tree
 
 DEFECT_KINDS = {
@@ -127,7 +127,7 @@ def argv_of(state: StageState) -> list[str]:
         if is_json or len(part) != 1:
             return list(part)
         try:
-            return shlex.split(part[0])
+            return shellwords.split(part[0])
         except ValueError:
             return part[0].split()
 

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import posixpath
 import re
-import shlex
 from dataclasses import dataclass, field, replace
 
 from dockfix.config import Config
 from dockfix.graph import Graph, build_graph
 from dockfix.graph.model import expand
 from dockfix.graph.dockerignore import DockerIgnore
-from dockfix.syntax import Document, Instruction
+from dockfix.syntax import Document, Instruction, shellwords
 from dockfix.tree import Tree
 
 _PY_TAG = re.compile(r"^(?:[\w.-]+(?::\d+)?/)*python:(\d+\.\d+)")
@@ -105,7 +104,7 @@ def _expand(text: str, env: dict[str, str]) -> str:
 
 def _unquote(v: str) -> str:
     try:
-        parts = shlex.split(v)
+        parts = shellwords.split(v)
     except ValueError:
         return v
     return " ".join(parts) if parts else ""
@@ -519,9 +518,14 @@ def _is_pip(words: list[str]) -> bool:
     return bool(re.match(r"^python[0-9.]*$", prog)) and words[1:3] == ["-m", "pip"]
 
 
+_SEPARATORS = re.compile(r"[;\n|&]")
+
+
 def _commands(script: str) -> list[str]:
     """Split a shell script into simple commands on `&&`, `||`, `;`, `|` and newlines,
     outside quotes. (The prover's own reading: it shares no code with the transforms.)"""
+    if not any(c in script for c in "'\"\\"):
+        return [c.strip() for c in _SEPARATORS.split(script) if c.strip()]
     out, buf, quote = [], [], ""
     i = 0
     while i < len(script):
@@ -553,7 +557,7 @@ def _words(command: str) -> list[str]:
     if not any(c in command for c in "'\"\\#"):
         return command.split()  # nothing for shlex to do, and it is slow on long scripts
     try:
-        return shlex.split(command, comments=True)
+        return shellwords.split(command, comments=True)
     except ValueError:
         return command.split()
 

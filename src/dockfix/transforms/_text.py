@@ -4,11 +4,10 @@ splitting for `&&` chains, and deletions that do not leave a double blank line."
 from __future__ import annotations
 
 import re
-import shlex
 from collections import Counter
 from dataclasses import dataclass
 
-from dockfix.syntax import Document, Instruction
+from dockfix.syntax import Document, Instruction, shellwords
 from dockfix.syntax.edit import Editor
 
 # Shell syntax that makes a RUN more than a plain `a && b && c` chain.
@@ -92,7 +91,7 @@ def words(command: str) -> list[str] | None:
     if not any(c in command for c in "'\"\\#"):
         return command.split()
     try:
-        return shlex.split(command)
+        return shellwords.split(command)
     except ValueError:
         return None
 

@@ -35,11 +35,10 @@ from __future__ import annotations
 
 import posixpath
 import re
-import shlex
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from dockfix.syntax import Document, Instruction, Stage
+from dockfix.syntax import Document, Instruction, Stage, shellwords
 from dockfix.syntax.edit import Editor
 from dockfix.transforms._text import file_style, join_commands
 from dockfix.transforms.base import Context, Safety, Transform
@@ -522,7 +521,7 @@ def _words(ins: Instruction) -> list[str]:
         return list(ins.value)
     text = ins.value[-1] if ins.value else ""
     try:
-        return shlex.split(text)
+        return shellwords.split(text)
     except ValueError:
         return text.split()
 

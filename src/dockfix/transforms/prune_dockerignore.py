@@ -34,7 +34,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from dockfix.graph.dockerignore import DockerIgnore
+from dockfix.graph.dockerignore import DockerIgnore, Pattern
 from dockfix.syntax import Document, Instruction
 from dockfix.transforms.base import Context, Safety, Transform
 
@@ -263,12 +263,14 @@ class PruneDockerignore(Transform):
         protected = {_key(b, f) for b in builds if not b.fails() for s in b.sources for f in s.named}
         allowed = {_key(b, f) for b, s in failing for f in s.named} - protected
         baseline = _included(ignore, builds)
+        included_by: dict[bytes, set[str]] = {data: baseline}  # .dockerignore text -> included
 
         text = _IgnoreText(data)
         notes: list[tuple[int, str]] = []
         given_up: dict[int, tuple[int | None, str]] = {}  # source -> (line, why); retried after any edit
         for _ in range(8 * len(failing) + 8):
-            current = DockerIgnore.parse(text.render())
+            rendered = text.render()
+            current = DockerIgnore.parse(rendered)
             todo = [(b, s) for b, s in failing
                     if id(s) not in given_up and not present(current, b.files, s.needed)]
             if not todo:
@@ -280,6 +282,9 @@ class PruneDockerignore(Transform):
                                          "decides its exclusion")
                 continue
             line = text.line_of(pat)
+            if rendered not in included_by:
+                included_by[rendered] = _included(current, builds)
+            now = included_by[rendered]
             done = False
             reasons: list[str] = []
             for how in ("remove", "narrow"):
@@ -294,12 +299,13 @@ class PruneDockerignore(Transform):
                 after = DockerIgnore.parse(trial.render())
                 if not present(after, b.files, s.needed):
                     continue
-                new = _included(after, builds) - baseline
+                touched = pat if how == "remove" else _pattern(exception)
+                new = _included_after_edit(after, builds, now, touched) - baseline
                 if how == "narrow":
                     # Only what this pattern alone keeps out may come back.
                     alone = text.copy()
                     alone.remove(line)
-                    new_alone = _included(DockerIgnore.parse(alone.render()), builds) - baseline
+                    new_alone = _included_after_edit(DockerIgnore.parse(alone.render()), builds, now, pat) - baseline
                     extra = new - new_alone
                     if extra:
                         reasons.append(f"`{exception}` would also re-include "
@@ -344,6 +350,27 @@ def _show(keys: set[str]) -> str:
 
 def _included(ignore: DockerIgnore, builds: list[Build]) -> set[str]:
     return {_key(b, f) for b in builds for f in b.files if not ignore.excludes(f)}
+
+
+def _included_after_edit(after: DockerIgnore, builds: list[Build], before: set[str],
+                         touched: Pattern | None) -> set[str]:
+    """`_included(after, builds)`, given what the file included before one pattern line
+    (`touched`) was removed or added: only files that pattern matches (or whose parent it
+    matches) can change their deciding pattern, so only they are matched again."""
+    if touched is None:
+        return before
+    keys = {_key(b, f) for b in builds for f in b.files if touched.matches_or_parent(f)}
+    if not keys:
+        return before
+    out = before - keys
+    out.update(k for b in builds for f in b.files
+               if (k := _key(b, f)) in keys and not after.excludes(f))
+    return out
+
+
+def _pattern(line: str) -> Pattern | None:
+    patterns = DockerIgnore.parse(line.encode("utf-8", "surrogateescape")).patterns
+    return patterns[0] if patterns else None
 
 
 def _state(ignore: DockerIgnore, files: list[str], s: Source) -> str:

@@ -455,6 +455,9 @@ class RebaseOntoBase(Transform):
     def apply(self, ctx: Context) -> None:
         graph = ctx.graph()
         bases = _base_images(graph)
+        # A stage is walked once per run, not once per candidate base (documents are
+        # immutable; a rewritten file gets a new Document and so a new key).
+        self._walks: dict[tuple[int, int], tuple[Document, _Stage]] = {}
         for path in ctx.dockerfiles():
             doc = ctx.document(path)
             if ctx.file_ignored(doc) or not doc.stages:
@@ -466,10 +469,13 @@ class RebaseOntoBase(Transform):
             head = doc.instructions[doc.stages[stage].from_index]
             if ctx.ignored(doc, head):
                 continue
+            here = _context_of(graph, path)
             for ref in bases:
                 image = graph.images[ref]
                 if image.dockerfile == path:
                     continue  # the base itself
+                if here is None or _context_of(graph, image.dockerfile) != here:
+                    continue  # another build context: _match would say no (cheap check first)
                 try:
                     plan = self._match(ctx, graph, path, doc, stage, ref)
                 except _NoMatch:
@@ -489,6 +495,12 @@ class RebaseOntoBase(Transform):
                 self._rewrite(ctx, graph, path, doc, stage, ref, plan)
                 break
 
+    def _walked(self, doc: Document, path: str, stage: int) -> _Stage:
+        key = (id(doc), stage)
+        if key not in self._walks:
+            self._walks[key] = (doc, _walk(doc, path, stage))
+        return self._walks[key][1]  # the doc is kept alive so its id is not reused
+
     # -- matching
     def _match(self, ctx: Context, graph, path: str, doc: Document, stage: int, ref: str):
         image = graph.images[ref]
@@ -501,13 +513,15 @@ class RebaseOntoBase(Transform):
             raise _NoMatch
         if doc.stages[stage].platform != bnode.document.stages[bstage].platform:
             raise _NoMatch
-        me = _walk(doc, path, stage)
-        base = _walk(bnode.document, image.dockerfile, bstage)
         context, bcontext = _context_of(graph, path), _context_of(graph, image.dockerfile)
+        if context is None or context != bcontext:
+            raise _NoMatch  # not the same build context: not the same app code
+        me = self._walked(doc, path, stage)
+        base = self._walked(bnode.document, image.dockerfile, bstage)
 
         base_copies = Counter(s.key for s in base.steps if s.kind == "copy" and not s.variable)
         common = [s for s in me.steps if s.kind == "copy" and not s.variable and base_copies[s.key]]
-        if not common or context is None or context != bcontext:
+        if not common:
             raise _NoMatch  # not the same app code: not a candidate
         if not _same_files(ctx, graph, path, image.dockerfile, context, [s.key for s in common]):
             raise _Refuse("the app COPYs read other files (the .dockerignore files differ)")

@@ -39,7 +39,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from dockfix.syntax import Document, Instruction, Stage
+from dockfix.syntax import Document, Instruction, Stage, shellwords
 from dockfix.syntax.edit import Editor
 from dockfix.transforms import non_root as nr  # shared helpers (non_root imports this module lazily)
 from dockfix.transforms.base import Context, Safety, Transform
@@ -131,11 +131,8 @@ def _tokens(script: str) -> list[str]:
     out: list[str] = []
     text = script.replace("\\\r\n", " ").replace("\\\n", " ")
     for line in text.splitlines():
-        lex = shlex.shlex(line, posix=True, punctuation_chars=";&|()<>")
-        lex.whitespace_split = True
-        lex.commenters = ""
         try:
-            words = list(lex)
+            words = shellwords.split_operators(line)
         except ValueError:  # unbalanced quotes: fall back to whitespace words
             words = line.split()
         for w in words:

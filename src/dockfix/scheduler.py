@@ -1,0 +1,168 @@
+"""Run transforms and the prover over independent parts of a repository, in parallel.
+
+The whole repository is walked, parsed and checked once, here. Its Dockerfiles are split
+into independent parts (`graph.components`), the parts are packed into chunks, and each
+chunk runs the full pipeline (transforms, prover, optionally the second pass) on a tree
+scoped to it, in a forked worker that inherits the parsed repository instead of
+receiving it pickled. The chunk results are disjoint and merge in a fixed order, so the
+outcome is the same bytes, notes and verdict as one serial run; tests hold it to that.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dockfix import engine
+from dockfix import transforms as registry
+from dockfix.config import Config
+from dockfix.graph.components import components
+from dockfix.graph.model import Graph, Scope, index_repo
+from dockfix.transforms.base import Note
+from dockfix.tree import Tree
+
+# Below this many Dockerfiles a single serial run is faster than splitting.
+MIN_DOCKERFILES = 64
+# Chunks per worker: enough to balance the load and move a progress bar, few enough that
+# each chunk's fixed cost (a scoped graph per transform) stays small.
+CHUNKS_PER_JOB = 4
+
+Progress = Callable[[int, int], None]  # (Dockerfiles done, Dockerfiles in all)
+
+
+@dataclass
+class ChunkResult:
+    changed: dict[str, bytes]
+    steps: list[tuple[str, dict[str, tuple[bytes, bytes]]]]
+    notes: list[Note]
+    findings: list  # prover Findings of the chunk's images (no invariant globs)
+    images: int
+    defects: list
+    leftover: dict[str, bytes] = field(default_factory=dict)
+    dockerfiles: int = 0
+
+
+@dataclass
+class Result:
+    outcome: engine.Outcome
+    verdict: object  # prover Verdict
+    defects: list
+    leftover: dict[str, bytes] | None
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run(tree: Tree, graph: Graph, names: list[str], config: Config, *, jobs: int | None = None,
+        second_pass: bool = False, progress: Progress | None = None) -> Result | None:
+    """The scheduled run of a checked tree (its `graph` parsed every Dockerfile; forked
+    workers inherit that), or None when one serial run is better: few Dockerfiles, or
+    one part."""
+    if len(graph.dockerfiles) < MIN_DOCKERFILES:
+        return None
+    parts = components(graph)
+    if len(parts) < 2:
+        return None
+    jobs = default_jobs() if jobs is None else max(1, jobs)
+    root = tree.root
+    chunks = _pack(parts, min(len(parts), jobs * CHUNKS_PER_JOB))
+    index = index_repo(tree, config)
+    names = registry.canonical(names)
+    work = _Work(tree, config, names, index, second_pass)
+    total = sum(len(c) for c in chunks)
+    results: list[ChunkResult | None] = [None] * len(chunks)
+    done = 0
+    if progress:
+        progress(0, total)
+    for i, result in _map(work, chunks, jobs):
+        results[i] = result
+        done += result.dockerfiles
+        if progress:
+            progress(done, total)
+    return _merge(root, tree, names, config, [r for r in results if r is not None], second_pass)
+
+
+def _pack(parts: list[list[str]], n: int) -> list[list[str]]:
+    """Greedy: the largest part to the lightest chunk (parts come largest first)."""
+    chunks: list[list[str]] = [[] for _ in range(n)]
+    for part in parts:
+        min(chunks, key=len).extend(part)
+    return [sorted(c) for c in chunks if c]
+
+
+@dataclass
+class _Work:
+    tree: Tree
+    config: Config
+    names: list[str]
+    index: object
+    second_pass: bool
+
+    def chunk(self, dockerfiles: list[str]) -> ChunkResult:
+        from dockfix.prover import prove_scope
+
+        tree = self.tree.copy()
+        tree.scope = Scope(frozenset(dockerfiles), self.index)
+        outcome = engine.run(tree.root, self.names, self.config, tree=tree, checked=True)
+        verdict, defects = prove_scope(outcome.before, outcome.after, self.config)
+        leftover = engine.second_pass(outcome, self.config) if self.second_pass else {}
+        return ChunkResult(
+            changed=dict(outcome.after.changed()),
+            steps=[(s.transform, s.files) for s in outcome.steps],
+            notes=outcome.notes, findings=verdict.findings, images=verdict.images,
+            defects=defects, leftover=leftover, dockerfiles=len(dockerfiles))
+
+
+_WORK: _Work | None = None  # set in the parent before the fork; workers inherit it
+
+
+def _run_chunk(arg: tuple[int, list[str]]) -> tuple[int, ChunkResult]:
+    i, dockerfiles = arg
+    assert _WORK is not None
+    return i, _WORK.chunk(dockerfiles)
+
+
+def _map(work: _Work, chunks: list[list[str]], jobs: int):
+    global _WORK
+    if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for i, c in enumerate(chunks):
+            yield i, work.chunk(c)
+        return
+    _WORK = work
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(min(jobs, len(chunks))) as pool:
+            yield from pool.imap_unordered(_run_chunk, list(enumerate(chunks)))
+    finally:
+        _WORK = None
+
+
+def _merge(root: Path, tree: Tree, names: list[str], config: Config, results: list[ChunkResult],
+           second_pass: bool) -> Result:
+    from dockfix.prover import Verdict, glob_findings
+
+    before = tree.copy()
+    after = tree.copy()
+    for r in results:
+        for path, data in r.changed.items():
+            after.write(path, data)
+    outcome = engine.Outcome(root, names, before, after)
+    for k, name in enumerate(names):
+        files: dict[str, tuple[bytes, bytes]] = {}
+        for r in results:
+            files.update(r.steps[k][1])
+        outcome.steps.append(engine.Step(name, dict(sorted(files.items()))))
+    outcome.notes = sorted((n for r in results for n in r.notes), key=engine.note_order(names))
+    findings = sorted((f for r in results for f in r.findings), key=lambda f: f.image)
+    verdict = Verdict(findings + glob_findings(before, after, config), sum(r.images for r in results))
+    defects = sorted((d for r in results for d in r.defects),
+                     key=lambda f: (f.path or "", f.line or 0, f.invariant))
+    leftover = {p: d for r in results for p, d in r.leftover.items()} if second_pass else None
+    return Result(outcome, verdict, defects, leftover)
