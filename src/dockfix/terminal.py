@@ -104,7 +104,7 @@ def summary_lines(plan: "Plan", defects=None) -> list[tuple[str, str | None]]:
     lines.append((f"dockfix: {_plural(n, 'file')} would change "
                   f"({', '.join(plan.outcome.names) or 'no transforms'})", "bold"))
     for name, files, regions in transform_counts(plan):
-        lines.append((f"  {name}: {_plural(files, 'file')}, {_plural(regions, "changed region")}", None))
+        lines.append((f"  {name}: {_plural(files, 'file')}, {_plural(regions, 'changed region')}", None))
     verdict = plan.verdict
     lines.append((f"verify: {verdict.summary()}", "bold green" if verdict.holds else "bold red"))
     severity_style = {"broken": "red", "pre-existing": "yellow", "fixed": "green", "info": "dim"}
