@@ -635,3 +635,17 @@ def test_pip_runs() -> None:
 def test_fold() -> None:
     assert fold(("FROM", "ENV", "ENV", "RUN", "ENV")) == "FROM, ENV ×2, RUN, ENV"
     assert fold(()) == ""
+
+
+def test_readme_excerpt_is_the_real_output() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("`dockfix scan golden/academy/before` (excerpt")
+    block = readme[start:readme.index("`make scan-golden`", start)]
+    excerpt = [line[4:] for line in block.splitlines() if line.startswith("    ")]
+    assert len(excerpt) > 20
+    expected = EXPECTED.read_text(encoding="utf-8").splitlines()
+    for line in excerpt:
+        if line.endswith("…"):
+            assert any(e.startswith(line[:-1]) for e in expected), line
+        else:
+            assert line in expected, line
