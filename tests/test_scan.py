@@ -649,3 +649,20 @@ def test_readme_excerpt_is_the_real_output() -> None:
             assert any(e.startswith(line[:-1]) for e in expected), line
         else:
             assert line in expected, line
+
+
+def test_a_dockerfile_s_own_dockerignore_and_exceptions(tmp_path: Path) -> None:
+    _make(tmp_path, {
+        "app/Dockerfile": "FROM python:3.11-slim\nCOPY main.py /app/\nCOPY data /data\nCOPY secret /s\n",
+        "app/Dockerfile.dockerignore": "data/*\n!data/keep.txt\nsecret\n",
+        "app/main.py": "", "app/data/keep.txt": "", "app/data/drop.txt": "", "app/secret": "x",
+    })
+    md = _scan_md(tmp_path)
+    r = rows(md["app/Dockerfile"])
+    assert r["Build context"] == "`app`, .dockerignore: `app/Dockerfile.dockerignore`"
+    assert r["COPY/ADD sources"] == ("❌ L4 `secret`: excluded by `app/Dockerfile.dockerignore:3: secret`; the build "
+                                     "fails here<br>✅ in the build context: L2 `main.py`, L3 `data`")
+    table = md["app/Dockerfile.dockerignore"]
+    assert "| 1 | `data/*` | 1 |  |" in table  # drop.txt; keep.txt is re-included by line 2
+    assert "| 2 | `!data/keep.txt` | 0 |  |" in table
+    assert "| 3 | `secret` | 1 | `app/Dockerfile:4` `secret` |" in table

@@ -381,11 +381,16 @@ def _signature(graph: Graph, path: str, doc: Document) -> tuple:
     return tuple(out)
 
 
+def _lines(data: bytes) -> list[bytes]:
+    """Lines as BuildKit and git number them: only "\\n" ends one."""
+    parts = data.split(b"\n")
+    return parts[:-1] if parts[-1] == b"" else parts
+
+
 def _changes(before: bytes | None, after: bytes) -> tuple[tuple[tuple[int, int], ...], int, int]:
     """Line ranges of `before` a change replaces (an insertion names the line it goes
     before), and the number of lines removed and added."""
-    a = (before or b"").splitlines()
-    b = after.splitlines()
+    a, b = _lines(before or b""), _lines(after)
     regions, removed, added = [], 0, 0
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":
@@ -397,20 +402,27 @@ def _changes(before: bytes | None, after: bytes) -> tuple[tuple[tuple[int, int],
     return tuple(regions), removed, added
 
 
-def _ignore_facts(graph: Graph, path: str, used_by: list[str],
-                  blocked: list[tuple[str, int, str, str]]) -> IgnoreFacts:
+def _ignore_facts(graph: Graph, path: str, used_by: list[str], blocked: list[tuple[str, int, str]]) -> IgnoreFacts:
+    """Each pattern of one .dockerignore: how many context files it leaves out, and which
+    COPY/ADD sources (`blocked`: Dockerfile, line, source) it is the deciding pattern for."""
     ignore = DockerIgnore.parse(graph.tree.read(path))
-    context = posixpath.dirname(path)
+    context = graph.dockerfiles[used_by[0]].context
+    files = graph.context_files(context)
     decided: dict[int, int] = {}
-    for f in graph.context_files(context):
+    for f in files:
         p = ignore.deciding_pattern(f)
         if p is not None and not p.negated:
             decided[p.line] = decided.get(p.line, 0) + 1
-    patterns = []
-    for p in ignore.patterns:
-        blocks = tuple((df, line, src) for df, line, src, detail in blocked if detail == f"{path}:{p.line}: {p.text}")
-        patterns.append(IgnorePattern(p.line, p.text, decided.get(p.line, 0), blocks))
-    return IgnoreFacts(path, tuple(used_by), tuple(patterns))
+    blocks: dict[int, list[tuple[str, int, str]]] = {}
+    for df, line, src in blocked:
+        s = posixpath.normpath(src.lstrip("/"))
+        under = [f for f in files if f == s or f.startswith(s + "/")]
+        p = ignore.deciding_pattern(under[0]) if under else None
+        if p is not None:
+            blocks.setdefault(p.line, []).append((df, line, src))
+    patterns = tuple(IgnorePattern(p.line, p.text, decided.get(p.line, 0), tuple(blocks.get(p.line, ())))
+                     for p in ignore.patterns)
+    return IgnoreFacts(path, tuple(used_by), patterns)
 
 
 def _order(graph: Graph, paths: list[str]) -> list[str]:
@@ -458,7 +470,7 @@ def collect(tree: Tree, config: Config) -> ScanReport:
     for m in models.values():
         by_file.setdefault(m.dockerfile, m)
     facts: list[DockerfileFacts] = []
-    blocked: list[tuple[str, int, str, str]] = []
+    blocked: dict[str, list[tuple[str, int, str]]] = {}  # .dockerignore -> excluded COPY sources
     unparsable = sorted(p for p, n in graph.dockerfiles.items() if n.document is None)
     for path in _order(graph, [p for p, n in graph.dockerfiles.items() if n.document is not None]):
         node = graph.dockerfiles[path]
@@ -473,7 +485,9 @@ def collect(tree: Tree, config: Config) -> ScanReport:
                     status = "excluded" if br.kind == "copy-excluded-source" else "missing"
                     breaks[(br.line, br.subject)] = (status, br.detail)
         copies = _copy_sources(doc, breaks)
-        blocked += [(path, c.line, c.source, c.detail) for c in copies if c.status == "excluded"]
+        if node.dockerignore:
+            blocked.setdefault(node.dockerignore, []).extend(
+                (path, c.line, c.source) for c in copies if c.status == "excluded")
         state = model.state
         final = model.stage
         inherited = {st.index: "PIP_NO_CACHE_DIR" in _base_env(graph, builder, path, st.index)
@@ -502,7 +516,7 @@ def collect(tree: Tree, config: Config) -> ScanReport:
     ignores = []
     for ig in sorted({f.dockerignore for f in facts if f.dockerignore}):
         used_by = [f.path for f in facts if f.dockerignore == ig]
-        ignores.append(_ignore_facts(graph, ig, used_by, blocked))
+        ignores.append(_ignore_facts(graph, ig, used_by, blocked.get(ig, [])))
     return ScanReport(root=str(tree.root), dockerfiles=facts, ignores=ignores, presets=[], unparsable=unparsable)
 
 
@@ -803,7 +817,7 @@ def findings(report: ScanReport) -> list[str]:
     if dirty:
         out.append("Package installs that leave the index in the layer: "
                    + ", ".join(f"`{p}:{line}`" for p, line in dirty) + ".")
-    else:
+    elif any(f.packages for f in report.dockerfiles):
         out.append("Every apt/apk install cleans its package index.")
     cached = [(f.path, p.line) for f in report.dockerfiles for p in f.pip if not p.no_cache]
     if cached:
