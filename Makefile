@@ -46,3 +46,10 @@ stand-in-bases:
 # input) with many more examples than `make test`.
 fuzz: $(STAMP)
 	DOCKFIX_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -q tests/syntax/test_properties.py tests/test_transform_properties.py
+
+.PHONY: scan-golden
+# Regenerates tests/data/scan/academy-before.md, the expected `dockfix scan` of the golden repo
+# (tests/test_scan.py compares it byte for byte). Only when a change to the scan is deliberate:
+# review `git diff tests/data/scan` before committing.
+scan-golden: $(STAMP)
+	$(BIN)/python -m dockfix scan golden/academy/before --output tests/data/scan/academy-before.md

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -84,6 +85,8 @@ def _names(root: Path, option: Optional[int], only: Optional[str], skip: Optiona
 
 
 OPTION_HELP = "Preset: 1 layers, 2 no surgery (seed plan), 3 ideal structure."
+COLOR_HELP = ("Colour the diff and the summary (default: when stdout is a terminal and NO_COLOR is "
+              "unset). Piped output is the plain diff.")
 
 
 @app.command("parse")
@@ -139,6 +142,7 @@ def plan_cmd(
     skip: Optional[str] = typer.Option(None, "--skip", help="Skip these transforms (comma-separated)."),
     fmt: Format = typer.Option(Format.text, "--format", help="text (a unified diff), json or sarif."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
+    color: Optional[bool] = typer.Option(None, "--color/--no-color", help=COLOR_HELP),
 ) -> None:
     """Preview: print the diff to stdout (`dockfix plan > x.patch && git apply x.patch`),
     and the summary and the prover's verdict to stderr. Exits 0 whether or not changes are pending."""
@@ -147,6 +151,10 @@ def plan_cmd(
     root = _root(root)
     config, chosen, names = _names(root, option, only, skip)
     plan = pipeline.make_plan(root, config, names, chosen)
+    if fmt is Format.text and _use_color(color):
+        _emit_colored(plan.diff(), output, color)
+        _rich_summary(plan, color)
+        return
     if fmt is Format.json:
         _emit(json.dumps(plan.to_json(), indent=2, ensure_ascii=False) + "\n", output)
     elif fmt is Format.sarif:
@@ -156,6 +164,41 @@ def plan_cmd(
     else:
         _emit(plan.diff(), output)
     _summary(plan)
+
+
+def _stdout_is_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _use_color(flag: Optional[bool]) -> bool:
+    """--color/--no-color decide; else a non-empty NO_COLOR (no-color.org) turns colours off;
+    else colours when stdout is a terminal."""
+    if flag is not None:
+        return flag
+    if os.environ.get("NO_COLOR"):
+        return False
+    return _stdout_is_terminal()
+
+
+def _emit_colored(diff: bytes, output: Optional[Path], forced: Optional[bool]) -> None:
+    """The diff with ANSI colours on stdout; a file named by --output gets the plain bytes."""
+    if output is not None:
+        _emit(diff, output)
+        return
+    from dockfix.terminal import color_diff, console
+
+    _emit(color_diff(diff, console(stderr=False, forced=bool(forced)).color_system), None)
+
+
+def _rich_summary(plan, forced: Optional[bool], defects=None) -> None:
+    from dockfix.terminal import console, summary_lines
+
+    out = console(stderr=True, forced=bool(forced))
+    for text, style in summary_lines(plan, defects):
+        out.print(text, style=style, markup=False, highlight=False, emoji=False, soft_wrap=True)
 
 
 def _summary(plan) -> None:
@@ -202,6 +245,7 @@ def check_cmd(
     option: Optional[int] = typer.Option(None, "--option", help=OPTION_HELP),
     fmt: Format = typer.Option(Format.text, "--format", help="text, json or sarif."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
+    color: Optional[bool] = typer.Option(None, "--color/--no-color", help=COLOR_HELP),
 ) -> None:
     """For CI and pre-commit: exit 1 when the preset would change files or a defect exists."""
     from dockfix import pipeline
@@ -211,7 +255,10 @@ def check_cmd(
     config, chosen, names = _names(root, option, None, None)
     plan = pipeline.make_plan(root, config, names, chosen)
     defects = find_defects(plan.outcome.before, config)
-    if fmt is Format.sarif:
+    if fmt is Format.text and _use_color(color):
+        _emit_colored(plan.diff(), output, color)
+        _rich_summary(plan, color, defects)
+    elif fmt is Format.sarif:
         from dockfix.report import check_to_sarif
 
         _emit(json.dumps(check_to_sarif(plan, defects), indent=2) + "\n", output)
@@ -255,6 +302,31 @@ def verify_cmd(
         _emit(verdict.report() + "\n", None)
     if not verdict.holds:
         raise typer.Exit(1)
+
+
+class ScanFormat(str, Enum):
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command("scan")
+@handled
+def scan_cmd(
+    root: Path = typer.Argument(Path("."), help="Repository root."),
+    fmt: ScanFormat = typer.Option(ScanFormat.markdown, "--format", help="markdown or json."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
+) -> None:
+    """Analyse every Dockerfile: base image, Python version, stages, layers, apt and pip caches,
+    user, COPY sources against .dockerignore, duplicates, and what each preset would change."""
+    from dockfix.config import load_config
+    from dockfix.scan import scan, to_json, to_markdown
+
+    root = _root(root)
+    report = scan(root, load_config(root))
+    if fmt is ScanFormat.json:
+        _emit(json.dumps(to_json(report), indent=2, ensure_ascii=False) + "\n", output)
+    else:
+        _emit(to_markdown(report), output)
 
 
 @app.command("transforms")
