@@ -87,6 +87,8 @@ def _names(root: Path, option: Optional[int], only: Optional[str], skip: Optiona
 OPTION_HELP = "Preset: 1 layers, 2 no surgery (seed plan), 3 ideal structure."
 COLOR_HELP = ("Colour the diff and the summary (default: when stdout is a terminal and NO_COLOR is "
               "unset). Piped output is the plain diff.")
+JOBS_HELP = ("Worker processes for a large repository, split into independent parts (default: one "
+             "per CPU). The result is the same whatever the number.")
 
 
 @app.command("parse")
@@ -143,14 +145,13 @@ def plan_cmd(
     fmt: Format = typer.Option(Format.text, "--format", help="text (a unified diff), json or sarif."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
     color: Optional[bool] = typer.Option(None, "--color/--no-color", help=COLOR_HELP),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help=JOBS_HELP),
 ) -> None:
     """Preview: print the diff to stdout (`dockfix plan > x.patch && git apply x.patch`),
     and the summary and the prover's verdict to stderr. Exits 0 whether or not changes are pending."""
-    from dockfix import pipeline
-
     root = _root(root)
     config, chosen, names = _names(root, option, only, skip)
-    plan = pipeline.make_plan(root, config, names, chosen)
+    plan = _make_plan(root, config, names, chosen, jobs)
     if fmt is Format.text and _use_color(color):
         _emit_colored(plan.diff(), output, color)
         _rich_summary(plan, color)
@@ -164,6 +165,32 @@ def plan_cmd(
     else:
         _emit(plan.diff(), output)
     _summary(plan)
+
+
+def _make_plan(root: Path, config, names: list[str], option: Optional[int], jobs: Optional[int],
+               second_pass: bool = False):
+    """make_plan with a progress bar on stderr when it is a terminal (large runs only: the
+    scheduler reports progress only when it splits the repository)."""
+    from dockfix import pipeline
+
+    progress = None
+    if _stderr_is_terminal():
+        from dockfix.progress import ProgressBar
+
+        progress = ProgressBar()
+    try:
+        return pipeline.make_plan(root, config, names, option, jobs=jobs, second_pass=second_pass,
+                                  progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def _stdout_is_terminal() -> bool:
@@ -218,6 +245,7 @@ def apply_cmd(
     only: Optional[str] = typer.Option(None, "--only", help="Run only these transforms (comma-separated)."),
     skip: Optional[str] = typer.Option(None, "--skip", help="Skip these transforms (comma-separated)."),
     plan_file: Optional[Path] = typer.Option(None, "--plan", help="Apply exactly this JSON plan; refuse if files changed since."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help=JOBS_HELP),
 ) -> None:
     """Rewrite the files, after the prover holds and a second pass changes nothing. All or nothing."""
     from dockfix import pipeline
@@ -228,7 +256,7 @@ def apply_cmd(
         option = expected.get("option")
         only = ",".join(expected.get("transforms", [])) or None
     config, chosen, names = _names(root, option, only, skip)
-    plan = pipeline.make_plan(root, config, names, chosen)
+    plan = _make_plan(root, config, names, chosen, jobs, second_pass=True)
     written = pipeline.apply(plan, config, expected)
     for note in plan.outcome.notes:
         typer.echo(str(note), err=True)
@@ -246,15 +274,13 @@ def check_cmd(
     fmt: Format = typer.Option(Format.text, "--format", help="text, json or sarif."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
     color: Optional[bool] = typer.Option(None, "--color/--no-color", help=COLOR_HELP),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help=JOBS_HELP),
 ) -> None:
     """For CI and pre-commit: exit 1 when the preset would change files or a defect exists."""
-    from dockfix import pipeline
-    from dockfix.prover import find_defects
-
     root = _root(root)
     config, chosen, names = _names(root, option, None, None)
-    plan = pipeline.make_plan(root, config, names, chosen)
-    defects = find_defects(plan.outcome.before, config)
+    plan = _make_plan(root, config, names, chosen, jobs)
+    defects = plan.defects
     if fmt is Format.text and _use_color(color):
         _emit_colored(plan.diff(), output, color)
         _rich_summary(plan, color, defects)

@@ -1,0 +1,111 @@
+"""The scheduler splits a run into independent parts; the result must be the run's own:
+the same diff, notes, verdict, defects and second-pass result as one serial run, for any
+number of jobs (src/dockfix/scheduler.py)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dockfix import pipeline, scheduler
+from dockfix.config import Config, load_config
+from dockfix.transforms import PRESETS
+from tests.test_transform_properties import _materialise, repos
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+from generate import generate  # noqa: E402
+
+
+def _everything(plan: pipeline.Plan) -> str:
+    body = plan.to_json()
+    body["notes_text"] = [str(n) for n in plan.outcome.notes]
+    body["report"] = plan.verdict.report()
+    body["defects"] = [d.to_json() for d in plan.defects]
+    body["leftover"] = sorted(plan.leftover or {})
+    body["steps"] = [(s.transform, sorted(s.files)) for s in plan.outcome.steps]
+    return json.dumps(body, indent=1, ensure_ascii=False) + plan.diff().decode("utf-8", "surrogateescape")
+
+
+def _serial(root: Path, config: Config, names: list[str], monkeypatch: pytest.MonkeyPatch) -> pipeline.Plan:
+    with monkeypatch.context() as m:
+        m.setattr(scheduler, "MIN_DOCKERFILES", 10**9)
+        return pipeline.make_plan(root, config, names, 3, second_pass=True)
+
+
+def _scheduled(root: Path, config: Config, names: list[str], jobs: int, monkeypatch: pytest.MonkeyPatch,
+               progress=None) -> pipeline.Plan:
+    with monkeypatch.context() as m:
+        m.setattr(scheduler, "MIN_DOCKERFILES", 0)
+        calls = []
+        m.setattr(scheduler, "_merge", _recording(scheduler._merge, calls))
+        plan = pipeline.make_plan(root, config, names, 3, jobs=jobs, second_pass=True, progress=progress)
+        assert calls, "the run was not split"
+        return plan
+
+
+def _recording(merge, calls):
+    def wrapped(*args, **kwargs):
+        calls.append(1)
+        return merge(*args, **kwargs)
+    return wrapped
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_generated_monorepo_same_result_as_serial(tmp_path: Path, jobs: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    generate(tmp_path, 120)
+    config, names = load_config(tmp_path), list(PRESETS[3])
+    serial = _serial(tmp_path, config, names, monkeypatch)
+    assert serial.changed and serial.outcome.notes and serial.defects  # the repo exercises all of it
+    seen: list[tuple[int, int]] = []
+    split = _scheduled(tmp_path, config, names, jobs, monkeypatch, progress=lambda d, t: seen.append((d, t)))
+    assert _everything(split) == _everything(serial)
+    total = seen[-1][1]
+    assert seen[0] == (0, total) and seen[-1] == (total, total) and total == 120
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+@pytest.mark.parametrize("tree", ["before", "option-2"])
+def test_golden_repo_beside_others_same_result_as_serial(tree: str, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The golden repository is one part (its images share a context and a base); next to a
+    generated monorepo it is run in a worker like any other part."""
+    shutil.copytree(REPO / "golden" / "academy" / tree, tmp_path / "academy")
+    generate(tmp_path / "mono", 40)
+    config, names = load_config(tmp_path), list(PRESETS[3])
+    assert _everything(_scheduled(tmp_path, config, names, 2, monkeypatch)) == \
+        _everything(_serial(tmp_path, config, names, monkeypatch))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(projects=st.lists(repos(), min_size=2, max_size=4),
+       preset=st.sampled_from([1, 2, 3]))
+def test_random_repositories_same_result_as_serial(projects, preset: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for k, files in enumerate(projects):
+            _materialise(files, root / f"p{k}")
+        config, names = load_config(root), list(PRESETS[preset])
+        assert _everything(_scheduled(root, config, names, 2, monkeypatch)) == \
+            _everything(_serial(root, config, names, monkeypatch))
+
+
+def test_bad_input_is_reported_before_any_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    generate(tmp_path, 80)
+    bad = tmp_path / "zz" / "Dockerfile"
+    bad.parent.mkdir()
+    bad.write_bytes(b"FROM python:3.11-slim\nRUN <<EOF\necho never closed\n")
+    monkeypatch.setattr(scheduler, "MIN_DOCKERFILES", 0)
+    from dockfix.errors import DockerfileSyntaxError
+
+    with pytest.raises(DockerfileSyntaxError) as err:
+        pipeline.make_plan(tmp_path, load_config(tmp_path), list(PRESETS[3]), 3, jobs=2)
+    assert err.value.path == str(bad)
