@@ -6,7 +6,6 @@ second pass that must change nothing → all-or-nothing write.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,6 @@ from dockfix import engine
 from dockfix.config import Config
 from dockfix.errors import DockfixError
 from dockfix.tree import Tree
-from dockfix.write import write_files
 
 if TYPE_CHECKING:
     from dockfix.prover import Verdict
@@ -72,6 +70,8 @@ class Plan:
 
 
 def sha256(data: bytes | None) -> str | None:
+    import hashlib  # only plans written as JSON need it: not on the `check` start-up path
+
     return None if data is None else hashlib.sha256(data).hexdigest()
 
 
@@ -110,6 +110,8 @@ def apply(plan: Plan, config: Config, expected: dict | None = None) -> list[str]
     if expected is not None:
         _check_not_stale(plan, expected)
     files = {p: new for p, (_, new) in plan.changed.items()}
+    from dockfix.write import write_files
+
     return write_files(plan.root, files)
 
 

@@ -10,7 +10,6 @@ outcome is the same bytes, notes and verdict as one serial run; tests hold it to
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -130,6 +129,8 @@ def _run_chunk(arg: tuple[int, list[str]]) -> tuple[int, ChunkResult]:
 
 
 def _map(work: _Work, chunks: list[list[str]], jobs: int):
+    import multiprocessing  # only split runs pay for it
+
     global _WORK
     if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
         for i, c in enumerate(chunks):
