@@ -105,8 +105,12 @@ class Tree:
         if path not in self._overlay and path not in self._disk:
             self.original(path)
         self._overlay[path] = data
-        if self._paths is not None and path not in self._paths:
+        if self._paths is not None and not self._listed(path):
             self._paths = sorted(set(self._paths) | {path})
+
+    def _listed(self, path: str) -> bool:
+        i = bisect.bisect_left(self._paths, path)  # the listing is sorted
+        return i < len(self._paths) and self._paths[i] == path
 
     def changed(self) -> dict[str, bytes]:
         """Files whose overlay bytes differ from disk."""

@@ -65,9 +65,15 @@ class Pattern:
         while path not in ("", ".", "/"):
             if self.regex.match(path) is not None:
                 return True
-            path = posixpath.dirname(path)
+            path = _parent(path)
         return False
 
+
+
+def _parent(path: str) -> str:
+    """posixpath.dirname of a clean path (no "//", no trailing "/"), without its overhead."""
+    i = path.rfind("/")
+    return path[:i] if i > 0 else ("/" if i == 0 else "")
 
 
 def _to_regex(pattern: str) -> str:
@@ -136,7 +142,7 @@ class DockerIgnore:
     def deciding_pattern(self, path: str) -> Pattern | None:
         """The last pattern that matches `path` or a parent of it (None: no pattern)."""
         path = clean(path)
-        parent = posixpath.dirname(path)
+        parent = _parent(path)
         last = max(self._last_in_dirs(parent), self._last_matching(path))
         return self.patterns[last] if last >= 0 else None
 
@@ -152,7 +158,7 @@ class DockerIgnore:
             return -1
         last = self._dir_last.get(directory)
         if last is None:
-            last = max(self._last_in_dirs(posixpath.dirname(directory)), self._last_matching(directory))
+            last = max(self._last_in_dirs(_parent(directory)), self._last_matching(directory))
             self._dir_last[directory] = last
         return last
 

@@ -11,6 +11,7 @@ reported as pre-existing (and as fixed when AFTER no longer has them).
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -90,11 +91,21 @@ class Verdict:
 
 
 # -- derived facts -------------------------------------------------------------------------
+_ORIGIN_KIND = re.compile(r":(context|stage|heredoc|url|image|base):")
+
+
 def _origin(origin: str) -> str:
     """A file's ultimate source: `base:<img>:context:x` and `context:x` are the same file."""
+    if not origin.startswith("base:"):
+        return origin
+    return _base_origin(origin)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # every image built on a base repeats the base's files
+def _base_origin(origin: str) -> str:
     while origin.startswith("base:"):
         rest = origin[5:]
-        m = re.search(r":(context|stage|heredoc|url|image|base):", rest)
+        m = _ORIGIN_KIND.search(rest)
         origin = rest[m.start() + 1:] if m else rest
     return origin
 

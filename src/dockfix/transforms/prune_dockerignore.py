@@ -340,7 +340,7 @@ class PruneDockerignore(Transform):
 
 
 def _key(b: Build, f: str) -> str:
-    return posixpath.join(b.context, f) if b.context else f
+    return f"{b.context}/{f}" if b.context else f  # f is relative to the context
 
 
 def _show(keys: set[str]) -> str:
