@@ -91,8 +91,9 @@ def test_golden_repo_beside_others_same_result_as_serial(tree: str, tmp_path: Pa
 def test_random_repositories_same_result_as_serial(projects, preset: int, monkeypatch: pytest.MonkeyPatch) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        for k, files in enumerate(projects):
-            _materialise(files, root / f"p{k}")
+        for k, files in enumerate(projects):  # image names of their own: independent parts
+            _materialise({path: data.replace(b"acme-", f"acme{k}-".encode()) for path, data in files.items()},
+                         root / f"p{k}")
         config, names = load_config(root), list(PRESETS[preset])
         assert _everything(_scheduled(root, config, names, 2, monkeypatch)) == \
             _everything(_serial(root, config, names, monkeypatch))

@@ -47,10 +47,11 @@ class Graph:
     bases: dict[tuple[str, int], BaseRef] = field(default_factory=dict)
     _ignores: dict[str | None, DockerIgnore] = field(default_factory=dict)
     _context_files: dict[str, list[str]] = field(default_factory=dict)
+    _indexes: dict[str, dict] = field(default_factory=dict)
 
     # -- queries
     def images_built_from(self, dockerfile: str) -> list[ImageMapping]:
-        return [m for m in self.images.values() if m.dockerfile == dockerfile]
+        return self._index("by_dockerfile").get(dockerfile, [])
 
     def image_stage(self, mapping: ImageMapping) -> int | None:
         """The stage index an image's target names (the last stage without a target)."""
@@ -70,8 +71,21 @@ class Graph:
 
     def derived_of(self, ref: str) -> list[tuple[str, int]]:
         """(Dockerfile, stage) pairs built FROM the in-repo image `ref`."""
-        ref = normalise_ref(ref)
-        return sorted(k for k, b in self.bases.items() if b.kind == "internal" and b.ref == ref)
+        return list(self._index("derived").get(normalise_ref(ref), []))
+
+    def _index(self, name: str) -> dict:
+        """Lookups built on first use (a graph is not changed once `build_graph` returns;
+        scanning every image per query made large repositories quadratic)."""
+        if name not in self._indexes:
+            by_dockerfile: dict[str, list[ImageMapping]] = {}
+            for m in self.images.values():
+                by_dockerfile.setdefault(m.dockerfile, []).append(m)
+            derived: dict[str, list[tuple[str, int]]] = {}
+            for k, b in sorted(self.bases.items()):
+                if b.kind == "internal":
+                    derived.setdefault(b.ref, []).append(k)
+            self._indexes.update(by_dockerfile=by_dockerfile, derived=derived)
+        return self._indexes[name]
 
     def dockerignore_for(self, dockerfile: str) -> DockerIgnore:
         node = self.dockerfiles[dockerfile]

@@ -454,7 +454,10 @@ class RebaseOntoBase(Transform):
 
     def apply(self, ctx: Context) -> None:
         graph = ctx.graph()
-        bases = _base_images(graph)
+        # Candidates by build context: _match needs the same context, so only those are tried.
+        bases_in: dict[str | None, list[str]] = {}
+        for ref in _base_images(graph):
+            bases_in.setdefault(_context_of(graph, graph.images[ref].dockerfile), []).append(ref)
         # A stage is walked once per run, not once per candidate base (documents are
         # immutable; a rewritten file gets a new Document and so a new key).
         self._walks: dict[tuple[int, int], tuple[Document, _Stage]] = {}
@@ -470,12 +473,10 @@ class RebaseOntoBase(Transform):
             if ctx.ignored(doc, head):
                 continue
             here = _context_of(graph, path)
-            for ref in bases:
+            for ref in bases_in.get(here, []) if here is not None else []:
                 image = graph.images[ref]
                 if image.dockerfile == path:
                     continue  # the base itself
-                if here is None or _context_of(graph, image.dockerfile) != here:
-                    continue  # another build context: _match would say no (cheap check first)
                 try:
                     plan = self._match(ctx, graph, path, doc, stage, ref)
                 except _NoMatch:
