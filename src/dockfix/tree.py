@@ -23,6 +23,7 @@ class Tree:
     def __init__(self, root: str | os.PathLike, files: dict[str, bytes] | None = None,
                  exclude: Iterable[str] = ()):
         self.root = Path(root)
+        self._base = os.fspath(self.root) + os.sep  # string joins: pathlib costs more than the I/O
         self._disk: dict[str, bytes] = {}
         self._overlay: dict[str, bytes] = dict(files or {})
         self._paths: list[str] | None = None
@@ -45,12 +46,12 @@ class Tree:
         while stack:
             rel = stack.pop()
             try:
-                entries = list(os.scandir(self.root / rel if rel else self.root))
+                entries = list(os.scandir(self._base + rel if rel else self._base))
             except OSError:
                 continue
             for entry in entries:
                 path = f"{rel}/{entry.name}" if rel else entry.name
-                if self._excluded(path):
+                if self.exclude and self._excluded(path):
                     continue
                 try:
                     if entry.is_dir(follow_symlinks=False):
@@ -83,20 +84,22 @@ class Tree:
 
     # -- content
     def exists(self, path: str) -> bool:
-        return path in self._overlay or path in self._disk or (self.root / path).is_file()
+        return path in self._overlay or path in self._disk or os.path.isfile(self._base + path)
 
     def read(self, path: str) -> bytes:
         if path in self._overlay:
             return self._overlay[path]
         if path not in self._disk:
-            self._disk[path] = (self.root / path).read_bytes()
+            with open(self._base + path, "rb") as fh:
+                self._disk[path] = fh.read()
         return self._disk[path]
 
     def original(self, path: str) -> bytes | None:
         """The bytes on disk, ignoring the overlay (None for a file that is only new)."""
         if path not in self._disk:
             try:
-                self._disk[path] = (self.root / path).read_bytes()
+                with open(self._base + path, "rb") as fh:
+                    self._disk[path] = fh.read()
             except OSError:
                 return None
         return self._disk[path]
