@@ -74,7 +74,7 @@ class StageState:
     volumes: tuple[str, ...] = ()
     onbuild: tuple[str, ...] = ()
     files: dict[str, FileEntry] = field(default_factory=dict)  # image path -> entry
-    sites: dict[str, set[str]] = field(default_factory=dict)  # site path -> requirements
+    sites: dict[str, frozenset[str]] = field(default_factory=dict)  # site path -> requirements (immutable: copies share them)
     pip: list[PipInstall] = field(default_factory=list)
     packages: frozenset[str] = frozenset()  # apt/apk
     python: str | None = None  # "3.11", or None when unknown
@@ -85,7 +85,7 @@ class StageState:
     def copy(self) -> "StageState":
         new = copy.copy(self)  # the scalars; then fresh containers (dataclasses.replace was slow here)
         new.env, new.args, new.labels = dict(self.env), dict(self.args), dict(self.labels)
-        new.files, new.sites = dict(self.files), {k: set(v) for k, v in self.sites.items()}
+        new.files, new.sites = dict(self.files), dict(self.sites)
         new.pip, new.breaks, new.where = list(self.pip), list(self.breaks), dict(self.where)
         return new
 
@@ -403,9 +403,9 @@ class ModelBuilder:
                 state.files[target] = FileEntry(e.origin, owner)
             for site, reqs in other.sites.items():
                 if site == s or site.startswith(s.rstrip("/") + "/"):
-                    state.sites[posixpath.normpath(dest + site[len(s):])] = set(reqs)
+                    state.sites[posixpath.normpath(dest + site[len(s):])] = frozenset(reqs)
                 elif s.startswith(site + "/") or s == site:
-                    state.sites[dest] = set(reqs)
+                    state.sites[dest] = frozenset(reqs)
 
     def _dest(self, state: StageState, dest: str) -> str:
         if dest.startswith("/"):
@@ -479,7 +479,7 @@ class ModelBuilder:
         user = (state.user or "root").split(":")[0]
         site = posixpath.join(home_of(state), ".local") if user_site else "system"
         state.pip.append(PipInstall(ins.start_line, path, user, user_site, site, tuple(seen), reqs))
-        state.sites.setdefault(site, set()).update(reqs)
+        state.sites[site] = state.sites.get(site, frozenset()).union(reqs)
 
     def _closure(self, state, path, ins, image_path: str, seen: list[str], lines: list[str]) -> None:
         if image_path in seen:
