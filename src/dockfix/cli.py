@@ -258,17 +258,23 @@ def verify_cmd(
             raise DockfixError("give BEFORE and AFTER roots, or --base REV [ROOT]")
         config = load_config(_root(after))
         verdict = verify_trees(_root(before), _root(after), config)
+    chosen = None
+    if build:  # an unusable engine is bad input: say so before any output
+        from dockfix.build import EngineUnavailable, detect_engine
+
+        try:
+            chosen = detect_engine(engine)
+        except EngineUnavailable as err:
+            raise DockfixError(str(err), path="--engine" if engine else None) from None
     real = None
-    if build:
-        from dockfix.build import EngineError, EngineUnavailable
+    if chosen is not None:
+        from dockfix.build import EngineError
         from dockfix.build.verify import verify_build
 
         if fmt is Format.text:
             _emit(verdict.report() + "\n", None)  # the static verdict first: builds take minutes
         try:
-            real = verify_build(before, after, config, engine, progress=lambda msg: typer.echo(f"  {msg}", err=True))
-        except EngineUnavailable as err:
-            raise DockfixError(str(err)) from None
+            real = verify_build(before, after, config, chosen, progress=lambda msg: typer.echo(f"  {msg}", err=True))
         except EngineError as err:
             raise DockfixError(f"container engine: {err}") from None
     if fmt is Format.json:

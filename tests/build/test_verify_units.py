@@ -249,3 +249,47 @@ def test_size_differences_are_shown_in_a_unit_that_shows_them():
     assert "238.0 MB, 3 layers → 238.0 MB, 3 layers  (+12.3 kB, +0 layers)" in v.report()
     shrunk = info(layers=BASE_LAYERS)
     assert "(-2.0 MB, -1 layers)" in verdict([ok()], [ok(info=shrunk)]).report()
+
+
+# -- the command line: bad input is exit 2 with a message, before any build or output -------
+GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "academy"
+
+
+def _verify(*args: str):
+    from typer.testing import CliRunner
+
+    from dockfix.cli import app
+
+    return CliRunner().invoke(app, ["verify", *args], catch_exceptions=False)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--build", "--engine", "rkt"], "--engine: unknown engine 'rkt'; choose one of docker, buildah, podman"),
+    (["--engine", "buildah"], "--engine only applies with --build"),
+    (["--build", "--base", "HEAD"], "--build compares two directories: give BEFORE and AFTER, not --base"),
+])
+def test_verify_build_bad_input_exits_2_without_a_traceback(args, message):
+    roots = [] if "--base" in args else [str(GOLDEN / "before"), str(GOLDEN / "option-2")]
+    result = _verify(*roots, *args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.strip().endswith(message) and "Traceback" not in result.stderr
+
+
+def test_verify_build_on_a_missing_directory_names_it(tmp_path):
+    result = _verify(str(GOLDEN / "before"), str(tmp_path / "nope"), "--build", "--engine", "rkt")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"{tmp_path / 'nope'}: no such directory"
+
+
+def test_help_does_not_import_the_build_package():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom dockfix.cli import app\ntry:\n    app(['verify', '--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('dockfix.build')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    assert "--build" in done.stdout and "--engine" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "[]"
