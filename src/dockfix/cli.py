@@ -309,11 +309,19 @@ def verify_cmd(
     after: Optional[Path] = typer.Argument(None, help="Repository root after."),
     base: Optional[str] = typer.Option(None, "--base", help="Compare git revision REV with the working tree of ROOT."),
     fmt: Format = typer.Option(Format.text, "--format", help="text or json."),
+    build: bool = typer.Option(False, "--build", help="Also build every image of both trees and compare the real "
+                               "configs, smoke checks and sizes (needs docker, buildah or podman)."),
+    engine: Optional[str] = typer.Option(None, "--engine", help="With --build: docker, buildah or podman "
+                                         "(default: the first that works, in that order)."),
 ) -> None:
     """Prove CMD/ENTRYPOINT, paths, constants, requirements and the Python version are untouched."""
     from dockfix.config import load_config
     from dockfix.prover import verify_revision, verify_trees
 
+    if (build or engine) and base is not None:
+        raise DockfixError("--build compares two directories: give BEFORE and AFTER, not --base")
+    if engine is not None and not build:
+        raise DockfixError("--engine only applies with --build")
     if base is not None:
         if after is not None:
             raise DockfixError("with --base, give at most one ROOT")
@@ -322,12 +330,36 @@ def verify_cmd(
     else:
         if before is None or after is None:
             raise DockfixError("give BEFORE and AFTER roots, or --base REV [ROOT]")
-        verdict = verify_trees(_root(before), _root(after), load_config(_root(after)))
+        config = load_config(_root(after))
+        verdict = verify_trees(_root(before), _root(after), config)
+    chosen = None
+    if build:  # an unusable engine is bad input: say so before any output
+        from dockfix.build import EngineUnavailable, detect_engine
+
+        try:
+            chosen = detect_engine(engine)
+        except EngineUnavailable as err:
+            raise DockfixError(str(err), path="--engine" if engine else None) from None
+    real = None
+    if chosen is not None:
+        from dockfix.build import EngineError
+        from dockfix.build.verify import verify_build
+
+        if fmt is Format.text:
+            _emit(verdict.report() + "\n", None)  # the static verdict first: builds take minutes
+        try:
+            real = verify_build(before, after, config, chosen, progress=lambda msg: typer.echo(f"  {msg}", err=True))
+        except EngineError as err:
+            raise DockfixError(f"container engine: {err}") from None
     if fmt is Format.json:
-        _emit(json.dumps(verdict.to_json(), indent=2, ensure_ascii=False) + "\n", None)
-    else:
+        data = verdict.to_json() if real is None else {"static": verdict.to_json(), "build": real.to_json(),
+                                                         "holds": verdict.holds and real.holds}
+        _emit(json.dumps(data, indent=2, ensure_ascii=False) + "\n", None)
+    elif real is None:
         _emit(verdict.report() + "\n", None)
-    if not verdict.holds:
+    else:
+        _emit(real.report() + "\n", None)
+    if not verdict.holds or (real is not None and not real.holds):
         raise typer.Exit(1)
 
 

@@ -95,6 +95,13 @@ class BuildSession:
         self.engine.tag(image, name)
         self._aliases[name] = self.engine.inspect(image).id
 
+    def unalias(self, name: str) -> None:
+        """Drop an alias before the session ends (two trees may each need `name` for their own
+        base): removed only if it still points at the image dockfix tagged, as at cleanup."""
+        image_id = self._aliases.pop(name, None)
+        if image_id is not None and self.engine.image_id(name) == image_id:
+            self.engine.remove_name(name)
+
     def inspect(self, image: str) -> ImageInfo:
         return self.engine.inspect(image)
 

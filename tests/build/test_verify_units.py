@@ -1,0 +1,295 @@
+"""The engine-free parts of `dockfix verify --build`: private names, the pairwise comparison
+(which differences are broken, which are allowed), sizes and the report. The inputs are
+plain data (what `build_tree` records after a real build), not mocks of an engine."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from dockfix.build import BuildResult, BuildSpec, FailedStep, FileEntry, ImageInfo, Layer, SmokeCheck
+from dockfix.build.session import _PATH_COMPONENT, _TAG
+from dockfix.build.verify import ImageBuild, Smoke, TreeBuild, compare_builds, private_name
+
+SPEC = BuildSpec("x", Path("Dockerfile"), Path("."))
+ROOT_PATH = "/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
+BASE_LAYERS = (Layer("sha256:" + "1" * 64, 196_000_000), Layer("sha256:" + "2" * 64, 40_000_000))
+
+
+def info(**changes) -> ImageInfo:
+    layers = changes.pop("layers", BASE_LAYERS + (Layer("sha256:" + "3" * 64, 2_000_000),))
+    base = ImageInfo(
+        id="sha256:" + "a" * 64,
+        cmd=("gunicorn", "apps.api.wsgi:application", "--bind", "0.0.0.0:8000"),
+        env=(f"PATH=/root/.local/bin:{ROOT_PATH}", "PYTHONPATH=/app", "LANG=C.UTF-8"),
+        working_dir="/app",
+        exposed_ports=("8000/tcp",),
+        healthcheck={"Test": ["CMD-SHELL", "true"], "Interval": 30_000_000_000},
+        labels={"io.buildah.version": "1.28.2", "org.dockfix.stand-in": "python"},
+        size=sum(layer.size or 0 for layer in layers),
+        layers=layers,
+    )
+    return replace(base, **changes)
+
+
+def files(uid: int = 0, size: int = 120) -> frozenset[FileEntry]:
+    return frozenset({FileEntry("apps", "d", "755", uid, uid, 0), FileEntry("apps/wsgi.py", "f", "644", uid, uid, size),
+                      FileEntry("manage.py", "f", "644", uid, uid, 90)})
+
+
+def smoke(executable_ok: bool = True, python: str = "3.11.2", file_set=None, module=None) -> Smoke:
+    executable = SmokeCheck("cmd-executable", True, "gunicorn -> /root/.local/bin/gunicorn", "/root/.local/bin/gunicorn") \
+        if executable_ok else SmokeCheck(
+            "cmd-executable", False,
+            "gunicorn: not found (as user appuser, PATH=/home/appuser/.local/bin:/usr/local/bin)")
+    return Smoke(SmokeCheck("python-version", True, f"python3: Python {python}", python), executable, module,
+                 files() if file_set is None else file_set)
+
+
+def ok(key="academy-api:latest", dockerfile="docker/api/Dockerfile", **kwargs) -> ImageBuild:
+    image_info = kwargs.pop("info", None) or info()
+    result = BuildResult(SPEC, "ok", "buildah", 1.0, image="localhost/dockfix-x/" + key, image_id=image_info.id)
+    return ImageBuild(key, dockerfile, "ok", result, info=image_info, smoke=kwargs.pop("smoke", None) or smoke())
+
+
+def failed(key="academy-ai-worker-cpu:latest", dockerfile="docker/ai-worker-cpu/Dockerfile", line=34) -> ImageBuild:
+    step = FailedStep("COPY scripts ./scripts", line=line, step=17)
+    error = 'checking on sources under "/ctx": copier: stat: "/scripts": no such file or directory'
+    return ImageBuild(key, dockerfile, "failed", BuildResult(SPEC, "failed", "buildah", 1.0, failed_step=step,
+                                                             error=error))
+
+
+def skipped(key="academy-ai-worker-gpu:latest") -> ImageBuild:
+    reason = "base nvidia/cuda:12.1.0-cudnn8-runtime-ubuntu22.04 not available locally"
+    return ImageBuild(key, "docker/ai-worker-gpu/Dockerfile", "skipped", skip_reason=reason)
+
+
+def verdict(before: list[ImageBuild], after: list[ImageBuild], engine: str = "buildah"):
+    return compare_builds(TreeBuild("before", Path("b"), engine, {i.key: i for i in before}),
+                          TreeBuild("after", Path("a"), engine, {i.key: i for i in after}))
+
+
+def severities(v) -> list[tuple[str, str, str]]:
+    return sorted((f.image, f.check, f.severity) for f in v.findings)
+
+
+@pytest.mark.parametrize("label, key, expected", [
+    ("before", "academy-base:latest", "before/academy-base:latest"),
+    ("option-3", "<docker/Dockerfile>", "option-3/unnamed/docker-dockerfile:latest"),
+    ("after", "registry.example.com:5000/Team/App:1.0", "after/registry-example-com-5000/team/app:1.0"),
+    ("after", "acme/app@sha256:" + "f" * 64, "after/acme/app:latest"),
+    ("Mutant 2", "x:.bad tag", "mutant-2/x:bad-tag"),
+])
+def test_private_names_are_valid_image_names_per_tree(label, key, expected):
+    name = private_name(label, key)
+    assert name == expected
+    repository, tag = name.rsplit(":", 1)
+    assert all(_PATH_COMPONENT.match(c) for c in repository.split("/")) and _TAG.match(tag)
+
+
+def test_identical_images_hold_with_nothing_to_report():
+    v = verdict([ok()], [ok()])
+    assert v.holds and v.findings == []
+
+
+def test_the_non_root_option_is_allowed_user_path_and_ownership_are_info():
+    after_info = info(user="appuser", env=(f"PATH=/home/appuser/.local/bin:{ROOT_PATH}", "PYTHONPATH=/app",
+                                           "LANG=C.UTF-8"))
+    v = verdict([ok()], [ok(info=after_info, smoke=smoke(file_set=files(uid=1000)))])
+    assert v.holds, v.report()
+    assert severities(v) == [("academy-api:latest", "Env PATH", "info"), ("academy-api:latest", "User", "info"),
+                             ("academy-api:latest", "workdir ownership", "info")]
+    assert "runs as appuser instead of root" in v.report()
+    assert "ownership changed on 3 of 3 paths (now 1000:1000)" in v.report()
+
+
+@pytest.mark.parametrize("change, check", [
+    (dict(cmd=("gunicorn", "apps.api.wsgi:application")), "Cmd"),
+    (dict(entrypoint=("tini", "--")), "Entrypoint"),
+    (dict(working_dir="/srv"), "WorkingDir"),
+    (dict(exposed_ports=("8080/tcp",)), "ExposedPorts"),
+    (dict(healthcheck={"Test": ["CMD-SHELL", "true"], "Interval": 60_000_000_000}), "Healthcheck"),
+    (dict(healthcheck=None), "Healthcheck"),
+    (dict(env=(f"PATH=/root/.local/bin:{ROOT_PATH}", "PYTHONPATH=/srv", "LANG=C.UTF-8")), "Env PYTHONPATH"),
+    (dict(env=(f"PATH=/root/.local/bin:{ROOT_PATH}", "PYTHONPATH=/app", "LANG=C.UTF-8", "DEBUG=1")), "Env DEBUG"),
+    (dict(env=("PATH=/opt/bin:" + ROOT_PATH, "PYTHONPATH=/app", "LANG=C.UTF-8")), "Env PATH"),
+    (dict(labels={"io.buildah.version": "1.28.2", "org.dockfix.stand-in": "other"}), "Label org.dockfix.stand-in"),
+])
+def test_protected_config_differences_are_broken(change, check):
+    v = verdict([ok()], [ok(info=info(**change))])
+    assert not v.holds
+    assert [(f.check, f.severity) for f in v.findings] == [(check, "broken")]
+
+
+def test_the_engines_own_label_is_ignored():
+    v = verdict([ok()], [ok(info=info(labels={"io.buildah.version": "1.33.0", "org.dockfix.stand-in": "python"}))])
+    assert v.holds and v.findings == []
+
+
+def test_an_image_that_builds_before_and_fails_after_is_broken_with_its_step():
+    v = verdict([ok("academy-ai-worker-cpu:latest", "docker/ai-worker-cpu/Dockerfile")], [failed()])
+    assert not v.holds
+    (f,) = v.findings
+    assert (f.check, f.severity, f.path, f.line) == ("build", "broken", "docker/ai-worker-cpu/Dockerfile", 34)
+    assert f.message.startswith("builds before, fails after at `COPY scripts ./scripts` "
+                                "(docker/ai-worker-cpu/Dockerfile:34): checking on sources")
+    assert "failed at docker/ai-worker-cpu/Dockerfile:34" in v.report()
+
+
+def test_a_build_fixed_by_the_rewrite_is_a_fixed_pre_existing_defect():
+    v = verdict([failed()], [ok("academy-ai-worker-cpu:latest", "docker/ai-worker-cpu/Dockerfile")])
+    assert v.holds
+    (f,) = v.findings
+    assert (f.check, f.severity, f.line) == ("build", "fixed", 34)
+    assert f.message.startswith("pre-existing defect fixed: BEFORE fails at `COPY scripts ./scripts`")
+
+
+def test_a_fixed_build_whose_command_does_not_start_is_broken():
+    after = ok("academy-ai-worker-cpu:latest", "docker/ai-worker-cpu/Dockerfile", smoke=smoke(executable_ok=False))
+    v = verdict([failed()], [after])
+    assert not v.holds
+    assert severities(v) == [("academy-ai-worker-cpu:latest", "build", "fixed"),
+                             ("academy-ai-worker-cpu:latest", "cmd-executable", "broken")]
+
+
+def test_failing_on_both_sides_is_pre_existing_not_broken():
+    v = verdict([failed()], [failed(line=30)])
+    assert v.holds
+    assert severities(v) == [("academy-ai-worker-cpu:latest", "build", "pre-existing")]
+
+
+def test_skipped_images_are_reported_with_the_reason_and_are_not_failures():
+    v = verdict([ok(), skipped()], [ok(), skipped()])
+    assert v.holds
+    assert severities(v) == [("academy-ai-worker-gpu:latest", "build", "skipped")]
+    assert "skipped: academy-ai-worker-gpu:latest: build at docker/ai-worker-gpu/Dockerfile: not built on either " \
+           "side: base nvidia/cuda:12.1.0-cudnn8-runtime-ubuntu22.04 not available locally" in v.report()
+    one_side = verdict([skipped()], [ok("academy-ai-worker-gpu:latest", "docker/ai-worker-gpu/Dockerfile")])
+    assert one_side.holds
+    assert [f.message for f in one_side.findings] == [
+        "BEFORE not built: base nvidia/cuda:12.1.0-cudnn8-runtime-ubuntu22.04 not available locally"]
+
+
+def test_a_cmd_that_stops_resolving_as_the_image_user_is_broken_and_named():
+    v = verdict([ok()], [ok(smoke=smoke(executable_ok=False))])
+    assert not v.holds
+    (f,) = v.findings
+    assert (f.check, f.severity) == ("cmd-executable", "broken")
+    assert f.message.startswith("gunicorn: not found (as user appuser")
+    assert "gunicorn: not found" in v.report()
+
+
+def test_module_and_python_version_checks():
+    module_ok = SmokeCheck("module-importable", True, "apps.x -> /app/apps/x.py", "apps.x")
+    module_bad = SmokeCheck("module-importable", False, "python -m apps.x: No module named apps.x (exit 1)")
+    v = verdict([ok(smoke=smoke(module=module_ok))], [ok(smoke=smoke(module=module_bad, python="3.12.1"))])
+    assert severities(v) == [("academy-api:latest", "module-importable", "broken"),
+                             ("academy-api:latest", "python-version", "broken")]
+    fixed = verdict([ok(smoke=smoke(module=module_bad))], [ok(smoke=smoke(module=module_ok))])
+    assert fixed.holds and severities(fixed) == [("academy-api:latest", "module-importable", "fixed")]
+
+
+def test_workdir_files_compare_path_type_mode_and_size():
+    bigger = verdict([ok()], [ok(smoke=smoke(file_set=files(size=121)))])
+    assert [(f.check, f.severity) for f in bigger.findings] == [("workdir files", "broken")]
+    assert "1 changed type, mode or size (apps/wsgi.py)" in bigger.findings[0].message
+    extra = files() | {FileEntry("scripts", "d", "755", 0, 0, 0)}
+    new = verdict([ok()], [ok(smoke=smoke(file_set=extra))])
+    assert "1 new (scripts)" in new.findings[0].message
+    unlisted = Smoke(smoke().python, smoke().executable, None, None, "WORKDIR is /: the whole file system, not compared")
+    v = verdict([ok(smoke=unlisted)], [ok(smoke=unlisted)])
+    assert v.holds and [(f.check, f.severity) for f in v.findings] == [("workdir files", "info")]
+
+
+def test_images_only_on_one_side():
+    v = verdict([ok(), ok("academy-old:latest")], [ok(), ok("academy-new:latest")])
+    assert severities(v) == [("academy-new:latest", "image", "info"), ("academy-old:latest", "image", "broken")]
+    assert not v.holds
+
+
+def test_sizes_per_image_and_distinct_layer_bytes_count_shared_layers_once():
+    base = info(layers=BASE_LAYERS, cmd=("python", "--version"))
+    api_before = info(layers=BASE_LAYERS + (Layer("sha256:" + "3" * 64, 2_000_000),))
+    cpu_after = info(layers=BASE_LAYERS + (Layer("sha256:" + "4" * 64, 300_000_000),))
+    v = verdict(
+        [ok("academy-base:latest", info=base), ok(info=api_before), failed()],
+        [ok("academy-base:latest", info=base), ok(info=api_before),
+         ok("academy-ai-worker-cpu:latest", "docker/ai-worker-cpu/Dockerfile", info=cpu_after)])
+    assert v.distinct_bytes("before") == 236_000_000 + 2_000_000
+    assert v.distinct_bytes("after") == 236_000_000 + 2_000_000 + 300_000_000
+    assert v.distinct_bytes("before", both_sides_only=True) == v.distinct_bytes("after", both_sides_only=True)
+    report = v.report()
+    assert "academy-base:latest           236.0 MB, 2 layers → 236.0 MB, 2 layers  (+0 B, +0 layers)" in report
+    assert "academy-ai-worker-cpu:latest  failed at docker/ai-worker-cpu/Dockerfile:34 → 536.0 MB, 3 layers" in report
+    assert "distinct layer bytes, shared layers counted once: 238.0 MB → 538.0 MB (+126.1%) (2 → 3 images)" in report
+    data = json.loads(json.dumps(v.to_json()))
+    assert data["holds"] is True
+    assert data["distinct_layer_bytes"]["all"] == {"before": 238_000_000, "after": 538_000_000}
+    cpu = next(i for i in data["images"] if i["image"] == "academy-ai-worker-cpu:latest")
+    assert cpu["before"]["failed_step"] == {"instruction": "COPY scripts ./scripts", "line": 34, "stage": None,
+                                            "step": 17}
+    assert cpu["after"]["size"] == 536_000_000 and cpu["after"]["layers"] == 3
+    assert cpu["findings"][0]["severity"] == "fixed"
+
+
+def test_sizes_are_not_invented_when_the_engine_reports_no_layer_sizes():
+    docker_like = info(layers=(Layer("sha256:" + "1" * 64, None),), size=250_000_000)
+    v = verdict([ok(info=docker_like)], [ok(info=docker_like)], engine="docker")
+    assert v.distinct_bytes("before") is None
+    assert "not measured (docker reports no per-layer sizes)" in v.report()
+    assert "250.0 MB, 1 layer → 250.0 MB, 1 layer" in v.report()
+
+
+def test_size_differences_are_shown_in_a_unit_that_shows_them():
+    grown = info(layers=BASE_LAYERS + (Layer("sha256:" + "3" * 64, 2_012_345),))
+    v = verdict([ok()], [ok(info=grown)])
+    assert "238.0 MB, 3 layers → 238.0 MB, 3 layers  (+12.3 kB, +0 layers)" in v.report()
+    shrunk = info(layers=BASE_LAYERS)
+    assert "(-2.0 MB, -1 layers)" in verdict([ok()], [ok(info=shrunk)]).report()
+
+
+# -- the command line: bad input is exit 2 with a message, before any build or output -------
+GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "academy"
+
+
+def _verify(*args: str):
+    from typer.testing import CliRunner
+
+    from dockfix.cli import app
+
+    return CliRunner().invoke(app, ["verify", *args], catch_exceptions=False)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--build", "--engine", "rkt"], "--engine: unknown engine 'rkt'; choose one of docker, buildah, podman"),
+    (["--engine", "buildah"], "--engine only applies with --build"),
+    (["--build", "--base", "HEAD"], "--build compares two directories: give BEFORE and AFTER, not --base"),
+])
+def test_verify_build_bad_input_exits_2_without_a_traceback(args, message):
+    roots = [] if "--base" in args else [str(GOLDEN / "before"), str(GOLDEN / "option-2")]
+    result = _verify(*roots, *args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.strip().endswith(message) and "Traceback" not in result.stderr
+
+
+def test_verify_build_on_a_missing_directory_names_it(tmp_path):
+    result = _verify(str(GOLDEN / "before"), str(tmp_path / "nope"), "--build", "--engine", "rkt")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"{tmp_path / 'nope'}: no such directory"
+
+
+def test_help_does_not_import_the_build_package():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom dockfix.cli import app\ntry:\n    app(['verify', '--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('dockfix.build')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    assert "--build" in done.stdout and "--engine" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "[]"
