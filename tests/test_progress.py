@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_terminal import BEFORE, _env
+from tests.test_terminal import BEFORE, _env, read_terminal
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from generate import generate  # noqa: E402
@@ -24,19 +24,10 @@ def _stderr_on_a_tty(*args: str) -> tuple[int, bytes, bytes]:
         proc = subprocess.Popen([sys.executable, "-m", "dockfix", *args], stdout=out, stderr=slave,
                                 stdin=subprocess.DEVNULL, env=_env())
         os.close(slave)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        os.close(master)
+        err = read_terminal(master)
         code = proc.wait()
         out.seek(0)
-        return code, out.read(), b"".join(chunks)
+        return code, out.read(), err
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,7 @@ from dockfix.config import load_config
 from dockfix.errors import DockerfileSyntaxError
 from dockfix.scan import fold, package_run, pip_runs, scan, shell_commands, to_json, to_markdown
 from dockfix.syntax import parse
+from tests.graph.test_graph import make
 
 ROOT = Path(__file__).resolve().parents[1]
 BEFORE_REL = "golden/academy/before"
@@ -32,14 +33,6 @@ EXPECTED = ROOT / "tests" / "data" / "scan" / "academy-before.md"
 
 def _cli(*args: str):
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
-
-
-def _make(tmp: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        p = tmp / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    return tmp
 
 
 # -- reading the Markdown back ---------------------------------------------------------------
@@ -489,7 +482,7 @@ def test_scan_of_a_file_is_bad_input(tmp_path: Path) -> None:
 
 
 def test_scan_with_a_malformed_dockerfile_names_it(tmp_path: Path) -> None:
-    _make(tmp_path, {"good/Dockerfile": "FROM python:3.11-slim\nRUN pip install a\n",
+    make(tmp_path, {"good/Dockerfile": "FROM python:3.11-slim\nRUN pip install a\n",
                      "bad/Dockerfile": "FROM a\nCOPY <<EOF /x\nbody\n"})
     result = _cli("scan", str(tmp_path))
     assert result.exit_code == 2
@@ -498,7 +491,7 @@ def test_scan_with_a_malformed_dockerfile_names_it(tmp_path: Path) -> None:
 
 
 def test_scan_with_an_unknown_instruction_names_it(tmp_path: Path) -> None:
-    _make(tmp_path, {"Dockerfile": "FROM a\nFROBNICATE x\n"})
+    make(tmp_path, {"Dockerfile": "FROM a\nFROBNICATE x\n"})
     result = _cli("scan", str(tmp_path), "--format", "json")
     assert result.exit_code == 2
     assert result.stderr == f"{tmp_path}/Dockerfile:2: unknown instruction: FROBNICATE\n"
@@ -506,13 +499,13 @@ def test_scan_with_an_unknown_instruction_names_it(tmp_path: Path) -> None:
 
 
 def test_scan_function_raises_bad_input(tmp_path: Path) -> None:
-    _make(tmp_path, {"Dockerfile": "RUN x\nFROM a\n"})
+    make(tmp_path, {"Dockerfile": "RUN x\nFROM a\n"})
     with pytest.raises(DockerfileSyntaxError):
         scan(tmp_path, load_config(tmp_path))
 
 
 def test_scan_of_a_repo_without_dockerfiles(tmp_path: Path) -> None:
-    _make(tmp_path, {"README.md": "hi\n"})
+    make(tmp_path, {"README.md": "hi\n"})
     result = _cli("scan", str(tmp_path))
     assert result.exit_code == 0
     assert "0 Dockerfiles, 0 named images, 0 `.dockerignore`." in result.stdout
@@ -524,7 +517,7 @@ def _scan_md(root: Path) -> dict[str, str]:
 
 
 def test_apt_without_cleanup_and_pip_with_cache_are_flagged(tmp_path: Path) -> None:
-    _make(tmp_path, {"Dockerfile": (
+    make(tmp_path, {"Dockerfile": (
         "FROM python:3.12-slim\n"
         "RUN apt-get update && apt-get install -y curl\n"
         "RUN pip install requests\n"
@@ -543,7 +536,7 @@ def test_apt_without_cleanup_and_pip_with_cache_are_flagged(tmp_path: Path) -> N
 
 
 def test_cache_mounts_env_and_apk_count_as_clean(tmp_path: Path) -> None:
-    _make(tmp_path, {
+    make(tmp_path, {
         "base/Dockerfile": "FROM python:3.11-alpine\nENV PIP_NO_CACHE_DIR=1\nRUN apk add --no-cache git\n",
         "svc/Dockerfile": ("FROM local/base\n"
                            "RUN --mount=type=cache,target=/var/lib/apt apt-get install -y x\n"
@@ -562,7 +555,7 @@ def test_cache_mounts_env_and_apk_count_as_clean(tmp_path: Path) -> None:
 
 
 def test_missing_copy_source_and_a_user_from_the_base(tmp_path: Path) -> None:
-    _make(tmp_path, {
+    make(tmp_path, {
         "base/Dockerfile": "FROM python:3.11-slim\nRUN useradd app\nUSER app\n",
         "svc/Dockerfile": "FROM local/base\nCOPY app.py /app/\nCOPY nothere /x\n",
         "app.py": "",
@@ -575,7 +568,7 @@ def test_missing_copy_source_and_a_user_from_the_base(tmp_path: Path) -> None:
 
 
 def test_files_that_differ_are_no_duplicates(tmp_path: Path) -> None:
-    _make(tmp_path, {"a/Dockerfile": "FROM python:3.11-slim AS b\nRUN x\nFROM b\n",
+    make(tmp_path, {"a/Dockerfile": "FROM python:3.11-slim AS b\nRUN x\nFROM b\n",
                      "b/Dockerfile": "# other comments\nFROM python:3.11-slim AS build\nRUN x\nFROM build AS out\n",
                      "c/Dockerfile": "FROM python:3.11-slim AS b\nRUN y\nFROM b\n"})
     md = _scan_md(tmp_path)
@@ -584,7 +577,7 @@ def test_files_that_differ_are_no_duplicates(tmp_path: Path) -> None:
 
 
 def test_unknown_python_and_add_counts_as_a_layer(tmp_path: Path) -> None:
-    _make(tmp_path, {"Dockerfile": "FROM ubuntu:22.04\nADD https://example.com/x /x\nWORKDIR /w\n"})
+    make(tmp_path, {"Dockerfile": "FROM ubuntu:22.04\nADD https://example.com/x /x\nWORKDIR /w\n"})
     r = rows(_scan_md(tmp_path)["Dockerfile"])
     assert r["Python version"].startswith("unknown (unknown external base ubuntu:22.04")
     assert r["Layers"] == "1 (ADD 1)"
@@ -592,7 +585,7 @@ def test_unknown_python_and_add_counts_as_a_layer(tmp_path: Path) -> None:
 
 
 def test_json_and_markdown_come_from_one_report(tmp_path: Path) -> None:
-    _make(tmp_path, {"Dockerfile": "FROM python:3.11-slim\nRUN pip install a\nRUN pip install b\n"})
+    make(tmp_path, {"Dockerfile": "FROM python:3.11-slim\nRUN pip install a\nRUN pip install b\n"})
     report = scan(tmp_path, load_config(tmp_path))
     data = to_json(report)
     [d] = data["dockerfiles"]
@@ -652,7 +645,7 @@ def test_readme_excerpt_is_the_real_output() -> None:
 
 
 def test_a_dockerfile_s_own_dockerignore_and_exceptions(tmp_path: Path) -> None:
-    _make(tmp_path, {
+    make(tmp_path, {
         "app/Dockerfile": "FROM python:3.11-slim\nCOPY main.py /app/\nCOPY data /data\nCOPY secret /s\n",
         "app/Dockerfile.dockerignore": "data/*\n!data/keep.txt\nsecret\n",
         "app/main.py": "", "app/data/keep.txt": "", "app/data/drop.txt": "", "app/secret": "x",

@@ -44,6 +44,14 @@ def _on_a_tty(*args: str, **env: str) -> tuple[int, bytes, bytes]:
     proc = subprocess.Popen([sys.executable, "-m", "dockfix", *args], stdout=slave, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, env=_env(**env))
     os.close(slave)
+    out = read_terminal(master)
+    err = proc.stderr.read()
+    proc.stderr.close()
+    return proc.wait(), out, err
+
+
+def read_terminal(master: int) -> bytes:
+    """Everything written to a pseudo-terminal until the child closes it; closes `master`."""
     chunks = []
     while True:
         try:
@@ -54,9 +62,7 @@ def _on_a_tty(*args: str, **env: str) -> tuple[int, bytes, bytes]:
             break
         chunks.append(chunk)
     os.close(master)
-    err = proc.stderr.read()
-    proc.stderr.close()
-    return proc.wait(), b"".join(chunks), err
+    return b"".join(chunks)
 
 
 @pytest.fixture(scope="module")
