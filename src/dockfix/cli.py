@@ -230,12 +230,12 @@ def _rich_summary(plan, forced: Optional[bool], defects=None) -> None:
 
 
 def _summary(plan) -> None:
-    for note in plan.outcome.notes:
-        typer.echo(str(note), err=True)
     n = len(plan.changed)
-    typer.echo(f"dockfix: {n} file{'s' if n != 1 else ''} would change "
-               f"({', '.join(plan.outcome.names) or 'no transforms'})", err=True)
-    typer.echo(plan.verdict.report(), err=True)
+    lines = [str(note) for note in plan.outcome.notes]  # one write: a large run has thousands
+    lines.append(f"dockfix: {n} file{'s' if n != 1 else ''} would change "
+                 f"({', '.join(plan.outcome.names) or 'no transforms'})")
+    lines.append(plan.verdict.report())
+    typer.echo("\n".join(lines), err=True)
 
 
 @app.command("apply")

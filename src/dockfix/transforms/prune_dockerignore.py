@@ -262,8 +262,7 @@ class PruneDockerignore(Transform):
         # Files a build that works today copies: re-including one would change its image.
         protected = {_key(b, f) for b in builds if not b.fails() for s in b.sources for f in s.named}
         allowed = {_key(b, f) for b, s in failing for f in s.named} - protected
-        baseline = _included(ignore, builds)
-        included_by: dict[bytes, set[str]] = {data: baseline}  # .dockerignore text -> included
+        inclusion = _Inclusion(ignore, builds)
 
         text = _IgnoreText(data)
         notes: list[tuple[int, str]] = []
@@ -282,9 +281,6 @@ class PruneDockerignore(Transform):
                                          "decides its exclusion")
                 continue
             line = text.line_of(pat)
-            if rendered not in included_by:
-                included_by[rendered] = _included(current, builds)
-            now = included_by[rendered]
             done = False
             reasons: list[str] = []
             for how in ("remove", "narrow"):
@@ -299,13 +295,12 @@ class PruneDockerignore(Transform):
                 after = DockerIgnore.parse(trial.render())
                 if not present(after, b.files, s.needed):
                     continue
-                touched = pat if how == "remove" else _pattern(exception)
-                new = _included_after_edit(after, builds, now, touched) - baseline
+                new = inclusion.after_edit(after, pat if how == "remove" else _pattern(exception))
                 if how == "narrow":
                     # Only what this pattern alone keeps out may come back.
                     alone = text.copy()
                     alone.remove(line)
-                    new_alone = _included_after_edit(DockerIgnore.parse(alone.render()), builds, now, pat) - baseline
+                    new_alone = inclusion.after_edit(DockerIgnore.parse(alone.render()), pat)
                     extra = new - new_alone
                     if extra:
                         reasons.append(f"`{exception}` would also re-include "
@@ -318,6 +313,7 @@ class PruneDockerignore(Transform):
                         reasons.append(f"re-including {_show(hit)} would change an image that builds today")
                     continue
                 text = trial
+                inclusion.delta = new
                 src = f"{s.dockerfile}:{s.line} ({s.text})"
                 if how == "remove":
                     notes.append((pat.line, f"removed `{pat.text.strip()}`: {src} needs what it "
@@ -348,24 +344,36 @@ def _show(keys: set[str]) -> str:
     return ", ".join(items[:3]) + (f" and {len(items) - 3} more" if len(items) > 3 else "")
 
 
-def _included(ignore: DockerIgnore, builds: list[Build]) -> set[str]:
-    return {_key(b, f) for b in builds for f in b.files if not ignore.excludes(f)}
+class _Inclusion:
+    """Which files an edited .dockerignore re-includes (context-relative keys, over every
+    build that reads it), compared with the original file. Each edit removes or adds one
+    pattern line, and only files that pattern matches (or whose parent it matches) can
+    change their deciding pattern; so only those are matched again, not every file."""
 
+    def __init__(self, original: DockerIgnore, builds: list[Build]):
+        self.original = original
+        self.builds = builds
+        self.delta: set[str] = set()  # included by the current text, not by the original
 
-def _included_after_edit(after: DockerIgnore, builds: list[Build], before: set[str],
-                         touched: Pattern | None) -> set[str]:
-    """`_included(after, builds)`, given what the file included before one pattern line
-    (`touched`) was removed or added: only files that pattern matches (or whose parent it
-    matches) can change their deciding pattern, so only they are matched again."""
-    if touched is None:
-        return before
-    keys = {_key(b, f) for b in builds for f in b.files if touched.matches_or_parent(f)}
-    if not keys:
-        return before
-    out = before - keys
-    out.update(k for b in builds for f in b.files
-               if (k := _key(b, f)) in keys and not after.excludes(f))
-    return out
+    def after_edit(self, after: DockerIgnore, touched: Pattern | None) -> set[str]:
+        """Keys `after` includes and the original does not; `after` is the current text
+        with the line of `touched` removed or added."""
+        if touched is None:
+            return set(self.delta)
+        keys = {_key(b, f) for b in self.builds for f in b.files if touched.matches_or_parent(f)}
+        if not keys:
+            return set(self.delta)
+        files_of: dict[str, list[str]] = {}  # every file behind a touched key, in any build
+        for b in self.builds:
+            for f in b.files:
+                k = _key(b, f)
+                if k in keys:
+                    files_of.setdefault(k, []).append(f)
+        out = self.delta - keys
+        for k, files in files_of.items():
+            if any(not after.excludes(f) for f in files) and all(self.original.excludes(f) for f in files):
+                out.add(k)
+        return out
 
 
 def _pattern(line: str) -> Pattern | None:
