@@ -138,7 +138,9 @@ def module_importable(
     (its top level runs, its ``__main__`` block does not)."""
     result = runner.run_as_user(image, [python, "-c", _IMPORT_CHECK, module])
     if result.ok:
-        return SmokeCheck("module-importable", True, f"{module} -> {result.stdout.strip()}", module)
+        # The origin is the last line: the module's own top level may print before it.
+        origin = (result.stdout.strip().splitlines() or [""])[-1]
+        return SmokeCheck("module-importable", True, f"{module} -> {origin}", module)
     return SmokeCheck("module-importable", False, f"{python} -m {module}: {_short(result)}")
 
 

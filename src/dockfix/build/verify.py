@@ -7,7 +7,7 @@ test) can build a tree once and compare it with several others:
 1. `build_tree(session, root, config, label)`: every image of the repository graph, bases
    first (`Graph.build_order`), then the Dockerfiles no build script names (keyed
    ``<path>`` as the static prover keys them). Each image is tagged
-   ``localhost/dockfix-<run>/<label>/<name>`` so two trees never share a name. A derived
+   ``localhost/dockfix-<run>/<label>.<name>`` so two trees never share a name. A derived
    image reaches its in-repo base by build arg when its FROM is a single ``${VAR}``, else by
    a session alias of the literal name (dropped again when the tree is done). An image is
    *skipped*, with the reason, when an external base is not in local storage or its in-repo
@@ -331,20 +331,25 @@ def _signed_bytes(n: int) -> str:
 
 # -- building a tree ----------------------------------------------------------------------
 def private_name(label: str, key: str) -> str:
-    """The name `key` gets inside the session namespace for tree `label`: every component
-    reduced to what image names allow (``<docker/Dockerfile>`` -> ``label/unnamed/docker-dockerfile``)."""
+    """The name `key` gets inside the session namespace for tree `label`, as one path
+    component: ``before.academy-base:latest``, ``before.unnamed.docker-dockerfile:latest``.
+
+    One component, because buildah resolves a short name such as ``academy-base:latest`` to
+    any local image whose name ends in ``/academy-base:latest``: with ``…/before/academy-base``
+    a literal ``FROM academy-base:latest`` could pick either tree's base, and the alias that
+    should make it pick the right one would be refused as taken."""
     def component(text: str) -> str:
         return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
 
     if key.startswith("<") and key.endswith(">"):
-        repository, tag = "unnamed/" + component(key[1:-1]), "latest"
+        repository, tag = "unnamed/" + component(key[1:-1]), "latest"  # the path, flattened
     else:
         repository, tag = key.split("@", 1)[0], "latest"
         if repository.rfind(":") > repository.rfind("/"):
             repository, tag = repository.rsplit(":", 1)
         tag = re.sub(r"[^A-Za-z0-9_.-]+", "-", tag).lstrip(".-")[:128] or "latest"
     parts = [component(label)] + [component(c) for c in repository.split("/")]
-    return "/".join(parts) + ":" + tag
+    return ".".join(parts) + ":" + tag
 
 
 @dataclass(frozen=True)
@@ -383,6 +388,7 @@ def build_tree(session: BuildSession, root: str | Path, config: Config, label: s
     names: dict[str, str] = {}  # key -> private reference
     present: dict[str, bool] = {}  # external reference -> in local storage
     aliases: list[str] = []
+    taken: set[str] = set()  # private names used in this tree
     say = progress or (lambda _msg: None)
     try:
         for t in _targets(graph):
@@ -414,8 +420,8 @@ def build_tree(session: BuildSession, root: str | Path, config: Config, label: s
                 var = _SINGLE_VAR.match(base.raw.strip())
                 if var:
                     build_args[var.group(1) or var.group(2)] = names[base.ref]
-                else:
-                    literal_bases.append((base.raw.strip(), names[base.ref]))
+                else:  # the name the engine resolves FROM to: as written, or expanded when compound
+                    literal_bases.append((base.raw.strip() if "$" not in base.raw else base.ref, names[base.ref]))
             if skip is None:
                 for literal, image in literal_bases:
                     if literal in aliases:
@@ -432,6 +438,10 @@ def build_tree(session: BuildSession, root: str | Path, config: Config, label: s
                 continue
             say(f"{label}: building {t.key} ({t.dockerfile})")
             private = private_name(label, t.key)
+            while private in taken:  # two keys that reduce to one name (`a.b` and `a-b`)
+                repository, tag = private.rsplit(":", 1)
+                private = f"{repository}-{len(taken)}:{tag}"
+            taken.add(private)
             spec = BuildSpec(private, root / t.dockerfile, root / t.context if t.context else root,
                              target=t.target, build_args=build_args)
             result = session.build(spec, timeout=timeout)
@@ -495,7 +505,7 @@ def _compare_pair(pair: ImagePair, path_without_sites: Callable[[str], str]) -> 
                 side: ImageBuild | None = None, line: int | None = None) -> None:
         side = side or a or b
         add(BuildFinding(key, check, severity, _text(before), _text(after), side.dockerfile if side else None,
-                         line, message))
+                         line, _text(message)))
 
     if b is None:
         finding("image", "info", f"new image ({a.status}{': ' + a.failure() if a.status == 'failed' else ''})")
@@ -606,11 +616,12 @@ def _line(build: ImageBuild) -> int | None:
 
 
 def _text(value: object) -> str:
+    """One line: a report row per finding side, whatever the engine or the command printed."""
     if value is None:
         return "(unset)"
     if isinstance(value, tuple):
         return " ".join(value) if value else "(none)"
-    return str(value)
+    return " ⏎ ".join(str(value).splitlines())
 
 
 # -- the whole thing ----------------------------------------------------------------------
