@@ -74,6 +74,12 @@ def run(tree: Tree, graph: Graph, names: list[str], config: Config, *, jobs: int
     chunks = _pack(parts, min(len(parts), jobs * CHUNKS_PER_JOB))
     index = index_repo(tree, config)
     names = registry.canonical(names)
+    # Import what every worker needs before forking: each would otherwise import the
+    # transforms and the prover on its own.
+    for name in names:
+        registry.load(name)
+    import dockfix.prover  # noqa: F401
+
     work = _Work(tree, config, names, index, second_pass)
     total = sum(len(c) for c in chunks)
     results: list[ChunkResult | None] = [None] * len(chunks)
