@@ -175,7 +175,7 @@ def _make_plan(root: Path, config, names: list[str], option: Optional[int], jobs
     from dockfix import pipeline
 
     progress = None
-    if _stderr_is_terminal():
+    if _is_terminal(sys.stderr):
         from dockfix.progress import ProgressBar
 
         progress = ProgressBar()
@@ -187,16 +187,9 @@ def _make_plan(root: Path, config, names: list[str], option: Optional[int], jobs
             progress.close()
 
 
-def _stderr_is_terminal() -> bool:
+def _is_terminal(stream) -> bool:
     try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def _stdout_is_terminal() -> bool:
-    try:
-        return sys.stdout.isatty()
+        return stream.isatty()
     except (AttributeError, ValueError):
         return False
 
@@ -208,7 +201,7 @@ def _use_color(flag: Optional[bool]) -> bool:
         return flag
     if os.environ.get("NO_COLOR"):
         return False
-    return _stdout_is_terminal()
+    return _is_terminal(sys.stdout)
 
 
 def _emit_colored(diff: bytes, output: Optional[Path], forced: Optional[bool]) -> None:

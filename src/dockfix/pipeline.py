@@ -89,12 +89,10 @@ def make_plan(root: str | Path, config: Config, names: list[str], option: int | 
     done = scheduler.run(tree, graph, names, config, jobs=jobs, second_pass=second_pass, progress=progress)
     if done is not None:
         return Plan(root, option, done.outcome, done.verdict, done.defects, done.leftover)
-    outcome = engine.run(root, names, config, tree=tree, checked=True)
-    from dockfix.prover import glob_findings, prove_scope  # after the input checks: bad input first
+    outcome, verdict, defects, leftover = scheduler.run_part(tree, names, config, second_pass)
+    from dockfix.prover import glob_findings
 
-    verdict, defects = prove_scope(outcome.before, outcome.after, config)
     verdict.findings += glob_findings(outcome.before, outcome.after, config)
-    leftover = engine.second_pass(outcome, config) if second_pass else None
     return Plan(root, option, outcome, verdict, defects, leftover)
 
 

@@ -111,18 +111,27 @@ class _Work:
     second_pass: bool
 
     def chunk(self, dockerfiles: list[str]) -> ChunkResult:
-        from dockfix.prover import prove_scope
-
         tree = self.tree.copy()
         tree.scope = Scope(frozenset(dockerfiles), self.index)
-        outcome = engine.run(tree.root, self.names, self.config, tree=tree, checked=True)
-        verdict, defects = prove_scope(outcome.before, outcome.after, self.config)
-        leftover = engine.second_pass(outcome, self.config) if self.second_pass else {}
+        outcome, verdict, defects, leftover = run_part(tree, self.names, self.config, self.second_pass)
         return ChunkResult(
             changed=dict(outcome.after.changed()),
             steps=[(s.transform, s.files) for s in outcome.steps],
             notes=outcome.notes, findings=verdict.findings, images=verdict.images,
-            defects=defects, leftover=leftover, dockerfiles=len(dockerfiles))
+            defects=defects, leftover=leftover or {}, dockerfiles=len(dockerfiles))
+
+
+def run_part(tree: Tree, names: list[str], config: Config, second_pass: bool):
+    """The work on one checked tree (a part, or a whole repository run serially): the
+    transforms, the prover per image (the caller adds the repository-wide invariant globs,
+    `prover.glob_findings`), the BEFORE tree's defects, and with `second_pass` what a second
+    run would still change (else None)."""
+    from dockfix.prover import prove_scope
+
+    outcome = engine.run(tree.root, names, config, tree=tree, checked=True)
+    verdict, defects = prove_scope(outcome.before, outcome.after, config)
+    leftover = engine.second_pass(outcome, config) if second_pass else None
+    return outcome, verdict, defects, leftover
 
 
 _WORK: _Work | None = None  # set in the parent before the fork; workers inherit it

@@ -185,6 +185,10 @@ class ImagePair:
     def broken(self) -> bool:
         return any(f.severity == "broken" for f in self.findings)
 
+    @property
+    def built_on_both(self) -> bool:
+        return bool(self.before and self.before.ok and self.after and self.after.ok)
+
 
 @dataclass
 class BuildVerdict:
@@ -218,7 +222,7 @@ class BuildVerdict:
         counted once; None when the engine does not report per-layer sizes."""
         infos = []
         for p in self.pairs:
-            if both_sides_only and not (p.before and p.before.ok and p.after and p.after.ok):
+            if both_sides_only and not p.built_on_both:
                 continue
             build = p.before if side == "before" else p.after
             if build is not None and build.info is not None:
@@ -234,7 +238,7 @@ class BuildVerdict:
     def summary(self) -> str:
         counts = {s: sum(1 for f in self.findings if f.severity == s) for s in SEVERITIES}
         head = "real builds hold" if self.holds else "REAL BUILDS BROKEN"
-        compared = sum(1 for p in self.pairs if p.before and p.after and p.before.ok and p.after.ok)
+        compared = sum(1 for p in self.pairs if p.built_on_both)
         rest = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         return (f"{head} ({self.engine}; {len(self.pairs)} image{'s' if len(self.pairs) != 1 else ''}, "
                 f"{compared} built on both sides{'; ' + rest if rest else ''})")
@@ -253,18 +257,14 @@ class BuildVerdict:
                     lines.append(f"  {label}: not measured ({self.engine} reports no per-layer sizes)")
                 break
             if both:
-                n = sum(1 for p in self.pairs if p.before and p.before.ok and p.after and p.after.ok)
+                n = sum(1 for p in self.pairs if p.built_on_both)
                 count = f"{n} image{'s' if n != 1 else ''}"
             else:
                 count = f"{self.built('before')} → {self.built('after')} images"
             lines.append(f"  {label}: {_mb(b)} → {_mb(a)}{_percent(b, a)} ({count})")
-        order = {s: i for i, s in enumerate(SEVERITIES)}
-        for f in sorted(self.findings, key=lambda f: (order[f.severity], f.image, f.check)):
-            where = f" at {f.where()}" if f.where() else ""
-            lines.append(f"  {f.severity}: {f.image}: {f.check}{where}: {f.message}")
-            if f.severity == "broken" and (f.before or f.after):
-                lines.append(f"      before: {f.before}")
-                lines.append(f"      after:  {f.after}")
+        from dockfix.prover.compare import finding_lines
+
+        lines += finding_lines(self.findings, SEVERITIES, lambda f: f.check)
         for error in self.cleanup_errors:
             lines.append(f"  cleanup: {error}")
         return "\n".join(lines)

@@ -75,19 +75,28 @@ class Verdict:
         return f"{head} ({self.images} image{'s' if self.images != 1 else ''} compared{'; ' + rest if rest else ''})"
 
     def report(self) -> str:
-        lines = [f"verify: {self.summary()}"]
-        order = {"broken": 0, "pre-existing": 1, "fixed": 2, "info": 3}
-        for f in sorted(self.findings, key=lambda f: (order[f.severity], f.image, f.invariant)):
-            where = f" at {f.where()}" if f.where() else ""
-            lines.append(f"  {f.severity}: {f.image}: {f.invariant}{where}: {f.message}")
-            if f.severity == "broken" and (f.before or f.after):
-                lines.append(f"      before: {f.before}")
-                lines.append(f"      after:  {f.after}")
-        return "\n".join(lines)
+        severities = ("broken", "pre-existing", "fixed", "info")
+        return "\n".join([f"verify: {self.summary()}",
+                          *finding_lines(self.findings, severities, lambda f: f.invariant)])
 
     def to_json(self) -> dict:
         return {"holds": self.holds, "images": self.images, "summary": self.summary(),
                 "findings": [f.to_json() for f in self.findings]}
+
+
+def finding_lines(findings, severities: tuple[str, ...], what) -> list[str]:
+    """Report lines, most severe first: `severity: image: what at where: message`, and for a
+    broken finding its before and after. Shared by the prover's and the real builds'
+    findings (`what` names the invariant or the check)."""
+    order = {s: i for i, s in enumerate(severities)}
+    lines = []
+    for f in sorted(findings, key=lambda f: (order[f.severity], f.image, what(f))):
+        where = f" at {f.where()}" if f.where() else ""
+        lines.append(f"  {f.severity}: {f.image}: {what(f)}{where}: {f.message}")
+        if f.severity == "broken" and (f.before or f.after):
+            lines.append(f"      before: {f.before}")
+            lines.append(f"      after:  {f.after}")
+    return lines
 
 
 # -- derived facts -------------------------------------------------------------------------
