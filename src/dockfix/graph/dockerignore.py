@@ -69,7 +69,6 @@ class Pattern:
         return False
 
 
-
 def _parent(path: str) -> str:
     """posixpath.dirname of a clean path (no "//", no trailing "/"), without its overhead."""
     i = path.rfind("/")

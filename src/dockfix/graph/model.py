@@ -187,14 +187,7 @@ class RepoIndex:
 
     dockerfiles: tuple[str, ...]
     mappings: tuple[ImageMapping, ...]
-
-    @property
-    def mapped_refs(self) -> frozenset[str]:
-        refs = self.__dict__.get("_mapped_refs")
-        if refs is None:
-            refs = frozenset(m.ref for m in self.mappings)
-            object.__setattr__(self, "_mapped_refs", refs)
-        return refs
+    mapped_refs: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -215,7 +208,7 @@ def index_repo(tree: Tree, config: Config) -> RepoIndex:
     for m in explicit:
         if m.dockerfile in known and m.ref not in winners:
             winners[m.ref] = m
-    return RepoIndex(tuple(paths), tuple(winners.values()))
+    return RepoIndex(tuple(paths), tuple(winners.values()), frozenset(winners))
 
 
 def build_graph(tree: Tree, config: Config) -> Graph:

@@ -268,8 +268,7 @@ class PruneDockerignore(Transform):
         notes: list[tuple[int, str]] = []
         given_up: dict[int, tuple[int | None, str]] = {}  # source -> (line, why); retried after any edit
         for _ in range(8 * len(failing) + 8):
-            rendered = text.render()
-            current = DockerIgnore.parse(rendered)
+            current = DockerIgnore.parse(text.render())
             todo = [(b, s) for b, s in failing
                     if id(s) not in given_up and not present(current, b.files, s.needed)]
             if not todo:

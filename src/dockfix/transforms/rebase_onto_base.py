@@ -455,9 +455,11 @@ class RebaseOntoBase(Transform):
     def apply(self, ctx: Context) -> None:
         graph = ctx.graph()
         # Candidates by build context: _match needs the same context, so only those are tried.
-        bases_in: dict[str | None, list[str]] = {}
+        bases_in: dict[str, list[str]] = {}
         for ref in _base_images(graph):
-            bases_in.setdefault(_context_of(graph, graph.images[ref].dockerfile), []).append(ref)
+            context = _context_of(graph, graph.images[ref].dockerfile)
+            if context is not None:
+                bases_in.setdefault(context, []).append(ref)
         # A stage is walked once per run, not once per candidate base (documents are
         # immutable; a rewritten file gets a new Document and so a new key).
         self._walks: dict[tuple[int, int], tuple[Document, _Stage]] = {}
@@ -472,8 +474,7 @@ class RebaseOntoBase(Transform):
             head = doc.instructions[doc.stages[stage].from_index]
             if ctx.ignored(doc, head):
                 continue
-            here = _context_of(graph, path)
-            for ref in bases_in.get(here, []) if here is not None else []:
+            for ref in bases_in.get(_context_of(graph, path), []):
                 image = graph.images[ref]
                 if image.dockerfile == path:
                     continue  # the base itself
