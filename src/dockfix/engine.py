@@ -44,13 +44,19 @@ class Outcome:
     after: Tree
     steps: list[Step] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    # Per-file diffs made already (the scheduler's workers make them in parallel).
+    diffs: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def changed(self) -> dict[str, tuple[bytes | None, bytes]]:
         return {p: (self.after.original(p), d) for p, d in sorted(self.after.changed().items())}
 
     def diff(self) -> bytes:
-        return b"".join(unified_diff(p, old, new) for p, (old, new) in self.changed.items())
+        return b"".join(self.diff_of(p, old, new) for p, (old, new) in self.changed.items())
+
+    def diff_of(self, path: str, old: bytes | None, new: bytes) -> bytes:
+        made = self.diffs.get(path)
+        return unified_diff(path, old, new) if made is None else made
 
     def transforms_of(self, path: str) -> list[str]:
         return [s.transform for s in self.steps if path in s.files]

@@ -45,8 +45,6 @@ class Plan:
         return self.outcome.diff()
 
     def to_json(self) -> dict:
-        from dockfix.diff import unified_diff
-
         changes = []
         for path, (old, new) in self.changed.items():
             changes.append({
@@ -54,7 +52,7 @@ class Plan:
                 "transforms": self.outcome.transforms_of(path),
                 "sha256_before": sha256(old),
                 "sha256_after": sha256(new),
-                "diff": unified_diff(path, old, new).decode("utf-8", "surrogateescape"),
+                "diff": self.outcome.diff_of(path, old, new).decode("utf-8", "surrogateescape"),
             })
         return {
             "schema": "dockfix-plan",

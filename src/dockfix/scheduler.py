@@ -42,6 +42,7 @@ class ChunkResult:
     defects: list
     leftover: dict[str, bytes] = field(default_factory=dict)
     dockerfiles: int = 0
+    diffs: dict[str, bytes] = field(default_factory=dict)  # made here, in parallel
 
 
 @dataclass
@@ -72,7 +73,7 @@ def run(tree: Tree, graph: Graph, names: list[str], config: Config, *, jobs: int
     jobs = default_jobs() if jobs is None else max(1, jobs)
     root = tree.root
     chunks = _pack(parts, min(len(parts), jobs * CHUNKS_PER_JOB))
-    index = index_repo(tree, config)
+    index = graph.index or index_repo(tree, config)
     names = registry.canonical(names)
     # Import what every worker needs before forking: each would otherwise import the
     # transforms and the prover on its own.
@@ -114,8 +115,10 @@ class _Work:
         tree = self.tree.copy()
         tree.scope = Scope(frozenset(dockerfiles), self.index)
         outcome, verdict, defects, leftover = run_part(tree, self.names, self.config, self.second_pass)
+        changed = outcome.changed
         return ChunkResult(
-            changed=dict(outcome.after.changed()),
+            changed={p: new for p, (_, new) in changed.items()},
+            diffs={p: outcome.diff_of(p, old, new) for p, (old, new) in changed.items()},
             steps=[(s.transform, s.files) for s in outcome.steps],
             notes=outcome.notes, findings=verdict.findings, images=verdict.images,
             defects=defects, leftover=leftover or {}, dockerfiles=len(dockerfiles))
@@ -170,6 +173,8 @@ def _merge(root: Path, tree: Tree, names: list[str], config: Config, results: li
         for path, data in r.changed.items():
             after.write(path, data)
     outcome = engine.Outcome(root, names, before, after)
+    for r in results:
+        outcome.diffs.update(r.diffs)
     for k, name in enumerate(names):
         files: dict[str, tuple[bytes, bytes]] = {}
         for r in results:

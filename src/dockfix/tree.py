@@ -26,6 +26,7 @@ class Tree:
         self._base = os.fspath(self.root) + os.sep  # string joins: pathlib costs more than the I/O
         self._disk: dict[str, bytes] = {}
         self._overlay: dict[str, bytes] = dict(files or {})
+        self._isfile: dict[str, bool] = {}  # disk lookups: the disk does not change during a run
         self._paths: list[str] | None = None
         self.exclude = tuple(e.strip("/") for e in exclude)
         # Set by the scheduler: the graph of this tree covers only these Dockerfiles
@@ -84,7 +85,12 @@ class Tree:
 
     # -- content
     def exists(self, path: str) -> bool:
-        return path in self._overlay or path in self._disk or os.path.isfile(self._base + path)
+        if path in self._overlay or path in self._disk:
+            return True
+        found = self._isfile.get(path)
+        if found is None:
+            found = self._isfile[path] = os.path.isfile(self._base + path)
+        return found
 
     def read(self, path: str) -> bytes:
         if path in self._overlay:
@@ -122,12 +128,35 @@ class Tree:
     def is_symlink(self, path: str) -> bool:
         return (self.root / path).is_symlink()
 
+    def same_bytes(self, path: str, other: "Tree", other_path: str) -> bool:
+        """`path` here holds the bytes `other_path` holds in `other`. Two views of one root
+        agree on a file neither has written without reading it."""
+        if (path == other_path and self._base == other._base
+                and path not in self._overlay and path not in other._overlay):
+            return True
+        return self.read(path) == other.read(other_path)
+
     def copy(self) -> "Tree":
         t = Tree(self.root, self._overlay, self.exclude)
         t._disk = self._disk  # disk content is shared: it never changes during a run
+        t._isfile = self._isfile
         t._paths = self._paths
         t.scope = self.scope
         return t
+
+
+def named(paths: list[str], name: str) -> list[str]:
+    """`name` and every path below it, in order, from sorted `paths` (a listing from
+    `Tree.paths` or `Tree.under`, or a filtered one): bisection, not a scan."""
+    i = bisect.bisect_left(paths, name)
+    lo, hi = _prefix_range(paths, name + "/")
+    return ([name] if i < len(paths) and paths[i] == name else []) + paths[lo:hi]
+
+
+def below(paths: list[str], directory: str) -> list[str]:
+    """The paths under `directory` (not itself), in order, from sorted `paths`."""
+    lo, hi = _prefix_range(paths, directory + "/")
+    return paths[lo:hi]
 
 
 def _prefix_range(paths: list[str], prefix: str) -> tuple[int, int]:

@@ -188,3 +188,56 @@ def test_academy_golden_graph() -> None:
     assert order.index("academy-base:latest") < order.index("academy-api:latest")
     data = graph_to_json(g)
     assert {i["image"] for i in data["images"]} >= {"academy-base:latest", "academy-ai-worker-gpu:latest"}
+
+
+# -- the index of a large repository, made in a forked child while the parent parses
+def _large_repo(tmp: Path) -> Path:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from generate import generate
+
+    generate(tmp / "mono", 80)
+    return tmp / "mono"
+
+
+def test_index_made_in_a_child_is_index_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from dockfix.graph import model, sources
+
+    root = _large_repo(tmp_path)
+    config = load_config(root)
+    monkeypatch.setattr(sources, "_MEMO", {})
+    forked = []
+    real_fork = os.fork
+
+    def counting_fork() -> int:
+        forked.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", counting_fork)
+    graph = build_graph(Tree(root), config)
+    assert forked, "the index was not made in a child"
+    assert sources.memo_entries(), "the child's memo did not come back"
+    assert graph.index == model.index_repo(Tree(root), config)
+    forked.clear()
+    build_graph(Tree(root), config)
+    assert not forked, "a warm memo needs no child"
+
+
+def test_index_falls_back_when_the_child_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pickle
+
+    from dockfix.graph import model, sources
+
+    root = _large_repo(tmp_path)
+    config = load_config(root)
+    expected = model.index_repo(Tree(root), config)
+    monkeypatch.setattr(sources, "_MEMO", {})
+
+    def broken(*args, **kwargs):
+        raise OSError("the child cannot send")
+
+    monkeypatch.setattr(pickle, "dump", broken)  # in the child: it exits 1 and sends nothing
+    assert build_graph(Tree(root), config).index == expected

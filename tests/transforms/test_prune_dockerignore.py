@@ -51,12 +51,15 @@ def test_sources_normalised_and_split() -> None:
     assert split_wildcard("*.sh") == ("", "*.sh")
 
 
-FILES = ["scripts/a.sh", "scripts/b.py", "scripts/sub.sh/x", "scripts/sub/c.sh", "manage.py", "a/x/c.txt"]
+# A context listing, sorted as Tree.under gives it (named_files and present bisect it).
+FILES = ["a/x/c.txt", "manage.py", "scripts/a.sh", "scripts/b.py", "scripts/sub.sh/x", "scripts/sub/c.sh"]
 
 
 def test_named_files() -> None:
     assert named_files(FILES, "scripts/a.sh") == ["scripts/a.sh"]
-    assert named_files(FILES, "./scripts") == FILES[:4]
+    assert named_files(FILES, "./scripts") == FILES[2:]
+    assert named_files(FILES, "scripts/sub") == ["scripts/sub/c.sh"]  # not scripts/sub.sh
+    assert named_files(FILES, "script") == []
     # A wildcard matches entries below its directory, one component per pattern component;
     # a matched directory brings everything below it.
     assert named_files(FILES, "scripts/*.sh") == ["scripts/a.sh", "scripts/sub.sh/x"]

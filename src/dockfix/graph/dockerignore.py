@@ -115,9 +115,21 @@ class DockerIgnore:
         # Memo of the last pattern matching a directory or any of its parents: a context's
         # files share their directories, so each directory is matched once, not once per file.
         self._dir_last: dict[str, int] = {}
+        self._kept: dict[tuple[str, ...], list[str]] = {}
 
     @classmethod
     def parse(cls, data: bytes) -> "DockerIgnore":
+        """One object per content: every graph of a run (one per transform, two for the
+        prover) shares its match memos for a .dockerignore no transform changed."""
+        found = _PARSED.get(data)
+        if found is None:
+            if len(_PARSED) > 10_000:
+                _PARSED.clear()
+            found = _PARSED[data] = cls._parse(data)
+        return found
+
+    @classmethod
+    def _parse(cls, data: bytes) -> "DockerIgnore":
         text = data.decode("utf-8", "surrogateescape")
         patterns: list[Pattern] = []
         for lineno, raw in enumerate(text.split("\n"), 1):
@@ -166,8 +178,13 @@ class DockerIgnore:
         return p is not None and not p.negated
 
     def filter(self, paths: list[str]) -> list[str]:
-        """The paths the context keeps."""
-        return [p for p in paths if not self.excludes(p)]
+        """The paths the context keeps (a new list each call: callers may change it)."""
+        key = tuple(paths)
+        kept = self._kept.get(key)
+        if kept is None:
+            kept = self._kept[key] = [p for p in paths if not self.excludes(p)]
+        return list(kept)
 
 
 EMPTY = DockerIgnore([])
+_PARSED: dict[bytes, DockerIgnore] = {}

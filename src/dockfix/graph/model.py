@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dockfix.config import Config
@@ -48,6 +49,7 @@ class Graph:
     _ignores: dict[str | None, DockerIgnore] = field(default_factory=dict)
     _context_files: dict[str, list[str]] = field(default_factory=dict)
     _indexes: dict[str, dict] = field(default_factory=dict)
+    index: "RepoIndex | None" = None  # what the graph was built from (the scheduler reuses it)
 
     # -- queries
     def images_built_from(self, dockerfile: str) -> list[ImageMapping]:
@@ -211,18 +213,78 @@ def index_repo(tree: Tree, config: Config) -> RepoIndex:
     return RepoIndex(tuple(paths), tuple(winners.values()), frozenset(winners))
 
 
-def build_graph(tree: Tree, config: Config) -> Graph:
-    graph = Graph(root=str(tree.root), tree=tree)
-    scope: Scope | None = tree.scope
-    index = scope.index if scope is not None else index_repo(tree, config)
-    paths = list(index.dockerfiles)
-    in_scope = paths if scope is None else [p for p in paths if p in scope.dockerfiles]
-    for path in in_scope:
+# From this many Dockerfiles, the whole repository's index (compose, bake and script files
+# read and parsed: about as long as parsing the Dockerfiles) is made in a forked child
+# while this process parses.
+INDEX_IN_CHILD_MIN = 64
+
+
+def _index_meanwhile(tree: Tree, config: Config, dockerfiles: int) -> Callable[[], RepoIndex]:
+    """`index_repo`, started now; call the result for it. The first index of a large
+    repository is made in a forked child, which sends back its source-file memo too (later
+    indexes are memo hits); anything unusual (no fork, threads, a child that fails) makes
+    it here instead, so the result is always `index_repo`'s."""
+    import os
+    import threading
+
+    if (dockerfiles < INDEX_IN_CHILD_MIN or sources.memo_entries() or not hasattr(os, "fork")
+            or threading.active_count() > 1):
+        index = index_repo(tree, config)
+        return lambda: index
+    import pickle
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: make the index, send it, leave without running exit handlers
+        code = 1
         try:
-            doc, err = parse_cached(path, tree.read(path))
-        except OSError as oserr:
-            doc, err = None, DockerfileSyntaxError(f"cannot read: {oserr.strerror}", path=path)
-        graph.dockerfiles[path] = DockerfileNode(path, doc, err)
+            os.close(read_end)
+            with os.fdopen(write_end, "wb") as out:
+                index = index_repo(tree, config)
+                pickle.dump((index, sources.memo_entries()), out, protocol=pickle.HIGHEST_PROTOCOL)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+
+    def result() -> RepoIndex:
+        with os.fdopen(read_end, "rb") as inp:
+            data = inp.read()
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) == 0:
+            try:
+                index, memo = pickle.loads(data)
+            except Exception:  # noqa: BLE001 - a broken message: make the index here
+                pass
+            else:
+                sources.memo_add(memo)
+                return index
+        return index_repo(tree, config)
+
+    return result
+
+
+def build_graph(tree: Tree, config: Config) -> Graph:
+    scope: Scope | None = tree.scope
+    if scope is not None:
+        index = scope.index
+        paths = list(index.dockerfiles)
+        in_scope = [p for p in paths if p in scope.dockerfiles]
+    else:
+        paths = in_scope = find_dockerfiles(tree)  # the child, if any, inherits the listing
+        later = _index_meanwhile(tree, config, len(paths))
+    nodes: dict[str, DockerfileNode] = {}
+    try:
+        for path in in_scope:
+            try:
+                doc, err = parse_cached(path, tree.read(path))
+            except OSError as oserr:
+                doc, err = None, DockerfileSyntaxError(f"cannot read: {oserr.strerror}", path=path)
+            nodes[path] = DockerfileNode(path, doc, err)
+    finally:
+        if scope is None:
+            index = later()  # also on the way out of an error: the child is always reaped
+    graph = Graph(root=str(tree.root), tree=tree, dockerfiles=nodes, index=index)
 
     # Image map: first source wins per image reference (decided over the whole repository).
     for m in index.mappings:

@@ -92,6 +92,15 @@ def _memo(kind: str, path: str, data: bytes, read) -> list[ImageMapping]:
     return _MEMO[key]
 
 
+def memo_entries() -> dict[tuple[str, str, bytes], list[ImageMapping]]:
+    """The memo itself, to read (a process that made an index elsewhere adds them here)."""
+    return _MEMO
+
+
+def memo_add(entries: dict[tuple[str, str, bytes], list[ImageMapping]]) -> None:
+    _MEMO.update(entries)
+
+
 def from_compose(tree: Tree) -> list[ImageMapping]:
     out = []
     for path in tree.paths():

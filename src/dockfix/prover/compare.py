@@ -137,8 +137,12 @@ def readable_sites(state: StageState) -> dict[str, set[str]]:
     return out
 
 
+_PYTHON_PROGRAM = re.compile(r"^python[0-9.]*$")
+_REQ_NAME_END = re.compile(r"[<>=!~\[;@ ]")
+
+
 def _req_name(req: str) -> str:
-    return re.split(r"[<>=!~\[;@ ]", req, 1)[0].lower().replace("_", "-")
+    return _REQ_NAME_END.split(req, 1)[0].lower().replace("_", "-")
 
 
 def argv_of(state: StageState) -> list[str]:
@@ -180,7 +184,7 @@ def entry_point_problems(model: ImageModel, tree: Tree, check_attrs: bool) -> li
                     return p
         return None
 
-    if re.match(r"^python[0-9.]*$", prog):
+    if _PYTHON_PROGRAM.match(prog):
         if "-m" in argv and argv.index("-m") + 1 < len(argv):
             mod = argv[argv.index("-m") + 1]
             if module_file(mod, True) is None and _req_name(mod.split(".")[0]) not in installed:
@@ -348,7 +352,7 @@ def _entry_module_changed(b: ImageModel, a: ImageModel, tb: Tree, ta: Tree) -> b
         if p.endswith(".py") and p in b.state.files:
             ob, oa = _origin(b.state.files[p].origin), _origin(e.origin)
             if ob.startswith("context:") and oa.startswith("context:") and \
-                    tb.read(ob[8:]) != ta.read(oa[8:]):
+                    not tb.same_bytes(ob[8:], ta, oa[8:]):
                 return True
     return False
 
@@ -362,9 +366,9 @@ def _compare_constants(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: T
         ob, oa = _origin(b.state.files[p].origin), _origin(e.origin)
         if not (ob.startswith("context:") and oa.startswith("context:")):
             continue
-        db, da = tb.read(ob[8:]), ta.read(oa[8:])
-        if db == da:
+        if tb.same_bytes(ob[8:], ta, oa[8:]):
             continue
+        db, da = tb.read(ob[8:]), ta.read(oa[8:])
         from dockfix.prover.python import read_module
 
         cb, _ = read_module(db)

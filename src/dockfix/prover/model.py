@@ -22,10 +22,15 @@ from dockfix.graph import Graph, build_graph
 from dockfix.graph.model import expand
 from dockfix.graph.dockerignore import DockerIgnore
 from dockfix.syntax import Document, Instruction, shellwords
-from dockfix.tree import Tree
+from dockfix.tree import Tree, named
 
 _PY_TAG = re.compile(r"^(?:[\w.-]+(?::\d+)?/)*python:(\d+\.\d+)")
 _APT_PY = re.compile(r"^python(\d+\.\d+)$")
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_REQUIREMENT_INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)[\s=]+(\S+)")
+_SPACES = re.compile(r"\s+")
+_PIP_PROGRAM = re.compile(r"^pip[0-9.]*$")
+_PYTHON_PROGRAM = re.compile(r"^python[0-9.]*$")
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,7 @@ class ModelBuilder:
         self._stage_cache: dict[tuple[str, int], StageState] = {}
         self._in_progress: set[tuple[str, int]] = set()
         self._context_cache: dict[tuple[str, str | None], list[str]] = {}
+        self._base_files: dict[tuple[str, int, str], dict[str, FileEntry]] = {}
 
     # -- context files after .dockerignore
     def _context(self, dockerfile: str) -> tuple[str, list[str]]:
@@ -202,9 +208,15 @@ class ModelBuilder:
             st = self.graph.image_stage(b.image)
             if st is None:
                 return StageState()
-            base = self.stage_state(b.image.dockerfile, st, b.image.args).copy()
+            source = self.stage_state(b.image.dockerfile, st, b.image.args)
+            key = (b.image.dockerfile, st, b.ref)
+            files = self._base_files.get(key)
+            if files is None:  # every image built on this base starts with the same files
+                files = self._base_files[key] = {
+                    p: FileEntry(f"base:{b.ref}:{e.origin}", e.owner) for p, e in source.files.items()}
+            base = source.copy()
             base.breaks = []  # the base's own breaks are reported on the base image
-            base.files = {p: FileEntry(f"base:{b.ref}:{e.origin}", e.owner) for p, e in base.files.items()}
+            base.files = dict(files)
             return base
         state = StageState()
         m = _PY_TAG.match(b.ref)
@@ -361,8 +373,7 @@ class ModelBuilder:
                 if fnmatch.fnmatchcase(head, s) and ("/" not in s or True):
                     out.append(f)
             return out
-        prefix = s + "/"
-        return [f for f in files if f == s or f.startswith(prefix)]
+        return named(files, s)  # the context listing is sorted
 
     def _missing_source(self, state: StageState, path: str, ins: Instruction, context: str, src: str,
                         ignore: DockerIgnore) -> None:
@@ -424,7 +435,7 @@ class ModelBuilder:
             words = _words(command)
             if not words:
                 continue
-            while words and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[0]):
+            while words and _ASSIGNMENT.match(words[0]):
                 words = words[1:]
             if not words:
                 continue
@@ -503,11 +514,11 @@ class ModelBuilder:
             line = raw.split(" #", 1)[0].strip()
             if not line or line.startswith("#"):
                 continue
-            m = re.match(r"^(-r|--requirement|-c|--constraint)[\s=]+(\S+)", line)
+            m = _REQUIREMENT_INCLUDE.match(line)
             if m:
                 self._closure(state, path, ins, posixpath.normpath(posixpath.join(here, m.group(2))), seen, lines)
             elif not line.startswith("-"):
-                lines.append(re.sub(r"\s+", "", line).lower())
+                lines.append(_SPACES.sub("", line).lower())
 
 
 def kw_is_url(src: str) -> bool:
@@ -516,9 +527,9 @@ def kw_is_url(src: str) -> bool:
 
 def _is_pip(words: list[str]) -> bool:
     prog = posixpath.basename(words[0])
-    if re.match(r"^pip[0-9.]*$", prog):
+    if _PIP_PROGRAM.match(prog):
         return True
-    return bool(re.match(r"^python[0-9.]*$", prog)) and words[1:3] == ["-m", "pip"]
+    return bool(_PYTHON_PROGRAM.match(prog)) and words[1:3] == ["-m", "pip"]
 
 
 _SEPARATORS = re.compile(r"[;\n|&]")

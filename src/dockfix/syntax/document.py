@@ -267,12 +267,11 @@ def _parse(data: bytes, path: str | None) -> Document:
     directives = _DirectiveParser()
     found_directives: list[Directive] = []
     escape = "\\"
-    cont_re = lexer.continuation_regex(escape)
     instructions: list[Instruction] = []
     lstrip = lexer.lstrip_space
 
     def process(token: str, line_no: int, strip_left: bool) -> str:
-        nonlocal escape, cont_re
+        nonlocal escape
         token = token.rstrip("\r\n")
         if strip_left:
             token = lstrip(token)
@@ -284,7 +283,6 @@ def _parse(data: bytes, path: str | None) -> Document:
                     raise DockerfileSyntaxError(
                         f"invalid escape token '{d.value}' does not match ` or \\", line=line_no)
                 escape = d.value
-                cont_re = lexer.continuation_regex(escape)
         return "" if lstrip(token).startswith("#") else token
 
     i = 0
@@ -295,7 +293,7 @@ def _parse(data: bytes, path: str | None) -> Document:
         token = process(raw, i + 1, True)
         i += 1
         start_line = i
-        body, end_of_line = lexer.trim_continuation(token, cont_re)
+        body, end_of_line = lexer.trim_continuation(token, escape)
         if end_of_line and body == "":
             continue
         parts = [body]
@@ -307,7 +305,7 @@ def _parse(data: bytes, path: str | None) -> Document:
                 continue  # a comment inside a continuation
             if lstrip(token) == "":
                 continue  # an empty continuation line: BuildKit folds the next line in
-            body, end_of_line = lexer.trim_continuation(token, cont_re)
+            body, end_of_line = lexer.trim_continuation(token, escape)
             parts.append(body)
         line = "".join(parts)
 

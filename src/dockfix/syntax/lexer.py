@@ -10,6 +10,7 @@ as lone surrogates; Go decodes them to U+FFFD where it decodes runes, and so do 
 
 from __future__ import annotations
 
+import functools
 import re
 
 # Go's unicode.IsSpace: the White_Space property (Python's str.isspace differs: it also
@@ -27,22 +28,32 @@ def is_space(ch: str) -> bool:
     return ch in _GO_SPACE
 
 
+# The ASCII members of _GO_SPACE: str.strip() with no argument would also take U+001C..U+001F.
+_ASCII_SPACE = "\t\n\v\f\r "
+
+
 def lstrip_space(s: str) -> str:
     """bytes.TrimLeftFunc(s, unicode.IsSpace)."""
+    t = s.lstrip(_ASCII_SPACE)
+    if not t or t[0] < "\x80":  # the common case: C speed, nothing non-ASCII to look at
+        return t
     i = 0
-    n = len(s)
-    while i < n and s[i] in _GO_SPACE:
+    n = len(t)
+    while i < n and t[i] in _GO_SPACE:
         i += 1
-    return s[i:] if i else s
+    return lstrip_space(t[i:]) if i else t
 
 
 def strip_space(s: str) -> str:
     """strings.TrimSpace."""
     s = lstrip_space(s)
-    j = len(s)
-    while j and s[j - 1] in _GO_SPACE:
+    t = s.rstrip(_ASCII_SPACE)
+    if not t or t[-1] < "\x80":
+        return t
+    j = len(t)
+    while j and t[j - 1] in _GO_SPACE:
         j -= 1
-    return s[:j]
+    return strip_space(t[:j]) if j < len(t) else t
 
 
 def trim_newline(s: str) -> str:
@@ -57,15 +68,18 @@ def go_runes(s: str) -> str:
     return "".join("\ufffd" if "\udc80" <= c <= "\udcff" else c for c in s)
 
 
+@functools.lru_cache(maxsize=None)
 def continuation_regex(escape: str) -> re.Pattern[str]:
     """setEscapeToken: the escape token ends a line unless an escape token precedes it."""
     e = re.escape(escape)
     return re.compile(rf"([^{e}]){e}[ \t]*$|^{e}[ \t]*$")
 
 
-def trim_continuation(line: str, regex: re.Pattern[str]) -> tuple[str, bool]:
+def trim_continuation(line: str, escape: str) -> tuple[str, bool]:
     """Returns (line without the continuation token, is_end_of_line)."""
-    m = regex.search(line)
+    if not line.rstrip(" \t\n").endswith(escape):
+        return line, True  # most lines: the regex could not match, so skip its scan
+    m = continuation_regex(escape).search(line)
     if m is None:
         return line, True
     return line[: m.start()] + (m.group(1) or ""), False
@@ -163,8 +177,20 @@ def extract_builder_flags(line: str, escape: str) -> tuple[str, list[str]]:
     return "", words
 
 
+# What makes parse_words walk the characters: quotes, the escape token, non-ASCII text, and
+# U+001C..U+001F (which str.split() takes as spaces and Go does not).
+_PLAIN_WORDS = {e: re.compile("[\"'\x1c-\x1f\x80-\U0010ffff" + re.escape(e) + "]") for e in ("\\", "`")}
+
+
 def parse_words(rest: str, escape: str) -> list[str]:
     """parseWords (line_parsers.go): split on spaces, keep quotes and escapes in the words."""
+    if _PLAIN_WORDS[escape].search(rest) is None:
+        return rest.split()  # ASCII, nothing quoted or escaped: the walk splits the same
+    return walk_words(rest, escape)
+
+
+def walk_words(rest: str, escape: str) -> list[str]:
+    """parse_words, character by character as Go does."""
     rest = go_runes(rest)
     words: list[str] = []
     word: list[str] = []

@@ -42,49 +42,41 @@ def file_style(doc: Document) -> Style:
     return Style(indent=indent or "    ", leading_and=leading >= trailing, escape=doc.escape)
 
 
+# One token of a RUN command, for splitting it at `&&`: the operator itself, other shell
+# syntax (which makes it more than a chain), a quoted string, an escaped character, or a
+# run of plain text. An unterminated quote matches nothing.
+_CHAIN_TOKEN = re.compile(r"""
+    (?P<chain>&&)
+  | (?P<other>[;|<>`()]|\$\(|&)
+  | '[^']*'
+  | "(?:[^"\\]|\\.)*"
+  | \\.? | [^'"\\&;|<>`()$]+ | \$
+""", re.S | re.X)
+
+
 def split_and_chain(command: str) -> list[str] | None:
     """`a && b && c` -> ["a", "b", "c"]; None when the command uses other shell syntax
     (`;`, pipes, redirections, subshells, `||`) outside quotes."""
-    parts: list[str] = []
-    buf: list[str] = []
-    quote = ""
-    i, n = 0, len(command)
-    while i < n:
-        ch = command[i]
-        if quote:
-            buf.append(ch)
-            if ch == "\\" and quote == '"' and i + 1 < n:
-                buf.append(command[i + 1])
-                i += 2
-                continue
-            if ch == quote:
-                quote = ""
-            i += 1
-            continue
-        if ch in "'\"":
-            quote = ch
-            buf.append(ch)
-            i += 1
-            continue
-        if ch == "\\" and i + 1 < n:
-            buf.append(command[i: i + 2])
-            i += 2
-            continue
-        if command.startswith("&&", i):
-            parts.append("".join(buf).strip())
-            buf = []
-            i += 2
-            continue
-        if _COMPLEX.match(command, i):
+    if "'" not in command and '"' not in command and "\\" not in command:
+        # Nothing quoted: every `&` left after splitting at `&&` is a background `&`.
+        pieces = command.split("&&")
+        if any(_COMPLEX.search(p) for p in pieces):
             return None
-        buf.append(ch)
-        i += 1
-    if quote:
-        return None
-    parts.append("".join(buf).strip())
-    if any(not p for p in parts):
-        return None
-    return parts
+    else:
+        pieces = []
+        start = pos = 0
+        n = len(command)
+        while pos < n:
+            m = _CHAIN_TOKEN.match(command, pos)
+            if m is None or m.lastgroup == "other":
+                return None
+            if m.lastgroup == "chain":
+                pieces.append(command[start:pos])
+                start = m.end()
+            pos = m.end()
+        pieces.append(command[start:])
+    parts = [p.strip() for p in pieces]
+    return None if not all(parts) else parts
 
 
 def words(command: str) -> list[str] | None:

@@ -54,6 +54,9 @@ class Context:
     transform: str
     notes: list[Note] = field(default_factory=list)
     _graph: "Graph | None" = None
+    # Results a transform derives from documents and reuses across files (a base image's
+    # user for every image built on it); keys hold the bytes they were derived from.
+    cache: dict = field(default_factory=dict)
 
     def document(self, path: str) -> Document:
         from dockfix.graph.model import parse_cached

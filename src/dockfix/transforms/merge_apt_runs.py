@@ -27,6 +27,7 @@ from dockfix.syntax import Document, Instruction
 from dockfix.transforms import _text
 from dockfix.transforms.base import Context, DockerfileTransform, Safety
 
+_FRONTEND = re.compile(r"^DEBIAN_FRONTEND=\S+\s+")
 _CLEAN = re.compile(r"^rm\s+-r?f?r?\s+/var/lib/apt/lists/\*?$|^apt-get\s+clean$")
 
 
@@ -46,7 +47,7 @@ def apt_sequence(ins: Instruction) -> tuple[tuple[str, ...], list[str]] | None:
             # the install's environment is part of the install: keep it in the options
             frontend = c.strip().split()[0]
             opts_prefix.append(frontend)
-        c = re.sub(r"^DEBIAN_FRONTEND=\S+\s+", "", c.strip())
+        c = _FRONTEND.sub("", c.strip())
         words = _text.words(c)
         if not words:
             return None

@@ -442,6 +442,14 @@ _GROUPADD = re.compile(r"\b(groupadd|addgroup)\b([^;&|\n]*)")
 def runtime_user(ctx: Context, origin: StageRef) -> RuntimeUser | None:
     """The non-root user an in-repo image stage ends as, and what it owns (None: root)."""
     refs = chain(ctx, origin.path, origin.stage)
+    # Every image built on one base asks this; the answer depends only on the chain's files.
+    key = ("runtime_user", origin, tuple((r, ctx.tree.read(r.path)) for r in refs))
+    if key not in ctx.cache:
+        ctx.cache[key] = _runtime_user(ctx, refs)
+    return ctx.cache[key]
+
+
+def _runtime_user(ctx: Context, refs: list[StageRef]) -> RuntimeUser | None:
     value, where = last_user(ctx, refs)
     if value is None or is_root(value):
         return None

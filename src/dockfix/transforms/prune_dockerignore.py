@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from dockfix.graph.dockerignore import DockerIgnore, Pattern
 from dockfix.syntax import Document, Instruction
 from dockfix.transforms.base import Context, Safety, Transform
+from dockfix.tree import below, named
 
 _WILDCARD = re.compile(r"[*?\[]")
 
@@ -158,8 +159,7 @@ def named_files(files: list[str], src: str) -> list[str]:
     if s == "":
         return list(files)
     if not has_wildcard(s):
-        prefix = s + "/"
-        return [f for f in files if f == s or f.startswith(prefix)]
+        return named(files, s)  # context listings are sorted
     base, rest = split_wildcard(s)
     prefix = base + "/" if base else ""
     depth = rest.count("/") + 1
@@ -179,15 +179,12 @@ def present(ignore: DockerIgnore, files: list[str], path: str) -> bool:
     excluded itself or a file below it is sent (its parents come along)."""
     if path == "":
         return True
-    prefix = path + "/"
-    below = [f for f in files if f.startswith(prefix)]
-    if path in files and not below:
-        return not ignore.excludes(path)
-    if not below:
-        return False
+    inside = below(files, path)
+    if not inside:
+        return bool(named(files, path)) and not ignore.excludes(path)  # a file, or nothing
     if not ignore.excludes(path):
         return True
-    return any(not ignore.excludes(f) for f in below)
+    return any(not ignore.excludes(f) for f in inside)
 
 
 @dataclass

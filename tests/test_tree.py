@@ -1,0 +1,45 @@
+"""src/dockfix/tree.py: the listing helpers bisect a sorted listing and must give what a
+scan gives; a file neither view has written compares equal without being read."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dockfix.tree import Tree, below, named
+
+# Paths over an alphabet where "-" and "." sort before "/" and "0" after it: the order
+# that trips a naive prefix bisection.
+PATH = st.lists(st.sampled_from(["a", "a-b", "a.b", "b", "0"]), min_size=1, max_size=3).map("/".join)
+
+
+@settings(max_examples=2000)
+@given(st.lists(PATH, unique=True), PATH)
+def test_named_and_below_are_the_scan(paths: list[str], name: str) -> None:
+    listing = sorted(paths)
+    assert named(listing, name) == [p for p in listing if p == name or p.startswith(name + "/")]
+    assert below(listing, name) == [p for p in listing if p.startswith(name + "/")]
+
+
+def test_same_bytes_reads_only_what_a_view_wrote(tmp_path) -> None:
+    (tmp_path / "app.py").write_bytes(b"A = 1\n")
+    before = Tree(tmp_path)
+    after = before.copy()
+    assert before.same_bytes("app.py", after, "app.py")
+    assert "app.py" not in before._disk  # decided without reading the file
+    after.write("app.py", b"A = 2\n")
+    assert not before.same_bytes("app.py", after, "app.py")
+    after.write("app.py", b"A = 1\n")
+    assert before.same_bytes("app.py", after, "app.py")  # written back: compared by bytes
+    other = Tree(tmp_path / "elsewhere", files={"app.py": b"A = 1\n"})
+    assert before.same_bytes("app.py", other, "app.py")
+
+
+def test_exists_looks_at_the_disk_once(tmp_path) -> None:
+    tree = Tree(tmp_path)
+    assert not tree.exists(".dockerignore")
+    (tmp_path / ".dockerignore").write_bytes(b"x\n")
+    assert not tree.copy().exists(".dockerignore")  # the disk does not change during a run
+    assert Tree(tmp_path).exists(".dockerignore")
+    tree.write(".dockerignore", b"y\n")
+    assert tree.exists(".dockerignore")
