@@ -1,3 +1,3 @@
-from dockfix.cli import main
+from dockfix.cli import entry
 
-main()
+entry()

@@ -427,3 +427,23 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+
+
+def entry() -> None:
+    """The `dockfix` command: `main`, then exit without the interpreter's teardown, which
+    frees a large run's objects one by one (about a tenth of a second for 2,000
+    Dockerfiles; mypy exits the same way). Output is flushed first; a crash still goes
+    through the normal exit with its traceback."""
+    try:
+        main()
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else 0 if done.code is None else 1
+        if not isinstance(done.code, (int, type(None))):
+            print(done.code, file=sys.stderr)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`dockfix plan | head`): nothing to keep
+            pass
+    os._exit(code)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 # Directories never walked: VCS data, virtualenvs, dependency caches.
@@ -145,21 +145,21 @@ class Tree:
         return t
 
 
-def named(paths: list[str], name: str) -> list[str]:
+def named(paths: Sequence[str], name: str) -> list[str]:
     """`name` and every path below it, in order, from sorted `paths` (a listing from
     `Tree.paths` or `Tree.under`, or a filtered one): bisection, not a scan."""
     i = bisect.bisect_left(paths, name)
     lo, hi = _prefix_range(paths, name + "/")
-    return ([name] if i < len(paths) and paths[i] == name else []) + paths[lo:hi]
+    return ([name] if i < len(paths) and paths[i] == name else []) + list(paths[lo:hi])
 
 
-def below(paths: list[str], directory: str) -> list[str]:
+def below(paths: Sequence[str], directory: str) -> list[str]:
     """The paths under `directory` (not itself), in order, from sorted `paths`."""
     lo, hi = _prefix_range(paths, directory + "/")
-    return paths[lo:hi]
+    return list(paths[lo:hi])
 
 
-def _prefix_range(paths: list[str], prefix: str) -> tuple[int, int]:
+def _prefix_range(paths: Sequence[str], prefix: str) -> tuple[int, int]:
     """The slice of sorted `paths` that start with `prefix` (which ends in "/"): every such
     string sorts at or after the prefix and before the prefix with "/" bumped to "0"."""
     return bisect.bisect_left(paths, prefix), bisect.bisect_left(paths, prefix[:-1] + "0")

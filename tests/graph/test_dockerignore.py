@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dockfix.graph.dockerignore import DockerIgnore, clean
 
@@ -73,3 +75,21 @@ def test_crlf_lines() -> None:
 @pytest.mark.parametrize("raw,cleaned", [("a/./b/", "a/b"), ("/x/../y", "/y"), ("", "."), ("../a", "../a"), ("a//b", "a/b")])
 def test_clean_is_go_filepath_clean(raw: str, cleaned: str) -> None:
     assert clean(raw) == cleaned
+
+
+SEGMENT = st.sampled_from(["a", "b", "a.py", "x"])
+PATTERN = st.lists(st.sampled_from(["a", "b", "*", "**", "*.py", "a*", "?"]), min_size=1, max_size=3).map("/".join)
+
+
+@settings(max_examples=2000)
+@given(PATTERN, st.lists(st.lists(SEGMENT, min_size=1, max_size=4).map("/".join), max_size=6))
+def test_matches_or_parent_is_the_parent_walk(pattern: str, paths: list[str]) -> None:
+    """The memo of directories a pattern matches gives what walking each path's parents gives,
+    whatever order the paths come in."""
+    pat = DockerIgnore.parse(pattern.encode()).patterns[0]
+    for path in paths:
+        walk, expected = path, False
+        while walk:
+            expected = expected or pat.regex.match(walk) is not None
+            walk = walk.rpartition("/")[0]
+        assert pat.matches_or_parent(path) is expected

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from dockfix.config import load_config
 from dockfix.engine import run, second_pass
 from dockfix.syntax import parse
-from dockfix.transforms.rebase_onto_base import _classify_run, _expand, _parse_pip, _split_chain, _walk
+from dockfix.transforms.rebase_onto_base import _classify_run, _expand, _parse_pip, _split_chain, _walk, _walk_chain
 
 ROOT = Path(__file__).resolve().parents[2]
 ACADEMY = ROOT / "golden" / "academy" / "before"
@@ -196,3 +196,9 @@ def test_mutated_worker_is_left_alone_or_rebased_soundly(picks: list[str], image
         assert second_pass(outcome, config) == {}
         verdict = prove(outcome.before, outcome.after, config)
         assert verdict.holds, text + "\n" + outcome.diff().decode() + verdict.report()
+
+
+@settings(max_examples=3000)
+@given(st.text(alphabet=st.sampled_from(list("ab !{ \t\x0b&;|$*'\"\\#~\n")), max_size=20))
+def test_split_chain_fast_path_is_the_walk(script: str) -> None:
+    assert _split_chain(script) == _walk_chain(script)

@@ -62,11 +62,18 @@ class Pattern:
     def matches_or_parent(self, path: str) -> bool:
         """The pattern matches `path` or one of its parent directories."""
         path = clean(path)
-        while path not in ("", ".", "/"):
-            if self.regex.match(path) is not None:
-                return True
-            path = _parent(path)
-        return False
+        if path in ("", ".", "/"):
+            return False
+        return self.regex.match(path) is not None or self._matches_dir(_parent(path))
+
+    def _matches_dir(self, directory: str) -> bool:
+        """matches_or_parent of a clean directory, memoised: a context's files share them."""
+        memo = self.__dict__.setdefault("_dirs", {})  # frozen: the memo lives beside the fields
+        found = memo.get(directory)
+        if found is None:
+            found = memo[directory] = directory not in ("", ".", "/") and (
+                self.regex.match(directory) is not None or self._matches_dir(_parent(directory)))
+        return found
 
 
 def _parent(path: str) -> str:

@@ -33,6 +33,11 @@ _PIP_PROGRAM = re.compile(r"^pip[0-9.]*$")
 _PYTHON_PROGRAM = re.compile(r"^python[0-9.]*$")
 
 
+# Where a COPY source's context files land, by everything that decides it: the before and
+# after models replay the same COPYs, and images of one context repeat them.
+_LANDED: dict[tuple, dict[str, "FileEntry"]] = {}
+
+
 @dataclass(frozen=True)
 class Break:
     """A step the build would fail at."""
@@ -132,16 +137,16 @@ class ModelBuilder:
         self.graph = graph or build_graph(tree, config)
         self._stage_cache: dict[tuple[str, int], StageState] = {}
         self._in_progress: set[tuple[str, int]] = set()
-        self._context_cache: dict[tuple[str, str | None], list[str]] = {}
+        self._context_cache: dict[tuple[str, str | None], tuple[str, ...]] = {}
         self._base_files: dict[tuple[str, int, str], dict[str, FileEntry]] = {}
 
     # -- context files after .dockerignore
-    def _context(self, dockerfile: str) -> tuple[str, list[str]]:
+    def _context(self, dockerfile: str) -> tuple[str, tuple[str, ...]]:
         node = self.graph.dockerfiles[dockerfile]
         key = (node.context, node.dockerignore)
         if key not in self._context_cache:
             ignore = self.graph.dockerignore_for(dockerfile)
-            self._context_cache[key] = ignore.filter(self.graph.context_files(node.context))
+            self._context_cache[key] = tuple(ignore.filter(self.graph.context_files(node.context)))
         return node.context, self._context_cache[key]
 
     def models(self) -> dict[str, ImageModel]:
@@ -329,24 +334,36 @@ class ModelBuilder:
             self._copy_from_stage(state, doc, path, ins, _expand(frm, scope), srcs, dest, dest_raw, owner)
             return
         context, files = self._context(path)
-        ignore = self.graph.dockerignore_for(path)
         for src in srcs:
             if kw_is_url(src):
                 state.files[dest] = FileEntry(f"url:{src}", owner)
                 continue
-            matched = self._match_context(files, src)
-            if not matched:
-                self._missing_source(state, path, ins, context, src, ignore)
+            key = (context, files, src, dest, dest_raw, many, owner)
+            landed = _LANDED.get(key)
+            if landed is None:
+                if len(_LANDED) > 50_000:
+                    _LANDED.clear()
+                landed = _LANDED[key] = self._landed(context, files, src, dest, dest_raw, many, owner)
+            if not landed:
+                self._missing_source(state, path, ins, context, src, self.graph.dockerignore_for(path))
                 continue
-            src_norm = posixpath.normpath(src.lstrip("/")) if src.strip("/") not in ("", ".") else ""
-            for rel in matched:
-                sub = self._rebase(rel, src_norm, matched)
-                if len(matched) == 1 and rel == src_norm and not many and not dest_raw.endswith("/"):
-                    target = dest
-                else:
-                    target = posixpath.join(dest, sub)
-                origin = posixpath.join(context, rel) if context else rel
-                state.files[posixpath.normpath(target)] = FileEntry(f"context:{origin}", owner)
+            state.files.update(landed)
+
+    def _landed(self, context: str, files: tuple[str, ...], src: str, dest: str, dest_raw: str, many: bool,
+                owner: str | None) -> dict[str, FileEntry]:
+        """Where one context source's files land (empty: it names no file)."""
+        out: dict[str, FileEntry] = {}
+        matched = self._match_context(files, src)
+        src_norm = posixpath.normpath(src.lstrip("/")) if src.strip("/") not in ("", ".") else ""
+        for rel in matched:
+            sub = self._rebase(rel, src_norm, matched)
+            if len(matched) == 1 and rel == src_norm and not many and not dest_raw.endswith("/"):
+                target = dest
+            else:
+                target = posixpath.join(dest, sub)
+            origin = posixpath.join(context, rel) if context else rel
+            out[posixpath.normpath(target)] = FileEntry(f"context:{origin}", owner)
+        return out
 
     @staticmethod
     def _rebase(rel: str, src: str, matched: list[str]) -> str:
@@ -358,7 +375,7 @@ class ModelBuilder:
             return rel
         return posixpath.basename(rel)
 
-    def _match_context(self, files: list[str], src: str) -> list[str]:
+    def _match_context(self, files: tuple[str, ...], src: str) -> list[str]:
         s = posixpath.normpath(src.lstrip("/"))
         if s in (".", ""):
             return list(files)

@@ -310,7 +310,7 @@ def _parse(data: bytes, path: str | None) -> Document:
         line = "".join(parts)
 
         try:
-            ins = _instruction(line, escape)
+            ins = _instruction_of(line, escape)
         except ValueError_ as err:
             raise DockerfileSyntaxError(str(err), line=start_line) from None
 
@@ -351,6 +351,27 @@ def _parse(data: bytes, path: str | None) -> Document:
 def _has_eol(i: int, n: int, text: str) -> bool:
     # Every line but the last has its "\n"; the last has one only if the text ends so.
     return i < n - 1 or text.endswith("\n")
+
+
+# What `_instruction` makes of a logical line, by (line, escape token). Files of one
+# repository repeat lines (FROM, WORKDIR, the same pip install), and every transform's
+# output is re-parsed with most of its lines as they were.
+_LINES: dict[tuple[str, str], tuple] = {}
+
+
+def _instruction_of(line: str, escape: str) -> Instruction:
+    """`_instruction`, memoised: a new Instruction (its positions are the caller's to set)
+    on the shared, immutable values."""
+    key = (line, escape)
+    hit = _LINES.get(key)
+    if hit is None:
+        ins = _instruction(line, escape)
+        if len(_LINES) > 100_000:
+            _LINES.clear()
+        _LINES[key] = (ins.keyword, ins.cmd, ins.flags, ins.value, ins.json, ins.args, ins.sub)
+        return ins
+    keyword, cmd, flags, value, is_json, args, sub = hit
+    return Instruction(keyword, cmd, flags, value, is_json, args, line, (), 0, 0, 0, 0, sub)
 
 
 def _instruction(line: str, escape: str) -> Instruction:

@@ -1036,6 +1036,23 @@ def _split_chain(script: str) -> list[list[tuple[str, bool]]] | None:
     and whether the shell would still expand each (`$x`, globs, a leading `~`). None for
     any other shell syntax (`;`, `||`, pipes, redirections, subshells, substitutions,
     comments, newlines, reserved words), which this transform does not read."""
+    if _CHAIN_SPECIAL.search(script) is None:
+        # Nothing quoted, escaped or expanded: split at `&&`, then at blanks (as the walk does).
+        cmds = [[(w, False) for w in _BLANKS.split(part) if w] for part in script.split("&&")]
+        if "&" in script.replace("&&", "") or not all(cmds) or any(cmd[0][0] in _RESERVED for cmd in cmds):
+            return None
+        return cmds
+    return _walk_chain(script)
+
+
+# What sends `_split_chain` through the character walk: quotes, escapes, expansions, and
+# the syntax it refuses (a lone `&` is checked on the fast path).
+_CHAIN_SPECIAL = re.compile(r"[\"'\\$*?\[~;|<>()`\n\r#]")
+_BLANKS = re.compile(r"[ \t]+")
+
+
+def _walk_chain(script: str) -> list[list[tuple[str, bool]]] | None:
+    """`_split_chain`, character by character."""
     cmds: list[list[tuple[str, bool]]] = [[]]
     word: list[str] = []
     expands = False
