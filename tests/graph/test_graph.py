@@ -241,3 +241,31 @@ def test_index_falls_back_when_the_child_fails(tmp_path: Path, monkeypatch: pyte
 
     monkeypatch.setattr(pickle, "dump", broken)  # in the child: it exits 1 and sends nothing
     assert build_graph(Tree(root), config).index == expected
+
+
+def test_an_interrupted_parse_reaps_the_index_child(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from dockfix.graph import model, sources
+
+    root = _large_repo(tmp_path)
+    monkeypatch.setattr(sources, "_MEMO", {})
+    children = []
+    real_fork = os.fork
+
+    def recording_fork() -> int:
+        pid = real_fork()
+        if pid:
+            children.append(pid)
+        return pid
+
+    def interrupted(path, data):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fork", recording_fork)
+    monkeypatch.setattr(model, "parse_cached", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build_graph(Tree(root), load_config(root))
+    assert children
+    with pytest.raises(ChildProcessError):  # already reaped: no zombie left behind
+        os.waitpid(children[0], 0)

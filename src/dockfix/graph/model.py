@@ -219,8 +219,9 @@ def index_repo(tree: Tree, config: Config) -> RepoIndex:
 INDEX_IN_CHILD_MIN = 64
 
 
-def _index_meanwhile(tree: Tree, config: Config, dockerfiles: int) -> Callable[[], RepoIndex]:
-    """`index_repo`, started now; call the result for it. The first index of a large
+def _index_meanwhile(tree: Tree, config: Config, dockerfiles: int) -> Callable[[bool], RepoIndex | None]:
+    """`index_repo`, started now; call the result for it (with False when it is no longer
+    wanted: the child is reaped, nothing is made). The first index of a large
     repository is made in a forked child, which sends back its source-file memo too (later
     indexes are memo hits); anything unusual (no fork, threads, a child that fails) makes
     it here instead, so the result is always `index_repo`'s."""
@@ -230,8 +231,9 @@ def _index_meanwhile(tree: Tree, config: Config, dockerfiles: int) -> Callable[[
     if (dockerfiles < INDEX_IN_CHILD_MIN or sources.memo_entries() or not hasattr(os, "fork")
             or threading.active_count() > 1):
         index = index_repo(tree, config)
-        return lambda: index
+        return lambda wanted=True: index
     import pickle
+    import signal
 
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -247,7 +249,12 @@ def _index_meanwhile(tree: Tree, config: Config, dockerfiles: int) -> Callable[[
             os._exit(code)
     os.close(write_end)
 
-    def result() -> RepoIndex:
+    def result(wanted: bool = True) -> RepoIndex | None:
+        if not wanted:
+            os.close(read_end)
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return None
         with os.fdopen(read_end, "rb") as inp:
             data = inp.read()
         _, status = os.waitpid(pid, 0)
@@ -281,9 +288,12 @@ def build_graph(tree: Tree, config: Config) -> Graph:
             except OSError as oserr:
                 doc, err = None, DockerfileSyntaxError(f"cannot read: {oserr.strerror}", path=path)
             nodes[path] = DockerfileNode(path, doc, err)
-    finally:
+    except BaseException:
         if scope is None:
-            index = later()  # also on the way out of an error: the child is always reaped
+            later(False)  # an interrupt: reap the child, make nothing
+        raise
+    if scope is None:
+        index = later()
     graph = Graph(root=str(tree.root), tree=tree, dockerfiles=nodes, index=index)
 
     # Image map: first source wins per image reference (decided over the whole repository).
