@@ -103,3 +103,18 @@ def test_help_imports_neither_libcst_nor_the_prover() -> None:
             "print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("args, code", [
+    (["check", str(GOLDEN_BEFORE)], 1),
+    (["plan", str(GOLDEN_BEFORE), "--option", "3", "--format", "json"], 0),
+    (["plan", "/nonexistent-dockfix-root"], 2),
+])
+def test_the_command_exits_with_the_code_and_all_the_output(args: list[str], code: int) -> None:
+    """`dockfix` (cli.entry) skips the interpreter's teardown: the exit code and every byte
+    written must still come out, as the in-process run gives them."""
+    done = subprocess.run([sys.executable, "-m", "dockfix", *args], capture_output=True, text=True)
+    expected = _cli(*args)
+    assert done.returncode == expected.exit_code == code
+    assert done.stdout == expected.stdout
+    assert done.stderr == expected.stderr
