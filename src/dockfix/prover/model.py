@@ -38,6 +38,17 @@ _PYTHON_PROGRAM = re.compile(r"^python[0-9.]*$")
 _LANDED: dict[tuple, dict[str, "FileEntry"]] = {}
 
 
+class _Listing(tuple):
+    """A context's files after .dockerignore, hashed once: it is part of the key of every
+    COPY from that context, and a repository-root context can hold tens of thousands."""
+
+    def __hash__(self) -> int:
+        found = self.__dict__.get("hash")
+        if found is None:
+            found = self.__dict__["hash"] = tuple.__hash__(self)
+        return found
+
+
 @dataclass(frozen=True)
 class Break:
     """A step the build would fail at."""
@@ -146,7 +157,7 @@ class ModelBuilder:
         key = (node.context, node.dockerignore)
         if key not in self._context_cache:
             ignore = self.graph.dockerignore_for(dockerfile)
-            self._context_cache[key] = tuple(ignore.filter(self.graph.context_files(node.context)))
+            self._context_cache[key] = _Listing(ignore.filter(self.graph.context_files(node.context)))
         return node.context, self._context_cache[key]
 
     def models(self) -> dict[str, ImageModel]:
@@ -357,7 +368,7 @@ class ModelBuilder:
         src_norm = posixpath.normpath(src.lstrip("/")) if src.strip("/") not in ("", ".") else ""
         for rel in matched:
             sub = self._rebase(rel, src_norm, matched)
-            if len(matched) == 1 and rel == src_norm and not many and not dest_raw.endswith("/"):
+            if len(matched) == 1 and rel == src_norm and not many and not _names_a_directory(dest_raw):
                 target = dest
             else:
                 target = posixpath.join(dest, sub)
@@ -427,7 +438,7 @@ class ModelBuilder:
             moved = {p: e for p, e in other.files.items() if p == s or p.startswith(s.rstrip("/") + "/")}
             for p, e in moved.items():
                 rel = p[len(s):].lstrip("/") if p != s else posixpath.basename(p)
-                target = posixpath.normpath(posixpath.join(dest, rel)) if (p != s or dest_raw.endswith("/")) else dest
+                target = posixpath.normpath(posixpath.join(dest, rel)) if (p != s or _names_a_directory(dest_raw)) else dest
                 state.files[target] = FileEntry(e.origin, owner)
             for site, reqs in other.sites.items():
                 if site == s or site.startswith(s.rstrip("/") + "/"):
@@ -536,6 +547,12 @@ class ModelBuilder:
                 self._closure(state, path, ins, posixpath.normpath(posixpath.join(here, m.group(2))), seen, lines)
             elif not line.startswith("-"):
                 lines.append(_SPACES.sub("", line).lower())
+
+
+def _names_a_directory(dest: str) -> bool:
+    """BuildKit (dockerfile2llb dispatchCopy): a destination of ".", "" or one ending in "/"
+    is a directory, so a single file lands inside it (`COPY requirements.txt .`)."""
+    return dest in (".", "") or dest.endswith("/")
 
 
 def kw_is_url(src: str) -> bool:
