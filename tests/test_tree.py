@@ -43,3 +43,11 @@ def test_exists_looks_at_the_disk_once(tmp_path) -> None:
     assert Tree(tmp_path).exists(".dockerignore")
     tree.write(".dockerignore", b"y\n")
     assert tree.exists(".dockerignore")
+
+
+def test_differing_is_what_either_view_wrote(tmp_path) -> None:
+    before = Tree(tmp_path)
+    after = before.copy()
+    after.write("Dockerfile", b"FROM a\n")
+    assert before.differing(after) == {"Dockerfile"}
+    assert Tree(tmp_path / "other").differing(after) is None  # another disk: anything may differ

@@ -128,6 +128,13 @@ class Tree:
     def is_symlink(self, path: str) -> bool:
         return (self.root / path).is_symlink()
 
+    def differing(self, other: "Tree") -> set[str] | None:
+        """The paths whose bytes may differ between this view and `other`: those either has
+        written, when both read one disk; None when they read different disks."""
+        if self._base != other._base:
+            return None
+        return set(self._overlay) | set(other._overlay)
+
     def same_bytes(self, path: str, other: "Tree", other_path: str) -> bool:
         """`path` here holds the bytes `other_path` holds in `other`. Two views of one root
         agree on a file neither has written without reading it."""

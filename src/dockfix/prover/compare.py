@@ -290,11 +290,12 @@ def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree,
         br = bs.breaks[0]
         add(Finding(key, "build", "info", "fails", "", br.path, br.line,
                     "BEFORE fails to build here, so its files and packages are not compared"))
-        _compare_constants(v, key, b, a, tb, ta)
+        _compare_constants(v, key, _changed_sources(app_files(bs), app_files(as_), tb, ta), tb, ta)
         _compare_breaks(v, key, bs.breaks, as_.breaks)
         return
 
     bf, af = app_files(bs), app_files(as_)
+    changed = _changed_sources(bf, af, tb, ta)
     # Files of a COPY that failed before (a pre-existing break) are not "new": the build
     # did not get that far. The fixed break is reported on its own.
     failed = [f"context:{posixpath.normpath(posixpath.join(b.context, br.subject)) if b.context else posixpath.normpath(br.subject)}"
@@ -336,10 +337,10 @@ def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree,
         broken("user site", "readable", "unreadable", "USER",
                f"{as_.user or 'root'} can no longer read what pip installed: {', '.join(sorted(lost)[:5])}")
 
-    _compare_constants(v, key, b, a, tb, ta)
+    _compare_constants(v, key, changed, tb, ta)
 
     bp = entry_point_problems(b, tb, check_attrs=False)
-    ap = entry_point_problems(a, ta, check_attrs=_entry_module_changed(b, a, tb, ta))
+    ap = entry_point_problems(a, ta, check_attrs=bool(changed))
     for p in ap:
         if p not in bp:
             broken("entry point", "resolves", p, "CMD", p)
@@ -347,27 +348,29 @@ def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree,
     _compare_breaks(v, key, bs.breaks, as_.breaks)
 
 
-def _entry_module_changed(b: ImageModel, a: ImageModel, tb: Tree, ta: Tree) -> bool:
-    for p, e in a.state.files.items():
-        if p.endswith(".py") and p in b.state.files:
-            ob, oa = _origin(b.state.files[p].origin), _origin(e.origin)
-            if ob.startswith("context:") and oa.startswith("context:") and \
-                    not tb.same_bytes(ob[8:], ta, oa[8:]):
-                return True
-    return False
+def _changed_sources(bf: dict[str, str], af: dict[str, str], tb: Tree, ta: Tree) -> list[tuple[str, str, str]]:
+    """The Python files in both images, from the build context both times, whose bytes
+    differ: (image path, before origin, after origin), by path. `bf`/`af` are `app_files`.
+    Two views of one disk can differ only where an origin moved or a view wrote the file,
+    so a large context is compared with set operations instead of file by file."""
+    maybe = tb.differing(ta)
+    if maybe is None:  # two disks (verify BEFORE AFTER): any file may differ
+        pairs = [(p, bf[p], o) for p, o in af.items() if p in bf]
+    else:
+        pairs = [(p, bf[p], o) for p, o in af.items() - bf.items() if p in bf]
+        written = {"context:" + w for w in maybe if w.endswith(".py")} & set(af.values())
+        if written:
+            pairs += [(p, o, o) for p, o in af.items() if o in written and bf.get(p) == o]
+    return [(p, ob, oa) for p, ob, oa in sorted(pairs)
+            if p.endswith(".py") and ob.startswith("context:") and oa.startswith("context:")
+            and not tb.same_bytes(ob[8:], ta, oa[8:])]
 
 
-def _compare_constants(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree, ta: Tree) -> None:
-    """Constants of the Python files that land in the image. A file whose bytes are the same
-    in both trees has the same constants: only changed files are read (libcst loads lazily)."""
-    for p, e in sorted(a.state.files.items()):
-        if not p.endswith(".py") or p not in b.state.files:
-            continue
-        ob, oa = _origin(b.state.files[p].origin), _origin(e.origin)
-        if not (ob.startswith("context:") and oa.startswith("context:")):
-            continue
-        if tb.same_bytes(ob[8:], ta, oa[8:]):
-            continue
+def _compare_constants(v: Verdict, key: str, changed: list[tuple[str, str, str]], tb: Tree, ta: Tree) -> None:
+    """Constants of the Python files that land in the image and changed (`_changed_sources`):
+    a file whose bytes are the same in both trees has the same constants (libcst loads
+    lazily, only for a changed file)."""
+    for p, ob, oa in changed:
         db, da = tb.read(ob[8:]), ta.read(oa[8:])
         from dockfix.prover.python import read_module
 
