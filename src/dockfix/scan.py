@@ -28,7 +28,7 @@ from dockfix.config import Config
 from dockfix.graph import Graph, build_graph
 from dockfix.graph.dockerignore import DockerIgnore
 from dockfix.syntax import Document, Instruction
-from dockfix.tree import Tree
+from dockfix.tree import Tree, named
 
 LAYER_INSTRUCTIONS = ("RUN", "COPY", "ADD")
 SCAN_SCHEMA_VERSION = 1
@@ -416,7 +416,7 @@ def _ignore_facts(graph: Graph, path: str, used_by: list[str], blocked: list[tup
     blocks: dict[int, list[tuple[str, int, str]]] = {}
     for df, line, src in blocked:
         s = posixpath.normpath(src.lstrip("/"))
-        under = [f for f in files if f == s or f.startswith(s + "/")]
+        under = named(files, s)
         p = ignore.deciding_pattern(under[0]) if under else None
         if p is not None:
             blocks.setdefault(p.line, []).append((df, line, src))

@@ -19,7 +19,7 @@ from dockfix import engine
 from dockfix import transforms as registry
 from dockfix.config import Config
 from dockfix.graph.components import components
-from dockfix.graph.model import Graph, Scope, index_repo
+from dockfix.graph.model import Graph, Scope
 from dockfix.transforms.base import Note
 from dockfix.tree import Tree
 
@@ -73,7 +73,6 @@ def run(tree: Tree, graph: Graph, names: list[str], config: Config, *, jobs: int
     jobs = default_jobs() if jobs is None else max(1, jobs)
     root = tree.root
     chunks = _pack(parts, min(len(parts), jobs * CHUNKS_PER_JOB))
-    index = graph.index or index_repo(tree, config)
     names = registry.canonical(names)
     # Import what every worker needs before forking: each would otherwise import the
     # transforms and the prover on its own.
@@ -81,7 +80,7 @@ def run(tree: Tree, graph: Graph, names: list[str], config: Config, *, jobs: int
         registry.load(name)
     import dockfix.prover  # noqa: F401
 
-    work = _Work(tree, config, names, index, second_pass)
+    work = _Work(tree, config, names, graph.index, second_pass)  # check_input's: the whole repository
     total = sum(len(c) for c in chunks)
     results: list[ChunkResult | None] = [None] * len(chunks)
     done = 0

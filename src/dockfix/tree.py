@@ -118,8 +118,7 @@ class Tree:
             self._paths = sorted(set(self._paths) | {path})
 
     def _listed(self, path: str) -> bool:
-        i = bisect.bisect_left(self._paths, path)  # the listing is sorted
-        return i < len(self._paths) and self._paths[i] == path
+        return listed(self._paths, path)
 
     def changed(self) -> dict[str, bytes]:
         """Files whose overlay bytes differ from disk."""
@@ -152,12 +151,17 @@ class Tree:
         return t
 
 
+def listed(paths: Sequence[str], path: str) -> bool:
+    """`path` is in sorted `paths` (a listing from `Tree.paths` or `Tree.under`, or a
+    filtered one): bisection, not a scan."""
+    i = bisect.bisect_left(paths, path)
+    return i < len(paths) and paths[i] == path
+
+
 def named(paths: Sequence[str], name: str) -> list[str]:
-    """`name` and every path below it, in order, from sorted `paths` (a listing from
-    `Tree.paths` or `Tree.under`, or a filtered one): bisection, not a scan."""
-    i = bisect.bisect_left(paths, name)
+    """`name` and every path below it, in order, from sorted `paths`."""
     lo, hi = _prefix_range(paths, name + "/")
-    return ([name] if i < len(paths) and paths[i] == name else []) + list(paths[lo:hi])
+    return ([name] if listed(paths, name) else []) + list(paths[lo:hi])
 
 
 def below(paths: Sequence[str], directory: str) -> list[str]:

@@ -10,6 +10,7 @@ from dockfix.config import load_config
 from dockfix.errors import DockerfileSyntaxError
 from dockfix.graph import build_graph, format_graph, graph_to_json, normalise_ref
 from dockfix.graph.discover import is_dockerfile_name
+from dockfix.memo import Memo
 from dockfix.tree import Tree
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "academy" / "before"
@@ -208,7 +209,7 @@ def test_index_made_in_a_child_is_index_repo(tmp_path: Path, monkeypatch: pytest
 
     root = _large_repo(tmp_path)
     config = load_config(root)
-    monkeypatch.setattr(sources, "_MEMO", {})
+    monkeypatch.setattr(sources, "_MEMO", Memo(20_000))
     forked = []
     real_fork = os.fork
 
@@ -234,7 +235,7 @@ def test_index_falls_back_when_the_child_fails(tmp_path: Path, monkeypatch: pyte
     root = _large_repo(tmp_path)
     config = load_config(root)
     expected = model.index_repo(Tree(root), config)
-    monkeypatch.setattr(sources, "_MEMO", {})
+    monkeypatch.setattr(sources, "_MEMO", Memo(20_000))
 
     def broken(*args, **kwargs):
         raise OSError("the child cannot send")
@@ -249,7 +250,7 @@ def test_an_interrupted_parse_reaps_the_index_child(tmp_path: Path, monkeypatch:
     from dockfix.graph import model, sources
 
     root = _large_repo(tmp_path)
-    monkeypatch.setattr(sources, "_MEMO", {})
+    monkeypatch.setattr(sources, "_MEMO", Memo(20_000))
     children = []
     real_fork = os.fork
 

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from dockfix.memo import Memo
+
 _REGEX_SPECIAL = set(".+()|{}$")
 
 
@@ -129,11 +131,7 @@ class DockerIgnore:
         """One object per content: every graph of a run (one per transform, two for the
         prover) shares its match memos for a .dockerignore no transform changed."""
         found = _PARSED.get(data)
-        if found is None:
-            if len(_PARSED) > 10_000:
-                _PARSED.clear()
-            found = _PARSED[data] = cls._parse(data)
-        return found
+        return _PARSED.put(data, cls._parse(data)) if found is None else found
 
     @classmethod
     def _parse(cls, data: bytes) -> "DockerIgnore":
@@ -194,4 +192,4 @@ class DockerIgnore:
 
 
 EMPTY = DockerIgnore([])
-_PARSED: dict[bytes, DockerIgnore] = {}
+_PARSED: Memo = Memo(10_000)  # bytes -> DockerIgnore

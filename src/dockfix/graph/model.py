@@ -15,6 +15,7 @@ from dockfix.graph import sources
 from dockfix.graph.discover import find_dockerfiles
 from dockfix.graph.dockerignore import EMPTY, DockerIgnore
 from dockfix.graph.sources import ImageMapping, Provenance, normalise_ref
+from dockfix.memo import Memo
 from dockfix.syntax import Document, parse
 from dockfix.tree import Tree
 
@@ -164,7 +165,7 @@ def expand(text: str, env: dict[str, str]) -> tuple[str, bool]:
 
 # Parses by (path, bytes): the engine builds a graph per transform, and most files are the
 # same bytes each time. Documents are never mutated after parsing, so sharing is safe.
-_PARSED: dict[tuple[str, bytes], tuple[Document | None, DockerfileSyntaxError | None]] = {}
+_PARSED: Memo = Memo(50_000)  # (path, bytes) -> (Document | None, DockerfileSyntaxError | None)
 
 
 def parse_cached(path: str, data: bytes) -> tuple[Document | None, DockerfileSyntaxError | None]:
@@ -175,9 +176,7 @@ def parse_cached(path: str, data: bytes) -> tuple[Document | None, DockerfileSyn
             hit = (parse(data, path), None)
         except DockerfileSyntaxError as err:
             hit = (None, err)
-        if len(_PARSED) > 50_000:
-            _PARSED.clear()
-        _PARSED[key] = hit
+        _PARSED.put(key, hit)
     return hit
 
 
@@ -274,9 +273,9 @@ def _index_meanwhile(tree: Tree, config: Config, dockerfiles: int) -> Callable[[
 def build_graph(tree: Tree, config: Config) -> Graph:
     scope: Scope | None = tree.scope
     if scope is not None:
-        index = scope.index
-        paths = list(index.dockerfiles)
+        paths = list(scope.index.dockerfiles)
         in_scope = [p for p in paths if p in scope.dockerfiles]
+        later = lambda wanted=True: scope.index  # noqa: E731 - the index a scope carries
     else:
         paths = in_scope = find_dockerfiles(tree)  # the child, if any, inherits the listing
         later = _index_meanwhile(tree, config, len(paths))
@@ -289,11 +288,9 @@ def build_graph(tree: Tree, config: Config) -> Graph:
                 doc, err = None, DockerfileSyntaxError(f"cannot read: {oserr.strerror}", path=path)
             nodes[path] = DockerfileNode(path, doc, err)
     except BaseException:
-        if scope is None:
-            later(False)  # an interrupt: reap the child, make nothing
+        later(False)  # an interrupt: reap the child, if any, and make nothing
         raise
-    if scope is None:
-        index = later()
+    index = later()
     graph = Graph(root=str(tree.root), tree=tree, dockerfiles=nodes, index=index)
 
     # Image map: first source wins per image reference (decided over the whole repository).

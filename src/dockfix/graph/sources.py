@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from dockfix.config import Config
+from dockfix.memo import Memo
 from dockfix.syntax import shellwords
 from dockfix.tree import Tree
 
@@ -79,17 +80,14 @@ def from_config(config: Config) -> list[ImageMapping]:
 COMPOSE_NAMES = re.compile(r"(^|/)(docker-)?compose(\.[\w.-]+)?\.ya?ml$")
 
 
-_MEMO: dict[tuple[str, str, bytes], list[ImageMapping]] = {}
+_MEMO: Memo = Memo(20_000)  # (kind, path, bytes) -> [ImageMapping]
 
 
 def _memo(kind: str, path: str, data: bytes, read) -> list[ImageMapping]:
     """A source file's mappings depend only on its path and bytes."""
     key = (kind, path, data)
-    if key not in _MEMO:
-        if len(_MEMO) > 20_000:
-            _MEMO.clear()
-        _MEMO[key] = read()
-    return _MEMO[key]
+    found = _MEMO.get(key)
+    return _MEMO.put(key, read()) if found is None else found
 
 
 def memo_entries() -> dict[tuple[str, str, bytes], list[ImageMapping]]:

@@ -21,6 +21,7 @@ from dockfix.config import Config
 from dockfix.graph import Graph, build_graph
 from dockfix.graph.model import expand
 from dockfix.graph.dockerignore import DockerIgnore
+from dockfix.memo import Memo
 from dockfix.syntax import Document, Instruction, shellwords
 from dockfix.tree import Tree, named
 
@@ -35,7 +36,7 @@ _PYTHON_PROGRAM = re.compile(r"^python[0-9.]*$")
 
 # Where a COPY source's context files land, by everything that decides it: the before and
 # after models replay the same COPYs, and images of one context repeat them.
-_LANDED: dict[tuple, dict[str, "FileEntry"]] = {}
+_LANDED: Memo = Memo(50_000)  # -> {image path: FileEntry}
 
 
 class _Listing(tuple):
@@ -352,9 +353,7 @@ class ModelBuilder:
             key = (context, files, src, dest, dest_raw, many, owner)
             landed = _LANDED.get(key)
             if landed is None:
-                if len(_LANDED) > 50_000:
-                    _LANDED.clear()
-                landed = _LANDED[key] = self._landed(context, files, src, dest, dest_raw, many, owner)
+                landed = _LANDED.put(key, self._landed(context, files, src, dest, dest_raw, many, owner))
             if not landed:
                 self._missing_source(state, path, ins, context, src, self.graph.dockerignore_for(path))
                 continue
@@ -406,8 +405,7 @@ class ModelBuilder:
     def _missing_source(self, state: StageState, path: str, ins: Instruction, context: str, src: str,
                         ignore: DockerIgnore) -> None:
         s = posixpath.normpath(src.lstrip("/"))
-        all_files = self.graph.context_files(context)
-        existing = [f for f in all_files if f == s or f.startswith(s + "/")]
+        existing = named(self.graph.context_files(context), s)
         if existing:
             pat = ignore.deciding_pattern(existing[0])
             node = self.graph.dockerfiles[path]

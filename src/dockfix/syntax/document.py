@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from dockfix.errors import DockerfileSyntaxError
+from dockfix.memo import Memo
 from dockfix.syntax import lexer
 from dockfix.syntax.values import DISPATCH, HEREDOC_INSTRUCTIONS, KNOWN_INSTRUCTIONS, ValueError_
 
@@ -356,7 +357,7 @@ def _has_eol(i: int, n: int, text: str) -> bool:
 # What `_instruction` makes of a logical line, by (line, escape token). Files of one
 # repository repeat lines (FROM, WORKDIR, the same pip install), and every transform's
 # output is re-parsed with most of its lines as they were.
-_LINES: dict[tuple[str, str], tuple] = {}
+_LINES: Memo = Memo(100_000)
 
 
 def _instruction_of(line: str, escape: str) -> Instruction:
@@ -366,9 +367,7 @@ def _instruction_of(line: str, escape: str) -> Instruction:
     hit = _LINES.get(key)
     if hit is None:
         ins = _instruction(line, escape)
-        if len(_LINES) > 100_000:
-            _LINES.clear()
-        _LINES[key] = (ins.keyword, ins.cmd, ins.flags, ins.value, ins.json, ins.args, ins.sub)
+        _LINES.put(key, (ins.keyword, ins.cmd, ins.flags, ins.value, ins.json, ins.args, ins.sub))
         return ins
     keyword, cmd, flags, value, is_json, args, sub = hit
     return Instruction(keyword, cmd, flags, value, is_json, args, line, (), 0, 0, 0, 0, sub)

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from dockfix.graph.dockerignore import DockerIgnore, Pattern
 from dockfix.syntax import Document, Instruction
 from dockfix.transforms.base import Context, Safety, Transform
-from dockfix.tree import below, named
+from dockfix.tree import below, listed, named
 
 _WILDCARD = re.compile(r"[*?\[]")
 
@@ -181,7 +181,7 @@ def present(ignore: DockerIgnore, files: list[str], path: str) -> bool:
         return True
     inside = below(files, path)
     if not inside:
-        return bool(named(files, path)) and not ignore.excludes(path)  # a file, or nothing
+        return listed(files, path) and not ignore.excludes(path)  # a file, or nothing
     if not ignore.excludes(path):
         return True
     return any(not ignore.excludes(f) for f in inside)
