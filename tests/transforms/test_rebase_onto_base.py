@@ -14,7 +14,10 @@ from hypothesis import strategies as st
 from dockfix.config import load_config
 from dockfix.engine import run, second_pass
 from dockfix.syntax import parse
-from dockfix.transforms.rebase_onto_base import _classify_run, _expand, _parse_pip, _split_chain, _walk, _walk_chain
+from dockfix.transforms.rebase_onto_base.pip import RunKind, _classify_run, _parse_pip
+from dockfix.transforms.rebase_onto_base.shell import _split_chain, _walk_chain
+from dockfix.transforms.rebase_onto_base.stages import _walk
+from dockfix.transforms.rebase_onto_base.words import _expand
 
 ROOT = Path(__file__).resolve().parents[2]
 ACADEMY = ROOT / "golden" / "academy" / "before"
@@ -120,16 +123,16 @@ def test_shell_chain_splitter() -> None:
 
 
 def test_run_kinds() -> None:
-    def kind(text: str) -> str | None:
+    def kind(text: str) -> RunKind:
         return _classify_run(parse(f"FROM x\n{text}\n".encode()).instructions[1], "/app", {})[0]
 
-    assert kind("RUN apt-get update && apt-get install -y ffmpeg && rm -rf /var/lib/apt/lists/*") == "packages"
-    assert kind("RUN pip install --user -r requirements/cpu.txt") == "pip"
-    assert kind("RUN python3.11 -m pip install -r r.txt && apt-get clean") == "pip"
-    assert kind("RUN mkdir -p /app/src") is None
-    assert kind("RUN apt-get install -y $PKGS") is None
-    assert kind('RUN ["apt-get", "install", "-y", "x"]') is None
-    assert kind("RUN rm -rf /") is None
+    assert kind("RUN apt-get update && apt-get install -y ffmpeg && rm -rf /var/lib/apt/lists/*") is RunKind.PACKAGES
+    assert kind("RUN pip install --user -r requirements/cpu.txt") is RunKind.PIP
+    assert kind("RUN python3.11 -m pip install -r r.txt && apt-get clean") is RunKind.PIP
+    assert kind("RUN mkdir -p /app/src") is RunKind.OTHER
+    assert kind("RUN apt-get install -y $PKGS") is RunKind.OTHER
+    assert kind('RUN ["apt-get", "install", "-y", "x"]') is RunKind.OTHER
+    assert kind("RUN rm -rf /") is RunKind.OTHER
 
 
 # -- property: a mutated worker is either left alone or rebased with the prover holding

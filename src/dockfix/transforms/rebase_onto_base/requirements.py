@@ -1,0 +1,150 @@
+"""Requirement files: which repo files a stage's pip installs read and install, `-r`/`-c`
+includes followed relative to the including file (in the container, mapped back to the repo
+through the COPYs before the RUN)."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dockfix.transforms.base import Context
+from dockfix.transforms.rebase_onto_base.pip import RunKind, Site, _Pip
+from dockfix.transforms.rebase_onto_base.sources import named_files, split_wildcard
+from dockfix.transforms.rebase_onto_base.stages import StepKind, _Stage, _Step, _walk
+from dockfix.transforms.rebase_onto_base.words import _join
+
+_INCLUDE = re.compile(r"^\s*(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+)(\S+)", re.M)
+_LOCAL_LINE = re.compile(r"^\s*(-e|--editable|\.|/|file:)", re.M)
+_ROOT_USER_SITE = "/root/.local"
+
+# Which pip installs of a stage a closure follows: (the RUN's step, the install) -> wanted.
+Wanted = Callable[[_Step, _Pip], bool]
+
+
+@dataclass(frozen=True)
+class Closure:
+    read: frozenset[str]  # repo paths pip reads through -r/-c
+    installed: frozenset[str]  # repo paths it installs through -r
+    local: bool  # a requirement file it installs names a local path (reads the app files)
+
+
+def into(site: Site) -> Wanted:
+    """The installs into `site` (whoever runs them)."""
+    return lambda step, pip: pip.site is site
+
+
+def own_into(site: Site) -> Wanted:
+    """The installs into `site` that run as the image's user (no USER of the stage before
+    them): the user the base's own installs ran as, so the same site."""
+    return lambda step, pip: pip.site is site and not step.after_user
+
+
+def _copy_targets(files: list[str], step: _Step) -> dict[str, str]:
+    """Container path -> context file, for one context COPY (BuildKit's rules: a directory
+    source copies its contents, a file lands at the destination or, when that is a
+    directory, under its own name, a wildcard match under its own name)."""
+    _kw, _flags, srcs, dest, is_dir = step.key
+    out: dict[str, str] = {}
+    for s in srcs:
+        for f in named_files(files, s):
+            if f == s:
+                target = posixpath.join(dest, posixpath.basename(f)) if is_dir else dest
+            elif s == "" or f.startswith(s + "/"):
+                target = posixpath.join(dest, f[len(s) + 1:] if s else f)
+            else:  # a wildcard match (a file, or a directory's contents) under its own name
+                base, rest = split_wildcard(s)
+                parts = (f[len(base) + 1:] if base else f).split("/")
+                depth = rest.count("/") + 1
+                target = posixpath.join(dest, parts[depth - 1], *parts[depth:])
+            out[posixpath.normpath(target)] = f
+    return out
+
+
+def _container_files(ctx: Context, stage: _Stage, context: str, upto: int | None = None) -> dict[str, str]:
+    """Container path -> repo path, for the files the stage's context COPYs bring in."""
+    files = ctx.tree.under(context)
+    out: dict[str, str] = {}
+    for step in stage.steps:
+        if upto is not None and step.ins.index >= upto:
+            break
+        if step.kind is not StepKind.COPY or step.variable:
+            continue
+        for target, f in _copy_targets(files, step).items():
+            out[target] = posixpath.join(context, f) if context else f
+    return out
+
+
+def _closure(ctx: Context, stage: _Stage, context: str, wanted: Wanted | None = None) -> Closure:
+    """What the stage's pip installs (those `wanted`, else all) read and install."""
+    read: set[str] = set()
+    installed: set[str] = set()
+    local = False
+    for step in stage.steps:
+        for pip in step.pip:
+            if wanted is not None and not wanted(step, pip):
+                continue
+            cmap = _container_files(ctx, stage, context, upto=step.ins.index)
+            todo = [(_join(pip.cwd, r), True) for r in pip.reqs] + [(_join(pip.cwd, c), False) for c in pip.constraints]
+            local = _follow(ctx, cmap, todo, read, installed) or local
+    return Closure(frozenset(read), frozenset(installed), local)
+
+
+def _follow(ctx: Context, cmap: dict[str, str], todo: list[tuple[str, bool]], read: set[str],
+            installed: set[str]) -> bool:
+    """Follow requirement files and their includes from `todo` ((container path, installs)),
+    adding what is read and installed; whether an installed one names a local path."""
+    local = False
+    seen: set[tuple[str, bool]] = set()
+    while todo:
+        cpath, installs = todo.pop()
+        if (cpath, installs) in seen:
+            continue
+        seen.add((cpath, installs))
+        repo = cmap.get(cpath)
+        if repo is None or not ctx.tree.exists(repo):
+            continue
+        read.add(repo)
+        if installs:
+            installed.add(repo)
+        text = ctx.tree.read(repo).decode("utf-8", "replace")
+        if installs and _LOCAL_LINE.search(text):
+            local = True
+        for m in _INCLUDE.finditer(text):
+            inc = _join(posixpath.dirname(cpath), m.group(2))
+            todo.append((inc, installs and m.group(1) in ("-r", "--requirement")))
+    return local
+
+
+def _site_requirements(ctx: Context, bdoc, bpath: str, step: _Step, context: str) -> frozenset[str] | None:
+    """The base's `COPY --from=<stage> /root/.local /root/.local` (a pip --user site): the
+    requirement files that stage installs into it; None when the copy is anything else."""
+    _, _kw, flags, srcs, dest, _ = step.key
+    if flags or len(srcs) != 1:
+        return None
+    ref = step.ins.flag("from")
+    src_stage = None
+    for st in bdoc.stages:
+        if st.index < step.ins.stage and ref is not None and (st.name == ref.lower() or str(st.index) == ref):
+            src_stage = st.index
+    if src_stage is None:
+        return None
+    stage = _walk(bdoc, bpath, src_stage)
+    if posixpath.normpath(srcs[0]) != _ROOT_USER_SITE or dest != _ROOT_USER_SITE:
+        return None
+    if not all(_only_user_requirements(s) for s in stage.steps if s.kind is StepKind.RUN):
+        return None
+    found = _closure(ctx, stage, context, into(Site.USER))
+    return None if found.local else found.installed
+
+
+def _only_user_requirements(s: _Step) -> bool:
+    """A RUN of the site's stage that puts nothing in the site but requirement files (package
+    managers, or pip installs of requirement files; packages named on the command line land
+    in the site too)."""
+    if s.run_kind is RunKind.PACKAGES:
+        return True
+    if s.run_kind is not RunKind.PIP or any(p.local for p in s.pip):
+        return False
+    return not any(p.user and p.packages for p in s.pip)
