@@ -205,3 +205,47 @@ def test_mutated_worker_is_left_alone_or_rebased_soundly(picks: list[str], image
 @given(st.text(alphabet=st.sampled_from(list("ab !{ \t\x0b&;|$*'\"\\#~\n")), max_size=20))
 def test_split_chain_fast_path_is_the_walk(script: str) -> None:
     assert _split_chain(script) == _walk_chain(script)
+
+
+# -- bases that install requirements system-wide (issue 13)
+SYSTEM = CASES / "system-pip-base" / "before"
+
+
+def _system_variant(tmp: Path, edit) -> list[str]:
+    """Run the transform on system-pip-base with docker/web/Dockerfile edited; the notes."""
+    root = tmp / "repo"
+    shutil.copytree(SYSTEM, root)
+    web = root / "docker" / "web" / "Dockerfile"
+    web.write_text(edit(web.read_text()))
+    outcome = run(root, [NAME], load_config(root))
+    return [str(n) for n in outcome.notes if n.path == "docker/web/Dockerfile"]
+
+
+def test_system_base_is_used_when_the_stage_installs_the_same_files(tmp_path: Path) -> None:
+    assert _system_variant(tmp_path, lambda t: t) == [
+        "docker/web/Dockerfile:2: info: rebased onto acme-base:latest (docker/base.Dockerfile); "
+        "removed 3 instruction(s) the base provides [rebase-onto-base]"]
+
+
+def test_system_site_install_after_a_user_switch_does_not_cover(tmp_path: Path) -> None:
+    """After `USER 1000` pip cannot write the system site (it falls back to the user's): it is
+    not the install the base ran as root."""
+    notes = _system_variant(tmp_path, lambda t: t.replace("RUN pip install", "USER 1000\nRUN pip install"))
+    assert len(notes) == 1 and "the base installs requirements.lock system-wide" in notes[0], notes
+
+
+def test_base_requirement_file_no_copy_brings_is_unknown(tmp_path: Path) -> None:
+    """A requirement file the base installs that no context COPY brings cannot be read here:
+    unknown, so the base is not used (even though the stage names the same path)."""
+    root = tmp_path / "repo"
+    shutil.copytree(SYSTEM, root)
+    (root / "docker" / "jobs" / "Dockerfile").unlink()
+    for rel in ("docker/base.Dockerfile", "docker/web/Dockerfile"):
+        f = root / rel
+        f.write_text(f.read_text().replace("-r requirements.lock", "-r /opt/pinned.txt")
+                     .replace("-r requirements-web.txt", "-r /opt/pinned.txt"))
+    outcome = run(root, [NAME], load_config(root))
+    assert not outcome.after.changed()
+    assert [str(n) for n in outcome.notes] == [
+        "docker/web/Dockerfile:2: skip: not rebased onto acme-base:latest: the base runs "
+        "`RUN pip install --no-cache-dir -r /opt/pinned.txt` (line 8), which this stage does not [rebase-onto-base]"]

@@ -14,7 +14,7 @@ from dockfix.transforms.base import Context, Safety, Transform
 from dockfix.transforms.rebase_onto_base.edit import rewrite
 from dockfix.transforms.rebase_onto_base.lookups import (_base_images, _base_of, _built_from, _context_of,
                                                          _familiar, _target_stage)
-from dockfix.transforms.rebase_onto_base.match import Pair, candidate, match, refuse
+from dockfix.transforms.rebase_onto_base.match import Pair, candidate, plan_for, refuse
 from dockfix.transforms.rebase_onto_base.stages import _Stage, _walk
 
 __all__ = ["RebaseOntoBase"]
@@ -64,7 +64,7 @@ class RebaseOntoBase(Transform):
 
 def _decide(p: Pair) -> None:
     """Rebase the pair's stage, or report why not (a skip note)."""
-    plan = match(p)
+    plan = plan_for(p)
     if plan is None:
         return
     if _built_from(p.graph, p.ref, p.path):

@@ -1,7 +1,7 @@
 """The comparison of a stage with a base image's final stage, one named decision at a time.
 
 `candidate` answers silently (not the same FROM, platform, context or app code: not a
-candidate). `match` then either returns the plan or reports why not as a skip note; every
+candidate). `plan_for` then either returns the plan or reports why not as a skip note; every
 decision below returns the reason it refuses (None: it holds).
 """
 
@@ -118,7 +118,7 @@ def _same_start(graph, path: str, doc: Document, stage: int, bpath: str, bdoc: D
     return doc.stages[stage].platform == bdoc.stages[bstage].platform
 
 
-def match(p: Pair) -> Plan | None:
+def plan_for(p: Pair) -> Plan | None:
     """The plan when the rebased stage builds the same image; else None, after a skip note."""
     reason = _files_differ(p) or _base_blocks(p) or _base_variable(p)
     if reason:
@@ -251,7 +251,7 @@ def _base_run_covered(p: Pair, s: _Step) -> str | None:
         if not any(x.site is site for x in s.pip):
             continue
         theirs = _closure(p.ctx, p.base, p.context, into(site))
-        if theirs.local:
+        if theirs.local or theirs.unknown:
             return runs
         missing = theirs.installed - p.covered(site).installed
         if missing and site is Site.USER:

@@ -28,6 +28,7 @@ class Closure:
     read: frozenset[str]  # repo paths pip reads through -r/-c
     installed: frozenset[str]  # repo paths it installs through -r
     local: bool  # a requirement file it installs names a local path (reads the app files)
+    unknown: bool  # a requirement file (or include) no context COPY before the RUN brings: not read here
 
 
 def into(site: Site) -> Wanted:
@@ -80,22 +81,23 @@ def _closure(ctx: Context, stage: _Stage, context: str, wanted: Wanted | None = 
     """What the stage's pip installs (those `wanted`, else all) read and install."""
     read: set[str] = set()
     installed: set[str] = set()
-    local = False
+    flags: set[str] = set()
     for step in stage.steps:
         for pip in step.pip:
             if wanted is not None and not wanted(step, pip):
                 continue
             cmap = _container_files(ctx, stage, context, upto=step.ins.index)
             todo = [(_join(pip.cwd, r), True) for r in pip.reqs] + [(_join(pip.cwd, c), False) for c in pip.constraints]
-            local = _follow(ctx, cmap, todo, read, installed) or local
-    return Closure(frozenset(read), frozenset(installed), local)
+            flags |= _follow(ctx, cmap, todo, read, installed)
+    return Closure(frozenset(read), frozenset(installed), "local" in flags, "unknown" in flags)
 
 
 def _follow(ctx: Context, cmap: dict[str, str], todo: list[tuple[str, bool]], read: set[str],
-            installed: set[str]) -> bool:
+            installed: set[str]) -> set[str]:
     """Follow requirement files and their includes from `todo` ((container path, installs)),
-    adding what is read and installed; whether an installed one names a local path."""
-    local = False
+    adding what is read and installed; {"local"} when an installed one names a local path,
+    {"unknown"} when one is not a context file a COPY brought."""
+    found: set[str] = set()
     seen: set[tuple[str, bool]] = set()
     while todo:
         cpath, installs = todo.pop()
@@ -104,17 +106,18 @@ def _follow(ctx: Context, cmap: dict[str, str], todo: list[tuple[str, bool]], re
         seen.add((cpath, installs))
         repo = cmap.get(cpath)
         if repo is None or not ctx.tree.exists(repo):
+            found.add("unknown")
             continue
         read.add(repo)
         if installs:
             installed.add(repo)
         text = ctx.tree.read(repo).decode("utf-8", "replace")
         if installs and _LOCAL_LINE.search(text):
-            local = True
+            found.add("local")
         for m in _INCLUDE.finditer(text):
             inc = _join(posixpath.dirname(cpath), m.group(2))
             todo.append((inc, installs and m.group(1) in ("-r", "--requirement")))
-    return local
+    return found
 
 
 def _site_requirements(ctx: Context, bdoc, bpath: str, step: _Step, context: str) -> frozenset[str] | None:
@@ -136,7 +139,7 @@ def _site_requirements(ctx: Context, bdoc, bpath: str, step: _Step, context: str
     if not all(_only_user_requirements(s) for s in stage.steps if s.kind is StepKind.RUN):
         return None
     found = _closure(ctx, stage, context, into(Site.USER))
-    return None if found.local else found.installed
+    return None if found.local or found.unknown else found.installed
 
 
 def _only_user_requirements(s: _Step) -> bool:
