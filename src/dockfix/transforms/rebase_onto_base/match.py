@@ -11,6 +11,7 @@ import posixpath
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from dockfix.syntax import Document, Instruction
 from dockfix.transforms.base import Context
@@ -21,6 +22,9 @@ from dockfix.transforms.rebase_onto_base.requirements import Closure, _closure, 
 from dockfix.transforms.rebase_onto_base.simulate import kept_differ, own_count
 from dockfix.transforms.rebase_onto_base.sources import named_files
 from dockfix.transforms.rebase_onto_base.stages import StepKind, _Stage, _Step
+
+if TYPE_CHECKING:
+    from dockfix.graph import Graph
 
 # Metadata a base's final stage may set; (keyword, whether a stage that does not set it
 # itself would inherit a different value after the rebase).
@@ -33,7 +37,7 @@ class Pair:
     """A stage and the in-repo base image it may be rebased onto, both walked."""
 
     ctx: Context
-    graph: object
+    graph: "Graph"
     path: str
     doc: Document
     stage: int
