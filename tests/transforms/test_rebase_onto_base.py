@@ -249,3 +249,59 @@ def test_base_requirement_file_no_copy_brings_is_unknown(tmp_path: Path) -> None
     assert [str(n) for n in outcome.notes] == [
         "docker/web/Dockerfile:2: skip: not rebased onto acme-base:latest: the base runs "
         "`RUN pip install --no-cache-dir -r /opt/pinned.txt` (line 8), which this stage does not [rebase-onto-base]"]
+
+
+_SYSTEM_LINES = {
+    "env": "ENV PYTHONUNBUFFERED=1\n",
+    "workdir": "WORKDIR /srv\n",
+    "workdir-app": "WORKDIR /app\n",
+    "lock": "COPY requirements.lock ./\n",
+    "web-file": "COPY requirements-web.txt ./\n",
+    "pip-lock": "RUN pip install --no-cache-dir -r requirements.lock\n",
+    "pip-web": "RUN pip install --no-cache-dir -r requirements-web.txt\n",
+    "pip-web-user": "RUN pip install --user --no-cache-dir -r requirements-web.txt\n",
+    "pip-lock-user": "RUN pip install --user --no-cache-dir -r requirements.lock\n",
+    "pip-user-env": "ENV PIP_USER=1\n",
+    "pip-named": "RUN pip install --no-cache-dir gunicorn==21.2.0\n",
+    "apt": "RUN apt-get update && apt-get install -y --no-install-recommends cron && rm -rf /var/lib/apt/lists/*\n",
+    "app": "COPY app ./app\n",
+    "user": "USER 1000\n",
+    "cmd": 'CMD ["python", "-m", "app.main"]\n',
+}
+_SYSTEM_CORE = ["env", "workdir", "lock", "web-file", "pip-web", "app", "cmd"]
+
+
+@st.composite
+def system_workers(draw) -> list[str]:
+    core = list(_SYSTEM_CORE)
+    for a, b in draw(st.lists(st.tuples(st.integers(0, len(core) - 1), st.integers(0, len(core) - 1)), max_size=2)):
+        core[a], core[b] = core[b], core[a]
+    core = [k for k in core if draw(st.integers(0, 10)) > 0]
+    for extra in draw(st.lists(st.sampled_from(sorted(_SYSTEM_LINES)), max_size=3)):
+        core.insert(draw(st.integers(0, len(core))), extra)
+    return core
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(system_workers())
+def test_mutated_worker_on_a_system_pip_base_is_left_alone_or_rebased_soundly(picks: list[str]) -> None:
+    from dockfix.prover import prove
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "repo"
+        shutil.copytree(SYSTEM, root)
+        (root / "docker" / "jobs" / "Dockerfile").unlink()
+        text = "# web\nFROM python:3.12-slim\n" + "".join(_SYSTEM_LINES[p] for p in picks)
+        (root / "docker" / "web" / "Dockerfile").write_text(text)
+        config = load_config(root)
+        outcome = run(root, [NAME], config)
+        if not outcome.after.changed():
+            return
+        # Sites do not mix: every pip install of the stage is system-wide, as the image's user.
+        assert "pip-web" in picks or "pip-lock" in picks, text
+        pips = [i for i, k in enumerate(picks) if k.startswith("pip-") and k != "pip-user-env"]
+        assert not any(k.endswith("-user") for k in picks if k.startswith("pip-") and k != "pip-user-env"), text
+        assert all(i > max(pips) for i, k in enumerate(picks) if k in ("user", "pip-user-env")), text
+        assert second_pass(outcome, config) == {}
+        verdict = prove(outcome.before, outcome.after, config)
+        assert verdict.holds, text + "\n" + outcome.diff().decode() + verdict.report()

@@ -128,8 +128,8 @@ def plan_for(p: Pair) -> Plan | None:
     if reason:
         return refuse(p, reason)
     prov = _provided(p, _closure(p.ctx, p.me, p.context).read)
-    reason = _base_copies_more(prov) or _base_sites(p, prov) or _base_steps_more(p) or _inherited(p, prov) \
-        or kept_differ(p, prov)
+    reason = _base_copies_more(prov) or _base_sites(p, prov) or _base_steps_more(p) or _sites_mix(p, prov) \
+        or _inherited(p, prov) or kept_differ(p, prov)
     if reason:
         return refuse(p, reason)
     return Plan([s.ins for s in prov.provided], own_count(p, prov))
@@ -264,6 +264,31 @@ def _base_run_covered(p: Pair, s: _Step) -> str | None:
             return (f"the base installs {', '.join(sorted(missing))} system-wide ({_line(p.bdoc, s.ins)}), "
                     "which this stage's own system-wide pip install does not")
     return None
+
+
+def _sites_mix(p: Pair, prov: Provision) -> str | None:
+    """The stage's pip installs must all write to the site the base's installs fill, as the
+    image's user: pip skips what a site it can read already holds, so an install into
+    another site (or as another user) would leave the base's packages out of it."""
+    sites = {x.site for s in p.base.steps for x in s.pip}
+    if len(prov.matched_from) < len(prov.base_from):
+        sites.add(Site.USER)  # an accepted unmatched COPY --from is a /root/.local site
+    if not sites:
+        return None
+    for s in p.me.steps:
+        for x in s.pip:
+            if s.after_user:
+                return (f"{_line(p.doc, s.ins)} runs after this stage's USER: pip would find the base's "
+                        "packages and leave them out of that user's site")
+            if x.site not in sites:
+                return (f"{_line(p.doc, s.ins)} installs {_site_text(x.site)} while the base installs "
+                        f"{_site_text(next(iter(sites)))}: pip would find the base's packages and leave "
+                        "them out of this site")
+    return None
+
+
+def _site_text(site: Site) -> str:
+    return "with --user" if site is Site.USER else "system-wide"
 
 
 # -- metadata: what the image ends up with must not change
