@@ -26,9 +26,9 @@ from dockfix.transforms.rebase_onto_base.stages import StepKind, _Stage, _Step
 if TYPE_CHECKING:
     from dockfix.graph import Graph
 
-# Metadata a base's final stage may set; (keyword, whether a stage that does not set it
-# itself would inherit a different value after the rebase).
-_BLOCKING = ("USER", "SHELL", "VOLUME", "ONBUILD")  # change how the stage's own steps run
+# Metadata of the base's final stage that refuses the rebase: what changes how the stage's
+# own steps run, and what the image would inherit unless the stage sets it itself.
+_BLOCKING = ("USER", "SHELL", "VOLUME", "ONBUILD")
 _INHERITED = ("CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL")
 
 
@@ -48,6 +48,7 @@ class Pair:
     me: _Stage
     base: _Stage
     common: list[_Step]  # the stage's context COPYs the base has too
+    _covered: dict[Site, Closure] = field(default_factory=dict)  # memo of `covered`
 
     @property
     def head(self) -> Instruction:
@@ -62,8 +63,6 @@ class Pair:
         if site not in self._covered:
             self._covered[site] = _closure(self.ctx, self.me, self.context, own_into(site))
         return self._covered[site]
-
-    _covered: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -61,18 +61,15 @@ def _classify_run(ins: Instruction, workdir: str, scope: dict[str, str]) -> tupl
     cmds = _split_chain(ins.value[0])
     if not cmds:
         return RunKind.OTHER, []
-    kinds: set[RunKind] = set()
     pips: list[_Pip] = []
     for words in cmds:
         kind, pip = _command(words, workdir, scope)
         if kind is RunKind.OTHER:
             return RunKind.OTHER, []
-        kinds.add(kind)
         if pip is not None:
             pips.append(pip)
-    if kinds == {RunKind.PACKAGES}:
-        return RunKind.PACKAGES, pips
-    return (RunKind.PIP if RunKind.PIP in kinds else RunKind.OTHER), pips
+    # Every command is a package-manager one or a pip install (the chain is never empty).
+    return (RunKind.PIP if pips else RunKind.PACKAGES), pips
 
 
 def _command(words: list[tuple[str, bool]], workdir: str, scope: dict[str, str]) -> tuple[RunKind, _Pip | None]:

@@ -63,33 +63,40 @@ def _copy_targets(files: list[str], step: _Step) -> dict[str, str]:
     return out
 
 
-def _container_files(ctx: Context, stage: _Stage, context: str, upto: int | None = None) -> dict[str, str]:
-    """Container path -> repo path, for the files the stage's context COPYs bring in."""
-    files = ctx.tree.under(context)
-    out: dict[str, str] = {}
-    for step in stage.steps:
-        if upto is not None and step.ins.index >= upto:
-            break
-        if step.kind is not StepKind.COPY or step.variable:
-            continue
-        for target, f in _copy_targets(files, step).items():
-            out[target] = posixpath.join(context, f) if context else f
-    return out
-
-
 def _closure(ctx: Context, stage: _Stage, context: str, wanted: Wanted | None = None) -> Closure:
     """What the stage's pip installs (those `wanted`, else all) read and install."""
     read: set[str] = set()
     installed: set[str] = set()
     flags: set[str] = set()
+    cmap = _ContainerFiles(ctx, context)
     for step in stage.steps:
         for pip in step.pip:
             if wanted is not None and not wanted(step, pip):
                 continue
-            cmap = _container_files(ctx, stage, context, upto=step.ins.index)
             todo = [(_join(pip.cwd, r), True) for r in pip.reqs] + [(_join(pip.cwd, c), False) for c in pip.constraints]
-            flags |= _follow(ctx, cmap, todo, read, installed)
+            flags |= _follow(ctx, cmap.mapping(), todo, read, installed)
+        if step.kind is StepKind.COPY and not step.variable:
+            cmap.pending.append(step)
     return Closure(frozenset(read), frozenset(installed), "local" in flags, "unknown" in flags)
+
+
+class _ContainerFiles:
+    """Container path -> repo path, for the files the context COPYs so far bring in; the
+    COPYs are resolved only when a pip install asks (most stages have none)."""
+
+    def __init__(self, ctx: Context, context: str) -> None:
+        self.ctx, self.context = ctx, context
+        self.pending: list[_Step] = []
+        self._map: dict[str, str] = {}
+
+    def mapping(self) -> dict[str, str]:
+        if self.pending:
+            files = self.ctx.tree.under(self.context)
+            for step in self.pending:
+                for target, f in _copy_targets(files, step).items():
+                    self._map[target] = posixpath.join(self.context, f) if self.context else f
+            self.pending.clear()
+        return self._map
 
 
 def _follow(ctx: Context, cmap: dict[str, str], todo: list[tuple[str, bool]], read: set[str],
@@ -126,20 +133,26 @@ def _site_requirements(ctx: Context, bdoc, bpath: str, step: _Step, context: str
     _, _kw, flags, srcs, dest, _ = step.key
     if flags or len(srcs) != 1:
         return None
-    ref = step.ins.flag("from")
-    src_stage = None
-    for st in bdoc.stages:
-        if st.index < step.ins.stage and ref is not None and (st.name == ref.lower() or str(st.index) == ref):
-            src_stage = st.index
+    if posixpath.normpath(srcs[0]) != _ROOT_USER_SITE or dest != _ROOT_USER_SITE:
+        return None
+    src_stage = _source_stage(bdoc, step)
     if src_stage is None:
         return None
     stage = _walk(bdoc, bpath, src_stage)
-    if posixpath.normpath(srcs[0]) != _ROOT_USER_SITE or dest != _ROOT_USER_SITE:
-        return None
     if not all(_only_user_requirements(s) for s in stage.steps if s.kind is StepKind.RUN):
         return None
     found = _closure(ctx, stage, context, into(Site.USER))
     return None if found.local or found.unknown else found.installed
+
+
+def _source_stage(bdoc, step: _Step) -> int | None:
+    """The earlier stage a `COPY --from=<name or index>` names (None: an image, or unknown)."""
+    ref = step.ins.flag("from")
+    found = None
+    for st in bdoc.stages:
+        if st.index < step.ins.stage and ref is not None and (st.name == ref.lower() or str(st.index) == ref):
+            found = st.index
+    return found
 
 
 def _only_user_requirements(s: _Step) -> bool:
