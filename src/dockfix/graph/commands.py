@@ -90,22 +90,12 @@ def _site(path: str, site: BuildSite) -> list[list[ImageMapping]]:
     b = site.build
     src = Provenance("command", path, site.line)
     where = f"{path}:{site.line}"
-    if site.cwd is not None:
-        bases, why = [site.cwd], ""
-    else:  # a script started from the repository root or from its own folder
-        bases = list(dict.fromkeys(["", site.script_dir or ""]))
-        why = f"the directory the command runs in is unknown: {site.cwd_why}"
+    bases, why = _bases(site)
     tags = [t for t in b.tags if "\x00" not in t and "$" not in t]
     out = []
     for base in bases:
-        context = resolve(b.context, base, site.script_dir) if b.context is not None else None
+        context, dockerfile = _command_paths(b, base, site.script_dir)
         reason = why or b.context_unknown or ("" if context is not None else f"the context {b.context!r} cannot be resolved")
-        if b.dockerfile is not None:
-            dockerfile = resolve(b.dockerfile, base, site.script_dir)
-        elif b.dockerfile_unknown or context is None:
-            dockerfile = None
-        else:
-            dockerfile = posixpath.join(context, "Dockerfile") if context else "Dockerfile"
         if dockerfile is None:
             continue
         unknown = UnknownContext(reason, (where,)) if reason else None
@@ -115,6 +105,25 @@ def _site(path: str, site: BuildSite) -> list[list[ImageMapping]]:
                                  context_unknown=unknown)
                     for t in (tags or [""])])
     return out
+
+
+def _bases(site: BuildSite) -> tuple[list[str], str]:
+    """The directories a build may run in, and why there is more than one reading."""
+    if site.cwd is not None:
+        return [site.cwd], ""
+    # a script started from the repository root or from its own folder
+    return list(dict.fromkeys(["", site.script_dir or ""])), f"the directory the command runs in is unknown: {site.cwd_why}"
+
+
+def _command_paths(b, base: str, script_dir: str | None) -> tuple[str | None, str | None]:
+    """(context, Dockerfile) of a build command run in `base`; None where unreadable.
+    `-f` is relative to the working directory, its default `{context}/Dockerfile`."""
+    context = resolve(b.context, base, script_dir) if b.context is not None else None
+    if b.dockerfile is not None:
+        return context, resolve(b.dockerfile, base, script_dir)
+    if b.dockerfile_unknown or context is None:
+        return context, None
+    return context, posixpath.join(context, "Dockerfile") if context else "Dockerfile"
 
 
 # -- Makefiles
@@ -262,22 +271,25 @@ def _build_push(path: str, step) -> list[ImageMapping]:
     root), `file` (default `{context}/Dockerfile`, relative to the workspace), `tags`,
     `target`, `build-args`."""
     with_ = _get(step, "with")
-    ctx_raw = _str(_get(with_, "context"))
-    file_raw = _str(_get(with_, "file"))
     line = step.start_mark.line + 1
-    where = f"{path}:{line}"
-    unknown = None
-    context = ""
-    if ctx_raw is not None and ctx_raw.strip():
-        context = resolve(ctx_raw.strip(), "", None) if "{{" not in ctx_raw and "://" not in ctx_raw else None
-        if context is None:
-            unknown = UnknownContext(f"build-push-action context {ctx_raw!r} cannot be read", (where,))
-    if file_raw is not None and file_raw.strip():
-        dockerfile = resolve(file_raw.strip(), "", None) if "{{" not in file_raw else None
-    else:
-        dockerfile = None if context is None else posixpath.join(context, "Dockerfile") if context else "Dockerfile"
+    context, dockerfile = _action_paths(_str(_get(with_, "context")), _str(_get(with_, "file")))
     if dockerfile is None:
         return []
+    unknown = None
+    if context is None:
+        unknown = UnknownContext(f"build-push-action context {_str(_get(with_, 'context'))!r} cannot be read",
+                                 (f"{path}:{line}",))
+    tags, args = _action_tags_args(with_)
+    target = _str(_get(with_, "target"))
+    return [ImageMapping(ref=normalise_ref(t) if t else "", dockerfile=dockerfile,
+                         context=context if unknown is None else posixpath.dirname(dockerfile),
+                         target=target or None, args=args, raw_ref=t,
+                         source=Provenance("command", path, line, "docker/build-push-action"), context_unknown=unknown)
+            for t in (tags or [""])]
+
+
+def _action_tags_args(with_) -> tuple[list[str], dict[str, str]]:
+    """The literal `tags` (newline or comma separated) and `build-args` (K=V lines)."""
     tags = [t.strip() for t in re.split(r"[\n,]", _str(_get(with_, "tags")) or "")
             if t.strip() and "${{" not in t and "$" not in t]
     args = {}
@@ -285,12 +297,19 @@ def _build_push(path: str, step) -> list[ImageMapping]:
         k, eq, v = a.strip().partition("=")
         if eq and "${{" not in v:
             args[k] = v
-    target = _str(_get(with_, "target"))
-    return [ImageMapping(ref=normalise_ref(t) if t else "", dockerfile=dockerfile,
-                         context=context if unknown is None else posixpath.dirname(dockerfile),
-                         target=target or None, args=args, raw_ref=t,
-                         source=Provenance("command", path, line, "docker/build-push-action"), context_unknown=unknown)
-            for t in (tags or [""])]
+    return tags, args
+
+
+def _action_paths(ctx_raw: str | None, file_raw: str | None) -> tuple[str | None, str | None]:
+    """(context, Dockerfile) of build-push-action inputs; None where unreadable."""
+    context: str | None = ""
+    if ctx_raw is not None and ctx_raw.strip():
+        context = resolve(ctx_raw.strip(), "", None) if "{{" not in ctx_raw and "://" not in ctx_raw else None
+    if file_raw is not None and file_raw.strip():
+        return context, resolve(file_raw.strip(), "", None) if "{{" not in file_raw else None
+    if context is None:
+        return None, None
+    return context, posixpath.join(context, "Dockerfile") if context else "Dockerfile"
 
 
 def _gitlab(text: str) -> list[BuildSite]:
@@ -369,8 +388,8 @@ def _devcontainer(path: str, text: str) -> list[list[list[ImageMapping]]]:
         return []
     m = re.search(r'"docker[Ff]ile"\s*:', plain)
     line = plain.count("\n", 0, m.start()) + 1 if m else None
-    args = {str(k): str(v) for k, v in (build.get("args") or {}).items()
-            if isinstance(build.get("args"), dict) and "${" not in str(v)}
+    raw_args = build.get("args") if isinstance(build.get("args"), dict) else {}
+    args = {str(k): str(v) for k, v in raw_args.items() if "${" not in str(v)}
     target = build.get("target") if isinstance(build.get("target"), str) else None
     return [[[ImageMapping(ref="", dockerfile=dockerfile, context=context, target=target, args=args,
                            source=Provenance("devcontainer", path, line))]]]

@@ -418,36 +418,38 @@ def _infer_context(tree: Tree, path: str, doc: Document | None,
     in which every COPY/ADD source of the file exists. When there is none, the context is
     unknown (the Dockerfile's folder is kept as a placeholder, never judged)."""
     here = posixpath.dirname(path)
-    srcs: list[str] = []
-    if doc is not None:
-        for ins in doc.instructions:
-            if ins.keyword in ("COPY", "ADD") and ins.flag("from") is None and not ins.heredocs:
-                for s in ins.value[:-1]:
-                    if "://" in s or s.startswith("git@") or "$" in s:
-                        continue
-                    srcs.append(s)
+    srcs = _context_sources(doc)
     note = f"; {unread.source}: context {unread.context_unknown}" if unread is not None else ""
     if not srcs:
         return here, "inferred: the Dockerfile's folder" + note, None
-    candidates = []
-    d = here
-    while True:
-        candidates.append(d)
-        if not d:
-            break
-        d = posixpath.dirname(d)
+    candidates = [here]
+    while candidates[-1]:
+        candidates.append(posixpath.dirname(candidates[-1]))
     for cand in candidates:
         if all(_source_exists(tree, cand, s) for s in srcs):
             where = cand or "."
             return cand, f"inferred: COPY sources resolve in {where}" + note, None
+    unknown = _no_context(tree, srcs, candidates, unread)
+    return here, str(unknown), unknown
+
+
+def _no_context(tree: Tree, srcs: list[str], candidates: list[str], unread: ImageMapping | None) -> UnknownContext:
     missing = sorted({s for s in srcs if not any(_source_exists(tree, c, s) for c in candidates)})
     reason = ("no directory from the Dockerfile's folder up to the repository root holds every COPY/ADD source"
               + (f" ({', '.join(repr(m) for m in missing[:3])} in none)" if missing else ""))
     if unread is not None:
         reason = f"{unread.context_unknown.reason}; and {reason}"
     looked = (unread.context_unknown.looked if unread is not None else ()) + tuple(c or "." for c in candidates)
-    unknown = UnknownContext(reason, looked)
-    return here, str(unknown), unknown
+    return UnknownContext(reason, looked)
+
+
+def _context_sources(doc: Document | None) -> list[str]:
+    """The literal local COPY/ADD sources (no URLs, git, variables, other stages)."""
+    if doc is None:
+        return []
+    return [s for ins in doc.instructions
+            if ins.keyword in ("COPY", "ADD") and ins.flag("from") is None and not ins.heredocs
+            for s in ins.value[:-1] if not ("://" in s or s.startswith("git@") or "$" in s)]
 
 
 def _source_exists(tree: Tree, context: str, src: str) -> bool:
@@ -476,11 +478,9 @@ def format_graph(graph: Graph) -> str:
         if base is not None:
             kind = {"internal": "in-repo image", "external": "external", "stage": "stage"}[base.kind]
             lines.append(f"  base:       {base.ref} ({kind}; {base.how}: FROM {base.raw})")
-        if m.context_unknown is not None:
-            lines.append(f"  context:    {m.context_unknown}")
-        else:
-            lines.append(f"  context:    {m.context or '.'}"
-                         + (f" (.dockerignore: {node.dockerignore})" if node.dockerignore else ""))
+        lines.append(f"  context:    {m.context_unknown}" if m.context_unknown is not None
+                     else f"  context:    {m.context or '.'}"
+                     + (f" (.dockerignore: {node.dockerignore})" if node.dockerignore else ""))
         lines.append(f"  mapped by:  {m.source}")
     unmapped = sorted(p for p in graph.dockerfiles if not graph.images_built_from(p))
     for p in unmapped:
@@ -493,10 +493,8 @@ def format_graph(graph: Graph) -> str:
             b = graph.bases.get((p, st.index))
             if b is not None:
                 lines.append(f"  stage {st.name or st.index}: FROM {b.ref} ({b.kind}; {b.how})")
-        if node.context_unknown is not None:
-            lines.append(f"  context:    {node.context_unknown}")
-        else:
-            lines.append(f"  context:    {node.context or '.'} ({node.context_source})")
+        lines.append(f"  context:    {node.context_unknown}" if node.context_unknown is not None
+                     else f"  context:    {node.context or '.'} ({node.context_source})")
     return "\n".join(lines) + "\n"
 
 

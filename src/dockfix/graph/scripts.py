@@ -189,7 +189,7 @@ def _normal(body: str) -> str:
     s = body.replace('"', "").replace("'", "")
     s = re.sub(r"\$\{BASH_SOURCE(?:\[0\])?\}|\$BASH_SOURCE|\$\{0\}", "$0", s)
     s = re.sub(r"(?:&>|2>|>)\s*/dev/null|2>&1|(?<=\s)--(?=\s)", " ", s)
-    return " ".join(s.split())
+    return " ".join(s.split()).replace("$( ", "$(").replace(" )", ")")
 
 
 def _subst(body: str) -> str | None:
@@ -250,6 +250,11 @@ def _dollar(raw: str, i: int, env: dict[str, str | None]) -> tuple[str | None, i
     return (env.get(name) if name[0].isalpha() or name[0] == "_" else None), m.end()
 
 
+def _backtick(raw: str, i: int) -> tuple[str | None, int]:
+    j = _scan_subst(raw, i + 1, "`")
+    return _subst(raw[i + 1:j - 1]), j
+
+
 def expand(raw: str, env: dict[str, str | None]) -> str | None:
     """A word after quote removal and expansion, or None when any part is unknown."""
     out: list[str] = []
@@ -265,23 +270,13 @@ def expand(raw: str, env: dict[str, str | None]) -> str | None:
             quoted, i = not quoted, i + 1
         elif c == "\\":
             nxt = raw[i + 1:i + 2]
-            if not quoted or nxt in ('$', '"', "\\", "`"):
-                out.append(nxt)
-            else:
-                out.append("\\" + nxt)
+            out.append(nxt if not quoted or nxt in ('$', '"', "\\", "`") else "\\" + nxt)
             i += 2
-        elif c == "$":
-            val, i = _dollar(raw, i, env)
+        elif c in "$`":
+            val, i = _dollar(raw, i, env) if c == "$" else _backtick(raw, i)
             if val is None:
                 return None
             out.append(val)
-        elif c == "`":
-            j = _scan_subst(raw, i + 1, "`")
-            val = _subst(raw[i + 1:j - 1])
-            if val is None:
-                return None
-            out.append(val)
-            i = j
         elif not quoted and (c in "*?" or (c == "~" and i == 0)):
             return None  # a glob or a home directory: not one known path
         else:
@@ -390,15 +385,19 @@ class _Walker:
         else:
             self.cwd, self.cwd_why, self.env = cwd, why, env
 
-    def _command(self, toks: list[Token], prev_op: str, next_op: str) -> None:
-        raw = [t.text for t in toks]
-        while raw and (raw[0] in _OPENERS or raw[0] in _CLOSERS or raw[0] in _NEUTRAL):
-            w = raw.pop(0)
-            toks = toks[1:]
+    def _reserved(self, toks: list[Token]) -> list[Token]:
+        """Follow and drop the reserved words that open or close compound commands."""
+        while toks and (toks[0].text in _OPENERS or toks[0].text in _CLOSERS or toks[0].text in _NEUTRAL):
+            w = toks.pop(0).text
             if w in _OPENERS:
                 self._push(_OPENERS[w])
             elif w in _CLOSERS:
                 self._pop()
+        return toks
+
+    def _command(self, toks: list[Token], prev_op: str, next_op: str) -> None:
+        toks = self._reserved(list(toks))
+        raw = [t.text for t in toks]
         if not raw:
             return
         if raw[0] in ("for", "select", "case"):
@@ -437,13 +436,8 @@ class _Walker:
             self.cwd, self.cwd_why = None, "popd"
         elif name in _ASSIGNERS:
             self._assign([w for w in raw[1:] if _assignment(w)], prev_op)
-            for w in raw[1:]:
-                if not w.startswith("-") and "=" not in w and self.env.get(w, "") is None:
-                    self.env[w] = None
         elif name in ("read", "getopts", "mapfile", "readarray", "unset"):
-            for w in raw[1:]:
-                if not w.startswith("-"):
-                    self.env[w] = None
+            self.env.update({w: None for w in raw[1:] if not w.startswith("-")})
         elif name in (".", "source", "eval") or name is None and raw[0].startswith("$"):
             self.env = {k: None for k in self.env}
             self.cwd, self.cwd_why = None, f"line {self.line_of(line)} runs {raw[0]} (it may change directory)"

@@ -201,6 +201,34 @@ def _compose_file(path: str, raw: bytes, env_raw: bytes = b"") -> list[ImageMapp
     return out
 
 
+def _compose_args(args: dict | list, env: dict[str, str]) -> dict[str, str]:
+    """Build args whose values can be read (`- KEY` takes KEY from the environment:
+    unknown unless `.env` sets it)."""
+    if isinstance(args, list):
+        args = dict(a.split("=", 1) if "=" in a else (a, None) for a in args if isinstance(a, str))
+    if not isinstance(args, dict):
+        return {}
+    out = {}
+    for k, v in args.items():
+        value = env.get(str(k)) if v is None else interpolate(str(v), env)
+        if value is not None:
+            out[str(k)] = value
+    return out
+
+
+def _compose_paths(base: str, build: dict, env: dict[str, str]) -> tuple[str, str] | None:
+    """(context, Dockerfile), relative to the compose file's folder; None when unreadable."""
+    ctx_raw = interpolate(str(build.get("context", ".")), env)
+    df_raw = interpolate(str(build.get("dockerfile", "Dockerfile")), env)
+    if ctx_raw is None or df_raw is None or "://" in ctx_raw or ctx_raw.startswith("git@"):
+        return None
+    context = _join(base, ctx_raw)
+    dockerfile = _join(context, df_raw)
+    if context.startswith("..") or dockerfile.startswith(".."):
+        return None
+    return context, dockerfile
+
+
 def _compose_service(path: str, base: str, service: str, spec: dict, env: dict[str, str],
                      line: int | None) -> ImageMapping | None:
     build = spec["build"]
@@ -208,22 +236,11 @@ def _compose_service(path: str, base: str, service: str, spec: dict, env: dict[s
         build = {"context": build}
     if not isinstance(build, dict) or "dockerfile_inline" in build:
         return None
-    ctx_raw = interpolate(str(build.get("context", ".")), env)
-    df_raw = interpolate(str(build.get("dockerfile", "Dockerfile")), env)
-    if ctx_raw is None or df_raw is None or "://" in ctx_raw or ctx_raw.startswith("git@"):
+    paths = _compose_paths(base, build, env)
+    if paths is None:
         return None  # neither the Dockerfile nor the context can be read
-    context = _join(base, ctx_raw)
-    dockerfile = _join(context, df_raw)
-    if context.startswith("..") or dockerfile.startswith(".."):
-        return None
-    args = build.get("args") or {}
-    if isinstance(args, list):
-        args = dict(a.split("=", 1) if "=" in a else (a, None) for a in args if isinstance(a, str))
-    known_args = {}
-    for k, v in dict(args).items():
-        value = env.get(str(k)) if v is None else interpolate(str(v), env)
-        if value is not None:  # `- KEY` takes KEY from the environment: unknown unless .env sets it
-            known_args[str(k)] = value
+    context, dockerfile = paths
+    known_args = _compose_args(build.get("args") or {}, env)
     image = interpolate(str(spec["image"]), env) if spec.get("image") else f"{posixpath.basename(base) or 'root'}-{service}"
     target = interpolate(str(build["target"]), env) if build.get("target") else None
     return ImageMapping(ref=normalise_ref(image) if image else "", dockerfile=dockerfile, context=context,
