@@ -267,3 +267,24 @@ def test_a_known_reading_wins_over_an_unknown_one(tmp_path: Path) -> None:
                     "svc/Dockerfile": "FROM x\nCOPY nowhere /\n"})
     node = graph_of(tmp_path).dockerfiles["svc/Dockerfile"]
     assert (node.context, node.context_unknown, node.context_source) == ("", None, "compose compose.yaml:2")
+
+
+def test_a_script_takes_the_directory_its_callers_run_it_in(tmp_path: Path) -> None:
+    make(tmp_path, {"common/run.sh": "docker build -f ../svc/Dockerfile -t acme/svc ..\n",
+                    "go.sh": "cd x; ../common/run.sh\n",
+                    ".github/workflows/ci.yml": "jobs:\n  b:\n    steps:\n      - run: ./tools/build.sh\n",
+                    "tools/build.sh": "docker build -f svc/Dockerfile -t acme/svc2 .\n",
+                    "svc/Dockerfile": "FROM a\n"})
+    g = graph_of(tmp_path)
+    m = g.images["acme/svc:latest"]
+    assert (m.dockerfile, m.context, m.context_unknown, m.source.detail) == ("svc/Dockerfile", "", None, "run in x by go.sh:1")
+    m2 = g.images["acme/svc2:latest"]
+    assert (m2.context, m2.context_unknown, m2.source.detail) == ("", None, "run in . by .github/workflows/ci.yml:4")
+
+
+def test_callers_that_disagree_leave_the_directory_unknown(tmp_path: Path) -> None:
+    make(tmp_path, {"common/run.sh": "docker build -f svc/Dockerfile -t acme/svc .\n",
+                    "Makefile": "a:\n\tcommon/run.sh\nb:\n\tcd svc && ../common/run.sh\n",
+                    "svc/Dockerfile": "FROM a\nCOPY nowhere /\n"})
+    m = graph_of(tmp_path).images["acme/svc:latest"]
+    assert m.context_unknown is not None and "no caller in the repository says" in m.context_unknown.reason

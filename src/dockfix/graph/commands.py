@@ -16,7 +16,7 @@ import json
 import posixpath
 import re
 
-from dockfix.graph.scripts import ROOT, SCRIPT_DIR, UNKNOWN_VAR, BuildSite, resolve, shell_builds
+from dockfix.graph.scripts import ROOT, SCRIPT_DIR, UNKNOWN_VAR, BuildSite, Call, resolve, shell_builds, shell_calls
 from dockfix.graph.sources import ImageMapping, Provenance, _memo, normalise_ref
 from dockfix.model.contexts import UnknownContext
 from dockfix.tree import Tree
@@ -44,18 +44,58 @@ def _kind(path: str) -> str | None:
 def from_commands(tree: Tree) -> list[ImageMapping]:
     """Mappings from every build command, named and unnamed (ref "" when no tag can be
     read: its Dockerfile's context is still known)."""
-    out: list[ImageMapping] = []
-    for path in tree.paths():
-        kind = _kind(path)
-        if kind is None:
-            continue
+    files = [(p, k) for p in tree.paths() if (k := _kind(p)) is not None]
+    found: dict[str, list] = {}
+    floating: dict[str, bytes] = {}  # scripts in a folder: where they run is read from their callers
+    for path, kind in files:
         data = tree.read(path)
         if kind != "devcontainer" and not _WORDS.search(data):
             continue
-        groups = _memo("commands", path, data, lambda: _read(kind, path, data))
-        for group in groups:  # the candidate readings of one build: keep the one whose Dockerfile exists
+        if kind == "script" and posixpath.dirname(path):
+            floating[path] = data
+            continue
+        found[path] = _memo("commands", path, data, lambda: _read(kind, path, data))
+    starts = _started_in(tree, files, floating) if floating else {}
+    for path, data in floating.items():
+        start = starts.get(path)
+        key = "commands" if start is None else f"commands@{start[0]}@{start[1]}"
+        found[path] = _memo(key, path, data, lambda: _read("script", path, data, start))
+    out: list[ImageMapping] = []
+    for path, _ in files:
+        for group in found.get(path, ()):  # the candidate readings of one build: keep the one whose Dockerfile exists
             out += _pick(tree, group)
     return out
+
+
+def _started_in(tree: Tree, files: list[tuple[str, str]], floating: dict[str, bytes]) -> dict[str, tuple[str, str]]:
+    """For scripts in a folder, the one directory every caller in the repository runs them
+    in (`cd x; ../common/run.sh`, `run: ./scripts/build.sh`), with the first caller."""
+    names = {p.rsplit("/", 1)[-1].encode() for p in floating}
+    seen: dict[str, dict[str, str]] = {}
+    for path, kind in files:
+        if kind == "devcontainer":
+            continue
+        data = tree.read(path)
+        if not any(n in data for n in names):
+            continue
+        for call in _memo("calls", path, data, lambda: _read_calls(kind, path, data)):
+            if call.script in floating and call.script != path:
+                seen.setdefault(call.script, {}).setdefault(call.cwd, f"{path}:{call.line}")
+    return {script: next(iter(cwds.items())) for script, cwds in seen.items() if len(cwds) == 1}
+
+
+def _read_calls(kind: str, path: str, data: bytes) -> list[Call]:
+    calls: list[Call] = []
+
+    def shell(text, script_dir, cwd, why="", env=None, line_of=lambda n: n):
+        calls.extend(shell_calls(text, script_dir, cwd, line_of))
+        return []
+
+    try:
+        _sites(kind, path, data.decode("utf-8"), shell)
+    except UnicodeDecodeError:
+        pass
+    return calls
 
 
 def _pick(tree: Tree, group: list[list[ImageMapping]]) -> list[ImageMapping]:
@@ -65,30 +105,37 @@ def _pick(tree: Tree, group: list[list[ImageMapping]]) -> list[ImageMapping]:
     return hits[0]
 
 
-def _read(kind: str, path: str, data: bytes) -> list[list[list[ImageMapping]]]:
+def _read(kind: str, path: str, data: bytes,
+          start: tuple[str, str] | None = None) -> list[list[list[ImageMapping]]]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return []
     if kind == "devcontainer":
         return _devcontainer(path, text)
+    sites = _sites(kind, path, text, shell_builds, start)
+    detail = f"run in {start[0] or '.'} by {start[1]}" if start else ""
+    return [_site(path, s, detail) if isinstance(s, BuildSite) else [s] for s in sites if s]
+
+
+def _sites(kind: str, path: str, text: str, shell, start: tuple[str, str] | None = None) -> list:
     if kind == "make":
-        sites = _makefile(path, text)
-    elif kind == "script":
+        return _makefile(path, text, shell)
+    if kind == "script":
         here = posixpath.dirname(path)
-        why = "" if not here else f"{path} does not change to a known directory; its paths depend on where it is run"
-        sites = shell_builds(text, here, "" if not here else None, why)
-    elif kind == "actions":
-        sites = _actions(path, text)
-    else:
-        sites = _gitlab(text)
-    return [_site(path, s) if isinstance(s, BuildSite) else [s] for s in sites if s]
+        if start is not None or not here:
+            return shell(text, here, start[0] if start else "", "")
+        why = f"{path} does not change to a known directory, and no caller in the repository says where it runs"
+        return shell(text, here, None, why)
+    if kind == "actions":
+        return _actions(path, text, shell)
+    return _gitlab(text, shell)
 
 
-def _site(path: str, site: BuildSite) -> list[list[ImageMapping]]:
+def _site(path: str, site: BuildSite, detail: str = "") -> list[list[ImageMapping]]:
     """The candidate readings of one build command (one per directory it may run in)."""
     b = site.build
-    src = Provenance("command", path, site.line)
+    src = Provenance("command", path, site.line, detail)
     where = f"{path}:{site.line}"
     bases, why = _bases(site)
     tags = [t for t in b.tags if "\x00" not in t and "$" not in t]
@@ -146,7 +193,7 @@ def _make_expand(text: str, make_vars: dict[str, str | None], here: str) -> str:
     return _MAKE_REF.sub(sub, text)
 
 
-def _makefile(path: str, text: str) -> list[BuildSite]:
+def _makefile(path: str, text: str, shell) -> list[BuildSite]:
     """Recipe lines (tab-indented), each its own shell in the Makefile's folder. Variables
     assigned once with `=`/`:=` to a literal are known; `?=`, `+=`, `!=` and repeated
     assignments are not (the environment or the command line may decide)."""
@@ -163,7 +210,7 @@ def _makefile(path: str, text: str) -> list[BuildSite]:
         n += 1
         if logical.startswith("\t"):
             recipe = _make_expand(logical.lstrip("\t").lstrip("@-+ "), make_vars, here)
-            sites += shell_builds(recipe, here, here, "", {}, lambda k, s=start: s)
+            sites += shell(recipe, here, here, "", {}, lambda k, s=start: s)
             continue
         m = _MAKE_ASSIGN.match(logical.split("#", 1)[0].strip())
         if m:
@@ -245,7 +292,7 @@ def _env(*nodes) -> dict[str, str | None]:
     return env
 
 
-def _actions(path: str, text: str) -> list:
+def _actions(path: str, text: str, shell) -> list:
     root = _yaml_root(text)
     out: list = []
     for job in _items(_get(root, "jobs")):
@@ -255,13 +302,13 @@ def _actions(path: str, text: str) -> list:
             if uses.startswith("docker/build-push-action"):
                 out.append(_build_push(path, step))
                 continue
-            run, shell = _get(step, "run"), _str(_get(step, "shell")) or "bash"
-            if _str(run) is None or shell.split()[0] not in ("bash", "sh"):
+            run, step_shell = _get(step, "run"), _str(_get(step, "shell")) or "bash"
+            if _str(run) is None or step_shell.split()[0] not in ("bash", "sh"):
                 continue
             wd = _str(_get(step, "working-directory"))
             cwd, why = _ci_path(wd) if wd is not None else (wf_cwd, wf_why)
             body = _EXPR.sub(UNKNOWN_VAR, _str(run))
-            out += shell_builds(body, None, cwd, why, _env(root, job, step),
+            out += shell(body, None, cwd, why, _env(root, job, step),
                                 lambda k, node=run: _scalar_line(node, k))
     return out
 
@@ -312,7 +359,7 @@ def _action_paths(ctx_raw: str | None, file_raw: str | None) -> tuple[str | None
     return context, posixpath.join(context, "Dockerfile") if context else "Dockerfile"
 
 
-def _gitlab(text: str) -> list[BuildSite]:
+def _gitlab(text: str, shell) -> list[BuildSite]:
     """GitLab CI: a job's `before_script` and `script` run in one shell in the repository
     root ($CI_PROJECT_DIR)."""
     root = _yaml_root(text)
@@ -333,7 +380,7 @@ def _gitlab(text: str) -> list[BuildSite]:
                 lines.append(_scalar_line(node, k))
             parts.append(_EXPR.sub(UNKNOWN_VAR, value))
         body = "\n".join(parts)
-        out += shell_builds(body, None, "", "", _env(root, job),
+        out += shell(body, None, "", "", _env(root, job),
                             lambda k, ls=lines: ls[k - 1] if 0 < k <= len(ls) else ls[-1])
     return out
 

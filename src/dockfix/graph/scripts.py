@@ -310,6 +310,15 @@ def resolve(value: str | None, cwd: str | None, script_dir: str | None) -> str |
     return "" if p == "." else p
 
 
+@dataclass(frozen=True)
+class Call:
+    """A script this text runs (`../common/run.sh`), the directory it is run in, the line."""
+
+    script: str
+    cwd: str
+    line: int
+
+
 # -- walking a script
 class _Frame(Enum):
     GROUP = "if/for/while/case/{ }"  # runs in this shell, maybe not at all
@@ -336,6 +345,7 @@ class _Walker:
         self.frames: list[tuple[_Frame, str | None, str, dict[str, str | None]]] = []
         self.fn_pending = False
         self.sites: list[BuildSite] = []
+        self.calls: list[Call] = []
 
     def run(self, text: str) -> list[BuildSite]:
         words: list[Token] = []
@@ -442,7 +452,17 @@ class _Walker:
             self.env = {k: None for k in self.env}
             self.cwd, self.cwd_why = None, f"line {self.line_of(line)} runs {raw[0]} (it may change directory)"
         else:
+            self._call(argv, line)
             self._build(argv, line)
+
+    def _call(self, argv: list[str | None], line: int) -> None:
+        """`sh x.sh`, `bash ./x.sh`, `../common/run.sh`: a script run in a known directory."""
+        target = argv[1] if argv[0] in ("sh", "bash") and len(argv) > 1 else argv[0]
+        if target is None or self.cwd is None or "/" not in target and argv[0] not in ("sh", "bash"):
+            return
+        path = resolve(target, self.cwd, self.script_dir)
+        if path:
+            self.calls.append(Call(path, self.cwd, self.line_of(line)))
 
     def _cd(self, raw: list[str], argv: list[str | None], prev_op: str, next_op: str) -> None:
         args = [a for a in argv[1:] if a not in ("-P", "-L", "--")]
@@ -479,3 +499,11 @@ def shell_builds(text: str, script_dir: str | None, cwd: str | None, cwd_why: st
     if not any(w in text for w in ("docker", "podman", "buildah")):
         return []
     return _Walker(script_dir, cwd, cwd_why, env or {}, line_of).run(text)
+
+
+def shell_calls(text: str, script_dir: str | None, cwd: str | None,
+                line_of: Callable[[int], int] = lambda n: n) -> list[Call]:
+    """The scripts one shell text runs in a known directory."""
+    walker = _Walker(script_dir, cwd, "", {}, line_of)
+    walker.run(text)
+    return walker.calls
