@@ -288,3 +288,18 @@ def test_callers_that_disagree_leave_the_directory_unknown(tmp_path: Path) -> No
                     "svc/Dockerfile": "FROM a\nCOPY nowhere /\n"})
     m = graph_of(tmp_path).images["acme/svc:latest"]
     assert m.context_unknown is not None and "no caller in the repository says" in m.context_unknown.reason
+
+
+def test_every_build_spelling_and_containerfile(tmp_path: Path) -> None:
+    make(tmp_path, {"build.sh": ("sudo -E docker image build -t acme/a a\n"
+                                 "DOCKER_BUILDKIT=1 docker builder build -t acme/b b\n"
+                                 "buildah bud --layers -t acme/c c\n"
+                                 "podman build -t acme/d d\n"
+                                 "buildah build --format docker -t acme/e -f e/Dockerfile e\n"
+                                 "docker compose build\n"),
+                    "a/Dockerfile": "FROM x\n", "b/Dockerfile": "FROM x\n", "c/Dockerfile": "FROM x\n",
+                    "d/Dockerfile": "FROM x\n", "d/Containerfile": "FROM y\n", "e/Dockerfile": "FROM x\n"})
+    g = graph_of(tmp_path)
+    assert {r: (m.dockerfile, m.context) for r, m in g.images.items()} == {
+        "acme/a:latest": ("a/Dockerfile", "a"), "acme/b:latest": ("b/Dockerfile", "b"),
+        "acme/c:latest": ("c/Dockerfile", "c"), "acme/e:latest": ("e/Dockerfile", "e")}  # d: podman reads Containerfile

@@ -18,7 +18,7 @@ import re
 
 from dockfix.graph.scripts import ROOT, SCRIPT_DIR, UNKNOWN_VAR, BuildSite, Call, resolve, shell_builds, shell_calls
 from dockfix.graph.sources import ImageMapping, Provenance, _memo, normalise_ref
-from dockfix.model.contexts import UnknownContext
+from dockfix.model.contexts import Engine, UnknownContext
 from dockfix.tree import Tree
 
 _WORDS = re.compile(rb"docker|podman|buildah")
@@ -140,18 +140,26 @@ def _site(path: str, site: BuildSite, detail: str = "") -> list[list[ImageMappin
     bases, why = _bases(site)
     tags = [t for t in b.tags if "\x00" not in t and "$" not in t]
     out = []
-    for base in bases:
-        context, dockerfile = _command_paths(b, base, site.script_dir)
-        reason = why or b.context_unknown or ("" if context is not None else f"the context {b.context!r} cannot be resolved")
+    for base, name in [(base, name) for base in bases for name in _default_names(b)]:
+        context, dockerfile = _command_paths(b, base, site.script_dir, name)
         if dockerfile is None:
             continue
+        reason = why or b.context_unknown or ("" if context is not None else f"the context {b.context!r} cannot be resolved")
         unknown = UnknownContext(reason, (where,)) if reason else None
-        ctx = posixpath.dirname(dockerfile) if unknown else context
-        out.append([ImageMapping(ref=normalise_ref(t) if t else "", dockerfile=dockerfile, context=ctx,
+        out.append([ImageMapping(ref=normalise_ref(t) if t else "", dockerfile=dockerfile,
+                                 context=posixpath.dirname(dockerfile) if unknown else context,
                                  target=b.target, args=dict(b.args), raw_ref=t, source=src,
                                  context_unknown=unknown)
                     for t in (tags or [""])])
     return out
+
+
+def _default_names(b) -> tuple[str, ...]:
+    """podman and buildah read Containerfile before Dockerfile: both are candidates, and
+    `_pick` keeps a reading only when exactly one of them exists."""
+    if b.engine is Engine.DOCKER or b.dockerfile is not None:
+        return ("Dockerfile",)
+    return ("Containerfile", "Dockerfile")
 
 
 def _bases(site: BuildSite) -> tuple[list[str], str]:
@@ -162,7 +170,7 @@ def _bases(site: BuildSite) -> tuple[list[str], str]:
     return list(dict.fromkeys(["", site.script_dir or ""])), f"the directory the command runs in is unknown: {site.cwd_why}"
 
 
-def _command_paths(b, base: str, script_dir: str | None) -> tuple[str | None, str | None]:
+def _command_paths(b, base: str, script_dir: str | None, name: str) -> tuple[str | None, str | None]:
     """(context, Dockerfile) of a build command run in `base`; None where unreadable.
     `-f` is relative to the working directory, its default `{context}/Dockerfile`."""
     context = resolve(b.context, base, script_dir) if b.context is not None else None
@@ -170,7 +178,7 @@ def _command_paths(b, base: str, script_dir: str | None) -> tuple[str | None, st
         return context, resolve(b.dockerfile, base, script_dir)
     if b.dockerfile_unknown or context is None:
         return context, None
-    return context, posixpath.join(context, "Dockerfile") if context else "Dockerfile"
+    return context, posixpath.join(context, name) if context else name
 
 
 # -- Makefiles

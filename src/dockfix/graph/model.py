@@ -478,9 +478,7 @@ def format_graph(graph: Graph) -> str:
         if base is not None:
             kind = {"internal": "in-repo image", "external": "external", "stage": "stage"}[base.kind]
             lines.append(f"  base:       {base.ref} ({kind}; {base.how}: FROM {base.raw})")
-        lines.append(f"  context:    {m.context_unknown}" if m.context_unknown is not None
-                     else f"  context:    {m.context or '.'}"
-                     + (f" (.dockerignore: {node.dockerignore})" if node.dockerignore else ""))
+        lines.append(_image_context_line(m, node))
         lines.append(f"  mapped by:  {m.source}")
     unmapped = sorted(p for p in graph.dockerfiles if not graph.images_built_from(p))
     for p in unmapped:
@@ -496,6 +494,12 @@ def format_graph(graph: Graph) -> str:
         lines.append(f"  context:    {node.context_unknown}" if node.context_unknown is not None
                      else f"  context:    {node.context or '.'} ({node.context_source})")
     return "\n".join(lines) + "\n"
+
+
+def _image_context_line(m: ImageMapping, node: DockerfileNode) -> str:
+    if m.context_unknown is not None:
+        return f"  context:    {m.context_unknown}"
+    return f"  context:    {m.context or '.'}" + (f" (.dockerignore: {node.dockerignore})" if node.dockerignore else "")
 
 
 def graph_to_json(graph: Graph) -> dict:

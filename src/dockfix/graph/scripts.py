@@ -255,23 +255,27 @@ def _backtick(raw: str, i: int) -> tuple[str | None, int]:
     return _subst(raw[i + 1:j - 1]), j
 
 
+def _quoted(raw: str, i: int, quoted: bool) -> tuple[str, int]:
+    """A single-quoted string or a backslash escape at raw[i]: its text, the index after."""
+    if raw[i] == "'":
+        j = raw.find("'", i + 1)
+        j = len(raw) if j < 0 else j
+        return raw[i + 1:j], j + 1
+    nxt = raw[i + 1:i + 2]
+    return (nxt if not quoted or nxt in ('$', '"', "\\", "`") else "\\" + nxt), i + 2
+
+
 def expand(raw: str, env: dict[str, str | None]) -> str | None:
     """A word after quote removal and expansion, or None when any part is unknown."""
     out: list[str] = []
     i, quoted = 0, False
     while i < len(raw):
         c = raw[i]
-        if c == "'" and not quoted:
-            j = raw.find("'", i + 1)
-            j = len(raw) if j < 0 else j
-            out.append(raw[i + 1:j])
-            i = j + 1
+        if (c == "'" and not quoted) or c == "\\":
+            text, i = _quoted(raw, i, quoted)
+            out.append(text)
         elif c == '"':
             quoted, i = not quoted, i + 1
-        elif c == "\\":
-            nxt = raw[i + 1:i + 2]
-            out.append(nxt if not quoted or nxt in ('$', '"', "\\", "`") else "\\" + nxt)
-            i += 2
         elif c in "$`":
             val, i = _dollar(raw, i, env) if c == "$" else _backtick(raw, i)
             if val is None:
