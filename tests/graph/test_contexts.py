@@ -303,3 +303,15 @@ def test_every_build_spelling_and_containerfile(tmp_path: Path) -> None:
     assert {r: (m.dockerfile, m.context) for r, m in g.images.items()} == {
         "acme/a:latest": ("a/Dockerfile", "a"), "acme/b:latest": ("b/Dockerfile", "b"),
         "acme/c:latest": ("c/Dockerfile", "c"), "acme/e:latest": ("e/Dockerfile", "e")}  # d: podman reads Containerfile
+
+
+def test_a_ci_step_in_an_unknown_directory_maps_nothing(tmp_path: Path) -> None:
+    make(tmp_path, {".github/workflows/ci.yml": ("jobs:\n  b:\n    steps:\n      - run: docker build -t acme/a .\n"
+                                                 "        working-directory: ${{ matrix.dir }}\n"
+                                                 "      - run: docker build -t acme/b .\n        working-directory: [x]\n"
+                                                 "      - uses: docker/build-push-action@v6\n"
+                                                 "        with: {context: {a: 1}, tags: acme/c}\n"),
+                    "Dockerfile": "FROM x\nCOPY nowhere /\n"})
+    g = graph_of(tmp_path)
+    assert "acme/a:latest" not in g.images and "acme/b:latest" not in g.images
+    assert g.images["acme/c:latest"].context_unknown is not None

@@ -144,14 +144,19 @@ def _site(path: str, site: BuildSite, detail: str = "") -> list[list[ImageMappin
         context, dockerfile = _command_paths(b, base, site.script_dir, name)
         if dockerfile is None:
             continue
-        reason = why or b.context_unknown or ("" if context is not None else f"the context {b.context!r} cannot be resolved")
-        unknown = UnknownContext(reason, (where,)) if reason else None
+        unknown = _unknown(why or b.context_unknown, context, b.context, where)
         out.append([ImageMapping(ref=normalise_ref(t) if t else "", dockerfile=dockerfile,
                                  context=posixpath.dirname(dockerfile) if unknown else context,
                                  target=b.target, args=dict(b.args), raw_ref=t, source=src,
                                  context_unknown=unknown)
                     for t in (tags or [""])])
     return out
+
+
+def _unknown(why: str, context: str | None, raw: str | None, where: str) -> UnknownContext | None:
+    if not why and context is None:
+        why = f"the context {raw!r} cannot be resolved"
+    return UnknownContext(why, (where,)) if why else None
 
 
 def _default_names(b) -> tuple[str, ...]:
@@ -166,8 +171,11 @@ def _bases(site: BuildSite) -> tuple[list[str], str]:
     """The directories a build may run in, and why there is more than one reading."""
     if site.cwd is not None:
         return [site.cwd], ""
+    why = f"the directory the command runs in is unknown: {site.cwd_why}"
+    if site.script_dir is None:  # a CI step: no folder of its own to try
+        return [], why
     # a script started from the repository root or from its own folder
-    return list(dict.fromkeys(["", site.script_dir or ""])), f"the directory the command runs in is unknown: {site.cwd_why}"
+    return list(dict.fromkeys(["", site.script_dir])), why
 
 
 def _command_paths(b, base: str, script_dir: str | None, name: str) -> tuple[str | None, str | None]:
@@ -256,7 +264,9 @@ def _get(node, key: str):
 def _str(node) -> str | None:
     import yaml
 
-    return node.value if isinstance(node, yaml.ScalarNode) else None
+    if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:null":
+        return None
+    return node.value
 
 
 def _items(node) -> list:
@@ -292,11 +302,14 @@ def _ci_path(raw: str) -> tuple[str | None, str]:
 
 
 def _env(*nodes) -> dict[str, str | None]:
+    import yaml
+
     env: dict[str, str | None] = {}
     for node in nodes:
-        for k, v in getattr(_get(node, "env"), "value", None) or []:
+        found = _get(node, "env")
+        for k, v in found.value if isinstance(found, yaml.MappingNode) else []:
             value = _str(v)
-            env[k.value] = None if value is None or "${{" in value else value
+            env[str(k.value)] = None if value is None or "${{" in value else value
     return env
 
 
@@ -313,8 +326,8 @@ def _actions(path: str, text: str, shell) -> list:
             run, step_shell = _get(step, "run"), _str(_get(step, "shell")) or "bash"
             if _str(run) is None or step_shell.split()[0] not in ("bash", "sh"):
                 continue
-            wd = _str(_get(step, "working-directory"))
-            cwd, why = _ci_path(wd) if wd is not None else (wf_cwd, wf_why)
+            wd_node = _get(step, "working-directory")
+            cwd, why = _ci_path(_str(wd_node) or "${{ }}") if wd_node is not None else (wf_cwd, wf_why)
             body = _EXPR.sub(UNKNOWN_VAR, _str(run))
             out += shell(body, None, cwd, why, _env(root, job, step),
                                 lambda k, node=run: _scalar_line(node, k))
@@ -327,7 +340,9 @@ def _build_push(path: str, step) -> list[ImageMapping]:
     `target`, `build-args`."""
     with_ = _get(step, "with")
     line = step.start_mark.line + 1
-    context, dockerfile = _action_paths(_str(_get(with_, "context")), _str(_get(with_, "file")))
+    ctx_node = _get(with_, "context")
+    ctx_raw = _str(ctx_node) if ctx_node is None or _str(ctx_node) is not None else "{{ not a string }}"
+    context, dockerfile = _action_paths(ctx_raw, _str(_get(with_, "file")))
     if dockerfile is None:
         return []
     unknown = None
@@ -373,7 +388,9 @@ def _gitlab(text: str, shell) -> list[BuildSite]:
     root = _yaml_root(text)
     out: list[BuildSite] = []
     default_before = _get(_get(root, "default"), "before_script") or _get(root, "before_script")
-    for key, job in getattr(root, "value", None) or []:
+    import yaml
+
+    for _, job in root.value if isinstance(root, yaml.MappingNode) else []:
         script = _get(job, "script")
         if script is None:
             continue

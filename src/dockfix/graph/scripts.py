@@ -231,6 +231,9 @@ def _param(body: str, env: dict[str, str | None]) -> str | None:
     return value
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]")
+
+
 def _dollar(raw: str, i: int, env: dict[str, str | None]) -> tuple[str | None, int]:
     """Expand the `$...` at raw[i]: (value or None, index after it)."""
     if raw.startswith("$((", i):
@@ -241,7 +244,7 @@ def _dollar(raw: str, i: int, env: dict[str, str | None]) -> tuple[str | None, i
     if raw.startswith("${", i):
         j = _scan_subst(raw, i + 2, "}")
         return _param(raw[i + 2:j - 1], env), j
-    m = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]").match(raw, i + 1)
+    m = _NAME.match(raw, i + 1)
     if m is None:
         return "$", i + 1
     name = m.group()

@@ -282,7 +282,8 @@ def _bake_json(text: str) -> list[tuple[str, dict, int | None]]:
     targets = data.get("target") if isinstance(data, dict) else None
     if not isinstance(targets, dict):
         return []
-    return [(k, v, _line_of(text, f'"{k}"')) for k, v in targets.items() if isinstance(v, dict)]
+    at = text.find('"target"')  # each target's key is searched after the "target" key, not anywhere
+    return [(k, v, _line_of(text, f'"{k}"', max(at, 0))) for k, v in targets.items() if isinstance(v, dict)]
 
 
 def _bake_hcl(text: str) -> list[tuple[str, dict, int | None]]:
