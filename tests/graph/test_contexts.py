@@ -310,7 +310,7 @@ def test_a_ci_step_in_an_unknown_directory_maps_nothing(tmp_path: Path) -> None:
                                                  "        working-directory: ${{ matrix.dir }}\n"
                                                  "      - run: docker build -t acme/b .\n        working-directory: [x]\n"
                                                  "      - uses: docker/build-push-action@v6\n"
-                                                 "        with: {context: {a: 1}, tags: acme/c}\n"),
+                                                 "        with: {context: {a: 1}, file: Dockerfile, tags: acme/c}\n"),
                     "Dockerfile": "FROM x\nCOPY nowhere /\n"})
     g = graph_of(tmp_path)
     assert "acme/a:latest" not in g.images and "acme/b:latest" not in g.images
