@@ -75,7 +75,7 @@ class _Reader:
             self.i += 1
             if w is None:
                 self.unknown_options.append(None)
-                self.unknowns.append(f"word {self.i} is unknown: it may be an option, or take the next word")
+                self.unknowns.append("a word is unknown: it may be an option, or take the next word")
             elif w == "--":
                 self.positionals.extend(words[self.i:])
                 break

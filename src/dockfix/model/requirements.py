@@ -72,9 +72,10 @@ def parse_requirement(text: str | None) -> Requirement:
     if _URL.match(stripped):
         egg = _EGG.search(stripped)
         return Requirement(text, RequirementKind.URL, normalise_name(egg.group(1)) if egg else None, url=stripped)
-    if stripped.startswith((".", "/", "~")) or stripped.endswith(_ARCHIVE) or "/" in stripped.split("@")[0]:
-        return Requirement(text, RequirementKind.PATH, url=stripped)
     m = _NAME.fullmatch(stripped)
+    named_url = m is not None and m.group(3).startswith("@")
+    if not named_url and (stripped.startswith((".", "/", "~")) or stripped.endswith(_ARCHIVE) or "/" in stripped):
+        return Requirement(text, RequirementKind.PATH, url=stripped)
     if not m:
         return Requirement(text, RequirementKind.UNKNOWN)
     name, extras, rest = m.groups()

@@ -253,10 +253,10 @@ class SystemPackageCommand:
 
     @property
     def cleans_cache(self) -> bool:
-        """apt-get clean, dnf/yum clean all (or packages/metadata), apk cache clean."""
+        """apt-get clean, apk cache clean, dnf/yum clean all (or packages/metadata)."""
         if self.action is not PackageAction.CLEAN:
             return False
-        if self.manager in (PackageManager.APT_GET, PackageManager.APT):
+        if self.manager in (PackageManager.APT_GET, PackageManager.APT, PackageManager.APK):
             return True
         return bool(self.arguments) and self.arguments[0] in ("all", "packages", "metadata", "dbcache")
 
