@@ -202,27 +202,36 @@ def _python_module(argv: Sequence[Word]) -> tuple[int, tuple[str, ...], tuple[st
             return i + 1, tuple(flags), (f"interpreter word {i} is unknown: it may run another module",)
         if not w.startswith("-") or w in ("-", "--") or w.startswith("--"):
             return None  # a script, stdin, or a long option (--version, --help…): not pip
-        j = 1
-        while j < len(w):
-            ch = w[j]
-            if ch in _PYTHON_VALUE:
-                value = w[j + 1:] if j + 1 < len(w) else (argv[i + 1] if i + 1 < len(argv) else "")
-                i += 1 if j + 1 < len(w) else 2
-                if ch == "m" and value is None:
-                    return i, tuple(flags), ("the module python runs is unknown: it may be pip",)
-                if ch == "m":
-                    return (i, tuple(flags), ()) if value == "pip" else None
-                if ch == "c":
-                    return None
-                flags += [f"-{ch}", value or ""]
-                break
-            if ch not in _PYTHON_FLAGS:
-                return None
-            flags.append(f"-{ch}")
-            j += 1
-        else:
-            i += 1
+        step = _python_option(w, argv[i + 1] if i + 1 < len(argv) else "", flags)
+        if step is None:
+            return None
+        taken, module = step
+        i += taken
+        if module is None:
+            return i, tuple(flags), ("the module python runs is unknown: it may be pip",)
+        if module:
+            return (i, tuple(flags), ()) if module == "pip" else None
     return None
+
+
+def _python_option(word: str, following: Word, flags: list[str]) -> tuple[int, str | None] | None:
+    """One word of CPython's options: (words taken, the -m module: "" when none, None when
+    unknown); None when the interpreter does not run a module (-c, an unknown option)."""
+    for j in range(1, len(word)):
+        ch = word[j]
+        if ch in _PYTHON_VALUE:
+            glued = word[j + 1:]
+            value, taken = (glued, 1) if glued else (following, 2)
+            if ch == "c":
+                return None
+            if ch == "m":
+                return taken, value
+            flags += [f"-{ch}", value or ""]
+            return taken, ""
+        if ch not in _PYTHON_FLAGS:
+            return None
+        flags.append(f"-{ch}")
+    return 1, ""
 
 
 def _uv_front(argv: Sequence[Word]) -> tuple[PipFront, int, str, tuple[str, ...], tuple[str, ...]] | None:

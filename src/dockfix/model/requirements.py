@@ -78,7 +78,10 @@ def parse_requirement(text: str | None) -> Requirement:
         return Requirement(text, RequirementKind.PATH, url=stripped)
     if not m:
         return Requirement(text, RequirementKind.UNKNOWN)
-    name, extras, rest = m.groups()
+    return _named(text, *m.groups())
+
+
+def _named(text: str, name: str, extras: str | None, rest: str) -> Requirement:
     extras_t = tuple(sorted(e.strip().lower() for e in extras.split(",") if e.strip())) if extras else ()
     spec, _, marker = rest.partition(";")
     spec = spec.strip()

@@ -303,19 +303,27 @@ _APT_LISTS = ("/var/lib/apt/lists", "/var/lib/apt/lists/", "/var/lib/apt/lists/*
 
 def cleans_apt_lists(argv: Sequence[Word]) -> bool:
     """`rm -rf /var/lib/apt/lists/*` (or the directory, or /var/lib/apt): the apt index is not
-    left in the layer. The shell has already expanded nothing: `*` is the word as written."""
+    left in the layer. `*` is the word as written: the shell reader expands no pattern."""
     if not argv or argv[0] is None or posixpath.basename(argv[0]) != "rm":
         return False
-    operands: list[Word] = []
-    options_done = False
-    recursive = False
-    for w in argv[1:]:
+    read = _rm_arguments(argv[1:])
+    if read is None:
+        return False
+    recursive, operands = read
+    return recursive and any(w in _APT_LISTS or posixpath.normpath(w) in _APT_LISTS for w in operands)
+
+
+def _rm_arguments(args: Sequence[Word]) -> tuple[bool, list[str]] | None:
+    """(recursive, operands) of rm; None when a word is unknown."""
+    operands: list[str] = []
+    options_done = recursive = False
+    for w in args:
         if w is None:
-            return False
-        if not options_done and w == "--":
-            options_done = True
-        elif not options_done and w.startswith("-") and w != "-":
-            recursive = recursive or w in ("--recursive",) or (not w.startswith("--") and ("r" in w or "R" in w))
-        else:
+            return None
+        if options_done or not w.startswith("-") or w == "-":
             operands.append(w)
-    return recursive and any(w in _APT_LISTS or posixpath.normpath(w) in _APT_LISTS for w in operands if w)
+        elif w == "--":
+            options_done = True
+        elif w == "--recursive" or (not w.startswith("--") and ("r" in w or "R" in w)):
+            recursive = True
+    return recursive, operands

@@ -24,7 +24,7 @@ from dockfix.graph.dockerignore import DockerIgnore
 from dockfix.memo import Memo
 from dockfix.model.packages import (UNKNOWN, PipAction, PipCommand, PipFront, is_pip, parse_requirement,
                                     parse_requirements_text, read_pip)
-from dockfix.model.requirements import EntryKind
+from dockfix.model.requirements import EntryKind, ReqFile
 from dockfix.syntax import Document, Instruction, shellwords
 from dockfix.tree import Tree, named
 
@@ -509,6 +509,10 @@ class ModelBuilder:
                 self._closure(state, path, ins, _image_path(here, rf), closure)
             for cf in cmd.constraint_files:
                 self._closure(state, path, ins, _image_path(here, cf), closure, constraint=True)
+        self._record_pip(state, path, ins, cmd, here, closure)
+
+    def _record_pip(self, state: StageState, path: str, ins: Instruction, cmd: PipCommand, here: str,
+                    closure: "_Closure") -> None:
         named = [parse_requirement(r).normalised() for r in cmd.arguments if r is not None]
         user = (state.user or "root").split(":")[0]
         user_site = cmd.user_site is True
@@ -519,12 +523,7 @@ class ModelBuilder:
             cmd.spelling(), cmd.action, tuple(sorted(set(closure.constraints))),
             (*(str(e) for e in cmd.editables), *closure.editables), _index_urls(cmd, closure),
             _text(cmd.target), _text(cmd.prefix), (*cmd.unknowns, *closure.unknowns)))
-        if cmd.action is PipAction.UNINSTALL:
-            gone = {_requirement_name(r) for r in named}
-            for where, installed in list(state.sites.items()):
-                state.sites[where] = frozenset(r for r in installed if _requirement_name(r) not in gone)
-        elif cmd.installs and site is not None:
-            state.sites[site] = state.sites.get(site, frozenset()).union(reqs)
+        _change_sites(state, cmd, named, site, reqs)
 
     def _closure(self, state: StageState, path: str, ins: Instruction, image_path: str, closure: "_Closure",
                  constraint: bool = False) -> None:
@@ -548,13 +547,7 @@ class ModelBuilder:
         except OSError:
             return
         parsed = parse_requirements_text(text, image_path, self._scope(state), constraint)
-        into = closure.constraints if constraint else closure.lines
-        into.extend(e.requirement.normalised() for e in parsed.of(EntryKind.REQUIREMENT) if e.requirement)
-        closure.editables.extend(e.requirement.text for e in parsed.of(EntryKind.EDITABLE) if e.requirement)
-        for dest in ("index_url", "extra_index_urls"):
-            found = parsed.value(dest)
-            closure.index_urls.extend(str(v) for v in (found if isinstance(found, tuple) else (found,)) if v)
-        closure.unknowns.extend(f"{image_path}:{e.line}: {e.reason}" for e in parsed.unknown)
+        closure.gather(parsed, constraint)
         for include in parsed.includes:  # pip: an -r line installs, even inside a constraint file
             self._closure(state, path, ins, include, closure)
         for include in parsed.constraints:
@@ -571,6 +564,26 @@ class _Closure:
     editables: list[str] = field(default_factory=list)
     index_urls: list[str] = field(default_factory=list)
     unknowns: list[str] = field(default_factory=list)
+
+    def gather(self, parsed: ReqFile, constraint: bool) -> None:
+        into = self.constraints if constraint else self.lines
+        into.extend(e.requirement.normalised() for e in parsed.of(EntryKind.REQUIREMENT) if e.requirement)
+        self.editables.extend(e.requirement.text for e in parsed.of(EntryKind.EDITABLE) if e.requirement)
+        for dest in ("index_url", "extra_index_urls"):
+            found = parsed.value(dest)
+            self.index_urls.extend(str(v) for v in (found if isinstance(found, tuple) else (found,)) if v)
+        self.unknowns.extend(f"{parsed.path}:{e.line}: {e.reason}" for e in parsed.unknown)
+
+
+def _change_sites(state: StageState, cmd: PipCommand, named: list[str], site: str | None,
+                  reqs: tuple[str, ...]) -> None:
+    """An install adds to its site; an uninstall removes the names from every site."""
+    if cmd.action is PipAction.UNINSTALL:
+        gone = {_requirement_name(r) for r in named}
+        for where, installed in list(state.sites.items()):
+            state.sites[where] = frozenset(r for r in installed if _requirement_name(r) not in gone)
+    elif cmd.installs and site is not None:
+        state.sites[site] = state.sites.get(site, frozenset()).union(reqs)
 
 
 def _context_origin(origin: str) -> str:
