@@ -6,8 +6,10 @@
   `read_pip` agree with pip's parse_command + the command's parse_args: same positionals,
   same value for every dest, and pip refuses exactly the lines we call inexact;
 - generated requirement files read by `parse_requirements_text` agree with pip's
-  `req_file.parse_requirements` (requirements, editables, constraints, includes, options).
-Nothing is downloaded: pip only parses.
+  `req_file.parse_requirements` (requirements, editables, hashes, includes, constraints);
+- uv's tables equal what the installed uv's `--help` lists, and uv refuses the lines we
+  read as inexact (a dry run, offline, no index).
+Nothing is downloaded: pip only parses, uv runs offline.
 """
 
 from __future__ import annotations
@@ -15,10 +17,14 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
+import subprocess
 import tempfile
 from pathlib import Path
 from unittest import mock
 
+import pytest
+import uv
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pip._internal.cli.main_parser import create_main_parser, parse_command
@@ -28,6 +34,7 @@ from pip._internal.req.req_file import parse_requirements
 
 from dockfix.model.argv import Arity, UNKNOWN
 from dockfix.model.packages import read_pip
+from dockfix.model import uv_options
 from dockfix.model.pip_options import COMMANDS, GENERAL, LEGACY, REQUIREMENT_FILE
 from dockfix.model.requirements import EntryKind, parse_requirements_text
 
@@ -217,3 +224,66 @@ def test_requirement_files_agree_with_pips_parser(lines) -> None:
         assert included == {p for p in (*ours.includes, *ours.constraints)}
         constrained = any(r.constraint for r in theirs)
         assert constrained == bool(ours.constraints)
+
+
+# -- uv's own help ----------------------------------------------------------------------------
+_UV_OPTION = re.compile(r"^\s{2,6}(?:(-\w), )?(--[\w-]+)(?:[ =]<([^>]+)>)?")
+
+
+def _uv_help(*command: str) -> tuple[dict[str, bool], dict[str, str]]:
+    """The options `uv <command> --help` lists (spelling -> takes a value) and the environment
+    variable each names ([env: UV_X=])."""
+    text = subprocess.run([uv.find_uv_bin(), *command, "--help"], capture_output=True, text=True, check=True).stdout
+    options: dict[str, bool] = {}
+    env: dict[str, str] = {}
+    current = None
+    for line in text.splitlines():
+        m = _UV_OPTION.match(line)
+        if m:
+            current = m.group(2)
+            for name in filter(None, (m.group(1), m.group(2))):
+                options[name] = m.group(3) is not None
+        if current:
+            for var in re.findall(r"env:\s*`?(UV_\w+)`?=", line):
+                env[var] = current
+    return options, env
+
+
+@pytest.mark.parametrize("command, table", [(("pip", "install"), uv_options.PIP_INSTALL),
+                                            (("pip", "sync"), uv_options.PIP_SYNC),
+                                            (("pip", "uninstall"), uv_options.PIP_UNINSTALL),
+                                            (("sync",), uv_options.SYNC)])
+def test_uv_tables_are_uvs_own(command, table) -> None:
+    options, env = _uv_help(*command)
+    assert {n: s.arity.takes_value for n, s in table.items() if n not in uv_options.HIDDEN} == options
+    for var, option in env.items():
+        assert uv_options.ENV[var] == option, var
+    assert set(uv_options.ENV) - uv_options.HIDDEN_ENV >= set(env)
+
+
+def test_uv_reads_the_tables_as_uv_does() -> None:
+    """uv refuses (clap's usage error) exactly the lines we read as having an unknown option;
+    `--dry-run --offline --no-index` keeps it from touching anything."""
+    for args, refused in [(["--target", "/t", "-r", "r.txt"], False), (["--no-such-option", "x"], True),
+                          (["-rr.txt", "--system"], False), (["--requirement", "r.txt"], False),
+                          (["--user", "x"], False), (["--no-deps=1", "x"], True), (["--no-dry-run", "x"], True),
+                          (["-Z", "x"], True), (["--no-cache", "-n", "x"], False)]:
+        ours = read_pip(["uv", "pip", "install", *args])
+        ran = _uv_install(args)
+        assert ("unexpected" in ran.stderr) == refused, (args, ran.stderr)
+        assert (not ours.exact) == refused, (args, ours.unknowns)
+
+
+def _uv_install(args: list[str]) -> subprocess.CompletedProcess:
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "r.txt").write_text("")
+        return subprocess.run([uv.find_uv_bin(), "pip", "install", "--dry-run", "--offline", "--no-index", *args],
+                              capture_output=True, text=True, cwd=tmp,
+                              env={"PATH": os.environ.get("PATH", ""), "UV_NO_CONFIG": "1", "HOME": tmp})
+
+
+@pytest.mark.parametrize("name", sorted(uv_options.HIDDEN))
+def test_uv_accepts_each_hidden_spelling_with_its_arity(name) -> None:
+    alone = _uv_install([name])
+    assert "unexpected argument" not in alone.stderr
+    assert ("a value is required" in alone.stderr) == uv_options.PIP_INSTALL[name].arity.takes_value

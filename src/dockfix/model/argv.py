@@ -159,16 +159,20 @@ def read_options(words: Sequence[Word], table: Mapping[str, OptionSpec], grammar
 def effective(options: Sequence[ParsedOption], dest: str) -> Value | tuple[Value, ...] | None:
     """The value of `dest` after every option in order (environment first, then argv): the
     last STORE or flag wins, APPEND values accumulate, counts add; None when nothing sets it."""
-    out: Value | tuple[Value, ...] | None = None
+    return effective_all(options).get(dest)
+
+
+def effective_all(options: Sequence[ParsedOption]) -> dict[str, Value | tuple[Value, ...]]:
+    """`effective` for every dest the options set, in one pass."""
+    out: dict[str, Value | tuple[Value, ...]] = {}
     for opt in options:
-        if opt.dest != dest:
-            continue
+        before = out.get(opt.dest)
         if opt.arity is Arity.APPEND:
-            out = (*(out if isinstance(out, tuple) else ()), opt.value)
+            out[opt.dest] = (*(before if isinstance(before, tuple) else ()), opt.value)
         elif opt.arity is Arity.COUNT:
-            out = UNKNOWN if UNKNOWN in (out, opt.value) else int(out or 0) + int(opt.value)
+            out[opt.dest] = UNKNOWN if UNKNOWN in (before, opt.value) else int(before or 0) + int(opt.value)
         elif opt.arity is Arity.NO_CACHE:
-            out = False
+            out[opt.dest] = False
         else:
-            out = opt.value
+            out[opt.dest] = opt.value
     return out

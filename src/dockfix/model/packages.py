@@ -13,14 +13,17 @@ unknowns as unproven.
 from __future__ import annotations
 
 import enum
+import functools
 import posixpath
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from dockfix.model.argv import (UNKNOWN, Grammar, OptionSource, Options, ParsedOption, Unknown, Value, Word,
-                                effective, read_options)
-from dockfix.model.pip_options import COMMANDS, GENERAL, UV_ENV, UV_GLOBAL, UV_PIP, UV_SYNC, Arity, OptionSpec
+                                effective_all, read_options)
+from dockfix.memo import Memo
+from dockfix.model import uv_options
+from dockfix.model.pip_options import COMMANDS, GENERAL, Arity, OptionSpec
 from dockfix.model.requirements import (ReqFile, ReqFileEntry, Requirement, RequirementKind, parse_requirement,
                                         parse_requirements_text)
 from dockfix.model.system_packages import (PackageAction, PackageManager, SystemPackageCommand, cleans_apt_lists,
@@ -86,9 +89,13 @@ class PipCommand:
     def exact(self) -> bool:
         return not self.unknowns
 
+    @functools.cached_property
+    def _effective(self) -> dict[str, Value | tuple[Value, ...]]:
+        return effective_all(self.options)
+
     def value(self, dest: str) -> Value | tuple[Value, ...] | None:
         """The effective value of one of pip's dests (environment, then argv)."""
-        return effective(self.options, dest)
+        return self._effective.get(dest)
 
     def _list(self, dest: str) -> tuple[Value, ...]:
         v = self.value(dest)
@@ -235,7 +242,7 @@ def _python_option(word: str, following: Word, flags: list[str]) -> tuple[int, s
 
 
 def _uv_front(argv: Sequence[Word]) -> tuple[PipFront, int, str, tuple[str, ...], tuple[str, ...]] | None:
-    found = read_options(argv[1:], UV_GLOBAL, Grammar.CLAP, interspersed=False)
+    found = read_options(argv[1:], uv_options.GLOBAL, Grammar.CLAP, interspersed=False)
     if not found.positionals:
         return None
     at = len(argv) - len(found.positionals)
@@ -247,14 +254,25 @@ def _uv_front(argv: Sequence[Word]) -> tuple[PipFront, int, str, tuple[str, ...]
     return None
 
 
+# Readings by (argv, cwd, the PIP_/UV_ variables): the before and after models replay the same RUNs.
+_READ: Memo = Memo(20_000)
+
+
 def read_pip(argv: Sequence[Word], cwd: str | None = None, env: Mapping[str, str | None] | None = None
              ) -> PipCommand | None:
     """pip's reading of one simple command, or None when the command does not start pip."""
+    env = env or {}
+    key = (tuple(argv), cwd, tuple(sorted(kv for kv in env.items() if kv[0].startswith(("PIP_", "UV_")))))
+    if key in _READ:
+        return _READ[key]
+    return _READ.put(key, _read_pip(argv, cwd, env))
+
+
+def _read_pip(argv: Sequence[Word], cwd: str | None, env: Mapping[str, str | None]) -> PipCommand | None:
     front = _front(argv)
     if front is None:
         return None
     kind, start, version, flags, unknowns = front
-    env = env or {}
     launcher = argv[0] or ""
     interpreter = launcher if kind is PipFront.PYTHON_MODULE else None
     args = list(argv[start:])
@@ -339,23 +357,24 @@ def _strtobool(value: str) -> bool | None:
 
 def _read_uv(kind: PipFront, args: list[Word], env: Mapping[str, str | None]
              ) -> tuple[PipAction, Word, Options, tuple[ParsedOption, ...], tuple[str, ...]]:
+    unknowns: tuple[str, ...] = ()
     if kind is PipFront.UV_SYNC:
-        table, action, sub = UV_SYNC, PipAction.SYNC, args[0]
+        table, action, sub = uv_options.SYNC, PipAction.SYNC, args[0]
         args = args[1:]
     else:
-        head = read_options(args, UV_GLOBAL, Grammar.CLAP, interspersed=False)
+        head = read_options(args, uv_options.GLOBAL, Grammar.CLAP, interspersed=False)
         if not head.positionals:
             return PipAction.NONE, None, head, (), ()
         at = len(args) - len(head.positionals)
         sub = args[at]
         args = args[:at] + args[at + 1:]
-        table = UV_PIP
+        table = uv_options.COMMANDS.get(sub or "", uv_options.PIP_INSTALL)
         action = PipAction.UNKNOWN if sub is None else _ACTIONS.get(sub, PipAction.OTHER)
+        if sub is None:
+            unknowns = ("the uv pip sub-command is unknown",)
     parsed = read_options(args, table, Grammar.CLAP)
-    env_options, unknowns = _uv_env(env, table)
-    if action is PipAction.UNKNOWN:
-        unknowns = (*unknowns, "the uv pip sub-command is unknown")
-    return action, sub, parsed, env_options, unknowns
+    env_options, env_unknowns = _uv_env(env, table)
+    return action, sub, parsed, env_options, (*env_unknowns, *unknowns)
 
 
 def _uv_env(env: Mapping[str, str | None], table: Mapping[str, OptionSpec]
@@ -365,10 +384,11 @@ def _uv_env(env: Mapping[str, str | None], table: Mapping[str, OptionSpec]
     for key in sorted(env):
         if not key.startswith("UV_"):
             continue
-        spec = table.get(UV_ENV.get(key, ""))
-        if spec is None:
+        name = uv_options.ENV.get(key)
+        if name is None:
             unknowns.append(f"{key} is a uv setting this model does not read")
             continue
-        if env[key] != "":
+        spec = table.get(name)  # None: an option of another uv command, which this one ignores
+        if spec is not None and env[key] != "":
             out.extend(_env_option(spec, key, env[key], unknowns))
     return tuple(out), tuple(unknowns)

@@ -13,12 +13,14 @@ entry of kind UNKNOWN, never dropped. Tested against pip's own `parse_requiremen
 from __future__ import annotations
 
 import enum
+import functools
 import posixpath
 import re
 import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from dockfix.memo import Memo
 from dockfix.model.argv import UNKNOWN, Grammar, ParsedOption, Value, effective, read_options
 from dockfix.model.pip_options import REQUIREMENT_FILE
 
@@ -64,6 +66,7 @@ def normalise_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+@functools.lru_cache(maxsize=1 << 15)
 def parse_requirement(text: str | None) -> Requirement:
     """One requirement specifier (a command-line argument or a requirement file's words)."""
     if text is None:
@@ -189,9 +192,22 @@ def parse_requirements_text(text: str, path: str, env: Mapping[str, str | None] 
                             constraint: bool = False) -> ReqFile:
     """Read one requirement file's text; `path` is where pip reads it (an image path), for
     resolving its `-r`/`-c` includes. Includes are not followed here: the caller reads them."""
+    env = env or {}
+    used = tuple((name, env.get(name, _UNSET)) for name in sorted(set(_ENV_VAR.findall(text))))
+    key = (text, path, used, constraint)
+    if key not in _FILES:
+        _FILES.put(key, _parse_requirements_text(text, path, env, constraint))
+    return _FILES[key]
+
+
+_UNSET = object()
+_FILES: Memo = Memo(5_000)  # the before and after models read the same files
+
+
+def _parse_requirements_text(text: str, path: str, env: Mapping[str, str | None], constraint: bool) -> ReqFile:
     entries = []
     for number, raw in logical_lines(text):
-        line = _expand(raw, env or {})
+        line = _expand(raw, env)
         if line is None:
             entries.append(ReqFileEntry(number, EntryKind.UNKNOWN, raw, reason="a ${VAR} it uses is unknown"))
             continue
