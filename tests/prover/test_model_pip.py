@@ -85,3 +85,16 @@ def test_a_missing_constraint_file_is_a_defect(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\nRUN pip install six -c /c.txt\n")
     (finding,) = find_defects(Tree(tmp_path), Config())
     assert finding.invariant == "missing-requirement-file"
+
+
+def test_an_unknown_requirement_file_word_is_unknown_not_missing(tmp_path: Path) -> None:
+    from dockfix.prover.model import ModelBuilder
+
+    (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\nRUN true\n")
+    builder = ModelBuilder(Tree(tmp_path), Config())
+    (model,) = builder.models().values()
+    state = model.state.copy()
+    ins = builder.graph.dockerfiles["Dockerfile"].document.instructions[-1]
+    builder._pip(state, "Dockerfile", ins, ["pip", "install", "-r", None])
+    assert state.pip[-1].unknowns == ("a requirement file's name is unknown",)
+    assert state.pip[-1].files == () and not state.breaks

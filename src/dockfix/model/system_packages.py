@@ -84,8 +84,6 @@ _APT_OPTIONS = option_table("""
 --with-new-pkgs t with_new_pkgs
 --fix-policy t fix_policy
 --show-progress t show_progress
---solver s solver
---error-on s error_on
 """)
 
 _APK_OPTIONS = option_table("""

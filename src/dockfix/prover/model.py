@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import posixpath
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from dockfix.config import Config
@@ -494,21 +495,23 @@ class ModelBuilder:
             elif _is_pip(words):
                 self._pip(state, path, ins, words)
 
-    def _pip(self, state: StageState, path: str, ins: Instruction, words: list[str], *,
+    def _pip(self, state: StageState, path: str, ins: Instruction, words: Sequence[str | None], *,
              cwd: str | None = None) -> None:
         """One pip command, read by the model's pip reader; relative requirement files resolve
         against `cwd` when the shell reader knows it, else the stage's WORKDIR."""
         scope = self._scope(state)
         here = cwd or state.workdir
-        cmd = read_pip([_expand(w, scope) for w in words], here, scope)
+        cmd = read_pip([None if w is None else _expand(w, scope) for w in words], here, scope)
         if cmd is None:
             return
         closure = _Closure()
         if cmd.action in _READS_REQUIREMENT_FILES:
-            for rf in cmd.requirement_files:
-                self._closure(state, path, ins, _image_path(here, rf), closure)
-            for cf in cmd.constraint_files:
-                self._closure(state, path, ins, _image_path(here, cf), closure, constraint=True)
+            for files, constraint in ((cmd.requirement_files, False), (cmd.constraint_files, True)):
+                for rf in files:
+                    if rf is UNKNOWN:  # an unresolved word: which file pip reads is not known
+                        closure.unknowns.append("a requirement file's name is unknown")
+                        continue
+                    self._closure(state, path, ins, _image_path(here, rf), closure, constraint)
         self._record_pip(state, path, ins, cmd, here, closure)
 
     def _record_pip(self, state: StageState, path: str, ins: Instruction, cmd: PipCommand, here: str,
@@ -629,7 +632,7 @@ def kw_is_url(src: str) -> bool:
     return "://" in src or src.startswith("git@")
 
 
-def _is_pip(words: list[str]) -> bool:
+def _is_pip(words: Sequence[str | None]) -> bool:
     return is_pip(words)
 
 
