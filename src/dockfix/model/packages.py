@@ -149,10 +149,12 @@ class PipCommand:
 
     @property
     def no_cache(self) -> bool | Unknown:
-        v = self.value("no_cache") if self.front in (PipFront.UV_PIP, PipFront.UV_SYNC) else self.value("cache_dir")
+        """pip: --no-cache-dir or PIP_NO_CACHE_DIR (cache_dir False); uv: -n/--no-cache or UV_NO_CACHE."""
         if self.front in (PipFront.UV_PIP, PipFront.UV_SYNC):
+            v = self.value("no_cache")
             return v if isinstance(v, Unknown) else bool(v)
-        return v is False
+        v = self.value("cache_dir")
+        return v if isinstance(v, Unknown) else v is False
 
     @property
     def uninstall(self) -> bool:
