@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import posixpath
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from dockfix.config import Config
@@ -22,16 +23,19 @@ from dockfix.graph import Graph, build_graph
 from dockfix.graph.model import expand
 from dockfix.graph.dockerignore import DockerIgnore
 from dockfix.memo import Memo
+from dockfix.model.packages import (UNKNOWN, PipAction, PipCommand, PipFront, is_pip, parse_requirement,
+                                    parse_requirements_text, read_pip)
+from dockfix.model.requirements import EntryKind, ReqFile
 from dockfix.syntax import Document, Instruction, shellwords
 from dockfix.tree import Tree, named
 
 _PY_TAG = re.compile(r"^(?:[\w.-]+(?::\d+)?/)*python:(\d+\.\d+)")
 _APT_PY = re.compile(r"^python(\d+\.\d+)$")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-_REQUIREMENT_INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)[\s=]+(\S+)")
-_SPACES = re.compile(r"\s+")
-_PIP_PROGRAM = re.compile(r"^pip[0-9.]*$")
-_PYTHON_PROGRAM = re.compile(r"^python[0-9.]*$")
+_REQUIREMENT_NAME_END = re.compile(r"[<>=!~\[;@ ]")
+# pip commands that open their -r/-c files (a missing one fails the build); only install changes a site.
+_READS_REQUIREMENT_FILES = frozenset({PipAction.INSTALL, PipAction.DOWNLOAD, PipAction.WHEEL, PipAction.LOCK,
+                                      PipAction.SYNC})
 
 
 # Where a COPY source's context files land, by everything that decides it: the before and
@@ -77,6 +81,19 @@ class PipInstall:
     site: str  # image path of the site, "system" for a system-wide install
     files: tuple[str, ...]  # requirement files read (image paths, closure included)
     requirements: tuple[str, ...]  # the requirement lines of the closure and the packages named
+    command: PipCommand | None = None  # the whole reading: options, environment, unknowns
+    spelling: str = "pip"  # how pip was started: "python3.11 -m pip", "pip3", "uv pip"
+    action: PipAction = PipAction.INSTALL
+    constraints: tuple[str, ...] = ()  # the lines of its -c files (they pin, they do not install)
+    editables: tuple[str, ...] = ()  # -e on the command line and in its files
+    index_urls: tuple[str, ...] = ()  # --index-url then --extra-index-url, command (and PIP_*) then files
+    target: str | None = None  # --target
+    prefix: str | None = None  # --prefix
+    unknowns: tuple[str, ...] = ()  # what could not be read exactly (command and files)
+
+    @property
+    def uninstall(self) -> bool:
+        return self.action is PipAction.UNINSTALL
 
 
 @dataclass
@@ -478,50 +495,47 @@ class ModelBuilder:
             elif _is_pip(words):
                 self._pip(state, path, ins, words)
 
-    def _pip(self, state: StageState, path: str, ins: Instruction, words: list[str]) -> None:
-        if "install" not in words:
-            return
-        args = words[words.index("install") + 1:]
-        reqfiles: list[str] = []
-        packages: list[str] = []
-        user_site = False
-        i = 0
-        while i < len(args):
-            a = args[i]
-            if a in ("-r", "--requirement", "-c", "--constraint") and i + 1 < len(args):
-                reqfiles.append(args[i + 1])
-                i += 2
-                continue
-            for opt in ("--requirement=", "--constraint="):
-                if a.startswith(opt):
-                    reqfiles.append(a[len(opt):])
-                    break
-            else:
-                if a.startswith("-r") and len(a) > 2:
-                    reqfiles.append(a[2:])
-                elif a == "--user":
-                    user_site = True
-                elif a in ("-t", "--target", "--prefix", "--root", "-e", "--index-url", "-i",
-                           "--extra-index-url", "-f", "--find-links", "--platform", "--python-version"):
-                    i += 1
-                elif not a.startswith("-"):
-                    packages.append(a)
-            i += 1
+    def _pip(self, state: StageState, path: str, ins: Instruction, words: Sequence[str | None], *,
+             cwd: str | None = None) -> None:
+        """One pip command, read by the model's pip reader; relative requirement files resolve
+        against `cwd` when the shell reader knows it, else the stage's WORKDIR."""
         scope = self._scope(state)
-        seen: list[str] = []
-        lines: list[str] = []
-        for rf in reqfiles:
-            self._closure(state, path, ins, self._dest(state, _expand(rf, scope)), seen, lines)
-        reqs = tuple(sorted(set(lines) | set(packages)))
-        user = (state.user or "root").split(":")[0]
-        site = posixpath.join(home_of(state), ".local") if user_site else "system"
-        state.pip.append(PipInstall(ins.start_line, path, user, user_site, site, tuple(seen), reqs))
-        state.sites[site] = state.sites.get(site, frozenset()).union(reqs)
-
-    def _closure(self, state, path, ins, image_path: str, seen: list[str], lines: list[str]) -> None:
-        if image_path in seen:
+        here = cwd or state.workdir
+        cmd = read_pip([None if w is None else _expand(w, scope) for w in words], here, scope)
+        if cmd is None:
             return
-        seen.append(image_path)
+        closure = _Closure()
+        if cmd.action in _READS_REQUIREMENT_FILES:
+            for files, constraint in ((cmd.requirement_files, False), (cmd.constraint_files, True)):
+                for rf in files:
+                    if rf is UNKNOWN:  # an unresolved word: which file pip reads is not known
+                        closure.unknowns.append("a requirement file's name is unknown")
+                        continue
+                    self._closure(state, path, ins, _image_path(here, rf), closure, constraint)
+        self._record_pip(state, path, ins, cmd, here, closure)
+
+    def _record_pip(self, state: StageState, path: str, ins: Instruction, cmd: PipCommand, here: str,
+                    closure: "_Closure") -> None:
+        named = [parse_requirement(r).normalised() for r in cmd.arguments if r is not None]
+        user = (state.user or "root").split(":")[0]
+        user_site = cmd.user_site is True
+        site = _site_of(cmd, here, state, user_site)
+        reqs = tuple(sorted(set(closure.lines) | set(named))) if cmd.action is not PipAction.UNINSTALL else ()
+        state.pip.append(PipInstall(
+            ins.start_line, path, user, user_site, site, tuple(closure.seen), reqs, cmd,
+            cmd.spelling(), cmd.action, tuple(sorted(set(closure.constraints))),
+            (*(str(e) for e in cmd.editables), *closure.editables), _index_urls(cmd, closure),
+            _text(cmd.target), _text(cmd.prefix), (*cmd.unknowns, *closure.unknowns)))
+        _change_sites(state, cmd, named, site, reqs)
+
+    def _closure(self, state: StageState, path: str, ins: Instruction, image_path: str, closure: "_Closure",
+                 constraint: bool = False) -> None:
+        """A requirement file and what it includes, read with pip's rules (the model's
+        requirement-file reader): `-r` installs, `-c` only constrains, includes resolve
+        against the including file's directory; `-e`, `--index-url`, `--extra-index-url` kept."""
+        if image_path in closure.seen:
+            return
+        closure.seen.append(image_path)
         entry = state.files.get(image_path)
         if entry is None or not entry.origin.startswith(("context:", "base:")):
             state.breaks.append(Break(
@@ -530,21 +544,82 @@ class ModelBuilder:
                 f"(pip: Could not open requirements file); copy it before this RUN",
                 subject=image_path))
             return
-        origin = entry.origin.split("context:", 1)[-1]
+        origin = _context_origin(entry.origin)
         try:
             text = self.tree.read(origin).decode("utf-8", "replace")
         except OSError:
             return
-        here = posixpath.dirname(image_path)
-        for raw in text.splitlines():
-            line = raw.split(" #", 1)[0].strip()
-            if not line or line.startswith("#"):
-                continue
-            m = _REQUIREMENT_INCLUDE.match(line)
-            if m:
-                self._closure(state, path, ins, posixpath.normpath(posixpath.join(here, m.group(2))), seen, lines)
-            elif not line.startswith("-"):
-                lines.append(_SPACES.sub("", line).lower())
+        parsed = parse_requirements_text(text, image_path, self._scope(state), constraint)
+        closure.gather(parsed, constraint)
+        for include in parsed.includes:  # pip: an -r line installs, even inside a constraint file
+            self._closure(state, path, ins, include, closure)
+        for include in parsed.constraints:
+            self._closure(state, path, ins, include, closure, True)
+
+
+@dataclass
+class _Closure:
+    """What the requirement files of one pip command say, gathered through their includes."""
+
+    seen: list[str] = field(default_factory=list)  # image paths read, in order
+    lines: list[str] = field(default_factory=list)  # installed requirements, normalised
+    constraints: list[str] = field(default_factory=list)
+    editables: list[str] = field(default_factory=list)
+    index_urls: list[str] = field(default_factory=list)
+    unknowns: list[str] = field(default_factory=list)
+
+    def gather(self, parsed: ReqFile, constraint: bool) -> None:
+        into = self.constraints if constraint else self.lines
+        into.extend(e.requirement.normalised() for e in parsed.of(EntryKind.REQUIREMENT) if e.requirement)
+        self.editables.extend(e.requirement.text for e in parsed.of(EntryKind.EDITABLE) if e.requirement)
+        for dest in ("index_url", "extra_index_urls"):
+            found = parsed.value(dest)
+            self.index_urls.extend(str(v) for v in (found if isinstance(found, tuple) else (found,)) if v)
+        self.unknowns.extend(f"{parsed.path}:{e.line}: {e.reason}" for e in parsed.unknown)
+
+
+def _change_sites(state: StageState, cmd: PipCommand, named: list[str], site: str | None,
+                  reqs: tuple[str, ...]) -> None:
+    """An install adds to its site; an uninstall removes the names from every site."""
+    if cmd.action is PipAction.UNINSTALL:
+        gone = {_requirement_name(r) for r in named}
+        for where, installed in list(state.sites.items()):
+            state.sites[where] = frozenset(r for r in installed if _requirement_name(r) not in gone)
+    elif cmd.installs and site is not None:
+        state.sites[site] = state.sites.get(site, frozenset()).union(reqs)
+
+
+def _context_origin(origin: str) -> str:
+    return origin.split("context:", 1)[-1]
+
+
+def _image_path(cwd: str, word: object) -> str:
+    return posixpath.normpath(posixpath.join(cwd, str(word)))
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _requirement_name(normalised: str) -> str:
+    return _REQUIREMENT_NAME_END.split(normalised, 1)[0]
+
+
+def _index_urls(cmd: PipCommand, closure: _Closure) -> tuple[str, ...]:
+    """Every index pip may read, in order: the command's (environment included), then the files'."""
+    first = (cmd.index_url,) if cmd.index_url is not None else ()
+    return tuple(str(u) for u in (*first, *cmd.extra_index_urls, *closure.index_urls))
+
+
+def _site_of(cmd: PipCommand, cwd: str, state: StageState, user_site: bool) -> str | None:
+    """Where an install lands: the user site, a --target/--prefix directory, or "system"
+    (--root relocates the system site: recorded as that directory)."""
+    for where in (cmd.target, cmd.prefix, cmd.root):
+        if where is not None:
+            return None if where is UNKNOWN else _image_path(cwd, where)
+    if cmd.front is PipFront.UV_SYNC:
+        return None  # the project's own environment (.venv or UV_PROJECT_ENVIRONMENT): not modelled
+    return posixpath.join(home_of(state), ".local") if user_site else "system"
 
 
 def _names_a_directory(dest: str) -> bool:
@@ -557,11 +632,8 @@ def kw_is_url(src: str) -> bool:
     return "://" in src or src.startswith("git@")
 
 
-def _is_pip(words: list[str]) -> bool:
-    prog = posixpath.basename(words[0])
-    if _PIP_PROGRAM.match(prog):
-        return True
-    return bool(_PYTHON_PROGRAM.match(prog)) and words[1:3] == ["-m", "pip"]
+def _is_pip(words: Sequence[str | None]) -> bool:
+    return is_pip(words)
 
 
 _SEPARATORS = re.compile(r"[;\n|&]")
