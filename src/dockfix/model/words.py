@@ -536,15 +536,17 @@ def _conditional(name: str, ch: str, chs: str, null_is_unset: bool, b: Binding |
         return word if use_word else value
     if ch == "+":
         return EMPTY if use_word else word
-    if not use_word:
-        return value
-    # `?`: the build fails with the word as its message (BuildKit's default otherwise).
-    if word.is_known and word.text:
+    return value if not use_word else _required(name, chs, b, word)
+
+
+def _required(name: str, chs: str, b: Binding | None, word: Value) -> Value:
+    """`?` on an unset (or, with `:`, empty) variable: the build fails with the word as its
+    message (BuildKit's default otherwise)."""
+    if not word.is_known:  # it fails whatever the message says
+        raise WordError(f"{name}: {word.render()}")
+    if word.text:
         raise WordError(f"{name}: {word.text}")
-    if not word.is_known:
-        return _composite(("${", name, chs), (value, word), (name,))
-    unset_now = b is None
-    raise WordError(f"{name}: is not allowed to be {'unset' if unset_now else 'empty'}")
+    raise WordError(f"{name}: is not allowed to be {'unset' if b is None else 'empty'}")
 
 
 def _or(a: bool | None, b: bool | None) -> bool | None:
