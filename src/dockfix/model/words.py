@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 # dockerfile2llb: the commands that implement SupportsSingleWordExpansion (EXPOSE through
@@ -170,6 +170,9 @@ class Scope:
     unbound: Origin | None = None
     build_args: Mapping[str, str] = field(default_factory=dict)
     globals: Mapping[str, Binding] = field(default_factory=dict)  # global ARGs, for redeclaration
+    # `build_args` are all the build passes (an ARG without default and without one is unset,
+    # as BuildKit reads that build), or a build may pass others (it is a BUILD_ARG unknown).
+    args_complete: bool = False
 
     def lookup(self, name: str) -> Binding | None:
         """None: unset."""
@@ -183,20 +186,21 @@ class Scope:
     def with_env(self, name: str, value: Value) -> "Scope":
         bound = dict(self.bound)
         bound[name] = Binding(value)
-        return Scope(bound, self.unbound, self.build_args, self.globals)
+        return replace(self, bound=bound)
 
     def with_arg(self, name: str, default: str | None, escape: str = "\\") -> "Scope":
         """ARG in a stage (dispatchArg): the build's value, else the default expanded here,
         else the global ARG's value (redeclared), else a build argument a build may pass."""
-        bound = dict(self.bound)
         b = _arg_binding(name, default, self, self.globals, escape)
-        if b is not None:
-            bound[name] = b
-        return Scope(bound, self.unbound, self.build_args, self.globals)
+        if b is None:
+            return self
+        bound = dict(self.bound)
+        bound[name] = b
+        return replace(self, bound=bound)
 
     @staticmethod
     def of_globals(arg_words: Iterable[str], build_args: Mapping[str, str] | None = None,
-                   escape: str = "\\") -> "Scope":
+                   escape: str = "\\", args_complete: bool = False) -> "Scope":
         """The global scope (buildMetaArgs over defaultArgs): platform ARGs, then the ARGs
         before the first FROM in order; FROM reads it. `arg_words`: ARG words as written."""
         build_args = dict(build_args or {})
@@ -204,14 +208,12 @@ class Scope:
         for name in PLATFORM_ARGS:
             bound[name] = Binding(Value.known(build_args[name])) if name in build_args \
                 else Binding(Value.unknown(Origin.BUILD_ARG, name, ("platform", name)))
-        scope = Scope(bound, None, build_args)
+        scope = Scope(bound, None, build_args, args_complete=args_complete)
         for word in arg_words:
             name, eq, default = word.partition("=")
             b = _arg_binding(name, default if eq else None, scope, scope.bound, escape)
             if b is not None:
-                bound = dict(scope.bound)
-                bound[name] = b
-                scope = Scope(bound, None, build_args)
+                scope = replace(scope, bound={**scope.bound, name: b})
         return scope
 
     def stage(self, base_env: Mapping[str, Value] | None) -> "Scope":
@@ -219,7 +221,7 @@ class Scope:
         set by it), global ARGs kept aside until redeclared."""
         bound = {k: Binding(v) for k, v in (base_env or {}).items()}
         unbound = Origin.FROM_BASE_IMAGE if base_env is None else None
-        return Scope(bound, unbound, self.build_args, self.bound)
+        return Scope(bound, unbound, self.build_args, self.bound, self.args_complete)
 
 
 def _arg_binding(name: str, default: str | None, scope: Scope, globals_: Mapping[str, Binding],
@@ -230,7 +232,9 @@ def _arg_binding(name: str, default: str | None, scope: Scope, globals_: Mapping
         return Binding(expand_word(default, scope, escape))
     if name in globals_:
         return globals_[name]
-    # No value: BuildKit leaves it unset unless the build passes one, which we cannot see.
+    if scope.args_complete:
+        return None  # no value: BuildKit leaves it as it was (unset, or an earlier value)
+    # A build may pass a value we cannot see.
     return Binding(Value.unknown(Origin.BUILD_ARG, name, ("arg", name)), maybe_unset=True)
 
 
@@ -754,6 +758,6 @@ def apply(scope: Scope, keyword: str, words: tuple[str, ...], escape: str = "\\"
         return scope
     for a in assignments("ENV", words, scope, escape):
         if a.key.text is None:
-            return Scope({}, Origin.UNKNOWN, scope.build_args, scope.globals)
+            return replace(scope, bound={}, unbound=Origin.UNKNOWN)
         scope = scope.with_env(a.key.text, a.value or EMPTY)
     return scope
