@@ -86,3 +86,5 @@ def test_other_families() -> None:
     assert (c.distribution, c.distribution_version, c.user, c.workdir, c.python_version) == \
         ("ubuntu", "22.04", None, None, None)
     assert facts_of("scratch").env_complete
+    dc = facts_of("mcr.microsoft.com/devcontainers/python:3.11-bullseye")
+    assert (dc.python_minor, dc.distribution_version, dc.user, dc.workdir, dict(dc.env)) == ("3.11", "11", None, None, {})

@@ -19,6 +19,9 @@ Where the facts come from (read at the commits named):
   user (uid 1000) created but no USER, no WORKDIR, no ENV PATH; NODE_VERSION, YARN_VERSION.
 - moby/buildkit 73ed682 `dockerfile2llb/convert.go`: an image without PATH gets
   `util/system.DefaultPathEnvUnix` (debian, ubuntu and alpine images set none).
+- devcontainers/images `src/python/.devcontainer/Dockerfile`: `FROM python:${VARIANT}` with
+  the tag as the variant, then devcontainer features (a user, tools on PATH): only the
+  Python version and the distribution carry over.
 nvidia/cuda's Dockerfiles are not in the stored corpus: only what its tag spells (the
 Ubuntu release, hence apt) is in the table.
 """
@@ -271,6 +274,16 @@ def _cuda(tag: str) -> BaseFacts | None:
                      package_manager=PackageManager.APT, source="the tag (nvidia/cuda's Dockerfiles are not read)")
 
 
+def _devcontainers_python(tag: str) -> BaseFacts | None:
+    py = _python(tag)
+    if py is None:
+        return None
+    return BaseFacts(f"mcr.microsoft.com/devcontainers/python:{tag}", distribution=py.distribution,
+                     distribution_version=py.distribution_version, package_manager=py.package_manager,
+                     has_python=True, python_version=py.python_version,
+                     source="devcontainers/images src/python: FROM python:<tag>")
+
+
 _OFFICIAL = {"python": _python, "debian": _debian, "ubuntu": _ubuntu, "alpine": _alpine, "node": _node,
              "golang": _golang}
 
@@ -296,4 +309,6 @@ def facts_of(reference: str | ImageRef) -> BaseFacts | None:
         return _OFFICIAL[name](tag)
     if ref.registry == "docker.io" and ref.path == "nvidia/cuda":
         return _cuda(tag)
+    if ref.registry == "mcr.microsoft.com" and ref.path == "devcontainers/python":
+        return _devcontainers_python(tag)
     return None
