@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,6 +17,7 @@ from dockfix.graph.dockerignore import EMPTY, DockerIgnore
 from dockfix.graph.sources import ImageMapping, Provenance, normalise_ref
 from dockfix.memo import Memo
 from dockfix.model.contexts import UnknownContext
+from dockfix.model.words import Scope as WordScope, expand_word
 from dockfix.syntax import Document, parse
 from dockfix.tree import Tree
 
@@ -138,34 +138,6 @@ class Graph:
         for r in sorted(deps):
             visit(r, [])
         return order
-
-
-_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
-
-
-def expand(text: str, env: dict[str, str]) -> tuple[str, bool]:
-    """Expand $VAR, ${VAR}, ${VAR:-x}, ${VAR-x}, ${VAR:+x}, ${VAR+x}; returns (value, used_any)."""
-    if "$" not in text:
-        return text, False
-    used = False
-
-    def sub(m: re.Match[str]) -> str:
-        nonlocal used
-        name = m.group(1) or m.group(4)
-        op, word = m.group(2), m.group(3) or ""
-        used = True
-        val = env.get(name)
-        if op in (":-",):
-            return val if val else word
-        if op == "-":
-            return word if val is None else val
-        if op == ":+":
-            return word if val else ""
-        if op == "+":
-            return "" if val is None else word
-        return val or ""
-
-    return _VAR.sub(sub, text), used
 
 
 # Parses by (path, bytes): the engine builds a graph per transform, and most files are the
@@ -322,22 +294,23 @@ def build_graph(tree: Tree, config: Config) -> Graph:
             continue
         m = first_mapping.get(path)
         build_args = m.args if m else {}
-        env: dict[str, str] = {}
+        words = [w for ins in node.document.global_args() for w in ins.value]
+        # The build as the mapping describes it: an ARG it does not pass and without default
+        # is unset, as BuildKit reads that build.
+        global_scope = WordScope.of_globals(words, build_args, node.document.escape, args_complete=True)
         how_of: dict[str, str] = {}
-        for ins in node.document.global_args():
-            for word in ins.value:
-                name, eq, default = word.partition("=")
-                if name in build_args:
-                    env[name], how_of[name] = build_args[name], "build arg"
-                elif eq:
-                    env[name], how_of[name] = _unquote(default), "ARG default"
+        for word in words:
+            name, eq, _ = word.partition("=")
+            if name in build_args:
+                how_of[name] = "build arg"
+            elif eq:
+                how_of[name] = "ARG default"
         names: dict[str, int] = {}
         for st in node.document.stages:
             raw = st.base
-            resolved, used = expand(raw, env)
+            resolved, vars_used = _base_name(raw, global_scope, node.document.escape)
             how = "as written"
-            if used:
-                vars_used = [mm.group(1) or mm.group(4) for mm in _VAR.finditer(raw)]
+            if vars_used:
                 how = " + ".join(sorted({how_of.get(v, "unset ARG") for v in vars_used}))
             if resolved.lower() in names:
                 graph.bases[(path, st.index)] = BaseRef("stage", resolved.lower(), raw, how,
@@ -375,10 +348,12 @@ def _check_closed(scope: Scope, ref: str, guess: ImageMapping | None, path: str)
         raise RuntimeError(f"{path}: scope is not closed: FROM {ref} is built from {guess.dockerfile}")
 
 
-def _unquote(v: str) -> str:
-    if len(v) >= 2 and v[0] == v[-1] and v[0] in "\"'":
-        return v[1:-1]
-    return v
+def _base_name(raw: str, scope: WordScope, escape: str) -> tuple[str, list[str]]:
+    """FROM's image name as BuildKit expands it with the global ARGs, and the names it
+    reads; "" when it cannot be read (a platform ARG, an invalid word)."""
+    used: list[str] = []
+    value = expand_word(raw, scope, escape, used)
+    return (value.text or "") if value.is_known else "", used
 
 
 def _dockerignore_path(tree: Tree, dockerfile: str, context: str) -> str | None:
