@@ -95,6 +95,24 @@ def test_unknown_transform_is_a_usage_error(tmp_path: Path) -> None:
     assert "unknown transform 'no-such-thing'" in result.stderr
 
 
+def test_only_outside_the_named_preset_says_so(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_bytes(b"FROM a\nRUN apt-get update\nRUN apt-get install -y x\n")
+    result = _cli("plan", str(tmp_path), "--option", "1", "--only", "merge-apt-runs")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert ("--only merge-apt-runs: not in option 1 (layers: merge-pip-runs); they are in option 3, "
+            "or drop --option to run exactly the named transforms") in result.stderr
+
+
+def test_only_without_a_preset_runs_exactly_the_named_transforms(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_bytes(
+        b"FROM a\nRUN apt-get update && apt-get install -y x && rm -rf /var/lib/apt/lists/*\n"
+        b"RUN apt-get update && apt-get install -y y && rm -rf /var/lib/apt/lists/*\n")
+    result = _cli("plan", str(tmp_path), "--only", "merge-apt-runs")
+    assert result.exit_code == 0
+    assert "+RUN apt-get update && apt-get install -y \\\n+    x \\\n+    y \\\n" in result.stdout
+
+
 def test_help_imports_neither_libcst_nor_the_prover() -> None:
     code = ("import sys; sys.argv = ['dockfix', '--help']\n"
             "from dockfix.cli import main\n"

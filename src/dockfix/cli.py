@@ -80,9 +80,14 @@ def _names(root: Path, option: Optional[int], only: Optional[str], skip: Optiona
     config = load_config(root)
     chosen = option if option is not None else (config.option or 1)
     split = lambda s: [x.strip() for x in s.split(",") if x.strip()] if s else None  # noqa: E731
-    only_l = split(only) or (list(config.select) or None)
+    only_l = split(only)
     skip_l = (split(skip) or []) + list(config.ignore)
-    return config, chosen, transforms.select(chosen, only_l, skip_l)
+    if only_l and option is None:
+        # Naming transforms without a preset runs exactly those: naming is the opt-in
+        # (non-root is Safety.UNSAFE and runs only when a preset or the user names it).
+        return config, chosen, transforms.select(None, only_l, skip_l)
+    only_l = only_l or (list(config.select) or None)
+    return config, chosen, transforms.select(chosen, only_l, skip_l, only_within_preset=option is not None)
 
 
 OPTION_HELP = "Preset: 1 layers, 2 no surgery (seed plan), 3 ideal structure."

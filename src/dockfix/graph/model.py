@@ -4,8 +4,8 @@ or an external one)."""
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -16,6 +16,8 @@ from dockfix.graph.discover import find_dockerfiles
 from dockfix.graph.dockerignore import EMPTY, DockerIgnore
 from dockfix.graph.sources import ImageMapping, Provenance, normalise_ref
 from dockfix.memo import Memo
+from dockfix.model.contexts import UnknownContext
+from dockfix.model.words import Scope as WordScope, expand_word
 from dockfix.syntax import Document, parse
 from dockfix.tree import Tree
 
@@ -28,6 +30,9 @@ class DockerfileNode:
     context: str = ""  # repo-relative dir, "" = root
     context_source: str = ""  # how the context was decided
     dockerignore: str | None = None  # path of the .dockerignore in force
+    # Set when no reading determines the build context: `context` is then only the
+    # Dockerfile's folder, a placeholder that must not be judged (no COPY-source defects).
+    context_unknown: UnknownContext | None = None
 
 
 @dataclass(frozen=True)
@@ -135,34 +140,6 @@ class Graph:
         return order
 
 
-_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
-
-
-def expand(text: str, env: dict[str, str]) -> tuple[str, bool]:
-    """Expand $VAR, ${VAR}, ${VAR:-x}, ${VAR-x}, ${VAR:+x}, ${VAR+x}; returns (value, used_any)."""
-    if "$" not in text:
-        return text, False
-    used = False
-
-    def sub(m: re.Match[str]) -> str:
-        nonlocal used
-        name = m.group(1) or m.group(4)
-        op, word = m.group(2), m.group(3) or ""
-        used = True
-        val = env.get(name)
-        if op in (":-",):
-            return val if val else word
-        if op == "-":
-            return word if val is None else val
-        if op == ":+":
-            return word if val else ""
-        if op == "+":
-            return "" if val is None else word
-        return val or ""
-
-    return _VAR.sub(sub, text), used
-
-
 # Parses by (path, bytes): the engine builds a graph per transform, and most files are the
 # same bytes each time. Documents are never mutated after parsing, so sharing is safe.
 _PARSED: Memo = Memo(50_000)  # (path, bytes) -> (Document | None, DockerfileSyntaxError | None)
@@ -189,6 +166,7 @@ class RepoIndex:
     dockerfiles: tuple[str, ...]
     mappings: tuple[ImageMapping, ...]
     mapped_refs: frozenset[str]
+    unnamed: tuple[ImageMapping, ...] = ()  # builds with no readable tag: their contexts still count
 
 
 @dataclass(frozen=True)
@@ -201,15 +179,22 @@ class Scope:
 
 
 def index_repo(tree: Tree, config: Config) -> RepoIndex:
+    from dockfix.graph.commands import from_commands
+
     paths = find_dockerfiles(tree)
     known = set(paths)
     explicit = (sources.from_config(config) + sources.from_compose(tree) + sources.from_bake(tree)
-                + sources.from_commands(tree))
+                + from_commands(tree))
     winners: dict[str, ImageMapping] = {}
+    unnamed: list[ImageMapping] = []
     for m in explicit:
-        if m.dockerfile in known and m.ref not in winners:
+        if m.dockerfile not in known:
+            continue
+        if not m.ref:
+            unnamed.append(m)
+        elif m.ref not in winners:
             winners[m.ref] = m
-    return RepoIndex(tuple(paths), tuple(winners.values()), frozenset(winners))
+    return RepoIndex(tuple(paths), tuple(winners.values()), frozenset(winners), tuple(unnamed))
 
 
 # From this many Dockerfiles, the whole repository's index (compose, bake and script files
@@ -298,17 +283,10 @@ def build_graph(tree: Tree, config: Config) -> Graph:
         if m.dockerfile in graph.dockerfiles:
             graph.images[m.ref] = m
 
-    # Contexts: from the first mapping of each Dockerfile, else inferred from its COPY sources.
     first_mapping: dict[str, ImageMapping] = {}
     for m in graph.images.values():
         first_mapping.setdefault(m.dockerfile, m)
-    for path, node in graph.dockerfiles.items():
-        m = first_mapping.get(path)
-        if m is not None:
-            node.context, node.context_source = m.context, str(m.source)
-        else:
-            node.context, node.context_source = _infer_context(tree, path, node.document)
-        node.dockerignore = _dockerignore_path(tree, path, node.context)
+    _decide_contexts(graph, index)
 
     # Stage bases; unmapped `*-base` references may be inferred to an in-repo Dockerfile.
     for path, node in sorted(graph.dockerfiles.items()):
@@ -316,22 +294,23 @@ def build_graph(tree: Tree, config: Config) -> Graph:
             continue
         m = first_mapping.get(path)
         build_args = m.args if m else {}
-        env: dict[str, str] = {}
+        words = [w for ins in node.document.global_args() for w in ins.value]
+        # The build as the mapping describes it: an ARG it does not pass and without default
+        # is unset, as BuildKit reads that build.
+        global_scope = WordScope.of_globals(words, build_args, node.document.escape, args_complete=True)
         how_of: dict[str, str] = {}
-        for ins in node.document.global_args():
-            for word in ins.value:
-                name, eq, default = word.partition("=")
-                if name in build_args:
-                    env[name], how_of[name] = build_args[name], "build arg"
-                elif eq:
-                    env[name], how_of[name] = _unquote(default), "ARG default"
+        for word in words:
+            name, eq, _ = word.partition("=")
+            if name in build_args:
+                how_of[name] = "build arg"
+            elif eq:
+                how_of[name] = "ARG default"
         names: dict[str, int] = {}
         for st in node.document.stages:
             raw = st.base
-            resolved, used = expand(raw, env)
+            resolved, vars_used = _base_name(raw, global_scope, node.document.escape)
             how = "as written"
-            if used:
-                vars_used = [mm.group(1) or mm.group(4) for mm in _VAR.finditer(raw)]
+            if vars_used:
                 how = " + ".join(sorted({how_of.get(v, "unset ARG") for v in vars_used}))
             if resolved.lower() in names:
                 graph.bases[(path, st.index)] = BaseRef("stage", resolved.lower(), raw, how,
@@ -346,7 +325,8 @@ def build_graph(tree: Tree, config: Config) -> Graph:
                     if guess is not None and guess.dockerfile != path and guess.dockerfile in graph.dockerfiles:
                         gnode = graph.dockerfiles[guess.dockerfile]
                         guess = ImageMapping(ref=guess.ref, dockerfile=guess.dockerfile, context=gnode.context,
-                                             raw_ref=resolved, source=guess.source)
+                                             raw_ref=resolved, source=guess.source,
+                                             context_unknown=gnode.context_unknown)
                         graph.images[ref] = guess
                         first_mapping.setdefault(guess.dockerfile, guess)
                         mapped = guess
@@ -368,10 +348,12 @@ def _check_closed(scope: Scope, ref: str, guess: ImageMapping | None, path: str)
         raise RuntimeError(f"{path}: scope is not closed: FROM {ref} is built from {guess.dockerfile}")
 
 
-def _unquote(v: str) -> str:
-    if len(v) >= 2 and v[0] == v[-1] and v[0] in "\"'":
-        return v[1:-1]
-    return v
+def _base_name(raw: str, scope: WordScope, escape: str) -> tuple[str, list[str]]:
+    """FROM's image name as BuildKit expands it with the global ARGs, and the names it
+    reads; "" when it cannot be read (a platform ARG, an invalid word)."""
+    used: list[str] = []
+    value = expand_word(raw, scope, escape, used)
+    return (value.text or "") if value.is_known else "", used
 
 
 def _dockerignore_path(tree: Tree, dockerfile: str, context: str) -> str | None:
@@ -382,32 +364,67 @@ def _dockerignore_path(tree: Tree, dockerfile: str, context: str) -> str | None:
     return ctx if tree.exists(ctx) else None
 
 
-def _infer_context(tree: Tree, path: str, doc: Document | None) -> tuple[str, str]:
-    """Without a mapping: the nearest directory, from the Dockerfile's own up to the root,
-    in which every COPY/ADD source of the file exists."""
+def _decide_contexts(graph: Graph, index: RepoIndex) -> None:
+    """Each Dockerfile's context: from its first mapping (in source order) whose context
+    can be read, named or not; else inferred from its COPY sources; else unknown. An image
+    whose own reading is unknown takes its Dockerfile's decision."""
+    read: dict[str, ImageMapping] = {}
+    unread: dict[str, ImageMapping] = {}
+    for m in list(graph.images.values()) + list(index.unnamed):
+        (read if m.context_unknown is None else unread).setdefault(m.dockerfile, m)
+    tree = graph.tree
+    for path, node in graph.dockerfiles.items():
+        m = read.get(path)
+        if m is not None:
+            node.context, node.context_source = m.context, str(m.source)
+        else:
+            node.context, node.context_source, node.context_unknown = _infer_context(
+                tree, path, node.document, unread.get(path))
+        node.dockerignore = _dockerignore_path(tree, path, node.context)
+    for ref, m in list(graph.images.items()):
+        if m.context_unknown is not None:
+            node = graph.dockerfiles[m.dockerfile]
+            graph.images[ref] = dataclasses.replace(m, context=node.context, context_unknown=node.context_unknown)
+
+
+def _infer_context(tree: Tree, path: str, doc: Document | None,
+                   unread: ImageMapping | None = None) -> tuple[str, str, UnknownContext | None]:
+    """Without a reading: the nearest directory, from the Dockerfile's own up to the root,
+    in which every COPY/ADD source of the file exists. When there is none, the context is
+    unknown (the Dockerfile's folder is kept as a placeholder, never judged)."""
     here = posixpath.dirname(path)
-    srcs: list[str] = []
-    if doc is not None:
-        for ins in doc.instructions:
-            if ins.keyword in ("COPY", "ADD") and ins.flag("from") is None and not ins.heredocs:
-                for s in ins.value[:-1]:
-                    if "://" in s or s.startswith("git@") or "$" in s:
-                        continue
-                    srcs.append(s)
-    candidates = []
-    d = here
-    while True:
-        candidates.append(d)
-        if not d:
-            break
-        d = posixpath.dirname(d)
+    srcs = _context_sources(doc)
+    note = f"; {unread.source}: context {unread.context_unknown}" if unread is not None else ""
     if not srcs:
-        return here, "inferred: the Dockerfile's folder"
+        return here, "inferred: the Dockerfile's folder" + note, None
+    candidates = [here]
+    while candidates[-1]:
+        candidates.append(posixpath.dirname(candidates[-1]))
     for cand in candidates:
         if all(_source_exists(tree, cand, s) for s in srcs):
             where = cand or "."
-            return cand, f"inferred: COPY sources resolve in {where}"
-    return here, "inferred: the Dockerfile's folder (COPY sources not found)"
+            return cand, f"inferred: COPY sources resolve in {where}" + note, None
+    unknown = _no_context(tree, srcs, candidates, unread)
+    return here, str(unknown), unknown
+
+
+def _no_context(tree: Tree, srcs: list[str], candidates: list[str], unread: ImageMapping | None) -> UnknownContext:
+    missing = sorted({s for s in srcs if not any(_source_exists(tree, c, s) for c in candidates)})
+    reason = ("no directory from the Dockerfile's folder up to the repository root holds every COPY/ADD source"
+              + (f" ({', '.join(repr(m) for m in missing[:3])} in none)" if missing else ""))
+    if unread is not None:
+        reason = f"{unread.context_unknown.reason}; and {reason}"
+    looked = (unread.context_unknown.looked if unread is not None else ()) + tuple(c or "." for c in candidates)
+    return UnknownContext(reason, looked)
+
+
+def _context_sources(doc: Document | None) -> list[str]:
+    """The literal local COPY/ADD sources (no URLs, git, variables, other stages)."""
+    if doc is None:
+        return []
+    return [s for ins in doc.instructions
+            if ins.keyword in ("COPY", "ADD") and ins.flag("from") is None and not ins.heredocs
+            for s in ins.value[:-1] if not ("://" in s or s.startswith("git@") or "$" in s)]
 
 
 def _source_exists(tree: Tree, context: str, src: str) -> bool:
@@ -436,8 +453,7 @@ def format_graph(graph: Graph) -> str:
         if base is not None:
             kind = {"internal": "in-repo image", "external": "external", "stage": "stage"}[base.kind]
             lines.append(f"  base:       {base.ref} ({kind}; {base.how}: FROM {base.raw})")
-        lines.append(f"  context:    {m.context or '.'}"
-                     + (f" (.dockerignore: {node.dockerignore})" if node.dockerignore else ""))
+        lines.append(_image_context_line(m, node))
         lines.append(f"  mapped by:  {m.source}")
     unmapped = sorted(p for p in graph.dockerfiles if not graph.images_built_from(p))
     for p in unmapped:
@@ -450,8 +466,15 @@ def format_graph(graph: Graph) -> str:
             b = graph.bases.get((p, st.index))
             if b is not None:
                 lines.append(f"  stage {st.name or st.index}: FROM {b.ref} ({b.kind}; {b.how})")
-        lines.append(f"  context:    {node.context or '.'} ({node.context_source})")
+        lines.append(f"  context:    {node.context_unknown}" if node.context_unknown is not None
+                     else f"  context:    {node.context or '.'} ({node.context_source})")
     return "\n".join(lines) + "\n"
+
+
+def _image_context_line(m: ImageMapping, node: DockerfileNode) -> str:
+    if m.context_unknown is not None:
+        return f"  context:    {m.context_unknown}"
+    return f"  context:    {m.context or '.'}" + (f" (.dockerignore: {node.dockerignore})" if node.dockerignore else "")
 
 
 def graph_to_json(graph: Graph) -> dict:
@@ -462,7 +485,7 @@ def graph_to_json(graph: Graph) -> dict:
         base = graph.bases.get((m.dockerfile, stage)) if stage is not None else None
         images.append({
             "image": ref, "dockerfile": m.dockerfile, "stage": stage, "target": m.target,
-            "context": m.context or ".", "args": m.args,
+            "context": m.context or ".", "context_unknown": _unknown_json(m.context_unknown), "args": m.args,
             "base": None if base is None else {"ref": base.ref, "kind": base.kind, "how": base.how, "from": base.raw},
             "source": {"kind": m.source.kind, "path": m.source.path, "line": m.source.line,
                        "detail": m.source.detail},
@@ -470,6 +493,11 @@ def graph_to_json(graph: Graph) -> dict:
     dockerfiles = []
     for p, node in sorted(graph.dockerfiles.items()):
         dockerfiles.append({"path": p, "context": node.context or ".", "context_source": node.context_source,
+                            "context_unknown": _unknown_json(node.context_unknown),
                             "dockerignore": node.dockerignore,
                             "error": str(node.error) if node.error else None})
     return {"images": images, "dockerfiles": dockerfiles}
+
+
+def _unknown_json(u: UnknownContext | None) -> dict | None:
+    return None if u is None else {"reason": u.reason, "looked": list(u.looked)}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from dockfix.config import Config
 from dockfix.memo import Memo
-from dockfix.syntax import shellwords
+from dockfix.model.contexts import UnknownContext
 from dockfix.tree import Tree
 
 
@@ -38,6 +38,8 @@ class ImageMapping:
     args: dict[str, str] = field(default_factory=dict)
     source: Provenance = Provenance("inferred")
     raw_ref: str = ""
+    # Set when the build context cannot be read (`context` then holds no reading of it).
+    context_unknown: UnknownContext | None = None
 
     def __hash__(self) -> int:
         return hash((self.ref, self.dockerfile, self.context, self.target))
@@ -104,43 +106,146 @@ def from_compose(tree: Tree) -> list[ImageMapping]:
     for path in tree.paths():
         if COMPOSE_NAMES.search(path):
             data = tree.read(path)
-            out += _memo("compose", path, data, lambda: _compose_file(path, data))
+            env_path = posixpath.join(posixpath.dirname(path), ".env")
+            env = tree.read(env_path) if tree.exists(env_path) else b""
+            out += _memo("compose", path, data + b"\0" + env, lambda: _compose_file(path, data, env))
     return out
 
 
-def _compose_file(path: str, raw: bytes) -> list[ImageMapping]:
+def read_dotenv(raw: bytes) -> dict[str, str]:
+    """A compose `.env` file: KEY=VALUE lines, `export` allowed, quotes removed, comments."""
+    out: dict[str, str] = {}
+    for line in raw.decode("utf-8", "replace").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, eq, value = line.removeprefix("export ").partition("=")
+        if not eq:
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        out[key.strip()] = value
+    return out
+
+
+_COMPOSE_VAR = re.compile(r"\$(?:\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])((?:[^{}]|\{[^{}]*\})*))?\}"
+                          r"|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def interpolate(text: str, env: dict[str, str]) -> str | None:
+    """Compose interpolation (compose spec, "Interpolation"): `$$`, `$V`, `${V}`, `${V:-d}`,
+    `${V-d}`, `${V:?e}`, `${V?e}`, `${V:+a}`, `${V+a}`, with the values of the project's
+    `.env`. A variable `.env` does not set is unknown (the shell's environment decides),
+    unless a default says what compose uses without it."""
+    unknown = False
+
+    def sub(m: re.Match[str]) -> str:
+        nonlocal unknown
+        if m.group(0) == "$$":
+            return "$"
+        name, op, word = m.group(1) or m.group(4), m.group(2), m.group(3) or ""
+        val = env.get(name)
+        if op in (":-", "-") and (val is None or (op == ":-" and val == "")):
+            return interpolate(word, env) or ""
+        if op in (":+", "+"):
+            return (interpolate(word, env) or "") if val not in (None, "") or (op == "+" and val is not None) else ""
+        if val is None:
+            unknown = True
+            return ""
+        return val
+
+    out = _COMPOSE_VAR.sub(sub, text)
+    return None if unknown else out
+
+
+def _compose_nodes(text: str):
+    """(data, {service: key line}) from one YAML parse: the lines come from the loader's
+    nodes, not from searching the text."""
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
+    cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
+    loader = cls(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+    lines: dict[str, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if k.value == "services" and isinstance(v, yaml.MappingNode):
+                lines = {sk.value: sk.start_mark.line + 1 for sk, _ in v.value}
+    return data, lines
+
+
+def _compose_file(path: str, raw: bytes, env_raw: bytes = b"") -> list[ImageMapping]:
+    import yaml
+
     out: list[ImageMapping] = []
     try:
-        text = raw.decode("utf-8")
-        data = yaml.load(text, Loader=loader)
+        data, lines = _compose_nodes(raw.decode("utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError):
         return out
     if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
         return out
+    env = read_dotenv(env_raw)
     base = posixpath.dirname(path)
     for service, spec in data["services"].items():
-        if not isinstance(spec, dict) or "build" not in spec:
-            continue
-        build = spec["build"]
-        if isinstance(build, str):
-            build = {"context": build}
-        if not isinstance(build, dict):
-            continue
-        context = _join(base, str(build.get("context", ".")))
-        dockerfile = _join(context, str(build.get("dockerfile", "Dockerfile")))
-        args = build.get("args") or {}
-        if isinstance(args, list):
-            args = dict(a.split("=", 1) if "=" in a else (a, "") for a in args if isinstance(a, str))
-        image = spec.get("image") or f"{posixpath.basename(base) or 'root'}-{service}"
-        line = _line_of(text, f"{service}:")
-        out.append(ImageMapping(ref=normalise_ref(str(image)), dockerfile=dockerfile, context=context,
-                                target=build.get("target"),
-                                args={str(k): "" if v is None else str(v) for k, v in dict(args).items()},
-                                raw_ref=str(image), source=Provenance("compose", path, line)))
+        if isinstance(spec, dict) and "build" in spec:
+            m = _compose_service(path, base, str(service), spec, env, lines.get(str(service)))
+            if m is not None:
+                out.append(m)
     return out
+
+
+def _compose_args(args: dict | list, env: dict[str, str]) -> dict[str, str]:
+    """Build args whose values can be read (`- KEY` takes KEY from the environment:
+    unknown unless `.env` sets it)."""
+    if isinstance(args, list):
+        args = dict(a.split("=", 1) if "=" in a else (a, None) for a in args if isinstance(a, str))
+    if not isinstance(args, dict):
+        return {}
+    out = {}
+    for k, v in args.items():
+        value = env.get(str(k)) if v is None else interpolate(str(v), env)
+        if value is not None:
+            out[str(k)] = value
+    return out
+
+
+def _compose_paths(base: str, build: dict, env: dict[str, str]) -> tuple[str, str] | None:
+    """(context, Dockerfile), relative to the compose file's folder; None when unreadable."""
+    ctx_raw = interpolate(str(build.get("context", ".")), env)
+    df_raw = interpolate(str(build.get("dockerfile", "Dockerfile")), env)
+    if ctx_raw is None or df_raw is None or "://" in ctx_raw or ctx_raw.startswith("git@"):
+        return None
+    context = _join(base, ctx_raw)
+    dockerfile = _join(context, df_raw)
+    if context.startswith("..") or dockerfile.startswith(".."):
+        return None
+    return context, dockerfile
+
+
+def _compose_service(path: str, base: str, service: str, spec: dict, env: dict[str, str],
+                     line: int | None) -> ImageMapping | None:
+    build = spec["build"]
+    if isinstance(build, str):
+        build = {"context": build}
+    if not isinstance(build, dict) or "dockerfile_inline" in build:
+        return None
+    paths = _compose_paths(base, build, env)
+    if paths is None:
+        return None  # neither the Dockerfile nor the context can be read
+    context, dockerfile = paths
+    known_args = _compose_args(build.get("args") or {}, env)
+    image = interpolate(str(spec["image"]), env) if spec.get("image") else f"{posixpath.basename(base) or 'root'}-{service}"
+    target = interpolate(str(build["target"]), env) if build.get("target") else None
+    return ImageMapping(ref=normalise_ref(image) if image else "", dockerfile=dockerfile, context=context,
+                        target=target, args=known_args, raw_ref=image or "",
+                        source=Provenance("compose", path, line))
 
 
 # -- 3. bake
@@ -177,7 +282,8 @@ def _bake_json(text: str) -> list[tuple[str, dict, int | None]]:
     targets = data.get("target") if isinstance(data, dict) else None
     if not isinstance(targets, dict):
         return []
-    return [(k, v, _line_of(text, f'"{k}"')) for k, v in targets.items() if isinstance(v, dict)]
+    at = text.find('"target"')  # each target's key is searched after the "target" key, not anywhere
+    return [(k, v, _line_of(text, f'"{k}"', max(at, 0))) for k, v in targets.items() if isinstance(v, dict)]
 
 
 def _bake_hcl(text: str) -> list[tuple[str, dict, int | None]]:
@@ -204,102 +310,7 @@ def _bake_hcl(text: str) -> list[tuple[str, dict, int | None]]:
     return out
 
 
-# -- 4. build command lines
-_BUILD_CMD = re.compile(r"\b(docker\s+(?:buildx\s+)?build|podman\s+build|buildah\s+(?:bud|build))\b")
-
-
-def _is_script(path: str) -> bool:
-    name = path.rsplit("/", 1)[-1]
-    return (name in ("Makefile", "makefile", "GNUmakefile", ".gitlab-ci.yml") or name.endswith((".mk", ".sh", ".bash"))
-            or (path.startswith(".github/workflows/") and name.endswith((".yml", ".yaml"))))
-
-
-def from_commands(tree: Tree) -> list[ImageMapping]:
-    out = []
-    for path in tree.paths():
-        if _is_script(path):
-            data = tree.read(path)
-            found = _memo("commands", path, data, lambda: _command_lines(path, data))
-            # Which candidate folder is right depends on the tree: the first whose -f exists.
-            seen: set[tuple] = set()
-            for m in found:
-                key = (m.source.line, m.ref)
-                if key not in seen and tree.exists(m.dockerfile):
-                    seen.add(key)
-                    out.append(m)
-    return out
-
-
-def _command_lines(path: str, raw: bytes) -> list[ImageMapping]:
-    out: list[ImageMapping] = []
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return out
-    if not _BUILD_CMD.search(text):
-        return out
-    # Join `\` continuations, remembering each logical line's first physical line.
-    logical: list[tuple[int, str]] = []
-    buf, start = "", 1
-    for n, line in enumerate(text.split("\n"), 1):
-        if not buf:
-            start = n
-        if line.rstrip().endswith("\\"):
-            buf += line.rstrip()[:-1] + " "
-            continue
-        logical.append((start, buf + line))
-        buf = ""
-    for lineno, line in logical:
-        for m in _BUILD_CMD.finditer(line):
-            segment = re.split(r"\s(?:&&|\|\||;|\|)\s", line[m.end():])[0]
-            out.extend(_parse_build_args(segment, path, lineno))
-    return out
-
-
-def _parse_build_args(segment: str, script: str, line: int) -> list[ImageMapping]:
-    """Mappings for one build command; for relative paths, one candidate per folder the
-    script may run from (the repository root first, then its own folder)."""
-    try:
-        words = shellwords.split(segment, comments=True)
-    except ValueError:
-        return []
-    tags: list[str] = []
-    dockerfile = None
-    target = None
-    args: dict[str, str] = {}
-    positional: list[str] = []
-    takes_value = {"-f", "--file", "-t", "--tag", "--build-arg", "--target", "--platform", "--progress",
-                   "--cache-from", "--cache-to", "--output", "-o", "--label", "--network", "--secret",
-                   "--ssh", "--iidfile", "--metadata-file", "--builder", "--isolation", "--format"}
-    i = 0
-    while i < len(words):
-        w = words[i]
-        key, eq, val = w.partition("=")
-        if w.startswith("-") and not eq and w in takes_value and i + 1 < len(words):
-            key, val = w, words[i + 1]
-            i += 1
-        if key in ("-f", "--file"):
-            dockerfile = val
-        elif key in ("-t", "--tag"):
-            tags.append(val)
-        elif key == "--target":
-            target = val
-        elif key == "--build-arg":
-            k, _, v = val.partition("=")
-            args[k] = v
-        elif not w.startswith("-"):
-            positional.append(w)
-        i += 1
-    context_raw = positional[0] if positional else "."
-    here = posixpath.dirname(script)
-    out = []
-    for base in ([""] if not here else ["", here]):
-        context = _join(base, context_raw)
-        df = _join(base, dockerfile) if dockerfile else _join(context, "Dockerfile")
-        out += [ImageMapping(ref=normalise_ref(t), dockerfile=df, context=context, target=target, args=args,
-                             raw_ref=t, source=Provenance("command", script, line))
-                for t in tags if "$" not in t]
-    return out
+# -- 4. build command lines: see dockfix.graph.commands
 
 
 # -- 5. the name heuristic

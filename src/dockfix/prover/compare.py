@@ -161,6 +161,18 @@ def argv_of(state: StageState) -> list[str]:
     return argv
 
 
+def _python_roots(st: StageState) -> list[str] | None:
+    """Where `python -m` looks for modules; None when the model cannot read it."""
+    if "ENV PYTHONPATH" in st.unknown or "WORKDIR" in st.unknown:
+        return None
+    return [st.workdir] + [p for p in st.env.get("PYTHONPATH", "").split(":") if p]
+
+
+def _off_path(st: StageState, directory: str) -> bool:
+    """The directory is not on PATH (a PATH the model cannot read proves nothing)."""
+    return "PATH" in st.env and directory not in st.env["PATH"].split(":")
+
+
 def entry_point_problems(model: ImageModel, tree: Tree, check_attrs: bool) -> list[str]:
     """Why the CMD/ENTRYPOINT would not start (empty when it resolves)."""
     st = model.state
@@ -168,7 +180,9 @@ def entry_point_problems(model: ImageModel, tree: Tree, check_attrs: bool) -> li
     if not argv:
         return []
     files = st.files
-    roots = [st.workdir] + [p for p in st.env.get("PYTHONPATH", "").split(":") if p]
+    roots = _python_roots(st)
+    if roots is None:
+        return []  # where Python looks is not known: nothing can be said either way
     sites = readable_sites(st)
     installed = {_req_name(r) for reqs in sites.values() for r in reqs}
     all_installed = {_req_name(r) for reqs in st.sites.values() for r in reqs}
@@ -206,7 +220,7 @@ def entry_point_problems(model: ImageModel, tree: Tree, check_attrs: bool) -> li
                         f"{user}'s home is {home_of(st)})")
     elif name in installed:
         site = next(s for s, reqs in sites.items() if name in {_req_name(r) for r in reqs})
-        if site != "system" and f"{site}/bin" not in st.env.get("PATH", "").split(":"):
+        if site != "system" and _off_path(st, f"{site}/bin"):
             problems.append(f"{prog}: not found ({site}/bin is not on PATH)")
     if prog in ("gunicorn", "uvicorn", "daphne", "hypercorn"):
         target = next((a for a in argv[1:] if ":" in a and not a.startswith("-") and "/" not in a
@@ -245,6 +259,22 @@ def compare(before: dict[str, ImageModel], after: dict[str, ImageModel], tb: Tre
     return v
 
 
+def _unknown_changes(bs: StageState, as_: StageState):
+    """Values the model cannot read (StageState.unknown) that are not the same expression
+    of the same inputs on both sides. USER is judged below (a change of user is
+    information), labels are not compared, a name known on either side is judged with the
+    known values, and a WORKDIR that differs is reported as WORKDIR."""
+    for k in sorted(set(bs.unknown) | set(as_.unknown)):
+        bv, av = bs.unknown.get(k), as_.unknown.get(k)
+        if bv == av or k == "USER" or k.startswith("LABEL "):
+            continue
+        if k.startswith("ENV ") and (k[4:] in bs.env or k[4:] in as_.env):
+            continue
+        if k == "WORKDIR" and bs.workdir != as_.workdir:
+            continue
+        yield k, "unknown" if bv is None else bv.render(), "unknown" if av is None else av.render()
+
+
 def _where(m: ImageModel, field_name: str) -> tuple[str | None, int | None]:
     w = m.state.where.get(field_name)
     return (w[0], w[1]) if w else (m.dockerfile, None)
@@ -280,6 +310,8 @@ def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree,
     for k in sorted(set(bs.args) & set(as_.args)):
         if bs.args[k] != as_.args[k]:
             broken(f"ARG {k}", bs.args[k], as_.args[k], f"ARG {k}")
+    for k, bv, av in _unknown_changes(bs, as_):
+        broken(k, bv, av, k, f"{k} changed, and the model cannot read it on either side")
 
     if bs.python != as_.python:
         broken("Python version", f"{bs.python} ({bs.python_source})", f"{as_.python} ({as_.python_source})")

@@ -15,23 +15,28 @@ from __future__ import annotations
 import copy
 import posixpath
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from dockfix.config import Config
 from dockfix.graph import Graph, build_graph
-from dockfix.graph.model import expand
 from dockfix.graph.dockerignore import DockerIgnore
 from dockfix.memo import Memo
+from dockfix.model.packages import (UNKNOWN, PipAction, PipCommand, PipFront, is_pip, parse_requirement,
+                                    parse_requirements_text, read_pip)
+from dockfix.model.requirements import EntryKind, ReqFile
+from dockfix.model.bases import facts_of
+from dockfix.model.words import EMPTY, Binding, Origin, Value, assignments, expand_word
+from dockfix.model.words import Scope as WordScope
 from dockfix.syntax import Document, Instruction, shellwords
 from dockfix.tree import Tree, named
 
-_PY_TAG = re.compile(r"^(?:[\w.-]+(?::\d+)?/)*python:(\d+\.\d+)")
 _APT_PY = re.compile(r"^python(\d+\.\d+)$")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-_REQUIREMENT_INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)[\s=]+(\S+)")
-_SPACES = re.compile(r"\s+")
-_PIP_PROGRAM = re.compile(r"^pip[0-9.]*$")
-_PYTHON_PROGRAM = re.compile(r"^python[0-9.]*$")
+_REQUIREMENT_NAME_END = re.compile(r"[<>=!~\[;@ ]")
+# pip commands that open their -r/-c files (a missing one fails the build); only install changes a site.
+_READS_REQUIREMENT_FILES = frozenset({PipAction.INSTALL, PipAction.DOWNLOAD, PipAction.WHEEL, PipAction.LOCK,
+                                      PipAction.SYNC})
 
 
 # Where a COPY source's context files land, by everything that decides it: the before and
@@ -77,6 +82,19 @@ class PipInstall:
     site: str  # image path of the site, "system" for a system-wide install
     files: tuple[str, ...]  # requirement files read (image paths, closure included)
     requirements: tuple[str, ...]  # the requirement lines of the closure and the packages named
+    command: PipCommand | None = None  # the whole reading: options, environment, unknowns
+    spelling: str = "pip"  # how pip was started: "python3.11 -m pip", "pip3", "uv pip"
+    action: PipAction = PipAction.INSTALL
+    constraints: tuple[str, ...] = ()  # the lines of its -c files (they pin, they do not install)
+    editables: tuple[str, ...] = ()  # -e on the command line and in its files
+    index_urls: tuple[str, ...] = ()  # --index-url then --extra-index-url, command (and PIP_*) then files
+    target: str | None = None  # --target
+    prefix: str | None = None  # --prefix
+    unknowns: tuple[str, ...] = ()  # what could not be read exactly (command and files)
+
+    @property
+    def uninstall(self) -> bool:
+        return self.action is PipAction.UNINSTALL
 
 
 @dataclass
@@ -103,10 +121,17 @@ class StageState:
     python_source: str = "unknown external base"
     breaks: list[Break] = field(default_factory=list)
     where: dict[str, tuple[str, int]] = field(default_factory=dict)  # field -> (path, line) that set it
+    # What the model cannot read, by the `where` key ("ENV X", "ARG X", "WORKDIR", "USER",
+    # "LABEL X"): such a name is not in env/args/labels; workdir and user then hold the value
+    # rendered for messages (`/srv/${APP}`), not a value to trust.
+    unknown: dict[str, Value] = field(default_factory=dict)
+    scope: WordScope = field(default_factory=lambda: WordScope(unbound=Origin.FROM_BASE_IMAGE))  # what words read
+    env_unbound: Origin | None = Origin.FROM_BASE_IMAGE  # an env name the image does not list: unset (None) or unknown
 
     def copy(self) -> "StageState":
         new = copy.copy(self)  # the scalars; then fresh containers (dataclasses.replace was slow here)
         new.env, new.args, new.labels = dict(self.env), dict(self.args), dict(self.labels)
+        new.unknown = dict(self.unknown)
         new.files, new.sites = dict(self.files), dict(self.sites)
         new.pip, new.breaks, new.where = list(self.pip), list(self.breaks), dict(self.where)
         return new
@@ -123,22 +148,37 @@ class ImageModel:
     external_base: str | None
 
 
+_WORDY = re.compile(r"[$'\"\\<]")
+
+
 def _expand(text: str, env: dict[str, str]) -> str:
-    return expand(text, env)[0]
+    """A word through the model's expander over known values only (`env`: a name not in it
+    reads as unset). For the COPY, EXPOSE and pip readers until they read typed values with
+    `ModelBuilder._word`; a word BuildKit rejects is left as written."""
+    if not _WORDY.search(text):
+        return text
+    v = expand_word(text, WordScope({k: Binding(Value.known(x)) for k, x in env.items()}))
+    return v.text if v.is_known else text  # type: ignore[return-value]
 
 
-def _unquote(v: str) -> str:
-    try:
-        parts = shellwords.split(v)
-    except ValueError:
-        return v
-    return " ".join(parts) if parts else ""
+def _record(state: StageState, key: str, target: dict[str, str], name: str, value: Value) -> None:
+    """A config value: its text when known, else an explicit unknown (and no text)."""
+    if value.is_known:
+        target[name] = value.text  # type: ignore[assignment]
+        state.unknown.pop(key, None)
+    else:
+        target.pop(name, None)
+        state.unknown[key] = value
 
 
 def home_of(state: StageState) -> str:
-    user = (state.user or "root").split(":")[0]
+    """The CMD user's home: ENV HOME, else root's or the passwd default /home/<user>. An
+    unknown HOME or USER gives its rendering (`${HOME}`), which matches nothing real."""
     if "HOME" in state.env:
         return state.env["HOME"]
+    if "ENV HOME" in state.unknown:
+        return state.unknown["ENV HOME"].render()
+    user = (state.user or "root").split(":")[0]
     return "/root" if user in ("root", "0") else f"/home/{user}"
 
 
@@ -235,64 +275,76 @@ class ModelBuilder:
             base.breaks = []  # the base's own breaks are reported on the base image
             base.files = dict(files)
             return base
-        state = StageState()
-        m = _PY_TAG.match(b.ref)
-        if m:
-            state.python, state.python_source = m.group(1), f"base image {b.ref}"
-            state.env["PATH"] = "/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
-            state.env["LANG"] = "C.UTF-8"
-        else:
-            state.env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-            state.python_source = f"unknown external base {b.ref}"
-        return state
+        return _external_state(b.ref)
 
     def _replay(self, dockerfile: str, stage: int, build_args: dict[str, str]) -> StageState:
         node = self.graph.dockerfiles[dockerfile]
         doc: Document = node.document
         st = doc.stages[stage]
         state = self._base_state(dockerfile, stage)
-        # Global ARG defaults are visible to a stage only when redeclared.
-        globals_: dict[str, str] = {}
-        for ins in doc.global_args():
-            for word in ins.value:
-                name, eq, default = word.partition("=")
-                globals_[name] = build_args.get(name, _unquote(default) if eq else "")
+        # The words of this stage read the base's env, then its own ARG and ENV in order;
+        # global ARGs only when redeclared; a build argument the mapping does not give is
+        # unknown (a build may pass one).
+        words = [w for ins in doc.global_args() for w in ins.value]
+        env = {k: Value.known(v) for k, v in state.env.items()}
+        env.update((k[4:], v) for k, v in state.unknown.items() if k.startswith("ENV "))
+        stage_scope = WordScope.of_globals(words, build_args, doc.escape).stage(env)
+        state.scope = WordScope(stage_scope.bound, state.env_unbound, stage_scope.build_args, stage_scope.globals)
         state.args = {}
+        for key in [k for k in state.unknown if k.startswith("ARG ")]:
+            del state.unknown[key]
         for ins in doc.stage_instructions(st)[1:]:
-            self._step(state, doc, dockerfile, ins, globals_, build_args)
+            self._step(state, doc, dockerfile, ins)
         return state
+
+    def _arg(self, state: StageState, doc: Document, ins: Instruction, where: tuple[str, int]) -> None:
+        for word in ins.value:
+            name, eq, default = word.partition("=")
+            state.scope = state.scope.with_arg(name, default if eq else None, doc.escape)
+            b = state.scope.bound.get(name)
+            _record(state, f"ARG {name}", state.args, name, EMPTY if b is None else b.value)
+            state.where[f"ARG {name}"] = where
+
+    def _env(self, state: StageState, doc: Document, ins: Instruction, where: tuple[str, int]) -> None:
+        # BuildKit expands every pair against the scope before the instruction.
+        scope = state.scope
+        for a in assignments("ENV", ins.value, state.scope, doc.escape):
+            value = a.value or EMPTY
+            if a.key.text is None:  # a variable name that cannot be read: nothing is known after it
+                state.unknown[f"ENV {a.key.render()}"] = value
+                scope = WordScope({}, Origin.UNKNOWN, scope.build_args, scope.globals)
+                continue
+            _record(state, f"ENV {a.key.text}", state.env, a.key.text, value)
+            scope = scope.with_env(a.key.text, value)
+            state.where[f"ENV {a.key.text}"] = where
+        state.scope = scope
 
     def _scope(self, state: StageState) -> dict[str, str]:
         scope = dict(state.args)
         scope.update(state.env)
         return scope
 
-    def _step(self, state: StageState, doc: Document, path: str, ins: Instruction,
-              globals_: dict[str, str], build_args: dict[str, str]) -> None:
+    def _word(self, state: StageState, doc: Document, text: str) -> Value:
+        """A word of this instruction as BuildKit expands it here (typed: may be unknown)."""
+        return expand_word(text, state.scope, doc.escape)
+
+    def _step(self, state: StageState, doc: Document, path: str, ins: Instruction) -> None:
         kw = ins.keyword
         where = (path, ins.start_line)
         if kw == "ARG":
-            for word in ins.value:
-                name, eq, default = word.partition("=")
-                if name in build_args:
-                    state.args[name] = build_args[name]
-                elif eq:
-                    state.args[name] = _expand(_unquote(default), self._scope(state))
-                else:
-                    state.args[name] = globals_.get(name, "")
-                state.where[f"ARG {name}"] = where
+            self._arg(state, doc, ins, where)
         elif kw == "ENV":
-            scope = self._scope(state)
-            v = ins.value
-            for i in range(0, len(v) - 1, 2):
-                state.env[v[i]] = _expand(_unquote(v[i + 1]), scope)
-                state.where[f"ENV {v[i]}"] = where
+            self._env(state, doc, ins, where)
         elif kw == "WORKDIR":
-            wd = _expand(ins.value[0], self._scope(state)) if ins.value else "/"
-            state.workdir = posixpath.normpath(posixpath.join(state.workdir, wd))
+            _workdir(state, self._word(state, doc, ins.value[0]) if ins.value else Value.known("/"))
             state.where["WORKDIR"] = where
         elif kw == "USER":
-            state.user = _expand(ins.value[0], self._scope(state)) if ins.value else ""
+            user = self._word(state, doc, ins.value[0]) if ins.value else EMPTY
+            state.user = user.render()
+            if user.is_known:
+                state.unknown.pop("USER", None)
+            else:
+                state.unknown["USER"] = user
             state.where["USER"] = where
         elif kw == "SHELL":
             state.shell = ins.value
@@ -310,9 +362,8 @@ class ModelBuilder:
             state.healthcheck = tuple(ins.flags) + ins.value
             state.where["HEALTHCHECK"] = where
         elif kw == "LABEL":
-            v = ins.value
-            for i in range(0, len(v) - 1, 2):
-                state.labels[_unquote(v[i])] = _unquote(v[i + 1])
+            for a in assignments("LABEL", ins.value, state.scope, doc.escape):
+                _record(state, f"LABEL {a.key.render()}", state.labels, a.key.render(), a.value or EMPTY)
         elif kw == "STOPSIGNAL":
             state.stopsignal = ins.value[0] if ins.value else None
         elif kw == "VOLUME":
@@ -478,50 +529,47 @@ class ModelBuilder:
             elif _is_pip(words):
                 self._pip(state, path, ins, words)
 
-    def _pip(self, state: StageState, path: str, ins: Instruction, words: list[str]) -> None:
-        if "install" not in words:
-            return
-        args = words[words.index("install") + 1:]
-        reqfiles: list[str] = []
-        packages: list[str] = []
-        user_site = False
-        i = 0
-        while i < len(args):
-            a = args[i]
-            if a in ("-r", "--requirement", "-c", "--constraint") and i + 1 < len(args):
-                reqfiles.append(args[i + 1])
-                i += 2
-                continue
-            for opt in ("--requirement=", "--constraint="):
-                if a.startswith(opt):
-                    reqfiles.append(a[len(opt):])
-                    break
-            else:
-                if a.startswith("-r") and len(a) > 2:
-                    reqfiles.append(a[2:])
-                elif a == "--user":
-                    user_site = True
-                elif a in ("-t", "--target", "--prefix", "--root", "-e", "--index-url", "-i",
-                           "--extra-index-url", "-f", "--find-links", "--platform", "--python-version"):
-                    i += 1
-                elif not a.startswith("-"):
-                    packages.append(a)
-            i += 1
+    def _pip(self, state: StageState, path: str, ins: Instruction, words: Sequence[str | None], *,
+             cwd: str | None = None) -> None:
+        """One pip command, read by the model's pip reader; relative requirement files resolve
+        against `cwd` when the shell reader knows it, else the stage's WORKDIR."""
         scope = self._scope(state)
-        seen: list[str] = []
-        lines: list[str] = []
-        for rf in reqfiles:
-            self._closure(state, path, ins, self._dest(state, _expand(rf, scope)), seen, lines)
-        reqs = tuple(sorted(set(lines) | set(packages)))
-        user = (state.user or "root").split(":")[0]
-        site = posixpath.join(home_of(state), ".local") if user_site else "system"
-        state.pip.append(PipInstall(ins.start_line, path, user, user_site, site, tuple(seen), reqs))
-        state.sites[site] = state.sites.get(site, frozenset()).union(reqs)
-
-    def _closure(self, state, path, ins, image_path: str, seen: list[str], lines: list[str]) -> None:
-        if image_path in seen:
+        here = cwd or state.workdir
+        cmd = read_pip([None if w is None else _expand(w, scope) for w in words], here, scope)
+        if cmd is None:
             return
-        seen.append(image_path)
+        closure = _Closure()
+        if cmd.action in _READS_REQUIREMENT_FILES:
+            for files, constraint in ((cmd.requirement_files, False), (cmd.constraint_files, True)):
+                for rf in files:
+                    if rf is UNKNOWN:  # an unresolved word: which file pip reads is not known
+                        closure.unknowns.append("a requirement file's name is unknown")
+                        continue
+                    self._closure(state, path, ins, _image_path(here, rf), closure, constraint)
+        self._record_pip(state, path, ins, cmd, here, closure)
+
+    def _record_pip(self, state: StageState, path: str, ins: Instruction, cmd: PipCommand, here: str,
+                    closure: "_Closure") -> None:
+        named = [parse_requirement(r).normalised() for r in cmd.arguments if r is not None]
+        user = (state.user or "root").split(":")[0]
+        user_site = cmd.user_site is True
+        site = _site_of(cmd, here, state, user_site)
+        reqs = tuple(sorted(set(closure.lines) | set(named))) if cmd.action is not PipAction.UNINSTALL else ()
+        state.pip.append(PipInstall(
+            ins.start_line, path, user, user_site, site, tuple(closure.seen), reqs, cmd,
+            cmd.spelling(), cmd.action, tuple(sorted(set(closure.constraints))),
+            (*(str(e) for e in cmd.editables), *closure.editables), _index_urls(cmd, closure),
+            _text(cmd.target), _text(cmd.prefix), (*cmd.unknowns, *closure.unknowns)))
+        _change_sites(state, cmd, named, site, reqs)
+
+    def _closure(self, state: StageState, path: str, ins: Instruction, image_path: str, closure: "_Closure",
+                 constraint: bool = False) -> None:
+        """A requirement file and what it includes, read with pip's rules (the model's
+        requirement-file reader): `-r` installs, `-c` only constrains, includes resolve
+        against the including file's directory; `-e`, `--index-url`, `--extra-index-url` kept."""
+        if image_path in closure.seen:
+            return
+        closure.seen.append(image_path)
         entry = state.files.get(image_path)
         if entry is None or not entry.origin.startswith(("context:", "base:")):
             state.breaks.append(Break(
@@ -530,21 +578,120 @@ class ModelBuilder:
                 f"(pip: Could not open requirements file); copy it before this RUN",
                 subject=image_path))
             return
-        origin = entry.origin.split("context:", 1)[-1]
+        origin = _context_origin(entry.origin)
         try:
             text = self.tree.read(origin).decode("utf-8", "replace")
         except OSError:
             return
-        here = posixpath.dirname(image_path)
-        for raw in text.splitlines():
-            line = raw.split(" #", 1)[0].strip()
-            if not line or line.startswith("#"):
-                continue
-            m = _REQUIREMENT_INCLUDE.match(line)
-            if m:
-                self._closure(state, path, ins, posixpath.normpath(posixpath.join(here, m.group(2))), seen, lines)
-            elif not line.startswith("-"):
-                lines.append(_SPACES.sub("", line).lower())
+        parsed = parse_requirements_text(text, image_path, self._scope(state), constraint)
+        closure.gather(parsed, constraint)
+        for include in parsed.includes:  # pip: an -r line installs, even inside a constraint file
+            self._closure(state, path, ins, include, closure)
+        for include in parsed.constraints:
+            self._closure(state, path, ins, include, closure, True)
+
+
+@dataclass
+class _Closure:
+    """What the requirement files of one pip command say, gathered through their includes."""
+
+    seen: list[str] = field(default_factory=list)  # image paths read, in order
+    lines: list[str] = field(default_factory=list)  # installed requirements, normalised
+    constraints: list[str] = field(default_factory=list)
+    editables: list[str] = field(default_factory=list)
+    index_urls: list[str] = field(default_factory=list)
+    unknowns: list[str] = field(default_factory=list)
+
+    def gather(self, parsed: ReqFile, constraint: bool) -> None:
+        into = self.constraints if constraint else self.lines
+        into.extend(e.requirement.normalised() for e in parsed.of(EntryKind.REQUIREMENT) if e.requirement)
+        self.editables.extend(e.requirement.text for e in parsed.of(EntryKind.EDITABLE) if e.requirement)
+        for dest in ("index_url", "extra_index_urls"):
+            found = parsed.value(dest)
+            self.index_urls.extend(str(v) for v in (found if isinstance(found, tuple) else (found,)) if v)
+        self.unknowns.extend(f"{parsed.path}:{e.line}: {e.reason}" for e in parsed.unknown)
+
+
+def _change_sites(state: StageState, cmd: PipCommand, named: list[str], site: str | None,
+                  reqs: tuple[str, ...]) -> None:
+    """An install adds to its site; an uninstall removes the names from every site."""
+    if cmd.action is PipAction.UNINSTALL:
+        gone = {_requirement_name(r) for r in named}
+        for where, installed in list(state.sites.items()):
+            state.sites[where] = frozenset(r for r in installed if _requirement_name(r) not in gone)
+    elif cmd.installs and site is not None:
+        state.sites[site] = state.sites.get(site, frozenset()).union(reqs)
+
+
+def _context_origin(origin: str) -> str:
+    return origin.split("context:", 1)[-1]
+
+
+def _image_path(cwd: str, word: object) -> str:
+    return posixpath.normpath(posixpath.join(cwd, str(word)))
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _requirement_name(normalised: str) -> str:
+    return _REQUIREMENT_NAME_END.split(normalised, 1)[0]
+
+
+def _index_urls(cmd: PipCommand, closure: _Closure) -> tuple[str, ...]:
+    """Every index pip may read, in order: the command's (environment included), then the files'."""
+    first = (cmd.index_url,) if cmd.index_url is not None else ()
+    return tuple(str(u) for u in (*first, *cmd.extra_index_urls, *closure.index_urls))
+
+
+def _site_of(cmd: PipCommand, cwd: str, state: StageState, user_site: bool) -> str | None:
+    """Where an install lands: the user site, a --target/--prefix directory, or "system"
+    (--root relocates the system site: recorded as that directory)."""
+    for where in (cmd.target, cmd.prefix, cmd.root):
+        if where is not None:
+            return None if where is UNKNOWN else _image_path(cwd, where)
+    if cmd.front is PipFront.UV_SYNC:
+        return None  # the project's own environment (.venv or UV_PROJECT_ENVIRONMENT): not modelled
+    return posixpath.join(home_of(state), ".local") if user_site else "system"
+
+
+def _workdir(state: StageState, wd: Value) -> None:
+    """WORKDIR (NormalizeWorkdir): relative to the current one, cleaned. Under an unknown
+    directory, or to an unknown one, the directory is unknown."""
+    absolute = bool(wd.parts) and isinstance(wd.parts[0], str) and wd.parts[0].startswith("/")
+    current = None if absolute else state.unknown.get("WORKDIR")
+    if wd.is_known and current is None:
+        state.unknown.pop("WORKDIR", None)
+    elif absolute:
+        state.unknown["WORKDIR"] = wd
+    else:
+        state.unknown["WORKDIR"] = Value.of(current or Value.known(state.workdir), "/", wd)
+    state.workdir = posixpath.normpath(posixpath.join(state.workdir, wd.render()))
+
+
+def _external_state(ref: str) -> StageState:
+    """An image not built here: what the base-image table says of it; the rest unknown."""
+    state = StageState()
+    facts = facts_of(ref) if ref else None
+    if facts is None:
+        state.python_source = f"unknown external base {ref}"
+        state.unknown["USER"] = Value.unknown(Origin.FROM_BASE_IMAGE, "USER", ("base", ref, "USER"))
+        state.unknown["WORKDIR"] = Value.unknown(Origin.FROM_BASE_IMAGE, "WORKDIR", ("base", ref, "WORKDIR"))
+        return state
+    state.env.update(facts.env)
+    state.env_unbound = None if facts.env_complete else Origin.FROM_BASE_IMAGE
+    state.python = facts.python_minor
+    state.python_source = f"base image {ref}" if state.python else f"unknown external base {ref}"
+    if facts.user is None:
+        state.unknown["USER"] = Value.unknown(Origin.FROM_BASE_IMAGE, "USER", ("base", ref, "USER"))
+    elif facts.user not in ("root", "0"):
+        state.user = facts.user
+    if facts.workdir is None:
+        state.unknown["WORKDIR"] = Value.unknown(Origin.FROM_BASE_IMAGE, "WORKDIR", ("base", ref, "WORKDIR"))
+    else:
+        state.workdir = facts.workdir
+    return state
 
 
 def _names_a_directory(dest: str) -> bool:
@@ -557,11 +704,8 @@ def kw_is_url(src: str) -> bool:
     return "://" in src or src.startswith("git@")
 
 
-def _is_pip(words: list[str]) -> bool:
-    prog = posixpath.basename(words[0])
-    if _PIP_PROGRAM.match(prog):
-        return True
-    return bool(_PYTHON_PROGRAM.match(prog)) and words[1:3] == ["-m", "pip"]
+def _is_pip(words: Sequence[str | None]) -> bool:
+    return is_pip(words)
 
 
 _SEPARATORS = re.compile(r"[;\n|&]")

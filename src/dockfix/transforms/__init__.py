@@ -52,19 +52,37 @@ def load(name: str) -> Transform:
     return getattr(importlib.import_module(module), cls)()
 
 
-def select(option: int | None, only: list[str] | None = None, skip: list[str] | None = None) -> list[str]:
-    """The transform names to run: the preset's, narrowed by --only/--skip."""
+def select(option: int | None, only: list[str] | None = None, skip: list[str] | None = None,
+           only_within_preset: bool = False) -> list[str]:
+    """The transform names to run: the preset's, narrowed by --only/--skip.
+
+    With `only_within_preset` (the user named both a preset and --only), a name outside the
+    preset is an error rather than a silent "0 files would change"."""
     if option is not None and option not in PRESETS:
         raise DockfixError(f"unknown option {option} (choose 1, 2 or 3)")
     names = list(PRESETS[option]) if option is not None else list(REGISTRY)
     for n in (only or []) + (skip or []):
         if n not in REGISTRY:
             load(n)  # raises with the list of known names
+    if only and only_within_preset and option is not None:
+        outside = [n for n in only if n not in names]
+        if outside:
+            raise DockfixError(
+                f"--only {', '.join(outside)}: not in option {option} ({PRESET_TITLES[option]}: "
+                f"{', '.join(names)}); {_preset_holding(outside)}")
     if only:
         names = [n for n in names if n in only] if option is not None else [n for n in only]
     if skip:
         names = [n for n in names if n not in skip]
     return canonical(names)
+
+
+def _preset_holding(names: list[str]) -> str:
+    """Where the user can find these transforms: the smallest preset holding them all."""
+    for option, members in sorted(PRESETS.items()):
+        if all(n in members for n in names):
+            return f"they are in option {option}, or drop --option to run exactly the named transforms"
+    return "drop --option to run exactly the named transforms"
 
 
 __all__ = ["Context", "DockerfileTransform", "Note", "PRESETS", "REGISTRY", "Safety",

@@ -38,6 +38,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from dockfix.model.words import Binding, Origin, Value, expand_word
+from dockfix.model.words import Scope as WordScope
 from dockfix.syntax import Document, Instruction, Stage, shellwords
 from dockfix.syntax.edit import Editor
 from dockfix.transforms._text import file_style, join_commands
@@ -221,21 +223,16 @@ def relocate_env(ed: Editor, doc: Document, ins: Instruction, old: str, new: str
 # Stage state: WORKDIR and ENV before each instruction
 # ----------------------------------------------------------------------------------
 
-_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+_PLAIN_WORD = re.compile(r"[^$'\"<\\]*")
 
 
 def expand(value: str, env: dict[str, str]) -> str | None:
-    def sub(m: re.Match) -> str:
-        name = m.group(1) or m.group(2)
-        if name not in env:
-            raise KeyError(name)
-        return env[name]
-
-    try:
-        out = _VAR.sub(sub, value)
-    except KeyError:
-        return None
-    return None if "$" in out else out
+    """The word as BuildKit expands it (model/words) over the known `env`; None when it
+    reads a name not in `env` (not known here) or BuildKit rejects it."""
+    if _PLAIN_WORD.fullmatch(value):
+        return value
+    scope = WordScope({k: Binding(Value.known(v)) for k, v in env.items()}, Origin.UNKNOWN)
+    return expand_word(value, scope).text
 
 
 def _unquote(v: str) -> str:

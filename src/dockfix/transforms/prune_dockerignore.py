@@ -35,6 +35,9 @@ import re
 from dataclasses import dataclass, field
 
 from dockfix.graph.dockerignore import DockerIgnore, Pattern
+from dockfix.model.words import Scope as WordScope
+from dockfix.model.words import apply as apply_words
+from dockfix.model.words import expand_word
 from dockfix.syntax import Document, Instruction
 from dockfix.transforms.base import Context, Safety, Transform
 from dockfix.tree import below, listed, named
@@ -474,42 +477,22 @@ def _sources(ctx: Context, doc: Document, path: str, stages: set[int], files: li
 
 
 def _expand_source(doc: Document, ins: Instruction, raw: str) -> str | None:
-    """The source with `$VAR`s replaced by the ARG/ENV values in scope (defaults); None
-    when a variable has no known value."""
-    if "$" not in raw:
+    """The source as BuildKit expands it (model/words) with the ARG/ENV of its stage before
+    it (global ARGs when redeclared, their defaults); None when it cannot be known here: a
+    variable the base image or a build argument may set, a word BuildKit rejects."""
+    if _PLAIN_WORD.fullmatch(raw) and doc.escape not in raw:
         return raw
-    env: dict[str, str] = {}
-    for a in doc.global_args():
-        for w in a.value:
-            k, eq, v = w.partition("=")
-            if eq:
-                env[k] = v.strip("\"'")
-    for k in doc.stages[ins.stage].instructions:
+    words = [w for a in doc.global_args() for w in a.value]
+    scope = WordScope.of_globals(words, None, doc.escape).stage(None)
+    for k in doc.stages[ins.stage].instructions[1:]:
         other = doc.instructions[k]
         if other.index >= ins.index:
             break
-        if other.keyword == "ARG":
-            for w in other.value:
-                name, eq, v = w.partition("=")
-                if eq:
-                    env[name] = v.strip("\"'")
-                elif name not in env:
-                    env.pop(name, None)
-        elif other.keyword == "ENV":
-            for i in range(0, len(other.value) - 1, 2):
-                env[other.value[i]] = other.value[i + 1].strip("\"'")
-    unknown = False
+        scope = apply_words(scope, other.keyword, other.value, doc.escape)
+    return expand_word(raw, scope, doc.escape).text
 
-    def sub(m: re.Match[str]) -> str:
-        nonlocal unknown
-        name = m.group(1) or m.group(2)
-        if name not in env or "$" in env[name]:
-            unknown = True
-            return ""
-        return env[name]
 
-    out = re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)", sub, raw)
-    return None if unknown or "$" in out else out
+_PLAIN_WORD = re.compile(r"[^$'\"<]*")
 
 
 def _ignore_path(ctx: Context, dockerfile: str, context: str) -> str | None:

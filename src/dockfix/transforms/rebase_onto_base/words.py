@@ -1,8 +1,10 @@
-"""Word expansion as BuildKit's ProcessWord does it for ENV, WORKDIR and COPY, symbolically.
+"""Word expansion for ENV, WORKDIR and COPY: model/words (BuildKit's ProcessWord) over the
+walk's symbolic values.
 
 A variable the external image may set is the marker \\0NAME\\0 (both files start from the same
 image, so the marker means the same in both); a build argument is \\1NAME\\1 (its value can
-differ between builds, so nothing holding one is ever "the same").
+differ between builds, so nothing holding one is ever "the same"). They are the walk's
+spelling of model/words' unknowns of origin FROM_BASE_IMAGE and BUILD_ARG.
 """
 
 from __future__ import annotations
@@ -10,61 +12,45 @@ from __future__ import annotations
 import posixpath
 import re
 
-_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}$]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+from dockfix.model.words import Binding, Origin, Value, expand_word
+from dockfix.model.words import Scope as WordScope
+
+_MARKER = re.compile(r"([\0\1])([^\0\1]*)\1")
+_ORIGIN_OF = {"\0": Origin.FROM_BASE_IMAGE, "\1": Origin.BUILD_ARG}
+_MARK_OF = {Origin.FROM_BASE_IMAGE: "\0", Origin.BUILD_ARG: "\1"}
+_PLAIN_WORD = re.compile(r"[^$'\"<]*")
+
+
+def _typed(marked: str) -> Value:
+    parts: list[str | Value] = []
+    pos = 0
+    for m in _MARKER.finditer(marked):
+        parts += [marked[pos:m.start()], Value.unknown(_ORIGIN_OF[m.group(1)], m.group(2))]
+        pos = m.end()
+    parts.append(marked[pos:])
+    return Value.of(*parts)
+
+
+def _marked(value: Value) -> str | None:
+    out = []
+    for p in value.parts:
+        if isinstance(p, str):
+            out.append(p)
+            continue
+        origin = next(iter(p.origins)) if len(p.origins) == 1 else None
+        if origin not in _MARK_OF or p.expr[0] != "var":
+            return None  # an operator over an unknown, an invalid word: not known here
+        out.append(f"{_MARK_OF[origin]}{p.expr[1]}{_MARK_OF[origin]}")
+    return "".join(out)
 
 
 def _expand(text: str, env: dict[str, str], escape: str = "\\") -> str | None:
-    """The word after quote removal and `$VAR`, `${VAR}`, `${VAR:-w}`, `${VAR-w}`,
-    `${VAR:+w}`, `${VAR+w}` expansion; None when it cannot be known here."""
-    out: list[str] = []
-    i, n = 0, len(text)
-    quote = ""
-    while i < n:
-        c = text[i]
-        if c == escape and quote != "'":
-            if i + 1 < n:
-                out.append(text[i + 1])
-                i += 2
-                continue
-            out.append(c)
-            i += 1
-            continue
-        if c in "'\"":
-            if not quote:
-                quote = c
-                i += 1
-                continue
-            if quote == c:
-                quote = ""
-                i += 1
-                continue
-        if c == "$" and quote != "'":
-            m = _VAR.match(text, i)
-            if m is None:
-                if i + 1 < n and text[i + 1] == "{":
-                    return None  # ${V#p} and friends: not evaluated here
-                out.append(c)
-                i += 1
-                continue
-            name = m.group(1) or m.group(4)
-            op, word = m.group(2), m.group(3) or ""
-            val = env.get(name)
-            if val is None:
-                val = f"\0{name}\0"
-                if op:
-                    return None  # whether the image sets it decides: unknown here
-            if op == ":-":
-                val = val or word
-            elif op == ":+":
-                val = word if val else ""
-            elif op == "+":
-                val = word
-            out.append(val)
-            i = m.end()
-            continue
-        out.append(c)
-        i += 1
-    return None if quote else "".join(out)
+    """The word as BuildKit expands it (model/words), in the walk's marked spelling; None
+    when it cannot be known here. A name not in `env` is one the image may set."""
+    if escape not in text and _PLAIN_WORD.fullmatch(text):
+        return text
+    scope = WordScope({k: Binding(_typed(v)) for k, v in env.items()}, Origin.FROM_BASE_IMAGE)
+    return _marked(expand_word(text, scope, escape))
 
 
 def _join(base: str, rel: str) -> str:
