@@ -8,8 +8,8 @@ import re
 from dockfix.syntax import Document, Instruction
 from dockfix.transforms.base import Context
 from dockfix.transforms.rebase_onto_base.sources import context_dir, named_files
-from dockfix.transforms.rebase_onto_base.pip import RunKind
-from dockfix.transforms.rebase_onto_base.stages import COPIES, IMAGE_WORKDIR, StepKind, _flags_key, _Step
+from dockfix.transforms.rebase_onto_base.pip import PACKAGES
+from dockfix.transforms.rebase_onto_base.stages import COPIES, IMAGE_WORKDIR, RUN, WORKDIR, _flags_key, _Step
 
 def _base_images(graph) -> list[str]:
     """In-repo images other Dockerfiles build FROM, and images whose Dockerfile or name
@@ -115,11 +115,11 @@ def _familiar(ref: str) -> str:
 def _cwd_free(s: _Step) -> bool:
     """Does what the instruction does not depend on the directory it runs in?"""
     kw = s.ins.keyword
-    if s.kind is StepKind.RUN:
-        return s.run_kind is RunKind.PACKAGES
+    if s.kind is RUN:
+        return s.run_kind is PACKAGES
     if s.kind in COPIES:
         return s.ins.value[-1].startswith("/")
-    if s.kind is StepKind.WORKDIR:
+    if s.kind is WORKDIR:
         return s.ins.value[0].startswith("/")
     return kw not in ("RUN", "COPY", "ADD", "WORKDIR")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -17,11 +18,11 @@ from dockfix.syntax import Document, Instruction
 from dockfix.transforms.base import Context
 from dockfix.transforms.rebase_onto_base.lookups import (_base_of, _context_of, _familiar, _line, _same_files,
                                                          _same_stage)
-from dockfix.transforms.rebase_onto_base.pip import RunKind, Site
+from dockfix.transforms.rebase_onto_base.pip import PACKAGES, PIP, SYSTEM_SITE, USER_SITE, Site
 from dockfix.transforms.rebase_onto_base.requirements import Closure, _closure, _site_requirements, into, own_into
 from dockfix.transforms.rebase_onto_base.simulate import kept_differ, own_count
 from dockfix.transforms.rebase_onto_base.sources import named_files
-from dockfix.transforms.rebase_onto_base.stages import StepKind, _Stage, _Step
+from dockfix.transforms.rebase_onto_base.stages import COPY, COPY_FROM, COPY_OTHER, ENV, RUN, WORKDIR, _Stage, _Step
 
 if TYPE_CHECKING:
     from dockfix.graph import Graph
@@ -48,6 +49,7 @@ class Pair:
     me: _Stage
     base: _Stage
     common: list[_Step]  # the stage's context COPYs the base has too
+    walked: Callable[[Document, str, int], _Stage]  # the transform's memo of stage walks
     _covered: dict[Site, Closure] = field(default_factory=dict)  # memo of `covered`
 
     @property
@@ -106,11 +108,12 @@ def candidate(ctx: Context, graph, walked, path: str, doc: Document, stage: int,
         return None  # not the same build context: not the same app code
     me = walked(doc, path, stage)
     base = walked(bnode.document, image.dockerfile, bstage)
-    base_copies = {s.key for s in base.steps if s.kind is StepKind.COPY and not s.variable}
-    common = [s for s in me.steps if s.kind is StepKind.COPY and not s.variable and s.key in base_copies]
+    base_copies = {s.key for s in base.steps if s.kind is COPY and not s.variable}
+    common = [s for s in me.steps if s.kind is COPY and not s.variable and s.key in base_copies]
     if not common:
         return None  # not the same app code: not a candidate
-    return Pair(ctx, graph, path, doc, stage, ref, image.dockerfile, bnode.document, context, me, base, common)
+    return Pair(ctx, graph, path, doc, stage, ref, image.dockerfile, bnode.document, context, me, base, common,
+                walked)
 
 
 def _same_start(graph, path: str, doc: Document, stage: int, bpath: str, bdoc: Document, bstage: int) -> bool:
@@ -161,25 +164,25 @@ def _provided(p: Pair, reads: frozenset[str]) -> Provision:
     """The stage's ENV, WORKDIR and COPYs whose effect the base has. A COPY of a requirement
     file a kept pip install reads stays (`again`)."""
     base = p.base
-    prov = Provision(remaining=Counter(s.key for s in base.steps if s.kind is StepKind.COPY and not s.variable),
-                     base_from=[s for s in base.steps if s.kind is StepKind.COPY_FROM])
+    prov = Provision(remaining=Counter(s.key for s in base.steps if s.kind is COPY and not s.variable),
+                     base_from=[s for s in base.steps if s.kind is COPY_FROM])
     for s in p.me.steps:
         if s.variable:
             continue
         if _same_setting(s, base):
             prov.provided.append(s)
-        elif s.kind is StepKind.COPY and prov.remaining[s.key] > 0:
+        elif s.kind is COPY and prov.remaining[s.key] > 0:
             _provide_copy(p, prov, s, reads)
-        elif s.kind is StepKind.COPY_FROM:
+        elif s.kind is COPY_FROM:
             _provide_copy_from(p, prov, s)
     return prov
 
 
 def _same_setting(s: _Step, base: _Stage) -> bool:
     """An ENV whose values are the base's final values, or the base's final WORKDIR."""
-    if s.kind is StepKind.ENV:
+    if s.kind is ENV:
         return all(base.env.get(k) == v for k, v in s.key)
-    return s.kind is StepKind.WORKDIR and s.key == (base.workdir,)
+    return s.kind is WORKDIR and s.key == (base.workdir,)
 
 
 def _provide_copy(p: Pair, prov: Provision, s: _Step, reads: frozenset[str]) -> None:
@@ -218,10 +221,10 @@ def _base_sites(p: Pair, prov: Provision) -> str | None:
     for k, b in enumerate(prov.base_from):
         if k in prov.matched_from:
             continue
-        site = _site_requirements(p.ctx, p.bdoc, p.bpath, b, p.context)
+        site = _site_requirements(p.ctx, p.bdoc, p.bpath, b, p.context, p.walked)
         if site is None:
             return f"the base's {_line(p.bdoc, b.ins)} copies files this stage does not have"
-        covered = p.covered(Site.USER)
+        covered = p.covered(USER_SITE)
         missing = site - covered.installed
         if missing:
             return (f"the base installs {', '.join(sorted(missing))}, which this stage's own "
@@ -235,29 +238,29 @@ def _base_steps_more(p: Pair) -> str | None:
     """The base's RUNs and other COPYs, in order: only package installs, and pip installs of
     requirement files the stage installs itself into the same site."""
     for s in p.base.steps:
-        if s.kind is StepKind.RUN:
+        if s.kind is RUN:
             reason = _base_run_covered(p, s)
             if reason:
                 return reason
-        elif s.kind is StepKind.COPY_OTHER:
+        elif s.kind is COPY_OTHER:
             return f"the base's {_line(p.bdoc, s.ins)} adds files this stage does not have"
     return None
 
 
 def _base_run_covered(p: Pair, s: _Step) -> str | None:
-    if s.run_kind is RunKind.PACKAGES:
+    if s.run_kind is PACKAGES:
         return None
     runs = f"the base runs {_line(p.bdoc, s.ins)}, which this stage does not"
-    if s.run_kind is not RunKind.PIP or any(x.local or x.packages for x in s.pip):
+    if s.run_kind is not PIP or any(x.local or x.packages for x in s.pip):
         return runs
-    for site in (Site.USER, Site.SYSTEM):
+    for site in (USER_SITE, SYSTEM_SITE):
         if not any(x.site is site for x in s.pip):
             continue
         theirs = _closure(p.ctx, p.base, p.context, into(site))
         if theirs.local or theirs.unknown:
             return runs
         missing = theirs.installed - p.covered(site).installed
-        if missing and site is Site.USER:
+        if missing and site is USER_SITE:
             return runs
         if missing:
             return (f"the base installs {', '.join(sorted(missing))} system-wide ({_line(p.bdoc, s.ins)}), "
@@ -271,7 +274,7 @@ def _sites_mix(p: Pair, prov: Provision) -> str | None:
     another site (or as another user) would leave the base's packages out of it."""
     sites = {x.site for s in p.base.steps for x in s.pip}
     if len(prov.matched_from) < len(prov.base_from):
-        sites.add(Site.USER)  # an accepted unmatched COPY --from is a /root/.local site
+        sites.add(USER_SITE)  # an accepted unmatched COPY --from is a /root/.local site
     if not sites:
         return None
     for s in p.me.steps:
@@ -287,7 +290,7 @@ def _sites_mix(p: Pair, prov: Provision) -> str | None:
 
 
 def _site_text(site: Site) -> str:
-    return "with --user" if site is Site.USER else "system-wide"
+    return "with --user" if site is USER_SITE else "system-wide"
 
 
 # -- metadata: what the image ends up with must not change

@@ -38,6 +38,11 @@ class Site(enum.Enum):
     SYSTEM = "system"  # the interpreter's own site-packages
 
 
+# The members as module names (see stages.py: Enum member lookups are slow in 3.11).
+PACKAGES, PIP, OTHER = RunKind
+USER_SITE, SYSTEM_SITE = Site
+
+
 @dataclass
 class _Pip:
     reqs: list[str]  # -r files as written
@@ -49,27 +54,27 @@ class _Pip:
 
     @property
     def site(self) -> Site:
-        return Site.USER if self.user else Site.SYSTEM
+        return USER_SITE if self.user else SYSTEM_SITE
 
 
 def _classify_run(ins: Instruction, workdir: str, scope: dict[str, str]) -> tuple[RunKind, list[_Pip]]:
     """The RUN's kind and the pip installs it runs (in order)."""
     if ins.json or ins.heredocs or not ins.value:
-        return RunKind.OTHER, []
+        return OTHER, []
     if any(t != "cache" for t in _mount_types(ins)):
-        return RunKind.OTHER, []
+        return OTHER, []
     cmds = _split_chain(ins.value[0])
     if not cmds:
-        return RunKind.OTHER, []
+        return OTHER, []
     pips: list[_Pip] = []
     for words in cmds:
         kind, pip = _command(words, workdir, scope)
-        if kind is RunKind.OTHER:
-            return RunKind.OTHER, []
+        if kind is OTHER:
+            return OTHER, []
         if pip is not None:
             pips.append(pip)
     # Every command is a package-manager one or a pip install (the chain is never empty).
-    return (RunKind.PIP if pips else RunKind.PACKAGES), pips
+    return (PIP if pips else PACKAGES), pips
 
 
 def _command(words: list[tuple[str, bool]], workdir: str, scope: dict[str, str]) -> tuple[RunKind, _Pip | None]:
@@ -79,15 +84,15 @@ def _command(words: list[tuple[str, bool]], workdir: str, scope: dict[str, str])
         n += 1
     argv = [w for w, _ in words[n:]]
     if not argv:
-        return RunKind.OTHER, None
+        return OTHER, None
     kind = _package_kind(argv, words[n:])
     if kind is not None:
         return kind, None
     pip = _pip_args(argv)
     if pip is None:
-        return RunKind.OTHER, None
+        return OTHER, None
     parsed = _parse_pip(pip[1:], workdir, _user_site(pip, [w for w, _ in words[:n]], scope))
-    return (RunKind.OTHER, None) if parsed is None else (RunKind.PIP, parsed)
+    return (OTHER, None) if parsed is None else (PIP, parsed)
 
 
 def _package_kind(argv: list[str], words: list[tuple[str, bool]]) -> RunKind | None:
@@ -95,9 +100,9 @@ def _package_kind(argv: list[str], words: list[tuple[str, bool]]) -> RunKind | N
     known here) or `rm` of absolute paths (its caches); None for any other program."""
     prog = posixpath.basename(argv[0])
     if prog in _PACKAGE_MANAGERS:
-        return RunKind.OTHER if any(expands for _, expands in words) else RunKind.PACKAGES
+        return OTHER if any(expands for _, expands in words) else PACKAGES
     if prog == "rm" and all(a.startswith("-") or (a.startswith("/") and a != "/") for a in argv[1:]):
-        return RunKind.PACKAGES
+        return PACKAGES
     return None
 
 

@@ -9,10 +9,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dockfix.syntax import Document
 from dockfix.transforms.base import Context
-from dockfix.transforms.rebase_onto_base.pip import RunKind, Site, _Pip
+from dockfix.transforms.rebase_onto_base.pip import PACKAGES, PIP, USER_SITE, Site, _Pip
 from dockfix.transforms.rebase_onto_base.sources import named_files, split_wildcard
-from dockfix.transforms.rebase_onto_base.stages import StepKind, _Stage, _Step, _walk
+from dockfix.transforms.rebase_onto_base.stages import COPY, RUN, _Stage, _Step, _walk
 from dockfix.transforms.rebase_onto_base.words import _join
 
 _INCLUDE = re.compile(r"^\s*(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+)(\S+)", re.M)
@@ -75,7 +76,7 @@ def _closure(ctx: Context, stage: _Stage, context: str, wanted: Wanted | None = 
                 continue
             todo = [(_join(pip.cwd, r), True) for r in pip.reqs] + [(_join(pip.cwd, c), False) for c in pip.constraints]
             flags |= _follow(ctx, cmap.mapping(), todo, read, installed)
-        if step.kind is StepKind.COPY and not step.variable:
+        if step.kind is COPY and not step.variable:
             cmap.pending.append(step)
     return Closure(frozenset(read), frozenset(installed), "local" in flags, "unknown" in flags)
 
@@ -127,9 +128,11 @@ def _follow(ctx: Context, cmap: dict[str, str], todo: list[tuple[str, bool]], re
     return found
 
 
-def _site_requirements(ctx: Context, bdoc, bpath: str, step: _Step, context: str) -> frozenset[str] | None:
+def _site_requirements(ctx: Context, bdoc, bpath: str, step: _Step, context: str,
+                       walked: Callable[[Document, str, int], _Stage] = _walk) -> frozenset[str] | None:
     """The base's `COPY --from=<stage> /root/.local /root/.local` (a pip --user site): the
-    requirement files that stage installs into it; None when the copy is anything else."""
+    requirement files that stage installs into it; None when the copy is anything else.
+    `walked` walks a stage (the transform's memo: every derived image asks again)."""
     _, _kw, flags, srcs, dest, _ = step.key
     if flags or len(srcs) != 1:
         return None
@@ -138,10 +141,10 @@ def _site_requirements(ctx: Context, bdoc, bpath: str, step: _Step, context: str
     src_stage = _source_stage(bdoc, step)
     if src_stage is None:
         return None
-    stage = _walk(bdoc, bpath, src_stage)
-    if not all(_only_user_requirements(s) for s in stage.steps if s.kind is StepKind.RUN):
+    stage = walked(bdoc, bpath, src_stage)
+    if not all(_only_user_requirements(s) for s in stage.steps if s.kind is RUN):
         return None
-    found = _closure(ctx, stage, context, into(Site.USER))
+    found = _closure(ctx, stage, context, into(USER_SITE))
     return None if found.local or found.unknown else found.installed
 
 
@@ -159,8 +162,8 @@ def _only_user_requirements(s: _Step) -> bool:
     """A RUN of the site's stage that puts nothing in the site but requirement files (package
     managers, or pip installs of requirement files; packages named on the command line land
     in the site too)."""
-    if s.run_kind is RunKind.PACKAGES:
+    if s.run_kind is PACKAGES:
         return True
-    if s.run_kind is not RunKind.PIP or any(p.local for p in s.pip):
+    if s.run_kind is not PIP or any(p.local for p in s.pip):
         return False
     return not any(p.user and p.packages for p in s.pip)

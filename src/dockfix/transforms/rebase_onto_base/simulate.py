@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING
 from dockfix.syntax import Document
 from dockfix.transforms.rebase_onto_base.lookups import (_cwd_free, _env_diff, _line, _overlaps, _referenced,
                                                          _show_dir, _show_value)
-from dockfix.transforms.rebase_onto_base.pip import RunKind
+from dockfix.transforms.rebase_onto_base.pip import PACKAGES, PIP
 from dockfix.transforms.rebase_onto_base.requirements import _copy_targets
-from dockfix.transforms.rebase_onto_base.stages import COPIES, StepKind, _flags_key, _Step
+from dockfix.transforms.rebase_onto_base.stages import COPIES, COPY, COPY_FROM, ENV, RUN, WORKDIR, _flags_key, _Step
 
 if TYPE_CHECKING:
     from dockfix.transforms.rebase_onto_base.match import Pair, Provision
 
-_APP_FILES = (StepKind.COPY, StepKind.COPY_FROM)
+_APP_FILES = (COPY, COPY_FROM)
 
 
 def kept_differ(p: "Pair", prov: "Provision") -> str | None:
@@ -34,9 +34,9 @@ def kept_differ(p: "Pair", prov: "Provision") -> str | None:
         problems += _runs_differently(p.doc, s, env, workdir)
         if i < last_file:
             problems += _order_changes(p, s, provided_dests)
-        if s.kind is StepKind.ENV:
+        if s.kind is ENV:
             env.update(dict(s.key))
-        elif s.kind is StepKind.WORKDIR:
+        elif s.kind is WORKDIR:
             workdir = s.key[0]
     k = _env_diff(p.me.env, env)
     if k:
@@ -48,7 +48,7 @@ def kept_differ(p: "Pair", prov: "Provision") -> str | None:
 
 def _targets(p: "Pair", step: _Step) -> list[str]:
     """The container paths a COPY writes."""
-    if step.kind is StepKind.COPY and not step.variable:
+    if step.kind is COPY and not step.variable:
         return list(_copy_targets(p.files, step)) or list(step.dests)
     return list(step.dests)
 
@@ -59,7 +59,7 @@ def _runs_differently(doc: Document, s: _Step, env: dict[str, str], workdir: str
     directory must be what they were."""
     out = []
     seen = {**{k: v for k, v in s.env.items() if "\1" in v}, **env}
-    names = None if s.kind is StepKind.RUN else _referenced(s.ins)
+    names = None if s.kind is RUN else _referenced(s.ins)
     diff = _env_diff({k: v for k, v in s.env.items() if names is None or k in names},
                      {k: v for k, v in seen.items() if names is None or k in names})
     if diff:
@@ -73,10 +73,10 @@ def _runs_differently(doc: Document, s: _Step, env: dict[str, str], workdir: str
 def _order_changes(p: "Pair", s: _Step, provided_dests: list[str]) -> list[str]:
     """A kept instruction that ran before the app files were copied now runs after them."""
     out = []
-    if s.kind is StepKind.RUN and s.run_kind not in (RunKind.PACKAGES, RunKind.PIP):
+    if s.kind is RUN and s.run_kind not in (PACKAGES, PIP):
         out.append(f"{_line(p.doc, s.ins)} runs before the app code is copied; after the "
                    "rebase it would run with the base's files in place")
-    if s.kind is StepKind.RUN and any(x.local for x in s.pip):
+    if s.kind is RUN and any(x.local for x in s.pip):
         out.append(f"{_line(p.doc, s.ins)} installs a local path before the app code is copied")
     if s.kind in COPIES and _overlaps(_targets(p, s), provided_dests):
         out.append(f"{_line(p.doc, s.ins)} writes where the base's app COPYs write; the order would change")
@@ -87,14 +87,14 @@ def own_count(p: "Pair", prov: "Provision") -> int:
     """Kept instructions that are the stage's own: not an ARG, not the base's COPY, RUN or
     metadata again."""
     base_runs = Counter((s.ins.keyword, _flags_key(s.ins), s.ins.value)
-                        for s in p.base.steps if s.kind is StepKind.RUN)
+                        for s in p.base.steps if s.kind is RUN)
     own = 0
     for s in p.me.steps:
         kw = s.ins.keyword
         if id(s.ins) in prov.ids or kw == "ARG" or id(s.ins) in prov.again:
             continue
         run = (kw, _flags_key(s.ins), s.ins.value)
-        if s.kind is StepKind.RUN and base_runs[run] > 0:
+        if s.kind is RUN and base_runs[run] > 0:
             base_runs[run] -= 1
             continue
         last = p.base.meta.get(kw, [None])[-1]

@@ -27,7 +27,10 @@ class StepKind(enum.Enum):
     META = "meta"  # everything else (USER, CMD, LABEL, …)
 
 
-COPIES = (StepKind.COPY, StepKind.COPY_FROM, StepKind.COPY_OTHER)
+# The members as module names: an Enum member lookup costs five times a global's in Python
+# 3.11, and these comparisons run for every instruction of a 2,000-Dockerfile repository.
+ENV, WORKDIR, COPY, COPY_FROM, COPY_OTHER, RUN, ARG, META = StepKind
+COPIES = (COPY, COPY_FROM, COPY_OTHER)
 
 
 @dataclass
@@ -67,19 +70,19 @@ def _walk(doc: Document, path: str, index: int) -> _Stage:
         ins = doc.instructions[k]
         scope = {**args, **env}
         kw = ins.keyword
-        step = _Step(ins, dict(scope), workdir, StepKind.META, after_user="USER" in meta)
+        step = _Step(ins, dict(scope), workdir, META, after_user="USER" in meta)
         if kw == "ENV":
             env.update(_env_step(step, scope, doc.escape))
         elif kw == "ARG":
             for w in ins.value:
                 args[w.split("=", 1)[0]] = f"\1{w.split('=', 1)[0]}\1"
-            step.kind = StepKind.ARG
+            step.kind = ARG
         elif kw == "WORKDIR":
             workdir = _workdir_step(step, scope, workdir, doc.escape)
         elif kw in ("COPY", "ADD") and len(ins.value) >= 2:
             _copy_step(step, ins, scope, workdir, doc.escape)
         elif kw == "RUN":
-            step.kind = StepKind.RUN
+            step.kind = RUN
             step.run_kind, step.pip = _classify_run(ins, workdir, scope)
         else:
             meta.setdefault(kw, []).append(ins)
@@ -97,7 +100,7 @@ def _env_step(step: _Step, scope: dict[str, str], escape: str) -> list[tuple[str
             step.variable = True
             v = f"\1?{ins.index}\1"
         pairs.append((ins.value[i], v))
-    step.kind, step.key = StepKind.ENV, tuple(pairs)
+    step.kind, step.key = ENV, tuple(pairs)
     return pairs
 
 
@@ -110,7 +113,7 @@ def _workdir_step(step: _Step, scope: dict[str, str], workdir: str, escape: str)
         workdir = f"\1?{ins.index}\1"
     else:
         workdir = _join(workdir, v)
-    step.kind, step.key = StepKind.WORKDIR, (workdir,)
+    step.kind, step.key = WORKDIR, (workdir,)
     return workdir
 
 
@@ -121,12 +124,12 @@ def _copy_step(step: _Step, ins: Instruction, scope: dict[str, str], workdir: st
     dest = _join(workdir, dest_raw)
     flags = tuple(sorted(f for f in ins.flags if not f.lower().startswith("--from=")))
     if ins.flag("from") is not None:
-        step.kind = StepKind.COPY_FROM
+        step.kind = COPY_FROM
         step.key = ("from", ins.keyword, flags, tuple(srcs), dest, is_dir)
         step.dests = (dest,)
         return
     local = tuple(normalise_source(s) for s in srcs if not s.startswith("<<") and not is_remote(s))
-    step.kind = StepKind.COPY if not ins.heredocs and len(local) == len(srcs) else StepKind.COPY_OTHER
+    step.kind = COPY if not ins.heredocs and len(local) == len(srcs) else COPY_OTHER
     step.key = (ins.keyword, flags, local, dest, is_dir)
     step.dests = _destinations(local, dest) if is_dir else (dest,)
 
