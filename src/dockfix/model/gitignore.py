@@ -8,8 +8,9 @@ Rules kept: blank lines and `#` comments; trailing spaces dropped unless escaped
 without matches at any depth; `*` and `?` do not cross `/`; `[...]` classes with `!` or `^`
 negation; leading `**/`, trailing `/**` and `/**/` cross directories; patterns of a deeper
 `.gitignore` win over a shallower one's, the last match wins inside a file; nothing below an
-ignored directory is re-included. A trailing `/` (directories only) matches the path too: a
-path that is absent may be a directory, and the question asked is "may CI make it".
+ignored directory is re-included. A trailing `/` matches directories only; the path asked
+about is usually absent, so it counts as ignored when git would ignore it as a file or as a
+directory (the question is "may CI make it").
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class GitPattern:
     text: str
     negated: bool
     regex: re.Pattern[str]
+    dir_only: bool = False  # a trailing "/"
 
 
 def _class(pattern: str, i: int) -> tuple[str, int]:
@@ -85,13 +87,14 @@ def parse_gitignore(data: bytes, file: str) -> list[GitPattern]:
         body = line[1:] if negated else line
         if body.startswith(("\\#", "\\!")):
             body = body[1:]
-        body = body.rstrip("/") if body.strip("/") else body
+        dir_only = body.endswith("/")
+        body = body.rstrip("/")
         if not body:
             continue
         anchored = "/" in body
         rx = _regex(body.lstrip("/"))
         out.append(GitPattern(file, lineno, raw.strip(), negated,
-                              re.compile(rx if anchored else "(?:.*/)?" + rx, re.DOTALL)))
+                              re.compile(rx if anchored else "(?:.*/)?" + rx, re.DOTALL), dir_only))
     return out
 
 
@@ -113,15 +116,20 @@ class GitIgnores:
         return cls(found)
 
     def deciding(self, path: str) -> GitPattern | None:
-        """The pattern that ignores `path` (or a directory above it); None: not ignored."""
+        """The pattern that ignores `path` (or a directory above it); None: not ignored. The
+        path may be absent, so it is ignored when git ignores it as a file or as a directory."""
         parts = path.strip("/").split("/")
-        for n in range(1, len(parts) + 1):
-            hit = self._last(parts[:n])
+        for n in range(1, len(parts)):
+            hit = self._last(parts[:n], True)
+            if hit is not None and not hit.negated:
+                return hit
+        for is_dir in (False, True):
+            hit = self._last(parts, is_dir)
             if hit is not None and not hit.negated:
                 return hit
         return None
 
-    def _last(self, parts: list[str]) -> GitPattern | None:
+    def _last(self, parts: list[str], is_dir: bool) -> GitPattern | None:
         """The last pattern matching `parts`, deeper .gitignore files winning."""
         found = None
         for depth in range(len(parts)):
@@ -131,6 +139,6 @@ class GitIgnores:
                 continue
             rel = "/".join(parts[depth:])
             for pat in patterns:
-                if pat.regex.fullmatch(rel):
+                if (is_dir or not pat.dir_only) and pat.regex.fullmatch(rel):
                     found = pat
         return found
