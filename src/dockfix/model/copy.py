@@ -8,7 +8,8 @@ and fsutil's copier (`copy.Copy`, `prepareTargetDir`, `ResolveWildcards`):
 - A source with `*`, `?` or `[` is a wildcard: the part after the last static directory is
   matched with Go's `filepath.Match` (`*` and `?` never cross `/`, `[^x]` negates, `[!x]` is the
   class of `!` and `x`, `\\` escapes; no `**`). A wildcard that matches nothing is allowed
-  (`AllowEmptyWildcard`); a plain source that does not exist fails the build.
+  (`AllowEmptyWildcard`) when the directories before it are there (fsutil walks them: when
+  they are absent or ignored, the build fails); a plain source that does not exist fails.
 - The destination, joined to WORKDIR when relative, is a directory when it is `.`, empty or ends
   in `/`, or when it already exists as a directory in the image; then a file lands inside it
   under its own name. Otherwise a single file takes the destination's name. Several files into a
@@ -90,13 +91,16 @@ class Landed:
 
 @dataclass(frozen=True)
 class Unknown:
-    """Files land at or below `path`, but which and with what content cannot be read."""
+    """Files land at or below `path` (or, when `also` is set, below `also`: a source that may be
+    a file lands at `path`, one that may be a directory puts its contents below `also`), but which
+    and with what content cannot be read."""
 
     path: str
     source: str
     reason: str
     owner: Owner | None = None
     partial: bool = False  # some files below `path` are known (listed beside it); more may land
+    also: str = ""
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,9 @@ class CopySpec:
         words = [expand(w) for w in ins.value]
         if len(words) < 2 and not (ins.heredocs and words):
             return None
+        heredocs = tuple((h.name, h.content) for h in ins.heredocs)
+        if not ins.flags:  # the common case: nothing to look up
+            return cls(ins.keyword, tuple(words[:-1]), words[-1], heredocs)
         flag = ins.flag
 
         def opt(name: str) -> str | None:
@@ -144,8 +151,7 @@ class CopySpec:
             return None if v is None else expand(v)
 
         unpack = opt("unpack")
-        return cls(ins.keyword, tuple(words[:-1]), words[-1],
-                   tuple((h.name, h.content) for h in ins.heredocs), opt("from"), opt("chown"), opt("chmod"),
+        return cls(ins.keyword, tuple(words[:-1]), words[-1], heredocs, opt("from"), opt("chown"), opt("chmod"),
                    flag("link") not in (None, "false"), tuple(expand(v) for v in ins.flag_values("exclude")),
                    flag("parents") not in (None, "false"), None if unpack is None else unpack != "false")
 
@@ -286,6 +292,12 @@ def _below(files: Sequence[str], path: str) -> Sequence[str]:
     return files if path == "" else below(files, path)
 
 
+def _wildcard_base(src: str) -> str:
+    """fsutil splitWildcards: the static directories before the first wildcard."""
+    parts = _context_path(src).split("/")
+    return "/".join(parts[:next(i for i, p in enumerate(parts) if has_wildcards(p))])
+
+
 def _wildcard_items(files: Sequence[str], src: str) -> list[_Item]:
     """fsutil ResolveWildcards: the static leading directories, then every path of the same
     depth below them whose rest matches (a matching directory is not descended)."""
@@ -398,6 +410,14 @@ class _Step:
     def unknown_at(self, path: str, source: str, reason: str, partial: bool = False) -> None:
         self.unknown.append(Unknown(posixpath.normpath(path), source, reason, self.owner, partial))
 
+    def unknown_source(self, name: str, source: str, reason: str) -> None:
+        """A source whose type is not known: a file would land at target(name), a directory's
+        contents below the destination."""
+        if self.into:
+            self.unknown.append(Unknown(posixpath.join(self.dest, name), source, reason, self.owner, also=self.dest))
+        else:
+            self.unknown_at(self.dest, source, reason)
+
     def fail(self, kind: FailureKind, source: str, message: str, pattern: str = "", line: int = 0) -> None:
         self.failures.append(Failure(kind, source, message, pattern, line))
 
@@ -461,6 +481,10 @@ def _local(step: _Step, src: str) -> list[_Item]:
     if step.spec.parents and "/./" in src:  # --parents keeps the path below a "/./" pivot
         pivot = _context_path(src.split("/./", 1)[0])
     if has_wildcards(src):
+        base = _wildcard_base(src)
+        if base and not _has_below(context.files, base) and not listed(context.files, base):
+            _absent(step, src, base)  # fsutil walks the static directory: absent, the walk fails
+            return []
         items = _wildcard_items(context.files, src)  # an empty match is allowed
     else:
         p = _context_path(src)
@@ -469,8 +493,8 @@ def _local(step: _Step, src: str) -> list[_Item]:
             _absent(step, src, p)
             return []
         if item.path in context.symlinks:
-            step.unknown_at(step.target(posixpath.basename(p)), src,
-                            f"{src!r} is a symlink: BuildKit copies what it points to, which is not read here")
+            step.unknown_source(posixpath.basename(p), src,
+                                f"{src!r} is a symlink: BuildKit copies what it points to, which is not read here")
             return []
         items = [item]
     if step.spec.parents:
@@ -491,7 +515,7 @@ def _absent(step: _Step, src: str, p: str) -> None:
         return
     reason = context.unlisted(p)
     if reason:
-        step.unknown_at(step.target(posixpath.basename(p)), src, reason)
+        step.unknown_source(posixpath.basename(p), src, reason)
         return
     step.fail(FailureKind.MISSING_SOURCE, src, f"COPY source {src!r} does not exist in the build context")
 
@@ -522,12 +546,16 @@ def _place_dir(step: _Step, item: _Item) -> None:
     context = step.context
     skip = len(item.path) + 1 if item.path else 0
     base = posixpath.join(step.dest, item.kept) if step.spec.parents else step.dest
+    prefix = posixpath.normpath(base).rstrip("/") + "/"  # listing paths are clean: no normpath per file
+    symlinks, exclude, owner, mode = context.symlinks, step.exclude, step.owner, step.mode
+    landed = step.landed
     for f in _below(context.files, item.path):
         rel = f[skip:]
-        if step.exclude is not None and step.exclude.excludes(rel):
+        if exclude is not None and exclude.excludes(rel):
             continue
-        kind = EntryType.SYMLINK if f in context.symlinks else EntryType.FILE
-        step.land(posixpath.join(base, rel), Origin.CONTEXT, f, kind)
+        path = prefix + rel
+        landed[path] = Landed(path, Origin.CONTEXT, f, EntryType.SYMLINK if f in symlinks else EntryType.FILE,
+                              owner, mode)
 
 
 def _place_file(step: _Step, item: _Item) -> None:
@@ -589,8 +617,7 @@ def _from_stage(step: _Step, stage: StageFiles | None) -> None:
     spec = step.spec
     if stage is None:
         for src in spec.sources:
-            step.unknown_at(step.target(posixpath.basename(src.rstrip("/"))), src,
-                            f"the files of image {spec.from_} are not known")
+            step.unknown_source(posixpath.basename(clean("/" + src)), src, f"the files of image {spec.from_} are not known")
         return
     if len(spec.sources) > 1 and not step.into:
         step.unknown_at(step.dest, " ".join(spec.sources), "several sources into a destination that is not a directory")
@@ -611,8 +638,7 @@ def _from_stage_source(step: _Step, stage: StageFiles, src: str) -> None:
         if stage.complete:
             step.fail(FailureKind.MISSING_SOURCE, src, f"COPY --from={step.spec.from_} source {src!r} is not in that stage")
         else:
-            step.unknown_at(step.target(posixpath.basename(s)), src,
-                            f"{s} of stage {label} is made by a RUN or comes from its base image")
+            step.unknown_source(posixpath.basename(s), src, f"{s} of stage {label} is made by a RUN or comes from its base image")
         return
     for p in found:
         if p == s:  # the source is a file

@@ -382,8 +382,8 @@ class ModelBuilder:
         hit = self._gitignores().deciding(repo_path)
         if hit is not None:
             return f"{hit.file}:{hit.line}: {hit.text} ignores {repo_path}: CI makes it before the build"
-        if os.path.isdir(os.path.join(self.tree.root, repo_path)):
-            return f"{repo_path} is a directory without files here"
+        if os.path.lexists(os.path.join(self.tree.root, repo_path)):
+            return f"{repo_path} is on disk but not among the files read (an empty directory or excluded)"
         return None
 
     def _gitignores(self) -> GitIgnores:
@@ -429,8 +429,11 @@ class ModelBuilder:
         stage = None
         if idx is not None:
             other = self.stage_state(path, idx)
-            stage = StageFiles({p: e.origin for p, e in other.files.items()}, self._stage_complete(doc, path, idx),
-                               frm)
+            key = (path, idx)
+            stage = self._stage_files.get(key) if hasattr(self, "_stage_files") else None
+            if stage is None:  # a replayed stage does not change: one listing for all its --from readers
+                stage = self.__dict__.setdefault("_stage_files", {})[key] = StageFiles(
+                    {p: e.origin for p, e in other.files.items()}, self._stage_complete(doc, path, idx), frm)
         result = copy_result(spec, state.workdir, None, lambda _: kind, stage)
         if idx is not None and other.sites:  # a pip site a RUN made is read as a site (_move_sites)
             result = CopyResult(result.landed, tuple(u for u in result.unknown
@@ -586,8 +589,9 @@ def _entries(result: CopyResult, spec: CopySpec, context: str) -> dict[str, File
     heredocs = dict(spec.heredocs)
     out: dict[str, FileEntry] = {}
     for u in result.unknown:
-        if not u.partial:
-            out[u.path] = FileEntry(f"unknown:{u.reason}", owner)
+        if not u.partial:  # the source stays in the origin: another source is another file
+            for where in (u.path, u.also) if u.also else (u.path,):
+                out[where] = FileEntry(f"unknown:{u.source}: {u.reason}", owner)
     for f in result.landed:
         if f.origin is Origin.CONTEXT or f.origin is Origin.ARCHIVE:
             origin = f"context:{_rebase(context, f.source)}" if f.origin is Origin.CONTEXT else \
