@@ -421,21 +421,16 @@ class ModelBuilder:
 
     def _copy_from_stage(self, state: StageState, doc: Document, path: str, ins: Instruction, spec: CopySpec,
                          dest: str, kind: PathKind) -> None:
-        frm = spec.from_
         names = {s.name: s.index for s in doc.stages if s.name}
-        idx = names.get(frm.lower())
-        if idx is None and frm.isdigit() and int(frm) < ins.stage:
-            idx = int(frm)
-        stage = None
-        if idx is not None:
+        idx = names.get(spec.from_.lower())
+        if idx is None and spec.from_.isdigit() and int(spec.from_) < ins.stage:
+            idx = int(spec.from_)
+        if idx is None:  # an image: its files are unknown
+            result = copy_result(spec, state.workdir, None, lambda _: kind)
+        else:
             other = self.stage_state(path, idx)
-            key = (path, idx)
-            stage = self._stage_files.get(key) if hasattr(self, "_stage_files") else None
-            if stage is None:  # a replayed stage does not change: one listing for all its --from readers
-                stage = self.__dict__.setdefault("_stage_files", {})[key] = StageFiles(
-                    {p: e.origin for p, e in other.files.items()}, self._stage_complete(doc, path, idx), frm)
-        result = copy_result(spec, state.workdir, None, lambda _: kind, stage)
-        if idx is not None and other.sites:  # a pip site a RUN made is read as a site (_move_sites)
+            result = copy_result(spec, state.workdir, None, lambda _: kind, self._stage_files(doc, path, idx, other))
+            # A pip site a RUN made is read as a site (_move_sites), not as unknown files.
             result = CopyResult(result.landed, tuple(u for u in result.unknown
                                                      if not _in_site(other, _stage_path(other, u.source))),
                                 result.failures)
@@ -444,6 +439,15 @@ class ModelBuilder:
             self._missing_source(state, path, ins, "", failure)
         if idx is not None:
             _move_sites(state, other, spec, dest)
+
+    def _stage_files(self, doc: Document, path: str, idx: int, other: StageState) -> StageFiles:
+        """A replayed stage does not change: one listing serves all its --from readers."""
+        cache = self.__dict__.setdefault("_stage_listings", {})
+        found = cache.get((path, idx))
+        if found is None:
+            found = cache[(path, idx)] = StageFiles({p: e.origin for p, e in other.files.items()},
+                                                    self._stage_complete(doc, path, idx), doc.stages[idx].name)
+        return found
 
     def _stage_complete(self, doc: Document, path: str, idx: int) -> bool:
         """Every file of the stage is listed: FROM scratch, no RUN (which may make any file)."""
