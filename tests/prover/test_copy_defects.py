@@ -103,3 +103,21 @@ def test_an_excluded_source_still_fails_with_its_pattern(tmp_path: Path) -> None
     (finding,) = find_defects(tree, Config())
     assert finding.invariant == "copy-excluded-source"
     assert "(.dockerignore:2: secret.txt)" in finding.message
+
+
+def test_unknown_stage_files_do_not_make_their_directory_a_file(tmp_path: Path) -> None:
+    # tianon/dockerfiles' buildkit image: binaries a RUN built, then a script into the same directory
+    tree = _tree(tmp_path, {"entry.sh": "#!/bin/sh\n", "Dockerfile":
+                            "FROM golang:1.26 AS build\nRUN go build -o /buildkitd ./cmd\n"
+                            "FROM debian:12\nCOPY --from=build /buildkitd /buildctl /usr/local/bin/\n"
+                            "COPY entry.sh /usr/local/bin/\n"})
+    assert _kinds(tree) == []
+    (model,) = build_models(tree, Config()).values()
+    assert model.state.files["/usr/local/bin/entry.sh"].origin == "context:entry.sh"
+
+
+def test_a_stage_whose_own_copy_fails_is_reported_once(tmp_path: Path) -> None:
+    # the missing wheel is the defect; copying it from that stage later is not a second one
+    tree = _tree(tmp_path, {"Dockerfile": "FROM scratch AS wheel\nCOPY prebuilt.whl /dist/app.whl\n"
+                                          "FROM python:3.11-slim\nCOPY --from=wheel /dist/app.whl /tmp/\n"})
+    assert _kinds(tree) == [("copy-missing-source", 2)]

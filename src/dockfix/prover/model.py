@@ -354,7 +354,11 @@ class ModelBuilder:
             self._copy_from_stage(state, doc, path, ins, spec, dest, kind)
             return
         context, files = self._context(path)
-        key = (context, files, spec, state.workdir, kind, self._ignored_key())
+        # The ignore file by identity (DockerIgnore.parse keeps one object per content): its
+        # lines name the pattern of an excluded source, even when the kept listing is the same.
+        node = self.graph.dockerfiles[path]
+        key = (context, files, spec, state.workdir, kind, self._ignored_key(), node.dockerignore,
+               self.graph.dockerignore_for(path))
         landed = _LANDED.get(key)
         if landed is None:
             landed = _LANDED.put(key, self._landed(path, context, files, spec, state.workdir, kind))
@@ -435,10 +439,13 @@ class ModelBuilder:
                                                      if not _in_site(other, _stage_path(other, u.source))),
                                 result.failures)
         state.files.update(_entries(result, spec, ""))
-        for failure in result.failures:
-            self._missing_source(state, path, ins, "", failure)
+        for failure in result.failures:  # the model's message: the source is not in that stage
+            state.breaks.append(Break(failure.kind.value, path, ins.start_line,
+                                      f"{failure.message}; the build fails at this step", failure.source))
         if idx is not None:
             _move_sites(state, other, spec, dest)
+            # BuildKit builds the stage --from names: a step that fails there fails this build.
+            state.breaks.extend(br for br in other.breaks if br not in state.breaks)
 
     def _stage_files(self, doc: Document, path: str, idx: int, other: StageState) -> StageFiles:
         """A replayed stage does not change: one listing serves all its --from readers."""
@@ -446,12 +453,15 @@ class ModelBuilder:
         found = cache.get((path, idx))
         if found is None:
             found = cache[(path, idx)] = StageFiles({p: e.origin for p, e in other.files.items()},
-                                                    self._stage_complete(doc, path, idx), doc.stages[idx].name)
+                                                    self._stage_complete(doc, path, idx, other), doc.stages[idx].name)
         return found
 
-    def _stage_complete(self, doc: Document, path: str, idx: int) -> bool:
-        """Every file of the stage is listed: FROM scratch, no RUN (which may make any file)."""
+    def _stage_complete(self, doc: Document, path: str, idx: int, other: StageState) -> bool:
+        """Every file of the stage is listed: FROM scratch, no RUN (which may make any file), and
+        no step of its own that fails (its files are not known; that step is the defect)."""
         base = self.graph.base_of(path, idx)
+        if other.breaks:
+            return False
         if base is None or base.kind != "external" or base.ref != "scratch":
             return False
         return not any(i.keyword == "RUN" for i in doc.stage_instructions(doc.stages[idx]))
@@ -575,7 +585,8 @@ def _rebase(context: str, rel: str) -> str:
 def _dest_kind(state: StageState, dest: str, raw: str) -> PathKind:
     """What the destination is before the step. Directories are those the files listed so far
     and the WORKDIR imply; one a RUN or the base image made is not seen (it reads as absent)."""
-    if dest in state.files:
+    entry = state.files.get(dest)
+    if entry is not None and not entry.origin.startswith("unknown:"):  # an unknown may be a directory
         return PathKind.FILE
     if names_a_directory(raw):
         return PathKind.DIRECTORY  # a directory either way; no need to look
