@@ -125,6 +125,7 @@ CASES = [
          {"arch.tar.gz": _tar({"m/n.txt": b"n\n"}, "gz")}),
     Case("add-tar-by-content-not-name", "ADD blob.bin /ex3/\n", {"blob.bin": _tar({"k.txt": b"k\n"})}),
     Case("add-plain-gzip-copied", "ADD notes.gz /g/\n", {"notes.gz": gzip.compress(b"not a tar\n")}),
+    Case("add-zeros-not-an-archive", "ADD zeros.bin /z/\n", {"zeros.bin": bytes(4096)}),
     Case("copy-tar-not-extracted", "COPY arch.tar /ct/\n", {"arch.tar": _tar({"r.txt": b"r\n"})}),
     Case("add-url-named-by-path", "ADD {url}/files/tool.sh /u/\n", url=True),
     Case("symlink-inside-dir", "COPY d /l/\n", {"d/real.txt": b"r\n"}, symlinks={"d/link.txt": "real.txt"}),

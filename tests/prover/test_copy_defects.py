@@ -121,3 +121,22 @@ def test_a_stage_whose_own_copy_fails_is_reported_once(tmp_path: Path) -> None:
     tree = _tree(tmp_path, {"Dockerfile": "FROM scratch AS wheel\nCOPY prebuilt.whl /dist/app.whl\n"
                                           "FROM python:3.11-slim\nCOPY --from=wheel /dist/app.whl /tmp/\n"})
     assert _kinds(tree) == [("copy-missing-source", 2)]
+
+
+def test_add_extracts_a_local_archive_and_copies_other_files(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("pkg/app.py")
+        data = b"X = 1\n"
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    (tmp_path / "src.tgz").write_bytes(buf.getvalue())
+    (tmp_path / "model.bin").write_bytes(b"\0" * 4096)
+    tree = _tree(tmp_path, {"Dockerfile": "FROM python:3.11-slim\nADD src.tgz /app/\nADD model.bin /m/\n"})
+    (model,) = build_models(tree, Config()).values()
+    assert model.state.files["/app/pkg/app.py"].origin == "archive:src.tgz!pkg/app.py"
+    assert model.state.files["/m/model.bin"].origin == "context:model.bin"
+    assert "/app/src.tgz" not in model.state.files

@@ -604,6 +604,8 @@ def _tar_members(data: bytes) -> list[tuple[str, EntryType]] | None:
             members = tar.getmembers()
     except (tarfile.TarError, OSError, EOFError, ValueError):
         return None
+    if not members:  # moby's isArchivePath: a tar whose first Next() fails (zeros) is a plain file
+        return None
     found = []
     for m in members:
         name = clean("/" + m.name).lstrip("/")

@@ -372,7 +372,7 @@ class ModelBuilder:
         """Where the step's files land ({image path: entry}) and the failures it predicts."""
         node = self.graph.dockerfiles[path]
         build = BuildContext(files, self.graph.context_files(context), self.graph.dockerignore_for(path),
-                             node.dockerignore or "", read=lambda rel: self.tree.read(_rebase(context, rel)),
+                             node.dockerignore or "", read=lambda rel: _archive_bytes(self.tree, _rebase(context, rel)),
                              unlisted=lambda rel: self._unlisted(_rebase(context, rel)))
         result = copy_result(spec, workdir, build, lambda _: kind)
         return _entries(result, spec, context), result.failures
@@ -580,6 +580,25 @@ def kw_is_url(src: str) -> bool:
 def _rebase(context: str, rel: str) -> str:
     """A context-relative path as a repository path."""
     return posixpath.join(context, rel) if context else rel
+
+
+_ARCHIVE_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
+
+
+def _archive_bytes(tree: Tree, path: str) -> bytes:
+    """What ADD's archive check needs of a context file: all of it when its first bytes look
+    like an archive (compressed, or "ustar" at 257), else only those bytes (an ADDed model
+    file of gigabytes is not read, nor kept in the tree's cache)."""
+    if path in (tree.differing(tree) or ()):  # written in memory: not on disk
+        return tree.read(path)
+    try:
+        with open(os.path.join(tree.root, path), "rb") as fh:
+            head = fh.read(512)
+    except OSError:
+        return tree.read(path)
+    if head.startswith(_ARCHIVE_MAGIC) or head[257:262] == b"ustar":
+        return tree.read(path)
+    return head
 
 
 def _dest_kind(state: StageState, dest: str, raw: str) -> PathKind:
