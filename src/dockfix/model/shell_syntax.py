@@ -1,0 +1,854 @@
+"""POSIX shell syntax (as dash reads it): a lexer and a recursive-descent parser that give a
+tree of frozen nodes with source spans. `dockfix.model.shell` reads the tree; the differential
+test runs the same scripts under the real /bin/sh.
+
+What this grammar does not read exactly becomes explicit: a syntax error turns the rest of the
+script into an `Opaque` node (dash runs the complete commands before it, then stops), and
+syntax of other shells (bash's `$'…'`, `&>`, `[[`, brace expansion …) is reported by reason so a
+reader knows the script means something else under another /bin/sh.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+
+class OpaqueReason(Enum):
+    SYNTAX_ERROR = "syntax error: dash stops here"
+    DIALECT = "syntax that other shells (bash, ash) read differently"
+    FUNCTION = "function body: runs only where the function is called"
+    ARITHMETIC = "arithmetic expansion"
+    PARAMETER_OPERATOR = "parameter expansion with an operator, or a special parameter"
+    DYNAMIC = "commands chosen at run time (eval, ., a function call, a computed name)"
+
+
+# Word parts ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Literal:
+    value: str  # after quote removal
+    quoted: bool
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str  # `$X`, `${X}`; special parameters (`$1`, `$?`) are `Unreadable`
+    quoted: bool
+
+
+@dataclass(frozen=True)
+class CommandSubstitution:
+    body: "CommandList"
+    quoted: bool
+    start: int
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """An expansion whose value this reader does not compute (`${X:-y}`, `$((1+2))`, `$?`)."""
+    text: str
+    quoted: bool
+    reason: OpaqueReason
+
+
+Part = Literal | Parameter | CommandSubstitution | Unreadable
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str  # as written
+    start: int
+    end: int
+    parts: tuple[Part, ...]
+
+    @property
+    def plain(self) -> str | None:
+        """The text when it is one unquoted literal (reserved words, names)."""
+        if len(self.parts) == 1 and isinstance(self.parts[0], Literal) and not self.parts[0].quoted:
+            return self.parts[0].value if self.parts[0].value == self.text else None
+        return None
+
+
+# Tree ---------------------------------------------------------------------------------------
+
+class RedirOp(Enum):
+    IN = "<"
+    OUT = ">"
+    APPEND = ">>"
+    CLOBBER = ">|"
+    READ_WRITE = "<>"
+    DUP_IN = "<&"
+    DUP_OUT = ">&"
+    HEREDOC = "<<"
+    HEREDOC_STRIP = "<<-"
+
+
+@dataclass(frozen=True)
+class HereDoc:
+    delimiter: str
+    expand: bool  # unquoted delimiter: the body is expanded
+    body: Word  # parts quoted (no splitting); start/end: the body's source span
+    terminated: bool  # the delimiter line was found (else the body runs to the end)
+
+
+@dataclass(frozen=True)
+class Redirection:
+    fd: int | None
+    op: RedirOp
+    target: Word  # for a heredoc: the delimiter word
+    start: int
+    end: int
+    heredoc: int | None = None  # index into Tree.heredocs
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str
+    value: Word  # the text after `=`
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class SimpleCommand:
+    assignments: tuple[Assignment, ...]
+    words: tuple[Word, ...]
+    redirections: tuple[Redirection, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    commands: tuple["Node", ...]
+    negated: bool
+    start: int
+    end: int
+
+
+class Connector(Enum):
+    AND = "&&"
+    OR = "||"
+
+
+@dataclass(frozen=True)
+class AndOr:
+    first: Pipeline
+    rest: tuple[tuple[Connector, Pipeline], ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Item:
+    body: AndOr
+    background: bool  # ended by `&`
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class CommandList:
+    items: tuple[Item, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Subshell:
+    body: CommandList
+    redirections: tuple[Redirection, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Group:
+    body: CommandList
+    redirections: tuple[Redirection, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class If:
+    clauses: tuple[tuple[CommandList, CommandList], ...]  # (condition, then-body), if + elifs
+    else_body: CommandList | None
+    redirections: tuple[Redirection, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Loop:
+    until: bool
+    condition: CommandList
+    body: CommandList
+    redirections: tuple[Redirection, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class For:
+    name: str
+    words: tuple[Word, ...] | None  # None: `for x do` iterates "$@"
+    body: CommandList
+    redirections: tuple[Redirection, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class CaseArm:
+    patterns: tuple[Word, ...]
+    body: CommandList
+
+
+@dataclass(frozen=True)
+class Case:
+    word: Word
+    arms: tuple[CaseArm, ...]
+    redirections: tuple[Redirection, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class FunctionDef:
+    name: str
+    body: "Node"
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Opaque:
+    start: int
+    end: int
+    reason: OpaqueReason
+    detail: str = ""
+
+
+Node = SimpleCommand | Subshell | Group | If | Loop | For | Case | FunctionDef
+
+
+@dataclass(frozen=True)
+class Tree:
+    body: CommandList  # what dash parses and runs
+    rest: Opaque | None  # from the first syntax error on: not run
+    heredocs: tuple[HereDoc, ...]
+    dialect: tuple[Opaque, ...]  # places other shells read differently
+
+
+class ParseError(Exception):
+    def __init__(self, pos: int, message: str) -> None:
+        super().__init__(message)
+        self.pos = pos
+
+
+# Lexer --------------------------------------------------------------------------------------
+
+_OPERATORS = ("<<-", "&&", "||", ";;", "<<", ">>", "<&", ">&", "<>", ">|",
+              "&", "|", ";", "<", ">", "(", ")")
+_META = frozenset(" \t\n;&|<>()")
+_PLAIN = re.compile(r"[^\s;&|<>()'\"\\$`]+")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
+_DQ_PLAIN = re.compile(r'[^"\\$`]+')
+_HD_PLAIN = re.compile(r"[^\\$`]+")
+_SPECIAL_PARAM = frozenset("@*#?-$!0123456789")
+_REDIRS = {op.value: op for op in RedirOp}
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "word", "op", "newline", "io", "eof"
+    start: int
+    end: int
+    word: Word | None = None
+    op: str = ""
+
+
+class Lexer:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.pending: list[tuple[Word, bool, int]] = []  # heredoc delimiter, strip tabs, slot
+        self.heredocs: list[HereDoc | None] = []
+        self.dialect: list[Opaque] = []
+
+    # Line continuations (backslash-newline) vanish everywhere outside single quotes.
+    def _skip_continuations(self) -> None:
+        while self.text.startswith("\\\n", self.pos):
+            self.pos += 2
+
+    def next(self) -> Token:
+        text = self.text
+        while True:
+            self._skip_continuations()
+            if self.pos >= len(text):
+                return Token("eof", self.pos, self.pos)
+            c = text[self.pos]
+            if c in " \t\r" and not (c == "\r" and text.startswith("\r\n", self.pos)):
+                self.pos += 1
+                continue
+            if c == "#":  # a comment starts only where a token would start
+                nl = text.find("\n", self.pos)
+                self.pos = len(text) if nl < 0 else nl
+                continue
+            break
+        if c == "\n" or text.startswith("\r\n", self.pos):
+            start = self.pos
+            self.pos += 1 if c == "\n" else 2
+            self._read_heredocs()
+            return Token("newline", start, self.pos)
+        for op in _OPERATORS:
+            if text.startswith(op, self.pos):
+                return self._operator(op)
+        return self._word_token()
+
+    def _operator(self, op: str) -> Token:
+        start = self.pos
+        self.pos += len(op)
+        if op == "&" and self.text.startswith(">", self.pos):
+            self._dialect(start, "`&>` redirects both outputs in bash; dash runs in background")
+        if op == "|" and self.text.startswith("&", self.pos):
+            self._dialect(start, "`|&` pipes stderr too in bash")
+        if op in ("<", ">") and self.text.startswith("(", self.pos):
+            self._dialect(start, "process substitution")
+        return Token("op", start, self.pos, op=op)
+
+    def _dialect(self, pos: int, detail: str) -> None:
+        self.dialect.append(Opaque(pos, pos + 1, OpaqueReason.DIALECT, detail))
+
+    def _word_token(self) -> Token:
+        start = self.pos
+        parts = self._read_word()
+        word = Word(self.text[start:self.pos], start, self.pos, tuple(parts))
+        if word.text.isdigit() and self.pos < len(self.text) and self.text[self.pos] in "<>":
+            return Token("io", start, self.pos, word=word)
+        if word.text.startswith(("[[", "((")) or ("{" in word.text and "," in word.text):
+            self._dialect(start, f"`{word.text}` means something else in bash")
+        return Token("word", start, self.pos, word=word)
+
+    def _read_word(self) -> list[Part]:
+        parts: list[Part] = []
+        text = self.text
+        while True:
+            self._skip_continuations()
+            if self.pos >= len(text) or text[self.pos] in _META:
+                return parts
+            c = text[self.pos]
+            if c == "\r" and text.startswith("\r\n", self.pos):
+                return parts
+            m = _PLAIN.match(text, self.pos)
+            if m:
+                parts.append(Literal(m.group(), False))
+                self.pos = m.end()
+            elif c == "'":
+                parts.append(self._single_quoted())
+            elif c == '"':
+                parts.extend(self._double_quoted())
+            elif c == "\\":
+                parts.append(Literal(text[self.pos + 1: self.pos + 2], True))
+                self.pos += 2
+            else:  # $ or `
+                parts.append(self._expansion(quoted=False))
+
+    def _single_quoted(self) -> Literal:
+        end = self.text.find("'", self.pos + 1)
+        if end < 0:
+            raise ParseError(self.pos, "unterminated quoted string")
+        value = self.text[self.pos + 1: end]
+        self.pos = end + 1
+        return Literal(value, True)
+
+    def _double_quoted(self) -> list[Part]:
+        open_at = self.pos
+        self.pos += 1
+        parts: list[Part] = [Literal("", True)]  # `""` is a word of its own
+        parts.extend(self._quoted_parts('"'))
+        if self.pos >= len(self.text):
+            raise ParseError(open_at, "unterminated quoted string")
+        self.pos += 1
+        return parts
+
+    def _quoted_parts(self, terminator: str) -> list[Part]:
+        """Inside double quotes (terminator `"`) or a heredoc body (terminator "")."""
+        parts: list[Part] = []
+        text = self.text
+        plain = _DQ_PLAIN if terminator else _HD_PLAIN
+        escapable = '$`"\\\n' if terminator else "$`\\\n"
+        while self.pos < len(text):
+            c = text[self.pos]
+            if terminator and c == terminator:
+                break
+            m = plain.match(text, self.pos)
+            if m:
+                parts.append(Literal(m.group(), True))
+                self.pos = m.end()
+            elif c == "\\":
+                nxt = text[self.pos + 1: self.pos + 2]
+                if nxt == "\n":
+                    pass  # continuation: nothing
+                elif nxt in escapable and nxt:
+                    parts.append(Literal(nxt, True))
+                else:
+                    parts.append(Literal("\\" + nxt, True))
+                self.pos += 2
+            else:
+                parts.append(self._expansion(quoted=True))
+        return parts
+
+    def _expansion(self, quoted: bool) -> Part:
+        text = self.text
+        start = self.pos
+        if text[start] == "`":
+            return self._backquote(quoted)
+        nxt = text[start + 1: start + 2]
+        if nxt == "(":
+            if text.startswith("((", start + 1):
+                return self._arithmetic(quoted)
+            return self._command_substitution(quoted)
+        if nxt == "{":
+            return self._braced(quoted)
+        if nxt == "'" and not quoted:
+            self._dialect(start, "`$'…'` is ANSI-C quoting in bash and ash")
+        m = _NAME.match(text, start + 1)
+        if m:
+            self.pos = m.end()
+            return Parameter(m.group(), quoted)
+        if nxt and nxt in _SPECIAL_PARAM:
+            self.pos = start + 2
+            return Unreadable(text[start:self.pos], quoted, OpaqueReason.PARAMETER_OPERATOR)
+        self.pos = start + 1
+        return Literal("$", quoted)
+
+    def _braced(self, quoted: bool) -> Part:
+        start = self.pos
+        depth, i = 0, start + 1
+        while i < len(self.text):
+            c = self.text[i]
+            if c == "\\":
+                i += 2
+                continue
+            depth += {"{": 1, "}": -1}.get(c, 0)
+            if depth == 0:
+                break
+            i += 1
+        if i >= len(self.text):
+            raise ParseError(start, "missing '}'")
+        self.pos = i + 1
+        inner = self.text[start + 2: i]
+        if _NAME.fullmatch(inner):
+            return Parameter(inner, quoted)
+        return Unreadable(self.text[start:self.pos], quoted, OpaqueReason.PARAMETER_OPERATOR)
+
+    def _arithmetic(self, quoted: bool) -> Part:
+        start = self.pos
+        depth, i = 0, start + 1
+        while i < len(self.text):
+            depth += {"(": 1, ")": -1}.get(self.text[i], 0)
+            if depth == 0:
+                break
+            i += 1
+        if i >= len(self.text) or not self.text.startswith("))", i - 1):
+            raise ParseError(start, "missing '))'")
+        self.pos = i + 1
+        return Unreadable(self.text[start:self.pos], quoted, OpaqueReason.ARITHMETIC)
+
+    def _command_substitution(self, quoted: bool) -> Part:
+        start = self.pos
+        self.pos += 2
+        parser = Parser(self)
+        body = parser.compound_list(frozenset(), stop_ops=frozenset({")"}))
+        parser.expect_op(")")
+        return CommandSubstitution(body, quoted, start)
+
+    def _backquote(self, quoted: bool) -> Part:
+        start = self.pos
+        i = start + 1
+        chars: list[str] = []
+        while i < len(self.text) and self.text[i] != "`":
+            if self.text[i] == "\\" and self.text[i + 1: i + 2] in ("\\", "`", "$"):
+                i += 1
+            chars.append(self.text[i])
+            i += 1
+        if i >= len(self.text):
+            raise ParseError(start, "unterminated backquote")
+        self.pos = i + 1
+        # Parsed on its own, padded so that spans stay absolute (escapes inside shift them).
+        inner = Lexer(" " * (start + 1) + "".join(chars))
+        inner.pos = start + 1
+        body = Parser(inner).program_strict()
+        return CommandSubstitution(body, quoted, start)
+
+    # Heredocs: `<<WORD` is registered by the parser; the body follows the next newline.
+    def register_heredoc(self, delimiter: Word, strip: bool) -> int:
+        self.heredocs.append(None)
+        self.pending.append((delimiter, strip, len(self.heredocs) - 1))
+        return len(self.heredocs) - 1
+
+    def _read_heredocs(self) -> None:
+        pending, self.pending = self.pending, []
+        for delimiter, strip, slot in pending:
+            self.heredocs[slot] = self._heredoc_body(delimiter, strip)
+
+    def _heredoc_body(self, delimiter: Word, strip: bool) -> HereDoc:
+        name = "".join(p.value for p in delimiter.parts if isinstance(p, Literal))
+        expand = delimiter.plain is not None
+        text, start = self.text, self.pos
+        lines: list[str] = []
+        terminated = False
+        while self.pos < len(text):
+            nl = text.find("\n", self.pos)
+            end = len(text) if nl < 0 else nl + 1
+            line = text[self.pos:end]
+            self.pos = end
+            bare = line.rstrip("\n").lstrip("\t") if strip else line.rstrip("\n")
+            if bare == name:
+                terminated = True
+                break
+            lines.append(line.lstrip("\t") if strip else line)
+        body_end = self.pos if not terminated else self.pos - len(line)
+        body_text = "".join(lines)
+        if expand:  # read in place (padded so that spans stay absolute)
+            sub = Lexer(" " * start + body_text)
+            sub.pos = start
+            parts = tuple(sub._quoted_parts(""))
+        else:
+            parts = (Literal(body_text, True),)
+        return HereDoc(name, expand, Word(text[start:body_end], start, body_end, parts), terminated)
+
+
+# Parser -------------------------------------------------------------------------------------
+
+_RESERVED = frozenset({"if", "then", "else", "elif", "fi", "do", "done", "case", "esac",
+                       "while", "until", "for", "{", "}", "!", "in"})
+
+
+class Parser:
+    def __init__(self, lexer: Lexer) -> None:
+        self.lx = lexer
+        self.tok: Token | None = None
+
+    # tokens
+    def peek(self) -> Token:
+        if self.tok is None:
+            self.tok = self.lx.next()
+        return self.tok
+
+    def take(self) -> Token:
+        tok = self.peek()
+        self.tok = None
+        return tok
+
+    def reserved(self) -> str | None:
+        tok = self.peek()
+        if tok.kind == "word" and tok.word is not None:
+            plain = tok.word.plain
+            if plain in _RESERVED:
+                return plain
+        return None
+
+    def is_op(self, *ops: str) -> bool:
+        tok = self.peek()
+        return tok.kind == "op" and tok.op in ops
+
+    def expect_op(self, op: str) -> Token:
+        if not self.is_op(op):
+            raise ParseError(self.peek().start, f"expected {op!r}")
+        return self.take()
+
+    def expect_word(self, word: str) -> Token:
+        if self.reserved() != word:
+            raise ParseError(self.peek().start, f"expected {word!r}")
+        return self.take()
+
+    def skip_newlines(self) -> None:
+        while self.peek().kind == "newline":
+            self.take()
+
+    # grammar
+    def program_strict(self) -> CommandList:
+        body = self.compound_list(frozenset(), frozenset())
+        if self.peek().kind != "eof":
+            raise ParseError(self.peek().start, "unexpected token")
+        return body
+
+    def compound_list(self, stop_words: frozenset[str], stop_ops: frozenset[str]) -> CommandList:
+        self.skip_newlines()
+        start = self.peek().start
+        items: list[Item] = []
+        while not self._at_stop(stop_words, stop_ops):
+            body = self.and_or()
+            background = self.is_op("&")
+            if self.is_op("&", ";"):
+                self.take()
+            elif self.peek().kind != "newline":
+                items.append(Item(body, background, body.start, body.end))
+                break
+            items.append(Item(body, background, body.start, body.end))
+            self.skip_newlines()
+        end = items[-1].end if items else start
+        return CommandList(tuple(items), start, end)
+
+    def _at_stop(self, stop_words: frozenset[str], stop_ops: frozenset[str]) -> bool:
+        tok = self.peek()
+        if tok.kind == "eof":
+            return True
+        if tok.kind == "op":
+            return tok.op in stop_ops or tok.op == ";;"
+        return self.reserved() in stop_words
+
+    def and_or(self) -> AndOr:
+        first = self.pipeline()
+        rest: list[tuple[Connector, Pipeline]] = []
+        while self.is_op("&&", "||"):
+            op = Connector(self.take().op)
+            self.skip_newlines()
+            rest.append((op, self.pipeline()))
+        end = rest[-1][1].end if rest else first.end
+        return AndOr(first, tuple(rest), first.start, end)
+
+    def pipeline(self) -> Pipeline:
+        start = self.peek().start
+        negated = self.reserved() == "!"
+        if negated:
+            self.take()
+        commands = [self.command()]
+        while self.is_op("|"):
+            self.take()
+            self.skip_newlines()
+            commands.append(self.command())
+        return Pipeline(tuple(commands), negated, start, commands[-1].end)
+
+    def command(self) -> Node:
+        word = self.reserved()
+        compound = {"{": self.group, "if": self.if_clause, "while": self.loop, "until": self.loop,
+                    "for": self.for_clause, "case": self.case_clause}.get(word or "")
+        if compound is not None:
+            return compound()
+        if word is not None and word != "in":
+            raise ParseError(self.peek().start, f"{word!r} unexpected")
+        if self.is_op("("):
+            return self.subshell()
+        return self.simple_command()
+
+    def redirections(self) -> tuple[Redirection, ...]:
+        out = []
+        while self.peek().kind == "io" or self.is_op(*_REDIRS):
+            out.append(self.redirection())
+        return tuple(out)
+
+    def redirection(self) -> Redirection:
+        fd = None
+        start = self.peek().start
+        if self.peek().kind == "io":
+            fd = int(self.take().word.text)  # type: ignore[union-attr]
+        op = _REDIRS[self.take().op]
+        tok = self.take()
+        if tok.kind != "word" or tok.word is None:
+            raise ParseError(tok.start, "missing redirection target")
+        heredoc = None
+        if op in (RedirOp.HEREDOC, RedirOp.HEREDOC_STRIP):
+            heredoc = self.lx.register_heredoc(tok.word, op is RedirOp.HEREDOC_STRIP)
+        return Redirection(fd, op, tok.word, start, tok.end, heredoc)
+
+    def simple_command(self) -> Node:
+        start = self.peek().start
+        assignments: list[Assignment] = []
+        words: list[Word] = []
+        redirs: list[Redirection] = []
+        while True:
+            tok = self.peek()
+            if tok.kind == "io" or self.is_op(*_REDIRS):
+                redirs.append(self.redirection())
+            elif tok.kind == "word" and tok.word is not None:
+                self.take()
+                if not words and (a := _assignment(tok.word)):
+                    assignments.append(a)
+                else:
+                    words.append(tok.word)
+                if len(words) == 1 and not assignments and self.is_op("("):
+                    return self.function_def(tok.word)
+            else:
+                break
+        if not (assignments or words or redirs):
+            raise ParseError(self.peek().start, "command expected")
+        ends = [x.end for x in (*assignments, *words, *redirs)]
+        return SimpleCommand(tuple(assignments), tuple(words), tuple(redirs), start, max(ends))
+
+    def function_def(self, name: Word) -> FunctionDef:
+        self.take()
+        self.expect_op(")")
+        self.skip_newlines()
+        if name.plain is None or not _NAME.fullmatch(name.plain):
+            raise ParseError(name.start, "bad function name")
+        body = self.command()
+        if isinstance(body, SimpleCommand):
+            raise ParseError(body.start, "function body must be a compound command")
+        return FunctionDef(name.plain, body, name.start, body.end)
+
+    def subshell(self) -> Subshell:
+        start = self.take().start
+        body = self.compound_list(frozenset(), frozenset({")"}))
+        end = self.expect_op(")").end
+        if not body.items:
+            raise ParseError(end, "empty subshell")
+        return Subshell(body, self.redirections(), start, end)
+
+    def group(self) -> Group:
+        start = self.take().start
+        body = self.compound_list(frozenset({"}"}), frozenset())
+        end = self.expect_word("}").end
+        if not body.items:
+            raise ParseError(end, "empty group")
+        return Group(body, self.redirections(), start, end)
+
+    def _body(self, *stops: str) -> CommandList:
+        body = self.compound_list(frozenset(stops), frozenset())
+        if not body.items:
+            raise ParseError(self.peek().start, "empty command list")
+        return body
+
+    def if_clause(self) -> If:
+        start = self.take().start
+        clauses = []
+        while True:
+            cond = self._body("then")
+            self.expect_word("then")
+            clauses.append((cond, self._body("elif", "else", "fi")))
+            if self.reserved() != "elif":
+                break
+            self.take()
+        else_body = None
+        if self.reserved() == "else":
+            self.take()
+            else_body = self._body("fi")
+        end = self.expect_word("fi").end
+        return If(tuple(clauses), else_body, self.redirections(), start, end)
+
+    def loop(self) -> Loop:
+        tok = self.take()
+        cond = self._body("do")
+        self.expect_word("do")
+        body = self._body("done")
+        end = self.expect_word("done").end
+        return Loop(tok.word.plain == "until", cond, body, self.redirections(), tok.start, end)  # type: ignore[union-attr]
+
+    def for_clause(self) -> For:
+        start = self.take().start
+        tok = self.take()
+        name = tok.word.plain if tok.word is not None else None
+        if name is None or not _NAME.fullmatch(name):
+            raise ParseError(tok.start, "bad for loop variable")
+        self.skip_newlines()
+        words: tuple[Word, ...] | None = None
+        if self.reserved() == "in":
+            self.take()
+            collected = []
+            while self.peek().kind == "word":
+                collected.append(self.take().word)
+            words = tuple(w for w in collected if w is not None)
+            if not (self.is_op(";") or self.peek().kind == "newline"):
+                raise ParseError(self.peek().start, "expected ';' or newline")
+            self.take()
+        elif self.is_op(";"):
+            self.take()
+        self.skip_newlines()
+        self.expect_word("do")
+        body = self._body("done")
+        end = self.expect_word("done").end
+        return For(name, words, body, self.redirections(), start, end)
+
+    def case_clause(self) -> Case:
+        start = self.take().start
+        tok = self.take()
+        if tok.word is None:
+            raise ParseError(tok.start, "expected a word after case")
+        self.skip_newlines()
+        self.expect_word("in")
+        self.skip_newlines()
+        arms = []
+        while self.reserved() != "esac":
+            arms.append(self.case_arm())
+        end = self.expect_word("esac").end
+        return Case(tok.word, tuple(arms), self.redirections(), start, end)
+
+    def case_arm(self) -> CaseArm:
+        if self.is_op("("):
+            self.take()
+        patterns = []
+        while True:
+            tok = self.take()
+            if tok.kind != "word" or tok.word is None:
+                raise ParseError(tok.start, "expected a pattern")
+            patterns.append(tok.word)
+            if not self.is_op("|"):
+                break
+            self.take()
+        self.expect_op(")")
+        body = self.compound_list(frozenset({"esac"}), frozenset())
+        if self.is_op(";;"):
+            self.take()
+            self.skip_newlines()
+        elif self.reserved() != "esac":
+            raise ParseError(self.peek().start, "expected ';;' or 'esac'")
+        return CaseArm(tuple(patterns), body)
+
+
+def _assignment(word: Word) -> Assignment | None:
+    first = word.parts[0]
+    if not isinstance(first, Literal) or first.quoted:
+        return None
+    m = _ASSIGNMENT.match(first.value)
+    if m is None or not word.text.startswith(m.group()):
+        return None
+    rest_first = Literal(first.value[m.end():], False)
+    parts = ((rest_first,) if rest_first.value else ()) + word.parts[1:]
+    value = Word(word.text[m.end():], word.start + m.end(), word.end, parts)
+    return Assignment(m.group(1), value, word.start, word.end)
+
+
+def parse(text: str) -> Tree:
+    """The script as dash reads it: complete commands up to the first syntax error."""
+    lexer = Lexer(text)
+    parser = Parser(lexer)
+    items: list[Item] = []
+    rest: Opaque | None = None
+    parser.skip_newlines()
+    while parser.peek().kind != "eof":
+        line_start = parser.peek().start
+        try:
+            items.extend(_complete_command(parser))
+        except ParseError as err:
+            rest = Opaque(line_start, len(text), OpaqueReason.SYNTAX_ERROR, f"{err} at {err.pos}")
+            break
+    start = items[0].start if items else 0
+    body = CommandList(tuple(items), start, items[-1].end if items else 0)
+    # `cat <<E` with no line after: dash reads an empty body.
+    end = Word("", len(text), len(text), (Literal("", True),))
+    heredocs = tuple(h if h is not None else HereDoc("", False, end, False) for h in lexer.heredocs)
+    return Tree(body, rest, heredocs, tuple(lexer.dialect))
+
+
+def _complete_command(parser: Parser) -> list[Item]:
+    """One line's list (dash parses, then runs, one complete command at a time)."""
+    items: list[Item] = []
+    while True:
+        body = parser.and_or()
+        background = parser.is_op("&")
+        items.append(Item(body, background, body.start, body.end))
+        separated = parser.is_op("&", ";")
+        if separated:
+            parser.take()
+        tok = parser.peek()
+        if tok.kind in ("newline", "eof"):
+            parser.skip_newlines()
+            return items
+        if not separated:
+            raise ParseError(tok.start, f"{tok.op or tok.kind!r} unexpected")
