@@ -632,7 +632,7 @@ class Parser:
                     "for": self.for_clause, "case": self.case_clause}.get(word or "")
         if compound is not None:
             return compound()
-        if word is not None and word != "in":
+        if word is not None:
             raise ParseError(self.peek().start, f"{word!r} unexpected")
         if self.is_op("("):
             return self.subshell()
@@ -820,14 +820,15 @@ def parse(text: str) -> Tree:
     parser = Parser(lexer)
     items: list[Item] = []
     rest: Opaque | None = None
-    parser.skip_newlines()
-    while parser.peek().kind != "eof":
-        line_start = parser.peek().start
-        try:
+    line_start = 0
+    try:
+        parser.skip_newlines()
+        while parser.peek().kind != "eof":
+            line_start = parser.peek().start
             items.extend(_complete_command(parser))
-        except ParseError as err:
-            rest = Opaque(line_start, len(text), OpaqueReason.SYNTAX_ERROR, f"{err} at {err.pos}")
-            break
+            line_start = parser.tok.start if parser.tok is not None else lexer.pos
+    except ParseError as err:
+        rest = Opaque(line_start, len(text), OpaqueReason.SYNTAX_ERROR, f"{err} at {err.pos}")
     start = items[0].start if items else 0
     body = CommandList(tuple(items), start, items[-1].end if items else 0)
     # `cat <<E` with no line after: dash reads an empty body.
