@@ -67,7 +67,8 @@ class Word:
     def plain(self) -> str | None:
         """The text when it is one unquoted literal (reserved words, names)."""
         if len(self.parts) == 1 and isinstance(self.parts[0], Literal) and not self.parts[0].quoted:
-            return self.parts[0].value if self.parts[0].value == self.text else None
+            value = self.parts[0].value  # continuations inside are no quoting
+            return value if value == self.text or value == self.text.replace("\\\n", "") else None
         return None
 
 
@@ -428,37 +429,49 @@ class Lexer:
         return Literal("$", quoted)
 
     def _braced(self, quoted: bool) -> Part:
+        """`${…}`: nested expansions and quotes inside are read (dash parses them too)."""
         start = self.pos
-        depth, i = 0, start + 1
-        while i < len(self.text):
-            c = self.text[i]
+        self.pos += 2
+        text = self.text
+        while self.pos < len(text) and text[self.pos] != "}":
+            c = text[self.pos]
             if c == "\\":
-                i += 2
-                continue
-            depth += {"{": 1, "}": -1}.get(c, 0)
-            if depth == 0:
-                break
-            i += 1
-        if i >= len(self.text):
+                self.pos += 2
+            elif c in "$`":
+                self._expansion(quoted=True)
+            elif c == "'" and not quoted:
+                self._single_quoted()
+            elif c == '"':
+                self._double_quoted()
+            else:
+                self.pos += 1
+        if self.pos >= len(text):
             raise ParseError(start, "missing '}'")
-        self.pos = i + 1
-        inner = self.text[start + 2: i]
+        self.pos += 1
+        inner = text[start + 2: self.pos - 1]
         if _NAME.fullmatch(inner):
             return Parameter(inner, quoted)
-        return Unreadable(self.text[start:self.pos], quoted, OpaqueReason.PARAMETER_OPERATOR)
+        return Unreadable(text[start:self.pos], quoted, OpaqueReason.PARAMETER_OPERATOR)
 
     def _arithmetic(self, quoted: bool) -> Part:
         start = self.pos
-        depth, i = 0, start + 1
-        while i < len(self.text):
-            depth += {"(": 1, ")": -1}.get(self.text[i], 0)
-            if depth == 0:
-                break
-            i += 1
-        if i >= len(self.text) or not self.text.startswith("))", i - 1):
-            raise ParseError(start, "missing '))'")
-        self.pos = i + 1
-        return Unreadable(self.text[start:self.pos], quoted, OpaqueReason.ARITHMETIC)
+        self.pos += 3
+        depth, text = 0, self.text
+        while self.pos < len(text):
+            c = text[self.pos]
+            if c == "\\":
+                self.pos += 2
+            elif c in "$`":
+                self._expansion(quoted=True)  # dash reads expansions inside, as in "…"
+            elif c == ")" and depth == 0:
+                if not text.startswith("))", self.pos):
+                    raise ParseError(start, "missing '))'")
+                self.pos += 2
+                return Unreadable(text[start:self.pos], quoted, OpaqueReason.ARITHMETIC)
+            else:
+                depth += {"(": 1, ")": -1}.get(c, 0)
+                self.pos += 1
+        raise ParseError(start, "missing '))'")
 
     def _command_substitution(self, quoted: bool) -> Part:
         start = self.pos
