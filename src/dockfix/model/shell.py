@@ -15,8 +15,9 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum
+from typing import NamedTuple
 
 from dockfix.model import shell_syntax as syn
 from dockfix.model.shell_syntax import OpaqueReason, RedirOp, Tree
@@ -153,8 +154,7 @@ def _and_list(tree: Tree) -> tuple[tuple[int, int], ...] | None:
 
 # State ----------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Var:
+class _Var(NamedTuple):
     value: str | None  # "" when unset
     exported: bool | None
     unset: bool = False  # `export X` of an unset X marks it, yet puts nothing in the environment
@@ -163,8 +163,7 @@ class _Var:
 _UNKNOWN = _Var(None, None)
 
 
-@dataclass(frozen=True)
-class _State:
+class _State(NamedTuple):
     cwd: str | None
     vars: dict[str, _Var]  # never mutated: copied on change
     errexit: bool | None
@@ -180,7 +179,7 @@ class _State:
         return self.vars.get(name, _Var("", False, True) if self.complete else _UNKNOWN)
 
     def set(self, name: str, var: _Var) -> _State:
-        return replace(self, vars={**self.vars, name: var})
+        return self._replace(vars={**self.vars, name: var})
 
     def havoc(self) -> _State:
         """After code this reader cannot follow (eval, ., a function call, a computed name)."""
@@ -211,8 +210,7 @@ def _join_var(a: _Var | None, b: _Var | None) -> _Var:
                 a.exported if a.exported == b.exported else None, a.unset)
 
 
-@dataclass(frozen=True)
-class _Outcome:
+class _Outcome(NamedTuple):
     ok: _State | None  # after success
     fail_exit: _State | None  # after a failure that `set -e` exits on
     fail_cont: _State | None  # after a failure that `set -e` ignores
@@ -228,8 +226,7 @@ class _Outcome:
         return _join(self.ok, self.fail_exit, self.fail_cont)
 
 
-@dataclass(frozen=True)
-class _Ctx:
+class _Ctx(NamedTuple):
     reached: bool  # runs in every run that exits 0 (given the enclosing node runs)
     required: bool  # the script exits 0 only if this node succeeds
     honored: bool  # `set -e` acts on this node's failure
@@ -239,10 +236,10 @@ class _Ctx:
     subshell: bool = False
 
     def inner(self, reached: bool, required: bool, honored: bool) -> _Ctx:
-        return replace(self, reached=reached, required=required, honored=honored)
+        return self._replace(reached=reached, required=required, honored=honored)
 
     def quiet(self) -> _Ctx:
-        return replace(self, record=False)
+        return self._replace(record=False)
 
 
 _SPECIAL_BUILTINS = frozenset({":", ".", "break", "continue", "eval", "exec", "exit", "export",
@@ -267,7 +264,7 @@ class _Reader:
             if cur is None:  # after `exit`: nothing below runs
                 cur, reached = state.havoc(), False
             if item.background:
-                bg = replace(ctx, background=True, subshell=True)
+                bg = ctx._replace(background=True, subshell=True)
                 self.walk_and_or(item.body, cur, bg.inner(reached, False, False))
                 out = _Outcome(cur, None, None)
             else:
@@ -285,7 +282,7 @@ class _Reader:
         for (op, pipeline), pctx in zip(node.rest, ctxs[1:]):
             start = out.ok if op is syn.Connector.AND else out.failed()
             if start is None:
-                start, pctx = state.havoc(), replace(pctx, reached=False)
+                start, pctx = state.havoc(), pctx._replace(reached=False)
             nxt = self.walk_pipeline(pipeline, start, pctx)
             if op is syn.Connector.AND:
                 out = _Outcome(nxt.ok, nxt.fail_exit, _join(out.failed(), nxt.fail_cont))
@@ -299,7 +296,7 @@ class _Reader:
         if len(node.commands) == 1:
             out = self.walk_node(node.commands[0], state, ctx)
         else:
-            piped = replace(ctx, in_pipeline=True, subshell=True)
+            piped = ctx._replace(in_pipeline=True, subshell=True)
             for i, command in enumerate(node.commands):
                 last = i == len(node.commands) - 1
                 self.walk_node(command, state, piped.inner(
@@ -314,7 +311,7 @@ class _Reader:
             return self.simple(node, state, ctx)
         self.redirections(getattr(node, "redirections", ()), state, ctx)
         if isinstance(node, syn.Subshell):
-            self.walk_list(node.body, state, replace(ctx, subshell=True))
+            self.walk_list(node.body, state, ctx._replace(subshell=True))
             return _Outcome.plain(state)
         if isinstance(node, syn.Group):
             return self.walk_list(node.body, state, ctx)
@@ -393,7 +390,7 @@ class _Reader:
     def word(self, word: syn.Word, state: _State, ctx: _Ctx, assignment: bool) -> Word:
         for part in word.parts:
             if isinstance(part, syn.CommandSubstitution):
-                sub = replace(ctx, subshell=True, in_pipeline=False)
+                sub = ctx._replace(subshell=True, in_pipeline=False)
                 self.walk_list(part.body, state, sub.inner(ctx.reached, False, False))
         return Word(word.text, _value(word, state, assignment), word.start, word.end)
 
@@ -436,7 +433,7 @@ class _Reader:
                 node: syn.SimpleCommand) -> _Outcome:
         args = [w.value for w in argv[1:]]
         if name == "cd":
-            return _Outcome(replace(state, cwd=_cd(state, args)), state, None)
+            return _Outcome(state._replace(cwd=_cd(state, args)), state, None)
         if name == "exit" or (name == "exec" and args):
             return _Outcome(None, None, None)
         if name in ("export", "readonly", "unset", "read", "getopts", "set"):
@@ -592,7 +589,7 @@ def _set(state: _State, args: list[str | None]) -> _State:
     errexit = state.errexit
     for i, arg in enumerate(args):
         if arg is None:
-            return replace(state, errexit=None)
+            return state._replace(errexit=None)
         if arg in ("-o", "+o") and i + 1 < len(args):
             if args[i + 1] == "errexit":
                 errexit = arg == "-o"
@@ -602,7 +599,7 @@ def _set(state: _State, args: list[str | None]) -> _State:
             errexit = arg.startswith("-")
         elif arg in ("--", "-") or not arg.startswith(("-", "+")):
             break  # positional parameters from here on
-    return replace(state, errexit=errexit)
+    return state._replace(errexit=errexit)
 
 
 _VARIABLE_BUILTINS = {"export": _export, "readonly": _readonly, "unset": _unset,

@@ -11,8 +11,8 @@ reader knows the script means something else under another /bin/sh.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 
 class OpaqueReason(Enum):
@@ -26,27 +26,23 @@ class OpaqueReason(Enum):
 
 # Word parts ---------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Literal:
+class Literal(NamedTuple):
     value: str  # after quote removal
     quoted: bool
 
 
-@dataclass(frozen=True)
-class Parameter:
+class Parameter(NamedTuple):
     name: str  # `$X`, `${X}`; special parameters (`$1`, `$?`) are `Unreadable`
     quoted: bool
 
 
-@dataclass(frozen=True)
-class CommandSubstitution:
+class CommandSubstitution(NamedTuple):
     body: "CommandList"
     quoted: bool
     start: int
 
 
-@dataclass(frozen=True)
-class Unreadable:
+class Unreadable(NamedTuple):
     """An expansion whose value this reader does not compute (`${X:-y}`, `$((1+2))`, `$?`)."""
     text: str
     quoted: bool
@@ -56,8 +52,7 @@ class Unreadable:
 Part = Literal | Parameter | CommandSubstitution | Unreadable
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):
     text: str  # as written
     start: int
     end: int
@@ -86,16 +81,14 @@ class RedirOp(Enum):
     HEREDOC_STRIP = "<<-"
 
 
-@dataclass(frozen=True)
-class HereDoc:
+class HereDoc(NamedTuple):
     delimiter: str
     expand: bool  # unquoted delimiter: the body is expanded
     body: Word  # parts quoted (no splitting); start/end: the body's source span
     terminated: bool  # the delimiter line was found (else the body runs to the end)
 
 
-@dataclass(frozen=True)
-class Redirection:
+class Redirection(NamedTuple):
     fd: int | None
     op: RedirOp
     target: Word  # for a heredoc: the delimiter word
@@ -104,16 +97,14 @@ class Redirection:
     heredoc: int | None = None  # index into Tree.heredocs
 
 
-@dataclass(frozen=True)
-class Assignment:
+class Assignment(NamedTuple):
     name: str
     value: Word  # the text after `=`
     start: int
     end: int
 
 
-@dataclass(frozen=True)
-class SimpleCommand:
+class SimpleCommand(NamedTuple):
     assignments: tuple[Assignment, ...]
     words: tuple[Word, ...]
     redirections: tuple[Redirection, ...]
@@ -121,8 +112,7 @@ class SimpleCommand:
     end: int
 
 
-@dataclass(frozen=True)
-class Pipeline:
+class Pipeline(NamedTuple):
     commands: tuple["Node", ...]
     negated: bool
     start: int
@@ -134,47 +124,41 @@ class Connector(Enum):
     OR = "||"
 
 
-@dataclass(frozen=True)
-class AndOr:
+class AndOr(NamedTuple):
     first: Pipeline
     rest: tuple[tuple[Connector, Pipeline], ...]
     start: int
     end: int
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):
     body: AndOr
     background: bool  # ended by `&`
     start: int
     end: int
 
 
-@dataclass(frozen=True)
-class CommandList:
+class CommandList(NamedTuple):
     items: tuple[Item, ...]
     start: int
     end: int
 
 
-@dataclass(frozen=True)
-class Subshell:
+class Subshell(NamedTuple):
     body: CommandList
     redirections: tuple[Redirection, ...]
     start: int
     end: int
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):
     body: CommandList
     redirections: tuple[Redirection, ...]
     start: int
     end: int
 
 
-@dataclass(frozen=True)
-class If:
+class If(NamedTuple):
     clauses: tuple[tuple[CommandList, CommandList], ...]  # (condition, then-body), if + elifs
     else_body: CommandList | None
     redirections: tuple[Redirection, ...]
@@ -182,8 +166,7 @@ class If:
     end: int
 
 
-@dataclass(frozen=True)
-class Loop:
+class Loop(NamedTuple):
     until: bool
     condition: CommandList
     body: CommandList
@@ -192,8 +175,7 @@ class Loop:
     end: int
 
 
-@dataclass(frozen=True)
-class For:
+class For(NamedTuple):
     name: str
     words: tuple[Word, ...] | None  # None: `for x do` iterates "$@"
     body: CommandList
@@ -202,14 +184,12 @@ class For:
     end: int
 
 
-@dataclass(frozen=True)
-class CaseArm:
+class CaseArm(NamedTuple):
     patterns: tuple[Word, ...]
     body: CommandList
 
 
-@dataclass(frozen=True)
-class Case:
+class Case(NamedTuple):
     word: Word
     arms: tuple[CaseArm, ...]
     redirections: tuple[Redirection, ...]
@@ -217,16 +197,14 @@ class Case:
     end: int
 
 
-@dataclass(frozen=True)
-class FunctionDef:
+class FunctionDef(NamedTuple):
     name: str
     body: "Node"
     start: int
     end: int
 
 
-@dataclass(frozen=True)
-class Opaque:
+class Opaque(NamedTuple):
     start: int
     end: int
     reason: OpaqueReason
@@ -236,8 +214,7 @@ class Opaque:
 Node = SimpleCommand | Subshell | Group | If | Loop | For | Case | FunctionDef
 
 
-@dataclass(frozen=True)
-class Tree:
+class Tree(NamedTuple):
     body: CommandList  # what dash parses and runs
     rest: Opaque | None  # from the first syntax error on: not run
     heredocs: tuple[HereDoc, ...]
@@ -252,8 +229,6 @@ class ParseError(Exception):
 
 # Lexer --------------------------------------------------------------------------------------
 
-_OPERATORS = ("<<-", "&&", "||", ";;", "<<", ">>", "<&", ">&", "<>", ">|",
-              "&", "|", ";", "<", ">", "(", ")")
 _META = frozenset(" \t\n;&|<>()")
 _PLAIN = re.compile(r"[^\s;&|<>()'\"\\$`]+")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -262,10 +237,11 @@ _DQ_PLAIN = re.compile(r'[^"\\$`]+')
 _HD_PLAIN = re.compile(r"[^\\$`]+")
 _SPECIAL_PARAM = frozenset("@*#?-$!0123456789")
 _REDIRS = {op.value: op for op in RedirOp}
+_OPERATOR = re.compile(r"<<-|&&|\|\||;;|<<|>>|<&|>&|<>|>\||[&|;<>()]")
+_BLANKS = re.compile(r"[ \t]+|\r(?!\n)")
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     kind: str  # "word", "op", "newline", "io", "eof"
     start: int
     end: int
@@ -293,8 +269,9 @@ class Lexer:
             if self.pos >= len(text):
                 return Token("eof", self.pos, self.pos)
             c = text[self.pos]
-            if c in " \t\r" and not (c == "\r" and text.startswith("\r\n", self.pos)):
-                self.pos += 1
+            blanks = _BLANKS.match(text, self.pos)
+            if blanks:
+                self.pos = blanks.end()
                 continue
             if c == "#":  # a comment starts only where a token would start
                 nl = text.find("\n", self.pos)
@@ -306,9 +283,9 @@ class Lexer:
             self.pos += 1 if c == "\n" else 2
             self._read_heredocs()
             return Token("newline", start, self.pos)
-        for op in _OPERATORS:
-            if text.startswith(op, self.pos):
-                return self._operator(op)
+        op = _OPERATOR.match(text, self.pos)
+        if op:
+            return self._operator(op.group())
         return self._word_token()
 
     def _operator(self, op: str) -> Token:
@@ -678,7 +655,7 @@ class Parser:
         redirs: list[Redirection] = []
         while True:
             tok = self.peek()
-            if tok.kind == "io" or self.is_op(*_REDIRS):
+            if tok.kind == "io" or (tok.kind == "op" and tok.op in _REDIRS):
                 redirs.append(self.redirection())
             elif tok.kind == "word" and tok.word is not None:
                 self.take()
