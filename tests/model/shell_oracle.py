@@ -232,16 +232,8 @@ class Interpreter:
                 raise AssertionError(f"not generated: {part}")
             if part.quoted or not split:
                 cur = (cur or "") + value
-                continue
-            pieces = value.split(None) if value.strip() else []
-            if value[:1].isspace() and cur is not None:
-                out.append(cur)
-                cur = None
-            for i, p in enumerate(pieces):
-                cur = (cur or "") + p
-                if i < len(pieces) - 1 or value[-1:].isspace():
-                    out.append(cur)
-                    cur = None
+            else:
+                cur = _split_into(out, cur, value)
         if cur is not None:
             out.append(cur)
         return out
@@ -301,6 +293,21 @@ class Interpreter:
         group: list[Entry] = []
         self.run.groups.append(group)
         return group
+
+
+def _split_into(out: list[str], cur: str | None, value: str) -> str | None:
+    """Field splitting of an unquoted expansion (default IFS): completed fields go to `out`;
+    returns the field still open."""
+    pieces = value.split(None) if value.strip() else []
+    if value[:1].isspace() and cur is not None:
+        out.append(cur)
+        cur = None
+    for i, p in enumerate(pieces):
+        cur = (cur or "") + p
+        if i < len(pieces) - 1 or value[-1:].isspace():
+            out.append(cur)
+            cur = None
+    return cur
 
 
 def matches(predicted: list[list[Entry]], actual: list[Entry]) -> bool:

@@ -115,19 +115,23 @@ def check(script: str, model: Script) -> None:
     assert matches(predicted.groups, log), (script, predicted.groups, log)
     by_start = {c.start: c for c in model.commands}
     for run in predicted.executed:
-        command = by_start[run.node.start]
-        for word, fields in zip(command.argv, run.fields):
-            assert word.value is None or (word.value,) == fields, (script, word, fields)
-        assert command.cwd is None or command.cwd == run.cwd, (script, command, run.cwd)
-        for name, value in command.env:
-            assert value is None or run.env.get(name) == value, (script, name, value, run.env)
-        if command.checked and status == 0:
-            assert run.status == 0, (script, command)
+        check_facts(script, by_start[run.node.start], run, status)
     if status == 0:
         ran = {run.node.start for run in predicted.executed}
         for command in model.commands:
             if command.condition is Condition.ALWAYS or command.checked:
                 assert command.start in ran, (script, command)
+
+
+def check_facts(script: str, command, run, status: int) -> None:
+    """What the model says of one command holds where it ran (None claims nothing)."""
+    for word, fields in zip(command.argv, run.fields):
+        assert word.value is None or (word.value,) == fields, (script, word, fields)
+    assert command.cwd is None or command.cwd == run.cwd, (script, command, run.cwd)
+    for name, value in command.env:
+        assert value is None or run.env.get(name) == value, (script, name, value, run.env)
+    if command.checked and status == 0:
+        assert run.status == 0, (script, command)
 
 
 def read(script: str) -> Script:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import NamedTuple
 
+from dockfix.memo import Memo
 from dockfix.model import shell_syntax as syn
 from dockfix.model.shell_syntax import OpaqueReason, RedirOp, Tree
 
@@ -100,11 +101,25 @@ def read_script(script: str, *, workdir: str | None = "/", env: Mapping[str, str
                 env_is_complete: bool = False) -> Script:
     """Read `script` as `/bin/sh -c script` would run it in `workdir` with `env`.
 
-    Variables not in `env` are unknown unless `env_is_complete` (then they are unset)."""
+    Variables not in `env` are unknown unless `env_is_complete` (then they are unset).
+    A pure function of its inputs: the same RUN line read again (across images, before and
+    after a rewrite) is answered from a memo."""
+    key = (script, workdir, tuple(sorted((env or {}).items())), env_is_complete)
+    found = _MEMO.get(key)
+    if found is None:
+        found = _MEMO.put(key, _read_uncached(script, workdir, env or {}, env_is_complete))
+    return found
+
+
+_MEMO = Memo(4096)
+
+
+def _read_uncached(script: str, workdir: str | None, env: Mapping[str, str],
+                  env_is_complete: bool) -> Script:
     text = script.replace("\r\n", "\n") if "\r" in script else script
     tree = syn.parse(text)
     reader = _Reader(tree)
-    variables = {k: _Var(v, True) for k, v in (env or {}).items()}
+    variables = {k: _Var(v, True) for k, v in env.items()}
     cwd = posixpath.normpath(workdir) if workdir and workdir.startswith("/") else None
     state = _State(cwd, variables, False, env_is_complete)
     reader.walk_list(tree.body, state, _Ctx(True, True, True))
@@ -468,33 +483,41 @@ def _value(word: syn.Word, state: _State, assignment: bool) -> str | None:
     unquoted: list[str] = []
     quoted_any = False
     for part in word.parts:
-        if isinstance(part, syn.Literal):
-            pieces.append(part.value)
-            quoted_any |= part.quoted
-            if not part.quoted:
-                unquoted.append(part.value)
-        elif isinstance(part, syn.Parameter):
-            value = state.lookup(part.name)
-            if value is None:
-                return None
-            split = not (part.quoted or assignment)
-            if split and ("IFS" in state.vars or _IFS_OR_GLOB.search(value)):
-                return None
-            pieces.append(value)
-            quoted_any |= part.quoted
-        else:
+        piece = _part_value(part, state, assignment)
+        if piece is None:
             return None
-    if not assignment and _globs(word.text, unquoted):
-        return None
-    first = word.parts[0] if word.parts else None
-    if isinstance(first, syn.Literal) and not first.quoted and first.value.startswith("~"):
-        return None
-    if assignment and any("~" in u for u in unquoted):
+        pieces.append(piece)
+        quoted_any |= part.quoted
+        if isinstance(part, syn.Literal) and not part.quoted:
+            unquoted.append(part.value)
+    if _tilde(word, unquoted, assignment) or (not assignment and _globs(word.text, unquoted)):
         return None
     value = "".join(pieces)
     if not value and not quoted_any and not assignment:
         return None  # an unquoted empty expansion: no field at all
     return value
+
+
+def _part_value(part: syn.Part, state: _State, assignment: bool) -> str | None:
+    if isinstance(part, syn.Literal):
+        return part.value
+    if not isinstance(part, syn.Parameter):
+        return None  # command substitution, arithmetic, `${X:-y}`, `$?`
+    value = state.lookup(part.name)
+    if value is None or part.quoted or assignment:
+        return value
+    # Unquoted: field splitting and pathname expansion apply to the value.
+    if "IFS" in state.vars or _IFS_OR_GLOB.search(value):
+        return None
+    return value
+
+
+def _tilde(word: syn.Word, unquoted: list[str], assignment: bool) -> bool:
+    """`~` expands to a home directory (at the start; in assignments also after `:`)."""
+    first = word.parts[0] if word.parts else None
+    if isinstance(first, syn.Literal) and not first.quoted and first.value.startswith("~"):
+        return True
+    return assignment and any("~" in u for u in unquoted)
 
 
 def _globs(text: str, unquoted: list[str]) -> bool:

@@ -657,19 +657,24 @@ class Parser:
             tok = self.peek()
             if tok.kind == "io" or (tok.kind == "op" and tok.op in _REDIRS):
                 redirs.append(self.redirection())
-            elif tok.kind == "word" and tok.word is not None:
-                self.take()
-                if not words and (a := _assignment(tok.word)):
-                    assignments.append(a)
-                else:
-                    words.append(tok.word)
-                if len(words) == 1 and not assignments and self.is_op("("):
-                    return self.function_def(tok.word)
-            else:
+                continue
+            if tok.kind != "word" or tok.word is None:
                 break
-        if not (assignments or words or redirs):
-            raise ParseError(self.peek().start, "command expected")
+            self.take()
+            assignment = None if words else _assignment(tok.word)
+            if assignment is not None:
+                assignments.append(assignment)
+                continue
+            words.append(tok.word)
+            if len(words) == 1 and not assignments and self.is_op("("):
+                return self.function_def(tok.word)
+        return self._simple(start, assignments, words, redirs)
+
+    def _simple(self, start: int, assignments: list[Assignment], words: list[Word],
+                redirs: list[Redirection]) -> SimpleCommand:
         ends = [x.end for x in (*assignments, *words, *redirs)]
+        if not ends:
+            raise ParseError(self.peek().start, "command expected")
         return SimpleCommand(tuple(assignments), tuple(words), tuple(redirs), start, max(ends))
 
     def function_def(self, name: Word) -> FunctionDef:
