@@ -70,8 +70,9 @@ def _clean(text: str) -> str:
 # Candidates: each gives the simple commands (word texts) in source order --------------------
 
 def ours(script: str) -> list[list[str]]:
-    from dockfix.model.shell import read_script
-    return [[_clean(w.text) for w in c.argv] for c in read_script(script).commands]
+    from dockfix.model.shell import _read_uncached  # read_script's memo would time dict look-ups
+    script_model = _read_uncached(script, "/", {}, False)
+    return [[_clean(w.text) for w in c.argv] for c in script_model.commands]
 
 
 def bashlex_reader(script: str) -> list[list[str]]:
