@@ -243,9 +243,11 @@ class Interpreter:
         assigned = {a.name: "".join(self.fields(a.value, sh, split=False)) for a in node.assignments}
         word_fields = tuple(tuple(self.fields(w, sh)) for w in node.words)
         argv = tuple(f for fs in word_fields for f in fs)
-        for r in node.redirections:
+        for r in node.redirections:  # after the words, as dash expands them
             if r.heredoc is None:
                 self.fields(r.target, sh)
+            elif self.tree.heredocs[r.heredoc].expand:
+                self.fields(self.tree.heredocs[r.heredoc].body, sh, split=False)
         env = {k: v for k, v in sh.vars.items() if k in sh.exported} | assigned
         if not argv:
             self.run.executed.append(Executed(node, (), sh.cwd, env, self.last_substitution))

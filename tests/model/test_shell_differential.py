@@ -78,8 +78,18 @@ def and_or(draw, depth: int) -> str:
 @st.composite
 def command_list(draw, depth: int) -> str:
     """Items each ended by END: a body for `{ }`, `then`, `do`, or a whole script."""
-    items = draw(st.lists(and_or(depth), min_size=1, max_size=3))
-    return "".join(item + draw(END) for item in items)
+    items = draw(st.lists(and_or(depth) | heredoc_command(), min_size=1, max_size=3))
+    return "".join(item if item.endswith("\n") else item + draw(END) for item in items)
+
+
+@st.composite
+def heredoc_command(draw) -> str:
+    """A command reading a heredoc: the body follows the line (and runs its `$(…)`)."""
+    delimiter = draw(st.sampled_from(["E", "'E'", "-E"]))
+    body = draw(st.sampled_from(["x $V1", "$(ok3 hd)", "a # not a comment", "\t$V2 \\\n y"]))
+    head = f"{draw(STUB)} h <<{delimiter}"
+    tail = draw(st.sampled_from(["", " && ok1 after", " | ok2 piped"]))
+    return f"{head}{tail}\n{body}\nE\n"
 
 
 @st.composite
