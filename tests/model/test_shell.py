@@ -204,8 +204,14 @@ def test_exit_makes_the_rest_conditional():
     assert s.commands[-1].condition is Condition.CONDITIONAL
 
 
-def test_carriage_returns_are_line_ends():
-    assert argvs("a \\\r\n b\r\nc") == [("a", "b"), ("c",)]
+def test_carriage_returns_are_word_characters_as_in_dash():
+    assert argvs("a \\\r\n b\r\nc") == [("a", "\r"), ("b\r",), ("c",)]
+
+
+def test_appending_after_an_open_heredoc_or_backslash_is_swallowed():
+    assert read_script("cat <<E\nx").comment_at_end
+    assert read_script("a #c \\").comment_at_end
+    assert not read_script("cat <<E\nx\nE\n").comment_at_end
 
 
 def test_spans_are_source_offsets():

@@ -116,7 +116,7 @@ _MEMO = Memo(4096)
 
 def _read_uncached(script: str, workdir: str | None, env: Mapping[str, str],
                   env_is_complete: bool) -> Script:
-    text = script.replace("\r\n", "\n") if "\r" in script else script
+    text = script  # as dash: a \r is a character of the word it ends, not a line end
     tree = syn.parse(text)
     reader = _Reader(tree)
     variables = {k: _Var(v, True) for k, v in env.items()}
@@ -133,10 +133,12 @@ def _read_uncached(script: str, workdir: str | None, env: Mapping[str, str],
 
 
 def _comment_at_end(text: str, tree: Tree) -> bool:
-    if tree.rest is not None:
+    """Would a word appended after a space be swallowed (by a comment, an open heredoc, a
+    syntax error)?"""
+    if tree.rest is not None or any(not h.terminated for h in tree.heredocs):
         return True
     last_line = text[text.rfind("\n") + 1:]
-    if "#" not in last_line:
+    if "#" not in last_line and not last_line.endswith("\\"):
         return False
     # Appending a word: does the shell read it as a word, or as part of a comment?
     probe = syn.parse(text + " :dockfix-probe")

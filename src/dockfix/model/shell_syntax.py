@@ -230,7 +230,7 @@ class ParseError(Exception):
 # Lexer --------------------------------------------------------------------------------------
 
 _META = frozenset(" \t\n;&|<>()")
-_PLAIN = re.compile(r"[^\s;&|<>()'\"\\$`]+")
+_PLAIN = re.compile(r"[^ \t\n;&|<>()'\"\\$`]+")  # \r is a word character to dash
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
 _DQ_PLAIN = re.compile(r'[^"\\$`]+')
@@ -238,7 +238,7 @@ _HD_PLAIN = re.compile(r"[^\\$`]+")
 _SPECIAL_PARAM = frozenset("@*#?-$!0123456789")
 _REDIRS = {op.value: op for op in RedirOp}
 _OPERATOR = re.compile(r"<<-|&&|\|\||;;|<<|>>|<&|>&|<>|>\||[&|;<>()]")
-_BLANKS = re.compile(r"[ \t]+|\r(?!\n)")
+_BLANKS = re.compile(r"[ \t]+")
 
 
 class Token(NamedTuple):
@@ -278,9 +278,9 @@ class Lexer:
                 self.pos = len(text) if nl < 0 else nl
                 continue
             break
-        if c == "\n" or text.startswith("\r\n", self.pos):
+        if c == "\n":
             start = self.pos
-            self.pos += 1 if c == "\n" else 2
+            self.pos += 1
             self._read_heredocs()
             return Token("newline", start, self.pos)
         op = _OPERATOR.match(text, self.pos)
@@ -320,8 +320,6 @@ class Lexer:
             if self.pos >= len(text) or text[self.pos] in _META:
                 return parts
             c = text[self.pos]
-            if c == "\r" and text.startswith("\r\n", self.pos):
-                return parts
             m = _PLAIN.match(text, self.pos)
             if m:
                 parts.append(Literal(m.group(), False))
