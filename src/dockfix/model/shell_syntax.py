@@ -1,5 +1,5 @@
 """POSIX shell syntax (as dash reads it): a lexer and a recursive-descent parser that give a
-tree of frozen nodes with source spans. `dockfix.model.shell` reads the tree; the differential
+tree of frozen nodes with source spans (the node types are in `shell_tree`). `dockfix.model.shell` reads the tree; the differential
 test runs the same scripts under the real /bin/sh.
 
 What this grammar does not read exactly becomes explicit: a syntax error turns the rest of the
@@ -15,216 +15,12 @@ from enum import Enum
 from typing import NamedTuple
 
 
-class OpaqueReason(Enum):
-    SYNTAX_ERROR = "syntax error: dash stops here"
-    DIALECT = "syntax that other shells (bash, ash) read differently"
-    FUNCTION = "function body: runs only where the function is called"
-    ARITHMETIC = "arithmetic expansion"
-    PARAMETER_OPERATOR = "parameter expansion with an operator, or a special parameter"
-    DYNAMIC = "commands chosen at run time (eval, ., a function call, a computed name)"
-
-
-# Word parts ---------------------------------------------------------------------------------
-
-class Literal(NamedTuple):
-    value: str  # after quote removal
-    quoted: bool
-
-
-class Parameter(NamedTuple):
-    name: str  # `$X`, `${X}`; special parameters (`$1`, `$?`) are `Unreadable`
-    quoted: bool
-
-
-class CommandSubstitution(NamedTuple):
-    body: "CommandList"
-    quoted: bool
-    start: int
-
-
-class Unreadable(NamedTuple):
-    """An expansion whose value this reader does not compute (`${X:-y}`, `$((1+2))`, `$?`)."""
-    text: str
-    quoted: bool
-    reason: OpaqueReason
-
-
-Part = Literal | Parameter | CommandSubstitution | Unreadable
-
-
-class Word(NamedTuple):
-    text: str  # as written
-    start: int
-    end: int
-    parts: tuple[Part, ...]
-
-    @property
-    def plain(self) -> str | None:
-        """The text when it is one unquoted literal (reserved words, names)."""
-        if len(self.parts) == 1 and isinstance(self.parts[0], Literal) and not self.parts[0].quoted:
-            value = self.parts[0].value  # continuations inside are no quoting
-            return value if value == self.text or value == self.text.replace("\\\n", "") else None
-        return None
-
-
-# Tree ---------------------------------------------------------------------------------------
-
-class RedirOp(Enum):
-    IN = "<"
-    OUT = ">"
-    APPEND = ">>"
-    CLOBBER = ">|"
-    READ_WRITE = "<>"
-    DUP_IN = "<&"
-    DUP_OUT = ">&"
-    HEREDOC = "<<"
-    HEREDOC_STRIP = "<<-"
-
-
-class HereDoc(NamedTuple):
-    delimiter: str
-    expand: bool  # unquoted delimiter: the body is expanded
-    body: Word  # parts quoted (no splitting); start/end: the body's source span
-    terminated: bool  # the delimiter line was found (else the body runs to the end)
-
-
-class Redirection(NamedTuple):
-    fd: int | None
-    op: RedirOp
-    target: Word  # for a heredoc: the delimiter word
-    start: int
-    end: int
-    heredoc: int | None = None  # index into Tree.heredocs
-
-
-class Assignment(NamedTuple):
-    name: str
-    value: Word  # the text after `=`
-    start: int
-    end: int
-
-
-class SimpleCommand(NamedTuple):
-    assignments: tuple[Assignment, ...]
-    words: tuple[Word, ...]
-    redirections: tuple[Redirection, ...]
-    start: int
-    end: int
-
-
-class Pipeline(NamedTuple):
-    commands: tuple["Node", ...]
-    negated: bool
-    start: int
-    end: int
-
-
-class Connector(Enum):
-    AND = "&&"
-    OR = "||"
-
-
-class AndOr(NamedTuple):
-    first: Pipeline
-    rest: tuple[tuple[Connector, Pipeline], ...]
-    start: int
-    end: int
-
-
-class Item(NamedTuple):
-    body: AndOr
-    background: bool  # ended by `&`
-    start: int
-    end: int
-
-
-class CommandList(NamedTuple):
-    items: tuple[Item, ...]
-    start: int
-    end: int
-
-
-class Subshell(NamedTuple):
-    body: CommandList
-    redirections: tuple[Redirection, ...]
-    start: int
-    end: int
-
-
-class Group(NamedTuple):
-    body: CommandList
-    redirections: tuple[Redirection, ...]
-    start: int
-    end: int
-
-
-class If(NamedTuple):
-    clauses: tuple[tuple[CommandList, CommandList], ...]  # (condition, then-body), if + elifs
-    else_body: CommandList | None
-    redirections: tuple[Redirection, ...]
-    start: int
-    end: int
-
-
-class Loop(NamedTuple):
-    until: bool
-    condition: CommandList
-    body: CommandList
-    redirections: tuple[Redirection, ...]
-    start: int
-    end: int
-
-
-class For(NamedTuple):
-    name: str
-    words: tuple[Word, ...] | None  # None: `for x do` iterates "$@"
-    body: CommandList
-    redirections: tuple[Redirection, ...]
-    start: int
-    end: int
-
-
-class CaseArm(NamedTuple):
-    patterns: tuple[Word, ...]
-    body: CommandList
-
-
-class Case(NamedTuple):
-    word: Word
-    arms: tuple[CaseArm, ...]
-    redirections: tuple[Redirection, ...]
-    start: int
-    end: int
-
-
-class FunctionDef(NamedTuple):
-    name: str
-    body: "Node"
-    start: int
-    end: int
-
-
-class Opaque(NamedTuple):
-    start: int
-    end: int
-    reason: OpaqueReason
-    detail: str = ""
-
-
-Node = SimpleCommand | Subshell | Group | If | Loop | For | Case | FunctionDef
-
-
-class Tree(NamedTuple):
-    body: CommandList  # what dash parses and runs
-    rest: Opaque | None  # from the first syntax error on: not run
-    heredocs: tuple[HereDoc, ...]
-    dialect: tuple[Opaque, ...]  # places other shells read differently
-
-
-class ParseError(Exception):
-    def __init__(self, pos: int, message: str) -> None:
-        super().__init__(message)
-        self.pos = pos
+from dockfix.model.shell_tree import (  # noqa: F401  (re-exported: the tree's node types)
+    OpaqueReason, Literal, Parameter, CommandSubstitution, Unreadable, Word, RedirOp, HereDoc,
+    Redirection, Assignment, SimpleCommand, Pipeline, Connector, AndOr, Item, CommandList,
+    Subshell, Group, If, Loop, For, CaseArm, Case, FunctionDef, Opaque, Tree, ParseError, Part,
+    Node,
+)
 
 
 # Lexer --------------------------------------------------------------------------------------
@@ -241,8 +37,19 @@ _OPERATOR = re.compile(r"<<-|&&|\|\||;;|<<|>>|<&|>&|<>|>\||[&|;<>()]")
 _BLANKS = re.compile(r"[ \t]+")
 
 
+class TokenKind(Enum):
+    WORD = "word"
+    OP = "operator"
+    NEWLINE = "newline"
+    IO_NUMBER = "fd number before a redirection"
+    EOF = "end of input"
+
+
+WORD, OP, NEWLINE, IO_NUMBER, EOF = TokenKind
+
+
 class Token(NamedTuple):
-    kind: str  # "word", "op", "newline", "io", "eof"
+    kind: TokenKind
     start: int
     end: int
     word: Word | None = None
@@ -267,7 +74,7 @@ class Lexer:
         while True:
             self._skip_continuations()
             if self.pos >= len(text):
-                return Token("eof", self.pos, self.pos)
+                return Token(EOF, self.pos, self.pos)
             c = text[self.pos]
             blanks = _BLANKS.match(text, self.pos)
             if blanks:
@@ -282,7 +89,7 @@ class Lexer:
             start = self.pos
             self.pos += 1
             self._read_heredocs()
-            return Token("newline", start, self.pos)
+            return Token(NEWLINE, start, self.pos)
         op = _OPERATOR.match(text, self.pos)
         if op:
             return self._operator(op.group())
@@ -297,7 +104,7 @@ class Lexer:
             self._dialect(start, "`|&` pipes stderr too in bash")
         if op in ("<", ">") and self.text.startswith("(", self.pos):
             self._dialect(start, "process substitution")
-        return Token("op", start, self.pos, op=op)
+        return Token(OP, start, self.pos, op=op)
 
     def _dialect(self, pos: int, detail: str) -> None:
         self.dialect.append(Opaque(pos, pos + 1, OpaqueReason.DIALECT, detail))
@@ -307,10 +114,10 @@ class Lexer:
         parts = self._read_word()
         word = Word(self.text[start:self.pos], start, self.pos, tuple(parts))
         if word.text.isdigit() and self.pos < len(self.text) and self.text[self.pos] in "<>":
-            return Token("io", start, self.pos, word=word)
+            return Token(IO_NUMBER, start, self.pos, word=word)
         if word.text.startswith(("[[", "((")) or ("{" in word.text and "," in word.text):
             self._dialect(start, f"`{word.text}` means something else in bash")
-        return Token("word", start, self.pos, word=word)
+        return Token(WORD, start, self.pos, word=word)
 
     def _read_word(self) -> list[Part]:
         parts: list[Part] = []
@@ -536,7 +343,7 @@ class Parser:
 
     def reserved(self) -> str | None:
         tok = self.peek()
-        if tok.kind == "word" and tok.word is not None:
+        if tok.kind is WORD and tok.word is not None:
             plain = tok.word.plain
             if plain in _RESERVED:
                 return plain
@@ -544,7 +351,7 @@ class Parser:
 
     def is_op(self, *ops: str) -> bool:
         tok = self.peek()
-        return tok.kind == "op" and tok.op in ops
+        return tok.kind is OP and tok.op in ops
 
     def expect_op(self, op: str) -> Token:
         if not self.is_op(op):
@@ -557,13 +364,13 @@ class Parser:
         return self.take()
 
     def skip_newlines(self) -> None:
-        while self.peek().kind == "newline":
+        while self.peek().kind is NEWLINE:
             self.take()
 
     # grammar
     def program_strict(self) -> CommandList:
         body = self.compound_list(frozenset(), frozenset())
-        if self.peek().kind != "eof":
+        if self.peek().kind is not EOF:
             raise ParseError(self.peek().start, "unexpected token")
         return body
 
@@ -576,7 +383,7 @@ class Parser:
             background = self.is_op("&")
             if self.is_op("&", ";"):
                 self.take()
-            elif self.peek().kind != "newline":
+            elif self.peek().kind is not NEWLINE:
                 items.append(Item(body, background, body.start, body.end))
                 break
             items.append(Item(body, background, body.start, body.end))
@@ -586,9 +393,9 @@ class Parser:
 
     def _at_stop(self, stop_words: frozenset[str], stop_ops: frozenset[str]) -> bool:
         tok = self.peek()
-        if tok.kind == "eof":
+        if tok.kind is EOF:
             return True
-        if tok.kind == "op":
+        if tok.kind is OP:
             return tok.op in stop_ops or tok.op == ";;"
         return self.reserved() in stop_words
 
@@ -628,18 +435,18 @@ class Parser:
 
     def redirections(self) -> tuple[Redirection, ...]:
         out = []
-        while self.peek().kind == "io" or self.is_op(*_REDIRS):
+        while self.peek().kind is IO_NUMBER or self.is_op(*_REDIRS):
             out.append(self.redirection())
         return tuple(out)
 
     def redirection(self) -> Redirection:
         fd = None
         start = self.peek().start
-        if self.peek().kind == "io":
+        if self.peek().kind is IO_NUMBER:
             fd = int(self.take().word.text)  # type: ignore[union-attr]
         op = _REDIRS[self.take().op]
         tok = self.take()
-        if tok.kind != "word" or tok.word is None:
+        if tok.kind is not WORD or tok.word is None:
             raise ParseError(tok.start, "missing redirection target")
         heredoc = None
         if op in (RedirOp.HEREDOC, RedirOp.HEREDOC_STRIP):
@@ -653,10 +460,10 @@ class Parser:
         redirs: list[Redirection] = []
         while True:
             tok = self.peek()
-            if tok.kind == "io" or (tok.kind == "op" and tok.op in _REDIRS):
+            if tok.kind is IO_NUMBER or (tok.kind is OP and tok.op in _REDIRS):
                 redirs.append(self.redirection())
                 continue
-            if tok.kind != "word" or tok.word is None:
+            if tok.kind is not WORD or tok.word is None:
                 break
             self.take()
             assignment = None if words else _assignment(tok.word)
@@ -744,10 +551,10 @@ class Parser:
         if self.reserved() == "in":
             self.take()
             collected = []
-            while self.peek().kind == "word":
+            while self.peek().kind is WORD:
                 collected.append(self.take().word)
             words = tuple(w for w in collected if w is not None)
-            if not (self.is_op(";") or self.peek().kind == "newline"):
+            if not (self.is_op(";") or self.peek().kind is NEWLINE):
                 raise ParseError(self.peek().start, "expected ';' or newline")
             self.take()
         elif self.is_op(";"):
@@ -778,7 +585,7 @@ class Parser:
         patterns = []
         while True:
             tok = self.take()
-            if tok.kind != "word" or tok.word is None:
+            if tok.kind is not WORD or tok.word is None:
                 raise ParseError(tok.start, "expected a pattern")
             patterns.append(tok.word)
             if not self.is_op("|"):
@@ -816,7 +623,7 @@ def parse(text: str) -> Tree:
     line_start = 0
     try:
         parser.skip_newlines()
-        while parser.peek().kind != "eof":
+        while parser.peek().kind is not EOF:
             line_start = parser.peek().start
             items.extend(_complete_command(parser))
             line_start = parser.tok.start if parser.tok is not None else lexer.pos
@@ -841,8 +648,8 @@ def _complete_command(parser: Parser) -> list[Item]:
         if separated:
             parser.take()
         tok = parser.peek()
-        if tok.kind in ("newline", "eof"):
+        if tok.kind in (NEWLINE, EOF):
             parser.skip_newlines()
             return items
         if not separated:
-            raise ParseError(tok.start, f"{tok.op or tok.kind!r} unexpected")
+            raise ParseError(tok.start, f"{tok.op or tok.kind.value!r} unexpected")
