@@ -232,7 +232,7 @@ def test_tree_is_frozen_and_walkable():
 
 @pytest.mark.parametrize("text", ["", "\n\n", "# only a comment", ";", "&&", "))", "\\", "'",
                                   "$(", "`", "<<", "a <<", "${", "$((", "case", "\x00",
-                                  "f() x", "for 1 in", "a\\\n"])
+                                  "f() x", "for 1 in", "a\\\n", "`<<a`", "`cat <<E\nx\nE\n`"])
 def test_no_traceback(text):
     read_script(text)
 

@@ -278,6 +278,7 @@ class Lexer:
         # Parsed on its own, padded so that spans stay absolute (escapes inside shift them).
         inner = Lexer(" " * (start + 1) + "".join(chars))
         inner.pos = start + 1
+        inner.heredocs, inner.dialect = self.heredocs, self.dialect  # one table per script
         body = Parser(inner).program_strict()
         return CommandSubstitution(body, quoted, start)
 
