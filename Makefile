@@ -42,10 +42,10 @@ stand-in-bases:
 	tools/stand-in-bases.sh
 
 .PHONY: fuzz
-# The hypothesis properties (parser vs BuildKit, round trip, random transform sequences, bad
-# input) with many more examples than `make test`.
+# The hypothesis properties (parser vs BuildKit, shell reader vs /bin/sh, round trip, random
+# transform sequences, bad input) with many more examples than `make test`.
 fuzz: $(STAMP)
-	DOCKFIX_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -q tests/syntax/test_properties.py tests/test_transform_properties.py
+	DOCKFIX_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -q tests/syntax/test_properties.py tests/test_transform_properties.py tests/model/test_shell_differential.py tests/model/test_shell.py
 
 .PHONY: scan-golden
 # Regenerates tests/data/scan/academy-before.md, the expected `dockfix scan` of the golden repo

@@ -13,6 +13,7 @@ requirement file). This module imports no transform.
 from __future__ import annotations
 
 import copy
+import os
 import posixpath
 import re
 from collections.abc import Sequence
@@ -28,8 +29,23 @@ from dockfix.model.requirements import EntryKind, ReqFile
 from dockfix.model.bases import facts_of
 from dockfix.model.words import EMPTY, Binding, Origin, Value, assignments, expand_word
 from dockfix.model.words import Scope as WordScope
+from dockfix.model.copy import (
+    BuildContext,
+    CopyResult,
+    CopySpec,
+    FailureKind,
+    Origin as CopyOrigin,
+    PathKind,
+    StageFiles,
+    copy_result,
+    destination,
+    is_remote,
+    names_a_directory,
+)
+from dockfix.model.copy import Failure as CopyFailure
+from dockfix.model.gitignore import GitIgnores
 from dockfix.syntax import Document, Instruction, shellwords
-from dockfix.tree import Tree, named
+from dockfix.tree import SKIP_DIRS, Tree
 
 _APT_PY = re.compile(r"^python(\d+\.\d+)$")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
@@ -41,7 +57,7 @@ _READS_REQUIREMENT_FILES = frozenset({PipAction.INSTALL, PipAction.DOWNLOAD, Pip
 
 # Where a COPY source's context files land, by everything that decides it: the before and
 # after models replay the same COPYs, and images of one context repeat them.
-_LANDED: Memo = Memo(50_000)  # -> {image path: FileEntry}
+_LANDED: Memo = Memo(50_000)  # -> ({image path: FileEntry}, failures)
 
 
 class _Listing(tuple):
@@ -377,128 +393,132 @@ class ModelBuilder:
 
     # -- files
     def _copy(self, state: StageState, doc: Document, path: str, ins: Instruction) -> None:
+        """What a COPY/ADD lands, read by dockfix.model.copy (BuildKit's rules); failures it
+        predicts are breaks, files it cannot know land as `unknown:` entries."""
         scope = self._scope(state)
-        owner = ins.flag("chown")
-        if ins.heredocs:
-            dest = self._dest(state, _expand(ins.value[-1], scope))
-            for h in ins.heredocs:
-                target = dest if len(ins.heredocs) == 1 and not dest.endswith("/") else posixpath.join(dest, h.name)
-                # Keyed by content, not by line: an edit above must not look like a new file.
-                state.files[posixpath.normpath(target)] = FileEntry(f"heredoc:{h.name}:{h.content}", owner)
+        spec = CopySpec.of(ins, lambda word: _expand(word, scope))
+        if spec is None:
             return
-        if len(ins.value) < 2:
-            return
-        srcs = [_expand(s, scope) for s in ins.value[:-1]]
-        dest_raw = _expand(ins.value[-1], scope)
-        dest = self._dest(state, dest_raw)
-        many = len(srcs) > 1 or any(c in s for s in srcs for c in "*?[")
-        frm = ins.flag("from")
-        if frm is not None:
-            self._copy_from_stage(state, doc, path, ins, _expand(frm, scope), srcs, dest, dest_raw, owner)
+        dest = self._dest(state, spec.dest)
+        kind = _dest_kind(state, dest, spec.dest)
+        if spec.from_ is not None:
+            self._copy_from_stage(state, doc, path, ins, spec, dest, kind)
             return
         context, files = self._context(path)
-        for src in srcs:
-            if kw_is_url(src):
-                state.files[dest] = FileEntry(f"url:{src}", owner)
-                continue
-            key = (context, files, src, dest, dest_raw, many, owner)
-            landed = _LANDED.get(key)
-            if landed is None:
-                landed = _LANDED.put(key, self._landed(context, files, src, dest, dest_raw, many, owner))
-            if not landed:
-                self._missing_source(state, path, ins, context, src, self.graph.dockerignore_for(path))
-                continue
-            state.files.update(landed)
+        # The ignore file by identity (DockerIgnore.parse keeps one object per content): its
+        # lines name the pattern of an excluded source, even when the kept listing is the same.
+        node = self.graph.dockerfiles[path]
+        key = (context, files, spec, state.workdir, kind, self._ignored_key(), node.dockerignore,
+               self.graph.dockerignore_for(path))
+        landed = _LANDED.get(key)
+        if landed is None:
+            landed = _LANDED.put(key, self._landed(path, context, files, spec, state.workdir, kind))
+        entries, failures = landed
+        state.files.update(entries)
+        for failure in failures:
+            self._missing_source(state, path, ins, context, failure)
 
-    def _landed(self, context: str, files: tuple[str, ...], src: str, dest: str, dest_raw: str, many: bool,
-                owner: str | None) -> dict[str, FileEntry]:
-        """Where one context source's files land (empty: it names no file)."""
-        out: dict[str, FileEntry] = {}
-        matched = self._match_context(files, src)
-        src_norm = posixpath.normpath(src.lstrip("/")) if src.strip("/") not in ("", ".") else ""
-        for rel in matched:
-            sub = self._rebase(rel, src_norm, matched)
-            if len(matched) == 1 and rel == src_norm and not many and not _names_a_directory(dest_raw):
-                target = dest
-            else:
-                target = posixpath.join(dest, sub)
-            origin = posixpath.join(context, rel) if context else rel
-            out[posixpath.normpath(target)] = FileEntry(f"context:{origin}", owner)
-        return out
+    def _landed(self, path: str, context: str, files: tuple[str, ...], spec: CopySpec, workdir: str,
+                kind: PathKind) -> tuple[dict[str, FileEntry], tuple[CopyFailure, ...]]:
+        """Where the step's files land ({image path: entry}) and the failures it predicts."""
+        node = self.graph.dockerfiles[path]
+        build = BuildContext(files, self.graph.context_files(context), self.graph.dockerignore_for(path),
+                             node.dockerignore or "", read=lambda rel: _archive_bytes(self.tree, _rebase(context, rel)),
+                             unlisted=lambda rel: self._unlisted(_rebase(context, rel)))
+        result = copy_result(spec, workdir, build, lambda _: kind)
+        return _entries(result, spec, context), result.failures
 
-    @staticmethod
-    def _rebase(rel: str, src: str, matched: list[str]) -> str:
-        """Where a matched file lands below the destination: a directory source copies its
-        contents; a file (or wildcard match) lands under its own name."""
-        if src and rel.startswith(src + "/"):
-            return rel[len(src) + 1:]
-        if not src:
-            return rel
-        return posixpath.basename(rel)
+    def _unlisted(self, repo_path: str) -> str | None:
+        """Why a source the context listing lacks may still be there at build time."""
+        parts = repo_path.split("/")
+        skipped = next((p for p in parts if p in SKIP_DIRS), None)
+        if skipped and os.path.lexists(os.path.join(self.tree.root, repo_path)):
+            return f"{repo_path} is below {skipped}, which the listing does not read"
+        hit = self._gitignores().deciding(repo_path)
+        if hit is not None:
+            return f"{hit.file}:{hit.line}: {hit.text} ignores {repo_path}: CI makes it before the build"
+        if os.path.lexists(os.path.join(self.tree.root, repo_path)):
+            return f"{repo_path} is on disk but not among the files read (an empty directory or excluded)"
+        return None
 
-    def _match_context(self, files: tuple[str, ...], src: str) -> list[str]:
-        s = posixpath.normpath(src.lstrip("/"))
-        if s in (".", ""):
-            return list(files)
-        if any(c in s for c in "*?["):
-            import fnmatch
+    def _gitignores(self) -> GitIgnores:
+        found = self.__dict__.get("_git")
+        if found is None:
+            found = self.__dict__["_git"] = GitIgnores.read(
+                [p for p in self.tree.paths() if p.endswith(".gitignore")], self.tree.read)
+        return found
 
-            out = []
-            depth = s.count("/")
-            for f in files:
-                parts = f.split("/")
-                head = "/".join(parts[: depth + 1])
-                if fnmatch.fnmatchcase(head, s) and ("/" not in s or True):
-                    out.append(f)
-            return out
-        return named(files, s)  # the context listing is sorted
+    def _ignored_key(self) -> tuple:
+        """What `_unlisted` reads besides the listing: the tree's disk and its .gitignore rules."""
+        found = self.__dict__.get("_git_key")
+        if found is None:
+            found = self.__dict__["_git_key"] = (str(self.tree.root), tuple(
+                (d, tuple(p.text for p in pats)) for d, pats in sorted(self._gitignores().files.items())))
+        return found
 
-    def _missing_source(self, state: StageState, path: str, ins: Instruction, context: str, src: str,
-                        ignore: DockerIgnore) -> None:
-        s = posixpath.normpath(src.lstrip("/"))
-        existing = named(self.graph.context_files(context), s)
-        if existing:
-            pat = ignore.deciding_pattern(existing[0])
+    def _missing_source(self, state: StageState, path: str, ins: Instruction, context: str,
+                        failure: CopyFailure) -> None:
+        src = failure.source
+        if failure.kind is FailureKind.EXCLUDED_SOURCE:
             node = self.graph.dockerfiles[path]
-            detail = f"{node.dockerignore}:{pat.line}: {pat.text}" if pat else ""
+            detail = f"{node.dockerignore}:{failure.pattern_line}: {failure.pattern}" if failure.pattern else ""
             state.breaks.append(Break("copy-excluded-source", path, ins.start_line,
                                       f"COPY source {src!r} is excluded by .dockerignore"
                                       + (f" ({detail})" if detail else "")
                                       + "; the build fails at this step", src, detail))
-        else:
+        elif failure.kind is FailureKind.MISSING_SOURCE:
             state.breaks.append(Break("copy-missing-source", path, ins.start_line,
                                       f"COPY source {src!r} does not exist in the build context "
                                       f"{context or '.'}; the build fails at this step", src))
+        else:
+            state.breaks.append(Break(failure.kind.value, path, ins.start_line,
+                                      f"{ins.keyword}: {failure.message}; the build fails at this step", src))
 
-    def _copy_from_stage(self, state, doc, path, ins, frm, srcs, dest, dest_raw, owner) -> None:
+    def _copy_from_stage(self, state: StageState, doc: Document, path: str, ins: Instruction, spec: CopySpec,
+                         dest: str, kind: PathKind) -> None:
         names = {s.name: s.index for s in doc.stages if s.name}
-        idx = names.get(frm.lower())
-        if idx is None and frm.isdigit():
-            idx = int(frm)
-        if idx is None:
-            for s in srcs:
-                state.files[posixpath.normpath(posixpath.join(dest, posixpath.basename(s)))] = \
-                    FileEntry(f"image:{frm}:{s}", owner)
-            return
-        other = self.stage_state(path, idx)
-        for src in srcs:
-            s = posixpath.normpath("/" + src.lstrip("/")) if src.startswith("/") else \
-                posixpath.normpath(posixpath.join(other.workdir, src))
-            moved = {p: e for p, e in other.files.items() if p == s or p.startswith(s.rstrip("/") + "/")}
-            for p, e in moved.items():
-                rel = p[len(s):].lstrip("/") if p != s else posixpath.basename(p)
-                target = posixpath.normpath(posixpath.join(dest, rel)) if (p != s or _names_a_directory(dest_raw)) else dest
-                state.files[target] = FileEntry(e.origin, owner)
-            for site, reqs in other.sites.items():
-                if site == s or site.startswith(s.rstrip("/") + "/"):
-                    state.sites[posixpath.normpath(dest + site[len(s):])] = frozenset(reqs)
-                elif s.startswith(site + "/") or s == site:
-                    state.sites[dest] = frozenset(reqs)
+        idx = names.get(spec.from_.lower())
+        if idx is None and spec.from_.isdigit() and int(spec.from_) < ins.stage:
+            idx = int(spec.from_)
+        if idx is None:  # an image: its files are unknown
+            result = copy_result(spec, state.workdir, None, lambda _: kind)
+        else:
+            other = self.stage_state(path, idx)
+            result = copy_result(spec, state.workdir, None, lambda _: kind, self._stage_files(doc, path, idx, other))
+            # A pip site a RUN made is read as a site (_move_sites), not as unknown files.
+            result = CopyResult(result.landed, tuple(u for u in result.unknown
+                                                     if not _in_site(other, _stage_path(other, u.source))),
+                                result.failures)
+        state.files.update(_entries(result, spec, ""))
+        for failure in result.failures:  # the model's message: the source is not in that stage
+            state.breaks.append(Break(failure.kind.value, path, ins.start_line,
+                                      f"{failure.message}; the build fails at this step", failure.source))
+        if idx is not None:
+            _move_sites(state, other, spec, dest)
+            # BuildKit builds the stage --from names: a step that fails there fails this build.
+            state.breaks.extend(br for br in other.breaks if br not in state.breaks)
+
+    def _stage_files(self, doc: Document, path: str, idx: int, other: StageState) -> StageFiles:
+        """A replayed stage does not change: one listing serves all its --from readers."""
+        cache = self.__dict__.setdefault("_stage_listings", {})
+        found = cache.get((path, idx))
+        if found is None:
+            found = cache[(path, idx)] = StageFiles({p: e.origin for p, e in other.files.items()},
+                                                    self._stage_complete(doc, path, idx, other), doc.stages[idx].name)
+        return found
+
+    def _stage_complete(self, doc: Document, path: str, idx: int, other: StageState) -> bool:
+        """Every file of the stage is listed: FROM scratch, no RUN (which may make any file), and
+        no step of its own that fails (its files are not known; that step is the defect)."""
+        base = self.graph.base_of(path, idx)
+        if other.breaks:
+            return False
+        if base is None or base.kind != "external" or base.ref != "scratch":
+            return False
+        return not any(i.keyword == "RUN" for i in doc.stage_instructions(doc.stages[idx]))
 
     def _dest(self, state: StageState, dest: str) -> str:
-        if dest.startswith("/"):
-            return posixpath.normpath(dest)
-        return posixpath.normpath(posixpath.join(state.workdir, dest))
+        return destination(dest, state.workdir)
 
     # -- RUN
     def _run(self, state: StageState, path: str, ins: Instruction) -> None:
@@ -697,11 +717,96 @@ def _external_state(ref: str) -> StageState:
 def _names_a_directory(dest: str) -> bool:
     """BuildKit (dockerfile2llb dispatchCopy): a destination of ".", "" or one ending in "/"
     is a directory, so a single file lands inside it (`COPY requirements.txt .`)."""
-    return dest in (".", "") or dest.endswith("/")
+    return names_a_directory(dest)
 
 
 def kw_is_url(src: str) -> bool:
-    return "://" in src or src.startswith("git@")
+    return is_remote(src)
+
+
+def _rebase(context: str, rel: str) -> str:
+    """A context-relative path as a repository path."""
+    return posixpath.join(context, rel) if context else rel
+
+
+_ARCHIVE_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
+
+
+def _archive_bytes(tree: Tree, path: str) -> bytes:
+    """What ADD's archive check needs of a context file: all of it when its first bytes look
+    like an archive (compressed, or "ustar" at 257), else only those bytes (an ADDed model
+    file of gigabytes is not read, nor kept in the tree's cache)."""
+    if path in (tree.differing(tree) or ()):  # written in memory: not on disk
+        return tree.read(path)
+    try:
+        with open(os.path.join(tree.root, path), "rb") as fh:
+            head = fh.read(512)
+    except OSError:
+        return tree.read(path)
+    if head.startswith(_ARCHIVE_MAGIC) or head[257:262] == b"ustar":
+        return tree.read(path)
+    return head
+
+
+def _dest_kind(state: StageState, dest: str, raw: str) -> PathKind:
+    """What the destination is before the step. Directories are those the files listed so far
+    and the WORKDIR imply; one a RUN or the base image made is not seen (it reads as absent)."""
+    entry = state.files.get(dest)
+    if entry is not None and not entry.origin.startswith("unknown:"):  # an unknown may be a directory
+        return PathKind.FILE
+    if names_a_directory(raw):
+        return PathKind.DIRECTORY  # a directory either way; no need to look
+    wd = state.workdir
+    if dest == "/" or dest == wd or wd.startswith(dest + "/"):
+        return PathKind.DIRECTORY
+    prefix = dest + "/"
+    return PathKind.DIRECTORY if any(p.startswith(prefix) for p in state.files) else PathKind.ABSENT
+
+
+def _entries(result: CopyResult, spec: CopySpec, context: str) -> dict[str, FileEntry]:
+    """The prover's file entries for a step's result (origins as before: context:, heredoc:,
+    url:, a stage file's own origin; unknown:<reason> where the files cannot be read)."""
+    owner = spec.chown
+    heredocs = dict(spec.heredocs)
+    out: dict[str, FileEntry] = {}
+    for u in result.unknown:
+        if not u.partial:  # the source stays in the origin: another source is another file
+            for where in (u.path, u.also) if u.also else (u.path,):
+                out[where] = FileEntry(f"unknown:{u.source}: {u.reason}", owner)
+    for f in result.landed:
+        if f.origin is CopyOrigin.CONTEXT or f.origin is CopyOrigin.ARCHIVE:
+            origin = f"context:{_rebase(context, f.source)}" if f.origin is CopyOrigin.CONTEXT else \
+                f"archive:{_rebase(context, f.source)}"
+        elif f.origin is CopyOrigin.HEREDOC:
+            # Keyed by content, not by line: an edit above must not look like a new file.
+            origin = f"heredoc:{f.source}:{heredocs.get(f.source, '')}"
+        elif f.origin is CopyOrigin.URL:
+            origin = f"url:{f.source}"
+        else:
+            origin = f.source
+        out[f.path] = FileEntry(origin, owner)
+    return out
+
+
+def _stage_path(other: StageState, src: str) -> str:
+    return posixpath.normpath("/" + src.lstrip("/")) if src.startswith("/") else \
+        posixpath.normpath(posixpath.join(other.workdir, src))
+
+
+def _in_site(other: StageState, path: str) -> bool:
+    """`path` of a stage is a pip site or below one: what it holds is read as that site."""
+    return any(site != "system" and (path == site or path.startswith(site + "/")) for site in other.sites)
+
+
+def _move_sites(state: StageState, other: StageState, spec: CopySpec, dest: str) -> None:
+    """pip sites the copied paths hold move with them (a `--user` site copied to another stage)."""
+    for src in spec.sources:
+        s = _stage_path(other, src)
+        for site, reqs in other.sites.items():
+            if site == s or site.startswith(s.rstrip("/") + "/"):
+                state.sites[posixpath.normpath(dest + site[len(s):])] = frozenset(reqs)
+            elif s.startswith(site + "/") or s == site:
+                state.sites[dest] = frozenset(reqs)
 
 
 def _is_pip(words: Sequence[str | None]) -> bool:

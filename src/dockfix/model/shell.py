@@ -1,0 +1,631 @@
+"""The one reader of shell scripts (RUN in shell form, heredoc bodies fed to a shell).
+
+`read_script` parses with the POSIX grammar of `shell_syntax` (dash's reading: comments start
+only where a word would, so `a  # web && b` is one command and `a#b` is one word) and walks the
+tree once, in source order, with what is known at each point: the working directory (`cd` with
+literal arguments), variables (assignments, `export`, `unset`, `read`), `set -e`. Every simple
+command comes out with its words' values (None when unknown: command substitution, unknown
+variable, a glob, field splitting), its directory and environment (None when unknown), and
+whether it runs whenever the script succeeds (`Condition`). Tested against the real /bin/sh
+(tests/model/test_shell_differential.py).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import NamedTuple
+
+from dockfix.memo import Memo
+from dockfix.model import shell_syntax as syn
+from dockfix.model.shell_syntax import OpaqueReason, RedirOp, Tree
+
+__all__ = ["Command", "Condition", "Opaque", "OpaqueReason", "RedirOp", "Redirection",
+           "Script", "Word", "read_script"]
+
+
+class Condition(Enum):
+    ALWAYS = "runs in every run of the script that exits 0"
+    CONDITIONAL = "may not run (if/while/for/case body, after ||, after a && whose failure the script survives, ...)"
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str  # as written
+    value: str | None  # after expansion and quote removal; None when not known exactly
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str
+    value: Word
+
+
+@dataclass(frozen=True)
+class Redirection:
+    fd: int | None
+    op: RedirOp
+    target: Word  # the file, fd, or heredoc delimiter
+    heredoc: Word | None  # the body, expanded when its delimiter is unquoted
+
+
+@dataclass(frozen=True)
+class Opaque:
+    start: int
+    end: int
+    reason: OpaqueReason
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Command:
+    argv: tuple[Word, ...]
+    assignments: tuple[Assignment, ...]  # `NAME=value` before the command name
+    redirections: tuple[Redirection, ...]
+    cwd: str | None  # absolute; None when unknown
+    env: tuple[tuple[str, str | None], ...]  # exported variables the script knows of, by name
+    condition: Condition
+    checked: bool  # the script exits 0 only if this command ran and exited 0
+    in_pipeline: bool  # one of several commands joined by `|`
+    background: bool  # in a list ended by `&`
+    subshell: bool  # in `( … )`, `$( … )`, a pipeline element or a background job
+    start: int
+    end: int
+    node: syn.SimpleCommand = field(repr=False, compare=False)
+
+    @property
+    def name(self) -> str | None:
+        return self.argv[0].value if self.argv else None
+
+    @property
+    def args(self) -> tuple[str | None, ...]:
+        return tuple(w.value for w in self.argv)
+
+
+@dataclass(frozen=True)
+class Script:
+    text: str
+    commands: tuple[Command, ...]  # every simple command, nested ones included, in source order
+    opaque: tuple[Opaque, ...]  # what is not followed, with why
+    comment_at_end: bool  # text appended to the script continues a comment (or cannot be told)
+    and_list: tuple[tuple[int, int], ...] | None  # spans of `a && b && c`, when exactly that
+    tree: Tree = field(repr=False, compare=False)
+
+
+def read_script(script: str, *, workdir: str | None = "/", env: Mapping[str, str] | None = None,
+                env_is_complete: bool = False) -> Script:
+    """Read `script` as `/bin/sh -c script` would run it in `workdir` with `env`.
+
+    Variables not in `env` are unknown unless `env_is_complete` (then they are unset).
+    A pure function of its inputs: the same RUN line read again (across images, before and
+    after a rewrite) is answered from a memo."""
+    key = (script, workdir, tuple(sorted((env or {}).items())), env_is_complete)
+    found = _MEMO.get(key)
+    if found is None:
+        found = _MEMO.put(key, _read_uncached(script, workdir, env or {}, env_is_complete))
+    return found
+
+
+_MEMO = Memo(4096)
+
+
+def _read_uncached(script: str, workdir: str | None, env: Mapping[str, str],
+                  env_is_complete: bool) -> Script:
+    text = script  # as dash: a \r is a character of the word it ends, not a line end
+    tree = syn.parse(text)
+    reader = _Reader(tree)
+    variables = {k: _Var(v, True) for k, v in env.items()}
+    cwd = posixpath.normpath(workdir) if workdir and workdir.startswith("/") else None
+    state = _State(cwd, variables, False, env_is_complete)
+    reader.walk_list(tree.body, state, _Ctx(True, True, True))
+    opaque = list(reader.opaque)
+    opaque.extend(Opaque(o.start, o.end, o.reason, o.detail) for o in tree.dialect)
+    if tree.rest is not None:
+        opaque.append(Opaque(tree.rest.start, tree.rest.end, tree.rest.reason, tree.rest.detail))
+    commands = sorted(reader.commands, key=lambda c: c.start)
+    return Script(script, tuple(commands), tuple(sorted(opaque, key=lambda o: o.start)),
+                  _comment_at_end(text, tree), _and_list(tree), tree)
+
+
+def _comment_at_end(text: str, tree: Tree) -> bool:
+    """Would a word appended after a space be swallowed (by a comment, an open heredoc, a
+    syntax error)?"""
+    if tree.rest is not None or any(not h.terminated for h in tree.heredocs):
+        return True
+    last_line = text[text.rfind("\n") + 1:]
+    if "#" not in last_line and not last_line.endswith("\\"):
+        return False
+    # Appending a word: does the shell read it as a word, or as part of a comment?
+    probe = syn.parse(text + " :dockfix-probe")
+    return probe.rest is not None or not any(
+        w.text == ":dockfix-probe" for c in _simple_commands(probe.body) for w in c.words)
+
+
+def _simple_commands(body: syn.CommandList):
+    for item in body.items:
+        for pipeline in (item.body.first, *(p for _, p in item.body.rest)):
+            for node in pipeline.commands:
+                if isinstance(node, syn.SimpleCommand):
+                    yield node
+
+
+def _and_list(tree: Tree) -> tuple[tuple[int, int], ...] | None:
+    """The spans of a plain `a && b && c` list (one line or continued), else None."""
+    body = tree.body
+    if tree.rest is not None or tree.dialect or tree.heredocs or len(body.items) != 1:
+        return None
+    item = body.items[0]
+    if item.background or any(op is not syn.Connector.AND for op, _ in item.body.rest):
+        return None
+    pipelines = (item.body.first, *(p for _, p in item.body.rest))
+    if any(p.negated or len(p.commands) != 1 or not isinstance(p.commands[0], syn.SimpleCommand)
+           for p in pipelines):
+        return None
+    return tuple((p.start, p.end) for p in pipelines)
+
+
+# State ----------------------------------------------------------------------------------------
+
+class _Var(NamedTuple):
+    value: str | None  # "" when unset
+    exported: bool | None
+    unset: bool = False  # `export X` of an unset X marks it, yet puts nothing in the environment
+
+
+_UNKNOWN = _Var(None, None)
+
+
+class _State(NamedTuple):
+    cwd: str | None
+    vars: dict[str, _Var]  # never mutated: copied on change
+    errexit: bool | None
+    complete: bool  # a variable not in `vars` is unset (else unknown)
+
+    def lookup(self, name: str) -> str | None:
+        var = self.vars.get(name)
+        if var is not None:
+            return var.value
+        return "" if self.complete else None
+
+    def var(self, name: str) -> _Var:
+        return self.vars.get(name, _Var("", False, True) if self.complete else _UNKNOWN)
+
+    def set(self, name: str, var: _Var) -> _State:
+        return self._replace(vars={**self.vars, name: var})
+
+    def havoc(self) -> _State:
+        """After code this reader cannot follow (eval, ., a function call, a computed name)."""
+        return _State(None, {k: _UNKNOWN for k in self.vars}, None, False)
+
+
+def _join(*states: _State | None) -> _State | None:
+    present = [s for s in states if s is not None]
+    if not present:
+        return None
+    out = present[0]
+    for s in present[1:]:
+        if s is out or s == out:
+            continue
+        names = out.vars.keys() | s.vars.keys()
+        variables = {n: _join_var(out.vars.get(n), s.vars.get(n)) for n in names}
+        out = _State(out.cwd if out.cwd == s.cwd else None, variables,
+                     out.errexit if out.errexit == s.errexit else None, out.complete and s.complete)
+    return out
+
+
+def _join_var(a: _Var | None, b: _Var | None) -> _Var:
+    if a is None or b is None:
+        return _UNKNOWN
+    if a.unset != b.unset:
+        return _Var(None, None)
+    return _Var(a.value if a.value == b.value else None,
+                a.exported if a.exported == b.exported else None, a.unset)
+
+
+class _Outcome(NamedTuple):
+    ok: _State | None  # after success
+    fail_exit: _State | None  # after a failure that `set -e` exits on
+    fail_cont: _State | None  # after a failure that `set -e` ignores
+
+    @staticmethod
+    def plain(state: _State) -> _Outcome:
+        return _Outcome(state, state, None)
+
+    def failed(self) -> _State | None:
+        return _join(self.fail_exit, self.fail_cont)
+
+    def any(self) -> _State | None:
+        return _join(self.ok, self.fail_exit, self.fail_cont)
+
+
+class _Ctx(NamedTuple):
+    reached: bool  # runs in every run that exits 0 (given the enclosing node runs)
+    required: bool  # the script exits 0 only if this node succeeds
+    honored: bool  # `set -e` acts on this node's failure
+    record: bool = True
+    in_pipeline: bool = False
+    background: bool = False
+    subshell: bool = False
+
+    def inner(self, reached: bool, required: bool, honored: bool) -> _Ctx:
+        return self._replace(reached=reached, required=required, honored=honored)
+
+    def quiet(self) -> _Ctx:
+        return self._replace(record=False)
+
+
+_SPECIAL_BUILTINS = frozenset({":", ".", "break", "continue", "eval", "exec", "exit", "export",
+                               "readonly", "return", "set", "shift", "times", "trap", "unset"})
+_IFS_OR_GLOB = re.compile(r"[ \t\n*?\[]")
+
+
+# Walker ---------------------------------------------------------------------------------------
+
+class _Reader:
+    def __init__(self, tree: Tree) -> None:
+        self.tree = tree
+        self.commands: list[Command] = []
+        self.opaque: list[Opaque] = []
+        self.functions: set[str] = set()
+
+    def walk_list(self, body: syn.CommandList, state: _State, ctx: _Ctx) -> _Outcome:
+        out = _Outcome(state, None, None)
+        cur, reached = state, ctx.reached
+        for i, item in enumerate(body.items):
+            last = i == len(body.items) - 1
+            if cur is None:  # after `exit`: nothing below runs
+                cur, reached = state.havoc(), False
+            if item.background:
+                bg = ctx._replace(background=True, subshell=True)
+                self.walk_and_or(item.body, cur, bg.inner(reached, False, False))
+                out = _Outcome(cur, None, None)
+            else:
+                required = reached and last and ctx.required
+                out = self.walk_and_or(item.body, cur, ctx.inner(reached, required, ctx.honored))
+            if not last:
+                exits = out.fail_exit is not None and out.fail_exit.errexit is True and ctx.honored
+                cur = _join(out.ok, out.fail_cont, None if exits else out.fail_exit)
+        return out
+
+    def walk_and_or(self, node: syn.AndOr, state: _State, ctx: _Ctx) -> _Outcome:
+        pipelines = (node.first, *(p for _, p in node.rest))
+        ctxs = _and_or_contexts(node, ctx)
+        out = self.walk_pipeline(pipelines[0], state, ctxs[0])
+        for (op, pipeline), pctx in zip(node.rest, ctxs[1:]):
+            start = out.ok if op is syn.Connector.AND else out.failed()
+            if start is None:
+                start, pctx = state.havoc(), pctx._replace(reached=False)
+            nxt = self.walk_pipeline(pipeline, start, pctx)
+            if op is syn.Connector.AND:
+                out = _Outcome(nxt.ok, nxt.fail_exit, _join(out.failed(), nxt.fail_cont))
+            else:
+                out = _Outcome(_join(out.ok, nxt.ok), nxt.fail_exit, nxt.fail_cont)
+        return out
+
+    def walk_pipeline(self, node: syn.Pipeline, state: _State, ctx: _Ctx) -> _Outcome:
+        if node.negated:
+            ctx = ctx.inner(ctx.reached, False, False)
+        if len(node.commands) == 1:
+            out = self.walk_node(node.commands[0], state, ctx)
+        else:
+            piped = ctx._replace(in_pipeline=True, subshell=True)
+            for i, command in enumerate(node.commands):
+                last = i == len(node.commands) - 1
+                self.walk_node(command, state, piped.inner(
+                    ctx.reached, ctx.required and last, ctx.honored and last))
+            out = _Outcome.plain(state)
+        if node.negated:
+            return _Outcome(out.failed(), None, out.ok)
+        return out
+
+    def walk_node(self, node: syn.Node, state: _State, ctx: _Ctx) -> _Outcome:
+        if isinstance(node, syn.SimpleCommand):
+            return self.simple(node, state, ctx)
+        self.redirections(getattr(node, "redirections", ()), state, ctx)
+        if isinstance(node, syn.Subshell):
+            self.walk_list(node.body, state, ctx._replace(subshell=True))
+            return _Outcome.plain(state)
+        if isinstance(node, syn.Group):
+            return self.walk_list(node.body, state, ctx)
+        if isinstance(node, syn.If):
+            return self.walk_if(node, state, ctx)
+        if isinstance(node, (syn.Loop, syn.For)):
+            return self.walk_loop(node, state, ctx)
+        if isinstance(node, syn.Case):
+            return self.walk_case(node, state, ctx)
+        return self.walk_function(node, state, ctx)
+
+    def walk_if(self, node: syn.If, state: _State, ctx: _Ctx) -> _Outcome:
+        oks, fails_exit, fails_cont = [], [], []
+        cur: _State | None = state
+        for i, (condition, body) in enumerate(node.clauses):
+            if cur is None:
+                break
+            c = self.walk_list(condition, cur, ctx.inner(ctx.reached and i == 0, False, False))
+            if c.ok is not None:
+                b = self.walk_list(body, c.ok, ctx.inner(False, False, ctx.honored))
+                oks.append(b.ok), fails_exit.append(b.fail_exit), fails_cont.append(b.fail_cont)
+            cur = c.failed()
+        if node.else_body is not None and cur is not None:
+            b = self.walk_list(node.else_body, cur, ctx.inner(False, False, ctx.honored))
+            oks.append(b.ok), fails_exit.append(b.fail_exit), fails_cont.append(b.fail_cont)
+        else:
+            oks.append(cur)
+        return _Outcome(_join(*oks), _join(*fails_exit), _join(*fails_cont))
+
+    def walk_loop(self, node: syn.Loop | syn.For, state: _State, ctx: _Ctx) -> _Outcome:
+        if isinstance(node, syn.For):
+            for word in node.words or ():
+                self.word(word, state, ctx, assignment=False)
+            state = state.set(node.name, _Var(None, state.var(node.name).exported))
+        body_ctx = ctx.inner(False, False, ctx.honored)
+        cur = state
+        for _ in range(8):  # to a fixed point: what the body changes becomes unknown
+            new = _join(cur, self._iteration(node, cur, body_ctx.quiet()).any())
+            if new == cur:
+                break
+            cur = new  # type: ignore[assignment]
+        else:
+            cur = state.havoc()
+        last = self._iteration(node, cur, body_ctx, first=ctx.reached)
+        return _Outcome(cur, last.fail_exit, last.fail_cont)
+
+    def _iteration(self, node: syn.Loop | syn.For, state: _State, ctx: _Ctx,
+                   first: bool = False) -> _Outcome:
+        if isinstance(node, syn.For):
+            return self.walk_list(node.body, state, ctx)
+        c = self.walk_list(node.condition, state, ctx.inner(first, False, False))
+        start = c.failed() if node.until else c.ok
+        body = self.walk_list(node.body, start, ctx) if start is not None else _Outcome(None, None, None)
+        return _Outcome(_join(c.ok, c.failed(), body.ok), body.fail_exit, body.fail_cont)
+
+    def walk_case(self, node: syn.Case, state: _State, ctx: _Ctx) -> _Outcome:
+        self.word(node.word, state, ctx, assignment=False)
+        outs = [_Outcome(state, None, None)]
+        arm_ctx = ctx.inner(False, False, ctx.honored)
+        for arm in node.arms:
+            for pattern in arm.patterns:
+                self.word(pattern, state, arm_ctx, assignment=False)
+            outs.append(self.walk_list(arm.body, state, arm_ctx))
+        return _Outcome(_join(*(o.ok for o in outs)), _join(*(o.fail_exit for o in outs)),
+                        _join(*(o.fail_cont for o in outs)))
+
+    def walk_function(self, node: syn.FunctionDef, state: _State, ctx: _Ctx) -> _Outcome:
+        self.functions.add(node.name)
+        if ctx.record:
+            self.opaque.append(Opaque(node.start, node.end, OpaqueReason.FUNCTION, node.name))
+        self.walk_node(node.body, state.havoc(), ctx.inner(False, False, False))
+        return _Outcome(state, None, None)
+
+    # Words ------------------------------------------------------------------------------------
+
+    def word(self, word: syn.Word, state: _State, ctx: _Ctx, assignment: bool) -> Word:
+        for part in word.parts:
+            if isinstance(part, syn.CommandSubstitution):
+                sub = ctx._replace(subshell=True, in_pipeline=False)
+                self.walk_list(part.body, state, sub.inner(ctx.reached, False, False))
+        return Word(word.text, _value(word, state, assignment), word.start, word.end)
+
+    def redirections(self, redirs: tuple[syn.Redirection, ...], state: _State,
+                     ctx: _Ctx) -> tuple[Redirection, ...]:
+        out = []
+        for r in redirs:
+            body = None
+            if r.heredoc is not None:
+                doc = self.tree.heredocs[r.heredoc]
+                body = self.word(doc.body, state, ctx, assignment=True)
+                target = Word(r.target.text, doc.delimiter, r.target.start, r.target.end)
+            else:
+                target = self.word(r.target, state, ctx, assignment=False)
+            out.append(Redirection(r.fd, r.op, target, body))
+        return tuple(out)
+
+    # Simple commands --------------------------------------------------------------------------
+
+    def simple(self, node: syn.SimpleCommand, state: _State, ctx: _Ctx) -> _Outcome:
+        assignments = tuple(Assignment(a.name, self.word(a.value, state, ctx, assignment=True))
+                            for a in node.assignments)
+        argv = tuple(self.word(w, state, ctx, assignment=False) for w in node.words)
+        redirs = self.redirections(node.redirections, state, ctx)
+        if ctx.record:
+            self.commands.append(Command(
+                argv, assignments, redirs, state.cwd, _env(state, assignments),
+                Condition.ALWAYS if ctx.reached else Condition.CONDITIONAL,
+                # `set -e` exits on its failure, or the script's status is its status
+                ctx.required or (ctx.reached and ctx.honored and state.errexit is True),
+                ctx.in_pipeline, ctx.background, ctx.subshell, node.start, node.end, node))
+        if not argv:
+            return _Outcome.plain(_assign(state, assignments))
+        name = argv[0].value
+        if name in _SPECIAL_BUILTINS:  # their prefix assignments stay (POSIX, dash)
+            state = _assign(state, assignments)
+        return self.builtin(name, argv, state, ctx, node)
+
+    def builtin(self, name: str | None, argv: tuple[Word, ...], state: _State, ctx: _Ctx,
+                node: syn.SimpleCommand) -> _Outcome:
+        args = [w.value for w in argv[1:]]
+        if name == "cd":
+            return _Outcome(state._replace(cwd=_cd(state, args)), state, None)
+        if name == "exit" or (name == "exec" and args):
+            return _Outcome(None, None, None)
+        if name in ("export", "readonly", "unset", "read", "getopts", "set"):
+            return _Outcome.plain(_VARIABLE_BUILTINS[name](state, args))
+        if name is None or name in (".", "eval", "source") or name in self.functions:
+            if ctx.record:
+                self.opaque.append(Opaque(node.start, node.end, OpaqueReason.DYNAMIC,
+                                          argv[0].text))
+            return _Outcome.plain(state.havoc())
+        return _Outcome.plain(state)
+
+
+def _and_or_contexts(node: syn.AndOr, ctx: _Ctx) -> list[_Ctx]:
+    """(reached, required, honored) of each pipeline of `p1 op p2 op p3` (left-associative)."""
+    out: list[_Ctx] = []
+    reached, required = ctx.reached, ctx.required
+    for i in range(len(node.rest), 0, -1):  # from the right: X_i = X_{i-1} op_i p_i
+        op = node.rest[i - 1][0]
+        honored = ctx.honored and i == len(node.rest)
+        if op is syn.Connector.AND:
+            out.append(ctx.inner(reached and required, required, honored))
+        else:
+            out.append(ctx.inner(False, False, honored))
+            required = False
+    out.append(ctx.inner(reached, required, ctx.honored and not node.rest))
+    return out[::-1]
+
+
+def _value(word: syn.Word, state: _State, assignment: bool) -> str | None:
+    """The word's single field, or None when it is not known exactly (or not one field)."""
+    pieces: list[str] = []
+    unquoted: list[str] = []
+    quoted_any = False
+    for part in word.parts:
+        piece = _part_value(part, state, assignment)
+        if piece is None:
+            return None
+        pieces.append(piece)
+        quoted_any |= part.quoted
+        if isinstance(part, syn.Literal) and not part.quoted:
+            unquoted.append(part.value)
+    if _tilde(word, unquoted, assignment) or (not assignment and _globs(word.text, unquoted)):
+        return None
+    value = "".join(pieces)
+    if not value and not quoted_any and not assignment:
+        return None  # an unquoted empty expansion: no field at all
+    return value
+
+
+def _part_value(part: syn.Part, state: _State, assignment: bool) -> str | None:
+    if isinstance(part, syn.Literal):
+        return part.value
+    if not isinstance(part, syn.Parameter):
+        return None  # command substitution, arithmetic, `${X:-y}`, `$?`
+    value = state.lookup(part.name)
+    if value is None or part.quoted or assignment:
+        return value
+    # Unquoted: field splitting and pathname expansion apply to the value.
+    if "IFS" in state.vars or _IFS_OR_GLOB.search(value):
+        return None
+    return value
+
+
+def _tilde(word: syn.Word, unquoted: list[str], assignment: bool) -> bool:
+    """`~` expands to a home directory (at the start; in assignments also after `:`)."""
+    first = word.parts[0] if word.parts else None
+    if isinstance(first, syn.Literal) and not first.quoted and first.value.startswith("~"):
+        return True
+    return assignment and any("~" in u for u in unquoted)
+
+
+def _globs(text: str, unquoted: list[str]) -> bool:
+    """Pathname expansion (depends on files) or bash brace expansion may apply."""
+    joined = "".join(unquoted)
+    if "*" in joined or "?" in joined:
+        return True
+    if "[" in joined and "]" in text[text.index("[") + 1:] if "[" in text else False:
+        return True
+    return "{" in joined and "," in text and "}" in text
+
+
+def _env(state: _State, assignments: tuple[Assignment, ...]) -> tuple[tuple[str, str | None], ...]:
+    env = {n: (v.value if v.exported else None) for n, v in state.vars.items()
+           if v.exported is not False and not v.unset}
+    for a in assignments:
+        env[a.name] = a.value.value
+    return tuple(sorted(env.items()))
+
+
+def _assign(state: _State, assignments: tuple[Assignment, ...]) -> _State:
+    for a in assignments:
+        state = state.set(a.name, _Var(a.value.value, state.var(a.name).exported))
+    return state
+
+
+def _cd(state: _State, args: list[str | None]) -> str | None:
+    if len(args) != 1 or args[0] is None or not args[0] or args[0].startswith("-"):
+        return None
+    target = args[0]
+    relative = not target.startswith(("/", "./", "../")) and target not in (".", "..")
+    # CDPATH may send a relative cd elsewhere. It is taken as unset unless `env` or the script
+    # sets it: no official base image sets it, and the Dockerfile's ENV reaches `env`.
+    if relative and state.vars.get("CDPATH", _Var("", False)).value != "":
+        return None
+    if target.startswith("/"):
+        return posixpath.normpath(target)
+    if state.cwd is None:
+        return None
+    return posixpath.normpath(posixpath.join(state.cwd, target))
+
+
+_NAME_VALUE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?", re.S)
+
+
+def _export(state: _State, args: list[str | None]) -> _State:
+    for arg in args:
+        m = _NAME_VALUE.fullmatch(arg) if arg is not None else None
+        if arg == "-p":
+            continue
+        if m is None:
+            return state.havoc()
+        if m.group(2) is not None:
+            state = state.set(m.group(1), _Var(m.group(2), True))
+        else:
+            old = state.var(m.group(1))
+            state = state.set(m.group(1), _Var(old.value, True, old.unset))
+    return state
+
+
+def _readonly(state: _State, args: list[str | None]) -> _State:
+    for arg in args:
+        m = _NAME_VALUE.fullmatch(arg) if arg is not None else None
+        if m is None:
+            return state.havoc()
+        if m.group(2) is not None:
+            state = state.set(m.group(1), _Var(m.group(2), state.var(m.group(1)).exported))
+    return state
+
+
+def _unset(state: _State, args: list[str | None]) -> _State:
+    if "-f" in args:
+        return state
+    for arg in args:
+        if arg is None:
+            return state.havoc()
+        if arg != "-v":
+            state = state.set(arg, _Var("", False, True))
+    return state
+
+
+def _read(state: _State, args: list[str | None]) -> _State:
+    for arg in args:
+        if arg is None:
+            return state.havoc()
+        if not arg.startswith("-"):
+            state = state.set(arg, _Var(None, state.var(arg).exported))
+    return state
+
+
+def _set(state: _State, args: list[str | None]) -> _State:
+    errexit = state.errexit
+    for i, arg in enumerate(args):
+        if arg is None:
+            return state._replace(errexit=None)
+        if arg in ("-o", "+o") and i + 1 < len(args):
+            if args[i + 1] == "errexit":
+                errexit = arg == "-o"
+            elif args[i + 1] is None:
+                errexit = None
+        elif arg.startswith(("-", "+")) and arg not in ("-", "--", "-o", "+o") and "e" in arg:
+            errexit = arg.startswith("-")
+        elif arg in ("--", "-") or not arg.startswith(("-", "+")):
+            break  # positional parameters from here on
+    return state._replace(errexit=errexit)
+
+
+_VARIABLE_BUILTINS = {"export": _export, "readonly": _readonly, "unset": _unset,
+                      "read": _read, "getopts": lambda s, a: _read(s, a[1:2]), "set": _set}

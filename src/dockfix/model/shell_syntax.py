@@ -1,0 +1,656 @@
+"""POSIX shell syntax (as dash reads it): a lexer and a recursive-descent parser that give a
+tree of frozen nodes with source spans (the node types are in `shell_tree`). `dockfix.model.shell` reads the tree; the differential
+test runs the same scripts under the real /bin/sh.
+
+What this grammar does not read exactly becomes explicit: a syntax error turns the rest of the
+script into an `Opaque` node (dash runs the complete commands before it, then stops), and
+syntax of other shells (bash's `$'…'`, `&>`, `[[`, brace expansion …) is reported by reason so a
+reader knows the script means something else under another /bin/sh.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from typing import NamedTuple
+
+
+from dockfix.model.shell_tree import (  # noqa: F401  (re-exported: the tree's node types)
+    OpaqueReason, Literal, Parameter, CommandSubstitution, Unreadable, Word, RedirOp, HereDoc,
+    Redirection, Assignment, SimpleCommand, Pipeline, Connector, AndOr, Item, CommandList,
+    Subshell, Group, If, Loop, For, CaseArm, Case, FunctionDef, Opaque, Tree, ParseError, Part,
+    Node,
+)
+
+
+# Lexer --------------------------------------------------------------------------------------
+
+_META = frozenset(" \t\n;&|<>()")
+_PLAIN = re.compile(r"[^ \t\n;&|<>()'\"\\$`]+")  # \r is a word character to dash
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
+_DQ_PLAIN = re.compile(r'[^"\\$`]+')
+_HD_PLAIN = re.compile(r"[^\\$`]+")
+_SPECIAL_PARAM = frozenset("@*#?-$!0123456789")
+_REDIRS = {op.value: op for op in RedirOp}
+_OPERATOR = re.compile(r"<<-|&&|\|\||;;|<<|>>|<&|>&|<>|>\||[&|;<>()]")
+_BLANKS = re.compile(r"[ \t]+")
+
+
+class TokenKind(Enum):
+    WORD = "word"
+    OP = "operator"
+    NEWLINE = "newline"
+    IO_NUMBER = "fd number before a redirection"
+    EOF = "end of input"
+
+
+WORD, OP, NEWLINE, IO_NUMBER, EOF = TokenKind
+
+
+class Token(NamedTuple):
+    kind: TokenKind
+    start: int
+    end: int
+    word: Word | None = None
+    op: str = ""
+
+
+class Lexer:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.pending: list[tuple[Word, bool, int]] = []  # heredoc delimiter, strip tabs, slot
+        self.heredocs: list[HereDoc | None] = []
+        self.dialect: list[Opaque] = []
+
+    # Line continuations (backslash-newline) vanish everywhere outside single quotes.
+    def _skip_continuations(self) -> None:
+        while self.text.startswith("\\\n", self.pos):
+            self.pos += 2
+
+    def next(self) -> Token:
+        text = self.text
+        while True:
+            self._skip_continuations()
+            if self.pos >= len(text):
+                return Token(EOF, self.pos, self.pos)
+            c = text[self.pos]
+            blanks = _BLANKS.match(text, self.pos)
+            if blanks:
+                self.pos = blanks.end()
+                continue
+            if c == "#":  # a comment starts only where a token would start
+                nl = text.find("\n", self.pos)
+                self.pos = len(text) if nl < 0 else nl
+                continue
+            break
+        if c == "\n":
+            start = self.pos
+            self.pos += 1
+            self._read_heredocs()
+            return Token(NEWLINE, start, self.pos)
+        op = _OPERATOR.match(text, self.pos)
+        if op:
+            return self._operator(op.group())
+        return self._word_token()
+
+    def _operator(self, op: str) -> Token:
+        start = self.pos
+        self.pos += len(op)
+        if op == "&" and self.text.startswith(">", self.pos):
+            self._dialect(start, "`&>` redirects both outputs in bash; dash runs in background")
+        if op == "|" and self.text.startswith("&", self.pos):
+            self._dialect(start, "`|&` pipes stderr too in bash")
+        if op in ("<", ">") and self.text.startswith("(", self.pos):
+            self._dialect(start, "process substitution")
+        return Token(OP, start, self.pos, op=op)
+
+    def _dialect(self, pos: int, detail: str) -> None:
+        self.dialect.append(Opaque(pos, pos + 1, OpaqueReason.DIALECT, detail))
+
+    def _word_token(self) -> Token:
+        start = self.pos
+        parts = self._read_word()
+        word = Word(self.text[start:self.pos], start, self.pos, tuple(parts))
+        if word.text.isdigit() and self.pos < len(self.text) and self.text[self.pos] in "<>":
+            return Token(IO_NUMBER, start, self.pos, word=word)
+        if word.text.startswith(("[[", "((")) or ("{" in word.text and "," in word.text):
+            self._dialect(start, f"`{word.text}` means something else in bash")
+        return Token(WORD, start, self.pos, word=word)
+
+    def _read_word(self) -> list[Part]:
+        parts: list[Part] = []
+        text = self.text
+        while True:
+            self._skip_continuations()
+            if self.pos >= len(text) or text[self.pos] in _META:
+                return parts
+            c = text[self.pos]
+            m = _PLAIN.match(text, self.pos)
+            if m:
+                parts.append(Literal(m.group(), False))
+                self.pos = m.end()
+            elif c == "'":
+                parts.append(self._single_quoted())
+            elif c == '"':
+                parts.extend(self._double_quoted())
+            elif c == "\\":
+                parts.append(Literal(text[self.pos + 1: self.pos + 2], True))
+                self.pos += 2
+            else:  # $ or `
+                parts.append(self._expansion(quoted=False))
+
+    def _single_quoted(self) -> Literal:
+        end = self.text.find("'", self.pos + 1)
+        if end < 0:
+            raise ParseError(self.pos, "unterminated quoted string")
+        value = self.text[self.pos + 1: end]
+        self.pos = end + 1
+        return Literal(value, True)
+
+    def _double_quoted(self) -> list[Part]:
+        open_at = self.pos
+        self.pos += 1
+        parts: list[Part] = [Literal("", True)]  # `""` is a word of its own
+        parts.extend(self._quoted_parts('"'))
+        if self.pos >= len(self.text):
+            raise ParseError(open_at, "unterminated quoted string")
+        self.pos += 1
+        return parts
+
+    def _quoted_parts(self, terminator: str) -> list[Part]:
+        """Inside double quotes (terminator `"`) or a heredoc body (terminator "")."""
+        parts: list[Part] = []
+        text = self.text
+        plain = _DQ_PLAIN if terminator else _HD_PLAIN
+        escapable = '$`"\\\n' if terminator else "$`\\\n"
+        while self.pos < len(text):
+            c = text[self.pos]
+            if terminator and c == terminator:
+                break
+            m = plain.match(text, self.pos)
+            if m:
+                parts.append(Literal(m.group(), True))
+                self.pos = m.end()
+            elif c == "\\":
+                nxt = text[self.pos + 1: self.pos + 2]
+                if nxt == "\n":
+                    pass  # continuation: nothing
+                elif nxt in escapable and nxt:
+                    parts.append(Literal(nxt, True))
+                else:
+                    parts.append(Literal("\\" + nxt, True))
+                self.pos += 2
+            else:
+                parts.append(self._expansion(quoted=True))
+        return parts
+
+    def _expansion(self, quoted: bool) -> Part:
+        text = self.text
+        start = self.pos
+        if text[start] == "`":
+            return self._backquote(quoted)
+        nxt = text[start + 1: start + 2]
+        if nxt == "(":
+            if text.startswith("((", start + 1):
+                return self._arithmetic(quoted)
+            return self._command_substitution(quoted)
+        if nxt == "{":
+            return self._braced(quoted)
+        if nxt == "'" and not quoted:
+            self._dialect(start, "`$'…'` is ANSI-C quoting in bash and ash")
+        m = _NAME.match(text, start + 1)
+        if m:
+            self.pos = m.end()
+            return Parameter(m.group(), quoted)
+        if nxt and nxt in _SPECIAL_PARAM:
+            self.pos = start + 2
+            return Unreadable(text[start:self.pos], quoted, OpaqueReason.PARAMETER_OPERATOR)
+        self.pos = start + 1
+        return Literal("$", quoted)
+
+    def _braced(self, quoted: bool) -> Part:
+        """`${…}`: nested expansions and quotes inside are read (dash parses them too)."""
+        start = self.pos
+        self.pos += 2
+        text = self.text
+        while self.pos < len(text) and text[self.pos] != "}":
+            c = text[self.pos]
+            if c == "\\":
+                self.pos += 2
+            elif c in "$`":
+                self._expansion(quoted=True)
+            elif c == "'" and not quoted:
+                self._single_quoted()
+            elif c == '"':
+                self._double_quoted()
+            else:
+                self.pos += 1
+        if self.pos >= len(text):
+            raise ParseError(start, "missing '}'")
+        self.pos += 1
+        inner = text[start + 2: self.pos - 1]
+        if _NAME.fullmatch(inner):
+            return Parameter(inner, quoted)
+        return Unreadable(text[start:self.pos], quoted, OpaqueReason.PARAMETER_OPERATOR)
+
+    def _arithmetic(self, quoted: bool) -> Part:
+        start = self.pos
+        self.pos += 3
+        depth, text = 0, self.text
+        while self.pos < len(text):
+            c = text[self.pos]
+            if c == "\\":
+                self.pos += 2
+            elif c in "$`":
+                self._expansion(quoted=True)  # dash reads expansions inside, as in "…"
+            elif c == ")" and depth == 0:
+                if not text.startswith("))", self.pos):
+                    raise ParseError(start, "missing '))'")
+                self.pos += 2
+                return Unreadable(text[start:self.pos], quoted, OpaqueReason.ARITHMETIC)
+            else:
+                depth += {"(": 1, ")": -1}.get(c, 0)
+                self.pos += 1
+        raise ParseError(start, "missing '))'")
+
+    def _command_substitution(self, quoted: bool) -> Part:
+        start = self.pos
+        self.pos += 2
+        parser = Parser(self)
+        body = parser.compound_list(frozenset(), stop_ops=frozenset({")"}))
+        parser.expect_op(")")
+        return CommandSubstitution(body, quoted, start)
+
+    def _backquote(self, quoted: bool) -> Part:
+        start = self.pos
+        i = start + 1
+        chars: list[str] = []
+        while i < len(self.text) and self.text[i] != "`":
+            if self.text[i] == "\\" and self.text[i + 1: i + 2] in ("\\", "`", "$"):
+                i += 1
+            chars.append(self.text[i])
+            i += 1
+        if i >= len(self.text):
+            raise ParseError(start, "unterminated backquote")
+        self.pos = i + 1
+        # Parsed on its own, padded so that spans stay absolute (escapes inside shift them).
+        inner = Lexer(" " * (start + 1) + "".join(chars))
+        inner.pos = start + 1
+        inner.heredocs, inner.dialect = self.heredocs, self.dialect  # one table per script
+        body = Parser(inner).program_strict()
+        return CommandSubstitution(body, quoted, start)
+
+    # Heredocs: `<<WORD` is registered by the parser; the body follows the next newline.
+    def register_heredoc(self, delimiter: Word, strip: bool) -> int:
+        self.heredocs.append(None)
+        self.pending.append((delimiter, strip, len(self.heredocs) - 1))
+        return len(self.heredocs) - 1
+
+    def _read_heredocs(self) -> None:
+        pending, self.pending = self.pending, []
+        for delimiter, strip, slot in pending:
+            self.heredocs[slot] = self._heredoc_body(delimiter, strip)
+
+    def _heredoc_body(self, delimiter: Word, strip: bool) -> HereDoc:
+        name = "".join(p.value for p in delimiter.parts if isinstance(p, Literal))
+        expand = delimiter.plain is not None
+        text, start = self.text, self.pos
+        lines: list[str] = []
+        terminated = False
+        while self.pos < len(text):
+            nl = text.find("\n", self.pos)
+            end = len(text) if nl < 0 else nl + 1
+            line = text[self.pos:end]
+            self.pos = end
+            bare = line.rstrip("\n").lstrip("\t") if strip else line.rstrip("\n")
+            if bare == name:
+                terminated = True
+                break
+            lines.append(line.lstrip("\t") if strip else line)
+        body_end = self.pos if not terminated else self.pos - len(line)
+        body_text = "".join(lines)
+        if expand:  # read in place (padded so that spans stay absolute)
+            sub = Lexer(" " * start + body_text)
+            sub.pos = start
+            parts = tuple(sub._quoted_parts(""))
+        else:
+            parts = (Literal(body_text, True),)
+        return HereDoc(name, expand, Word(text[start:body_end], start, body_end, parts), terminated)
+
+
+# Parser -------------------------------------------------------------------------------------
+
+_RESERVED = frozenset({"if", "then", "else", "elif", "fi", "do", "done", "case", "esac",
+                       "while", "until", "for", "{", "}", "!", "in"})
+
+
+class Parser:
+    def __init__(self, lexer: Lexer) -> None:
+        self.lx = lexer
+        self.tok: Token | None = None
+
+    # tokens
+    def peek(self) -> Token:
+        if self.tok is None:
+            self.tok = self.lx.next()
+        return self.tok
+
+    def take(self) -> Token:
+        tok = self.peek()
+        self.tok = None
+        return tok
+
+    def reserved(self) -> str | None:
+        tok = self.peek()
+        if tok.kind is WORD and tok.word is not None:
+            plain = tok.word.plain
+            if plain in _RESERVED:
+                return plain
+        return None
+
+    def is_op(self, *ops: str) -> bool:
+        tok = self.peek()
+        return tok.kind is OP and tok.op in ops
+
+    def expect_op(self, op: str) -> Token:
+        if not self.is_op(op):
+            raise ParseError(self.peek().start, f"expected {op!r}")
+        return self.take()
+
+    def expect_word(self, word: str) -> Token:
+        if self.reserved() != word:
+            raise ParseError(self.peek().start, f"expected {word!r}")
+        return self.take()
+
+    def skip_newlines(self) -> None:
+        while self.peek().kind is NEWLINE:
+            self.take()
+
+    # grammar
+    def program_strict(self) -> CommandList:
+        body = self.compound_list(frozenset(), frozenset())
+        if self.peek().kind is not EOF:
+            raise ParseError(self.peek().start, "unexpected token")
+        return body
+
+    def compound_list(self, stop_words: frozenset[str], stop_ops: frozenset[str]) -> CommandList:
+        self.skip_newlines()
+        start = self.peek().start
+        items: list[Item] = []
+        while not self._at_stop(stop_words, stop_ops):
+            body = self.and_or()
+            background = self.is_op("&")
+            if self.is_op("&", ";"):
+                self.take()
+            elif self.peek().kind is not NEWLINE:
+                items.append(Item(body, background, body.start, body.end))
+                break
+            items.append(Item(body, background, body.start, body.end))
+            self.skip_newlines()
+        end = items[-1].end if items else start
+        return CommandList(tuple(items), start, end)
+
+    def _at_stop(self, stop_words: frozenset[str], stop_ops: frozenset[str]) -> bool:
+        tok = self.peek()
+        if tok.kind is EOF:
+            return True
+        if tok.kind is OP:
+            return tok.op in stop_ops or tok.op == ";;"
+        return self.reserved() in stop_words
+
+    def and_or(self) -> AndOr:
+        first = self.pipeline()
+        rest: list[tuple[Connector, Pipeline]] = []
+        while self.is_op("&&", "||"):
+            op = Connector(self.take().op)
+            self.skip_newlines()
+            rest.append((op, self.pipeline()))
+        end = rest[-1][1].end if rest else first.end
+        return AndOr(first, tuple(rest), first.start, end)
+
+    def pipeline(self) -> Pipeline:
+        start = self.peek().start
+        negated = self.reserved() == "!"
+        if negated:
+            self.take()
+        commands = [self.command()]
+        while self.is_op("|"):
+            self.take()
+            self.skip_newlines()
+            commands.append(self.command())
+        return Pipeline(tuple(commands), negated, start, commands[-1].end)
+
+    def command(self) -> Node:
+        word = self.reserved()
+        compound = {"{": self.group, "if": self.if_clause, "while": self.loop, "until": self.loop,
+                    "for": self.for_clause, "case": self.case_clause}.get(word or "")
+        if compound is not None:
+            return compound()
+        if word is not None:
+            raise ParseError(self.peek().start, f"{word!r} unexpected")
+        if self.is_op("("):
+            return self.subshell()
+        return self.simple_command()
+
+    def redirections(self) -> tuple[Redirection, ...]:
+        out = []
+        while self.peek().kind is IO_NUMBER or self.is_op(*_REDIRS):
+            out.append(self.redirection())
+        return tuple(out)
+
+    def redirection(self) -> Redirection:
+        fd = None
+        start = self.peek().start
+        if self.peek().kind is IO_NUMBER:
+            fd = int(self.take().word.text)  # type: ignore[union-attr]
+        op = _REDIRS[self.take().op]
+        tok = self.take()
+        if tok.kind is not WORD or tok.word is None:
+            raise ParseError(tok.start, "missing redirection target")
+        heredoc = None
+        if op in (RedirOp.HEREDOC, RedirOp.HEREDOC_STRIP):
+            heredoc = self.lx.register_heredoc(tok.word, op is RedirOp.HEREDOC_STRIP)
+        return Redirection(fd, op, tok.word, start, tok.end, heredoc)
+
+    def simple_command(self) -> Node:
+        start = self.peek().start
+        assignments: list[Assignment] = []
+        words: list[Word] = []
+        redirs: list[Redirection] = []
+        while True:
+            tok = self.peek()
+            if tok.kind is IO_NUMBER or (tok.kind is OP and tok.op in _REDIRS):
+                redirs.append(self.redirection())
+                continue
+            if tok.kind is not WORD or tok.word is None:
+                break
+            self.take()
+            assignment = None if words else _assignment(tok.word)
+            if assignment is not None:
+                assignments.append(assignment)
+                continue
+            words.append(tok.word)
+            if len(words) == 1 and not assignments and self.is_op("("):
+                return self.function_def(tok.word)
+        return self._simple(start, assignments, words, redirs)
+
+    def _simple(self, start: int, assignments: list[Assignment], words: list[Word],
+                redirs: list[Redirection]) -> SimpleCommand:
+        ends = [x.end for x in (*assignments, *words, *redirs)]
+        if not ends:
+            raise ParseError(self.peek().start, "command expected")
+        return SimpleCommand(tuple(assignments), tuple(words), tuple(redirs), start, max(ends))
+
+    def function_def(self, name: Word) -> FunctionDef:
+        self.take()
+        self.expect_op(")")
+        self.skip_newlines()
+        if name.plain is None or not _NAME.fullmatch(name.plain):
+            raise ParseError(name.start, "bad function name")
+        body = self.command()
+        if isinstance(body, SimpleCommand):
+            raise ParseError(body.start, "function body must be a compound command")
+        return FunctionDef(name.plain, body, name.start, body.end)
+
+    def subshell(self) -> Subshell:
+        start = self.take().start
+        body = self.compound_list(frozenset(), frozenset({")"}))
+        end = self.expect_op(")").end
+        if not body.items:
+            raise ParseError(end, "empty subshell")
+        return Subshell(body, self.redirections(), start, end)
+
+    def group(self) -> Group:
+        start = self.take().start
+        body = self.compound_list(frozenset({"}"}), frozenset())
+        end = self.expect_word("}").end
+        if not body.items:
+            raise ParseError(end, "empty group")
+        return Group(body, self.redirections(), start, end)
+
+    def _body(self, *stops: str) -> CommandList:
+        body = self.compound_list(frozenset(stops), frozenset())
+        if not body.items:
+            raise ParseError(self.peek().start, "empty command list")
+        return body
+
+    def if_clause(self) -> If:
+        start = self.take().start
+        clauses = []
+        while True:
+            cond = self._body("then")
+            self.expect_word("then")
+            clauses.append((cond, self._body("elif", "else", "fi")))
+            if self.reserved() != "elif":
+                break
+            self.take()
+        else_body = None
+        if self.reserved() == "else":
+            self.take()
+            else_body = self._body("fi")
+        end = self.expect_word("fi").end
+        return If(tuple(clauses), else_body, self.redirections(), start, end)
+
+    def loop(self) -> Loop:
+        tok = self.take()
+        cond = self._body("do")
+        self.expect_word("do")
+        body = self._body("done")
+        end = self.expect_word("done").end
+        return Loop(tok.word.plain == "until", cond, body, self.redirections(), tok.start, end)  # type: ignore[union-attr]
+
+    def for_clause(self) -> For:
+        start = self.take().start
+        tok = self.take()
+        name = tok.word.plain if tok.word is not None else None
+        if name is None or not _NAME.fullmatch(name):
+            raise ParseError(tok.start, "bad for loop variable")
+        self.skip_newlines()
+        words: tuple[Word, ...] | None = None
+        if self.reserved() == "in":
+            self.take()
+            collected = []
+            while self.peek().kind is WORD:
+                collected.append(self.take().word)
+            words = tuple(w for w in collected if w is not None)
+            if not (self.is_op(";") or self.peek().kind is NEWLINE):
+                raise ParseError(self.peek().start, "expected ';' or newline")
+            self.take()
+        elif self.is_op(";"):
+            self.take()
+        self.skip_newlines()
+        self.expect_word("do")
+        body = self._body("done")
+        end = self.expect_word("done").end
+        return For(name, words, body, self.redirections(), start, end)
+
+    def case_clause(self) -> Case:
+        start = self.take().start
+        tok = self.take()
+        if tok.word is None:
+            raise ParseError(tok.start, "expected a word after case")
+        self.skip_newlines()
+        self.expect_word("in")
+        self.skip_newlines()
+        arms = []
+        while self.reserved() != "esac":
+            arms.append(self.case_arm())
+        end = self.expect_word("esac").end
+        return Case(tok.word, tuple(arms), self.redirections(), start, end)
+
+    def case_arm(self) -> CaseArm:
+        if self.is_op("("):
+            self.take()
+        patterns = []
+        while True:
+            tok = self.take()
+            if tok.kind is not WORD or tok.word is None:
+                raise ParseError(tok.start, "expected a pattern")
+            patterns.append(tok.word)
+            if not self.is_op("|"):
+                break
+            self.take()
+        self.expect_op(")")
+        body = self.compound_list(frozenset({"esac"}), frozenset())
+        if self.is_op(";;"):
+            self.take()
+            self.skip_newlines()
+        elif self.reserved() != "esac":
+            raise ParseError(self.peek().start, "expected ';;' or 'esac'")
+        return CaseArm(tuple(patterns), body)
+
+
+def _assignment(word: Word) -> Assignment | None:
+    first = word.parts[0]
+    if not isinstance(first, Literal) or first.quoted:
+        return None
+    m = _ASSIGNMENT.match(first.value)
+    if m is None or not word.text.startswith(m.group()):
+        return None
+    rest_first = Literal(first.value[m.end():], False)
+    parts = ((rest_first,) if rest_first.value else ()) + word.parts[1:]
+    value = Word(word.text[m.end():], word.start + m.end(), word.end, parts)
+    return Assignment(m.group(1), value, word.start, word.end)
+
+
+def parse(text: str) -> Tree:
+    """The script as dash reads it: complete commands up to the first syntax error."""
+    lexer = Lexer(text)
+    parser = Parser(lexer)
+    items: list[Item] = []
+    rest: Opaque | None = None
+    line_start = 0
+    try:
+        parser.skip_newlines()
+        while parser.peek().kind is not EOF:
+            line_start = parser.peek().start
+            items.extend(_complete_command(parser))
+            line_start = parser.tok.start if parser.tok is not None else lexer.pos
+    except ParseError as err:
+        rest = Opaque(line_start, len(text), OpaqueReason.SYNTAX_ERROR, f"{err} at {err.pos}")
+    start = items[0].start if items else 0
+    body = CommandList(tuple(items), start, items[-1].end if items else 0)
+    # `cat <<E` with no line after: dash reads an empty body.
+    end = Word("", len(text), len(text), (Literal("", True),))
+    heredocs = tuple(h if h is not None else HereDoc("", False, end, False) for h in lexer.heredocs)
+    return Tree(body, rest, heredocs, tuple(lexer.dialect))
+
+
+def _complete_command(parser: Parser) -> list[Item]:
+    """One line's list (dash parses, then runs, one complete command at a time)."""
+    items: list[Item] = []
+    while True:
+        body = parser.and_or()
+        background = parser.is_op("&")
+        items.append(Item(body, background, body.start, body.end))
+        separated = parser.is_op("&", ";")
+        if separated:
+            parser.take()
+        tok = parser.peek()
+        if tok.kind in (NEWLINE, EOF):
+            parser.skip_newlines()
+            return items
+        if not separated:
+            raise ParseError(tok.start, f"{tok.op or tok.kind.value!r} unexpected")
