@@ -233,6 +233,15 @@ def test_a_symlink_loop_inside_the_root_ends(tmp_path: Path) -> None:
     (root / "top").symlink_to(root)
     result = _cli("plan", root, "--option", "1")
     assert result.exit_code == 0, result.stderr
+    from dockfix.tree import Tree
+
+    # Each directory once; the links that lead back are neither walked again nor files.
+    assert Tree(root).paths() == ["a/Dockerfile"]
+    # Two directories linking to each other: each link target is followed once at most.
+    _repo(root, {"b/Dockerfile": PIP_TWICE})
+    (root / "a" / "tob").symlink_to(root / "b")
+    (root / "b" / "toa").symlink_to(root / "a")
+    assert Tree(root).paths() == ["a/Dockerfile", "b/Dockerfile", "b/toa/Dockerfile", "b/toa/tob/Dockerfile"]
 
 
 # -- output, modes, read-only files

@@ -77,11 +77,10 @@ def holder(path: Path) -> int | None:
     except FileNotFoundError:
         return None
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return _pid_in(path) or -1
-        return None
+        if _free(fd):
+            return None
+        pid = _pid_in(path)
+        return None if pid is not None and not _alive(pid) else (pid or -1)
     finally:
         os.close(fd)  # closing drops our flock, if we took it
 
@@ -93,14 +92,13 @@ def _reclaim_if_stale(path: Path) -> None:
     except FileNotFoundError:
         return  # released meanwhile: try again
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pid = _pid_in(path)
-            raise Locked(f"another dockfix (pid {pid or 'unknown'}) is rewriting this repository; "
-                         "nothing done", path=str(path)) from None
-        st = os.fstat(fd)
         pid = _pid_in(path)
+        # Stale: no process holds the flock, or the pid written in it is gone (worker
+        # processes it forked for planning may outlive a killed dockfix and keep the flock).
+        if not _free(fd) and (pid is None or _alive(pid)):
+            raise Locked(f"another dockfix (pid {pid or 'unknown'}) is rewriting this repository; "
+                         "nothing done", path=str(path))
+        st = os.fstat(fd)
         if pid is None and time.time() - st.st_mtime < _UNWRITTEN_GRACE_S:
             raise Locked("another dockfix is starting on this repository; nothing done", path=str(path))
         try:
@@ -113,6 +111,25 @@ def _reclaim_if_stale(path: Path) -> None:
               "which is no longer running", file=sys.stderr)
     finally:
         os.close(fd)
+
+
+def _free(fd: int) -> bool:
+    """No process holds the flock of the open lock file `fd` (we then hold it until closed)."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def _pid_in(path: Path) -> int | None:

@@ -50,44 +50,53 @@ class Tree:
         followed when it stays inside root, refused by name when it leads out."""
         stack = [""]
         real_root = os.path.realpath(self.root)
-        seen = {real_root}  # real directories walked: a symlink loop is walked once
+        seen = {real_root}  # targets of symlinks followed: each once, so a loop ends
         while stack:
             rel = stack.pop()
-            try:
-                entries = list(os.scandir(self._base + rel if rel else self._base))
-            except FileNotFoundError:
-                continue  # gone (or a tree of overlay files only, as verify --base makes)
-            except OSError as err:
-                raise _unreadable(self._base + rel if rel else os.fspath(self.root), err) from None
-            for entry in entries:
+            for entry in self._entries(rel):
                 path = f"{rel}/{entry.name}" if rel else entry.name
                 if (self.exclude and self._excluded(path)) or (not rel and entry.name in OWN_FILES):
                     continue
                 try:
-                    if entry.is_dir(follow_symlinks=False):
-                        if entry.name not in SKIP_DIRS:
-                            stack.append(path)
-                    elif entry.is_symlink() and entry.is_dir():
-                        if entry.name not in SKIP_DIRS and self._follow(entry.path, real_root, seen):
-                            stack.append(path)
-                    elif entry.is_file() or entry.is_symlink():
-                        yield path
+                    if self._descend(entry, real_root, seen):
+                        stack.append(path)
+                    elif entry.is_file() or (entry.is_symlink() and not entry.is_dir()):
+                        yield path  # a file, a symlink to one, or a dangling symlink
                 except FileNotFoundError:
                     continue  # removed while we walked
                 except OSError as err:
                     raise _unreadable(entry.path, err) from None
 
+    def _entries(self, rel: str) -> list[os.DirEntry]:
+        try:
+            # In name order: which name a directory reached by two symlinks is listed under
+            # must not depend on the file system's order.
+            return sorted(os.scandir(self._base + rel if rel else self._base), key=_name)
+        except FileNotFoundError:
+            return []  # gone (or a tree of overlay files only, as verify --base makes)
+        except OSError as err:
+            raise _unreadable(self._base + rel if rel else os.fspath(self.root), err) from None
+
+    def _descend(self, entry: os.DirEntry, real_root: str, seen: set[str]) -> bool:
+        """`entry` is a directory to walk: a real one, or a symlink to one inside root."""
+        if entry.is_dir(follow_symlinks=False):
+            return entry.name not in SKIP_DIRS
+        return (entry.is_symlink() and entry.is_dir() and entry.name not in SKIP_DIRS
+                and self._follow(entry.path, real_root, seen))
+
     @staticmethod
     def _follow(link: str, real_root: str, seen: set[str]) -> bool:
-        """Walk a symlinked directory: yes the first time its target (inside root) is met."""
+        """Walk a symlinked directory: yes the first time its target (inside root) is met,
+        unless it leads back to a directory it is in."""
         target = os.path.realpath(link)
         if target != real_root and not target.startswith(real_root + os.sep):
             from dockfix.errors import DockfixError
 
             raise DockfixError(f"symlinked directory leads outside the repository (to {target}); "
                                "dockfix does not follow it (exclude it, or copy it in)", path=link)
-        if target in seen:
-            return False  # already walked under another name: its files are listed there
+        here = os.path.realpath(os.path.dirname(link))
+        if target in seen or here == target or here.startswith(target + os.sep):
+            return False  # followed once already, or a loop back to a directory being walked
         seen.add(target)
         return True
 
@@ -180,6 +189,10 @@ class Tree:
         t._paths = self._paths
         t.scope = self.scope
         return t
+
+
+def _name(entry: os.DirEntry) -> str:
+    return entry.name
 
 
 def _unreadable(path: str, err: OSError) -> Exception:
