@@ -146,6 +146,7 @@ def test_patterns_go_accepts_are_accepted(pattern: str) -> None:
     (b"!/build/\\", "Docker rejects the pattern '!/build/\\\\': syntax error in pattern"),
     (b"!", 'illegal exclusion pattern: "!"'),
     (b"  !  ", 'illegal exclusion pattern: "!"'),
+    (b"[z-a]", "dockfix cannot read the pattern '[z-a]' (bad character range z-a)"),
 ])
 def test_a_dockerignore_docker_rejects_is_exit_2_with_its_line(tmp_path: Path, line: bytes, message: str) -> None:
     root = _repo(tmp_path, {"Dockerfile": PIP_TWICE, ".dockerignore": b"# build output\n*.pyc\n" + line + b"\nlogs\n"})
@@ -288,3 +289,57 @@ def test_a_stale_plan_after_the_lock_is_still_refused(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "changed since the plan was made" in result.stderr
     assert _snapshot(root) == {"Dockerfile": PIP_TWICE + b"# edited\n"}
+
+
+# -- any shape: never a traceback
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from dockfix.errors import DockfixError  # noqa: E402
+from dockfix.graph.dockerignore import DockerIgnore, DockerignoreError  # noqa: E402
+from dockfix.planfile import load as load_plan  # noqa: E402
+
+EXAMPLES = int(os.environ.get("DOCKFIX_FUZZ_EXAMPLES", "200"))
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=70),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+                        st.sampled_from(["schema", "version", "option", "transforms", "changes", "path",
+                                         "sha256_before", "sha256_after", "x"]), inner, max_size=6),
+                    max_leaves=20)
+SHA = "0" * 64
+
+
+@st.composite
+def plans(draw) -> object:
+    """Any JSON, or a plan with one field of any shape."""
+    if draw(st.booleans()):
+        return draw(JSON)
+    change = {"path": "Dockerfile", "sha256_before": SHA, "sha256_after": SHA}
+    plan = {"schema": "dockfix-plan", "version": 1, "option": 1, "transforms": [], "changes": [change]}
+    target = draw(st.sampled_from([plan, change]))
+    target[draw(st.sampled_from(sorted(target)))] = draw(JSON)
+    return plan
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(plans())
+def test_any_json_plan_is_accepted_or_a_located_error(tmp_path: Path, plan: object) -> None:
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan, indent=2))
+    try:
+        load_plan(str(path))
+    except DockfixError as err:
+        assert str(err).startswith(f"{path}:") and err.line is not None
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.lists(st.text(alphabet="abz/*?[]^-\\!.é \t", max_size=12), max_size=6))
+def test_any_dockerignore_parses_or_names_its_line(lines: list[str]) -> None:
+    data = "\n".join(lines).encode()
+    try:
+        ignore = DockerIgnore._parse(data)
+    except DockerignoreError as err:
+        assert 1 <= err.line <= len(lines)
+        return
+    for p in ignore.patterns:  # what Docker accepts, dockfix matches without an error
+        p.match("a/b")

@@ -201,6 +201,17 @@ def _class_char(chunk: bytes, i: int) -> int:
     return i if i < n else -1
 
 
+def _readable(pattern: Pattern) -> None:
+    """A class range Go accepts but the translated regex cannot hold (high to low, such as
+    `[z-a]`, a range of no character in Docker): refused with its line rather than guessed."""
+    try:
+        pattern.regex
+    except re.error as err:
+        raise DockerignoreError(f"dockfix cannot read the pattern {pattern.text!r} ({err.msg}); Docker "
+                                "accepts it, with a range that holds no character: write the class without "
+                                "that range", line=pattern.line) from None
+
+
 class DockerIgnore:
     def __init__(self, patterns: list[Pattern], data: bytes = b""):
         self.patterns = patterns
@@ -239,7 +250,10 @@ class DockerIgnore:
             if not valid_pattern(body):
                 raise DockerignoreError(f"Docker rejects the pattern {line!r}: syntax error in pattern "
                                         "(an unclosed or empty [...] class, or a trailing \\)", line=lineno)
-            patterns.append(Pattern(text=line, line=lineno, pattern=clean(body), negated=negated))
+            pattern = Pattern(text=line, line=lineno, pattern=clean(body), negated=negated)
+            if "[" in body and "-" in body:
+                _readable(pattern)
+            patterns.append(pattern)
         return cls(patterns, data)
 
     def deciding_pattern(self, path: str) -> Pattern | None:
