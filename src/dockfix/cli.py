@@ -66,8 +66,10 @@ def _root(path: Path, recover: bool = True) -> Path:
         raise DockfixError("no such directory", path=str(path))
     if not path.is_dir():
         raise DockfixError("not a directory", path=str(path))
-    if recover:
-        from dockfix.journal import recover as roll_back
+    from dockfix.tree import OWN_FILES
+
+    if recover and any(os.path.lexists(path / name) for name in OWN_FILES):
+        from dockfix.journal import recover as roll_back  # only then: it imports hashlib and json
 
         roll_back(path)
     return path

@@ -59,6 +59,8 @@ def write_files(root: str | os.PathLike, files: dict[str, bytes],
     """Write `files` (repo-relative path -> bytes) as one set. `before` holds the bytes
     dockfix read of each (None: absent); a file that differs from them is not overwritten.
     Returns the paths written."""
+    if not files:
+        return []
     root = Path(root)
     token = secrets.token_hex(4)
     entries = [_entry(root, _target(root, rel, before), files[rel], token) for rel in sorted(files)]
