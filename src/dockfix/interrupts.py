@@ -4,6 +4,7 @@ second Ctrl-C cannot cut a rollback in half."""
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,9 +27,16 @@ class Interrupted(KeyboardInterrupt):
 class _State:
     pending: int | None = None  # the first signal received while trapped
     held = 0  # > 0: inside held(); a signal is recorded, not raised
+    owner = 0  # the pid that trapped the signals
 
 
 def _handler(signum: int, frame) -> None:
+    if os.getpid() != _State.owner:
+        # A worker forked for planning inherited the handler: it has nothing to roll back
+        # and must stop as it would untrapped (Pool.terminate sends it SIGTERM).
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
     if _State.pending is not None:
         return  # already stopping: later signals change nothing
     _State.pending = signum
@@ -40,7 +48,7 @@ def _handler(signum: int, frame) -> None:
 def trapped() -> Iterator[None]:
     """SIGINT/SIGTERM raise Interrupted inside this block (the previous handlers after)."""
     previous = {s: signal.signal(s, _handler) for s in _SIGNALS}
-    _State.pending = None
+    _State.pending, _State.owner = None, os.getpid()
     try:
         yield
     finally:
