@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from dockfix import engine
 from dockfix.config import Config
-from dockfix.errors import DockfixError, Refused
+from dockfix.errors import Refused
 from dockfix.planfile import PLAN_SCHEMA_VERSION
 from dockfix.tree import Tree
 
