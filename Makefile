@@ -43,9 +43,11 @@ stand-in-bases:
 
 .PHONY: fuzz
 # The hypothesis properties (parser vs BuildKit, shell reader vs /bin/sh, round trip, random
-# transform sequences, bad input) with many more examples than `make test`.
+# transform sequences, bad input) with many more examples than `make test`, and random kills
+# of `apply` on a larger generated repository (tests/test_apply_faults.py: 20 faults, each
+# followed by a command).
 fuzz: $(STAMP)
-	DOCKFIX_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -q tests/syntax/test_properties.py tests/test_transform_properties.py tests/model/test_shell_differential.py tests/model/test_shell.py
+	DOCKFIX_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -q tests/syntax/test_properties.py tests/test_transform_properties.py tests/model/test_shell_differential.py tests/model/test_shell.py tests/test_apply_faults.py
 
 .PHONY: scan-golden
 # Regenerates tests/data/scan/academy-before.md, the expected `dockfix scan` of the golden repo

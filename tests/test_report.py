@@ -57,6 +57,7 @@ def test_check_sarif_validates_against_sarif_2_1_0() -> None:
 
 def test_plan_sarif_and_output_file(tmp_path: Path) -> None:
     out = tmp_path / "reports" / "plan.sarif"
+    out.parent.mkdir()  # --output never creates a folder (issue 15: a missing one is exit 2)
     result = _cli("plan", str(BEFORE), "--option", "1", "--format", "sarif", "--output", str(out))
     assert result.exit_code == 0 and result.stdout == ""
     log = json.loads(out.read_text())

@@ -461,6 +461,7 @@ def test_json_states_the_same_facts(golden_md: str) -> None:
 def test_output_option_writes_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     out = tmp_path / "sub" / "scan.md"
+    out.parent.mkdir()  # --output never creates a folder (issue 15: a missing one is exit 2)
     result = _cli("scan", BEFORE_REL, "--output", str(out))
     assert result.exit_code == 0 and result.stdout == ""
     assert out.read_text(encoding="utf-8") == EXPECTED.read_text(encoding="utf-8")

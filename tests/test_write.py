@@ -60,3 +60,42 @@ def test_a_failure_midway_restores_every_file(tmp_path: Path, monkeypatch: pytes
     with pytest.raises(WriteError, match="nothing changed"):
         write_files(tmp_path, {"a": b"new a", "b": b"new b", "c": b"new c"})
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == {"a": b"old a", "b": b"old b", "c": b"old c"}
+
+
+def test_a_file_that_differs_from_what_dockfix_read_is_not_overwritten(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / name).write_bytes(b"edited " + name.encode())
+    with pytest.raises(write.Changed, match="changed since dockfix read it"):
+        write_files(tmp_path, {"a": b"new a", "b": b"new b"}, {"a": b"edited a", "b": b"old b"})
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == {"a": b"edited a", "b": b"edited b"}
+
+
+def test_an_edit_between_the_journal_and_the_rename_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compare-and-swap right before each rename: b is edited after a was renamed."""
+    for name in ("a", "b", "c"):
+        (tmp_path / name).write_bytes(b"old " + name.encode())
+    real = write.faults.point
+
+    def edit_after_first_rename(name: str) -> None:
+        if name == "rename" and (tmp_path / "a").read_bytes() == b"new a":
+            (tmp_path / "b").write_bytes(b"edited b")
+        real(name)
+
+    monkeypatch.setattr(write.faults, "point", edit_after_first_rename)
+    with pytest.raises(write.Changed, match="changed while dockfix was writing") as err:
+        write_files(tmp_path, {"a": b"new a", "b": b"new b", "c": b"new c"})
+    assert err.value.path == str(tmp_path / "b")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == {"a": b"old a", "b": b"edited b", "c": b"old c"}
+
+
+def test_a_damaged_journal_is_bad_input_and_left_alone(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from dockfix.cli import app
+
+    (tmp_path / "Dockerfile").write_bytes(b"FROM a\n")
+    (tmp_path / ".dockfix.journal").write_bytes(b"dockfix-journal 1\n12\n[{\"path\"")
+    result = CliRunner().invoke(app, ["plan", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{tmp_path}/.dockfix.journal: the journal of an interrupted apply is damaged")
+    assert (tmp_path / ".dockfix.journal").exists() and not (tmp_path / ".dockfix.lock").exists()

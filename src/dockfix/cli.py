@@ -51,23 +51,51 @@ def handled(fn):
             _fail(err)
         except OSError as err:
             _fail(DockfixError(err.strerror or str(err), path=err.filename and str(err.filename)))
+        except KeyboardInterrupt as err:  # SIGINT; SIGTERM too during apply (dockfix.interrupts)
+            typer.echo("dockfix: interrupted; nothing written", err=True)
+            raise typer.Exit(getattr(err, "exit_code", 130)) from None
 
     return wrapper
 
 
-def _root(path: Path) -> Path:
+def _root(path: Path, recover: bool = True) -> Path:
+    """A repository root given on the command line. First of all, a journal left there by
+    an apply that was killed is rolled back (dockfix/journal.py), unless the caller (apply)
+    does that itself under its lock."""
     if not path.exists():
         raise DockfixError("no such directory", path=str(path))
     if not path.is_dir():
         raise DockfixError("not a directory", path=str(path))
+    from dockfix.tree import OWN_FILES
+
+    if recover and any(os.path.lexists(path / name) for name in OWN_FILES):
+        from dockfix.journal import recover as roll_back  # only then: it imports hashlib and json
+
+        roll_back(path)
     return path
+
+
+def _recover_above(file: Path) -> None:
+    """For commands given a file: roll back a journal in any directory above it."""
+    from dockfix.journal import JOURNAL_NAME, recover as roll_back
+
+    for directory in Path(os.path.abspath(file)).parents:
+        if os.path.lexists(directory / JOURNAL_NAME):
+            roll_back(directory)
+
+
+def _output(output: Optional[Path]) -> Optional[Path]:
+    """--output FILE: its folder must exist (checked before any work; never created)."""
+    if output is not None and not output.parent.is_dir():
+        raise DockfixError("the folder of --output does not exist (dockfix does not create it); "
+                           "nothing written", path=str(output))
+    return output
 
 
 def _emit(data: bytes | str, output: Optional[Path]) -> None:
     raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_bytes(raw)
+        _output(output).write_bytes(raw)
         return
     sys.stdout.buffer.write(raw)
     sys.stdout.flush()
@@ -106,6 +134,7 @@ def parse_cmd(
     """Parse one Dockerfile the way BuildKit does and list its instructions."""
     from dockfix.syntax import parse
 
+    _recover_above(file)
     data = file.read_bytes()
     doc = parse(data, str(file))
     if fmt is Format.json:
@@ -155,6 +184,7 @@ def plan_cmd(
 ) -> None:
     """Preview: print the diff to stdout (`dockfix plan > x.patch && git apply x.patch`),
     and the summary and the prover's verdict to stderr. Exits 0 whether or not changes are pending."""
+    _output(output)
     root = _root(root)
     config, chosen, names = _names(root, option, only, skip)
     plan = _make_plan(root, config, names, chosen, jobs)
@@ -246,17 +276,24 @@ def apply_cmd(
     plan_file: Optional[Path] = typer.Option(None, "--plan", help="Apply exactly this JSON plan; refuse if files changed since."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help=JOBS_HELP),
 ) -> None:
-    """Rewrite the files, after the prover holds and a second pass changes nothing. All or nothing."""
-    from dockfix import pipeline
+    """Rewrite the files, after the prover holds and a second pass changes nothing. All or nothing:
+    one apply per repository at a time (a lock), every file compared with what dockfix read just
+    before it is replaced, and a journal that rolls back a run killed midway."""
+    from dockfix import faults, interrupts, journal, pipeline
+    from dockfix.lock import RepoLock
 
-    root = _root(root)
+    root = _root(root, recover=False)
     expected = pipeline.load_plan_file(str(plan_file)) if plan_file else None
     if expected is not None and option is None and only is None and skip is None:
         option = expected.get("option")
         only = ",".join(expected.get("transforms", [])) or None
-    config, chosen, names = _names(root, option, only, skip)
-    plan = _make_plan(root, config, names, chosen, jobs, second_pass=True)
-    written = pipeline.apply(plan, config, expected)
+    with interrupts.trapped(), RepoLock.acquire(root) as lock:
+        faults.point("locked")
+        journal.recover(root, lock)
+        config, chosen, names = _names(root, option, only, skip)
+        plan = _make_plan(root, config, names, chosen, jobs, second_pass=True)
+        faults.point("planned")
+        written = pipeline.apply(plan, config, expected)
     for note in plan.outcome.notes:
         typer.echo(str(note), err=True)
     for path in written:
@@ -276,6 +313,7 @@ def check_cmd(
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help=JOBS_HELP),
 ) -> None:
     """For CI and pre-commit: exit 1 when the preset would change files or a defect exists."""
+    _output(output)
     root = _root(root)
     config, chosen, names = _names(root, option, None, None)
     plan = _make_plan(root, config, names, chosen, jobs)
@@ -378,6 +416,7 @@ def scan_cmd(
     from dockfix.config import load_config
     from dockfix.scan import scan, to_json, to_markdown
 
+    _output(output)
     root = _root(root)
     report = scan(root, load_config(root))
     if fmt is ScanFormat.json:
@@ -429,9 +468,9 @@ def main() -> None:
     gc.set_threshold(100_000, 50, 100)
     try:
         app()
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
+    except KeyboardInterrupt as err:  # SIGINT, or SIGTERM during apply (dockfix.interrupts)
+        typer.echo("dockfix: interrupted; nothing written", err=True)
+        sys.exit(getattr(err, "exit_code", 130))
 
 
 def entry() -> None:

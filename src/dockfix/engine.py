@@ -77,6 +77,8 @@ def check_input(tree: Tree, config: Config) -> "Graph":
             # Name the file as the user can open it: ROOT as given, then the repo path.
             err.path = str(tree.root / path)
             raise
+    for path in sorted(graph.dockerfiles):
+        graph.dockerignore_for(path)  # a pattern Docker rejects fails the build: bad input
     return graph
 
 

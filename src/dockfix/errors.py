@@ -41,3 +41,10 @@ class DockerfileSyntaxError(DockfixError):
 
 class ConfigError(DockfixError):
     """A configuration file with an error in it."""
+
+
+class Refused(DockfixError):
+    """A write refused: an invariant would break, or a file changed since dockfix read it.
+    Nothing is written; exit 1."""
+
+    exit_code = 1

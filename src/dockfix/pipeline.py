@@ -6,26 +6,18 @@ second pass that must change nothing → all-or-nothing write.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dockfix import engine
 from dockfix.config import Config
-from dockfix.errors import DockfixError
+from dockfix.errors import Refused
+from dockfix.planfile import PLAN_SCHEMA_VERSION
 from dockfix.tree import Tree
 
 if TYPE_CHECKING:
     from dockfix.prover import Verdict
-
-PLAN_SCHEMA_VERSION = 1
-
-
-class Refused(DockfixError):
-    """apply would break an invariant, or the plan is stale: nothing is written."""
-
-    exit_code = 1
 
 
 @dataclass
@@ -108,13 +100,12 @@ def apply(plan: Plan, config: Config, expected: dict | None = None) -> list[str]
     files = {p: new for p, (_, new) in plan.changed.items()}
     from dockfix.write import write_files
 
-    return write_files(plan.root, files)
+    # Compare-and-swap against the bytes the plan was made from, not the disk of now.
+    return write_files(plan.root, files, {p: old for p, (old, _) in plan.changed.items()})
 
 
 def _check_not_stale(plan: Plan, expected: dict) -> None:
-    if expected.get("schema") != "dockfix-plan" or expected.get("version") != PLAN_SCHEMA_VERSION:
-        raise DockfixError("not a dockfix plan (make one with `dockfix plan --format json`)")
-    want = {c["path"]: c for c in expected.get("changes", [])}
+    want = {c["path"]: c for c in expected["changes"]}  # checked by planfile.load
     have = plan.changed
     for path, change in sorted(want.items()):
         current = plan.outcome.before.original(path)
@@ -128,10 +119,6 @@ def _check_not_stale(plan: Plan, expected: dict) -> None:
 
 
 def load_plan_file(path: str) -> dict:
-    try:
-        with open(path, "rb") as fh:
-            return json.load(fh)
-    except OSError as err:
-        raise DockfixError(f"cannot read plan: {err.strerror}", path=path) from None
-    except ValueError as err:
-        raise DockfixError(f"not a JSON plan: {err}", path=path) from None
+    from dockfix.planfile import load
+
+    return load(path)

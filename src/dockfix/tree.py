@@ -12,6 +12,8 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+# Files of dockfix's own at the root while an apply runs (lock, journal): never repository files.
+OWN_FILES = frozenset({".dockfix.lock", ".dockfix.journal", ".dockfix.journal.tmp"})
 # Directories never walked: VCS data, virtualenvs, dependency caches.
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__",
                        ".tox", ".mypy_cache", ".pytest_cache", ".hypothesis"})
@@ -43,25 +45,60 @@ class Tree:
         return self._paths
 
     def _walk(self) -> Iterator[str]:
+        """Every file below root. A directory that cannot be read is an error naming it
+        (skipping it would hide its Dockerfiles from the prover); a symlinked directory is
+        followed when it stays inside root, refused by name when it leads out."""
         stack = [""]
+        real_root = os.path.realpath(self.root)
+        seen = {real_root}  # targets of symlinks followed: each once, so a loop ends
         while stack:
             rel = stack.pop()
-            try:
-                entries = list(os.scandir(self._base + rel if rel else self._base))
-            except OSError:
-                continue
-            for entry in entries:
+            for entry in self._entries(rel):
                 path = f"{rel}/{entry.name}" if rel else entry.name
-                if self.exclude and self._excluded(path):
+                if (self.exclude and self._excluded(path)) or (not rel and entry.name in OWN_FILES):
                     continue
                 try:
-                    if entry.is_dir(follow_symlinks=False):
-                        if entry.name not in SKIP_DIRS:
-                            stack.append(path)
-                    elif entry.is_file() or entry.is_symlink():
-                        yield path
-                except OSError:
-                    continue
+                    if self._descend(entry, real_root, seen):
+                        stack.append(path)
+                    elif entry.is_file() or (entry.is_symlink() and not entry.is_dir()):
+                        yield path  # a file, a symlink to one, or a dangling symlink
+                except FileNotFoundError:
+                    continue  # removed while we walked
+                except OSError as err:
+                    raise _unreadable(entry.path, err) from None
+
+    def _entries(self, rel: str) -> list[os.DirEntry]:
+        try:
+            # In name order: which name a directory reached by two symlinks is listed under
+            # must not depend on the file system's order.
+            return sorted(os.scandir(self._base + rel if rel else self._base), key=_name)
+        except FileNotFoundError:
+            return []  # gone (or a tree of overlay files only, as verify --base makes)
+        except OSError as err:
+            raise _unreadable(self._base + rel if rel else os.fspath(self.root), err) from None
+
+    def _descend(self, entry: os.DirEntry, real_root: str, seen: set[str]) -> bool:
+        """`entry` is a directory to walk: a real one, or a symlink to one inside root."""
+        if entry.is_dir(follow_symlinks=False):
+            return entry.name not in SKIP_DIRS
+        return (entry.is_symlink() and entry.is_dir() and entry.name not in SKIP_DIRS
+                and self._follow(entry.path, real_root, seen))
+
+    @staticmethod
+    def _follow(link: str, real_root: str, seen: set[str]) -> bool:
+        """Walk a symlinked directory: yes the first time its target (inside root) is met,
+        unless it leads back to a directory it is in."""
+        target = os.path.realpath(link)
+        if target != real_root and not target.startswith(real_root + os.sep):
+            from dockfix.errors import DockfixError
+
+            raise DockfixError(f"symlinked directory leads outside the repository (to {target}); "
+                               "dockfix does not follow it (exclude it, or copy it in)", path=link)
+        here = os.path.realpath(os.path.dirname(link))
+        if target in seen or here == target or here.startswith(target + os.sep):
+            return False  # followed once already, or a loop back to a directory being walked
+        seen.add(target)
+        return True
 
     def _excluded(self, path: str) -> bool:
         return any(path == e or path.startswith(e + "/") for e in self.exclude)
@@ -101,13 +138,16 @@ class Tree:
         return self._disk[path]
 
     def original(self, path: str) -> bytes | None:
-        """The bytes on disk, ignoring the overlay (None for a file that is only new)."""
+        """The bytes on disk, ignoring the overlay (None for a file that is only new). A file
+        that exists but cannot be read is an error naming it, never taken for absent."""
         if path not in self._disk:
             try:
                 with open(self._base + path, "rb") as fh:
                     self._disk[path] = fh.read()
-            except OSError:
+            except (FileNotFoundError, NotADirectoryError):
                 return None
+            except OSError as err:
+                raise _unreadable(self._base + path, err) from None
         return self._disk[path]
 
     def write(self, path: str, data: bytes) -> None:
@@ -149,6 +189,18 @@ class Tree:
         t._paths = self._paths
         t.scope = self.scope
         return t
+
+
+def _name(entry: os.DirEntry) -> str:
+    return entry.name
+
+
+def _unreadable(path: str, err: OSError) -> Exception:
+    from dockfix.errors import DockfixError
+
+    what = "directory" if os.path.isdir(path) else "file"
+    return DockfixError(f"cannot read this {what}: {err.strerror or err}; dockfix reads every file of "
+                        "the repository (fix its permissions, or exclude it in [tool.dockfix])", path=path)
 
 
 def listed(paths: Sequence[str], path: str) -> bool:

@@ -1,29 +1,43 @@
-"""All-or-nothing writes: every file is staged next to its target, fsynced, then renamed;
-if any step fails, the files already renamed are put back and nothing else is touched.
+"""All-or-nothing writes of a set of files, with a rollback journal and compare-and-swap.
 
-Never writes through a symlink or outside ROOT.
+1. Every target is checked: inside ROOT, not through a symlink, a regular file, writable
+   (a read-only file is refused by name), and holding exactly the bytes dockfix read.
+2. The journal (dockfix/journal.py) records the old bytes and is synced.
+3. Each new file is staged beside its target (synced, the old file's mode kept).
+4. Immediately before each rename its target is read again: if it changed since dockfix
+   read it, nothing more is written, what was written is put back, and the error names it.
+5. Directories are synced; the journal is removed (the commit).
+
+Any failure or signal before the commit rolls back; a killed process leaves the journal,
+which the next dockfix command rolls back. The caller holds the repository's lock.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from dockfix.errors import DockfixError
+from dockfix import faults, interrupts, journal
+from dockfix.errors import DockfixError, Refused
+from dockfix.journal import Entry
 
 
 class WriteError(DockfixError):
     exit_code = 2
 
 
-@dataclass
-class _Staged:
-    target: Path
-    temp: Path
-    original: bytes | None
-    mode: int | None
+class Changed(Refused):
+    """A target changed on disk since dockfix read it (exit 1)."""
+
+
+@dataclass(frozen=True)
+class _Target:
+    rel: str
+    path: Path
+    old: bytes | None
 
 
 def safe_target(root: Path, rel: str) -> Path:
@@ -40,84 +54,118 @@ def safe_target(root: Path, rel: str) -> Path:
     return probe
 
 
-def write_files(root: str | os.PathLike, files: dict[str, bytes]) -> list[str]:
-    """Write `files` (repo-relative path -> bytes) atomically as a set. Returns the paths."""
+def write_files(root: str | os.PathLike, files: dict[str, bytes],
+                before: dict[str, bytes | None] | None = None) -> list[str]:
+    """Write `files` (repo-relative path -> bytes) as one set. `before` holds the bytes
+    dockfix read of each (None: absent); a file that differs from them is not overwritten.
+    Returns the paths written."""
+    if not files:
+        return []
     root = Path(root)
-    staged: list[_Staged] = []
+    token = secrets.token_hex(4)
+    entries = [_entry(root, _target(root, rel, before), files[rel], token) for rel in sorted(files)]
     try:
-        for rel, data in sorted(files.items()):
-            target = safe_target(root, rel)
-            original = target.read_bytes() if target.exists() else None
-            st = target.stat() if target.exists() else None
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".dockfix", dir=target.parent)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                if st is not None:
-                    os.chmod(tmp, st.st_mode & 0o7777)
-                    try:
-                        os.chown(tmp, st.st_uid, st.st_gid)
-                    except PermissionError:
-                        pass  # not ours to keep: an unprivileged user cannot give files away
-            except BaseException:
-                os.unlink(tmp)
-                raise
-            staged.append(_Staged(target, Path(tmp), original, st.st_mode if st else None))
-    except OSError as err:
-        _discard(staged)
-        raise WriteError(f"cannot stage write: {err.strerror or err}", path=getattr(err, "filename", None)) from None
-    except BaseException:
-        _discard(staged)
-        raise
-
-    done: list[_Staged] = []
-    try:
-        for s in staged:
-            os.replace(s.temp, s.target)
-            done.append(s)
-        _fsync_dirs({s.target.parent for s in staged})
+        journal.write(root, entries)
     except BaseException as err:
-        _restore(done)
-        _discard([s for s in staged if s not in done])
+        _unlink(root / journal.JOURNAL_TMP)
         if isinstance(err, OSError):
-            raise WriteError(f"write failed, nothing changed: {err.strerror or err}",
-                             path=str(getattr(err, "filename", "") or "")) from None
+            raise WriteError(f"cannot write the journal, nothing changed: {err.strerror or err}",
+                             path=str(root / journal.JOURNAL_TMP)) from None
         raise
+    try:
+        _stage(root, entries, files)
+        faults.point("staged")
+        for e in entries:
+            _compare(root, e)
+            os.replace(root / e.temp, root / e.path)
+            faults.point("rename")
+        for d in {(root / e.path).parent for e in entries}:
+            journal.fsync_dir(d)
+    except BaseException as err:
+        with interrupts.held():
+            done = journal.rollback(root, entries)
+            journal.finish(root)
+        raise _failure(err, root, done) from None
+    with interrupts.held():  # the commit: a signal now changes nothing, the new files stay
+        journal.finish(root)
+        faults.point("committed")
     return sorted(files)
 
 
-def _discard(staged: list[_Staged]) -> None:
-    for s in staged:
+def _target(root: Path, rel: str, before: dict[str, bytes | None] | None) -> _Target:
+    path = safe_target(root, rel)
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    where = str(root / rel)
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise WriteError("not a regular file; nothing written", path=where)
+    if st is not None and (not st.st_mode & stat.S_IWUSR or not os.access(path, os.W_OK)):
+        raise WriteError("read-only file: dockfix does not rewrite it (make it writable to apply); "
+                         "nothing written", path=where)
+    if not os.access(path.parent, os.W_OK):
+        raise WriteError("directory not writable; nothing written", path=str(Path(where).parent))
+    old = _read(path)
+    if before is not None and old != before.get(rel):
+        raise Changed("changed since dockfix read it; nothing written", path=where)
+    return _Target(rel, path, old)
+
+
+def _entry(root: Path, t: _Target, data: bytes, token: str) -> Entry:
+    if t.old is not None:
+        mode = stat.S_IMODE(os.stat(t.path).st_mode)
+    else:
+        mask = os.umask(0)
+        os.umask(mask)
+        mode = 0o666 & ~mask
+    parent, _, name = t.rel.rpartition("/")
+    temp = f"{parent}/.{name}.{token}.dockfix" if parent else f".{name}.{token}.dockfix"
+    return Entry(t.rel, temp, t.old, journal.sha256(data), mode)
+
+
+def _stage(root: Path, entries: list[Entry], files: dict[str, bytes]) -> None:
+    for e in entries:
+        fd = os.open(root / e.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         try:
-            s.temp.unlink()
-        except FileNotFoundError:
-            pass
-
-
-def _restore(done: list[_Staged]) -> None:
-    for s in reversed(done):
-        if s.original is None:
-            s.target.unlink(missing_ok=True)
-            continue
-        fd, tmp = tempfile.mkstemp(prefix=f".{s.target.name}.", suffix=".dockfix-restore", dir=s.target.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(s.original)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if s.mode is not None:
-            os.chmod(tmp, s.mode & 0o7777)
-        os.replace(tmp, s.target)
-
-
-def _fsync_dirs(dirs: set[Path]) -> None:
-    for d in dirs:
-        try:
-            fd = os.open(d, os.O_RDONLY)
-        except OSError:
-            continue
-        try:
+            journal.write_all(fd, files[e.path])
+            os.fchmod(fd, e.mode)
+            if e.old is not None:
+                st = os.stat(root / e.path)
+                try:
+                    os.fchown(fd, st.st_uid, st.st_gid)
+                except PermissionError:
+                    pass  # not ours to keep: an unprivileged user cannot give files away
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _compare(root: Path, e: Entry) -> None:
+    """Compare-and-swap: the target still holds the bytes dockfix read."""
+    if _read(root / e.path) != e.old:
+        raise Changed("changed while dockfix was writing; nothing written (the files already "
+                      "rewritten were put back)", path=str(root / e.path))
+
+
+def _failure(err: BaseException, root: Path, done: journal.Rollback) -> BaseException:
+    """The exception to raise after a rollback: the cause, named."""
+    if isinstance(err, OSError):
+        return WriteError(f"write failed, nothing changed: {err.strerror or err}",
+                          path=str(getattr(err, "filename", "") or "") or None)
+    return err
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        return None
+
+
+def _unlink(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from dockfix.errors import DockfixError
 from dockfix.memo import Memo
 
 _REGEX_SPECIAL = set(".+()|{}$")
@@ -117,6 +118,100 @@ def _to_regex(pattern: str) -> str:
     return "".join(out)
 
 
+class DockerignoreError(DockfixError):
+    """A .dockerignore that Docker refuses to read (the build fails before it starts)."""
+
+
+def valid_pattern(pattern: str) -> bool:
+    """Go's filepath.Match accepts `pattern` (no ErrBadPattern): moby's patternmatcher calls
+    Match(pattern, ".") on every pattern and fails the build on the error. Go (1.16 on)
+    checks the whole pattern: each chunk between stars, on its UTF-8 bytes."""
+    rest = pattern.encode("utf-8", "surrogateescape")
+    while rest:
+        chunk, rest = _scan_chunk(rest)
+        if not _chunk_ok(chunk):
+            return False
+    return True
+
+
+def _scan_chunk(pattern: bytes) -> tuple[bytes, bytes]:
+    """Go's scanChunk: skip leading stars, then up to the next star outside a class."""
+    pattern = pattern.lstrip(b"*")
+    in_range, i, n = False, 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == 0x5C and i + 1 < n:  # "\\" escapes the next byte
+            i += 1
+        elif ch == 0x5B:  # "["
+            in_range = True
+        elif ch == 0x5D:  # "]"
+            in_range = False
+        elif ch == 0x2A and not in_range:  # "*"
+            break
+        i += 1
+    return pattern[:i], pattern[i:]
+
+
+def _chunk_ok(chunk: bytes) -> bool:
+    """The syntax walk of Go's matchChunk: classes non-empty and closed, ranges complete,
+    no trailing backslash."""
+    i, n = 0, len(chunk)
+    while i < n:
+        if chunk[i] == 0x5B:  # "[": a class
+            i += 2 if i + 1 < n and chunk[i + 1] == 0x5E else 1  # "^" negates
+            ranges = 0
+            while not (i < n and chunk[i] == 0x5D and ranges > 0):
+                i = _class_char(chunk, i)
+                if i < 0:
+                    return False
+                if chunk[i] == 0x2D:  # "-": lo-hi
+                    i = _class_char(chunk, i + 1)
+                    if i < 0:
+                        return False
+                ranges += 1
+            i += 1
+        elif chunk[i] == 0x5C:  # "\\"
+            if i + 1 >= n:
+                return False
+            i += 2
+        else:
+            i += 1
+    return True
+
+
+def _class_char(chunk: bytes, i: int) -> int:
+    """Go's getEsc: the index after one (possibly escaped) character of a class, which
+    must be followed by more of the pattern; -1 for ErrBadPattern."""
+    n = len(chunk)
+    if i >= n or chunk[i] in (0x2D, 0x5D):  # "-" or "]" cannot start a range
+        return -1
+    if chunk[i] == 0x5C:
+        i += 1
+        if i >= n:
+            return -1
+    lead = chunk[i]
+    size = 1 if lead < 0x80 else 2 if 0xC2 <= lead <= 0xDF else 3 if 0xE0 <= lead <= 0xEF else 4 if 0xF0 <= lead <= 0xF4 else 0
+    try:
+        chunk[i:i + size].decode("utf-8")
+    except UnicodeDecodeError:
+        size = 0
+    if not size:
+        return -1  # invalid UTF-8: Go's RuneError of width 1
+    i += size
+    return i if i < n else -1
+
+
+def _readable(pattern: Pattern) -> None:
+    """A class range Go accepts but the translated regex cannot hold (high to low, such as
+    `[z-a]`, a range of no character in Docker): refused with its line rather than guessed."""
+    try:
+        pattern.regex
+    except re.error as err:
+        raise DockerignoreError(f"dockfix cannot read the pattern {pattern.text!r} ({err.msg}); Docker "
+                                "accepts it, with a range that holds no character: write the class without "
+                                "that range", line=pattern.line) from None
+
+
 class DockerIgnore:
     def __init__(self, patterns: list[Pattern], data: bytes = b""):
         self.patterns = patterns
@@ -148,11 +243,17 @@ class DockerIgnore:
             negated = line.startswith("!")
             body = line[1:].strip() if negated else line
             if not body:
-                continue  # a lone "!": BuildKit rejects the file; we treat it as nothing
+                raise DockerignoreError('illegal exclusion pattern: "!" (Docker rejects this file)', line=lineno)
             body = clean(body)
             if len(body) > 1 and body.startswith("/"):
                 body = body[1:]
-            patterns.append(Pattern(text=line, line=lineno, pattern=clean(body), negated=negated))
+            if not valid_pattern(body):
+                raise DockerignoreError(f"Docker rejects the pattern {line!r}: syntax error in pattern "
+                                        "(an unclosed or empty [...] class, or a trailing \\)", line=lineno)
+            pattern = Pattern(text=line, line=lineno, pattern=clean(body), negated=negated)
+            if "[" in body and "-" in body:
+                _readable(pattern)
+            patterns.append(pattern)
         return cls(patterns, data)
 
     def deciding_pattern(self, path: str) -> Pattern | None:

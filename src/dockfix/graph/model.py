@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dockfix.config import Config
-from dockfix.errors import DockerfileSyntaxError
+from dockfix.errors import DockerfileSyntaxError, DockfixError
 from dockfix.graph import sources
 from dockfix.graph.discover import find_dockerfiles
 from dockfix.graph.dockerignore import EMPTY, DockerIgnore
@@ -99,7 +99,10 @@ class Graph:
         node = self.dockerfiles[dockerfile]
         path = node.dockerignore
         if path not in self._ignores:
-            self._ignores[path] = DockerIgnore.parse(self.tree.read(path)) if path else EMPTY
+            try:
+                self._ignores[path] = DockerIgnore.parse(self.tree.read(path)) if path else EMPTY
+            except DockfixError as err:  # a pattern Docker rejects: name the file as the user sees it
+                raise err.located(str(self.tree.root / path)) from None
         return self._ignores[path]
 
     def context_files(self, context: str) -> list[str]:
