@@ -16,7 +16,6 @@ import copy
 import os
 import posixpath
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from dockfix.config import Config
