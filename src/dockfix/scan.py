@@ -25,8 +25,8 @@ from pathlib import Path
 from dockfix.config import Config
 from dockfix.graph import Graph, build_graph
 from dockfix.graph.dockerignore import DockerIgnore
-from dockfix.model.packages import (PackageAction, PackageManager, PipAction, cleans_apt_lists, read_pip,
-                                    read_system_packages)
+from dockfix.model.packages import (PackageAction, PackageManager, PipAction, SystemPackageCommand, cleans_apt_lists,
+                                    read_pip, read_system_packages)
 from dockfix.model.run import DEFAULT_SHELL, RunForm, run_execution
 from dockfix.model.shell import read_script
 from dockfix.syntax import Document, Instruction
@@ -235,17 +235,22 @@ class _PackageReading:
 
     def read(self, command: ShellCommand) -> None:
         system = read_system_packages(command.argv)
-        if system is not None and system.action is PackageAction.INSTALL and system.manager in (*_APT, PackageManager.APK):
-            apk = system.manager is PackageManager.APK
-            self.manager = self.manager or ("apk" if apk else "apt")
-            self.packages += [p for p in system.packages if p is not None and not p.startswith("-")]
-            self.apk_cleaned = self.apk_cleaned or (apk and system.no_cache)
+        if system is not None and system.action is PackageAction.INSTALL:
+            self._install(system)
         elif _program(command) == "add-apt-repository":
             self.repositories += [a for a in command.argv[1:] if a is not None and not a.startswith("-")]
         elif cleans_apt_lists(command.written):  # `lists/*` as written: no pattern is expanded
             self.apt_cleaned = True
         elif _program(command) == "rm" and any(a in _APK_CACHE for a in command.written[1:]):
             self.apk_cleaned = True
+
+    def _install(self, system: SystemPackageCommand) -> None:
+        if system.manager not in (*_APT, PackageManager.APK):
+            return  # dnf/yum: not in scan's report
+        apk = system.manager is PackageManager.APK
+        self.manager = self.manager or ("apk" if apk else "apt")
+        self.packages += [p for p in system.packages if p is not None and not p.startswith("-")]
+        self.apk_cleaned = self.apk_cleaned or (apk and system.no_cache)
 
 
 def package_run(ins: Instruction, shell: tuple[str, ...] = DEFAULT_SHELL) -> PackageRun | None:
