@@ -192,3 +192,19 @@ def test_a_rewrite_that_breaks_an_entry_point_is_still_broken(tmp_path: Path) ->
     _tree(tmp_path / "b", {"main.py": "\n", "Dockerfile": PY + "COPY main.py /srv/\nCMD [\"python\", \"/app/main.py\"]\n"})
     result = CliRunner().invoke(app, ["verify", str(tmp_path / "a"), str(tmp_path / "b")])
     assert result.exit_code == 1 and "broken: <Dockerfile>: entry point" in result.stdout
+
+
+# -- a destination every Linux base has ------------------------------------------------------
+def test_a_file_copied_to_tmp_lands_inside_it(tmp_path: Path) -> None:
+    tree = _tree(tmp_path, {"requirements.txt": "six\n", "compose.yaml": COMPOSE, "Dockerfile":
+                            "FROM example.com/unknown/base\nCOPY requirements.txt /tmp\n"
+                            "RUN pip install -r /tmp/requirements.txt\n"})
+    assert "/tmp/requirements.txt" in _model(tree).state.files
+    assert _defects(tree) == []
+
+
+def test_on_scratch_tmp_is_the_file_itself(tmp_path: Path) -> None:
+    tree = _tree(tmp_path, {"requirements.txt": "six\n", "compose.yaml": COMPOSE, "Dockerfile":
+                            "FROM scratch\nCOPY requirements.txt /tmp\n"})
+    files = _model(tree).state.files
+    assert "/tmp" in files and "/tmp/requirements.txt" not in files

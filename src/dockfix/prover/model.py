@@ -150,6 +150,7 @@ class StageState:
     unknown: dict[str, Value] = field(default_factory=dict)
     scope: WordScope = field(default_factory=lambda: WordScope(unbound=Origin.FROM_BASE_IMAGE))  # what words read
     env_unbound: Origin | None = Origin.FROM_BASE_IMAGE  # an env name the image does not list: unset (None) or unknown
+    scratch: bool = False  # built on FROM scratch: no directory exists that a step did not make
 
     def copy(self) -> "StageState":
         new = copy.copy(self)  # the scalars; then fresh containers (dataclasses.replace was slow here)
@@ -740,7 +741,7 @@ def _workdir(state: StageState, wd: Value) -> None:
 
 def _external_state(ref: str) -> StageState:
     """An image not built here: what the base-image table says of it; the rest unknown."""
-    state = StageState()
+    state = StageState(scratch=ref == "scratch")
     facts = facts_of(ref) if ref else None
     if facts is None:
         state.python_source = f"unknown external base {ref}"
@@ -796,6 +797,12 @@ def _archive_bytes(tree: Tree, path: str) -> bytes:
     return head
 
 
+# Directories every Linux base image has (Debian, Ubuntu, Alpine, BusyBox, UBI); only FROM
+# scratch lacks them.
+_EVERY_LINUX_DIRECTORY = frozenset({"/tmp", "/root", "/etc", "/usr", "/usr/local", "/usr/local/bin", "/usr/bin",
+                                    "/usr/lib", "/var", "/home", "/bin"})
+
+
 def _dest_kind(state: StageState, dest: str, raw: str) -> PathKind:
     """What the destination is before the step. Directories are those the files listed so far
     and the WORKDIR imply; one a RUN or the base image made is not seen (it reads as absent)."""
@@ -804,6 +811,8 @@ def _dest_kind(state: StageState, dest: str, raw: str) -> PathKind:
         return PathKind.FILE
     if names_a_directory(raw):
         return PathKind.DIRECTORY  # a directory either way; no need to look
+    if dest in _EVERY_LINUX_DIRECTORY and not state.scratch:
+        return PathKind.DIRECTORY  # `COPY requirements.txt /tmp` lands in /tmp
     wd = state.workdir
     if dest == "/" or dest == wd or wd.startswith(dest + "/"):
         return PathKind.DIRECTORY
