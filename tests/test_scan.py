@@ -21,7 +21,7 @@ from dockfix import pipeline, transforms
 from dockfix.cli import app
 from dockfix.config import load_config
 from dockfix.errors import DockerfileSyntaxError
-from dockfix.scan import fold, package_run, pip_runs, scan, shell_commands, to_json, to_markdown
+from dockfix.scan import fold, package_run, pip_runs, run_commands, scan, to_json, to_markdown
 from dockfix.syntax import parse
 from tests.graph.test_graph import make
 
@@ -595,12 +595,20 @@ def test_json_and_markdown_come_from_one_report(tmp_path: Path) -> None:
 
 
 # -- the small readers -----------------------------------------------------------------------
-def test_shell_commands() -> None:
-    assert shell_commands("apt-get update && apt-get install -y a b && rm -rf /var/lib/apt/lists/*") == [
-        ["apt-get", "update"], ["apt-get", "install", "-y", "a", "b"], ["rm", "-rf", "/var/lib/apt/lists/*"]]
-    assert shell_commands('echo "a && b" a#b; ls 2>/dev/null | cat # c') == [["echo", "a && b", "a#b"], ["ls"], ["cat"]]
-    assert shell_commands("set -e\n# comment\npip install \\\n  x") == [["set", "-e"], ["pip", "install", "x"]]
-    assert shell_commands("echo 'unbalanced") == [["echo", "'unbalanced"]]
+def test_run_commands_are_the_shell_readers() -> None:
+    def argvs(line: str) -> list[tuple[str | None, ...]]:
+        return [c.argv for c in run_commands(_ins(line))]
+
+    assert argvs("RUN apt-get update && apt-get install -y a b && rm -rf /var/lib/apt/lists/*") == [
+        ("apt-get", "update"), ("apt-get", "install", "-y", "a", "b"), ("rm", "-rf", None)]  # a glob: its files are unknown
+    assert argvs('RUN echo "a && b" a#b; ls 2>/dev/null | cat # c') == [("echo", "a && b", "a#b"), ("ls",), ("cat",)]
+    assert argvs("RUN set -e \\\n  && pip install \\\n  x") == [("set", "-e"), ("pip", "install", "x")]
+    # a comment after a word hides the rest of the line: b is never installed
+    assert argvs("RUN pip install a  # web && pip install b") == [("pip", "install", "a")]
+    assert argvs("RUN sudo apt-get install -y $PKG") == [("apt-get", "install", "-y", None)]
+    assert argvs('RUN ["pip", "install", "x"]') == [("pip", "install", "x")]
+    shell = _ins('SHELL ["pwsh", "-Command"]\nRUN pip install x')
+    assert run_commands(shell, ("pwsh", "-Command")) == []
 
 
 def _ins(text: str, keyword: str = "RUN"):
@@ -615,6 +623,8 @@ def test_package_run() -> None:
     assert package_run(_ins("RUN apt-get install -y a && rm -rf /var/lib/apt/lists")).cleaned is True
     assert package_run(_ins("RUN pip install a")) is None
     assert package_run(_ins('RUN ["apt-get", "install", "-y", "a"]')).packages == ("a",)
+    assert package_run(_ins("RUN apk add --no-cache a")).cleaned is True
+    assert package_run(_ins("RUN true || apt-get install -y a  # b")).packages == ("a",)
 
 
 def test_pip_runs() -> None:
@@ -624,6 +634,7 @@ def test_pip_runs() -> None:
     assert pip_runs(_ins("RUN PIP_NO_CACHE_DIR=1 pip install a"), False)[0].how == "PIP_NO_CACHE_DIR"
     assert pip_runs(_ins("RUN pip install a"), True)[0].no_cache is True
     assert pip_runs(_ins("RUN --mount=type=cache,target=/root/.cache/pip pip install b"), False)[0].how == "cache mount"
+    assert pip_runs(_ins("RUN python3 -m pip install --no-cache a  # x && pip install b"), False)[0].how == "--no-cache-dir"
 
 
 def test_fold() -> None:

@@ -317,22 +317,29 @@ def check_cmd(
     root = _root(root)
     config, chosen, names = _names(root, option, None, None)
     plan = _make_plan(root, config, names, chosen, jobs)
-    defects = plan.defects
+    from dockfix.prover import build_defects
+
+    found = plan.defects  # build defects, then warnings (reported, not failing check)
+    defects = build_defects(found)
     if fmt is Format.text and _use_color(color):
         _emit_colored(plan.diff(), output, color)
-        _rich_summary(plan, color, defects)
+        _rich_summary(plan, color, found)
     elif fmt is Format.sarif:
         from dockfix.report import check_to_sarif
 
-        _emit(json.dumps(check_to_sarif(plan, defects), indent=2) + "\n", output)
+        _emit(json.dumps(check_to_sarif(plan, found), indent=2) + "\n", output)
     elif fmt is Format.json:
         body = plan.to_json()
         body["defects"] = [d.to_json() for d in defects]
+        body["warnings"] = [d.to_json() for d in found if d not in defects]
         _emit(json.dumps(body, indent=2, ensure_ascii=False) + "\n", output)
     else:
         _emit(plan.diff(), output)
-        for d in defects:
+        for d in found:
             typer.echo(d.line_text(), err=True)
+    warned = len(found) - len(defects)
+    if warned:
+        typer.echo(f"dockfix: {warned} warning(s) (not build defects)", err=True)
     if plan.changed or defects:
         typer.echo(f"dockfix: {len(plan.changed)} file(s) would change, {len(defects)} defect(s)", err=True)
         raise typer.Exit(1)

@@ -76,7 +76,7 @@ def _change_results(plan: "Plan") -> list[dict]:
 
 
 def _defect_results(defects) -> list[dict]:
-    return [{"ruleId": d.kind, "level": "error", "message": {"text": d.message},
+    return [{"ruleId": d.kind, "level": "warning" if d.severity == "warning" else "error", "message": {"text": d.message},
              "locations": [_location(d.path, d.line or 1)]} for d in defects]
 
 

@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import difflib
 import posixpath
-import re
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockfix.config import Config
 from dockfix.graph import Graph, build_graph
 from dockfix.graph.dockerignore import DockerIgnore
+from dockfix.model.packages import (PackageAction, PackageManager, PipAction, SystemPackageCommand, cleans_apt_lists,
+                                    read_pip, read_system_packages)
+from dockfix.model.run import DEFAULT_SHELL, RunForm, run_execution
+from dockfix.model.shell import read_script
 from dockfix.syntax import Document, Instruction
 from dockfix.tree import Tree, named
 
@@ -169,68 +171,43 @@ class ScanReport:
     unparsable: list[str] = field(default_factory=list)
 
 
-# -- shell reading -------------------------------------------------------------------------
-_SEPARATORS = frozenset({"&&", "||", ";", "|", "&", ";;", "(", ")", "|&"})
-_REDIRECTS = frozenset({">", ">>", "<", "<<", ">&", "<&", "&>", ">|"})
+# -- shell reading: the model's (model.run says what BuildKit runs, model.shell reads it) ----
+@dataclass(frozen=True)
+class ShellCommand:
+    """One simple command of a RUN as scan reports it."""
+
+    argv: tuple[str | None, ...]  # values; None where a word is not known exactly
+    assigned: tuple[tuple[str, str | None], ...]  # `NAME=value` before the command
+    written: tuple[str, ...] = ()  # each word's value, or as written when unknown (a glob: `lists/*`)
+
+    @property
+    def shown(self) -> str:
+        return " ".join("…" if w is None else w for w in self.argv)
 
 
-def run_script(ins: Instruction) -> str:
-    """The shell text a RUN executes: heredoc bodies, the exec form joined, or the line."""
-    if ins.heredocs:
-        return "\n".join(h.content for h in ins.heredocs)
-    if ins.json:
-        return " ".join(ins.value)
-    return ins.value[0] if ins.value else ""
+def run_commands(ins: Instruction, shell: tuple[str, ...] = DEFAULT_SHELL) -> list[ShellCommand]:
+    """The simple commands a RUN executes under `shell`, in order (`sudo`/`env` dropped
+    from the front). A RUN no POSIX shell reads (another SHELL, a `#!` heredoc) gives none."""
+    run = run_execution(ins, shell)
+    if run.form is RunForm.EXEC:
+        commands = [ShellCommand(run.argv, (), run.argv)]
+    elif not run.posix_shell:
+        return []
+    else:
+        commands = [ShellCommand(c.args, tuple((a.name, a.value.value) for a in c.assignments),
+                                 tuple(w.text if w.value is None else w.value for w in c.argv))
+                    for c in read_script(run.script or "", workdir=None).commands]
+    out = []
+    for c in commands:
+        drop = 1 if c.argv and c.argv[0] in ("sudo", "env") else 0
+        if c.argv[drop:]:
+            out.append(ShellCommand(c.argv[drop:], c.assigned, c.written[drop:]))
+    return out
 
 
-def shell_commands(script: str) -> list[list[str]]:
-    """Simple commands of a shell script, split on `&&`, `||`, `;`, pipes and newlines
-    outside quotes, as word lists. Comments and redirections are left out; `VAR=x`
-    assignments before a command stay its first words (see `_program`)."""
-    text = script.replace("\\\r\n", " ").replace("\\\n", " ")
-    commands: list[list[str]] = []
-    for line in text.splitlines():
-        lex = shlex.shlex(line, posix=True, punctuation_chars=True)
-        lex.whitespace_split = True
-        lex.commenters = ""
-        try:
-            tokens = list(lex)
-        except ValueError:  # unbalanced quotes: read the words as they are
-            tokens = line.split()
-        current: list[str] = []
-        skip_next = False
-        for tok in tokens:
-            if skip_next:
-                skip_next = False
-                continue
-            if tok in _SEPARATORS:
-                commands.append(current)
-                current = []
-                continue
-            if tok.startswith("#"):
-                break  # a comment runs to the end of the line
-            if tok in _REDIRECTS:  # the operator and its target are no words of the command
-                skip_next = True
-                if current and current[-1].isdigit():
-                    current.pop()  # the `2` of `2>/dev/null`
-                continue
-            current.append(tok)
-        commands.append(current)
-    return [c for c in commands if c]
-
-
-def _program(words: list[str]) -> tuple[str, list[str], list[str]]:
-    """(program basename, its arguments, the VAR=value assignments before it)."""
-    env: list[str] = []
-    i = 0
-    while i < len(words) and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[i]):
-        env.append(words[i])
-        i += 1
-    if i < len(words) and words[i] in ("sudo", "env"):
-        i += 1
-    if i >= len(words):
-        return "", [], env
-    return posixpath.basename(words[i]), words[i + 1:], env
+def _program(command: ShellCommand) -> str:
+    name = command.argv[0]
+    return "" if name is None else posixpath.basename(name)
 
 
 def _cache_mounts(ins: Instruction) -> list[str]:
@@ -243,75 +220,78 @@ def _cache_mounts(ins: Instruction) -> list[str]:
     return out
 
 
-# -- packages and pip ----------------------------------------------------------------------
-_APT = ("apt-get", "apt", "aptitude")
+# -- packages and pip: the model's readers (model.packages) --------------------------------
+_APT = (PackageManager.APT_GET, PackageManager.APT)
+_APK_CACHE = ("/var/cache/apk", "/var/cache/apk/", "/var/cache/apk/*")
 
 
-def package_run(ins: Instruction) -> PackageRun | None:
+@dataclass
+class _PackageReading:
+    manager: str = ""  # "apt" | "apk" | "" (no install)
+    packages: list[str] = field(default_factory=list)
+    repositories: list[str] = field(default_factory=list)
+    apt_cleaned: bool = False
+    apk_cleaned: bool = False
+
+    def read(self, command: ShellCommand) -> None:
+        system = read_system_packages(command.argv)
+        if system is not None and system.action is PackageAction.INSTALL:
+            self._install(system)
+        elif _program(command) == "add-apt-repository":
+            self.repositories += [a for a in command.argv[1:] if a is not None and not a.startswith("-")]
+        elif cleans_apt_lists(command.written):  # `lists/*` as written: no pattern is expanded
+            self.apt_cleaned = True
+        elif _program(command) == "rm" and any(a in _APK_CACHE for a in command.written[1:]):
+            self.apk_cleaned = True
+
+    def _install(self, system: SystemPackageCommand) -> None:
+        if system.manager not in (*_APT, PackageManager.APK):
+            return  # dnf/yum: not in scan's report
+        apk = system.manager is PackageManager.APK
+        self.manager = self.manager or ("apk" if apk else "apt")
+        self.packages += [p for p in system.packages if p is not None and not p.startswith("-")]
+        self.apk_cleaned = self.apk_cleaned or (apk and system.no_cache)
+
+
+def package_run(ins: Instruction, shell: tuple[str, ...] = DEFAULT_SHELL) -> PackageRun | None:
     """The system packages a RUN installs, and whether it leaves the package index behind."""
-    packages: list[str] = []
-    repos: list[str] = []
-    manager = ""
-    apt_cleaned = apk_cleaned = False
-    for words in shell_commands(run_script(ins)):
-        prog, args, _ = _program(words)
-        if prog in _APT and "install" in args:
-            manager = manager or "apt"
-            packages += [a for a in args[args.index("install") + 1:] if not a.startswith("-")]
-        elif prog == "apk" and "add" in args:
-            manager = manager or "apk"
-            packages += [a for a in args[args.index("add") + 1:] if not a.startswith("-")]
-            apk_cleaned = apk_cleaned or "--no-cache" in args
-        elif prog == "add-apt-repository":
-            repos += [a for a in args if not a.startswith("-")]
-        elif prog == "rm":
-            targets = [posixpath.normpath(a.rstrip("*")) for a in args if not a.startswith("-")]
-            apt_cleaned = apt_cleaned or any(t in ("/var/lib/apt/lists", "/var/lib/apt") for t in targets)
-            apk_cleaned = apk_cleaned or any(t in ("/var/cache/apk",) for t in targets)
-    if not manager:
+    found = _PackageReading()
+    for command in run_commands(ins, shell):
+        found.read(command)
+    if not found.manager:
         return None
     mounts = _cache_mounts(ins)
-    if manager == "apt":
+    if found.manager == "apt":
         mounted = any(m in ("/var/lib/apt", "/var/lib/apt/lists") for m in mounts)
-        cleaned = apt_cleaned or mounted
-        how = ("removes /var/lib/apt/lists" if apt_cleaned else "cache mount on /var/lib/apt" if mounted
+        cleaned = found.apt_cleaned or mounted
+        how = ("removes /var/lib/apt/lists" if found.apt_cleaned else "cache mount on /var/lib/apt" if mounted
                else "leaves /var/lib/apt/lists in the layer")
     else:
         mounted = "/var/cache/apk" in mounts
-        cleaned = apk_cleaned or mounted
+        cleaned = found.apk_cleaned or mounted
         how = "apk --no-cache or cache removed" if cleaned else "leaves /var/cache/apk in the layer"
-    return PackageRun(ins.start_line, ins.stage, manager, tuple(dict.fromkeys(packages)), tuple(repos), cleaned, how)
+    return PackageRun(ins.start_line, ins.stage, found.manager, tuple(dict.fromkeys(found.packages)),
+                      tuple(found.repositories), cleaned, how)
 
 
-def _is_pip(prog: str, args: list[str]) -> list[str] | None:
-    """The pip arguments when the command runs pip (`pip`, `pip3.11`, `python -m pip`)."""
-    if re.match(r"^pip[0-9.]*$", prog):
-        return args
-    if re.match(r"^python[0-9.]*$", prog) and args[:2] == ["-m", "pip"]:
-        return args[2:]
-    return None
-
-
-def pip_runs(ins: Instruction, env_no_cache: bool) -> list[PipRun]:
+def pip_runs(ins: Instruction, env_no_cache: bool, shell: tuple[str, ...] = DEFAULT_SHELL) -> list[PipRun]:
     """Every `pip install` of a RUN and whether it keeps pip's cache out of the layer.
     `env_no_cache`: PIP_NO_CACHE_DIR is set by an ENV in force at this RUN."""
     out = []
     mounted = any(m.endswith("/.cache/pip") or m.endswith("/.cache") for m in _cache_mounts(ins))
-    for words in shell_commands(run_script(ins)):
-        prog, args, assigns = _program(words)
-        pip_args = _is_pip(prog, args)
-        if pip_args is None or "install" not in pip_args:
+    for command in run_commands(ins, shell):
+        pip = read_pip(command.argv)
+        if pip is None or pip.action is not PipAction.INSTALL:
             continue
-        if "--no-cache-dir" in pip_args:
+        if pip.no_cache is True:
             how = "--no-cache-dir"
-        elif env_no_cache or any(a.startswith("PIP_NO_CACHE_DIR=") for a in assigns):
+        elif env_no_cache or read_pip(command.argv, env=dict(command.assigned)).no_cache is True:
             how = "PIP_NO_CACHE_DIR"
         elif mounted:
             how = "cache mount"
         else:
             how = ""
-        command = " ".join(words[len(assigns):])
-        out.append(PipRun(ins.start_line, ins.stage, command, bool(how), how))
+        out.append(PipRun(ins.start_line, ins.stage, command.shown, bool(how), how))
     return out
 
 
@@ -362,6 +342,20 @@ def _env_no_cache_lines(doc: Document, inherited: dict[int, bool]) -> set[int]:
             elif ins.keyword == "RUN" and on:
                 lines.add(ins.start_line)
     return lines
+
+
+def _shell_at(doc: Document, ins: Instruction, stages_with_shell: set[int]) -> tuple[str, ...]:
+    """The SHELL in force at a RUN: the last SHELL of its stage before it (the default when
+    the stage sets none; a stage that does is rare, so only those are walked)."""
+    if ins.stage not in stages_with_shell:
+        return DEFAULT_SHELL
+    shell = DEFAULT_SHELL
+    for other in doc.stage_instructions(doc.stages[ins.stage]):
+        if other.start_line >= ins.start_line:
+            break
+        if other.keyword == "SHELL" and other.json:
+            shell = tuple(other.value)
+    return shell
 
 
 def _signature(graph: Graph, path: str, doc: Document) -> tuple:
@@ -495,13 +489,15 @@ def collect(tree: Tree, config: Config) -> ScanReport:
         no_cache_lines = _env_no_cache_lines(doc, inherited)
         pip: list[PipRun] = []
         packages: list[PackageRun] = []
+        shells = {st.index for st in doc.stages if any(i.keyword == "SHELL" for i in doc.stage_instructions(st))}
         for ins in doc.instructions:
             if ins.keyword != "RUN" or ins.stage < 0:
                 continue
-            pr = package_run(ins)
+            shell = _shell_at(doc, ins, shells)
+            pr = package_run(ins, shell)
             if pr is not None:
                 packages.append(pr)
-            pip += pip_runs(ins, ins.start_line in no_cache_lines)
+            pip += pip_runs(ins, ins.start_line in no_cache_lines, shell)
         where = state.where.get("USER")
         user = UserFacts(user=(state.user or "root"), where=where,
                          user_sites=tuple(sorted(s for s in state.sites if s != "system")))

@@ -112,5 +112,5 @@ def summary_lines(plan: "Plan", defects=None) -> list[tuple[str, str | None]]:
         word = text.strip().split(":", 1)[0]
         lines.append((text, severity_style.get(word)))
     for d in defects or ():
-        lines.append((d.line_text(), "red"))
+        lines.append((d.line_text(), "yellow" if d.severity == "warning" else "red"))
     return lines

@@ -60,9 +60,19 @@ def test_empty_wildcards_are_no_build_failure(tmp_path: Path) -> None:
 
 
 def test_a_plain_missing_source_still_fails(tmp_path: Path) -> None:
+    # compose names the context: a source missing from it is a build failure.
+    tree = _tree(tmp_path, {"noop.txt": "\n", "compose.yaml": "services:\n  app:\n    build: .\n",
+                            "Dockerfile": "FROM python:3.11-slim\nCOPY environment.yml noop.txt /tmp/x/\n"})
+    assert _kinds(tree) == [("copy-missing-source", 2)]
+
+
+def test_a_missing_source_under_an_unknown_context_is_no_defect(tmp_path: Path) -> None:
+    # No build names the context and no directory holds every source: the graph says the
+    # context is unknown, so the prover cannot say the source is missing.
     tree = _tree(tmp_path, {"noop.txt": "\n", "Dockerfile":
                             "FROM python:3.11-slim\nCOPY environment.yml noop.txt /tmp/x/\n"})
-    assert _kinds(tree) == [("copy-missing-source", 2)]
+    build_models(tree, Config())
+    assert _kinds(tree) == []
 
 
 def test_files_another_stage_runs_make_are_unknown_not_missing(tmp_path: Path) -> None:
@@ -91,7 +101,7 @@ def test_copy_of_the_git_directory(tmp_path: Path) -> None:
 
 def test_sources_gitignore_covers_are_made_by_ci(tmp_path: Path) -> None:
     tree = _tree(tmp_path, {
-        ".gitignore": "# build output\ndist/\n", "pkg/.gitignore": "/_version.py\n", "pkg/__init__.py": "\n",
+        "compose.yaml": "services:\n  app:\n    build: .\n", ".gitignore": "# build output\ndist/\n", "pkg/.gitignore": "/_version.py\n", "pkg/__init__.py": "\n",
         "Dockerfile": "FROM python:3.11-slim\nCOPY dist /app/dist\nCOPY pkg/_version.py /app/pkg/\n"
                       "COPY pkg/other.py /app/pkg/\n"})
     assert _kinds(tree) == [("copy-missing-source", 4)]  # other.py is not ignored: really missing
@@ -118,7 +128,7 @@ def test_unknown_stage_files_do_not_make_their_directory_a_file(tmp_path: Path) 
 
 def test_a_stage_whose_own_copy_fails_is_reported_once(tmp_path: Path) -> None:
     # the missing wheel is the defect; copying it from that stage later is not a second one
-    tree = _tree(tmp_path, {"Dockerfile": "FROM scratch AS wheel\nCOPY prebuilt.whl /dist/app.whl\n"
+    tree = _tree(tmp_path, {"compose.yaml": "services:\n  app:\n    build: .\n", "Dockerfile": "FROM scratch AS wheel\nCOPY prebuilt.whl /dist/app.whl\n"
                                           "FROM python:3.11-slim\nCOPY --from=wheel /dist/app.whl /tmp/\n"})
     assert _kinds(tree) == [("copy-missing-source", 2)]
 

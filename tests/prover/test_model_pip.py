@@ -68,6 +68,7 @@ def test_options_target_and_environment_are_in_the_record(tmp_path: Path) -> Non
 
 def test_a_relative_requirement_file_resolves_against_the_given_cwd(tmp_path: Path) -> None:
     from dockfix.prover.model import ModelBuilder
+    from dockfix.prover.run import RunCommand
 
     (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\nWORKDIR /app\nCOPY sub/req.txt sub/req.txt\n")
     (tmp_path / "sub").mkdir()
@@ -76,7 +77,7 @@ def test_a_relative_requirement_file_resolves_against_the_given_cwd(tmp_path: Pa
     (model,) = builder.models().values()
     state = model.state.copy()
     ins = builder.graph.dockerfiles["Dockerfile"].document.instructions[-1]
-    builder._pip(state, "Dockerfile", ins, ["pip", "install", "-r", "req.txt"], cwd="/app/sub")
+    builder._pip(state, "Dockerfile", ins, RunCommand(("pip", "install", "-r", "req.txt"), "/app/sub", (), False))
     assert state.pip[-1].files == ("/app/sub/req.txt",) and state.pip[-1].requirements == ("six",)
     assert not state.breaks
 
@@ -89,12 +90,13 @@ def test_a_missing_constraint_file_is_a_defect(tmp_path: Path) -> None:
 
 def test_an_unknown_requirement_file_word_is_unknown_not_missing(tmp_path: Path) -> None:
     from dockfix.prover.model import ModelBuilder
+    from dockfix.prover.run import RunCommand
 
     (tmp_path / "Dockerfile").write_text("FROM python:3.11-slim\nRUN true\n")
     builder = ModelBuilder(Tree(tmp_path), Config())
     (model,) = builder.models().values()
     state = model.state.copy()
     ins = builder.graph.dockerfiles["Dockerfile"].document.instructions[-1]
-    builder._pip(state, "Dockerfile", ins, ["pip", "install", "-r", None])
+    builder._pip(state, "Dockerfile", ins, RunCommand(("pip", "install", "-r", None), "/", (), False))
     assert state.pip[-1].unknowns == ("a requirement file's name is unknown",)
     assert state.pip[-1].files == () and not state.breaks

@@ -16,7 +16,7 @@ from dockfix.prover.compare import DEFECT_KINDS, Finding, Verdict, compare, entr
 from dockfix.prover.model import ImageModel, build_models
 from dockfix.tree import Tree
 
-__all__ = ["DEFECT_KINDS", "Finding", "ImageModel", "Verdict", "build_models", "defects_of", "find_defects",
+__all__ = ["DEFECT_KINDS", "WARNING", "build_defects", "Finding", "ImageModel", "Verdict", "build_models", "defects_of", "find_defects",
            "glob_findings", "prove", "prove_scope", "verify_revision", "verify_trees"]
 
 
@@ -39,8 +39,17 @@ def glob_findings(before: Tree, after: Tree, config: Config) -> list[Finding]:
     return compare({}, {}, before, after, config.invariant_globs).findings
 
 
+WARNING = "warning"  # a finding about BEFORE that is reported but is no build defect
+
+
+def build_defects(findings: list[Finding]) -> list[Finding]:
+    """The findings a real build would hit (what fails `check`), without the warnings."""
+    return [f for f in findings if f.severity != WARNING]
+
+
 def find_defects(tree: Tree, config: Config) -> list[Finding]:
-    """Defects of one tree: steps the build would fail at, entry points that do not resolve."""
+    """Findings of one tree: steps the build would fail at (severity pre-existing), and
+    entry points that do not resolve (severity `WARNING`)."""
     return defects_of(build_models(tree, config), tree)
 
 
@@ -54,9 +63,11 @@ def defects_of(models: dict[str, ImageModel], tree: Tree) -> list[Finding]:
                 continue
             seen.add(k)
             out.append(Finding(key, br.kind, "pre-existing", "", "", br.path, br.line, br.message))
+        # A CMD/ENTRYPOINT the model cannot resolve is not a step a build fails at (and the
+        # model does not see what RUNs or other images put there): a warning, not a defect.
         for problem in entry_point_problems(model, tree, check_attrs=False):
             where = model.state.where.get("CMD") or model.state.where.get("ENTRYPOINT") or (model.dockerfile, None)
-            out.append(Finding(key, "entry-point-unresolved", "pre-existing", "", "", where[0], where[1], problem))
+            out.append(Finding(key, "entry-point-unresolved", WARNING, "", "", where[0], where[1], problem))
     return sorted(out, key=lambda f: (f.path or "", f.line or 0, f.invariant))
 
 

@@ -16,15 +16,15 @@ import copy
 import os
 import posixpath
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from dockfix.config import Config
 from dockfix.graph import Graph, build_graph
 from dockfix.graph.dockerignore import DockerIgnore
 from dockfix.memo import Memo
-from dockfix.model.packages import (UNKNOWN, PipAction, PipCommand, PipFront, is_pip, parse_requirement,
-                                    parse_requirements_text, read_pip)
+from dockfix.model.packages import (UNKNOWN, PackageAction, PackageManager, PipAction, PipCommand, PipFront,
+                                    SystemPackageCommand, is_pip, parse_requirement, parse_requirements_text,
+                                    read_pip, read_system_packages)
 from dockfix.model.requirements import EntryKind, ReqFile
 from dockfix.model.bases import facts_of
 from dockfix.model.words import EMPTY, Binding, Origin, Value, assignments, expand_word
@@ -44,11 +44,13 @@ from dockfix.model.copy import (
 )
 from dockfix.model.copy import Failure as CopyFailure
 from dockfix.model.gitignore import GitIgnores
-from dockfix.syntax import Document, Instruction, shellwords
+from dockfix.prover.run import RunCommand, RunEffect, file_effects, read_run
+from dockfix.syntax import Document, Instruction
 from dockfix.tree import SKIP_DIRS, Tree
 
 _APT_PY = re.compile(r"^python(\d+\.\d+)$")
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_APT = (PackageManager.APT_GET, PackageManager.APT)
+_IF_RUN = "(if run)"  # marks a requirement a conditional pip command installs
 _REQUIREMENT_NAME_END = re.compile(r"[<>=!~\[;@ ]")
 # pip commands that open their -r/-c files (a missing one fails the build); only install changes a site.
 _READS_REQUIREMENT_FILES = frozenset({PipAction.INSTALL, PipAction.DOWNLOAD, PipAction.WHEEL, PipAction.LOCK,
@@ -107,6 +109,7 @@ class PipInstall:
     target: str | None = None  # --target
     prefix: str | None = None  # --prefix
     unknowns: tuple[str, ...] = ()  # what could not be read exactly (command and files)
+    conditional: bool = False  # the shell may skip it in a build that succeeds (`if`, `||`, …)
 
     @property
     def uninstall(self) -> bool:
@@ -136,6 +139,10 @@ class StageState:
     python: str | None = None  # "3.11", or None when unknown
     python_source: str = "unknown external base"
     breaks: list[Break] = field(default_factory=list)
+    # What RUNs of this stage and its in-repo bases did that the model cannot read (unknown
+    # words, opaque shell, a non-POSIX SHELL), and what they may have created (`file_makers`).
+    unknown_effects: list[RunEffect] = field(default_factory=list)
+    file_makers: list[RunEffect] = field(default_factory=list)
     where: dict[str, tuple[str, int]] = field(default_factory=dict)  # field -> (path, line) that set it
     # What the model cannot read, by the `where` key ("ENV X", "ARG X", "WORKDIR", "USER",
     # "LABEL X"): such a name is not in env/args/labels; workdir and user then hold the value
@@ -143,6 +150,7 @@ class StageState:
     unknown: dict[str, Value] = field(default_factory=dict)
     scope: WordScope = field(default_factory=lambda: WordScope(unbound=Origin.FROM_BASE_IMAGE))  # what words read
     env_unbound: Origin | None = Origin.FROM_BASE_IMAGE  # an env name the image does not list: unset (None) or unknown
+    scratch: bool = False  # built on FROM scratch: no directory exists that a step did not make
 
     def copy(self) -> "StageState":
         new = copy.copy(self)  # the scalars; then fresh containers (dataclasses.replace was slow here)
@@ -150,6 +158,7 @@ class StageState:
         new.unknown = dict(self.unknown)
         new.files, new.sites = dict(self.files), dict(self.sites)
         new.pip, new.breaks, new.where = list(self.pip), list(self.breaks), dict(self.where)
+        new.unknown_effects, new.file_makers = list(self.unknown_effects), list(self.file_makers)
         return new
 
 
@@ -458,6 +467,8 @@ class ModelBuilder:
 
     def _missing_source(self, state: StageState, path: str, ins: Instruction, context: str,
                         failure: CopyFailure) -> None:
+        if self.graph.dockerfiles[path].context_unknown is not None:
+            return  # which context the build sends is not known: a source's absence says nothing
         src = failure.source
         if failure.kind is FailureKind.EXCLUDED_SOURCE:
             node = self.graph.dockerfiles[path]
@@ -511,7 +522,7 @@ class ModelBuilder:
         """Every file of the stage is listed: FROM scratch, no RUN (which may make any file), and
         no step of its own that fails (its files are not known; that step is the defect)."""
         base = self.graph.base_of(path, idx)
-        if other.breaks:
+        if other.breaks or self.graph.dockerfiles[path].context_unknown is not None:
             return False
         if base is None or base.kind != "external" or base.ref != "scratch":
             return False
@@ -522,40 +533,35 @@ class ModelBuilder:
 
     # -- RUN
     def _run(self, state: StageState, path: str, ins: Instruction) -> None:
-        if ins.heredocs:
-            script = "\n".join(h.content for h in ins.heredocs)
-        elif ins.json:
-            script = " ".join(ins.value)
-        else:
-            script = ins.value[0] if ins.value else ""
-        for command in _commands(script):
-            words = _words(command)
-            if not words:
-                continue
-            while words and _ASSIGNMENT.match(words[0]):
-                words = words[1:]
-            if not words:
-                continue
-            prog = posixpath.basename(words[0])
-            if prog in ("apt-get", "apt") and "install" in words:
-                pkgs = [w for w in words[words.index("install") + 1:] if not w.startswith("-")]
-                state.packages = state.packages | frozenset(pkgs)
-                for p in pkgs:
-                    m = _APT_PY.match(p)
-                    if m:
-                        state.python, state.python_source = m.group(1), f"apt package {p} ({path}:{ins.start_line})"
-            elif prog == "apk" and "add" in words:
-                state.packages = state.packages | frozenset(w for w in words[words.index("add") + 1:] if not w.startswith("-"))
-            elif _is_pip(words):
-                self._pip(state, path, ins, words)
+        """A RUN, read through the model (`prover.run`): each command in order; what it cannot
+        read is an unknown effect that may also have created any file."""
+        workdir = None if "WORKDIR" in state.unknown else state.workdir
+        reading = read_run(ins, tuple(state.shell), workdir, self._scope(state))
+        for reason in reading.unknown:
+            effect = RunEffect(path, ins.start_line, reason)
+            state.unknown_effects.append(effect)
+            state.file_makers.append(effect)
+        for command in reading.commands:
+            self._command(state, path, ins, command)
 
-    def _pip(self, state: StageState, path: str, ins: Instruction, words: Sequence[str | None], *,
-             cwd: str | None = None) -> None:
+    def _command(self, state: StageState, path: str, ins: Instruction, command: RunCommand) -> None:
+        if not command.argv:
+            return
+        if None in command.argv:  # the program, or what it is given, is not known exactly
+            state.unknown_effects.append(RunEffect(path, ins.start_line, f"{_shown(command.argv)}: a word is unknown"))
+        system = read_system_packages(command.argv)
+        if system is not None:
+            _system_packages(state, path, ins, system)
+        elif is_pip(command.argv):
+            self._pip(state, path, ins, command)
+        # After the command: what it reads was there before it ran.
+        state.file_makers.extend(file_effects(command, path, ins.start_line))
+
+    def _pip(self, state: StageState, path: str, ins: Instruction, command: RunCommand) -> None:
         """One pip command, read by the model's pip reader; relative requirement files resolve
-        against `cwd` when the shell reader knows it, else the stage's WORKDIR."""
-        scope = self._scope(state)
-        here = cwd or state.workdir
-        cmd = read_pip([None if w is None else _expand(w, scope) for w in words], here, scope)
+        against the directory the shell reader says the command runs in."""
+        here = command.cwd
+        cmd = read_pip(command.argv, here, dict(command.env))
         if cmd is None:
             return
         closure = _Closure()
@@ -564,26 +570,32 @@ class ModelBuilder:
                 for rf in files:
                     if rf is UNKNOWN:  # an unresolved word: which file pip reads is not known
                         closure.unknowns.append("a requirement file's name is unknown")
-                        continue
-                    self._closure(state, path, ins, _image_path(here, rf), closure, constraint)
-        self._record_pip(state, path, ins, cmd, here, closure)
+                    elif here is None and not str(rf).startswith("/"):
+                        closure.unknowns.append(f"{rf}: pip runs in a directory the model does not know")
+                    else:
+                        self._closure(state, path, ins, _image_path(here or "/", rf), closure, constraint,
+                                      command.conditional)
+        self._record_pip(state, path, ins, cmd, here, closure, command.conditional)
 
-    def _record_pip(self, state: StageState, path: str, ins: Instruction, cmd: PipCommand, here: str,
-                    closure: "_Closure") -> None:
+    def _record_pip(self, state: StageState, path: str, ins: Instruction, cmd: PipCommand, here: str | None,
+                    closure: "_Closure", conditional: bool) -> None:
         named = [parse_requirement(r).normalised() for r in cmd.arguments if r is not None]
         user = (state.user or "root").split(":")[0]
         user_site = cmd.user_site is True
-        site = _site_of(cmd, here, state, user_site)
+        site = _site_of(cmd, here or "/", state, user_site)
         reqs = tuple(sorted(set(closure.lines) | set(named))) if cmd.action is not PipAction.UNINSTALL else ()
         state.pip.append(PipInstall(
             ins.start_line, path, user, user_site, site, tuple(closure.seen), reqs, cmd,
             cmd.spelling(), cmd.action, tuple(sorted(set(closure.constraints))),
             (*(str(e) for e in cmd.editables), *closure.editables), _index_urls(cmd, closure),
-            _text(cmd.target), _text(cmd.prefix), (*cmd.unknowns, *closure.unknowns)))
+            _text(cmd.target), _text(cmd.prefix), (*cmd.unknowns, *closure.unknowns), conditional))
+        if conditional:  # installed or not: the site says so, so a comparison tells it from a sure install
+            named = [f"{r} {_IF_RUN}" for r in named]
+            reqs = tuple(f"{r} {_IF_RUN}" for r in reqs)
         _change_sites(state, cmd, named, site, reqs)
 
     def _closure(self, state: StageState, path: str, ins: Instruction, image_path: str, closure: "_Closure",
-                 constraint: bool = False) -> None:
+                 constraint: bool = False, conditional: bool = False) -> None:
         """A requirement file and what it includes, read with pip's rules (the model's
         requirement-file reader): `-r` installs, `-c` only constrains, includes resolve
         against the including file's directory; `-e`, `--index-url`, `--extra-index-url` kept."""
@@ -591,24 +603,45 @@ class ModelBuilder:
             return
         closure.seen.append(image_path)
         entry = state.files.get(image_path)
-        if entry is None or not entry.origin.startswith(("context:", "base:")):
+        if entry is None:
+            why = self._may_exist(state, path, image_path, conditional)
+            if why:
+                closure.unknowns.append(f"{image_path} is not among the files the model knows, but {why}")
+                return
             state.breaks.append(Break(
                 "missing-requirement-file", path, ins.start_line,
                 f"pip reads {image_path}, which is not in the image at this step "
                 f"(pip: Could not open requirements file); copy it before this RUN",
                 subject=image_path))
             return
+        if "context:" not in entry.origin or entry.origin.startswith("unknown:"):
+            closure.unknowns.append(f"{image_path}: its content is not known ({entry.origin.split(':', 1)[0]})")
+            return
         origin = _context_origin(entry.origin)
         try:
             text = self.tree.read(origin).decode("utf-8", "replace")
         except OSError:
+            closure.unknowns.append(f"{image_path}: {origin} cannot be read")
             return
         parsed = parse_requirements_text(text, image_path, self._scope(state), constraint)
         closure.gather(parsed, constraint)
         for include in parsed.includes:  # pip: an -r line installs, even inside a constraint file
-            self._closure(state, path, ins, include, closure)
+            self._closure(state, path, ins, include, closure, conditional=conditional)
         for include in parsed.constraints:
-            self._closure(state, path, ins, include, closure, True)
+            self._closure(state, path, ins, include, closure, True, conditional)
+
+    def _may_exist(self, state: StageState, path: str, image_path: str, conditional: bool) -> str:
+        """Why a requirement file the modeled files lack may still be there (or not be read):
+        "" when the build surely fails to open it."""
+        if conditional:
+            return "the pip command may not run"
+        maker = next((e for e in state.file_makers if e.may_create(image_path)), None)
+        if maker is not None:
+            return f"an earlier command may have made it ({maker.path}:{maker.line}: {maker.reason})"
+        unknown = self.graph.dockerfiles[path].context_unknown
+        if unknown is not None:
+            return f"the build context is unknown ({unknown.reason})"
+        return ""
 
 
 @dataclass
@@ -630,6 +663,22 @@ class _Closure:
             found = parsed.value(dest)
             self.index_urls.extend(str(v) for v in (found if isinstance(found, tuple) else (found,)) if v)
         self.unknowns.extend(f"{parsed.path}:{e.line}: {e.reason}" for e in parsed.unknown)
+
+
+def _system_packages(state: StageState, path: str, ins: Instruction, cmd: SystemPackageCommand) -> None:
+    """apt/apk/dnf installs add to the image's packages; apt's pythonX.Y sets the version."""
+    if cmd.action is not PackageAction.INSTALL:
+        return
+    names = [p for p in cmd.packages if p is not None and not p.startswith("-")]
+    state.packages = state.packages | frozenset(names)
+    for p in names if cmd.manager in _APT else ():
+        m = _APT_PY.match(p)
+        if m:
+            state.python, state.python_source = m.group(1), f"apt package {p} ({path}:{ins.start_line})"
+
+
+def _shown(argv: tuple[str | None, ...]) -> str:
+    return " ".join("<unknown>" if w is None else w for w in argv[:4]) + (" …" if len(argv) > 4 else "")
 
 
 def _change_sites(state: StageState, cmd: PipCommand, named: list[str], site: str | None,
@@ -692,7 +741,7 @@ def _workdir(state: StageState, wd: Value) -> None:
 
 def _external_state(ref: str) -> StageState:
     """An image not built here: what the base-image table says of it; the rest unknown."""
-    state = StageState()
+    state = StageState(scratch=ref == "scratch")
     facts = facts_of(ref) if ref else None
     if facts is None:
         state.python_source = f"unknown external base {ref}"
@@ -748,6 +797,12 @@ def _archive_bytes(tree: Tree, path: str) -> bytes:
     return head
 
 
+# Directories every Linux base image has (Debian, Ubuntu, Alpine, BusyBox, UBI); only FROM
+# scratch lacks them.
+_EVERY_LINUX_DIRECTORY = frozenset({"/tmp", "/root", "/etc", "/usr", "/usr/local", "/usr/local/bin", "/usr/bin",
+                                    "/usr/lib", "/var", "/home", "/bin"})
+
+
 def _dest_kind(state: StageState, dest: str, raw: str) -> PathKind:
     """What the destination is before the step. Directories are those the files listed so far
     and the WORKDIR imply; one a RUN or the base image made is not seen (it reads as absent)."""
@@ -756,6 +811,8 @@ def _dest_kind(state: StageState, dest: str, raw: str) -> PathKind:
         return PathKind.FILE
     if names_a_directory(raw):
         return PathKind.DIRECTORY  # a directory either way; no need to look
+    if dest in _EVERY_LINUX_DIRECTORY and not state.scratch:
+        return PathKind.DIRECTORY  # `COPY requirements.txt /tmp` lands in /tmp
     wd = state.workdir
     if dest == "/" or dest == wd or wd.startswith(dest + "/"):
         return PathKind.DIRECTORY
@@ -807,54 +864,6 @@ def _move_sites(state: StageState, other: StageState, spec: CopySpec, dest: str)
                 state.sites[posixpath.normpath(dest + site[len(s):])] = frozenset(reqs)
             elif s.startswith(site + "/") or s == site:
                 state.sites[dest] = frozenset(reqs)
-
-
-def _is_pip(words: Sequence[str | None]) -> bool:
-    return is_pip(words)
-
-
-_SEPARATORS = re.compile(r"[;\n|&]")
-
-
-def _commands(script: str) -> list[str]:
-    """Split a shell script into simple commands on `&&`, `||`, `;`, `|` and newlines,
-    outside quotes. (The prover's own reading: it shares no code with the transforms.)"""
-    if not any(c in script for c in "'\"\\"):
-        return [c.strip() for c in _SEPARATORS.split(script) if c.strip()]
-    out, buf, quote = [], [], ""
-    i = 0
-    while i < len(script):
-        ch = script[i]
-        if quote:
-            buf.append(ch)
-            if ch == quote:
-                quote = ""
-            i += 1
-            continue
-        if ch in "'\"":
-            quote = ch
-        elif ch == "\\" and i + 1 < len(script):
-            buf.append(script[i: i + 2])
-            i += 2
-            continue
-        elif ch in ";\n|&":
-            out.append("".join(buf))
-            buf = []
-            i += 1
-            continue
-        buf.append(ch)
-        i += 1
-    out.append("".join(buf))
-    return [c.strip() for c in out if c.strip()]
-
-
-def _words(command: str) -> list[str]:
-    if not any(c in command for c in "'\"\\#"):
-        return command.split()  # nothing for shlex to do, and it is slow on long scripts
-    try:
-        return shellwords.split(command, comments=True)
-    except ValueError:
-        return command.split()
 
 
 def build_models(tree: Tree, config: Config, graph: Graph | None = None) -> dict[str, ImageModel]:
