@@ -133,7 +133,9 @@ class StageState:
     volumes: tuple[str, ...] = ()
     onbuild: tuple[str, ...] = ()
     files: dict[str, FileEntry] = field(default_factory=dict)  # image path -> entry
-    sites: dict[str, frozenset[str]] = field(default_factory=dict)  # site path -> requirements (immutable: copies share them)
+    # site path -> requirements; sets grow in place (a union per install was quadratic in the
+    # number of pip RUNs), so copy() copies them.
+    sites: dict[str, set[str]] = field(default_factory=dict)
     pip: list[PipInstall] = field(default_factory=list)
     packages: frozenset[str] = frozenset()  # apt/apk
     python: str | None = None  # "3.11", or None when unknown
@@ -156,7 +158,7 @@ class StageState:
         new = copy.copy(self)  # the scalars; then fresh containers (dataclasses.replace was slow here)
         new.env, new.args, new.labels = dict(self.env), dict(self.args), dict(self.labels)
         new.unknown = dict(self.unknown)
-        new.files, new.sites = dict(self.files), dict(self.sites)
+        new.files, new.sites = dict(self.files), {k: set(v) for k, v in self.sites.items()}
         new.pip, new.breaks, new.where = list(self.pip), list(self.breaks), dict(self.where)
         new.unknown_effects, new.file_makers = list(self.unknown_effects), list(self.file_makers)
         return new
@@ -687,9 +689,9 @@ def _change_sites(state: StageState, cmd: PipCommand, named: list[str], site: st
     if cmd.action is PipAction.UNINSTALL:
         gone = {_requirement_name(r) for r in named}
         for where, installed in list(state.sites.items()):
-            state.sites[where] = frozenset(r for r in installed if _requirement_name(r) not in gone)
+            state.sites[where] = {r for r in installed if _requirement_name(r) not in gone}
     elif cmd.installs and site is not None:
-        state.sites[site] = state.sites.get(site, frozenset()).union(reqs)
+        state.sites.setdefault(site, set()).update(reqs)
 
 
 def _context_origin(origin: str) -> str:
@@ -861,9 +863,9 @@ def _move_sites(state: StageState, other: StageState, spec: CopySpec, dest: str)
         s = _stage_path(other, src)
         for site, reqs in other.sites.items():
             if site == s or site.startswith(s.rstrip("/") + "/"):
-                state.sites[posixpath.normpath(dest + site[len(s):])] = frozenset(reqs)
+                state.sites[posixpath.normpath(dest + site[len(s):])] = set(reqs)
             elif s.startswith(site + "/") or s == site:
-                state.sites[dest] = frozenset(reqs)
+                state.sites[dest] = set(reqs)
 
 
 def build_models(tree: Tree, config: Config, graph: Graph | None = None) -> dict[str, ImageModel]:
