@@ -283,6 +283,14 @@ def _node(tree: Tree, path: str) -> DockerfileNode | None:
     return DockerfileNode(path, doc, err)
 
 
+def _add_nodes(nodes: dict[str, DockerfileNode], tree: Tree, paths: list[str]) -> None:
+    for path in paths:
+        if path not in nodes:
+            node = _node(tree, path)
+            if node is not None:
+                nodes[path] = node
+
+
 def build_graph(tree: Tree, config: Config) -> Graph:
     scope: Scope | None = tree.scope
     if scope is not None:
@@ -294,21 +302,14 @@ def build_graph(tree: Tree, config: Config) -> Graph:
         later = _index_meanwhile(tree, config, len(paths))
     nodes: dict[str, DockerfileNode] = {}
     try:
-        for path in in_scope:
-            node = _node(tree, path)
-            if node is not None:
-                nodes[path] = node
+        _add_nodes(nodes, tree, in_scope)
     except BaseException:
         later(False)  # an interrupt: reap the child, if any, and make nothing
         raise
     index = later()
     if scope is None:  # files only a build names are known from the index
         paths = list(index.dockerfiles)
-        listed = set(in_scope)
-        for path in (p for p in paths if p not in listed):
-            node = _node(tree, path)
-            if node is not None:
-                nodes[path] = node
+        _add_nodes(nodes, tree, paths)
     graph = Graph(root=str(tree.root), tree=tree, dockerfiles=nodes, index=index)
 
     # Image map: first source wins per image reference (decided over the whole repository).
