@@ -107,3 +107,18 @@ def test_moby_style_matrix_does_not_crash(tmp_path: Path) -> None:
     node = g.dockerfiles["Dockerfile"]
     assert (node.context, node.context_source) == ("", "bake docker-bake.hcl:1")
     assert not g.images
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PIECES = ['target "t" {', "}", "{", "[", "]", '"', '"x"', "${", "${d}", "matrix = {", "d = [", "dockerfile = ",
+           "d", ",", "\n", "#", "//", "=", "inherits = [", '"t"', "name = ", "context = ", "(", ")", " "]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40), st.booleans())
+def test_any_text_gives_targets_not_a_traceback(pieces: list[str], as_json: bool) -> None:
+    for t in bake_targets("".join(pieces), is_json=as_json):
+        assert t.name is None or isinstance(t.name, str)
+        assert all(v is UNKNOWN or isinstance(v, (str, list, dict)) for v in t.spec.values())

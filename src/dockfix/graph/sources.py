@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from dockfix.config import Config
-from dockfix.graph.bake import UNKNOWN, BakeTarget, bake_targets
+from dockfix.graph.bake import BakeTarget, bake_targets
 from dockfix.memo import Memo
 from dockfix.model.contexts import UnknownContext
 from dockfix.tree import Tree
@@ -268,7 +268,7 @@ def from_bake(tree: Tree) -> list[ImageMapping]:
 def _bake_mappings(path: str, base: str, t: BakeTarget) -> list[ImageMapping]:
     context, dockerfile, target = (t.spec.get(k, d) for k, d in (("context", "."), ("dockerfile", "Dockerfile"),
                                                                  ("target", None)))
-    if not isinstance(context, str) or not isinstance(dockerfile, str) or target is UNKNOWN:
+    if not isinstance(context, str) or not isinstance(dockerfile, str) or not isinstance(target, (str, type(None))):
         return []  # which Dockerfile, or which part of it, cannot be read: no mapping, not a guess
     context = _join(base, context)
     dockerfile = _join(context, dockerfile)
@@ -276,7 +276,7 @@ def _bake_mappings(path: str, base: str, t: BakeTarget) -> list[ImageMapping]:
     args = t.spec.get("args")
     # A matrix target whose name is computed and that has no tags: an unnamed build.
     return [ImageMapping(ref=normalise_ref(tag) if tag else "", dockerfile=dockerfile, context=context,
-                         target=target if isinstance(target, str) else None,
+                         target=target,
                          args=dict(args) if isinstance(args, dict) else {},
                          raw_ref=tag, source=Provenance("bake", path, t.line))
             for tag in (tags if isinstance(tags, list) and tags else [t.name or ""])]
