@@ -92,6 +92,15 @@ def _output(output: Optional[Path]) -> Optional[Path]:
     return output
 
 
+def _warn_templates() -> None:
+    """Templates (Jinja, cookiecutter) are not built: the graph skipped them; name each once."""
+    from dockfix.graph.model import skipped_templates
+
+    found = skipped_templates()
+    if found:
+        typer.echo("\n".join(t.warning() for t in found), err=True)
+
+
 def _emit(data: bytes | str, output: Optional[Path]) -> None:
     raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
     if output is not None:
@@ -188,6 +197,7 @@ def plan_cmd(
     root = _root(root)
     config, chosen, names = _names(root, option, only, skip)
     plan = _make_plan(root, config, names, chosen, jobs)
+    _warn_templates()
     if fmt is Format.text and _use_color(color):
         _emit_colored(plan.diff(), output, color)
         _rich_summary(plan, color)
@@ -317,6 +327,7 @@ def check_cmd(
     root = _root(root)
     config, chosen, names = _names(root, option, None, None)
     plan = _make_plan(root, config, names, chosen, jobs)
+    _warn_templates()
     from dockfix.prover import build_defects
 
     found = plan.defects  # build defects, then warnings (reported, not failing check)
@@ -426,6 +437,7 @@ def scan_cmd(
     _output(output)
     root = _root(root)
     report = scan(root, load_config(root))
+    _warn_templates()
     if fmt is ScanFormat.json:
         _emit(json.dumps(to_json(report), indent=2, ensure_ascii=False) + "\n", output)
     else:

@@ -34,6 +34,10 @@ def graph_of(root: Path):
     (".dockerfile", False), ("Dockerfile.md", False), ("Dockerfile.j2", False), ("Dockerfile.template", False),
     ("Dockerfile.dockerignore", False), ("Dockerfile.sh", False), ("Dockerfile.yml", False),
     ("Dockerfiles", False), ("README.md", False), ("dockerfile.py", False),
+    ("Containerfile", True), ("containerfile", True), ("Containerfile.dev", True), ("app.containerfile", True),
+    ("Dockerfile_amd", True), ("Dockerfile-alpine", True), ("Dockerfile_intel.gpu", True),
+    ("Dockerfile-", False), ("Dockerfile_", False), ("Dockerfile-template.j2", False), ("Dockerfile_notes.md", False),
+    ("Containerfile.md", False), ("Containerfiles", False),
 ])
 def test_dockerfile_names(name: str, yes: bool) -> None:
     assert is_dockerfile_name(name) is yes
@@ -45,6 +49,23 @@ def test_discovery_at_any_depth_skips_vcs_and_dependencies(tmp_path: Path) -> No
         ".git/Dockerfile": "FROM a\n", "node_modules/pkg/Dockerfile": "FROM a\n", "docs/Dockerfile.md": "x\n",
     })
     assert sorted(graph_of(tmp_path).dockerfiles) == ["Dockerfile", "svc/a/b/c/Dockerfile.prod", "x/api.Dockerfile"]
+
+
+def test_files_a_build_names_are_dockerfiles_whatever_their_name(tmp_path: Path) -> None:
+    make(tmp_path, {
+        "ci/build.sh": "docker build -f t/smoke/dev -t smoke .\n",
+        "ci/t/smoke/dev": "FROM python:3.12-slim\nCOPY x /x\n", "ci/x": "x\n",
+        "compose.yaml": "services:\n  web:\n    build:\n      context: web\n      dockerfile: web.docker\n",
+        "web/web.docker": "FROM alpine\n",
+        ".github/workflows/ci.yml": ("jobs:\n  b:\n    steps:\n      - uses: docker/build-push-action@v6\n"
+                                     "        with:\n          context: .\n          file: images/prod.img\n"),
+        "images/prod.img": "FROM alpine\n",
+        "notes/plain.txt": "not named by any build\n", "Containerfile": "FROM alpine\n",
+    })
+    g = graph_of(tmp_path)
+    assert sorted(g.dockerfiles) == ["Containerfile", "ci/t/smoke/dev", "images/prod.img", "web/web.docker"]
+    assert g.dockerfiles["ci/t/smoke/dev"].context == "ci"
+    assert g.images["smoke:latest"].dockerfile == "ci/t/smoke/dev"
 
 
 def test_unparsable_dockerfile_is_recorded_not_raised(tmp_path: Path) -> None:

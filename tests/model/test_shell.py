@@ -260,3 +260,31 @@ def test_syntax_errors_agree_with_dash(text):
     # Where we are stricter than dash we stop, which claims less: a backquoted body dash
     # cannot parse is sometimes an error only when it runs (`` `)` ``), and dash leaves
     # malformed `${…}` ("bad substitution") and some `$((…))` to run time.
+
+
+@pytest.mark.parametrize("script,workdir,value", [
+    ("ok1 $PWD", "/app", "/app"),
+    ('cd /src/sub && ok1 "$PWD"', "/", "/src/sub"),
+    ("cd sub && ok1 ${PWD}", "/app", "/app/sub"),
+    ("cd sub; ok1 $PWD", "/app", None),  # a failed cd leaves the directory as it was
+    ("ok1 $PWD", None, None),  # the directory is unknown
+    ("PWD=/x; ok1 $PWD", "/app", None),  # assigned: cd would overwrite it; not followed
+    ("cd /a; cd $(x); ok1 $PWD", "/", None),
+])
+def test_pwd_is_the_directory_the_reader_follows(script, workdir, value):
+    argv = [c.args for c in read_script(script, workdir=workdir, env={}).commands if c.name == "ok1"]
+    assert argv == [("ok1", value)]
+
+
+def test_pwd_agrees_with_sh(tmp_path):
+    """Ground truth: the real /bin/sh prints $PWD where the reader says it is known."""
+    import subprocess
+
+    (tmp_path / "d1" / "d2").mkdir(parents=True)
+    script = (f'cd {tmp_path}/d1 && printf "%s\\n" "$PWD" && cd d2 && printf "%s\\n" "$PWD" && cd .. '
+              '&& printf "%s\\n" $PWD; cd d9; printf "%s\\n" $PWD')
+    out = subprocess.run(["sh", "-c", script], capture_output=True, text=True, cwd="/", env={"PWD": "/nope"},
+                         check=False).stdout.splitlines()
+    model = [c.args[2] for c in read_script(script, workdir="/", env={}).commands if c.name == "printf"]
+    assert out == [f"{tmp_path}/d1", f"{tmp_path}/d1/d2", f"{tmp_path}/d1", f"{tmp_path}/d1"]
+    assert model == out[:3] + [None]  # after `cd d9;` (which fails here) the reader does not know

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from dockfix.config import Config
 from dockfix.errors import DockerfileSyntaxError, DockfixError
 from dockfix.graph import sources
-from dockfix.graph.discover import find_dockerfiles
+from dockfix.graph.discover import Template, find_dockerfiles, template_line
 from dockfix.graph.dockerignore import EMPTY, DockerIgnore
 from dockfix.graph.sources import ImageMapping, Provenance, normalise_ref
 from dockfix.memo import Memo
@@ -185,9 +185,12 @@ def index_repo(tree: Tree, config: Config) -> RepoIndex:
     from dockfix.graph.commands import from_commands
 
     paths = find_dockerfiles(tree)
-    known = set(paths)
     explicit = (sources.from_config(config) + sources.from_compose(tree) + sources.from_bake(tree)
                 + from_commands(tree))
+    # A file a build names is a Dockerfile whatever its name (`docker build -f t/smoke/dev`).
+    files = set(tree.paths())
+    paths += sorted({m.dockerfile for m in explicit if m.dockerfile in files} - set(paths))
+    known = set(paths)
     winners: dict[str, ImageMapping] = {}
     unnamed: list[ImageMapping] = []
     for m in explicit:
@@ -258,6 +261,39 @@ def _index_meanwhile(tree: Tree, config: Config, dockerfiles: int) -> Callable[[
     return result
 
 
+# Templates skipped by the graphs of this process, to warn about once: (root, path) -> line.
+_TEMPLATES: dict[tuple[str, str], int] = {}
+
+
+def skipped_templates() -> list[Template]:
+    """The templates graphs skipped since the last call (the CLI prints them), by path."""
+    found = sorted(_TEMPLATES.items())
+    _TEMPLATES.clear()
+    return [Template(root.rstrip("/") + "/" + path if root else path, line) for (root, path), line in found]
+
+
+def _node(tree: Tree, path: str) -> DockerfileNode | None:
+    """The parsed file; None for a template (recorded for `skipped_templates`)."""
+    try:
+        data = tree.read(path)
+    except OSError as oserr:
+        return DockerfileNode(path, None, DockerfileSyntaxError(f"cannot read: {oserr.strerror}", path=path))
+    line = template_line(path, data)
+    if line is not None:
+        _TEMPLATES[(str(tree.root), path)] = line
+        return None
+    doc, err = parse_cached(path, data)
+    return DockerfileNode(path, doc, err)
+
+
+def _add_nodes(nodes: dict[str, DockerfileNode], tree: Tree, paths: list[str]) -> None:
+    for path in paths:
+        if path not in nodes:
+            node = _node(tree, path)
+            if node is not None:
+                nodes[path] = node
+
+
 def build_graph(tree: Tree, config: Config) -> Graph:
     scope: Scope | None = tree.scope
     if scope is not None:
@@ -269,16 +305,14 @@ def build_graph(tree: Tree, config: Config) -> Graph:
         later = _index_meanwhile(tree, config, len(paths))
     nodes: dict[str, DockerfileNode] = {}
     try:
-        for path in in_scope:
-            try:
-                doc, err = parse_cached(path, tree.read(path))
-            except OSError as oserr:
-                doc, err = None, DockerfileSyntaxError(f"cannot read: {oserr.strerror}", path=path)
-            nodes[path] = DockerfileNode(path, doc, err)
+        _add_nodes(nodes, tree, in_scope)
     except BaseException:
         later(False)  # an interrupt: reap the child, if any, and make nothing
         raise
     index = later()
+    if scope is None:  # files only a build names are known from the index
+        paths = list(index.dockerfiles)
+        _add_nodes(nodes, tree, paths)
     graph = Graph(root=str(tree.root), tree=tree, dockerfiles=nodes, index=index)
 
     # Image map: first source wins per image reference (decided over the whole repository).

@@ -4,12 +4,12 @@ build command lines (Makefiles, shell scripts, CI workflows), then the name heur
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from dataclasses import dataclass, field
 
 from dockfix.config import Config
+from dockfix.graph.bake import BakeTarget, bake_targets
 from dockfix.memo import Memo
 from dockfix.model.contexts import UnknownContext
 from dockfix.tree import Tree
@@ -249,9 +249,6 @@ def _compose_service(path: str, base: str, service: str, spec: dict, env: dict[s
 
 
 # -- 3. bake
-_HCL_TARGET = re.compile(r'^\s*target\s+"([^"]+)"\s*\{', re.M)
-
-
 def from_bake(tree: Tree) -> list[ImageMapping]:
     out = []
     for path in tree.paths():
@@ -262,52 +259,27 @@ def from_bake(tree: Tree) -> list[ImageMapping]:
             text = tree.read(path).decode("utf-8")
         except UnicodeDecodeError:
             continue
-        targets = _bake_json(text) if name.endswith(".json") else _bake_hcl(text)
         base = posixpath.dirname(path)
-        for tname, spec, line in targets:
-            context = _join(base, spec.get("context", "."))
-            dockerfile = _join(context, spec.get("dockerfile", "Dockerfile"))
-            for tag in spec.get("tags") or [tname]:
-                out.append(ImageMapping(ref=normalise_ref(tag), dockerfile=dockerfile, context=context,
-                                        target=spec.get("target"), args=dict(spec.get("args") or {}),
-                                        raw_ref=tag, source=Provenance("bake", path, line)))
+        for t in bake_targets(text, name.endswith(".json")):
+            out.extend(_bake_mappings(path, base, t))
     return out
 
 
-def _bake_json(text: str) -> list[tuple[str, dict, int | None]]:
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return []
-    targets = data.get("target") if isinstance(data, dict) else None
-    if not isinstance(targets, dict):
-        return []
-    at = text.find('"target"')  # each target's key is searched after the "target" key, not anywhere
-    return [(k, v, _line_of(text, f'"{k}"', max(at, 0))) for k, v in targets.items() if isinstance(v, dict)]
-
-
-def _bake_hcl(text: str) -> list[tuple[str, dict, int | None]]:
-    """A reader for the HCL that bake files use for targets: string attributes, lists of
-    strings and `args = { K = "v" }` maps. Variables, functions and `inherits` are not
-    evaluated (an attribute using them is left out)."""
-    out = []
-    for m in _HCL_TARGET.finditer(text):
-        depth, i = 1, m.end()
-        while i < len(text) and depth:
-            depth += {"{": 1, "}": -1}.get(text[i], 0)
-            i += 1
-        body = text[m.end(): i - 1]
-        spec: dict = {}
-        for km in re.finditer(r'^\s*(\w+)\s*=\s*"([^"$]*)"\s*$', body, re.M):
-            spec[km.group(1)] = km.group(2)
-        for km in re.finditer(r"^\s*(\w+)\s*=\s*\[([^\]]*)\]", body, re.M):
-            items = re.findall(r'"([^"$]*)"', km.group(2))
-            spec[km.group(1)] = items
-        am = re.search(r"^\s*args\s*=\s*\{([^}]*)\}", body, re.M)
-        if am:
-            spec["args"] = {k: v for k, v in re.findall(r'"?(\w+)"?\s*=\s*"([^"$]*)"', am.group(1))}
-        out.append((m.group(1), spec, text.count("\n", 0, m.start()) + 1))
-    return out
+def _bake_mappings(path: str, base: str, t: BakeTarget) -> list[ImageMapping]:
+    context, dockerfile, target = (t.spec.get(k, d) for k, d in (("context", "."), ("dockerfile", "Dockerfile"),
+                                                                 ("target", None)))
+    if not isinstance(context, str) or not isinstance(dockerfile, str) or not isinstance(target, (str, type(None))):
+        return []  # which Dockerfile, or which part of it, cannot be read: no mapping, not a guess
+    context = _join(base, context)
+    dockerfile = _join(context, dockerfile)
+    tags = t.spec.get("tags")
+    args = t.spec.get("args")
+    # A matrix target whose name is computed and that has no tags: an unnamed build.
+    return [ImageMapping(ref=normalise_ref(tag) if tag else "", dockerfile=dockerfile, context=context,
+                         target=target,
+                         args=dict(args) if isinstance(args, dict) else {},
+                         raw_ref=tag, source=Provenance("bake", path, t.line))
+            for tag in (tags if isinstance(tags, list) and tags else [t.name or ""])]
 
 
 # -- 4. build command lines: see dockfix.graph.commands

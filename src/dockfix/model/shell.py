@@ -505,13 +505,20 @@ def _part_value(part: syn.Part, state: _State, assignment: bool) -> str | None:
         return part.value
     if not isinstance(part, syn.Parameter):
         return None  # command substitution, arithmetic, `${X:-y}`, `$?`
-    value = state.lookup(part.name)
+    value = _pwd(state) if part.name == "PWD" else state.lookup(part.name)
     if value is None or part.quoted or assignment:
         return value
     # Unquoted: field splitting and pathname expansion apply to the value.
     if "IFS" in state.vars or _IFS_OR_GLOB.search(value):
         return None
     return value
+
+
+def _pwd(state: _State) -> str | None:
+    """dash sets PWD at start-up to the working directory and `cd` updates it, so `$PWD` is the
+    directory the reader follows. A PWD the environment or the script set is not taken: dash
+    replaces an inherited PWD that does not name the directory, and `cd` overwrites an assigned one."""
+    return state.cwd if "PWD" not in state.vars else None
 
 
 def _tilde(word: syn.Word, unquoted: list[str], assignment: bool) -> bool:
