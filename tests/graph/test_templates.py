@@ -20,6 +20,9 @@ FILES = {
     "tpl/Dockerfile": JINJA,
     "{{cookiecutter.project_slug}}/compose/Dockerfile": b"FROM python:3.12-slim\nCOPY . /app\n",
     "ok/Dockerfile": b"FROM python:3.12-slim\nCOPY missing.txt /\n",
+    # The build that gives ok/ its context: without one the context is unknown and a missing
+    # COPY source is not judged.
+    "compose.yaml": b"services:\n  ok:\n    image: acme/ok\n    build: ok\n",
 }
 
 
