@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from dockfix.config import load_config
 from dockfix.engine import run, second_pass
 from dockfix.syntax import parse
-from dockfix.transforms.rebase_onto_base.pip import RunKind, _classify_run, _parse_pip
-from dockfix.transforms.rebase_onto_base.shell import _split_chain, _walk_chain
+from dockfix.transforms.rebase_onto_base.pip import UNKNOWN_PATH, RunKind, _classify_run
+from dockfix.transforms.rebase_onto_base.shell import and_list_commands
 from dockfix.transforms.rebase_onto_base.stages import _walk
 from dockfix.transforms.rebase_onto_base.words import _expand
 
@@ -100,27 +100,52 @@ def test_env_of_one_instruction_expands_against_the_previous_environment() -> No
     assert stage.env == {"A": "2", "B": "1"}
 
 
+def _pips(text: str, scope: dict[str, str] | None = None):
+    return _classify_run(parse(f"FROM x\n{text}\n".encode()).instructions[1], "/app", scope or {})[1]
+
+
 def test_pip_arguments() -> None:
-    p = _parse_pip(["--user", "--no-cache-dir", "-r", "req/a.txt", "--requirement=req/b.txt", "-c", "c.txt",
-                    "-i", "https://example.com/simple", "six==1.16.0"], "/app", False)
-    assert p is not None
+    [p] = _pips("RUN pip install --user --no-cache-dir -r req/a.txt --requirement=req/b.txt -c c.txt "
+                "-i https://example.com/simple six==1.16.0")
     assert (p.reqs, p.constraints, p.user, p.local, p.packages) == (["req/a.txt", "req/b.txt"], ["c.txt"], True,
                                                                     False, ["six==1.16.0"])
-    assert _parse_pip(["."], "/app", False).local
-    assert _parse_pip(["--target", "/opt", "x"], "/app", False) is None
-    assert _parse_pip(["-e", "."], "/app", False) is None
+    assert _pips("RUN pip install .")[0].local
+    assert _pips("RUN pip install --find-links ./wheels six")[0].local
+    # pip's own grammar: glued and abbreviated options, every spelling
+    assert _pips("RUN pip3 install -rreq.txt --constr=c.txt")[0].reqs == ["req.txt"]
+    assert _pips("RUN pip3 install -rreq.txt --constr=c.txt")[0].constraints == ["c.txt"]
+    assert _pips("RUN python3.11 -m pip install --user -r r.txt")[0].user
+    # PIP_USER as pip reads it (from ENV, or on the command), not by its presence
+    assert _pips("RUN PIP_USER=1 pip install six")[0].user
+    assert not _pips("RUN PIP_USER=0 pip install six")[0].user
+    assert _pips("RUN pip install six", {"PIP_USER": "yes"})[0].user
+    # a requirement file the shell does not know is never a file a COPY brought
+    assert _pips('RUN pip install -r "$REQS"')[0].reqs == [UNKNOWN_PATH]
+    assert _pips("RUN pip install $PKG") == []  # unknown: it may be an option
+    for other in ("RUN pip install --target /opt x", "RUN pip install -e .", "RUN pip install --prefix=/p x",
+                  "RUN pip install --src /s x", "RUN pip uninstall -y x", "RUN pip install --no-such-option x",
+                  "RUN python -I -m pip install x", "RUN /opt/venv/bin/pip install x",
+                  "RUN uv pip install --system -r r.txt"):
+        assert _pips(other) == [], other
+    assert _pips("RUN pip install x", {"PIP_USER": "\1PIP_USER\1"}) == [], "a build argument's PIP_USER"
 
 
-def test_shell_chain_splitter() -> None:
-    assert _split_chain("apt-get update && apt-get install -y 'a b' \"c\" && rm -rf /var/lib/apt/lists/*") == [
-        [("apt-get", False), ("update", False)],
-        [("apt-get", False), ("install", False), ("-y", False), ("a b", False), ("c", False)],
-        [("rm", False), ("-rf", False), ("/var/lib/apt/lists/*", True)]]
-    assert _split_chain("PIP_USER=1 pip install -r \"$REQS\"") == [
-        [("PIP_USER=1", False), ("pip", False), ("install", False), ("-r", False), ("$REQS", True)]]
+def test_and_list_is_read_by_the_shell_reader() -> None:
+    def argvs(text: str):
+        found = and_list_commands(parse(f"FROM x\n{text}\n".encode()).instructions[1])
+        return None if found is None else [c.args for c in found]
+
+    assert argvs("RUN apt-get update && apt-get install -y 'a b' \"c\" && rm -rf /var/lib/apt/lists/*") == [
+        ("apt-get", "update"), ("apt-get", "install", "-y", "a b", "c"), ("rm", "-rf", None)]
+    assert argvs('RUN PIP_USER=1 pip install -r "$REQS"') == [("pip", "install", "-r", None)]
+    # a comment after a word ends the script (dash): the `&&` after it is not a command
+    assert argvs("RUN pip install a  # web && pip install b") == [("pip", "install", "a")]
+    assert argvs("RUN <<EOF\npip install a && apt-get clean\nEOF") == [("pip", "install", "a"), ("apt-get", "clean")]
     for other in ("a; b", "a || b", "a | b", "a > f", "a && $(b)", "a `b`", "if true; then a; fi", "a &&",
-                  "a 'b", "a # c", "(a)", "a & b"):
-        assert _split_chain(other) is None, other
+                  "a 'b", "(a)", "a & b", "{ a; }", "! a"):
+        assert argvs(f"RUN {other}") is None, other
+    assert argvs('RUN ["pip", "install", "x"]') is None
+    assert and_list_commands(parse(b"FROM x\nRUN pip install x\n").instructions[1], ("pwsh", "-c")) is None
 
 
 def test_run_kinds() -> None:
@@ -200,12 +225,6 @@ def test_mutated_worker_is_left_alone_or_rebased_soundly(picks: list[str], image
         assert second_pass(outcome, config) == {}
         verdict = prove(outcome.before, outcome.after, config)
         assert verdict.holds, text + "\n" + outcome.diff().decode() + verdict.report()
-
-
-@settings(max_examples=3000)
-@given(st.text(alphabet=st.sampled_from(list("ab !{ \t\x0b&;|$*'\"\\#~\n")), max_size=20))
-def test_split_chain_fast_path_is_the_walk(script: str) -> None:
-    assert _split_chain(script) == _walk_chain(script)
 
 
 # -- bases that install requirements system-wide (issue 13)
@@ -306,3 +325,76 @@ def test_mutated_worker_on_a_system_pip_base_is_left_alone_or_rebased_soundly(pi
         assert second_pass(outcome, config) == {}
         verdict = prove(outcome.before, outcome.after, config)
         assert verdict.holds, text + "\n" + outcome.diff().decode() + verdict.report()
+
+
+# -- requirement files, read by the model's parser (pip's rules)
+class _Files:
+    def __init__(self, files: dict[str, str]) -> None:
+        self.files = files
+
+    def exists(self, path: str) -> bool:
+        return path in self.files
+
+    def read(self, path: str) -> bytes:
+        return self.files[path].encode()
+
+
+def _follow_from(files: dict[str, str], start: str = "r.txt", installs: bool = True):
+    from types import SimpleNamespace
+
+    from dockfix.transforms.rebase_onto_base.requirements import _follow
+
+    ctx = SimpleNamespace(tree=_Files(files))
+    cmap = {f"/app/{f}": f for f in files}
+    read: set[str] = set()
+    installed: set[str] = set()
+    flags = _follow(ctx, cmap, [(f"/app/{start}", installs)], read, installed)
+    return flags, read, installed
+
+
+def test_requirement_includes_follow_pip() -> None:
+    files = {"r.txt": "six\n-r sub/a.txt\n--constraint=c.txt  # pins\n", "sub/a.txt": "-r ../b.txt\n",
+             "b.txt": "attrs\n", "c.txt": "-r d.txt\n", "d.txt": "idna\n"}
+    flags, read, installed = _follow_from(files)
+    assert flags == set()
+    assert read == set(files)
+    # pip: an -r inside a constraint file is a requirement file (installed), -c only constrains
+    assert installed == {"r.txt", "sub/a.txt", "b.txt", "d.txt"}
+
+
+def test_requirement_lines_that_read_local_files_or_are_unknown() -> None:
+    assert _follow_from({"r.txt": "-e .\n"})[0] == {"local"}
+    assert _follow_from({"r.txt": "./pkg\n"})[0] == {"local"}
+    assert _follow_from({"r.txt": "--find-links wheels\nsix\n"})[0] == {"local"}
+    assert _follow_from({"r.txt": "--index-url https://example.com/simple\nsix\n"})[0] == set()
+    assert _follow_from({"r.txt": "six==${V}\n"})[0] == {"unknown"}  # pip's environment is not known
+    assert _follow_from({"r.txt": "--no-such-option\n"})[0] == {"unknown"}  # pip refuses the file
+    assert _follow_from({"r.txt": "-r https://example.com/r.txt\n"})[0] == {"unknown"}
+    assert _follow_from({"r.txt": "-r missing.txt\n"})[0] == {"unknown"}
+    assert _follow_from({"r.txt": "-e .\n"}, installs=False)[0] == set()  # a constraint file installs nothing
+
+
+def test_copy_targets_are_the_copy_models() -> None:
+    """Container path -> context file through `model.copy` (buildah-checked): a wildcard that
+    matches a directory copies its contents, not the directory (tests/build wildcard-dir-contents)."""
+    from dockfix.transforms.rebase_onto_base.requirements import _copy_targets
+
+    files = sorted(["requirements/cpu.txt", "req.txt", "a/b.txt"])
+    doc = parse(b"FROM x\nWORKDIR /w\nCOPY requirements* ./\nCOPY req.txt /r\nCOPY a /app/\nCOPY --parents a/*.txt /p/\n"
+                b"COPY --exclude=*.txt . /s/\nCOPY req.txt ./\n")
+    got = [_copy_targets(files, s) for s in _walk(doc, "Dockerfile", 0).steps[1:]]
+    assert got == [{"/w/cpu.txt": "requirements/cpu.txt"}, {"/r": "req.txt"}, {"/app/b.txt": "a/b.txt"},
+                   {"/p/a/b.txt": "a/b.txt"},
+                   {"/s/a/b.txt": "a/b.txt", "/s/requirements/cpu.txt": "requirements/cpu.txt"},  # `*` stays in one dir
+                   {"/w/req.txt": "req.txt"}]
+    unknown_workdir = _walk(parse(b"FROM x\nCOPY req.txt ./\n"), "Dockerfile", 0).steps[0]
+    assert _copy_targets(files, unknown_workdir) == {"\0WORKDIR\0/req.txt": "req.txt"}
+
+
+def test_source_files_are_what_the_copy_model_lands() -> None:
+    from dockfix.model.copy import BuildContext, CopySpec, Origin, copy_result, source_files
+
+    files = sorted(["a/x.txt", "a/y/z.txt", "a.txt", "b[1].txt", "req/r.txt", "req/s.in"])
+    for src in ("a", "a*", "req/*.txt", ".", "./a/../a.txt", "b\\[1].txt", "*/*.txt", "nope*", "/req/", "b[1].txt"):
+        landed = copy_result(CopySpec("COPY", (src,), "/d/"), "/", BuildContext(files, files)).landed
+        assert source_files(files, src) == sorted(x.source for x in landed if x.origin is Origin.CONTEXT), src

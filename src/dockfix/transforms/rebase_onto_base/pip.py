@@ -1,28 +1,30 @@
 """What a RUN does, as far as the rebase needs it: package-manager installs (the directory and
 the app files do not matter), pip installs (which requirement files, into which site), or
-anything else (unknown: never matched)."""
+anything else (unknown: never matched).
+
+The RUN is read by the shared readers: `shell.and_list_commands` (BuildKit's execution, the
+POSIX shell reader) and `model.packages.read_pip` (pip's own option grammar, every spelling).
+"""
 
 from __future__ import annotations
 
 import enum
 import posixpath
-import re
 from dataclasses import dataclass, field
 
+from dockfix.model.packages import PipAction, PipCommand, PipFront, Unknown, read_pip
+from dockfix.model.run import DEFAULT_SHELL
+from dockfix.model.shell import Command
 from dockfix.syntax import Instruction
-from dockfix.transforms.rebase_onto_base.shell import _mount_types, _split_chain
+from dockfix.transforms.rebase_onto_base.shell import and_list_commands, mount_types
 
 _PACKAGE_MANAGERS = frozenset({"apt-get", "apt", "apk", "dnf", "yum", "microdnf", "zypper", "tdnf"})
-_PIP_VALUE_FLAGS = frozenset({"-i", "--index-url", "--extra-index-url", "-f", "--find-links",
-                              "--trusted-host", "--proxy", "--timeout", "--retries", "--cache-dir",
-                              "--log", "--progress-bar", "--upgrade-strategy", "--platform",
-                              "--python-version", "--implementation", "--abi", "--only-binary",
-                              "--no-binary", "--global-option", "--config-settings", "-C",
-                              "--root-user-action", "--exists-action", "--report"})
-_PIP_WRITES_ELSEWHERE = frozenset({"-t", "--target", "--prefix", "--root", "-e", "--editable", "--src"})
-_REQUIREMENT_FLAGS = ("-r", "--requirement", "-c", "--constraint")
-_SHORT_REQUIREMENT = re.compile(r"-[rc]\S")
-_ASSIGNMENT = re.compile(r"[A-Za-z_]\w*=")
+# Where pip would write anything but the interpreter's site, or read the current directory.
+_WRITES_ELSEWHERE = ("target_dir", "prefix_path", "root_path", "src_dir")
+# A requirement-file path the shell does not know: never a file a COPY brought.
+UNKNOWN_PATH = "\0unknown\0"
+# What sends a word the shell leaves unexpanded (a glob) to "unknown": quoting, expansions.
+_NOT_LITERAL = frozenset("$`'\"\\")
 
 
 class RunKind(enum.Enum):
@@ -45,11 +47,11 @@ USER_SITE, SYSTEM_SITE = Site
 
 @dataclass
 class _Pip:
-    reqs: list[str]  # -r files as written
+    reqs: list[str]  # -r files as written (UNKNOWN_PATH when the shell does not know one)
     constraints: list[str]
     user: bool
     cwd: str
-    local: bool  # installs a local path (reads the current directory's files)
+    local: bool  # installs a local path, or an argument the shell does not know
     packages: list[str] = field(default_factory=list)  # named on the command line
 
     @property
@@ -57,119 +59,101 @@ class _Pip:
         return USER_SITE if self.user else SYSTEM_SITE
 
 
-def _classify_run(ins: Instruction, workdir: str, scope: dict[str, str]) -> tuple[RunKind, list[_Pip]]:
+def _classify_run(ins: Instruction, workdir: str, scope: dict[str, str],
+                  shell: tuple[str, ...] = DEFAULT_SHELL) -> tuple[RunKind, list[_Pip]]:
     """The RUN's kind and the pip installs it runs (in order)."""
-    if ins.json or ins.heredocs or not ins.value:
+    if any(t != "cache" for t in mount_types(ins)):
         return OTHER, []
-    if any(t != "cache" for t in _mount_types(ins)):
-        return OTHER, []
-    cmds = _split_chain(ins.value[0])
-    if not cmds:
+    commands = and_list_commands(ins, shell)
+    if not commands:
         return OTHER, []
     pips: list[_Pip] = []
-    for words in cmds:
-        kind, pip = _command(words, workdir, scope)
+    for cmd in commands:
+        kind, pip = _command(cmd, workdir, scope)
         if kind is OTHER:
             return OTHER, []
         if pip is not None:
             pips.append(pip)
-    # Every command is a package-manager one or a pip install (the chain is never empty).
+    # Every command is a package-manager one or a pip install (the list is never empty).
     return (PIP if pips else PACKAGES), pips
 
 
-def _command(words: list[tuple[str, bool]], workdir: str, scope: dict[str, str]) -> tuple[RunKind, _Pip | None]:
-    """One simple command of the chain: its kind, and the pip install it is."""
-    n = 0
-    while n < len(words) and _ASSIGNMENT.match(words[n][0]):
-        n += 1
-    argv = [w for w, _ in words[n:]]
-    if not argv:
+def _command(cmd: Command, workdir: str, scope: dict[str, str]) -> tuple[RunKind, _Pip | None]:
+    """One simple command of the list: its kind, and the pip install it is."""
+    if not cmd.argv or cmd.name is None:
         return OTHER, None
-    kind = _package_kind(argv, words[n:])
+    kind = _package_kind(cmd)
     if kind is not None:
         return kind, None
-    pip = _pip_args(argv)
-    if pip is None:
+    found = read_pip(cmd.args, None, _pip_env(cmd, scope))
+    if found is None:
         return OTHER, None
-    parsed = _parse_pip(pip[1:], workdir, _user_site(pip, [w for w, _ in words[:n]], scope))
-    return (OTHER, None) if parsed is None else (PIP, parsed)
+    pip = _pip_install(found, workdir)
+    return (OTHER, None) if pip is None else (PIP, pip)
 
 
-def _package_kind(argv: list[str], words: list[tuple[str, bool]]) -> RunKind | None:
-    """A package manager (OTHER when the shell still expands a word: the packages are not
-    known here) or `rm` of absolute paths (its caches); None for any other program."""
-    prog = posixpath.basename(argv[0])
+def _package_kind(cmd: Command) -> RunKind | None:
+    """A package manager (OTHER when a word's value is unknown: the packages are not known
+    here) or `rm` of absolute paths (its caches); None for any other program."""
+    prog = posixpath.basename(cmd.name or "")
     if prog in _PACKAGE_MANAGERS:
-        return OTHER if any(expands for _, expands in words) else PACKAGES
-    if prog == "rm" and all(a.startswith("-") or (a.startswith("/") and a != "/") for a in argv[1:]):
-        return PACKAGES
+        return OTHER if None in cmd.args else PACKAGES
+    if prog == "rm":
+        words = [_literal(w.value, w.text) for w in cmd.argv[1:]]
+        if all(a is not None and (a.startswith("-") or (a.startswith("/") and a != "/")) for a in words):
+            return PACKAGES
     return None
 
 
-def _user_site(pip: list[str], assigns: list[str], scope: dict[str, str]) -> bool:
-    """Does the install go to the user site: `--user`, or PIP_USER on the command or in ENV?"""
-    return "--user" in pip or any(a.split("=", 1)[0] == "PIP_USER" for a in assigns) or \
-        _truthy(scope.get("PIP_USER"))
+def _literal(value: str | None, text: str) -> str | None:
+    """A word's value; for a glob the shell expands (no value), the pattern as written when it
+    uses no quoting or expansion (`/var/lib/apt/lists/*` stays below its directory)."""
+    if value is not None:
+        return value
+    return None if _NOT_LITERAL.intersection(text) else text
 
 
-def _truthy(v: str | None) -> bool:
-    return v is not None and v.strip().lower() in ("1", "true", "yes", "on")
+def _pip_env(cmd: Command, scope: dict[str, str]) -> dict[str, str | None]:
+    """The PIP_/UV_ variables pip sees: the stage's ENV and ARGs (unknown when they hold a
+    build argument or the image's value), then the script's own and the command's."""
+    env: dict[str, str | None] = {k: (None if "\0" in v or "\1" in v else v)
+                                  for k, v in scope.items() if k.startswith(("PIP_", "UV_"))}
+    env.update((k, v) for k, v in cmd.env if k.startswith(("PIP_", "UV_")))
+    return env
 
 
-def _pip_args(argv: list[str]) -> list[str] | None:
-    """The arguments from `install` on, for `pip install …`, `pip3 install …` and
-    `python[3[.x]] -m pip install …`; None for any other command."""
-    prog = posixpath.basename(argv[0])
-    if re.fullmatch(r"pip(3(\.\d+)?)?", prog):
-        rest = argv[1:]
-    elif re.fullmatch(r"python(3(\.\d+)?)?", prog) and argv[1:3] == ["-m", "pip"]:
-        rest = argv[3:]
-    else:
+def _pip_install(found: PipCommand, cwd: str) -> _Pip | None:
+    """A pip install into a site this transform compares; None for anything else (another
+    action, uv, a launcher or interpreter options it does not know the site of, a target
+    elsewhere, an editable, what pip's reading leaves unknown)."""
+    if not _site_install(found):
         return None
-    return rest if rest and rest[0] == "install" else None
-
-
-def _parse_pip(args: list[str], cwd: str, user: bool) -> _Pip | None:
-    """`pip install`'s arguments; None when it writes anywhere but a site (`--target`,
-    `--prefix`, `-e`) or an option lacks its value."""
-    pip = _Pip([], [], user, cwd, False)
-    i = 0
-    while i < len(args):
-        a = args[i]
-        name, eq, _ = a.partition("=")
-        if name in _REQUIREMENT_FLAGS or _SHORT_REQUIREMENT.match(a):
-            found = _requirement_arg(args, i)
-            if found is None:
-                return None
-            i, flag, value = found
-            (pip.reqs if flag in ("-r", "--requirement") else pip.constraints).append(value)
-        elif name in _PIP_WRITES_ELSEWHERE:
-            return None
-        elif name in _PIP_VALUE_FLAGS:
-            i += 0 if eq else 1
-        elif a == "--user":
-            pip.user = True
-        elif not a.startswith("-"):
-            _positional(pip, a)
-        i += 1
+    user = found.user_site
+    if isinstance(user, Unknown):
+        return None
+    pip = _Pip([_path(v) for v in found.requirement_files], [_path(v) for v in found.constraint_files],
+               user is True, cwd, False)
+    for word in found.requirements:
+        _positional(pip, word)
+    if any(not isinstance(link, str) or "://" not in link for link in found.find_links):
+        pip.local = True  # --find-links of a directory: the install reads the image's files
     return pip
 
 
-def _requirement_arg(args: list[str], i: int) -> tuple[int, str, str] | None:
-    """(index of the value, flag, value) of `-r f`, `-rf`, `--requirement=f`, `-c f`, …"""
-    a = args[i]
-    name, eq, value = a.partition("=")
-    if _SHORT_REQUIREMENT.match(a) and not eq:
-        return i, a[:2], a[2:]
-    if eq:
-        return i, name, value
-    if i + 1 >= len(args):
-        return None
-    return i + 1, name, args[i + 1]
+def _site_install(found: PipCommand) -> bool:
+    if found.front not in (PipFront.PIP, PipFront.PYTHON_MODULE) or found.action is not PipAction.INSTALL:
+        return False  # uv resolves and installs by its own rules: not the same install as pip's
+    if not found.exact or not found.installs or found.python_flags or "/" in found.launcher:
+        return False  # a launcher by path may be a virtual environment's
+    return not found.editables and all(found.value(d) is None for d in _WRITES_ELSEWHERE)
 
 
-def _positional(pip: _Pip, a: str) -> None:
-    if a.startswith((".", "/", "~")) or "/" in a or a.endswith((".whl", ".tar.gz", ".zip")):
+def _path(value: object) -> str:
+    return value if isinstance(value, str) else UNKNOWN_PATH
+
+
+def _positional(pip: _Pip, a: str | None) -> None:
+    if a is None or a.startswith((".", "/", "~")) or "/" in a or a.endswith((".whl", ".tar.gz", ".zip")):
         pip.local = True
     else:
         pip.packages.append(a)

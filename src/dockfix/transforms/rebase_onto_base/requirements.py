@@ -9,16 +9,19 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dockfix.model.copy import BuildContext, CopySpec, copy_result
+from dockfix.model.copy import Origin as CopyOrigin
+from dockfix.model.packages import ReqFile, Requirement, RequirementKind, parse_requirements_text
+from dockfix.model.requirements import EntryKind
 from dockfix.syntax import Document
 from dockfix.transforms.base import Context
 from dockfix.transforms.rebase_onto_base.pip import PACKAGES, PIP, USER_SITE, Site, _Pip
-from dockfix.transforms.rebase_onto_base.sources import named_files, split_wildcard
 from dockfix.transforms.rebase_onto_base.stages import COPY, RUN, _Stage, _Step, _walk
 from dockfix.transforms.rebase_onto_base.words import _join
 
-_INCLUDE = re.compile(r"^\s*(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+)(\S+)", re.M)
-_LOCAL_LINE = re.compile(r"^\s*(-e|--editable|\.|/|file:)", re.M)
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")  # a URL (pip reads it from the network)
 _ROOT_USER_SITE = "/root/.local"
+CONTEXT_FILE = CopyOrigin.CONTEXT
 
 # Which pip installs of a stage a closure follows: (the RUN's step, the install) -> wanted.
 Wanted = Callable[[_Step, _Pip], bool]
@@ -43,25 +46,23 @@ def own_into(site: Site) -> Wanted:
     return lambda step, pip: pip.site is site and not step.after_user
 
 
+# The destination the COPY model is asked about; its answers are moved to the real one (which
+# may start with the walk's marker for the image's WORKDIR, not an absolute path).
+_DEST = "/\0dest"
+
+
 def _copy_targets(files: list[str], step: _Step) -> dict[str, str]:
-    """Container path -> context file, for one context COPY (BuildKit's rules: a directory
-    source copies its contents, a file lands at the destination or, when that is a
-    directory, under its own name, a wildcard match under its own name)."""
-    _kw, _flags, srcs, dest, is_dir = step.key
-    out: dict[str, str] = {}
-    for s in srcs:
-        for f in named_files(files, s):
-            if f == s:
-                target = posixpath.join(dest, posixpath.basename(f)) if is_dir else dest
-            elif s == "" or f.startswith(s + "/"):
-                target = posixpath.join(dest, f[len(s) + 1:] if s else f)
-            else:  # a wildcard match (a file, or a directory's contents) under its own name
-                base, rest = split_wildcard(s)
-                parts = (f[len(base) + 1:] if base else f).split("/")
-                depth = rest.count("/") + 1
-                target = posixpath.join(dest, parts[depth - 1], *parts[depth:])
-            out[posixpath.normpath(target)] = f
-    return out
+    """Container path -> context file, for one context COPY, as the shared COPY model
+    (`dockfix.model.copy`, BuildKit's rules) lands them; what it cannot place (an archive ADD
+    extracts, several sources into a file) is not mapped, so a pip install reading it is unknown."""
+    keyword, _flags, srcs, dest, is_dir = step.key
+    ins = step.ins
+    spec = CopySpec(keyword, tuple(srcs), _DEST + "/" if is_dir else _DEST,
+                    excludes=tuple(ins.flag_values("exclude")), parents=ins.flag("parents") not in (None, "false"))
+    found = copy_result(spec, "/", BuildContext(files, files))
+    cut = len(_DEST) + 1
+    return {posixpath.normpath(posixpath.join(dest, landed.path[cut:])): landed.source
+            for landed in found.landed if landed.origin is CONTEXT_FILE and landed.path.startswith(_DEST)}
 
 
 def _closure(ctx: Context, stage: _Stage, context: str, wanted: Wanted | None = None) -> Closure:
@@ -104,7 +105,8 @@ def _follow(ctx: Context, cmap: dict[str, str], todo: list[tuple[str, bool]], re
             installed: set[str]) -> set[str]:
     """Follow requirement files and their includes from `todo` ((container path, installs)),
     adding what is read and installed; {"local"} when an installed one names a local path,
-    {"unknown"} when one is not a context file a COPY brought."""
+    {"unknown"} when one is not a context file a COPY brought or has a line pip's reading
+    leaves unknown."""
     found: set[str] = set()
     seen: set[tuple[str, bool]] = set()
     while todo:
@@ -120,12 +122,55 @@ def _follow(ctx: Context, cmap: dict[str, str], todo: list[tuple[str, bool]], re
         if installs:
             installed.add(repo)
         text = ctx.tree.read(repo).decode("utf-8", "replace")
-        if installs and _LOCAL_LINE.search(text):
-            found.add("local")
-        for m in _INCLUDE.finditer(text):
-            inc = _join(posixpath.dirname(cpath), m.group(2))
-            todo.append((inc, installs and m.group(1) in ("-r", "--requirement")))
+        # ${VAR} takes the value pip's environment gives: not known here.
+        parsed = parse_requirements_text(text, cpath, _UNKNOWN_ENV, constraint=not installs)
+        found |= _entry_flags(parsed, installs)
+        # pip: an -r include is a requirement file even inside a constraint file; -c constrains.
+        todo.extend((inc, True) for inc in parsed.includes)
+        todo.extend((inc, False) for inc in parsed.constraints)
     return found
+
+
+class _UnknownEnv(dict):
+    """Every variable is there, with an unknown value."""
+
+    def __bool__(self) -> bool:
+        return True  # not an empty environment
+
+    def __contains__(self, name: object) -> bool:
+        return True
+
+    def __getitem__(self, name: str) -> None:
+        return None
+
+    def get(self, name, default=None) -> None:
+        return None
+
+
+_UNKNOWN_ENV = _UnknownEnv()
+
+
+def _entry_flags(parsed: ReqFile, installs: bool) -> set[str]:
+    """{"unknown"} for a line pip's reading leaves unknown (or an include by URL); {"local"}
+    when an installed file installs a local path or an editable, or finds links locally."""
+    found: set[str] = set()
+    if parsed.unknown or any(_SCHEME.match(p) for p in (*parsed.includes, *parsed.constraints)):
+        found.add("unknown")
+    if not installs:
+        return found
+    if parsed.of(EntryKind.EDITABLE) or any(_local_requirement(r) for r in parsed.requirements):
+        found.add("local")
+    if any(not _SCHEME.match(str(link)) for link in _values(parsed.value("find_links"))):
+        found.add("local")
+    return found
+
+
+def _local_requirement(req: Requirement) -> bool:
+    return req.kind is RequirementKind.PATH or req.url.lower().startswith("file:")
+
+
+def _values(v: object) -> tuple:
+    return v if isinstance(v, tuple) else () if v is None else (v,)
 
 
 def _site_requirements(ctx: Context, bdoc, bpath: str, step: _Step, context: str,

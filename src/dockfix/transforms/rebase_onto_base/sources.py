@@ -1,10 +1,19 @@
-"""COPY sources against a build context (BuildKit's rules), as prune-dockerignore reads them.
+"""COPY sources against a build context: the shared COPY model's reading (`dockfix.model.copy`,
+BuildKit's rules), plus the graph's spelling of a context as a repo directory."""
 
-The one place this transform borrows another transform's reading: these helpers move to the
-shared COPY model (`dockfix.model.copy`) when it lands, and only this import changes.
-"""
+from __future__ import annotations
 
-from dockfix.transforms.prune_dockerignore import (context_dir, has_wildcard, is_remote, named_files,
-                                                   normalise_source, split_wildcard)
+import posixpath
 
-__all__ = ["context_dir", "has_wildcard", "is_remote", "named_files", "normalise_source", "split_wildcard"]
+from dockfix.model.copy import context_source, has_wildcards, is_remote, source_files
+
+__all__ = ["context_dir", "context_source", "has_wildcards", "is_remote", "source_files"]
+
+
+def context_dir(value: str | None) -> str | None:
+    """A build context as a repo-relative directory, "" for the root (the graph may write
+    "." for it); None when the graph does not know it."""
+    if value is None:
+        return None
+    d = posixpath.normpath(value).strip("/")
+    return "" if d in ("", ".") else d

@@ -7,9 +7,10 @@ import enum
 import posixpath
 from dataclasses import dataclass, field
 
+from dockfix.model.run import DEFAULT_SHELL
 from dockfix.syntax import Document, Instruction
 from dockfix.transforms.rebase_onto_base.pip import RunKind, _classify_run, _Pip
-from dockfix.transforms.rebase_onto_base.sources import has_wildcard, is_remote, normalise_source
+from dockfix.transforms.rebase_onto_base.sources import context_source, has_wildcards, is_remote
 from dockfix.transforms.rebase_onto_base.words import _expand, _join
 
 # The directory before any WORKDIR: the external image's (a marker, the same in both files).
@@ -64,6 +65,7 @@ def _walk(doc: Document, path: str, index: int) -> _Stage:
     env: dict[str, str] = {}
     args: dict[str, str] = {}
     workdir = IMAGE_WORKDIR
+    shell = DEFAULT_SHELL  # an image config's own Shell (Windows images) is not modelled
     steps: list[_Step] = []
     meta: dict[str, list[Instruction]] = {}
     for k in doc.stages[index].instructions[1:]:
@@ -83,8 +85,10 @@ def _walk(doc: Document, path: str, index: int) -> _Stage:
             _copy_step(step, ins, scope, workdir, doc.escape)
         elif kw == "RUN":
             step.kind = RUN
-            step.run_kind, step.pip = _classify_run(ins, workdir, scope)
+            step.run_kind, step.pip = _classify_run(ins, workdir, scope, shell)
         else:
+            if kw == "SHELL":  # BuildKit takes the JSON form only
+                shell = tuple(ins.value) if ins.json else ("SHELL not in JSON form",)
             meta.setdefault(kw, []).append(ins)
         steps.append(step)
     return _Stage(doc, path, index, steps, env, workdir, meta)
@@ -128,7 +132,7 @@ def _copy_step(step: _Step, ins: Instruction, scope: dict[str, str], workdir: st
         step.key = ("from", ins.keyword, flags, tuple(srcs), dest, is_dir)
         step.dests = (dest,)
         return
-    local = tuple(normalise_source(s) for s in srcs if not s.startswith("<<") and not is_remote(s))
+    local = tuple(context_source(s) for s in srcs if not s.startswith("<<") and not is_remote(s))
     step.kind = COPY if not ins.heredocs and len(local) == len(srcs) else COPY_OTHER
     step.key = (ins.keyword, flags, local, dest, is_dir)
     step.dests = _destinations(local, dest) if is_dir else (dest,)
@@ -138,7 +142,7 @@ def _into_directory(dest: str, srcs: list[str]) -> bool:
     """Does the COPY write into `dest` as a directory (BuildKit: a trailing slash, `.`, or
     several sources or a wildcard)?"""
     return dest.endswith("/") or dest in (".", "..") or dest.endswith("/.") \
-        or len(srcs) > 1 or any(has_wildcard(s) for s in srcs)
+        or len(srcs) > 1 or any(has_wildcards(s) for s in srcs)
 
 
 def _destinations(local: tuple[str, ...], dest: str) -> tuple[str, ...]:
@@ -158,7 +162,7 @@ def _known(step: _Step, raw: str, expanded: str | None) -> str:
 
 
 def _is_dir_source(s: str) -> bool:
-    return s == "" or has_wildcard(s)
+    return s == "" or has_wildcards(s)
 
 
 def _flags_key(ins: Instruction) -> tuple[str, ...]:
