@@ -1,82 +1,23 @@
-"""prune-dockerignore beyond the case harness: Go's filepath.Match, what a COPY source names
-and when it reaches the context, the academy result, a wildcard source, and a property over
-random .dockerignore files and COPYs."""
+"""prune-dockerignore beyond the case harness: the academy result, a wildcard source, and a
+property over random .dockerignore files and COPYs. What a COPY source names and when it
+reaches the context are model/copy's (tests/model/test_copy_sources.py)."""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dockfix.config import load_config
 from dockfix.engine import run, second_pass
 from dockfix.graph.dockerignore import DockerIgnore
-from dockfix.transforms.prune_dockerignore import (go_match, named_files, normalise_source, present,
-                                                   split_wildcard)
+from dockfix.model.copy import in_context, named_files, required_path
 
 ROOT = Path(__file__).resolve().parents[2]
 ACADEMY = ROOT / "golden" / "academy" / "before"
 NAME = "prune-dockerignore"
-
-
-@pytest.mark.parametrize("pattern,name,expected", [
-    ("*.sh", "a.sh", True),
-    ("*.sh", "bin/a.sh", False),  # `*` never crosses `/`
-    ("*/a.sh", "bin/a.sh", True),
-    ("a?c", "abc", True),
-    ("a?c", "a/c", False),
-    ("[a-c]x", "bx", True),
-    ("[^a-c]x", "dx", True),
-    ("[^a-c]x", "bx", False),
-    ("[^a-c]x", "/x", False),
-    (r"\*x", "*x", True),
-    (r"\*x", "ax", False),
-    ("[", "[", False),  # malformed: matches nothing
-    ("a[", "a[", False),
-    ("**.sh", "a.sh", True),  # `**` is `*` for filepath.Match
-])
-def test_go_match(pattern: str, name: str, expected: bool) -> None:
-    assert go_match(pattern, name) is expected
-
-
-def test_sources_normalised_and_split() -> None:
-    assert normalise_source("./scripts/") == "scripts"
-    assert normalise_source("/scripts") == "scripts"
-    assert normalise_source(".") == ""
-    assert split_wildcard("scripts/*.sh") == ("scripts", "*.sh")
-    assert split_wildcard("a/*/c.txt") == ("a", "*/c.txt")
-    assert split_wildcard("*.sh") == ("", "*.sh")
-
-
-# A context listing, sorted as Tree.under gives it (named_files and present bisect it).
-FILES = ["a/x/c.txt", "manage.py", "scripts/a.sh", "scripts/b.py", "scripts/sub.sh/x", "scripts/sub/c.sh"]
-
-
-def test_named_files() -> None:
-    assert named_files(FILES, "scripts/a.sh") == ["scripts/a.sh"]
-    assert named_files(FILES, "./scripts") == FILES[2:]
-    assert named_files(FILES, "scripts/sub") == ["scripts/sub/c.sh"]  # not scripts/sub.sh
-    assert named_files(FILES, "script") == []
-    # A wildcard matches entries below its directory, one component per pattern component;
-    # a matched directory brings everything below it.
-    assert named_files(FILES, "scripts/*.sh") == ["scripts/a.sh", "scripts/sub.sh/x"]
-    assert named_files(FILES, "a/*/c.txt") == ["a/x/c.txt"]
-    assert named_files(FILES, ".") == FILES
-
-
-def test_present_follows_the_context_walk() -> None:
-    ign = DockerIgnore.parse(b"scripts\n!scripts/a.sh\n")
-    assert present(ign, FILES, "scripts/a.sh")
-    assert not present(ign, FILES, "scripts/b.py")
-    assert present(ign, FILES, "scripts")  # sent: a file below it is
-    ign = DockerIgnore.parse(b"scripts/*\n")
-    assert present(ign, FILES, "scripts")  # not excluded itself: sent, empty
-    ign = DockerIgnore.parse(b"scripts/\n")
-    assert not present(ign, FILES, "scripts")
-    assert present(ign, FILES, "")
 
 
 def test_academy_removes_scripts_only() -> None:
@@ -148,9 +89,7 @@ def test_only_what_failing_copies_name_comes_back(patterns: list[str], images: l
         all_files = outcome.before.under("")
 
         def state(ign: DockerIgnore, src: str) -> bool:
-            s = normalise_source(src)
-            need = split_wildcard(s)[0] if any(c in s for c in "*?[") else s
-            return not named_files(all_files, s) or present(ign, all_files, need)
+            return not named_files(all_files, src) or in_context(ign, all_files, required_path(src))
 
         failing = [srcs for srcs in images if not all(state(before, s) for s in srcs)]
         working = [srcs for srcs in images if srcs not in failing]

@@ -669,3 +669,107 @@ def _from_stage_source(step: _Step, stage: StageFiles, src: str) -> None:
             step.land(posixpath.join(step.dest, p[len(s):].lstrip("/")), Origin.STAGE, stage.files[p])
     if not stage.complete and found[0] != s:
         step.unknown_at(step.dest, src, f"files a RUN made below {s} in stage {label} are not listed", partial=True)
+
+
+# ==========================================================================================
+# Sources against a context listing and its ignore file, before any image is involved.
+# (Added for prune-dockerignore; kept as one block.) `files` is a sorted context listing
+# *before* the ignore file, as `Tree.under` gives it; the ignore file is asked lazily, so a
+# caller can try many edited ignore files against one listing without filtering it each time.
+# ==========================================================================================
+def context_directory(value: str | None) -> str | None:
+    """A build context as a repo-relative directory, "" for the root (a graph may write "."
+    for it); None when it is not known."""
+    if value is None:
+        return None
+    d = posixpath.normpath(value).strip("/")
+    return "" if d in ("", ".") else d
+
+
+def source_path(src: str) -> str:
+    """A context source as a context-relative path: `./a/`, `/a` and `a` are `a`; `.` is ""
+    (BuildKit normalises against "/": a leading "/" and ".." stay in the context)."""
+    return _context_path(src)
+
+
+def split_wildcard(path: str) -> tuple[str, str]:
+    """fsutil splitWildcards on a context path: the static directories before the first
+    component with a wildcard, and the rest (each path below them is matched against it);
+    (path, "") when no component has one."""
+    parts = path.split("/")
+    for k, part in enumerate(parts):
+        if _wild(part):
+            return "/".join(parts[:k]), "/".join(parts[k:])
+    return path, ""
+
+
+@dataclass(frozen=True)
+class ContextSource:
+    """One COPY/ADD context source against a listing before the ignore file."""
+
+    path: str  # context-relative ("" the root); a wildcard's whole pattern
+    required: str  # what must reach the context for the COPY to work (a wildcard: its static directories)
+    named: tuple[str, ...]  # the files it names, in listing order
+
+    @property
+    def wildcard(self) -> bool:
+        return self.path != self.required
+
+
+def context_source(files: Sequence[str], src: str) -> ContextSource:
+    """`src` against sorted `files`: the file, everything below the directory, or for a
+    wildcard everything at or below each entry of its depth below the static directories
+    whose relative path matches (`_wildcard_items`, expanded to files)."""
+    p = _context_path(src)
+    if not _wild(p):
+        return ContextSource(p, p, tuple(files) if p == "" else tuple(named(files, p)))
+    base, rest = split_wildcard(p)
+    depth = rest.count("/") + 1
+    skip = len(base) + 1 if base else 0
+    seen: dict[str, bool] = {}
+    out = []
+    for f in _below(files, base):
+        segs = f[skip:].split("/")
+        if len(segs) < depth:
+            continue
+        rel = "/".join(segs[:depth])
+        hit = seen.get(rel)
+        if hit is None:
+            hit = seen[rel] = go_match(rest, rel)
+        if hit:
+            out.append(f)
+    return ContextSource(p, base, tuple(out))
+
+
+def required_path(src: str) -> str:
+    """The path that must reach the context for `src` to work (`ContextSource.required`)."""
+    p = _context_path(src)
+    return split_wildcard(p)[0] if _wild(p) else p
+
+
+def named_files(files: Sequence[str], src: str) -> list[str]:
+    """The files of sorted `files` a source names (`ContextSource.named`)."""
+    return list(context_source(files, src).named)
+
+
+_WILD_CHAR = re.compile(r"[*?\[]")
+
+
+def _wild(path: str) -> bool:
+    """has_wildcards, without its character loop for the common path with no `*?[`."""
+    return _WILD_CHAR.search(path) is not None and has_wildcards(path)
+
+
+def in_context(ignore: DockerIgnore, files: Sequence[str], path: str) -> bool:
+    """Is `path` (a file or a directory; "" is the root) in the context BuildKit receives
+    under `ignore`? A file when it is not excluded; a directory when it is not excluded
+    itself (the walk sends it, even empty) or a file below it is sent (its parents come
+    along)."""
+    if path == "":
+        return True
+    inside = below(files, path)
+    if not inside:
+        return listed(files, path) and not ignore.excludes(path)  # a file, or nothing
+    if not ignore.excludes(path):
+        return True
+    return any(not ignore.excludes(f) for f in inside)
