@@ -391,10 +391,10 @@ def test_copy_targets_are_the_copy_models() -> None:
     assert _copy_targets(files, unknown_workdir) == {"\0WORKDIR\0/req.txt": "req.txt"}
 
 
-def test_source_files_are_what_the_copy_model_lands() -> None:
-    from dockfix.model.copy import BuildContext, CopySpec, Origin, copy_result, source_files
+def test_named_files_are_what_the_copy_model_lands() -> None:
+    from dockfix.model.copy import BuildContext, CopySpec, Origin, copy_result, named_files
 
     files = sorted(["a/x.txt", "a/y/z.txt", "a.txt", "b[1].txt", "req/r.txt", "req/s.in"])
     for src in ("a", "a*", "req/*.txt", ".", "./a/../a.txt", "b\\[1].txt", "*/*.txt", "nope*", "/req/", "b[1].txt"):
         landed = copy_result(CopySpec("COPY", (src,), "/d/"), "/", BuildContext(files, files)).landed
-        assert source_files(files, src) == sorted(x.source for x in landed if x.origin is Origin.CONTEXT), src
+        assert named_files(files, src) == sorted(x.source for x in landed if x.origin is Origin.CONTEXT), src

@@ -7,7 +7,7 @@ import pytest
 
 from dockfix.syntax import parse
 from dockfix.transforms.non_root import expand
-from dockfix.transforms.prune_dockerignore import _expand_source
+from dockfix.transforms.prune_dockerignore.builds import _expand_source
 
 
 @pytest.mark.parametrize("text,expected", [

@@ -325,26 +325,6 @@ def _plain_item(files: Sequence[str], p: str) -> _Item | None:
     return _Item(p, True) if _has_below(files, p) else None
 
 
-def context_source(src: str) -> str:
-    """A local source as a context-relative path (`./a/`, `/a`, `a/../a` are `a`; `.` is "")."""
-    return _context_path(src)
-
-
-def source_files(files: Sequence[str], src: str) -> list[str]:
-    """The context files (sorted `files`, before the ignore file) a local source names, sorted:
-    the file, everything below the directory, or what each wildcard match names."""
-    p = _context_path(src)
-    if not has_wildcards(p):
-        item = _plain_item(files, p)
-        items = [] if item is None else [item]
-    else:
-        items = _wildcard_items(files, src)
-    found: list[str] = []
-    for item in items:
-        found.extend(_below(files, item.path) if item.is_dir else [item.path])
-    return found if len(items) < 2 else sorted(set(found))
-
-
 # -- destinations ------------------------------------------------------------------------
 def names_a_directory(dest: str) -> bool:
     """dispatchCopy: ".", "" and a trailing "/" make the destination a directory."""

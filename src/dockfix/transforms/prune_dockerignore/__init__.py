@@ -34,9 +34,8 @@ one .dockerignore; `ignore_text` edits its lines byte for byte.
 
 from __future__ import annotations
 
-from dockfix.model.copy import context_directory, has_wildcards, is_remote, named_files, source_path, split_wildcard
 from dockfix.transforms.base import Context, Safety, Transform
-from dockfix.transforms.prune_dockerignore.builds import _expand_source, builds_by_ignore_file
+from dockfix.transforms.prune_dockerignore.builds import builds_by_ignore_file
 from dockfix.transforms.prune_dockerignore.edit import prune
 
 
@@ -52,11 +51,4 @@ class PruneDockerignore(Transform):
             prune(ctx, ignore_path, builds)
 
 
-# The names rebase-onto-base imported from here before model/copy had them (its
-# `sources.py`); they are model/copy's now, and go when rebase-onto-base imports that.
-# `_expand_source` is what tests/transforms/test_words_callers.py checks.
-context_dir = context_directory
-has_wildcard = has_wildcards
-normalise_source = source_path
-__all__ = ["PruneDockerignore", "_expand_source", "context_dir", "has_wildcard", "is_remote", "named_files",
-           "normalise_source", "split_wildcard"]
+__all__ = ["PruneDockerignore"]

@@ -7,7 +7,7 @@ import re
 
 from dockfix.syntax import Document, Instruction
 from dockfix.transforms.base import Context
-from dockfix.transforms.rebase_onto_base.sources import context_dir, source_files
+from dockfix.transforms.rebase_onto_base.sources import context_dir, named_files
 from dockfix.transforms.rebase_onto_base.pip import PACKAGES
 from dockfix.transforms.rebase_onto_base.stages import COPIES, IMAGE_WORKDIR, RUN, WORKDIR, _flags_key, _Step
 
@@ -71,7 +71,7 @@ def _same_files(ctx: Context, graph, path: str, bpath: str, context: str, keys: 
     files = ctx.tree.under(context)
     for key in keys:
         for src in key[2]:
-            for f in source_files(files, src):
+            for f in named_files(files, src):
                 if a.excludes(f) != b.excludes(f):
                     return False
     return True

@@ -21,7 +21,7 @@ from dockfix.transforms.rebase_onto_base.lookups import (_base_of, _context_of, 
 from dockfix.transforms.rebase_onto_base.pip import PACKAGES, PIP, SYSTEM_SITE, USER_SITE, Site
 from dockfix.transforms.rebase_onto_base.requirements import Closure, _closure, _site_requirements, into, own_into
 from dockfix.transforms.rebase_onto_base.simulate import kept_differ, own_count
-from dockfix.transforms.rebase_onto_base.sources import source_files
+from dockfix.transforms.rebase_onto_base.sources import named_files
 from dockfix.transforms.rebase_onto_base.stages import COPY, COPY_FROM, COPY_OTHER, ENV, RUN, WORKDIR, _Stage, _Step
 
 if TYPE_CHECKING:
@@ -186,7 +186,7 @@ def _same_setting(s: _Step, base: _Stage) -> bool:
 
 
 def _provide_copy(p: Pair, prov: Provision, s: _Step, reads: frozenset[str]) -> None:
-    names = {posixpath.join(p.context, f) if p.context else f for src in s.key[2] for f in source_files(p.files, src)}
+    names = {posixpath.join(p.context, f) if p.context else f for src in s.key[2] for f in named_files(p.files, src)}
     prov.remaining[s.key] -= 1
     if names & reads:
         prov.again.add(id(s.ins))  # a requirement file a kept pip install reads: stays

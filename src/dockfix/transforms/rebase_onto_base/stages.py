@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from dockfix.model.run import DEFAULT_SHELL
 from dockfix.syntax import Document, Instruction
 from dockfix.transforms.rebase_onto_base.pip import RunKind, _classify_run, _Pip
-from dockfix.transforms.rebase_onto_base.sources import context_source, has_wildcards, is_remote
+from dockfix.transforms.rebase_onto_base.sources import source_path, has_wildcards, is_remote
 from dockfix.transforms.rebase_onto_base.words import _expand, _join
 
 # The directory before any WORKDIR: the external image's (a marker, the same in both files).
@@ -132,7 +132,7 @@ def _copy_step(step: _Step, ins: Instruction, scope: dict[str, str], workdir: st
         step.key = ("from", ins.keyword, flags, tuple(srcs), dest, is_dir)
         step.dests = (dest,)
         return
-    local = tuple(context_source(s) for s in srcs if not s.startswith("<<") and not is_remote(s))
+    local = tuple(source_path(s) for s in srcs if not s.startswith("<<") and not is_remote(s))
     step.kind = COPY if not ins.heredocs and len(local) == len(srcs) else COPY_OTHER
     step.key = (ins.keyword, flags, local, dest, is_dir)
     step.dests = _destinations(local, dest) if is_dir else (dest,)
