@@ -262,6 +262,13 @@ def test_syntax_errors_agree_with_dash(text):
     # malformed `${…}` ("bad substitution") and some `$((…))` to run time.
 
 
+@pytest.mark.parametrize("text", ["<<a$\n${", "cat <<a$\n${x\na$\n"])
+def test_a_delimiter_with_a_dollar_is_unquoted_so_its_body_is_parsed(text):
+    # Found by test_syntax_errors_agree_with_dash: dash expands the body, and `${` is an error.
+    assert subprocess.run(["/bin/sh", "-n", "-c", text], capture_output=True).returncode != 0
+    assert read_script(text).tree.rest is not None
+
+
 @pytest.mark.parametrize("script,workdir,value", [
     ("ok1 $PWD", "/app", "/app"),
     ('cd /src/sub && ok1 "$PWD"', "/", "/src/sub"),

@@ -295,7 +295,8 @@ class Lexer:
 
     def _heredoc_body(self, delimiter: Word, strip: bool) -> HereDoc:
         name = "".join(p.value for p in delimiter.parts if isinstance(p, Literal))
-        expand = delimiter.plain is not None
+        # The body is expanded unless some part of the delimiter is quoted (`a$` is unquoted).
+        expand = not any(getattr(p, "quoted", False) for p in delimiter.parts)
         text, start = self.text, self.pos
         lines: list[str] = []
         terminated = False
