@@ -1,0 +1,236 @@
+"""share-layers: ENV/ARG/LABEL move below the steps an image shares with another image on
+the same base, so the builder reuses those layers.
+
+What it does: for every stage built on an image another stage also builds on (the same base
+reference, `ctx.graph()`), it finds the longest leading run of steps the two have in common
+(layer identity: the same instruction words, and for COPY the same context and
+.dockerignore). When the next step of this stage is a block of ENV/ARG/LABEL and the other
+stage continues with the steps that follow that block, the block moves below those steps
+(as many as may be crossed), with its comments.
+
+When it must not fire: a step crossed is anything but RUN or COPY (so never across USER,
+WORKDIR, SHELL, ONBUILD, ADD, another ENV/ARG); a RUN whose script names the variable
+anywhere (`$V`, `${V}`, heredocs, arithmetic, `export V`), whose words the shell reader
+cannot follow, or which runs a program not known not to read it (`dockfix.model.program_env`);
+a RUN or COPY whose flags or words expand the variable; a COPY with a heredoc or `--from`;
+an ENV whose name is not a literal; a stage or in-repo base with a SHELL instruction;
+`# dockfix: ignore[share-layers]` above the block.
+
+Why it is equivalent: RUN and COPY do not change the environment, so the block's values
+are computed from the same variables below them; no program of a crossed RUN reads the
+variables (the table), and no crossed word expands them, so each crossed step does the same;
+the image's final environment, labels and their order are the same (no ENV/ARG/LABEL is
+crossed).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from dockfix.model.program_env import may_read
+from dockfix.model.run import RunForm, run_execution
+from dockfix.model.shell import read_script
+from dockfix.model.words import Scope, expand_word, pairs
+from dockfix.syntax import Document, Instruction
+from dockfix.transforms.base import Context, Safety, Transform
+
+MOVABLE = frozenset({"ENV", "ARG", "LABEL"})
+CROSSABLE = frozenset({"RUN", "COPY"})
+
+
+@dataclass(frozen=True)
+class Member:
+    """One stage built on a shared base."""
+
+    path: str
+    stage: int
+    copy_key: tuple  # what COPY reads: the context and the .dockerignore in force
+
+
+@dataclass(frozen=True)
+class Move:
+    block: tuple[Instruction, ...]  # the consecutive ENV/ARG/LABEL to move
+    after: Instruction  # the last step crossed
+    gain: int  # steps now shared
+    peer: str
+
+
+class ShareLayers(Transform):
+    name = "share-layers"
+    summary = "Move ENV/ARG/LABEL below the RUN/COPY steps images on the same base share, so layers are reused."
+    safety = Safety.SAFE
+    answers = "layer reuse across images on one base (issue 17)"
+
+    def apply(self, ctx: Context) -> None:
+        groups = _groups(ctx)
+        budget = sum(len(ctx.document(m.path).instructions) for ms in groups for m in ms) + 1
+        for _ in range(budget):  # each move takes a block strictly lower: this ends
+            if not any(self._move_one(ctx, m, ms) for ms in groups for m in ms):
+                return
+
+    def _move_one(self, ctx: Context, member: Member, members: list[Member]) -> bool:
+        doc = ctx.document(member.path)
+        if ctx.file_ignored(doc):
+            return False
+        mine = _steps(doc, member)
+        best: Move | None = None
+        for other in members:
+            if other.path == member.path:
+                continue  # two stages of one file: their order is the file's
+            move = _plan(ctx, doc, mine, _steps(ctx.document(other.path), other), other.path)
+            if move is not None and (best is None or move.gain > best.gain):
+                best = move
+        if best is None:
+            return False
+        ctx.write(member.path, _moved(doc, best))
+        return True
+
+
+# ------------------------------------------------------------------------------------------
+# Which stages share a base
+# ------------------------------------------------------------------------------------------
+def _groups(ctx: Context) -> list[list[Member]]:
+    graph = ctx.graph()
+    by_base: dict[tuple[str, str], list[Member]] = {}
+    for (path, stage), base in sorted(graph.bases.items()):
+        node = graph.dockerfiles.get(path)
+        if base.kind not in ("internal", "external") or node is None or node.document is None:
+            continue
+        if _sets_shell(ctx, path) or (base.image is not None and _sets_shell(ctx, base.image.dockerfile)):
+            continue  # the RUNs' shell is not the default one: not read here
+        member = Member(path, stage, (node.context, node.dockerignore))
+        by_base.setdefault((base.kind, base.ref), []).append(member)
+    return [ms for ms in by_base.values() if len({m.path for m in ms}) > 1]
+
+
+def _sets_shell(ctx: Context, path: str) -> bool:
+    try:
+        doc = ctx.document(path)
+    except Exception:  # noqa: BLE001 - a base that does not parse: its shell is unknown
+        return True
+    return any(ins.keyword == "SHELL" for ins in doc.instructions)
+
+
+# ------------------------------------------------------------------------------------------
+# Layer identity and the move
+# ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Step:
+    ins: Instruction
+    identity: tuple
+
+
+def _steps(doc: Document, member: Member) -> list[Step]:
+    if member.stage >= len(doc.stages):
+        return []
+    out = []
+    for ins in doc.stage_instructions(doc.stages[member.stage])[1:]:
+        identity: tuple = (ins.keyword, ins.flags, ins.value, ins.json,
+                           tuple((h.name, h.content, h.chomp, h.expand) for h in ins.heredocs))
+        if ins.keyword in ("COPY", "ADD"):
+            # the files come from the context (or a stage of this file: never the same)
+            source = (member.path, ins.index) if ins.flag("from") is not None else member.copy_key
+            identity += (source,)
+        out.append(Step(ins, identity))
+    return out
+
+
+def _plan(ctx: Context, doc: Document, mine: list[Step], theirs: list[Step], peer: str) -> Move | None:
+    k = 0
+    while k < min(len(mine), len(theirs)) and mine[k].identity == theirs[k].identity:
+        k += 1
+    m = k
+    while m < len(mine) and mine[m].ins.keyword in MOVABLE:
+        m += 1
+    block = tuple(s.ins for s in mine[k:m])
+    if not block or any(ctx.ignored(doc, ins) for ins in block):
+        return None
+    names = _names_set(block)
+    if names is None:
+        return None
+    crossed = 0
+    while (m + crossed < len(mine) and k + crossed < len(theirs)
+           and mine[m + crossed].identity == theirs[k + crossed].identity
+           and _crossable(mine[m + crossed].ins, names, doc.escape)):
+        crossed += 1
+    if crossed == 0:
+        return None
+    return Move(block, mine[m + crossed - 1].ins, crossed, peer)
+
+
+def _names_set(block: tuple[Instruction, ...]) -> frozenset[str] | None:
+    """The variables the block sets; None when a name is not a literal."""
+    names: set[str] = set()
+    for ins in block:
+        if ins.keyword == "ENV":
+            keys = [k for k, _ in pairs(ins.value)]
+        elif ins.keyword == "ARG":
+            keys = [w.partition("=")[0] for w in ins.value]
+        else:
+            continue  # a label is no variable
+        if any(not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key) for key in keys):
+            return None
+        names.update(keys)
+    return frozenset(names)
+
+
+def _crossable(ins: Instruction, names: frozenset[str], escape: str) -> bool:
+    if ins.keyword not in CROSSABLE or _words_expand(ins.flags, names, escape):
+        return False
+    if ins.keyword == "COPY":
+        return not ins.heredocs and ins.flag("from") is None and not _words_expand(ins.value, names, escape)
+    return not names or _run_ignores(ins, names)
+
+
+def _words_expand(words: tuple[str, ...], names: frozenset[str], escape: str) -> bool:
+    """A word BuildKit expands (COPY's words, RUN's --mount) looks one of `names` up."""
+    for word in words:
+        used: list[str] = []
+        expand_word(word, Scope(), escape, used)
+        if names.intersection(used):
+            return True
+    return False
+
+
+def _run_ignores(ins: Instruction, names: frozenset[str]) -> bool:
+    """No program of the RUN may read any of `names`."""
+    exe = run_execution(ins)
+    if exe.form is RunForm.EXEC:
+        return not any(may_read(exe.argv, n) for n in names)
+    if exe.form is not RunForm.SHELL or not exe.posix_shell or exe.script is None:
+        return False  # a `#!` heredoc: its interpreter is not read here
+    if any(re.search(rf"(?<![A-Za-z0-9_]){n}(?![A-Za-z0-9_])", exe.script) for n in names):
+        return False  # named anywhere ($V, ${V}, $((V)), export V, a heredoc): may be read
+    script = read_script(exe.script)
+    if script.opaque:
+        return False  # a part the reader does not follow may run anything
+    return not any(may_read(c.args, n) for c in script.commands for n in names)
+
+
+def _moved(doc: Document, move: Move) -> bytes:
+    """The document with the block (and its comments) cut and put below `move.after`."""
+    first_line = doc.leading_comment_start(move.block[0])
+    last_line = move.block[-1].end_line
+    start = doc.line_starts[first_line - 1]
+    end = move.block[-1].end
+    block = doc.data[start:end]
+    # take one of the blank lines around the block when there is one on each side
+    if first_line > 1 and _blank(doc, first_line - 1) and last_line < doc.line_count and _blank(doc, last_line + 1):
+        end = doc.line_span(last_line + 1)[1]
+    eol = doc.eol_of_line(move.after.end_line) or doc.newline
+    if not block.endswith(b"\n"):
+        block += eol
+    at = move.after.end
+    if not doc.eol_of_line(move.after.end_line):
+        insert = eol + block.rstrip(b"\r\n")  # the file ended without a newline: keep it so
+    elif move.after.end_line < doc.line_count and _blank(doc, move.after.end_line + 1):
+        insert = eol + block  # a blank line above, the blank line already there below
+    else:
+        insert = block
+    data = doc.data
+    return data[:start] + data[end:at] + insert + data[at:]
+
+
+def _blank(doc: Document, line: int) -> bool:
+    return doc.line_bytes(line).strip() == b""
