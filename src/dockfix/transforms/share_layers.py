@@ -136,10 +136,16 @@ def _steps(doc: Document, member: Member) -> list[Step]:
     return out
 
 
-def _plan(ctx: Context, doc: Document, mine: list[Step], theirs: list[Step], peer: str) -> Move | None:
+def _common(mine: list[Step], theirs: list[Step]) -> int:
+    """How many leading steps the two stages share."""
     k = 0
     while k < min(len(mine), len(theirs)) and mine[k].identity == theirs[k].identity:
         k += 1
+    return k
+
+
+def _plan(ctx: Context, doc: Document, mine: list[Step], theirs: list[Step], peer: str) -> Move | None:
+    k = _common(mine, theirs)
     m = k
     while m < len(mine) and mine[m].ins.keyword in MOVABLE:
         m += 1
