@@ -3,8 +3,8 @@ the same base, so the builder reuses those layers.
 
 What it does: for every stage built on an image another stage also builds on (the same base
 reference, `ctx.graph()`), it finds the longest leading run of steps the two have in common
-(layer identity: the same instruction words, and for COPY the same context and
-.dockerignore). When the next step of this stage is a block of ENV/ARG/LABEL and the other
+(layer identity: `dockfix.model.layers`: the same instruction words, and for COPY the same
+context and .dockerignore). When the next step of this stage is a block of ENV/ARG/LABEL and the other
 stage continues with the steps that follow that block, the block moves below those steps
 (as many as may be crossed), with its comments.
 
@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from dockfix.model.layers import Step, common_prefix, layer_steps
 from dockfix.model.program_env import may_read
 from dockfix.model.run import RunForm, run_execution
 from dockfix.model.shell import read_script
@@ -113,39 +114,14 @@ def _sets_shell(ctx: Context, path: str) -> bool:
 
 
 # ------------------------------------------------------------------------------------------
-# Layer identity and the move
+# The move
 # ------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Step:
-    ins: Instruction
-    identity: tuple
-
-
 def _steps(doc: Document, member: Member) -> list[Step]:
-    if member.stage >= len(doc.stages):
-        return []
-    out = []
-    for ins in doc.stage_instructions(doc.stages[member.stage])[1:]:
-        identity: tuple = (ins.keyword, ins.flags, ins.value, ins.json,
-                           tuple((h.name, h.content, h.chomp, h.expand) for h in ins.heredocs))
-        if ins.keyword in ("COPY", "ADD"):
-            # the files come from the context (or a stage of this file: never the same)
-            source = (member.path, ins.index) if ins.flag("from") is not None else member.copy_key
-            identity += (source,)
-        out.append(Step(ins, identity))
-    return out
-
-
-def _common(mine: list[Step], theirs: list[Step]) -> int:
-    """How many leading steps the two stages share."""
-    k = 0
-    while k < min(len(mine), len(theirs)) and mine[k].identity == theirs[k].identity:
-        k += 1
-    return k
+    return layer_steps(doc, member.stage, member.path, member.copy_key)
 
 
 def _plan(ctx: Context, doc: Document, mine: list[Step], theirs: list[Step], peer: str) -> Move | None:
-    k = _common(mine, theirs)
+    k = common_prefix(mine, theirs)
     m = k
     while m < len(mine) and mine[m].ins.keyword in MOVABLE:
         m += 1
