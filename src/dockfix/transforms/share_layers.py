@@ -76,13 +76,19 @@ class ShareLayers(Transform):
             return False
         mine = _steps(doc, member)
         best: Move | None = None
+        refusals: list[str] = []
         for other in members:
             if other.path == member.path:
                 continue  # two stages of one file: their order is the file's
             move = _plan(ctx, doc, mine, _steps(ctx.document(other.path), other), other.path)
-            if move is not None and (best is None or move.gain > best.gain):
+            if isinstance(move, str):
+                refusals.append(move)
+            elif move is not None and (best is None or move.gain > best.gain):
                 best = move
         if best is None:
+            for reason in refusals[:1]:
+                if not any(n.path == member.path and n.message == reason for n in ctx.notes):
+                    ctx.skip(member.path, None, reason)
             return False
         ctx.write(member.path, _moved(doc, best))
         return True
@@ -100,7 +106,9 @@ def _groups(ctx: Context) -> list[list[Member]]:
             continue
         if _sets_shell(ctx, path) or (base.image is not None and _sets_shell(ctx, base.image.dockerfile)):
             continue  # the RUNs' shell is not the default one: not read here
-        member = Member(path, stage, (node.context, node.dockerignore))
+        # a context that cannot be read is no one else's: its COPYs match nothing
+        copy_key = (node.context, node.dockerignore) if node.context_unknown is None else (path,)
+        member = Member(path, stage, copy_key)
         by_base.setdefault((base.kind, base.ref), []).append(member)
     return [ms for ms in by_base.values() if len({m.path for m in ms}) > 1]
 
@@ -120,7 +128,9 @@ def _steps(doc: Document, member: Member) -> list[Step]:
     return layer_steps(doc, member.stage, member.path, member.copy_key)
 
 
-def _plan(ctx: Context, doc: Document, mine: list[Step], theirs: list[Step], peer: str) -> Move | None:
+def _plan(ctx: Context, doc: Document, mine: list[Step], theirs: list[Step], peer: str) -> Move | str | None:
+    """The move that shares most with `theirs`; a reason when a step that would be shared
+    stops the block; None when there is nothing to share."""
     k = common_prefix(mine, theirs)
     m = k
     while m < len(mine) and mine[m].ins.keyword in MOVABLE:
@@ -137,8 +147,20 @@ def _plan(ctx: Context, doc: Document, mine: list[Step], theirs: list[Step], pee
            and _crossable(mine[m + crossed].ins, names, doc.escape)):
         crossed += 1
     if crossed == 0:
-        return None
+        return _refusal(block, names, mine[m:], theirs[k:], peer)
     return Move(block, mine[m + crossed - 1].ins, crossed, peer)
+
+
+def _refusal(block: tuple[Instruction, ...], names: frozenset[str], below: list[Step], theirs: list[Step],
+             peer: str) -> str | None:
+    """Why a block the other stage would share more with stays: the next step may read it."""
+    if not below or not theirs or below[0].identity != theirs[0].identity:
+        return None
+    step = below[0].ins
+    why = (f"may read {', '.join(sorted(names))}" if step.keyword in CROSSABLE
+           else "is not crossed; only RUN and COPY are")
+    return (f"{block[0].keyword} at line {block[0].start_line} stays: the {step.keyword} at line "
+            f"{step.start_line} (shared with {peer}) {why}")
 
 
 def _names_set(block: tuple[Instruction, ...]) -> frozenset[str] | None:
