@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dockfix.model.layers import Step, common_prefix, layer_steps
+from dockfix.model.layers import Step, layer_steps
 from dockfix.model.program_env import may_read
 from dockfix.model.run import RunForm, run_execution
 from dockfix.model.shell import read_script
@@ -67,31 +67,54 @@ class ShareLayers(Transform):
         groups = _groups(ctx)
         budget = sum(len(ctx.document(m.path).instructions) for ms in groups for m in ms) + 1
         for _ in range(budget):  # each move takes a block strictly lower: this ends
-            if not any(self._move_one(ctx, m, ms) for ms in groups for m in ms):
+            if not any([self._round(ctx, ms) for ms in groups]):
                 return
 
-    def _move_one(self, ctx: Context, member: Member, members: list[Member]) -> bool:
-        doc = ctx.document(member.path)
-        if ctx.file_ignored(doc):
-            return False
-        mine = _steps(doc, member)
-        best: Move | None = None
-        refusals: list[str] = []
-        for other in members:
-            if other.path == member.path:
-                continue  # two stages of one file: their order is the file's
-            move = _plan(ctx, doc, mine, _steps(ctx.document(other.path), other), other.path)
+    def _round(self, ctx: Context, members: list[Member]) -> bool:
+        """One move per file, each planned against the group as it stands (a trie of the
+        members' steps, so a member is compared with all others in one walk)."""
+        steps = {m: _steps(ctx.document(m.path), m) for m in members}
+        trie = _Node()
+        for m, ss in steps.items():
+            trie.add(ss, m.path)
+        moved: set[str] = set()
+        for m in members:
+            doc = ctx.document(m.path)
+            if m.path in moved or ctx.file_ignored(doc):
+                continue
+            move = _plan(ctx, doc, steps[m], trie, m.path)
             if isinstance(move, str):
-                refusals.append(move)
-            elif move is not None and (best is None or move.gain > best.gain):
-                best = move
-        if best is None:
-            for reason in refusals[:1]:
-                if not any(n.path == member.path and n.message == reason for n in ctx.notes):
-                    ctx.skip(member.path, None, reason)
-            return False
-        ctx.write(member.path, _moved(doc, best))
-        return True
+                if not any(n.path == m.path and n.message == move for n in ctx.notes):
+                    ctx.skip(m.path, None, move)
+            elif move is not None:
+                ctx.write(m.path, _moved(doc, move))
+                moved.add(m.path)
+        return bool(moved)
+
+
+class _Node:
+    """A trie of step identities; each node keeps up to two files whose stages reach it
+    (enough to tell whether a file other than a given one does)."""
+
+    __slots__ = ("children", "paths")
+
+    def __init__(self) -> None:
+        self.children: dict[tuple, _Node] = {}
+        self.paths: list[str] = []
+
+    def add(self, steps: list[Step], path: str) -> None:
+        node = self
+        node._mark(path)
+        for s in steps:
+            node = node.children.setdefault(s.identity, _Node())
+            node._mark(path)
+
+    def _mark(self, path: str) -> None:
+        if path not in self.paths and len(self.paths) < 2:
+            self.paths.append(path)
+
+    def other(self, path: str) -> str | None:
+        return next((p for p in self.paths if p != path), None)
 
 
 # ------------------------------------------------------------------------------------------
@@ -128,35 +151,52 @@ def _steps(doc: Document, member: Member) -> list[Step]:
     return layer_steps(doc, member.stage, member.path, member.copy_key)
 
 
-def _plan(ctx: Context, doc: Document, mine: list[Step], theirs: list[Step], peer: str) -> Move | str | None:
-    """The move that shares most with `theirs`; a reason when a step that would be shared
-    stops the block; None when there is nothing to share."""
-    k = common_prefix(mine, theirs)
+def _plan(ctx: Context, doc: Document, mine: list[Step], trie: _Node, path: str) -> Move | str | None:
+    """The move that shares most steps with another file's stage; a reason when the step
+    that would be shared next stops a block; None when there is nothing to share."""
+    best: Move | None = None
+    refusal: str | None = None
+    node: _Node | None = trie
+    for k in range(len(mine)):
+        if node is None or node.other(path) is None:
+            break  # no other file shares mine[:k]
+        if mine[k].ins.keyword in MOVABLE and (k == 0 or mine[k - 1].ins.keyword not in MOVABLE):
+            found = _block_move(ctx, doc, mine, k, node, path)
+            if isinstance(found, Move) and (best is None or found.gain > best.gain):
+                best = found
+            elif isinstance(found, str) and refusal is None:
+                refusal = found
+        node = node.children.get(mine[k].identity)
+    return best if best is not None else refusal
+
+
+def _block_move(ctx: Context, doc: Document, mine: list[Step], k: int, node: _Node, path: str) -> Move | str | None:
+    """Move the block starting at mine[k] below the steps another file has after mine[:k]."""
     m = k
     while m < len(mine) and mine[m].ins.keyword in MOVABLE:
         m += 1
     block = tuple(s.ins for s in mine[k:m])
-    if not block or any(ctx.ignored(doc, ins) for ins in block):
-        return None
     names = _names_set(block)
-    if names is None:
+    if names is None or any(ctx.ignored(doc, ins) for ins in block):
         return None
     crossed = 0
-    while (m + crossed < len(mine) and k + crossed < len(theirs)
-           and mine[m + crossed].identity == theirs[k + crossed].identity
-           and _crossable(mine[m + crossed].ins, names, doc.escape)):
+    peer = None
+    while m + crossed < len(mine):
+        child = node.children.get(mine[m + crossed].identity)
+        if child is None or child.other(path) is None:
+            break
+        if not _crossable(mine[m + crossed].ins, names, doc.escape):
+            return _refusal(block, names, mine[m + crossed].ins, child.other(path)) if crossed == 0 else \
+                Move(block, mine[m + crossed - 1].ins, crossed, peer or "")
+        node, peer = child, child.other(path)
         crossed += 1
     if crossed == 0:
-        return _refusal(block, names, mine[m:], theirs[k:], peer)
-    return Move(block, mine[m + crossed - 1].ins, crossed, peer)
-
-
-def _refusal(block: tuple[Instruction, ...], names: frozenset[str], below: list[Step], theirs: list[Step],
-             peer: str) -> str | None:
-    """Why a block the other stage would share more with stays: the next step may read it."""
-    if not below or not theirs or below[0].identity != theirs[0].identity:
         return None
-    step = below[0].ins
+    return Move(block, mine[m + crossed - 1].ins, crossed, peer or "")
+
+
+def _refusal(block: tuple[Instruction, ...], names: frozenset[str], step: Instruction, peer: str | None) -> str:
+    """Why a block another stage would share more with stays: the next step may read it."""
     why = (f"may read {', '.join(sorted(names))}" if step.keyword in CROSSABLE
            else "is not crossed; only RUN and COPY are")
     return (f"{block[0].keyword} at line {block[0].start_line} stays: the {step.keyword} at line "
