@@ -31,7 +31,7 @@ def test_plan_json_validates_and_names_each_change_s_transform() -> None:
     data = json.loads(result.stdout)
     jsonschema.validate(data, json.loads((ROOT / "docs" / "plan.schema.json").read_text()))
     by_path = {c["path"]: c["transforms"] for c in data["changes"]}
-    assert by_path["docker/ai-worker-cpu/Dockerfile"] == ["rebase-onto-base", "root-swap"]
+    assert by_path["docker/ai-worker-cpu/Dockerfile"] == ["rebase-onto-base", "share-layers", "root-swap"]
     assert by_path[".dockerignore"] == ["prune-dockerignore"]
     assert by_path["docker/ai-worker-gpu/Dockerfile"] == ["merge-apt-runs"]
     assert data["verdict"]["holds"] is True

@@ -398,7 +398,8 @@ def test_presets_follow_the_seed_s_application_log(golden: dict[str, str]) -> No
     # .dockerignore `scripts/` removed, ai-worker-gpu unchanged. Deliberate difference 4 (golden/README):
     # docker/Dockerfile gets the pip merge too; difference 5: the GPU apt merge comes with option 3.
     assert preset_cell(golden["docker/Dockerfile.base"], 2) == "merge-pip-runs"
-    assert preset_cell(golden["docker/ai-worker-cpu/Dockerfile"], 2) == "rebase-onto-base"
+    # issue 17: share-layers moves ENV WORKER_TYPE below the steps ai-worker-cpu shares with ai-worker
+    assert preset_cell(golden["docker/ai-worker-cpu/Dockerfile"], 2) == "rebase-onto-base, share-layers"
     assert preset_cell(golden[".dockerignore"], 2) == "prune-dockerignore"
     assert preset_cell(golden["docker/ai-worker-gpu/Dockerfile"], 2) == "no change"
     assert preset_cell(golden["docker/Dockerfile"], 2) == "merge-pip-runs"

@@ -18,20 +18,24 @@ REGISTRY: dict[str, str] = {
     "prune-dockerignore": "dockfix.transforms.prune_dockerignore:PruneDockerignore",
     "rebase-onto-base": "dockfix.transforms.rebase_onto_base:RebaseOntoBase",
     "root-swap": "dockfix.transforms.root_swap:RootSwap",
+    "share-layers": "dockfix.transforms.share_layers:ShareLayers",
 }
 
 # Presets, in the order their transforms run (each on the previous one's output).
 PRESETS: dict[int, tuple[str, ...]] = {
     1: ("merge-pip-runs",),
-    2: ("merge-pip-runs", "rebase-onto-base", "prune-dockerignore"),
-    3: ("merge-pip-runs", "merge-apt-runs", "rebase-onto-base", "prune-dockerignore",
+    2: ("merge-pip-runs", "rebase-onto-base", "share-layers", "prune-dockerignore"),
+    3: ("merge-pip-runs", "merge-apt-runs", "rebase-onto-base", "share-layers", "prune-dockerignore",
         "non-root", "root-swap"),
 }
 PRESET_TITLES = {1: "layers", 2: "no surgery", 3: "ideal structure"}
 
 
 # The order transforms always run in, whatever order they are named in: root-swap reads what
-# non-root wrote, merges come before the rebase compares layers, and so on.
+# non-root wrote, merges come before the rebase compares layers, and so on. share-layers
+# compares the layers the merges and the rebase leave (a rebase removes the steps a derived
+# image repeated, which is what lines the derived images up), and runs before non-root so that
+# non-root's USER lines (which no move crosses) are placed in the order sharing left.
 CANONICAL_ORDER: tuple[str, ...] = PRESETS[3]
 
 
