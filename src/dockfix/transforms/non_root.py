@@ -40,8 +40,11 @@ from typing import TYPE_CHECKING
 
 from dockfix.model.words import Binding, Origin, Value, expand_word
 from dockfix.model.words import Scope as WordScope
-from dockfix.syntax import Document, Instruction, Stage, shellwords
+from dockfix.model.shell import read_script
+from dockfix.syntax import Document, Instruction, Stage
 from dockfix.syntax.edit import Editor
+from dockfix.transforms import _run
+from dockfix.transforms._root_needs import Where, analyse_run, command_names
 from dockfix.transforms._text import file_style, join_commands
 from dockfix.transforms.base import Context, Safety, Transform
 
@@ -522,13 +525,12 @@ _PORT_FLAGS = frozenset({"--port", "-p", "--listen", "--http-port", "--bind", "-
 
 
 def _words(ins: Instruction) -> list[str]:
+    """The words of a CMD/ENTRYPOINT, read by the model (shell form: every command's words,
+    as written where the value is not known)."""
     if ins.json:
         return list(ins.value)
-    text = ins.value[-1] if ins.value else ""
-    try:
-        return shellwords.split(text)
-    except ValueError:
-        return text.split()
+    script = read_script(ins.value[-1] if ins.value else "", workdir=None)
+    return [w.value if w.value is not None else w.text for c in script.commands for w in c.argv]
 
 
 def _port_of(word: str) -> int | None:
@@ -581,8 +583,9 @@ def image_name_tag(ref: str) -> tuple[str, str]:
     return name.lower(), tag.lower()
 
 
-def family(base: str, scripts: list[str]) -> tuple[str, str | None]:
-    """("shadow" | "busybox-adduser" | "skip", why-skip)."""
+def family(base: str, commands: frozenset[str] = frozenset()) -> tuple[str, str | None]:
+    """("shadow" | "busybox-adduser" | "skip", why-skip); `commands`: the names of the commands
+    the image's RUNs run (`apk` says alpine)."""
     name, tag = image_name_tag(base)
     short = name.rsplit("/", 1)[-1]
     if name == "scratch":
@@ -593,7 +596,7 @@ def family(base: str, scripts: list[str]) -> tuple[str, str | None]:
         return "skip", f"{base} is busybox: no distribution whose user tools non-root knows"
     if short in ("ubi-minimal", "ubi-micro", "ubi8-minimal", "ubi9-minimal", "ubi8-micro", "ubi9-micro"):
         return "skip", f"{base} has no useradd (shadow-utils is not installed)"
-    if "alpine" in short or "alpine" in tag or any(re.search(r"\bapk\b", s) for s in scripts):
+    if "alpine" in short or "alpine" in tag or "apk" in commands:
         return "busybox-adduser", None
     return "shadow", None
 
@@ -688,17 +691,9 @@ class NonRoot(Transform):
     def _why_not(self, ctx: Context, path: str, doc: Document, stage: Stage, body: list[Instruction],
                  refs: list[StageRef], derived: list[StageRef], user: NewUser,
                  label: str) -> tuple[int, str] | None:
-        from dockfix.transforms.root_swap import Where, analyse_run, run_scripts
-
         head = doc.instructions[stage.from_index]
-        scripts = []
-        for ref in refs:
-            d = ctx.document(ref.path)
-            for ins in d.stage_instructions(d.stages[ref.stage]):
-                if ins.keyword == "RUN":
-                    scripts.extend(run_scripts(ins))
         base = external_base(ctx, refs)
-        fam, why = family(base, scripts)
+        fam, why = family(base, _run_command_names(ctx, refs))
         if fam == "skip":
             return head.start_line, why
         taken = uid_taken(base, user)
@@ -708,10 +703,9 @@ class NonRoot(Transform):
             if ins.keyword == "ONBUILD":
                 return ins.start_line, f"ONBUILD triggers would run as {user.name} in derived images"
             if ins.keyword == "RUN":
-                text = " ".join(run_scripts(ins))
-                if re.search(r"\b(useradd|adduser)\b", text):
+                if command_names(ins, _run.shell_at(doc, ins) or ("?",)) & {"useradd", "adduser"}:
                     return ins.start_line, f"{label} creates a user without switching to it; finish it by hand"
-                needs = analyse_run(ins, Where(cwd=None))
+                needs = analyse_run(ins, Where(cwd=None), _run.shell_at(doc, ins) or ("?",))
                 if needs.user:
                     return ins.start_line, (f"`pip install --user` in {label} installs into /root/.local as "
                                             f"root, which {user.name} cannot read; install it in a builder "
@@ -760,8 +754,6 @@ class NonRoot(Transform):
     # -- the edit
     def _edit(self, ctx: Context, ed: Editor, path: str, doc: Document, stage: Stage,
               body: list[Instruction], refs: list[StageRef], user: NewUser) -> None:
-        from dockfix.transforms.root_swap import run_scripts
-
         walk = walk_stage(ctx, path, doc, stage)
         final = step(walk[-1][1], walk[-1][0]) if walk else state_before(ctx, path, stage.index)
         appdir = final.workdir if is_app_dir(final.workdir) else None
@@ -793,13 +785,7 @@ class NonRoot(Transform):
         # the user: before the first instruction that needs it, else before USER
         first_meta, last = stage_end(doc, stage)
         anchor = needing[0] if needing else first_meta
-        scripts = []
-        for ref in refs:
-            d = ctx.document(ref.path)
-            for ins in d.stage_instructions(d.stages[ref.stage]):
-                if ins.keyword == "RUN":
-                    scripts.extend(run_scripts(ins))
-        fam, _ = family(external_base(ctx, refs), scripts)
+        fam, _ = family(external_base(ctx, refs), _run_command_names(ctx, refs))
         chown_dir = None
         if appdir is not None:
             setter = [i for i, _ in walk if i.keyword == "WORKDIR"]
@@ -816,3 +802,14 @@ class NonRoot(Transform):
             ed.insert_after(last, user_line)
         else:
             ed.insert_after(last, create + "\n" + user_line)
+
+
+def _run_command_names(ctx: Context, refs: list[StageRef]) -> frozenset[str]:
+    """The names of the commands every RUN of these stages runs, read by the model."""
+    names: set[str] = set()
+    for ref in refs:
+        d = ctx.document(ref.path)
+        for ins in d.stage_instructions(d.stages[ref.stage]):
+            if ins.keyword == "RUN":
+                names |= command_names(ins, _run.shell_at(d, ins) or ("?",))
+    return frozenset(names)
