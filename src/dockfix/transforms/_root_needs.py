@@ -241,12 +241,18 @@ def _command(cmd: str, words: list[str], cwd: str | None, where: Where,
 
 
 def _root_by_name(cmd: str, args: list[str]) -> str | None:
+    """Why the command needs root by what it is (a package manager, a user tool, …)."""
     if cmd in ROOT_COMMANDS:
         return cmd
     if cmd == "dpkg" and any(_DPKG_WRITE.match(a) for a in args):
         return "dpkg"
     if cmd == "rpm" and any(_RPM_WRITE.match(a) for a in args):
         return "rpm"
+    return _global_install(cmd, args)
+
+
+def _global_install(cmd: str, args: list[str]) -> str | None:
+    """npm/pnpm -g, yarn global, gem without --user-install: into the system's prefix."""
     if cmd in ("npm", "pnpm") and args[:1] in (["install"], ["i"], ["add"]) and (
             "-g" in args or "--global" in args):
         return f"{cmd} install -g"

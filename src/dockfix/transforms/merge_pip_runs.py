@@ -25,7 +25,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dockfix.model.packages import PipAction, PipFront, read_pip
+from dockfix.model.packages import PipAction, PipCommand, PipFront, read_pip
+from dockfix.model.shell import Script
 from dockfix.syntax import Document, Instruction
 from dockfix.syntax.edit import Editor
 from dockfix.transforms import _run, _text
@@ -58,30 +59,46 @@ def pip_run(doc: Document, ins: Instruction) -> PipRun | NotPip | None:
     script = _run.run_script(doc, ins)
     if script is None or script.and_list is None or script.opaque:
         return None
-    reads = [read_pip(c.args) for c in script.commands]
-    if not reads or any(r is None or c.assignments or c.redirections
-                        for r, c in zip(reads, script.commands)):
-        return None
-    if any(not r.exact or r.unknown_options for r in reads):
+    reads = _pip_reads(script)
+    if reads is None:
         return None
     uv = {r.front in (PipFront.UV_PIP, PipFront.UV_SYNC) for r in reads}
     if len(uv) != 1:
         return None  # uv's pip and pip itself in one RUN: it merges with neither
-    comment = None
-    if script.comment_at_end:
-        tail = script.text[script.commands[-1].end:].strip(" \t")
-        if not tail.startswith("#"):
-            return NotPip("its command line ends in text the shell reader cannot place")
-        if not _text.shell_body(doc, ins).endswith(tail):
-            return NotPip(f"its comment `{tail}` runs over a continuation line; after a merge it "
-                          "would swallow the commands that follow it")
-        comment = tail
+    comment = _trailing_comment(doc, ins, script)
+    if isinstance(comment, NotPip):
+        return comment
     versions = frozenset(r.version for r in reads if r.version)
     upgrade = all(_upgrades_pip_only(r) for r in reads)
     return PipRun(uv.pop(), versions, upgrade, comment, len(reads))
 
 
-def _upgrades_pip_only(r) -> bool:
+def _pip_reads(script: Script) -> list[PipCommand] | None:
+    """pip's exact reading of every command, or None (not pip, an assignment or redirection in
+    front of it, an option pip does not have, an unknown word where an option may stand)."""
+    reads = []
+    for c in script.commands:
+        r = read_pip(c.args)
+        if r is None or c.assignments or c.redirections or not r.exact or r.unknown_options:
+            return None
+        reads.append(r)
+    return reads or None
+
+
+def _trailing_comment(doc: Document, ins: Instruction, script: Script) -> str | NotPip | None:
+    """The comment after the last command, when it sits on the RUN's last line."""
+    if not script.comment_at_end:
+        return None
+    tail = script.text[script.commands[-1].end:].strip(" \t")
+    if not tail.startswith("#"):
+        return NotPip("its command line ends in text the shell reader cannot place")
+    if not _text.shell_body(doc, ins).endswith(tail):
+        return NotPip(f"its comment `{tail}` runs over a continuation line; after a merge it "
+                      "would swallow the commands that follow it")
+    return tail
+
+
+def _upgrades_pip_only(r: PipCommand) -> bool:
     if r.action is not PipAction.INSTALL or r.value("upgrade") is not True:
         return False
     if r.requirement_files or r.constraint_files or r.editables:
@@ -125,14 +142,7 @@ class MergePipRuns(DockerfileTransform):
         head = doc.text(keep).decode("utf-8", "surrogateescape")
         prefix = re.match(r"\s*\S+", head).group(0) + " " + "".join(f + " " for f in keep.flags)
         reads = [pip_run(doc, i) for i in group]
-        bodies, trailing = [], []
-        for n, (ins, read) in enumerate(zip(group, reads)):
-            body = _text.shell_body(doc, ins)
-            if read.comment is not None and n < len(group) - 1:
-                # `a  # web && b` would be one comment: the comment goes on its own line above.
-                body = body[: len(body) - len(read.comment)].rstrip(" \t")
-                trailing.append(read.comment + "\n")
-            bodies.append(body)
+        bodies, trailing = _bodies(doc, group, reads)
         merged = _text.join_commands(prefix, bodies, style)
         if not _runs_every_command(merged, sum(r.commands for r in reads), reads[-1].comment is not None,
                                    doc.escape):
@@ -140,25 +150,48 @@ class MergePipRuns(DockerfileTransform):
                      f"kept apart from the pip RUN at line {group[0].start_line}: "
                      "the merged RUN would not run every command")
             return False
-        moved_comments = "".join(_text.comment_block(doc, i) for i in group if i is not keep)
         if hoist:
-            # The kept RUN's own comment block stays where it is, under the moved ones.
-            first = doc.leading_comment_start(keep)
-            own = _text.comment_block(doc, keep)
-            ed.replace(keep, moved_comments + "".join(trailing) + own + merged, from_line=first if own else None)
-            for ins in group[:-1]:
-                _text.delete_instruction(ed, ins)
+            _write_hoist(ed, doc, group, trailing + merged)
         else:
-            # Consecutive RUNs: one splice from the first to the last, which also takes the
-            # blank lines between them; the last one's line ending (or its absence) stays.
-            last = group[-1]
-            spans = {n for i in group for n in range(i.start_line, i.end_line + 1)}
-            between = "".join(doc.line_bytes(n).decode("utf-8", "surrogateescape").rstrip("\r\n") + "\n"
-                              for n in range(keep.end_line + 1, last.end_line)
-                              if n not in spans and doc.line_bytes(n).strip())  # every comment moves up
-            text = ed.encode(between + "".join(trailing) + merged, ed.eol_for(last)) + doc.eol_of_line(last.end_line)
-            ed.replace_span(keep.start, last.end, text)
+            _write_consecutive(ed, doc, group, trailing + merged)
         return True
+
+
+def _bodies(doc: Document, group: list[Instruction], reads: list[PipRun]) -> tuple[list[str], str]:
+    """Each RUN's command text, and the comments that must leave their lines: `a  # web && b`
+    would be one comment, so a comment after a command (but the last) goes on its own line."""
+    bodies, trailing = [], []
+    for n, (ins, read) in enumerate(zip(group, reads)):
+        body = _text.shell_body(doc, ins)
+        if read.comment is not None and n < len(group) - 1:
+            body = body[: len(body) - len(read.comment)].rstrip(" \t")
+            trailing.append(read.comment + "\n")
+        bodies.append(body)
+    return bodies, "".join(trailing)
+
+
+def _write_hoist(ed: Editor, doc: Document, group: list[Instruction], merged: str) -> None:
+    """The upgrade moves into the last RUN; the kept RUN's own comment block stays where it
+    is, under the moved ones."""
+    keep = group[-1]
+    moved_comments = "".join(_text.comment_block(doc, i) for i in group[:-1])
+    first = doc.leading_comment_start(keep)
+    own = _text.comment_block(doc, keep)
+    ed.replace(keep, moved_comments + own + merged, from_line=first if own else None)
+    for ins in group[:-1]:
+        _text.delete_instruction(ed, ins)
+
+
+def _write_consecutive(ed: Editor, doc: Document, group: list[Instruction], merged: str) -> None:
+    """One splice from the first to the last, which also takes the blank lines between them;
+    every comment between moves up; the last one's line ending (or its absence) stays."""
+    keep, last = group[0], group[-1]
+    spans = {n for i in group for n in range(i.start_line, i.end_line + 1)}
+    between = "".join(doc.line_bytes(n).decode("utf-8", "surrogateescape").rstrip("\r\n") + "\n"
+                      for n in range(keep.end_line + 1, last.end_line)
+                      if n not in spans and doc.line_bytes(n).strip())
+    text = ed.encode(between + merged, ed.eol_for(last)) + doc.eol_of_line(last.end_line)
+    ed.replace_span(keep.start, last.end, text)
 
 
 class _Grouper:

@@ -82,101 +82,125 @@ class RootSwap(Transform):
         head = instrs[0]
         if ctx.ignored(doc, head):
             return False
-        if "$" in base.user:
-            ctx.skip(path, head.start_line, f"the base's USER {base.user} has variables; root-swap cannot follow it")
-            return False
         body = instrs[1:]
+        refusal = _refusal(doc, head, body, base)
+        if refusal is not None:
+            ctx.skip(path, *refusal)
+            return False
         # what the stage starts as: the user, unless a parent stage (as written) ends as root
         start_user = start or nr.start_user_of(ctx, path, stage.index)
-        # 1. what the file does with USER
-        for ins in body:
-            if ins.keyword == "USER":
-                v = ins.value[0] if ins.value else ""
-                if not (nr.is_root(v) or base.same_user(v)):
-                    ctx.skip(path, ins.start_line,
-                             f"USER {v} is neither root nor the base's user {base.user}: "
-                             "this Dockerfile manages USER itself")
-                    return False
-        # 2. run-time needs root evidently
-        ports = nr.low_port_evidence(doc, body)
-        if ports:
-            ins, port, what = ports[0]
-            ctx.skip(path, ins.start_line,
-                     f"{what}: port {port} (< 1024) needs root at run time; the stage is left as it is")
-            return False
-        # 3. classify every RUN and plan the USER switches
         walk = nr.walk_stage(ctx, path, doc, stage)
-        desired: dict[int, str] = {}  # instruction index -> "root" | "user"
-        written = start_user
-        for ins, state in walk:
-            if ins.keyword == "USER":
-                v = ins.value[0] if ins.value else ""
-                written = "root" if nr.is_root(v) else "user"
-            elif ins.keyword == "RUN":
-                if ctx.ignored(doc, ins):
-                    desired[ins.index] = written
-                    continue
-                needs = analyse_run(ins, Where(state.workdir, base.owned, base.home, state.env), _shell(doc, ins))
-                if needs.root and needs.user:
-                    ctx.skip(path, ins.start_line,
-                             f"this RUN needs root ({needs.root[0]}) and must run as {base.name} "
-                             f"({needs.user[0]}); split it in two")
-                    return False
-                desired[ins.index] = "root" if needs.root else "user" if needs.user else written
-        # 4. COPY --chown into the user's directories, ENV PATH off /root/.local
-        for ins, state in walk:
-            if ins.keyword in ("COPY", "ADD") and not ctx.ignored(doc, ins):
-                dest = nr.copy_dest(ins, state)
-                if ins.flag("from") is not None and dest == nr.PIP_SITE and base.home:
-                    # a pip --user site built in a stage of this file: to the user's home
-                    raw = ins.value[-1]
-                    if ins.flag("chown") is None:
-                        nr.add_flag(ed, doc, ins, f"--chown={base.chown}")
-                    nr.replace_last(ed, doc, ins, raw, base.home + "/.local" + ("/" if raw.endswith("/") else ""))
-                    continue
-                if ins.flag("chown") is not None:
-                    continue
-                if dest is not None and any(under(dest, d) for d in base.owned):
-                    nr.add_flag(ed, doc, ins, f"--chown={base.chown}")
-            elif ins.keyword == "ENV" and base.home and not ctx.ignored(doc, ins):
-                nr.relocate_env(ed, doc, ins, "/root/.local", base.home + "/.local")
-        # 5. realise the users
-        user_kw = nr.keyword(doc, "USER")
-        eff = start_user
-        last_root_run: Instruction | None = None  # the last RUN that runs as root, in the current root span
-        root_user_ins: Instruction | None = None  # the file's own USER root that opened that span
-        for ins in body:
-            if ins.keyword == "USER":
-                v = ins.value[0] if ins.value else ""
-                eff = "root" if nr.is_root(v) else "user"
-                last_root_run = None
-                root_user_ins = ins if eff == "root" else None
-                continue
-            if ins.keyword != "RUN":
-                continue
-            want = desired[ins.index]
-            if want == eff:
-                if eff == "root":
-                    last_root_run = ins
-                continue
-            if want == "root":
-                ed.insert_before(ins, f"{user_kw} root")
-                eff, last_root_run = "root", ins
-            else:
-                if last_root_run is not None:
-                    ed.insert_after(last_root_run, f"{user_kw} {base.user}")
-                else:
-                    ed.insert_before(ins, f"{user_kw} {base.user}")
-                eff, last_root_run, root_user_ins = "user", None, None
-        if eff == "root":
-            if last_root_run is not None:
-                ed.insert_after(last_root_run, f"{user_kw} {base.user}")
-            elif root_user_ins is not None:
-                # the file's own USER root with no RUN after it: it only sets the runtime user
-                ed.replace(root_user_ins, f"{root_user_ins.cmd} {base.user}")
-            else:
-                nr.insert_at_stage_end(ed, doc, stage, f"{user_kw} {base.user}")
+        desired = _desired_users(ctx, doc, walk, base, start_user)
+        if isinstance(desired, tuple):
+            ctx.skip(path, *desired)
+            return False
+        _chown_copies(ctx, ed, doc, walk, base)
+        _realise_users(ed, doc, stage, body, desired, base, start_user)
         return True
+
+
+def _refusal(doc: Document, head: Instruction, body: list[Instruction],
+             base: nr.RuntimeUser) -> tuple[int, str] | None:
+    """(line, why) when the stage is left alone: USER it cannot follow, a port below 1024."""
+    if "$" in base.user:
+        return head.start_line, f"the base's USER {base.user} has variables; root-swap cannot follow it"
+    for ins in body:
+        if ins.keyword == "USER":
+            v = ins.value[0] if ins.value else ""
+            if not (nr.is_root(v) or base.same_user(v)):
+                return ins.start_line, (f"USER {v} is neither root nor the base's user {base.user}: "
+                                        "this Dockerfile manages USER itself")
+    ports = nr.low_port_evidence(doc, body)
+    if ports:
+        ins, port, what = ports[0]
+        return ins.start_line, f"{what}: port {port} (< 1024) needs root at run time; the stage is left as it is"
+    return None
+
+
+def _desired_users(ctx: Context, doc: Document, walk: list, base: nr.RuntimeUser,
+                   start_user: str) -> dict[int, str] | tuple[int, str]:
+    """Instruction index -> "root" | "user" for every RUN; (line, why) when a RUN needs both."""
+    desired: dict[int, str] = {}
+    written = start_user
+    for ins, state in walk:
+        if ins.keyword == "USER":
+            written = "root" if nr.is_root(ins.value[0] if ins.value else "") else "user"
+        elif ins.keyword == "RUN" and ctx.ignored(doc, ins):
+            desired[ins.index] = written
+        elif ins.keyword == "RUN":
+            needs = analyse_run(ins, Where(state.workdir, base.owned, base.home, state.env), _shell(doc, ins))
+            if needs.root and needs.user:
+                return ins.start_line, (f"this RUN needs root ({needs.root[0]}) and must run as {base.name} "
+                                        f"({needs.user[0]}); split it in two")
+            desired[ins.index] = "root" if needs.root else "user" if needs.user else written
+    return desired
+
+
+def _chown_copies(ctx: Context, ed: Editor, doc: Document, walk: list, base: nr.RuntimeUser) -> None:
+    """COPY --chown into the user's directories; a pip --user site and ENV PATH off /root/.local."""
+    for ins, state in walk:
+        if ins.keyword in ("COPY", "ADD") and not ctx.ignored(doc, ins):
+            _chown_copy(ed, doc, ins, state, base)
+        elif ins.keyword == "ENV" and base.home and not ctx.ignored(doc, ins):
+            nr.relocate_env(ed, doc, ins, "/root/.local", base.home + "/.local")
+
+
+def _chown_copy(ed: Editor, doc: Document, ins: Instruction, state, base: nr.RuntimeUser) -> None:
+    dest = nr.copy_dest(ins, state)
+    if ins.flag("from") is not None and dest == nr.PIP_SITE and base.home:
+        # a pip --user site built in a stage of this file: to the user's home
+        raw = ins.value[-1]
+        if ins.flag("chown") is None:
+            nr.add_flag(ed, doc, ins, f"--chown={base.chown}")
+        nr.replace_last(ed, doc, ins, raw, base.home + "/.local" + ("/" if raw.endswith("/") else ""))
+    elif ins.flag("chown") is None and dest is not None and any(under(dest, d) for d in base.owned):
+        nr.add_flag(ed, doc, ins, f"--chown={base.chown}")
+
+
+def _realise_users(ed: Editor, doc: Document, stage: Stage, body: list[Instruction],
+                   desired: dict[int, str], base: nr.RuntimeUser, start_user: str) -> None:
+    """Write the USER switches: `USER root` before a RUN that needs it, the base's user back
+    after the last RUN of a root span, and the stage ends as the base's user."""
+    user_kw = nr.keyword(doc, "USER")
+    eff = start_user
+    last_root_run: Instruction | None = None  # the last RUN that runs as root, in the current root span
+    root_user_ins: Instruction | None = None  # the file's own USER root that opened that span
+    for ins in body:
+        if ins.keyword == "USER":
+            eff = "root" if nr.is_root(ins.value[0] if ins.value else "") else "user"
+            last_root_run, root_user_ins = None, (ins if eff == "root" else None)
+            continue
+        if ins.keyword != "RUN":
+            continue
+        want = desired[ins.index]
+        if want == eff:
+            last_root_run = ins if eff == "root" else last_root_run
+        elif want == "root":
+            ed.insert_before(ins, f"{user_kw} root")
+            eff, last_root_run = "root", ins
+        else:
+            _back_to_user(ed, ins, last_root_run, f"{user_kw} {base.user}")
+            eff, last_root_run, root_user_ins = "user", None, None
+    if eff == "root":
+        _end_as_user(ed, doc, stage, last_root_run, root_user_ins, user_kw, base)
+
+
+def _back_to_user(ed: Editor, ins: Instruction, last_root_run: Instruction | None, line: str) -> None:
+    if last_root_run is not None:
+        ed.insert_after(last_root_run, line)
+    else:
+        ed.insert_before(ins, line)
+
+
+def _end_as_user(ed: Editor, doc: Document, stage: Stage, last_root_run: Instruction | None,
+                 root_user_ins: Instruction | None, user_kw: str, base: nr.RuntimeUser) -> None:
+    if last_root_run is not None:
+        ed.insert_after(last_root_run, f"{user_kw} {base.user}")
+    elif root_user_ins is not None:
+        # the file's own USER root with no RUN after it: it only sets the runtime user
+        ed.replace(root_user_ins, f"{root_user_ins.cmd} {base.user}")
+    else:
+        nr.insert_at_stage_end(ed, doc, stage, f"{user_kw} {base.user}")
 
 
 def _shell(doc: Document, ins: Instruction) -> tuple[str, ...]:
