@@ -44,7 +44,7 @@ from dockfix.model.shell import read_script
 from dockfix.syntax import Document, Instruction, Stage
 from dockfix.syntax.edit import Editor
 from dockfix.transforms import _run
-from dockfix.transforms._root_needs import Where, analyse_run, command_names
+from dockfix.transforms._root_needs import Where, analyse_run, command_names, run_scripts
 from dockfix.transforms._text import file_style, join_commands
 from dockfix.transforms.base import Context, Safety, Transform
 
@@ -435,10 +435,6 @@ def start_user_of(ctx: Context, path: str, stage_index: int) -> str:
     return "user" if value is not None and not is_root(value) else "root"
 
 
-_USERADD = re.compile(r"\b(useradd|adduser)\b([^;&|\n]*)")
-_GROUPADD = re.compile(r"\b(groupadd|addgroup)\b([^;&|\n]*)")
-
-
 def runtime_user(ctx: Context, origin: StageRef) -> RuntimeUser | None:
     """The non-root user an in-repo image stage ends as, and what it owns (None: root)."""
     refs = chain(ctx, origin.path, origin.stage)
@@ -449,17 +445,25 @@ def runtime_user(ctx: Context, origin: StageRef) -> RuntimeUser | None:
     return ctx.cache[key]
 
 
+@dataclass
+class _Owner:
+    """What the chain's stages say about the user: its home, uid, groups, the directories it owns."""
+
+    name: str
+    uid: str | None
+    home: str | None
+    chown: str | None = None
+    groups: set[str] = field(default_factory=set)
+    owned: list[str] = field(default_factory=list)
+
+
 def _runtime_user(ctx: Context, refs: list[StageRef]) -> RuntimeUser | None:
     value, where = last_user(ctx, refs)
     if value is None or is_root(value):
         return None
     value = value.strip()
     name, _, group = value.partition(":")
-    uid = name if name.isdigit() else None
-    home: str | None = None if name.isdigit() else f"/home/{name}"
-    chown: str | None = None
-    groups: set[str] = set()
-    owned: list[str] = []
+    owner = _Owner(name, name if name.isdigit() else None, None if name.isdigit() else f"/home/{name}")
     final = State()
     # walk the chain from the outside in: ownership the stages gave the user
     for ref in reversed(refs):
@@ -467,48 +471,58 @@ def _runtime_user(ctx: Context, refs: list[StageRef]) -> RuntimeUser | None:
         state = final if ref != refs[-1] else State()
         for ins in doc.stage_instructions(doc.stages[ref.stage])[1:]:
             if ins.keyword in ("COPY", "ADD"):
-                ch = ins.flag("chown")
-                if ch and ch.split(":", 1)[0] in (name,):
-                    chown = chown or ch
-                    dest = copy_dest(ins, state)
-                    if dest is not None and state.workdir and _under(dest, state.workdir):
-                        owned.append(state.workdir)
+                _owned_by_copy(ins, state, owner)
             elif ins.keyword == "RUN":
-                script = " ".join(ins.value) + "".join(h.content for h in ins.heredocs)
-                for m in _GROUPADD.finditer(script):
-                    words = m.group(2).split()
-                    if words:
-                        groups.add(words[-1])
-                for m in _USERADD.finditer(script):
-                    words = m.group(2).split()
-                    if words and words[-1] == name:
-                        for i, w in enumerate(words[:-1]):
-                            if w in ("-d", "--home-dir", "-h", "--home"):
-                                home = words[i + 1]
-                            elif w.startswith("--home-dir="):
-                                home = w.split("=", 1)[1]
-                            elif w in ("-u", "--uid"):
-                                uid = words[i + 1]
-                for cmd in re.finditer(r"\bchown\b([^;&|\n]*)", script):
-                    words = [w for w in cmd.group(1).split() if not w.startswith("-")]
-                    if words and words[0].split(":", 1)[0] in (name, uid):
-                        for w in words[1:]:
-                            d = w if w.startswith("/") else (
-                                posixpath.join(state.workdir, w) if state.workdir else None)
-                            if d:
-                                owned.append(posixpath.normpath(d))
+                _owned_by_run(doc, ins, state, owner)
             state = step(state, ins)
         final = state
-    if chown is None:
-        if group:
-            chown = value
-        elif name in groups:
-            chown = f"{name}:{name}"
-        else:
-            chown = name
-    dirs = ([home] if home else []) + owned
+    chown = owner.chown or (value if group else f"{name}:{name}" if name in owner.groups else name)
+    dirs = ([owner.home] if owner.home else []) + owner.owned
     uniq = tuple(dict.fromkeys(d for d in dirs if d and d != "/"))
-    return RuntimeUser(user=value, name=name, chown=chown, home=home, owned=uniq, uid=uid)
+    return RuntimeUser(user=value, name=name, chown=chown, home=owner.home, owned=uniq, uid=owner.uid)
+
+
+def _owned_by_copy(ins: Instruction, state: State, owner: _Owner) -> None:
+    ch = ins.flag("chown")
+    if ch and ch.split(":", 1)[0] == owner.name:
+        owner.chown = owner.chown or ch
+        dest = copy_dest(ins, state)
+        if dest is not None and state.workdir and _under(dest, state.workdir):
+            owner.owned.append(state.workdir)
+
+
+def _owned_by_run(doc: Document, ins: Instruction, state: State, owner: _Owner) -> None:
+    """groupadd/addgroup, useradd/adduser (home, uid) and chown in a RUN, read by the model."""
+    scripts = run_scripts(ins, Where(state.workdir, env=dict(state.env)), _run.shell_at(doc, ins) or ("?",))
+    for c in (c for script in scripts or () for c in script.commands):
+        name = posixpath.basename(c.name or "")
+        words = [w for w in c.args[1:] if w is not None]
+        if name in ("groupadd", "addgroup") and words:
+            owner.groups.add(words[-1])
+        elif name in ("useradd", "adduser") and words and words[-1] == owner.name:
+            _user_options(words[:-1], owner)
+        elif name == "chown":
+            _owned_by_chown(c.args[1:], c.cwd, owner)
+
+
+def _user_options(words: list[str], owner: _Owner) -> None:
+    for i, w in enumerate(words):
+        if w in ("-d", "--home-dir", "-h", "--home") and i + 1 < len(words):
+            owner.home = words[i + 1]
+        elif w.startswith("--home-dir="):
+            owner.home = w.split("=", 1)[1]
+        elif w in ("-u", "--uid") and i + 1 < len(words):
+            owner.uid = words[i + 1]
+
+
+def _owned_by_chown(args: tuple[str | None, ...], cwd: str | None, owner: _Owner) -> None:
+    words = [w for w in args if w is None or not w.startswith("-")]
+    if not words or words[0] is None or words[0].split(":", 1)[0] not in (owner.name, owner.uid):
+        return
+    for w in words[1:]:
+        d = None if w is None else w if w.startswith("/") else posixpath.join(cwd, w) if cwd else None
+        if d:
+            owner.owned.append(posixpath.normpath(d))
 
 
 def _under(path: str, directory: str) -> bool:
