@@ -9,20 +9,9 @@ import pytest
 from dockfix.syntax import parse
 from dockfix.syntax.edit import Editor
 from dockfix.transforms._root_needs import command_names
-from dockfix.transforms.non_root import (
-    NewUser,
-    add_flag,
-    configured_user,
-    create_user_commands,
-    family,
-    format_run,
-    insert_paragraph,
-    is_app_dir,
-    is_root,
-    low_port_evidence,
-    relocate_env,
-    uid_taken,
-)
+from dockfix.transforms._image_user import NewUser, configured_user, is_root
+from dockfix.transforms._user_edits import add_flag, format_run, insert_paragraph, low_port_evidence, relocate_env
+from dockfix.transforms.non_root import create_user_commands, family, is_app_dir, uid_taken
 
 
 def doc(text: str):

@@ -37,7 +37,8 @@ from __future__ import annotations
 from dockfix.syntax import Document, Instruction, Stage
 from dockfix.syntax.edit import Editor
 from dockfix.transforms import _run
-from dockfix.transforms import non_root as nr  # shared helpers (non_root imports this module lazily)
+from dockfix.transforms import _image_user as nr
+from dockfix.transforms import _user_edits as edits
 from dockfix.transforms._root_needs import Needs, Where, analyse_run, under
 from dockfix.transforms.base import Context, Safety, Transform
 
@@ -110,7 +111,7 @@ def _refusal(doc: Document, head: Instruction, body: list[Instruction],
             if not (nr.is_root(v) or base.same_user(v)):
                 return ins.start_line, (f"USER {v} is neither root nor the base's user {base.user}: "
                                         "this Dockerfile manages USER itself")
-    ports = nr.low_port_evidence(doc, body)
+    ports = edits.low_port_evidence(doc, body)
     if ports:
         ins, port, what = ports[0]
         return ins.start_line, f"{what}: port {port} (< 1024) needs root at run time; the stage is left as it is"
@@ -142,7 +143,7 @@ def _chown_copies(ctx: Context, ed: Editor, doc: Document, walk: list, base: nr.
         if ins.keyword in ("COPY", "ADD") and not ctx.ignored(doc, ins):
             _chown_copy(ed, doc, ins, state, base)
         elif ins.keyword == "ENV" and base.home and not ctx.ignored(doc, ins):
-            nr.relocate_env(ed, doc, ins, "/root/.local", base.home + "/.local")
+            edits.relocate_env(ed, doc, ins, "/root/.local", base.home + "/.local")
 
 
 def _chown_copy(ed: Editor, doc: Document, ins: Instruction, state, base: nr.RuntimeUser) -> None:
@@ -151,17 +152,17 @@ def _chown_copy(ed: Editor, doc: Document, ins: Instruction, state, base: nr.Run
         # a pip --user site built in a stage of this file: to the user's home
         raw = ins.value[-1]
         if ins.flag("chown") is None:
-            nr.add_flag(ed, doc, ins, f"--chown={base.chown}")
-        nr.replace_last(ed, doc, ins, raw, base.home + "/.local" + ("/" if raw.endswith("/") else ""))
+            edits.add_flag(ed, doc, ins, f"--chown={base.chown}")
+        edits.replace_last(ed, doc, ins, raw, base.home + "/.local" + ("/" if raw.endswith("/") else ""))
     elif ins.flag("chown") is None and dest is not None and any(under(dest, d) for d in base.owned):
-        nr.add_flag(ed, doc, ins, f"--chown={base.chown}")
+        edits.add_flag(ed, doc, ins, f"--chown={base.chown}")
 
 
 def _realise_users(ed: Editor, doc: Document, stage: Stage, body: list[Instruction],
                    desired: dict[int, str], base: nr.RuntimeUser, start_user: str) -> None:
     """Write the USER switches: `USER root` before a RUN that needs it, the base's user back
     after the last RUN of a root span, and the stage ends as the base's user."""
-    user_kw = nr.keyword(doc, "USER")
+    user_kw = edits.keyword(doc, "USER")
     eff = start_user
     last_root_run: Instruction | None = None  # the last RUN that runs as root, in the current root span
     root_user_ins: Instruction | None = None  # the file's own USER root that opened that span
@@ -200,7 +201,7 @@ def _end_as_user(ed: Editor, doc: Document, stage: Stage, last_root_run: Instruc
         # the file's own USER root with no RUN after it: it only sets the runtime user
         ed.replace(root_user_ins, f"{root_user_ins.cmd} {base.user}")
     else:
-        nr.insert_at_stage_end(ed, doc, stage, f"{user_kw} {base.user}")
+        edits.insert_at_stage_end(ed, doc, stage, f"{user_kw} {base.user}")
 
 
 def _shell(doc: Document, ins: Instruction) -> tuple[str, ...]:
