@@ -326,8 +326,16 @@ def _runtime_user(ctx: Context, refs: list[StageRef]) -> RuntimeUser | None:
     value = value.strip()
     name, _, group = value.partition(":")
     owner = _Owner(name, name if name.isdigit() else None, None if name.isdigit() else f"/home/{name}")
+    _read_chain(ctx, refs, owner)
+    chown = owner.chown or _chown_of(value, group, owner)
+    dirs = ([owner.home] if owner.home else []) + owner.owned
+    uniq = tuple(dict.fromkeys(d for d in dirs if d and d != "/"))
+    return RuntimeUser(user=value, name=name, chown=chown, home=owner.home, owned=uniq, uid=owner.uid)
+
+
+def _read_chain(ctx: Context, refs: list[StageRef], owner: _Owner) -> None:
+    """Walk the chain from the outside in: the ownership its stages gave the user."""
     final = State()
-    # walk the chain from the outside in: ownership the stages gave the user
     for ref in reversed(refs):
         doc = ctx.document(ref.path)
         state = final if ref != refs[-1] else State()
@@ -338,10 +346,13 @@ def _runtime_user(ctx: Context, refs: list[StageRef]) -> RuntimeUser | None:
                 _owned_by_run(doc, ins, state, owner)
             state = step(state, ins)
         final = state
-    chown = owner.chown or (value if group else f"{name}:{name}" if name in owner.groups else name)
-    dirs = ([owner.home] if owner.home else []) + owner.owned
-    uniq = tuple(dict.fromkeys(d for d in dirs if d and d != "/"))
-    return RuntimeUser(user=value, name=name, chown=chown, home=owner.home, owned=uniq, uid=owner.uid)
+
+
+def _chown_of(value: str, group: str, owner: _Owner) -> str:
+    """`--chown=` for the user: as USER says it, else user:user when that group was made."""
+    if group:
+        return value
+    return f"{owner.name}:{owner.name}" if owner.name in owner.groups else owner.name
 
 
 def _owned_by_copy(ins: Instruction, state: State, owner: _Owner) -> None:

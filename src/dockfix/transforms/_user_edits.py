@@ -156,18 +156,22 @@ def low_port_evidence(doc: Document, instrs: list[Instruction]) -> list[tuple[In
         elif ins.keyword in ("CMD", "ENTRYPOINT"):
             words = _words(ins)
             for i, w in enumerate(words):
-                port = None
-                if "=" in w and w.startswith("-"):
-                    flag, val = w.split("=", 1)
-                    if flag in _PORT_FLAGS:
-                        port = _port_of(val)
-                elif w in _PORT_FLAGS or w in ("runserver", "http.server"):
-                    if i + 1 < len(words):
-                        port = _port_of(words[i + 1])
-                elif _HOSTPORT.fullmatch(w) and ("." in w.split(":")[0] or w.startswith(":")
-                                                 or w.split(":")[0] in ("localhost", "")):
-                    port = _port_of(w)
+                port = _port_in(words, i)
                 if port is not None and 0 < port < 1024:
                     shown = w if (":" in w or "=" in w) else f"{w} {words[i + 1]}"
                     out.append((ins, port, f"{ins.keyword} {shown}"))
     return out
+
+
+def _port_in(words: list[str], i: int) -> int | None:
+    """The port word i names: `--port=80`, `--port 80` / `runserver 80`, `0.0.0.0:80`."""
+    w = words[i]
+    if "=" in w and w.startswith("-"):
+        flag, val = w.split("=", 1)
+        return _port_of(val) if flag in _PORT_FLAGS else None
+    if w in _PORT_FLAGS or w in ("runserver", "http.server"):
+        return _port_of(words[i + 1]) if i + 1 < len(words) else None
+    host = w.split(":")[0]
+    if _HOSTPORT.fullmatch(w) and ("." in host or w.startswith(":") or host in ("localhost", "")):
+        return _port_of(w)
+    return None

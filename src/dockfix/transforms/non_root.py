@@ -177,55 +177,22 @@ class NonRoot(Transform):
         if taken is not None:
             return head.start_line, f"{taken}; set another uid/gid in the config"
         for ins in body:
-            if ins.keyword == "ONBUILD":
-                return ins.start_line, f"ONBUILD triggers would run as {user.name} in derived images"
-            if ins.keyword == "RUN":
-                if command_names(ins, _run.shell_at(doc, ins) or ("?",)) & {"useradd", "adduser"}:
-                    return ins.start_line, f"{label} creates a user without switching to it; finish it by hand"
-                needs = analyse_run(ins, Where(cwd=None), _run.shell_at(doc, ins) or ("?",))
-                if needs.user:
-                    return ins.start_line, (f"`pip install --user` in {label} installs into /root/.local as "
-                                            f"root, which {user.name} cannot read; install it in a builder "
-                                            "stage and COPY the site")
-            if ins.keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK") and "/root" in ins.original:
-                return ins.start_line, f"{ins.keyword} refers to /root, which {user.name} cannot read"
-            if ins.keyword == "ENV":
-                for k, v in env_pairs(ins):
-                    if k == "HOME":
-                        return ins.start_line, f"{label} sets HOME itself; left as it is"
-                    if "/root" in v and not (k in ("PATH", "PYTHONUSERBASE")
-                                             and re.search(_SITE_RE.format(old=re.escape(PIP_SITE)), v)):
-                        return ins.start_line, f"ENV {k} refers to /root, which {user.name} cannot read"
+            refusal = _instruction_refusal(doc, ins, user, label)
+            if refusal is not None:
+                return ins.start_line, refusal
         for ins, st in walk_stage(ctx, path, doc, stage):
-            if ins.keyword in ("COPY", "ADD"):
-                dest = copy_dest(ins, st)
-                if dest is not None and _under(dest, "/root") and not (
-                        ins.flag("from") is not None and dest == PIP_SITE):
-                    return ins.start_line, f"copies into {dest}, which {user.name} cannot read"
-                if dest == PIP_SITE and (ctx.ignored(doc, ins) or ins.flag("chown") is not None):
-                    return ins.start_line, (f"the pip site COPY into {PIP_SITE} is ignored or has its own "
-                                            f"--chown: it cannot be moved to {user.home}, and "
-                                            f"{user.name} cannot read /root")
+            refusal = _copy_refusal(ctx, doc, ins, st, user) if ins.keyword in ("COPY", "ADD") else None
+            if refusal is not None:
+                return ins.start_line, refusal
         ports = low_port_evidence(doc, body)
         if ports:
             ins, port, what = ports[0]
             return ins.start_line, (f"{what}: port {port} (< 1024) needs root at run time; a non-root "
                                     "user cannot bind it")
         for ref in derived:
-            ddoc = ctx.document(ref.path)
-            dstage = ddoc.stages[ref.stage]
-            dins = ddoc.stage_instructions(dstage)
-            if any(i.keyword == "USER" for i in dins):
-                continue
-            ports = low_port_evidence(ddoc, dins)
-            if ports:
-                ins, port, what = ports[0]
-                return head.start_line, (f"{ref.path}:{ins.start_line} ({what}) would inherit the user, and "
-                                         f"port {port} (< 1024) needs root at run time")
-            for i in dins:
-                if i.keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK") and "/root" in i.original:
-                    return head.start_line, (f"{ref.path}:{i.start_line}: {i.keyword} refers to /root, "
-                                             f"which {user.name} cannot read")
+            refusal = _derived_refusal(ctx, ref, user)
+            if refusal is not None:
+                return head.start_line, refusal
         return None
 
     # -- the edit
@@ -234,31 +201,7 @@ class NonRoot(Transform):
         walk = walk_stage(ctx, path, doc, stage)
         final = step(walk[-1][1], walk[-1][0]) if walk else state_before(ctx, path, stage.index)
         appdir = final.workdir if is_app_dir(final.workdir) else None
-        owned = [d for d in (appdir, user.home) if d]
-        needing: list[Instruction] = []
-        relocated = False
-        for ins, st in walk:
-            if ins.keyword not in ("COPY", "ADD") or ctx.ignored(doc, ins):
-                continue
-            if ins.flag("chown") is not None:
-                continue
-            dest = copy_dest(ins, st)
-            if dest is None:
-                continue
-            if ins.flag("from") is not None and dest == PIP_SITE:
-                raw_dest = ins.value[-1]
-                new_dest = user.home + "/.local" + ("/" if raw_dest.endswith("/") else "")
-                add_flag(ed, doc, ins, f"--chown={user.chown}")
-                replace_last(ed, doc, ins, raw_dest, new_dest)
-                relocated = True
-                needing.append(ins)
-            elif any(_under(dest, d) for d in owned):
-                add_flag(ed, doc, ins, f"--chown={user.chown}")
-                needing.append(ins)
-        if relocated:
-            for ins in body:
-                if ins.keyword == "ENV":
-                    relocate_env(ed, doc, ins, PIP_SITE, user.home + "/.local")
+        needing = _chown_copies(ctx, ed, doc, walk, body, user, [d for d in (appdir, user.home) if d])
         # the user: before the first instruction that needs it, else before USER
         first_meta, last = stage_end(doc, stage)
         anchor = needing[0] if needing else first_meta
@@ -279,6 +222,83 @@ class NonRoot(Transform):
             ed.insert_after(last, user_line)
         else:
             ed.insert_after(last, create + "\n" + user_line)
+
+
+def _instruction_refusal(doc: Document, ins: Instruction, user: NewUser, label: str) -> str | None:
+    """Why one instruction of the stage keeps it as root (ONBUILD, a RUN that creates a user
+    or installs with --user, /root in CMD/ENTRYPOINT/HEALTHCHECK/ENV)."""
+    if ins.keyword == "ONBUILD":
+        return f"ONBUILD triggers would run as {user.name} in derived images"
+    if ins.keyword == "RUN":
+        shell = _run.shell_at(doc, ins) or ("?",)
+        if command_names(ins, shell) & {"useradd", "adduser"}:
+            return f"{label} creates a user without switching to it; finish it by hand"
+        if analyse_run(ins, Where(cwd=None), shell).user:
+            return (f"`pip install --user` in {label} installs into /root/.local as root, which "
+                    f"{user.name} cannot read; install it in a builder stage and COPY the site")
+    if ins.keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK") and "/root" in ins.original:
+        return f"{ins.keyword} refers to /root, which {user.name} cannot read"
+    if ins.keyword == "ENV":
+        for k, v in env_pairs(ins):
+            if k == "HOME":
+                return f"{label} sets HOME itself; left as it is"
+            if "/root" in v and not (k in ("PATH", "PYTHONUSERBASE")
+                                     and re.search(_SITE_RE.format(old=re.escape(PIP_SITE)), v)):
+                return f"ENV {k} refers to /root, which {user.name} cannot read"
+    return None
+
+
+def _copy_refusal(ctx: Context, doc: Document, ins: Instruction, st, user: NewUser) -> str | None:
+    dest = copy_dest(ins, st)
+    if dest is not None and _under(dest, "/root") and not (ins.flag("from") is not None and dest == PIP_SITE):
+        return f"copies into {dest}, which {user.name} cannot read"
+    if dest == PIP_SITE and (ctx.ignored(doc, ins) or ins.flag("chown") is not None):
+        return (f"the pip site COPY into {PIP_SITE} is ignored or has its own --chown: it cannot be "
+                f"moved to {user.home}, and {user.name} cannot read /root")
+    return None
+
+
+def _derived_refusal(ctx: Context, ref: StageRef, user: NewUser) -> str | None:
+    """An image built on the stage that would inherit the user and needs root at run time."""
+    ddoc = ctx.document(ref.path)
+    dins = ddoc.stage_instructions(ddoc.stages[ref.stage])
+    if any(i.keyword == "USER" for i in dins):
+        return None
+    ports = low_port_evidence(ddoc, dins)
+    if ports:
+        ins, port, what = ports[0]
+        return (f"{ref.path}:{ins.start_line} ({what}) would inherit the user, and "
+                f"port {port} (< 1024) needs root at run time")
+    for i in dins:
+        if i.keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK") and "/root" in i.original:
+            return f"{ref.path}:{i.start_line}: {i.keyword} refers to /root, which {user.name} cannot read"
+    return None
+
+
+def _chown_copies(ctx: Context, ed: Editor, doc: Document, walk: list, body: list[Instruction],
+                  user: NewUser, owned: list[str]) -> list[Instruction]:
+    """COPY/ADD into the user's directories get --chown; a pip --user site moves to its home
+    (and ENV PATH follows). The instructions that now need the user, in order."""
+    needing: list[Instruction] = []
+    relocated = False
+    for ins, st in walk:
+        if ins.keyword not in ("COPY", "ADD") or ctx.ignored(doc, ins) or ins.flag("chown") is not None:
+            continue
+        dest = copy_dest(ins, st)
+        if dest is not None and ins.flag("from") is not None and dest == PIP_SITE:
+            raw_dest = ins.value[-1]
+            add_flag(ed, doc, ins, f"--chown={user.chown}")
+            replace_last(ed, doc, ins, raw_dest, user.home + "/.local" + ("/" if raw_dest.endswith("/") else ""))
+            relocated = True
+            needing.append(ins)
+        elif dest is not None and any(_under(dest, d) for d in owned):
+            add_flag(ed, doc, ins, f"--chown={user.chown}")
+            needing.append(ins)
+    if relocated:
+        for ins in body:
+            if ins.keyword == "ENV":
+                relocate_env(ed, doc, ins, PIP_SITE, user.home + "/.local")
+    return needing
 
 
 def _run_command_names(ctx: Context, refs: list[StageRef]) -> frozenset[str]:
