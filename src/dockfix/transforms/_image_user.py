@@ -15,6 +15,7 @@ from dockfix.model.words import Scope as WordScope
 from dockfix.syntax import Document, Instruction, Stage
 from dockfix.transforms import _run
 from dockfix.transforms._root_needs import Where, run_scripts
+from dockfix.transforms._root_needs import under as _under
 from dockfix.transforms._user_edits import env_pairs
 from dockfix.transforms.base import Context
 
@@ -396,8 +397,3 @@ def _owned_by_chown(args: tuple[str | None, ...], cwd: str | None, owner: _Owner
         d = None if w is None else w if w.startswith("/") else posixpath.join(cwd, w) if cwd else None
         if d:
             owner.owned.append(posixpath.normpath(d))
-
-
-def _under(path: str, directory: str) -> bool:
-    d = directory.rstrip("/") or "/"
-    return d == "/" or path == d or path.startswith(d + "/")
