@@ -129,6 +129,8 @@ def test_what_the_reader_cannot_follow_needs_root() -> None:
     assert verdict("RUN eval \"$SETUP\"") == "root"
     assert verdict("RUN f() { touch /tmp/x; }; f") == "root"
     assert verdict('RUN <<EOF\n#!/usr/bin/env python3\nprint(1)\nEOF') == "root"
+    assert verdict('RUN <<EOF\n#!/usr/bin/env bash\ntouch /tmp/x\nEOF') == "any"
+    assert verdict('RUN <<EOF\n#!/bin/sh -e\napk add jq\nEOF') == "root"
     doc = parse(b'FROM x\nSHELL ["pwsh", "-Command"]\nRUN echo hi\n')
     assert analyse_run(doc.instructions[2], Where("/app", OWNED), ("pwsh", "-Command")).root
 

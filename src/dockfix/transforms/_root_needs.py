@@ -86,6 +86,8 @@ def run_scripts(ins: Instruction, where: Where | None = None,
         return _exec_scripts(list(ex.argv), where)
     if ex.form is RunForm.SCRIPT_FILE:
         first = (ex.script or "").split("\n", 1)[0][2:].split()
+        if first[:1] and posixpath.basename(first[0]) == "env":
+            first = first[1:]  # `#!/usr/bin/env bash`
         if not first or posixpath.basename(first[0]) not in _SHELLS:
             return None
         return [_read(ex.script or "", where.cwd, where)]
