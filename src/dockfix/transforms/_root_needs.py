@@ -112,7 +112,7 @@ def _read(script: str, cwd: str | None, where: Where, env: dict[str, str] | None
 
 def command_names(ins: Instruction, shell: tuple[str, ...] = DEFAULT_SHELL) -> frozenset[str]:
     """The base names of the commands a RUN runs (those the reader can name)."""
-    scripts = run_scripts(ins, shell=shell) or []
+    scripts = run_scripts(ins, None, shell) or []
     return frozenset(posixpath.basename(c.name) for s in scripts for c in s.commands if c.name)
 
 
