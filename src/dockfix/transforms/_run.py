@@ -4,6 +4,9 @@ shell (exec form, a `#!` heredoc, a SHELL that is not sh-like) has no script her
 
 from __future__ import annotations
 
+import bisect
+import weakref
+
 from dockfix.model.run import DEFAULT_SHELL, RunExecution, run_execution
 from dockfix.model.shell import Script, read_script
 from dockfix.syntax import Document, Instruction, Stage
@@ -19,15 +22,29 @@ def shell_at(doc: Document, ins: Instruction) -> tuple[str, ...] | None:
 
 
 def _stage_shell(doc: Document, stage: Stage, before: int) -> tuple[str, ...] | None:
-    for i in reversed(stage.instructions):
-        prior = doc.instructions[i]
-        if i < before and prior.keyword == "SHELL":
-            return tuple(prior.value) if prior.json else None
+    shells = _shells(doc, stage)
+    at = bisect.bisect_left(shells, (before,)) - 1
+    if at >= 0:
+        return shells[at][1]
     base = stage.base.lower()
     for earlier in doc.stages[: stage.index]:
         if earlier.name is not None and earlier.name == base:
             return _stage_shell(doc, earlier, earlier.instructions[-1] + 1)
     return DEFAULT_SHELL
+
+
+# Per document and stage: (instruction index, SHELL) in order; one scan per stage, not per RUN.
+_SHELLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _shells(doc: Document, stage: Stage) -> list[tuple[int, tuple[str, ...] | None]]:
+    per_doc = _SHELLS.setdefault(doc, {})
+    found = per_doc.get(stage.index)
+    if found is None:
+        found = per_doc[stage.index] = [
+            (i, tuple(doc.instructions[i].value) if doc.instructions[i].json else None)
+            for i in stage.instructions if doc.instructions[i].keyword == "SHELL"]
+    return found
 
 
 def execution(doc: Document, ins: Instruction) -> RunExecution | None:
