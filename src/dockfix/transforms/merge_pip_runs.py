@@ -130,18 +130,19 @@ class MergePipRuns(DockerfileTransform):
         changed = False
         for stage in doc.stages:
             members = doc.stage_instructions(stage)
-            for group in _Grouper(ctx, path, doc).groups(members):
-                changed |= self._merge(ctx, path, ed, doc, group, style)
+            grouper = _Grouper(ctx, path, doc)
+            for group in grouper.groups(members):
+                reads = [grouper.reads[i.index] for i in group]
+                changed |= self._merge(ctx, path, ed, doc, group, reads, style)
         return ed.apply() if changed else None
 
     def _merge(self, ctx: Context, path: str, ed: Editor, doc: Document, group: list[Instruction],
-               style: _text.Style) -> bool:
+               reads: list[PipRun], style: _text.Style) -> bool:
         hoist = any(doc.instructions[i].keyword in ("COPY", "ADD")
                     for i in range(group[0].index + 1, group[-1].index))
         keep = group[-1] if hoist else group[0]
         head = doc.text(keep).decode("utf-8", "surrogateescape")
         prefix = re.match(r"\s*\S+", head).group(0) + " " + "".join(f + " " for f in keep.flags)
-        reads = [pip_run(doc, i) for i in group]
         bodies, trailing = _bodies(doc, group, reads)
         merged = _text.join_commands(prefix, bodies, style)
         if not _runs_every_command(merged, sum(r.commands for r in reads), reads[-1].comment is not None,
@@ -205,6 +206,7 @@ class _Grouper:
         self.reading: PipRun | None = None  # what the current group holds, all members joined
         self.pending_upgrade: tuple[Instruction, PipRun] | None = None  # waiting to cross COPYs
         self.crossed: list[Instruction] = []
+        self.reads: dict[int, PipRun] = {}  # every pip RUN's reading, by instruction index
 
     def groups(self, members: list[Instruction]) -> list[list[Instruction]]:
         for ins in members:
@@ -213,6 +215,7 @@ class _Grouper:
                 self.ctx.skip(self.path, ins.start_line, f"not merged: {read}")
                 read = None
             if read is not None:
+                self.reads[ins.index] = read
                 self._pip(ins, read)
             elif ins.keyword in ("COPY", "ADD") and self.current and not _writes_system(ins):
                 self.crossed.append(ins)
