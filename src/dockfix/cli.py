@@ -428,6 +428,7 @@ def scan_cmd(
     root: Path = typer.Argument(Path("."), help="Repository root."),
     fmt: ScanFormat = typer.Option(ScanFormat.markdown, "--format", help="markdown or json."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
+    layers_svg: Optional[Path] = typer.Option(None, "--layers-svg", help="Also draw the images' layer tree to FILE (SVG)."),
 ) -> None:
     """Analyse every Dockerfile: base image, Python version, stages, layers, apt and pip caches,
     user, COPY sources against .dockerignore, duplicates, and what each preset would change."""
@@ -438,6 +439,10 @@ def scan_cmd(
     root = _root(root)
     report = scan(root, load_config(root))
     _warn_templates()
+    if layers_svg is not None:
+        from dockfix.layers_view import to_svg
+
+        layers_svg.write_text(to_svg(report.layer_trees, str(root)), encoding="utf-8")
     if fmt is ScanFormat.json:
         _emit(json.dumps(to_json(report), indent=2, ensure_ascii=False) + "\n", output)
     else:

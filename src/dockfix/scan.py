@@ -169,6 +169,7 @@ class ScanReport:
     ignores: list[IgnoreFacts]
     presets: list[PresetSummary]
     unparsable: list[str] = field(default_factory=list)
+    layer_trees: list = field(default_factory=list)  # dockfix.layers_view.BaseTree, per base
 
 
 # -- shell reading: the model's (model.run says what BuildKit runs, model.shell reads it) ----
@@ -513,7 +514,16 @@ def collect(tree: Tree, config: Config) -> ScanReport:
     for ig in sorted({f.dockerignore for f in facts if f.dockerignore}):
         used_by = [f.path for f in facts if f.dockerignore == ig]
         ignores.append(_ignore_facts(graph, ig, used_by, blocked.get(ig, [])))
-    return ScanReport(root=str(tree.root), dockerfiles=facts, ignores=ignores, presets=[], unparsable=unparsable)
+    return ScanReport(root=str(tree.root), dockerfiles=facts, ignores=ignores, presets=[], unparsable=unparsable,
+                      layer_trees=_layer_trees(graph, facts))
+
+
+def _layer_trees(graph: Graph, facts: list[DockerfileFacts]) -> list:
+    """The images' layer trees: one member per Dockerfile that names an image (its image stage)."""
+    from dockfix.layers_view import Member, layer_trees
+
+    members = [Member(", ".join(r for r, _ in f.images), f.path, f.image_stage) for f in facts if f.images]
+    return layer_trees(graph, members)
 
 
 def _mark_duplicates(graph: Graph, facts: list[DockerfileFacts]) -> None:
@@ -891,6 +901,7 @@ def to_markdown(report: ScanReport) -> str:
         if ig.presets:
             out += ["", "What each preset would change:", ""]
             out += _preset_rows(ig.presets, PRESET_TITLES)
+    out += shared_layers_markdown(report)
     if report.presets:
         out += ["", "## Presets", "", "| Option | Transforms | Files changed | Prover |", "| --- | --- | --- | --- |"]
         for p in report.presets:
@@ -898,6 +909,34 @@ def to_markdown(report: ScanReport) -> str:
             out.append(f"| {p.option} ({p.title}) | {', '.join(p.transforms)} | {len(p.files)}: {files} | "
                        f"{_cell(p.verdict)} |")
     return "\n".join(out) + "\n"
+
+
+def shared_layers_markdown(report: ScanReport) -> list[str]:
+    """The "Shared layers" section: runs of leading steps several images share (layer identity
+    by instruction prefix on the same base), and the distinct steps the builder runs."""
+    from dockfix.layers_view import SIZES_NOTE, sharings, step_totals
+
+    total, distinct = step_totals(report.layer_trees)
+    out = ["", "## Shared layers", "",
+           f"Images built on the same base share the layers of their common leading steps (same "
+           f"instruction words, same build context for COPY). Distinct steps: {distinct} of {total} "
+           f"summed over the images; {SIZES_NOTE}.", ""]
+    rows = sharings(report.layer_trees)
+    if not rows:
+        return out + ["No two images share a layer."]
+    out += ["| Base | Shared by | Steps | Layers | From | To |", "| --- | --- | --- | --- | --- | --- |"]
+    out += [f"| {_code(s.base)} | {', '.join(_code(i) for i in s.images)} | {s.steps} | {s.fs_layers} | "
+            f"{_code(s.first)} | {_code(s.last)} |" for s in rows]
+    return out
+
+
+def _shared_json(report: ScanReport) -> dict:
+    from dockfix.layers_view import SIZES_NOTE, sharings, step_totals
+
+    total, distinct = step_totals(report.layer_trees)
+    return {"steps_total": total, "steps_distinct": distinct, "sizes": None, "note": SIZES_NOTE,
+            "shared": [{"base": s.base, "images": list(s.images), "steps": s.steps, "layers": s.fs_layers,
+                        "first": s.first, "last": s.last} for s in sharings(report.layer_trees)]}
 
 
 def _preset_json(p: PresetChange) -> dict:
@@ -949,6 +988,7 @@ def to_json(report: ScanReport) -> dict:
                                         for p in ig.patterns],
                            "presets": [_preset_json(p) for p in ig.presets]} for ig in report.ignores],
         "findings": findings(report),
+        "shared_layers": _shared_json(report),
         "presets": [{"option": p.option, "title": p.title, "transforms": list(p.transforms),
                      "files": list(p.files), "verdict": p.verdict, "holds": p.holds} for p in report.presets],
     }
