@@ -208,3 +208,37 @@ def test_on_scratch_tmp_is_the_file_itself(tmp_path: Path) -> None:
                             "FROM scratch\nCOPY requirements.txt /tmp\n"})
     files = _model(tree).state.files
     assert "/tmp" in files and "/tmp/requirements.txt" not in files
+
+
+def test_a_copy_word_the_build_decides_is_unknown_not_missing(tmp_path):
+    # netbox-docker: `ARG NETBOX_PATH` (no default; build.sh passes it), then
+    # `COPY ${NETBOX_PATH}/requirements.txt /`: the source is not known, so it is not missing.
+    from typer.testing import CliRunner
+
+    from dockfix.cli import app
+
+    (tmp_path / "compose.yaml").write_text("services:\n  a:\n    image: acme/a\n    build: .\n")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.11-slim\nARG NETBOX_PATH\nCOPY ${NETBOX_PATH}/requirements.txt /\n"
+        "RUN pip install --no-cache-dir -r /requirements.txt\nCMD [\"python\"]\n")
+    assert CliRunner().invoke(app, ["check", str(tmp_path)]).exit_code == 0
+    # Its twin with a default the model reads is judged: that source really is missing.
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.11-slim\nARG P=sub\nCOPY ${P}/requirements.txt /\nCMD [\"python\"]\n")
+    result = CliRunner().invoke(app, ["check", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "Dockerfile:3: pre-existing: COPY source 'sub/requirements.txt' does not exist" in result.stderr
+
+
+def test_a_stage_with_a_git_add_is_not_completely_listed(tmp_path):
+    # moby/policy-helpers: `FROM scratch AS src` + `ADD https://…/repo.git#main /`, then
+    # `COPY --from=src metadata/root.json /`: the repository's files are not known, not missing.
+    from typer.testing import CliRunner
+
+    from dockfix.cli import app
+
+    (tmp_path / "compose.yaml").write_text("services:\n  a:\n    image: acme/a\n    build: .\n")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM scratch AS src\nADD https://example.com/org/repo.git#main /\n\n"
+        "FROM scratch AS out\nCOPY --from=src metadata/root.json /\n")
+    assert CliRunner().invoke(app, ["check", str(tmp_path)]).exit_code == 0

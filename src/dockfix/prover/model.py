@@ -406,6 +406,14 @@ class ModelBuilder:
     def _copy(self, state: StageState, doc: Document, path: str, ins: Instruction) -> None:
         """What a COPY/ADD lands, read by dockfix.model.copy (BuildKit's rules); failures it
         predicts are breaks, files it cannot know land as `unknown:` entries."""
+        unread = self._unknown_copy_word(state, doc, ins)
+        if unread is not None:
+            # A source, destination or flag the build decides (an ARG with no default, a value
+            # of the base image): what lands, and where, is unknown; nothing is claimed missing.
+            effect = RunEffect(path, ins.start_line, f"{ins.keyword} word {unread!r} is not known here")
+            state.unknown_effects.append(effect)
+            state.file_makers.append(effect)
+            return
         scope = self._scope(state)
         spec = CopySpec.of(ins, lambda word: _expand(word, scope))
         if spec is None:
@@ -428,6 +436,12 @@ class ModelBuilder:
         state.files.update(entries)
         for failure in failures:
             self._missing_source(state, path, ins, context, failure)
+
+    def _unknown_copy_word(self, state: StageState, doc: Document, ins: Instruction) -> str | None:
+        """The first word of a COPY/ADD (sources, destination, flag values) that expands to an
+        unknown value, as written; None when every word is known."""
+        words = list(ins.value) + [f.split("=", 1)[1] for f in ins.flags if "=" in f]
+        return next((w for w in words if "$" in w and not self._word(state, doc, w).is_known), None)
 
     def _landed(self, path: str, context: str, files: tuple[str, ...], spec: CopySpec, workdir: str,
                 kind: PathKind) -> tuple[dict[str, FileEntry], tuple[CopyFailure, ...]]:
@@ -521,13 +535,16 @@ class ModelBuilder:
         return found
 
     def _stage_complete(self, doc: Document, path: str, idx: int, other: StageState) -> bool:
-        """Every file of the stage is listed: FROM scratch, no RUN (which may make any file), and
-        no step of its own that fails (its files are not known; that step is the defect)."""
+        """Every file of the stage is listed: FROM scratch, no RUN (which may make any file), no
+        file of unknown content (a git or URL ADD), and no step of its own that fails (its files
+        are not known; that step is the defect)."""
         base = self.graph.base_of(path, idx)
         if other.breaks or self.graph.dockerfiles[path].context_unknown is not None:
             return False
         if base is None or base.kind != "external" or base.ref != "scratch":
             return False
+        if any(e.origin.startswith("unknown:") for e in other.files.values()):
+            return False  # an ADD of a git repository or a URL: what lands below it is not listed
         return not any(i.keyword == "RUN" for i in doc.stage_instructions(doc.stages[idx]))
 
     def _dest(self, state: StageState, dest: str) -> str:
