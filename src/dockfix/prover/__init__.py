@@ -12,11 +12,11 @@ from pathlib import Path
 
 from dockfix.config import Config
 from dockfix.errors import DockfixError
-from dockfix.prover.compare import DEFECT_KINDS, Finding, Verdict, compare, entry_point_problems
+from dockfix.prover.compare import DEFECT_KINDS, Finding, Outcome, Verdict, compare, entry_point_problems
 from dockfix.prover.model import ImageModel, build_models
 from dockfix.tree import Tree
 
-__all__ = ["DEFECT_KINDS", "Finding", "ImageModel", "Verdict", "build_models", "defects_of", "find_defects",
+__all__ = ["DEFECT_KINDS", "Finding", "ImageModel", "Outcome", "Verdict", "build_models", "defects_of", "find_defects",
            "glob_findings", "prove", "prove_scope", "verify_revision", "verify_trees"]
 
 

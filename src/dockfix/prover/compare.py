@@ -15,6 +15,7 @@ import functools
 import posixpath
 import re
 from dataclasses import dataclass, field
+from enum import Enum
 
 from dockfix.prover.model import Break, ImageModel, StageState, home_of
 from dockfix.syntax import shellwords
@@ -29,11 +30,22 @@ DEFECT_KINDS = {
 }
 
 
+class Outcome(str, Enum):
+    """The verdict on one image (default-deny: proved only when every difference is allowed)."""
+
+    PROVED = "proved"
+    BROKEN = "broken"  # a difference that changes what the image does
+    UNPROVEN = "unproven"  # a difference the model cannot read, or that no rule allows
+
+
+SEVERITIES = ("broken", "unproven", "pre-existing", "fixed", "info")
+
+
 @dataclass(frozen=True)
 class Finding:
     image: str
     invariant: str  # e.g. "CMD", "requirements", or a defect kind
-    severity: str  # broken | info | pre-existing | fixed
+    severity: str  # broken | unproven | info | pre-existing | fixed
     before: str
     after: str
     path: str | None = None
@@ -65,23 +77,42 @@ class Verdict:
 
     @property
     def holds(self) -> bool:
-        return not any(f.severity == "broken" for f in self.findings)
+        """Every image is proved: nothing broken, nothing unproven."""
+        return self.outcome is Outcome.PROVED
+
+    @property
+    def outcomes(self) -> dict[str, Outcome]:
+        """The images that are not proved, by their worst finding (the others are proved)."""
+        out: dict[str, Outcome] = {}
+        for f in self.findings:
+            if f.severity == "broken":
+                out[f.image] = Outcome.BROKEN
+            elif f.severity == "unproven" and f.image not in out:
+                out[f.image] = Outcome.UNPROVEN
+        return out
+
+    @property
+    def outcome(self) -> Outcome:
+        found = set(self.outcomes.values())
+        return Outcome.BROKEN if Outcome.BROKEN in found else Outcome.UNPROVEN if found else Outcome.PROVED
 
     def summary(self) -> str:
-        counts = {s: sum(1 for f in self.findings if f.severity == s)
-                  for s in ("broken", "pre-existing", "fixed", "info")}
-        head = "invariants hold" if self.holds else "INVARIANTS BROKEN"
+        counts = {s: sum(1 for f in self.findings if f.severity == s) for s in SEVERITIES}
+        head = {Outcome.PROVED: "invariants hold", Outcome.BROKEN: "INVARIANTS BROKEN",
+                Outcome.UNPROVEN: "UNPROVEN"}[self.outcome]
         rest = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         return f"{head} ({self.images} image{'s' if self.images != 1 else ''} compared{'; ' + rest if rest else ''})"
 
     def report(self) -> str:
-        severities = ("broken", "pre-existing", "fixed", "info")
-        return "\n".join([f"verify: {self.summary()}",
-                          *finding_lines(self.findings, severities, lambda f: f.invariant)])
+        lines = [f"verify: {self.summary()}"]
+        for image, outcome in sorted(self.outcomes.items()):
+            lines.append(f"  {outcome.value.upper()}: {image}")
+        return "\n".join([*lines, *finding_lines(self.findings, SEVERITIES, lambda f: f.invariant)])
 
     def to_json(self) -> dict:
         return {"holds": self.holds, "images": self.images, "summary": self.summary(),
-                "findings": [f.to_json() for f in self.findings]}
+                "findings": [f.to_json() for f in self.findings], "outcome": self.outcome.value,
+                "outcomes": {k: o.value for k, o in sorted(self.outcomes.items())}}
 
 
 def finding_lines(findings, severities: tuple[str, ...], what) -> list[str]:
@@ -93,7 +124,7 @@ def finding_lines(findings, severities: tuple[str, ...], what) -> list[str]:
     for f in sorted(findings, key=lambda f: (order[f.severity], f.image, what(f))):
         where = f" at {f.where()}" if f.where() else ""
         lines.append(f"  {f.severity}: {f.image}: {what(f)}{where}: {f.message}")
-        if f.severity == "broken" and (f.before or f.after):
+        if f.severity in ("broken", "unproven") and (f.before or f.after):
             lines.append(f"      before: {f.before}")
             lines.append(f"      after:  {f.after}")
     return lines
