@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from dockfix.prover.model import Break, ImageModel, StageState, home_of
+from dockfix.prover.rules import deny
 from dockfix.syntax import shellwords
 from dockfix.tree import Tree
 
@@ -293,11 +294,11 @@ def compare(before: dict[str, ImageModel], after: dict[str, ImageModel], tb: Tre
 def _unknown_changes(bs: StageState, as_: StageState):
     """Values the model cannot read (StageState.unknown) that are not the same expression
     of the same inputs on both sides. USER is judged below (a change of user is
-    information), labels are not compared, a name known on either side is judged with the
+    information, the accounts it names by rules.py), a name known on either side is judged with the
     known values, and a WORKDIR that differs is reported as WORKDIR."""
     for k in sorted(set(bs.unknown) | set(as_.unknown)):
         bv, av = bs.unknown.get(k), as_.unknown.get(k)
-        if bv == av or k == "USER" or k.startswith("LABEL "):
+        if bv == av or k == "USER":
             continue
         if k.startswith("ENV ") and (k[4:] in bs.env or k[4:] in as_.env):
             continue
@@ -342,20 +343,22 @@ def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree,
         if bs.args[k] != as_.args[k]:
             broken(f"ARG {k}", bs.args[k], as_.args[k], f"ARG {k}")
     for k, bv, av in _unknown_changes(bs, as_):
-        broken(k, bv, av, k, f"{k} changed, and the model cannot read it on either side")
+        path, line = _where(a, k)
+        add(Finding(key, k, "unproven", bv, av, path, line,
+                    f"{k} differs, and the model cannot read it on at least one side"))
+    for d in deny(b, a):
+        path, line = _where(a, d.field) if d.field else (a.dockerfile, None)
+        add(Finding(key, d.invariant, d.severity, d.before, d.after, path, line, d.message))
 
     if bs.python != as_.python:
         broken("Python version", f"{bs.python} ({bs.python_source})", f"{as_.python} ({as_.python_source})")
 
     if bs.breaks:
-        # BEFORE does not build: it has no file set, packages or entry point to keep. The
-        # configuration above is still compared; the breaks are reported below.
+        # BEFORE does not build: it is judged as the image it would be once the failing step
+        # works (the model replays past a failing step; the fix is reported below).
         br = bs.breaks[0]
         add(Finding(key, "build", "info", "fails", "", br.path, br.line,
-                    "BEFORE fails to build here, so its files and packages are not compared"))
-        _compare_constants(v, key, _changed_sources(app_files(bs), app_files(as_), tb, ta), tb, ta)
-        _compare_breaks(v, key, bs.breaks, as_.breaks)
-        return
+                    "BEFORE fails to build here; judged as the image it would be once that step works"))
 
     bf, af = app_files(bs), app_files(as_)
     changed = _changed_sources(bf, af, tb, ta)
@@ -367,17 +370,7 @@ def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree,
         af = {p: o for p, o in af.items() if not any(o == f or o.startswith(f + "/") for f in failed)}
         bf = {p: o for p, o in bf.items() if not any(o == f or o.startswith(f + "/") for f in failed)}
     if bf != af:
-        gone = sorted(set(bf) - set(af))
-        new = sorted(set(af) - set(bf))
-        moved = sorted(p for p in set(bf) & set(af) if bf[p] != af[p])
-        parts = []
-        if gone:
-            parts.append(f"{len(gone)} gone ({', '.join(gone[:3])}{'…' if len(gone) > 3 else ''})")
-        if new:
-            parts.append(f"{len(new)} new ({', '.join(new[:3])}{'…' if len(new) > 3 else ''})")
-        if moved:
-            parts.append(f"{len(moved)} from another source ({', '.join(moved[:3])})")
-        broken("files", f"{len(bf)} files", f"{len(af)} files", msg="the image's file set changed: " + "; ".join(parts))
+        _file_set(v, key, a, bf, af)
     owners_b = {p: e.owner for p, e in bs.files.items()}
     owners_a = {p: e.owner for p, e in as_.files.items()}
     if owners_b != owners_a and set(owners_b) == set(owners_a):
@@ -409,6 +402,27 @@ def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree,
             broken("entry point", "resolves", p, "CMD", p)
 
     _compare_breaks(v, key, bs.breaks, as_.breaks)
+
+
+def _file_set(v: Verdict, key: str, a: ImageModel, bf: dict[str, str], af: dict[str, str]) -> None:
+    """The image's files differ: broken when a known file differs; unproven when every
+    difference involves a file the model cannot read (an `unknown:` origin on either side)."""
+    gone = sorted(set(bf) - set(af))
+    new = sorted(set(af) - set(bf))
+    moved = sorted(p for p in set(bf) & set(af) if bf[p] != af[p])
+    parts = []
+    if gone:
+        parts.append(f"{len(gone)} gone ({', '.join(gone[:3])}{'…' if len(gone) > 3 else ''})")
+    if new:
+        parts.append(f"{len(new)} new ({', '.join(new[:3])}{'…' if len(new) > 3 else ''})")
+    if moved:
+        parts.append(f"{len(moved)} from another source ({', '.join(moved[:3])})")
+    known = [p for p in (*gone, *new, *moved)
+             if not bf.get(p, "").startswith("unknown:") and not af.get(p, "").startswith("unknown:")]
+    severity = "broken" if known else "unproven"
+    v.findings.append(Finding(key, "files", severity, f"{len(bf)} files", f"{len(af)} files", a.dockerfile, None,
+                              "the image's file set changed: " + "; ".join(parts)
+                              + ("" if known else " (files the model cannot read)")))
 
 
 def _changed_sources(bf: dict[str, str], af: dict[str, str], tb: Tree, ta: Tree) -> list[tuple[str, str, str]]:
@@ -455,8 +469,9 @@ def _compare_breaks(v: Verdict, key: str, before: list[Break], after: list[Break
     ak = {_break_key(x): x for x in after}
     for k, br in ak.items():
         sev = "pre-existing" if k in bk else "broken"
+        at = bk.get(k, br)  # a pre-existing defect is where it is on disk: in the BEFORE file
         v.findings.append(Finding(key, br.kind, sev, "builds" if sev == "broken" else "fails",
-                                  "fails", br.path, br.line, br.message))
+                                  "fails", at.path, at.line, br.message))
     for k, br in bk.items():
         if k not in ak:
             v.findings.append(Finding(key, br.kind, "fixed", "fails", "builds", br.path, br.line,

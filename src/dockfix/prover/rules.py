@@ -1,0 +1,266 @@
+"""Default-deny: the differences between two models of an image that compare.py's older checks
+do not judge, each either allowed by a rule the prover's README argues, or reported.
+
+Every function here takes the BEFORE and AFTER models of one image and yields `Diff`s: a
+difference that changes what the image is (`broken`), one the model cannot read or that no
+rule allows (`unproven`), or one a rule allows (`info`, with the rule's name in the message).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from dockfix.prover.model import ImageModel, PipInstall, StageState
+from dockfix.prover.steps import ACCOUNT_PROGRAMS, Step
+
+
+@dataclass(frozen=True)
+class Diff:
+    invariant: str
+    severity: str  # broken | unproven | info
+    before: str
+    after: str
+    field: str | None  # the `where` key of the AFTER state that locates it
+    message: str
+
+
+def deny(b: ImageModel, a: ImageModel) -> list[Diff]:
+    bs, as_ = b.state, a.state
+    out: list[Diff] = []
+    for check in (_forms, _directives, _labels, _bases, _pip, _copy_steps, _run_steps, _accounts):
+        out.extend(check(bs, as_))
+    out.extend(_packages(b, a))
+    return out
+
+
+def _forms(bs: StageState, as_: StageState) -> Iterator[Diff]:
+    """ENTRYPOINT and HEALTHCHECK as BuildKit reads them: a shell form runs under the SHELL."""
+    for name, value, form in (("ENTRYPOINT", lambda s: s.entrypoint, lambda s: s.entrypoint_json),
+                              ("HEALTHCHECK", lambda s: s.healthcheck, lambda s: s.healthcheck_json)):
+        if value(bs) == value(as_) and value(bs) is not None and form(bs) != form(as_):
+            yield Diff(name, "broken", _form(form(bs)), _form(form(as_)), name,
+                       f"{name} changed form: an exec form runs its argv, a shell form runs it under SHELL")
+
+
+def _form(is_json: bool) -> str:
+    return "exec form" if is_json else "shell form"
+
+
+def _directives(bs: StageState, as_: StageState) -> Iterator[Diff]:
+    if bs.directives != as_.directives:
+        yield Diff("parser directive", "broken", _pairs(bs.directives), _pairs(as_.directives), None,
+                   "the parser directives (# syntax=, # escape=, # check=) changed: another frontend or reading")
+
+
+def _pairs(pairs) -> str:
+    return ", ".join(f"{k}={v}" for k, v in pairs) or "-"
+
+
+def _labels(bs: StageState, as_: StageState) -> Iterator[Diff]:
+    for k in sorted(set(bs.labels) | set(as_.labels)):
+        if bs.labels.get(k) != as_.labels.get(k):
+            yield Diff(f"LABEL {k}", "broken", str(bs.labels.get(k)), str(as_.labels.get(k)), None,
+                       f"LABEL {k} changed")
+
+
+def _bases(bs: StageState, as_: StageState) -> Iterator[Diff]:
+    """Every external base reference, whole (registry, name, tag, digest) and its --platform."""
+    if bs.bases != as_.bases:
+        gone = [r for r in bs.bases if r not in as_.bases]
+        new = [r for r in as_.bases if r not in bs.bases]
+        yield Diff("base", "broken", _refs(gone) or _refs(bs.bases), _refs(new) or _refs(as_.bases), None,
+                   "the external base images the image is built from changed" if gone or new
+                   else "the external base images are used in another order")
+
+
+def _refs(refs) -> str:
+    return ", ".join(r + (f" (--platform={p})" if p else "") for r, p in refs)
+
+
+def _packages(b: ImageModel, a: ImageModel) -> Iterator[Diff]:
+    """apt/apk packages: one removed is broken; one added is allowed only when it comes with
+    an in-repo base the image is now built on (the rebase rule), else unproven."""
+    gone = b.state.packages - a.state.packages
+    new = a.state.packages - b.state.packages
+    if gone:
+        yield Diff("packages", "broken", ", ".join(sorted(gone)), "-", None,
+                   "system packages no longer installed: " + ", ".join(sorted(gone)))
+    if new:
+        rebased = a.base_chain != b.base_chain
+        yield Diff("packages", "info" if rebased else "unproven", "-", ", ".join(sorted(new)), None,
+                   ("rebase rule: packages added by the in-repo base " if rebased
+                    else "packages installed only after the rewrite (no rule allows adding one): ")
+                   + ", ".join(sorted(new)))
+
+
+def _pip_signature(p: PipInstall) -> tuple:
+    """What a pip command does besides which requirements it installs (compared as sets
+    through the sites): its action, launcher, options and where it installs."""
+    options = ()
+    if p.command is not None:
+        options = tuple(o for o in (repr(_option_key(x)) for x in p.command.options) if o)
+    return (p.action.value, p.spelling, options, p.index_urls, p.constraints, p.editables, p.target, p.prefix,
+            p.unknowns)
+
+
+_REQUIREMENT_DESTS = frozenset({"requirements", "constraints", "editables", "user", "use_user_site"})
+
+
+def _option_key(option) -> tuple | None:
+    """An option without the requirement files it names (those are compared by content) and
+    without --user (compared through the site it installs to)."""
+    dest = getattr(option, "dest", None)
+    if dest in _REQUIREMENT_DESTS:
+        return None
+    return (dest, str(getattr(option, "value", "")))
+
+
+def _pip_sequence(st: StageState) -> list[tuple]:
+    """The pip commands in order, one entry for a run of consecutive equal ones (merged RUNs
+    run them as one command)."""
+    out: list[tuple] = []
+    for p in st.pip:
+        sig = _pip_signature(p)
+        if not out or out[-1] != sig:
+            out.append(sig)
+    return out
+
+
+def _pip(bs: StageState, as_: StageState) -> Iterator[Diff]:
+    sb, sa = _pip_sequence(bs), _pip_sequence(as_)
+    if sb == sa:
+        return
+    unread = any(sig[-1] for sig in (*sb, *sa))
+    yield Diff("pip", "unproven" if unread else "broken", _pip_text(sb, sa), _pip_text(sa, sb), None,
+               "pip commands changed (action, launcher, options, indexes, constraints, editables, target or order)"
+               + ("; part of them cannot be read" if unread else ""))
+
+
+def _pip_text(mine: list[tuple], other: list[tuple]) -> str:
+    only = [s for s in mine if s not in other] or mine
+    return "; ".join(f"{s[1]} {s[0]} {' '.join(s[2])}".strip() for s in only[:3])
+
+
+def _copy_steps(bs: StageState, as_: StageState) -> Iterator[Diff]:
+    """COPY/ADD flags in order. --chown is judged as ownership (and account existence);
+    --link is unproven (README: BuildKit places a --link layer without reading the earlier
+    ones, so a symlink among the destination's parents, unknown in an external base, lands it
+    elsewhere)."""
+    fb = [_copy_key(s) for s in bs.steps if s.keyword != "RUN"]
+    fa = [_copy_key(s) for s in as_.steps if s.keyword != "RUN"]
+    if fb == fa:
+        return
+    linked = [(k, tuple(f for f in fl if f != "--link")) for k, fl in fb] != \
+        [(k, tuple(f for f in fl if f != "--link")) for k, fl in fa]
+    where = _first_change(
+        [s for s in bs.steps if s.keyword != "RUN"], [s for s in as_.steps if s.keyword != "RUN"], _copy_key)
+    yield Diff("COPY flags", "broken" if linked else "unproven", _flags(fb, fa), _flags(fa, fb), None,
+               ("the COPY/ADD steps or their flags changed" if linked else
+                "COPY --link added or removed: the model cannot see the base's symlinks it would bypass")
+               + (f" (first at {where})" if where else ""))
+
+
+def _copy_key(s: Step) -> tuple:
+    return s.keyword, tuple(f for f in s.flags if not f.startswith("--chown"))
+
+
+def _flags(mine: list, other: list) -> str:
+    only = [x for x in mine if x not in other]
+    return "; ".join(f"{k} {' '.join(f)}".strip() for k, f in only[:3]) or "-"
+
+
+def _first_change(sb: list[Step], sa: list[Step], key) -> str:
+    for x, y in zip(sb, sa):
+        if key(x) != key(y):
+            return f"{y.path}:{y.line}"
+    longer = sa[len(sb):] or sb[len(sa):]
+    return f"{longer[0].path}:{longer[0].line}" if longer else ""
+
+
+def _is_account_item(step: Step, item: str) -> bool:
+    """A residue command that only creates an account, or chowns to one the step creates."""
+    words = item.split()
+    if not words:
+        return False
+    prog = words[0].rsplit("/", 1)[-1]
+    if prog in ACCOUNT_PROGRAMS:
+        return True
+    if prog == "chown" and step.accounts:
+        owner = next((w for w in words[1:] if not w.startswith("-")), "")
+        return bool(owner) and owner.split(":")[0] in step.accounts
+    return False
+
+
+def _residue(st: StageState, accounts: bool) -> list[tuple[tuple[str, ...], str, str]]:
+    """(flags, user, command) of every command no other rule reads, in order; account items
+    apart (`accounts` selects them)."""
+    return [(s.flags, _user_key(s.user), item) for s in st.steps if s.keyword == "RUN"
+            for item in s.residue if _is_account_item(s, item) == accounts]
+
+
+def _user_key(user: str) -> str:
+    return user
+
+
+def _run_steps(bs: StageState, as_: StageState) -> Iterator[Diff]:
+    """Commands the model does not read are proved unchanged only when they are the same, in
+    the same order, with the same RUN flags, user, directory and condition."""
+    flags_b = {s.flags for s in bs.steps if s.keyword == "RUN"}
+    flags_a = {s.flags for s in as_.steps if s.keyword == "RUN"}
+    if flags_b != flags_a:
+        yield Diff("RUN flags", "broken", _flagset(flags_b - flags_a), _flagset(flags_a - flags_b), None,
+                   "RUN --mount/--network/--security (or another flag) changed")
+    rb, ra = _residue(bs, False), _residue(as_, False)
+    if rb != ra:
+        gone = [x for x in rb if x not in ra]
+        new = [x for x in ra if x not in rb]
+        yield Diff("RUN", "unproven", _items(gone or rb), _items(new or ra), None,
+                   "commands the model does not read changed (text, order, user, directory or flags): "
+                   "their effect cannot be compared" if gone or new else
+                   "commands the model does not read run in another order")
+    lost = [x for x in _residue(bs, True) if x not in _residue(as_, True)]
+    if lost:
+        yield Diff("accounts", "broken", _items(lost), "-", None, "a command that created an account is gone")
+
+
+def _flagset(flags) -> str:
+    return "; ".join(" ".join(f) or "(none)" for f in sorted(flags)) or "-"
+
+
+def _items(items) -> str:
+    return "; ".join(f"{c} (as {u}{', ' + ' '.join(f) if f else ''})" for f, u, c in items[:3])
+
+
+_NUMERIC = re.compile(r"^\d+$")
+
+
+def _accounts(bs: StageState, as_: StageState) -> Iterator[Diff]:
+    """A user or group that USER or --chown names after the rewrite, and not before, must be
+    one a step of the image creates (by name, or by number with -u/-g) or root."""
+    created = {n for s in as_.steps for n in s.accounts}
+    used_before = _names_used(bs)
+    for name, where in _names_used(as_).items():
+        if name in used_before or name in created or name in ("root", "0", "") or name.startswith("?"):
+            continue
+        yield Diff("account", "unproven", "-", name, None,
+                   f"{name} (at {where}) is a user or group no step of the image creates; the base's "
+                   f"accounts are not known to the model")
+
+
+def _names_used(st: StageState) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for s in st.steps:
+        for f in s.flags:
+            if f.startswith("--chown="):
+                for part in f[len("--chown="):].split(":"):
+                    out.setdefault(part, f"{s.path}:{s.line}")
+        if s.user:
+            for part in s.user.split(":"):
+                out.setdefault(part, f"{s.path}:{s.line}")
+    final = st.user or "root"
+    where = st.where.get("USER")
+    for part in final.split(":"):
+        out.setdefault(part, f"{where[0]}:{where[1]}" if where else "USER")
+    return out

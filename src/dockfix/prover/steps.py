@@ -1,0 +1,94 @@
+"""What the prover keeps of each build step besides its effects on config, files and packages.
+
+A RUN is read by the model's shell reader (`model.shell`); the commands whose effect the
+model compares elsewhere (apt/apk installs: `packages`; pip: the PipInstall records) are
+left out, and what remains, the *residue* (every other command, with the directory it runs
+in and whether it always runs; every part of the script the reader cannot follow), is what
+the prover compares by identity: a command it does not read is proved unchanged only when it
+is the same command, run the same way, in the same order. Accounts a command creates are
+kept on their own (`USER` and `--chown` must name one the image has).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+
+from dockfix.model.packages import UNKNOWN, is_pip
+from dockfix.model.run import RunForm, run_execution
+from dockfix.model.shell import read_script
+from dockfix.syntax import Instruction
+
+# Commands whose effect the model reads and compares on its own (packages, pip records).
+_PACKAGE_PROGRAMS = frozenset({"apt-get", "apt", "apk"})
+# Commands that only add an account (passwd/group entries and a home directory).
+ACCOUNT_PROGRAMS = frozenset({"useradd", "adduser", "groupadd", "addgroup"})
+
+
+@dataclass(frozen=True)
+class Step:
+    """One RUN/COPY/ADD as the prover compares it (location kept for messages only)."""
+
+    keyword: str
+    flags: tuple[str, ...]
+    user: str  # the USER it runs as, as written ("" = the base's)
+    residue: tuple[str, ...]  # RUN: the commands not read elsewhere, each with where and how it runs
+    accounts: tuple[str, ...]  # RUN: the user and group names (and uids) it creates
+    path: str
+    line: int
+
+    def key(self) -> tuple:
+        """What must be equal for two steps to be the same step (not where they are written)."""
+        return (self.keyword, self.flags, self.user, self.residue)
+
+
+def run_step(ins: Instruction, shell: tuple[str, ...], workdir: str, env: dict[str, str], user: str,
+             path: str) -> Step:
+    """A RUN's step record: its flags, and its residue as read by the shell reader."""
+    execution = run_execution(ins, shell)
+    flags = tuple(sorted(ins.flags))
+    if execution.form is not RunForm.SHELL or not execution.posix_shell or execution.script is None:
+        return Step("RUN", flags, user, (f"unread: {execution.form.value} {execution.argv!r}",), (), path,
+                    ins.start_line)
+    script = read_script(execution.script, workdir=workdir, env=env)
+    residue: list[str] = []
+    accounts: list[str] = []
+    for c in script.commands:
+        args = c.args
+        name = posixpath.basename(args[0]) if args and args[0] is not None else None
+        if name in ACCOUNT_PROGRAMS:
+            accounts.extend(_account_names(args))
+        if name in _PACKAGE_PROGRAMS or (args and is_pip([UNKNOWN if a is None else a for a in args])):
+            continue
+        text = execution.script[c.start:c.end]
+        residue.append(f"{text} [in {c.cwd or '?'}, {c.condition.name.lower()}]")
+    residue.extend(f"unread: {o.reason.value}: {execution.script[o.start:o.end]}" for o in script.opaque)
+    return Step("RUN", flags, user, tuple(residue), tuple(accounts), path, ins.start_line)
+
+
+_VALUED = frozenset({"-u", "--uid", "-g", "--gid", "-G", "--groups", "-s", "--shell", "-h", "--home", "-d",
+                     "--home-dir", "-c", "--comment", "--gecos", "-k", "--skel", "-K", "--key", "-e",
+                     "--expiredate", "-f", "--inactive", "-p", "--password", "--ingroup"})
+
+
+def _account_names(args: tuple[str | None, ...]) -> list[str]:
+    """The names (and numeric ids) an account command creates: its positionals, the -u/-g
+    values. An unknown word is kept as "?" (an account the model cannot name)."""
+    out: list[str] = []
+    i = 1
+    while i < len(args):
+        a = args[i]
+        if a is None:
+            out.append("?")
+        elif a in _VALUED and i + 1 < len(args):
+            if a in ("-u", "--uid", "-g", "--gid"):
+                out.append(args[i + 1] or "?")
+            i += 1
+        elif not a.startswith("-"):
+            out.append(a)
+        i += 1
+    return out
+
+
+def copy_step(ins: Instruction, user: str, path: str) -> Step:
+    return Step(ins.keyword, tuple(sorted(ins.flags)), user, (), (), path, ins.start_line)
