@@ -364,11 +364,12 @@ def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree,
     changed = _changed_sources(bf, af, tb, ta)
     # Files of a COPY that failed before (a pre-existing break) are not "new": the build
     # did not get that far. The fixed break is reported on its own.
-    failed = [f"context:{posixpath.normpath(posixpath.join(b.context, br.subject)) if b.context else posixpath.normpath(br.subject)}"
+    failed = [_source_pattern(posixpath.normpath(posixpath.join(b.context, br.subject)) if b.context
+                              else posixpath.normpath(br.subject))
               for br in bs.breaks if br.kind == "copy-excluded-source"]
     if failed:
-        af = {p: o for p, o in af.items() if not any(o == f or o.startswith(f + "/") for f in failed)}
-        bf = {p: o for p, o in bf.items() if not any(o == f or o.startswith(f + "/") for f in failed)}
+        af = {p: o for p, o in af.items() if not any(f.match(o) for f in failed)}
+        bf = {p: o for p, o in bf.items() if not any(f.match(o) for f in failed)}
     if bf != af:
         _file_set(v, key, a, bf, af)
     owners_b = {p: e.owner for p, e in bs.files.items()}
@@ -402,6 +403,15 @@ def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree,
             broken("entry point", "resolves", p, "CMD", p)
 
     _compare_breaks(v, key, bs.breaks, as_.breaks)
+
+
+def _source_pattern(source: str) -> re.Pattern:
+    """The context origins a COPY source names (filepath.Match: `*` and `?` stop at `/`),
+    and everything below them."""
+    out = []
+    for ch in source:
+        out.append("[^/]*" if ch == "*" else "[^/]" if ch == "?" else re.escape(ch))
+    return re.compile("context:" + "".join(out) + "(/.*)?")
 
 
 def _file_set(v: Verdict, key: str, a: ImageModel, bf: dict[str, str], af: dict[str, str]) -> None:

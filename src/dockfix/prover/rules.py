@@ -144,39 +144,24 @@ def _pip_text(mine: list[tuple], other: list[tuple]) -> str:
 
 
 def _copy_steps(bs: StageState, as_: StageState) -> Iterator[Diff]:
-    """COPY/ADD flags in order. --chown is judged as ownership (and account existence);
-    --link is unproven (README: BuildKit places a --link layer without reading the earlier
-    ones, so a symlink among the destination's parents, unknown in an external base, lands it
-    elsewhere)."""
-    fb = [_copy_key(s) for s in bs.steps if s.keyword != "RUN"]
-    fa = [_copy_key(s) for s in as_.steps if s.keyword != "RUN"]
+    """COPY/ADD flags that change what lands besides its origin (--from is the files' origin,
+    --chown their owner: both judged with the files): --chmod, --exclude, --parents, --link.
+    Compared as the set of flag combinations the steps use (a rebase moves steps into the
+    base). --link alone is unproven (README: BuildKit places a --link layer without reading
+    the earlier ones, so a symlink among the destination's parents, unknown in an external
+    base, lands it elsewhere)."""
+    fb = {_copy_key(s) for s in bs.steps if s.keyword != "RUN"} - {()}
+    fa = {_copy_key(s) for s in as_.steps if s.keyword != "RUN"} - {()}
     if fb == fa:
         return
-    linked = [(k, tuple(f for f in fl if f != "--link")) for k, fl in fb] != \
-        [(k, tuple(f for f in fl if f != "--link")) for k, fl in fa]
-    where = _first_change(
-        [s for s in bs.steps if s.keyword != "RUN"], [s for s in as_.steps if s.keyword != "RUN"], _copy_key)
-    yield Diff("COPY flags", "broken" if linked else "unproven", _flags(fb, fa), _flags(fa, fb), None,
-               ("the COPY/ADD steps or their flags changed" if linked else
-                "COPY --link added or removed: the model cannot see the base's symlinks it would bypass")
-               + (f" (first at {where})" if where else ""))
+    unlinked = {tuple(f for f in k if f != "--link") for k in fb} == {tuple(f for f in k if f != "--link") for k in fa}
+    yield Diff("COPY flags", "unproven" if unlinked else "broken", _flagset(fb - fa), _flagset(fa - fb), None,
+               "COPY --link added or removed: the model cannot see the base's symlinks it would bypass"
+               if unlinked else "COPY/ADD --chmod, --exclude, --parents or --link changed")
 
 
-def _copy_key(s: Step) -> tuple:
-    return s.keyword, tuple(f for f in s.flags if not f.startswith("--chown"))
-
-
-def _flags(mine: list, other: list) -> str:
-    only = [x for x in mine if x not in other]
-    return "; ".join(f"{k} {' '.join(f)}".strip() for k, f in only[:3]) or "-"
-
-
-def _first_change(sb: list[Step], sa: list[Step], key) -> str:
-    for x, y in zip(sb, sa):
-        if key(x) != key(y):
-            return f"{y.path}:{y.line}"
-    longer = sa[len(sb):] or sb[len(sa):]
-    return f"{longer[0].path}:{longer[0].line}" if longer else ""
+def _copy_key(s: Step) -> tuple[str, ...]:
+    return tuple(f for f in s.flags if not f.startswith(("--chown", "--from")))
 
 
 def _is_account_item(step: Step, item: str) -> bool:
@@ -193,15 +178,19 @@ def _is_account_item(step: Step, item: str) -> bool:
     return False
 
 
-def _residue(st: StageState, accounts: bool) -> list[tuple[tuple[str, ...], str, str]]:
+def _residue(st: StageState, accounts: bool, before: bool = False) -> list[tuple[tuple[str, ...], str, str]]:
     """(flags, user, command) of every command no other rule reads, in order; account items
     apart (`accounts` selects them)."""
-    return [(s.flags, _user_key(s.user), item) for s in st.steps if s.keyword == "RUN"
+    return [(s.flags, _user_key(s, before), item) for s in st.steps if s.keyword == "RUN"
             for item in s.residue if _is_account_item(s, item) == accounts]
 
 
-def _user_key(user: str) -> str:
-    return user
+def _user_key(step: Step, before: bool) -> str:
+    """A BEFORE step that runs a package manager's install as a non-root user fails there;
+    it is judged as the step it would be once it works: run as root (README: root-only rule)."""
+    if before and step.root_only and step.user != "root" and not step.user.startswith("?"):
+        return "root"
+    return step.user
 
 
 def _run_steps(bs: StageState, as_: StageState) -> Iterator[Diff]:
@@ -212,7 +201,7 @@ def _run_steps(bs: StageState, as_: StageState) -> Iterator[Diff]:
     if flags_b != flags_a:
         yield Diff("RUN flags", "broken", _flagset(flags_b - flags_a), _flagset(flags_a - flags_b), None,
                    "RUN --mount/--network/--security (or another flag) changed")
-    rb, ra = _residue(bs, False), _residue(as_, False)
+    rb, ra = _residue(bs, False, before=True), _residue(as_, False)
     if rb != ra:
         gone = [x for x in rb if x not in ra]
         new = [x for x in ra if x not in rb]

@@ -36,6 +36,7 @@ class Step:
     accounts: tuple[str, ...]  # RUN: the user and group names (and uids) it creates
     path: str
     line: int
+    root_only: bool = False  # RUN: runs a package manager's install/update, which fails unless root
 
     def key(self) -> tuple:
         """What must be equal for two steps to be the same step (not where they are written)."""
@@ -53,17 +54,38 @@ def run_step(ins: Instruction, shell: tuple[str, ...], workdir: str, env: dict[s
     script = read_script(execution.script, workdir=workdir, env=env)
     residue: list[str] = []
     accounts: list[str] = []
+    root_only = False
     for c in script.commands:
         args = c.args
         name = posixpath.basename(args[0]) if args and args[0] is not None else None
         if name in ACCOUNT_PROGRAMS:
             accounts.extend(_account_names(args))
+        root_only = root_only or (name in _PACKAGE_PROGRAMS and bool(_ROOT_ACTIONS.intersection(args[1:])))
         if name in _PACKAGE_PROGRAMS or (args and is_pip([UNKNOWN if a is None else a for a in args])):
+            continue
+        if name == "rm" and _package_cache_cleanup(c.argv):
             continue
         text = execution.script[c.start:c.end]
         residue.append(f"{text} [in {c.cwd or '?'}, {c.condition.name.lower()}]")
     residue.extend(f"unread: {o.reason.value}: {execution.script[o.start:o.end]}" for o in script.opaque)
-    return Step("RUN", flags, user, tuple(residue), tuple(accounts), path, ins.start_line)
+    return Step("RUN", flags, user, tuple(residue), tuple(accounts), path, ins.start_line, root_only)
+
+
+_ROOT_ACTIONS = frozenset({"install", "update", "upgrade", "remove", "purge", "add", "del", "dist-upgrade"})
+_PACKAGE_CACHES = ("/var/lib/apt/lists/", "/var/cache/apt/", "/var/cache/apk/")
+
+
+def _package_cache_cleanup(argv) -> bool:
+    """`rm -rf /var/lib/apt/lists/*` and the like: removes only the package index and cache
+    the package manager downloaded (README: the apt cleanup rule), by absolute paths (a glob
+    is read as written: it cannot leave those directories)."""
+    operands = []
+    for w in argv[1:]:
+        text = w.value if w.value is not None else (None if any(c in w.text for c in "$`\\'\"") else w.text)
+        if text is None or not text.startswith("-"):
+            operands.append(text)
+    return bool(operands) and all(t is not None and t.startswith(_PACKAGE_CACHES) and ".." not in t
+                                  for t in operands)
 
 
 _VALUED = frozenset({"-u", "--uid", "-g", "--gid", "-G", "--groups", "-s", "--shell", "-h", "--home", "-d",
