@@ -227,11 +227,13 @@ _NUMERIC = re.compile(r"^\d+$")
 
 def _accounts(bs: StageState, as_: StageState) -> Iterator[Diff]:
     """A user or group that USER or --chown names after the rewrite, and not before, must be
-    one a step of the image creates (by name, or by number with -u/-g) or root."""
+    one a step of the image creates, or root. A number needs no account: the runtime uses
+    a numeric uid/gid as it is (only a name is looked up in /etc/passwd and /etc/group)."""
     created = {n for s in as_.steps for n in s.accounts}
     used_before = _names_used(bs)
     for name, where in _names_used(as_).items():
-        if name in used_before or name in created or name in ("root", "0", "") or name.startswith("?"):
+        if name in used_before or name in created or name in ("root", "") or name.startswith("?") \
+                or _NUMERIC.match(name):
             continue
         yield Diff("account", "unproven", "-", name, None,
                    f"{name} (at {where}) is a user or group no step of the image creates; the base's "
