@@ -20,9 +20,12 @@ __all__ = ["DEFECT_KINDS", "Finding", "ImageModel", "Outcome", "Verdict", "build
            "glob_findings", "prove", "prove_scope", "verify_revision", "verify_trees"]
 
 
-def prove(before: Tree, after: Tree, config: Config) -> Verdict:
-    return compare(build_models(before, config), build_models(after, config), before, after,
-                   config.invariant_globs)
+def prove(before: Tree, after: Tree, config: Config, before_config: Config | None = None) -> Verdict:
+    """`before_config`: BEFORE's own configuration when the trees are two checkouts (each is
+    read with its own; an `exclude` added in AFTER must not hide BEFORE's files)."""
+    own = before_config or config
+    globs = tuple(dict.fromkeys((*own.invariant_globs, *config.invariant_globs)))
+    return compare(build_models(before, own), build_models(after, config), before, after, globs)
 
 
 def prove_scope(before: Tree, after: Tree, config: Config) -> tuple[Verdict, list[Finding]]:
@@ -60,8 +63,11 @@ def defects_of(models: dict[str, ImageModel], tree: Tree) -> list[Finding]:
     return sorted(out, key=lambda f: (f.path or "", f.line or 0, f.invariant))
 
 
-def verify_trees(before_root: str | Path, after_root: str | Path, config: Config) -> Verdict:
-    return prove(Tree(before_root, exclude=config.exclude), Tree(after_root, exclude=config.exclude), config)
+def verify_trees(before_root: str | Path, after_root: str | Path, config: Config,
+                 before_config: Config | None = None) -> Verdict:
+    """Two checkouts, each read with its own configuration (`config` is AFTER's)."""
+    own = before_config or config
+    return prove(Tree(before_root, exclude=own.exclude), Tree(after_root, exclude=config.exclude), config, own)
 
 
 def verify_revision(rev: str, root: str | Path, config: Config) -> Verdict:
