@@ -368,6 +368,13 @@ def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree,
                               else posixpath.normpath(br.subject))
               for br in bs.breaks if br.kind == "copy-excluded-source"]
     if failed:
+        still = {br.subject for br in as_.breaks if br.kind == "copy-excluded-source"}
+        for br, f in zip([br for br in bs.breaks if br.kind == "copy-excluded-source"], failed):
+            # The fixed step lands its source's files; a step removed instead lands none.
+            if br.subject not in still and not any(f.match(o) for o in af.values()):
+                add(Finding(key, "files", "broken", f"{br.subject} (once the step works)", "(absent)",
+                            br.path, br.line, f"the failing COPY of {br.subject!r} is gone rather than fixed: "
+                            "its files do not land"))
         af = {p: o for p, o in af.items() if not any(f.match(o) for f in failed)}
         bf = {p: o for p, o in bf.items() if not any(f.match(o) for f in failed)}
     if bf != af:

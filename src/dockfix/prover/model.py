@@ -154,6 +154,7 @@ class StageState:
     healthcheck_json: bool = True
     cmd_here: bool = False
     steps: tuple[Step, ...] = ()
+    uid_names: tuple[tuple[str, str], ...] = ()  # (uid, login) of users a RUN created with -u
 
     def copy(self) -> "StageState":
         new = copy.copy(self)  # the scalars; then fresh containers (dataclasses.replace was slow here)
@@ -206,6 +207,8 @@ def home_of(state: StageState) -> str:
     if "ENV HOME" in state.unknown:
         return state.unknown["ENV HOME"].render()
     user = (state.user or "root").split(":")[0]
+    # A numeric USER is the login a RUN created with that uid (its passwd entry gives HOME).
+    user = next((name for uid, name in reversed(state.uid_names) if uid == user), user)
     return "/root" if user in ("root", "0") else f"/home/{user}"
 
 
@@ -407,7 +410,8 @@ class ModelBuilder:
             state.steps = (*state.steps, copy_step(ins, _step_user(state), path))
             self._copy(state, doc, path, ins)
         elif kw == "RUN":
-            state.steps = (*state.steps, run_step(ins, tuple(state.shell), state.workdir, state.env, _step_user(state), path))
+            step = run_step(ins, tuple(state.shell), state.workdir, state.env, _step_user(state), path)
+            state.steps, state.uid_names = (*state.steps, step), (*state.uid_names, *step.uids)
             self._run(state, path, ins)
 
     # -- files

@@ -154,7 +154,8 @@ def _copy_steps(bs: StageState, as_: StageState) -> Iterator[Diff]:
     fa = {_copy_key(s) for s in as_.steps if s.keyword != "RUN"} - {()}
     if fb == fa:
         return
-    unlinked = {tuple(f for f in k if f != "--link") for k in fb} == {tuple(f for f in k if f != "--link") for k in fa}
+    unlinked = {tuple(f for f in k if f != "--link") for k in fb} - {()} == \
+        {tuple(f for f in k if f != "--link") for k in fa} - {()}
     yield Diff("COPY flags", "unproven" if unlinked else "broken", _flagset(fb - fa), _flagset(fa - fb), None,
                "COPY --link added or removed: the model cannot see the base's symlinks it would bypass"
                if unlinked else "COPY/ADD --chmod, --exclude, --parents or --link changed")

@@ -37,6 +37,7 @@ class Step:
     path: str
     line: int
     root_only: bool = False  # RUN: runs a package manager's install/update, which fails unless root
+    uids: tuple[tuple[str, str], ...] = ()  # RUN: (uid, login name) of each user it creates with -u
 
     def key(self) -> tuple:
         """What must be equal for two steps to be the same step (not where they are written)."""
@@ -54,12 +55,15 @@ def run_step(ins: Instruction, shell: tuple[str, ...], workdir: str, env: dict[s
     script = read_script(execution.script, workdir=workdir, env=env)
     residue: list[str] = []
     accounts: list[str] = []
+    uids: list[tuple[str, str]] = []
     root_only = False
     for c in script.commands:
         args = c.args
         name = posixpath.basename(args[0]) if args and args[0] is not None else None
         if name in ACCOUNT_PROGRAMS:
             accounts.extend(_account_names(args))
+            if name in ("useradd", "adduser"):
+                uids.extend(_uid_of(args))
         root_only = root_only or (name in _PACKAGE_PROGRAMS and bool(_ROOT_ACTIONS.intersection(args[1:])))
         if name in _PACKAGE_PROGRAMS or (args and is_pip([UNKNOWN if a is None else a for a in args])):
             continue
@@ -68,7 +72,30 @@ def run_step(ins: Instruction, shell: tuple[str, ...], workdir: str, env: dict[s
         text = execution.script[c.start:c.end]
         residue.append(f"{text} [in {c.cwd or '?'}, {c.condition.name.lower()}]")
     residue.extend(f"unread: {o.reason.value}: {execution.script[o.start:o.end]}" for o in script.opaque)
-    return Step("RUN", flags, user, tuple(residue), tuple(accounts), path, ins.start_line, root_only)
+    return Step("RUN", flags, user, tuple(residue), tuple(accounts), path, ins.start_line, root_only, tuple(uids))
+
+
+def _uid_of(args: tuple[str | None, ...]) -> list[tuple[str, str]]:
+    """(uid, login) of `useradd -u N name` / `adduser -u N name`: the login is the last
+    positional (Debian's `adduser user group` form adds to a group: no -u there)."""
+    uid = None
+    positionals: list[str | None] = []
+    i = 1
+    while i < len(args):
+        a = args[i]
+        if a in ("-u", "--uid") and i + 1 < len(args):
+            uid = args[i + 1]
+            i += 2
+            continue
+        if a is not None and a in _VALUED:
+            i += 2
+            continue
+        if a is None or not a.startswith("-"):
+            positionals.append(a)
+        i += 1
+    if uid is None or len(positionals) != 1 or positionals[0] is None:
+        return []
+    return [(uid, positionals[0])]
 
 
 _ROOT_ACTIONS = frozenset({"install", "update", "upgrade", "remove", "purge", "add", "del", "dist-upgrade"})
