@@ -371,7 +371,8 @@ def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree,
         still = {br.subject for br in as_.breaks if br.kind == "copy-excluded-source"}
         for br, f in zip([br for br in bs.breaks if br.kind == "copy-excluded-source"], failed):
             # The fixed step lands its source's files; a step removed instead lands none.
-            if br.subject not in still and not any(f.match(o) for o in af.values()):
+            copied = any(br.subject in s.residue for s in as_.steps if s.keyword in ("COPY", "ADD"))
+            if br.subject not in still and not copied and not any(f.match(o) for o in af.values()):
                 add(Finding(key, "files", "broken", f"{br.subject} (once the step works)", "(absent)",
                             br.path, br.line, f"the failing COPY of {br.subject!r} is gone rather than fixed: "
                             "its files do not land"))

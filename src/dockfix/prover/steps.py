@@ -32,7 +32,7 @@ class Step:
     keyword: str
     flags: tuple[str, ...]
     user: str  # the USER it runs as, as written ("" = the base's)
-    residue: tuple[str, ...]  # RUN: the commands not read elsewhere, each with where and how it runs
+    residue: tuple[str, ...]  # RUN: the commands not read elsewhere, with where and how they run; COPY: sources
     accounts: tuple[str, ...]  # RUN: the user and group names (and uids) it creates
     path: str
     line: int
@@ -140,4 +140,7 @@ def _account_names(args: tuple[str | None, ...]) -> list[str]:
 
 
 def copy_step(ins: Instruction, user: str, path: str) -> Step:
-    return Step(ins.keyword, tuple(sorted(ins.flags)), user, (), (), path, ins.start_line)
+    """A COPY/ADD's record: its flags, and its sources as written (kept in `residue`; what they
+    land is compared as files)."""
+    sources = tuple(ins.value[:-1]) if not ins.heredocs else ()
+    return Step(ins.keyword, tuple(sorted(ins.flags)), user, sources, (), path, ins.start_line)
