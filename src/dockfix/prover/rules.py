@@ -210,9 +210,18 @@ def _run_steps(bs: StageState, as_: StageState) -> Iterator[Diff]:
                    "commands the model does not read changed (text, order, user, directory or flags): "
                    "their effect cannot be compared" if gone or new else
                    "commands the model does not read run in another order")
+    failing_b = [(s.flags, s.residue) for s in bs.steps if _fails_as_non_root(s)]
+    for s in as_.steps:
+        if _fails_as_non_root(s) and (s.flags, s.residue) not in failing_b:
+            yield Diff("root-only step", "broken", "root", s.user, None,
+                       f"{s.path}:{s.line} runs a package manager's install as {s.user}: it fails unless root")
     lost = [x for x in _residue(bs, True) if x not in _residue(as_, True)]
     if lost:
         yield Diff("accounts", "broken", _items(lost), "-", None, "a command that created an account is gone")
+
+
+def _fails_as_non_root(step: Step) -> bool:
+    return step.root_only and step.user != "root" and not step.user.startswith("?")
 
 
 def _flagset(flags) -> str:
