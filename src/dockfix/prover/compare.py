@@ -362,22 +362,7 @@ def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree,
 
     bf, af = app_files(bs), app_files(as_)
     changed = _changed_sources(bf, af, tb, ta)
-    # Files of a COPY that failed before (a pre-existing break) are not "new": the build
-    # did not get that far. The fixed break is reported on its own.
-    failed = [_source_pattern(posixpath.normpath(posixpath.join(b.context, br.subject)) if b.context
-                              else posixpath.normpath(br.subject))
-              for br in bs.breaks if br.kind == "copy-excluded-source"]
-    if failed:
-        still = {br.subject for br in as_.breaks if br.kind == "copy-excluded-source"}
-        for br, f in zip([br for br in bs.breaks if br.kind == "copy-excluded-source"], failed):
-            # The fixed step lands its source's files; a step removed instead lands none.
-            copied = any(br.subject in s.residue for s in as_.steps if s.keyword in ("COPY", "ADD"))
-            if br.subject not in still and not copied and not any(f.match(o) for o in af.values()):
-                add(Finding(key, "files", "broken", f"{br.subject} (once the step works)", "(absent)",
-                            br.path, br.line, f"the failing COPY of {br.subject!r} is gone rather than fixed: "
-                            "its files do not land"))
-        af = {p: o for p, o in af.items() if not any(f.match(o) for f in failed)}
-        bf = {p: o for p, o in bf.items() if not any(f.match(o) for f in failed)}
+    bf, af = _without_fixed_copies(v, key, b, a, bf, af)
     if bf != af:
         _file_set(v, key, a, bf, af)
     owners_b = {p: e.owner for p, e in bs.files.items()}
@@ -411,6 +396,34 @@ def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree,
             broken("entry point", "resolves", p, "CMD", p)
 
     _compare_breaks(v, key, bs.breaks, as_.breaks)
+
+
+def _without_fixed_copies(v: Verdict, key: str, b: ImageModel, a: ImageModel, bf: dict[str, str],
+                          af: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Files of a COPY that failed before (a pre-existing break) are not "new": they are what
+    the step lands once it works (the fixed break is reported on its own). A failing COPY that
+    AFTER removed instead of fixing is broken."""
+    failing = [br for br in b.state.breaks if br.kind == "copy-excluded-source"]
+    if not failing:
+        return bf, af
+    failed = [_source_pattern(posixpath.normpath(posixpath.join(b.context, br.subject)) if b.context
+                              else posixpath.normpath(br.subject)) for br in failing]
+    for br, f in zip(failing, failed):
+        if _removed_not_fixed(br, f, a, af):
+            v.findings.append(Finding(key, "files", "broken", f"{br.subject} (once the step works)", "(absent)",
+                                      br.path, br.line, f"the failing COPY of {br.subject!r} is gone rather than "
+                                      "fixed: its files do not land"))
+    keep = lambda files: {p: o for p, o in files.items() if not any(f.match(o) for f in failed)}  # noqa: E731
+    return keep(bf), keep(af)
+
+
+def _removed_not_fixed(br: Break, pattern: re.Pattern, a: ImageModel, af: dict[str, str]) -> bool:
+    """AFTER neither still fails at the COPY, nor copies its source (in any stage), nor has its files."""
+    if any(x.kind == br.kind and x.subject == br.subject for x in a.state.breaks):
+        return False
+    if any(br.subject in s.residue for s in a.state.steps if s.keyword in ("COPY", "ADD")):
+        return False
+    return not any(pattern.match(o) for o in af.values())
 
 
 def _source_pattern(source: str) -> re.Pattern:

@@ -202,6 +202,14 @@ def _run_steps(bs: StageState, as_: StageState) -> Iterator[Diff]:
     if flags_b != flags_a:
         yield Diff("RUN flags", "broken", _flagset(flags_b - flags_a), _flagset(flags_a - flags_b), None,
                    "RUN --mount/--network/--security (or another flag) changed")
+    yield from _residue_diff(bs, as_)
+    yield from _root_only(bs, as_)
+    lost = [x for x in _residue(bs, True) if x not in _residue(as_, True)]
+    if lost:
+        yield Diff("accounts", "broken", _items(lost), "-", None, "a command that created an account is gone")
+
+
+def _residue_diff(bs: StageState, as_: StageState) -> Iterator[Diff]:
     rb, ra = _residue(bs, False, before=True), _residue(as_, False)
     if rb != ra:
         gone = [x for x in rb if x not in ra]
@@ -210,14 +218,15 @@ def _run_steps(bs: StageState, as_: StageState) -> Iterator[Diff]:
                    "commands the model does not read changed (text, order, user, directory or flags): "
                    "their effect cannot be compared" if gone or new else
                    "commands the model does not read run in another order")
+
+
+def _root_only(bs: StageState, as_: StageState) -> Iterator[Diff]:
+    """A package install AFTER runs as a non-root user (and BEFORE did not): a build break."""
     failing_b = [(s.flags, s.residue) for s in bs.steps if _fails_as_non_root(s)]
     for s in as_.steps:
         if _fails_as_non_root(s) and (s.flags, s.residue) not in failing_b:
             yield Diff("root-only step", "broken", "root", s.user, None,
                        f"{s.path}:{s.line} runs a package manager's install as {s.user}: it fails unless root")
-    lost = [x for x in _residue(bs, True) if x not in _residue(as_, True)]
-    if lost:
-        yield Diff("accounts", "broken", _items(lost), "-", None, "a command that created an account is gone")
 
 
 def _fails_as_non_root(step: Step) -> bool:

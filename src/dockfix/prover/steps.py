@@ -65,14 +65,19 @@ def run_step(ins: Instruction, shell: tuple[str, ...], workdir: str, env: dict[s
             if name in ("useradd", "adduser"):
                 uids.extend(_uid_of(args))
         root_only = root_only or (name in _PACKAGE_PROGRAMS and bool(_ROOT_ACTIONS.intersection(args[1:])))
-        if name in _PACKAGE_PROGRAMS or (args and is_pip([UNKNOWN if a is None else a for a in args])):
-            continue
-        if name == "rm" and _package_cache_cleanup(c.argv):
-            continue
-        text = execution.script[c.start:c.end]
-        residue.append(f"{text} [in {c.cwd or '?'}, {c.condition.name.lower()}]")
+        if not _read_elsewhere(name, c):
+            residue.append(f"{execution.script[c.start:c.end]} [in {c.cwd or '?'}, {c.condition.name.lower()}]")
     residue.extend(f"unread: {o.reason.value}: {execution.script[o.start:o.end]}" for o in script.opaque)
     return Step("RUN", flags, user, tuple(residue), tuple(accounts), path, ins.start_line, root_only, tuple(uids))
+
+
+def _read_elsewhere(name: str | None, command) -> bool:
+    """The command's effect is compared by another rule: packages, pip, the apt cache cleanup."""
+    if name in _PACKAGE_PROGRAMS:
+        return True
+    if command.args and is_pip([UNKNOWN if a is None else a for a in command.args]):
+        return True
+    return name == "rm" and _package_cache_cleanup(command.argv)
 
 
 def _uid_of(args: tuple[str | None, ...]) -> list[tuple[str, str]]:
