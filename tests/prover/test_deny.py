@@ -50,6 +50,8 @@ MUTANTS = {
     "a command guarded by ||": ("RUN make\n", "RUN true || make\n", "RUN", Outcome.UNPROVEN),
     "a command run as another user": (ACCOUNT + "USER appuser\nRUN make\nUSER root\n", ACCOUNT + "RUN make\n",
                                       "RUN", Outcome.UNPROVEN),
+    "echo into a file as another user": (ACCOUNT + "RUN echo x > /etc/role\nUSER appuser\n",
+                                         ACCOUNT + "USER appuser\nRUN echo x > /etc/role\n", "RUN", Outcome.UNPROVEN),
     "useradd RUN removed": (ACCOUNT, "", "accounts", Outcome.BROKEN),
     "apt under a non-root USER": (ACCOUNT + APT + "USER appuser\n", ACCOUNT + "USER appuser\n" + APT,
                                   "root-only step", Outcome.BROKEN),
@@ -130,6 +132,8 @@ CONTROLS = {
                                                  ACCOUNT.rstrip("\n") + " && chown appuser /app\n"
                                                  "COPY --chown=appuser:appuser app /srv/app\n"),
     "same unread command, same place": ("RUN make all\n", "RUN make all\n"),
+    "echo and set as another user": (ACCOUNT + "RUN set -e && echo configured\nUSER appuser\n",
+                                     ACCOUNT + "USER appuser\nRUN set -e && echo configured\n"),
     "numeric --chown": ("COPY app /srv/app\n", "COPY --chown=1000:1000 app /srv/app\n"),
 }
 

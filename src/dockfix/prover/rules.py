@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dockfix.prover.model import ImageModel, PipInstall, StageState
-from dockfix.prover.steps import ACCOUNT_PROGRAMS, Step
+from dockfix.prover.steps import ACCOUNT_PROGRAMS, ANY_USER, Step
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,8 @@ def _is_account_item(step: Step, item: str) -> bool:
 def _residue(st: StageState, accounts: bool, before: bool = False) -> list[tuple[tuple[str, ...], str, str]]:
     """(flags, user, command) of every command no other rule reads, in order; account items
     apart (`accounts` selects them)."""
-    return [(s.flags, _user_key(s, before), item) for s in st.steps if s.keyword == "RUN"
+    return [(s.flags, "any" if item.endswith(ANY_USER) else _user_key(s, before), item)
+            for s in st.steps if s.keyword == "RUN"
             for item in s.residue if _is_account_item(s, item) == accounts]
 
 

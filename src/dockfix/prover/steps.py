@@ -66,7 +66,8 @@ def run_step(ins: Instruction, shell: tuple[str, ...], workdir: str, env: dict[s
                 uids.extend(_uid_of(args))
         root_only = root_only or (name in _PACKAGE_PROGRAMS and bool(_ROOT_ACTIONS.intersection(args[1:])))
         if not _read_elsewhere(name, c):
-            residue.append(f"{execution.script[c.start:c.end]} [in {c.cwd or '?'}, {c.condition.name.lower()}]")
+            how = ", any user" if name in _NO_FILE_EFFECT and not c.redirections and not c.subshell else ""
+            residue.append(f"{execution.script[c.start:c.end]} [in {c.cwd or '?'}, {c.condition.name.lower()}{how}]")
     residue.extend(f"unread: {o.reason.value}: {execution.script[o.start:o.end]}" for o in script.opaque)
     return Step("RUN", flags, user, tuple(residue), tuple(accounts), path, ins.start_line, root_only, tuple(uids))
 
@@ -103,6 +104,9 @@ def _uid_of(args: tuple[str | None, ...]) -> list[tuple[str, str]]:
     return [(uid, positionals[0])]
 
 
+# Shell builtins that touch no file without a redirection: who runs them does not matter.
+_NO_FILE_EFFECT = frozenset({"echo", "printf", "true", "false", ":", "set"})
+ANY_USER = ", any user]"
 _ROOT_ACTIONS = frozenset({"install", "update", "upgrade", "remove", "purge", "add", "del", "dist-upgrade"})
 _PACKAGE_CACHES = ("/var/lib/apt/lists/", "/var/cache/apt/", "/var/cache/apk/")
 
