@@ -196,3 +196,20 @@ def test_plan_names_the_before_line_of_a_pre_existing_defect() -> None:
     out = result.stdout + result.stderr
     assert "copy-excluded-source at docker/ai-worker-cpu/Dockerfile:34" in out, out
     assert "copy-excluded-source at docker/ai-worker-cpu/Dockerfile:25" not in out
+
+
+def test_verify_base_reads_the_revision_with_its_own_configuration(tmp_path: Path) -> None:
+    """`verify --base REV`: an `exclude` the working tree adds does not hide the revision's files."""
+    import subprocess
+
+    root = tmp_path / "repo"
+    tree_of(mutate(), tmp_path, "repo")
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], check=True)
+    (root / "app" / "settings.py").unlink()
+    (root / ".dockfix.toml").write_text('exclude = ["app/settings.py"]\n')
+    result = CliRunner().invoke(app, ["verify", "--base", "HEAD", str(root), "--format", "json"])
+    assert result.exit_code == 1, result.stdout
+    assert json.loads(result.stdout)["outcomes"].get("shop-base:latest") == "broken"

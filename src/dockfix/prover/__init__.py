@@ -74,8 +74,25 @@ def verify_revision(rev: str, root: str | Path, config: Config) -> Verdict:
     """Compare git revision REV of ROOT with ROOT's working tree."""
     root = Path(root)
     files = _files_at_revision(rev, root)
+    own = _config_at_revision(files)
+    skip = tuple(e.strip("/") for e in own.exclude)  # the revision's own `exclude` (a Tree excludes only on disk)
+    files = {p: b for p, b in files.items() if not any(p == e or p.startswith(e + "/") for e in skip)}
     before = Tree(Path("/nonexistent-dockfix-revision"), files=files)
-    return prove(before, Tree(root, exclude=config.exclude), config)
+    return prove(before, Tree(root, exclude=config.exclude), config, own)
+
+
+def _config_at_revision(files: dict[str, bytes]) -> Config:
+    """The revision's own configuration (its .dockfix.toml or pyproject.toml), read as
+    `load_config` reads a checkout."""
+    import tempfile
+
+    from dockfix.config import load_config
+
+    with tempfile.TemporaryDirectory(prefix="dockfix-rev-") as tmp:
+        for name in (".dockfix.toml", "pyproject.toml"):
+            if name in files:
+                Path(tmp, name).write_bytes(files[name])
+        return load_config(tmp)
 
 
 def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
