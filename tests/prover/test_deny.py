@@ -112,6 +112,19 @@ def test_file_mutant_is_broken(name: str, tmp_path: Path) -> None:
     assert invariant in {f.invariant for f in verdict.findings if f.severity == "broken"}, verdict.report()
 
 
+def test_arg_default_used_by_an_unread_command_in_a_builder_stage(tmp_path: Path) -> None:
+    """The builder's ARG is not part of the image's config, but the command that reads it is
+    (the image copies from the builder): the command is compared as it runs, expanded."""
+    def builder(value: str) -> dict:
+        return mutate(**{B: ("WORKDIR /build\n", f"WORKDIR /build\nARG V={value}\nRUN make VERSION=$V\n")})
+
+    same = prove(tree_of(builder("1"), tmp_path, "b"), tree_of(builder("1"), tmp_path, "s"), Config())
+    assert same.holds, same.report()
+    verdict = prove(tree_of(builder("1"), tmp_path, "b2"), tree_of(builder("2"), tmp_path, "a"), Config())
+    assert verdict.outcomes.get("shop-base:latest") is Outcome.UNPROVEN, verdict.report()
+    assert "make VERSION=2" in verdict.report()
+
+
 def test_cmd_is_reset_by_an_entrypoint_in_a_later_stage(tmp_path: Path) -> None:
     """BuildKit resets an inherited CMD at ENTRYPOINT, even one set by an earlier stage of the
     same file: moving the ENTRYPOINT into the stage that sets CMD keeps the CMD, a change."""

@@ -410,7 +410,7 @@ class ModelBuilder:
             state.steps = (*state.steps, copy_step(ins, _step_user(state), path))
             self._copy(state, doc, path, ins)
         elif kw == "RUN":
-            step = run_step(ins, tuple(state.shell), state.workdir, state.env, _step_user(state), path)
+            step = run_step(ins, tuple(state.shell), state.workdir, {**state.args, **state.env}, _step_user(state), path)
             state.steps, state.uid_names = (*state.steps, step), (*state.uid_names, *step.uids)
             self._run(state, path, ins)
 

@@ -67,9 +67,18 @@ def run_step(ins: Instruction, shell: tuple[str, ...], workdir: str, env: dict[s
         root_only = root_only or (name in _PACKAGE_PROGRAMS and bool(_ROOT_ACTIONS.intersection(args[1:])))
         if not _read_elsewhere(name, c):
             how = ", any user" if name in _NO_FILE_EFFECT and not c.redirections and not c.subshell else ""
-            residue.append(f"{execution.script[c.start:c.end]} [in {c.cwd or '?'}, {c.condition.name.lower()}{how}]")
+            residue.append(f"{_command_text(execution.script, c)} [in {c.cwd or '?'}, {c.condition.name.lower()}{how}]")
     residue.extend(f"unread: {o.reason.value}: {execution.script[o.start:o.end]}" for o in script.opaque)
     return Step("RUN", flags, user, tuple(residue), tuple(accounts), path, ins.start_line, root_only, tuple(uids))
+
+
+def _command_text(script: str, command) -> str:
+    """The command as written and, when expansion changes it, as the shell runs it (an ARG's
+    value is part of what runs; a word the reader cannot expand shows as `<?>`)."""
+    raw = script[command.start:command.end]
+    words = [w.value if w.value is not None else "<?>" for w in command.argv]
+    expanded = " ".join(words)
+    return raw if expanded == " ".join(w.text for w in command.argv) else f"{raw} => {expanded}"
 
 
 def _read_elsewhere(name: str | None, command) -> bool:
