@@ -226,3 +226,20 @@ def test_verify_base_reads_the_revision_with_its_own_configuration(tmp_path: Pat
     result = CliRunner().invoke(app, ["verify", "--base", "HEAD", str(root), "--format", "json"])
     assert result.exit_code == 1, result.stdout
     assert json.loads(result.stdout)["outcomes"].get("shop-base:latest") == "broken"
+
+
+@pytest.mark.parametrize("script", ["pip install six==1.0", "apt-get install -y curl", "  pip3 install -U a  ",
+                                    "python3 -m pip install x", "apk add --no-cache git"])
+def test_a_plain_package_command_reads_as_the_shell_reader_does(script: str) -> None:
+    """The fast path for one literal pip/apt command gives the step the shell reader gives."""
+    from dockfix.prover import steps
+    from dockfix.syntax import parse
+
+    ins = parse(f"FROM a\nRUN {script}\n".encode()).instructions[1]
+    fast = steps.run_step(ins, ("/bin/sh", "-c"), "/app", {}, "root", "Dockerfile")
+    slow_pattern, steps._PLAIN = steps._PLAIN, __import__("re").compile("(?!)")
+    try:
+        slow = steps.run_step(ins, ("/bin/sh", "-c"), "/app", {}, "root", "Dockerfile")
+    finally:
+        steps._PLAIN = slow_pattern
+    assert fast == slow

@@ -153,7 +153,7 @@ class StageState:
     entrypoint_json: bool = True
     healthcheck_json: bool = True
     cmd_here: bool = False
-    steps: tuple[Step, ...] = ()
+    steps: list[Step] = field(default_factory=list)
     uid_names: tuple[tuple[str, str], ...] = ()  # (uid, login) of users a RUN created with -u
 
     def copy(self) -> "StageState":
@@ -162,6 +162,7 @@ class StageState:
         new.unknown = dict(self.unknown)
         new.files, new.sites = dict(self.files), dict(self.sites)
         new.pip, new.breaks, new.where = list(self.pip), list(self.breaks), dict(self.where)
+        new.steps = list(self.steps)
         return new
 
 
@@ -407,11 +408,13 @@ class ModelBuilder:
         elif kw == "ONBUILD":
             state.onbuild = tuple(state.onbuild) + (ins.args,)
         elif kw in ("COPY", "ADD"):
-            state.steps = (*state.steps, copy_step(ins, _step_user(state), path))
+            state.steps.append(copy_step(ins, _step_user(state), path))
             self._copy(state, doc, path, ins)
         elif kw == "RUN":
             step = run_step(ins, tuple(state.shell), state.workdir, {**state.args, **state.env}, _step_user(state), path)
-            state.steps, state.uid_names = (*state.steps, step), (*state.uid_names, *step.uids)
+            state.steps.append(step)
+            if step.uids:
+                state.uid_names = (*state.uid_names, *step.uids)
             self._run(state, path, ins)
 
     # -- files
@@ -519,7 +522,8 @@ class ModelBuilder:
         if idx is not None:
             # What the stage's RUNs did reaches this image through the copy: compared too.
             state.bases = _union(state.bases, other.bases)
-            state.steps = _union(state.steps, other.steps)
+            seen = set(state.steps)
+            state.steps.extend(s for s in other.steps if s not in seen)
             _move_sites(state, other, spec, dest)
             # BuildKit builds the stage --from names: a step that fails there fails this build.
             state.breaks.extend(br for br in other.breaks if br not in state.breaks)

@@ -223,7 +223,7 @@ def _residue_diff(bs: StageState, as_: StageState) -> Iterator[Diff]:
 
 def _root_only(bs: StageState, as_: StageState) -> Iterator[Diff]:
     """A package install AFTER runs as a non-root user (and BEFORE did not): a build break."""
-    failing_b = [(s.flags, s.residue) for s in bs.steps if _fails_as_non_root(s)]
+    failing_b = {(s.flags, s.residue) for s in bs.steps if _fails_as_non_root(s)}
     for s in as_.steps:
         if _fails_as_non_root(s) and (s.flags, s.residue) not in failing_b:
             yield Diff("root-only step", "broken", "root", s.user, None,

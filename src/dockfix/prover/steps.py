@@ -12,6 +12,7 @@ kept on their own (`USER` and `--chown` must name one the image has).
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass
 
 from dockfix.model.packages import UNKNOWN, is_pip
@@ -19,6 +20,7 @@ from dockfix.model.run import RunForm, run_execution
 from dockfix.model.shell import read_script
 from dockfix.syntax import Instruction
 
+_PLAIN = re.compile(r" *[A-Za-z0-9_./:=,@+%-]+(?: +[A-Za-z0-9_./:=,@+%-]+)* *")
 # Commands whose effect the model reads and compares on its own (packages, pip records).
 _PACKAGE_PROGRAMS = frozenset({"apt-get", "apt", "apk"})
 # Commands that only add an account (passwd/group entries and a home directory).
@@ -52,6 +54,13 @@ def run_step(ins: Instruction, shell: tuple[str, ...], workdir: str, env: dict[s
     if execution.form is not RunForm.SHELL or not execution.posix_shell or execution.script is None:
         return Step("RUN", flags, user, (f"unread: {execution.form.value} {execution.argv!r}",), (), path,
                     ins.start_line)
+    plain = _PLAIN.fullmatch(execution.script)
+    if plain is not None:  # one literal command (no quoting, expansion or operator): no shell reading needed
+        words = execution.script.split()
+        name = posixpath.basename(words[0])
+        if "=" not in words[0] and (name in _PACKAGE_PROGRAMS or is_pip(words)):
+            root_only = name in _PACKAGE_PROGRAMS and bool(_ROOT_ACTIONS.intersection(words[1:]))
+            return Step("RUN", flags, user, (), (), path, ins.start_line, root_only)
     script = read_script(execution.script, workdir=workdir, env=env)
     residue: list[str] = []
     accounts: list[str] = []
