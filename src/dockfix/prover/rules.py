@@ -198,8 +198,8 @@ def _user_key(step: Step, before: bool) -> str:
 def _run_steps(bs: StageState, as_: StageState) -> Iterator[Diff]:
     """Commands the model does not read are proved unchanged only when they are the same, in
     the same order, with the same RUN flags, user, directory and condition."""
-    flags_b = {s.flags for s in bs.steps if s.keyword == "RUN"}
-    flags_a = {s.flags for s in as_.steps if s.keyword == "RUN"}
+    flags_b = {s.flags for s in bs.steps if s.keyword == "RUN"} - {()}  # a RUN without flags: no combination
+    flags_a = {s.flags for s in as_.steps if s.keyword == "RUN"} - {()}
     if flags_b != flags_a:
         yield Diff("RUN flags", "broken", _flagset(flags_b - flags_a), _flagset(flags_a - flags_b), None,
                    "RUN --mount/--network/--security (or another flag) changed")
