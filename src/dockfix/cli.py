@@ -384,8 +384,8 @@ def verify_cmd(
     else:
         if before is None or after is None:
             raise DockfixError("give BEFORE and AFTER roots, or --base REV [ROOT]")
-        config = load_config(_root(after))
-        verdict = verify_trees(_root(before), _root(after), config)
+        config = load_config(_root(after))  # each tree is read with its own configuration
+        verdict = verify_trees(_root(before), _root(after), config, load_config(_root(before)))
     chosen = None
     if build:  # an unusable engine is bad input: say so before any output
         from dockfix.build import EngineUnavailable, detect_engine

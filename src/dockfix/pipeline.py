@@ -90,7 +90,8 @@ def apply(plan: Plan, config: Config, expected: dict | None = None) -> list[str]
     """Write the plan's files, after the prover and the second pass agree.
     `expected` is a plan JSON made earlier: its files must not have changed since."""
     if not plan.verdict.holds:
-        raise Refused("the rewrite breaks an invariant; nothing written\n" + plan.verdict.report())
+        why = "breaks an invariant" if plan.verdict.outcome.value == "broken" else "is not proved"
+        raise Refused(f"the rewrite {why}; nothing written\n" + plan.verdict.report())
     leftover = plan.leftover if plan.leftover is not None else engine.second_pass(plan.outcome, config)
     if leftover:
         raise engine.TransformBug("a second run of the transforms still changes "

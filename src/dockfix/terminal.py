@@ -107,7 +107,7 @@ def summary_lines(plan: "Plan", defects=None) -> list[tuple[str, str | None]]:
         lines.append((f"  {name}: {_plural(files, 'file')}, {_plural(regions, 'changed region')}", None))
     verdict = plan.verdict
     lines.append((f"verify: {verdict.summary()}", "bold green" if verdict.holds else "bold red"))
-    severity_style = {"broken": "red", "pre-existing": "yellow", "fixed": "green", "info": "dim"}
+    severity_style = {"broken": "red", "unproven": "red", "BROKEN": "red", "UNPROVEN": "red", "pre-existing": "yellow", "fixed": "green", "info": "dim"}
     for text in verdict.report().splitlines()[1:]:
         word = text.strip().split(":", 1)[0]
         lines.append((text, severity_style.get(word)))

@@ -8,7 +8,7 @@ from pathlib import Path
 from dockfix.config import Config
 from dockfix.model.words import Origin
 from dockfix.prover import build_models, find_defects
-from dockfix.prover.compare import compare
+from dockfix.prover.compare import Outcome, compare
 from dockfix.tree import Tree
 
 
@@ -71,6 +71,8 @@ def test_two_different_unknown_values_are_a_change(tmp_path: Path) -> None:
     same = build_models(_tree(tmp_path / "s", "FROM myorg/base:1\nENV X=$A\n"), Config())
     after = build_models(_tree(tmp_path / "a", "FROM myorg/base:1\nENV X=$B\n"), Config())
     tb = Tree(tmp_path / "b")
-    assert [f.invariant for f in compare(before, same, tb, Tree(tmp_path / "s")).findings if f.severity == "broken"] == []
-    broken = [f for f in compare(before, after, tb, Tree(tmp_path / "a")).findings if f.severity == "broken"]
-    assert [f.invariant for f in broken] == ["ENV X"]
+    assert compare(before, same, tb, Tree(tmp_path / "s")).holds
+    # Default-deny: two values the model cannot read that differ are unproven, not broken.
+    verdict = compare(before, after, tb, Tree(tmp_path / "a"))
+    assert [f.invariant for f in verdict.findings if f.severity in ("broken", "unproven")] == ["ENV X"]
+    assert verdict.outcomes == {"<Dockerfile>": Outcome.UNPROVEN}

@@ -76,4 +76,24 @@ def test_transform_case(name: str, case_name: str, case: Path, tmp_path: Path) -
     from dockfix.prover import prove
 
     verdict = prove(outcome.before, outcome.after, config)
+    expected = NOT_PROVED.get((name, case_name))
+    if expected is not None:  # exactly this outcome, for exactly these invariants
+        outcome, invariants = expected
+        assert verdict.outcome.value == outcome, verdict.report()
+        assert sorted({f.invariant for f in verdict.findings if f.severity == outcome}) == invariants, verdict.report()
+        return
     assert verdict.holds, verdict.report()
+
+
+# Cases whose output the prover does not prove, with why: transform issues, not rules to loosen.
+NOT_PROVED = {
+    # non-root alone makes academy-base end as appuser; video-worker, built on it, then runs
+    # `apt-get install` as appuser, which fails (apt needs root). root-swap repairs it (option 3
+    # runs both); non-root alone is a broken build.
+    ("non-root", "academy"): ("broken", ["root-only step"]),
+    # root-swap runs `mkdir -p /var/log/shop`, `ln -s … /var/www` and `echo > /etc/shop-role` as
+    # root where BEFORE ran them as `shop`: as shop they fail unless the (unknown) base made
+    # /var/log and /etc writable. The model cannot read the base's permissions, so a change of
+    # the user of a RUN it does not read is unproven.
+    ("root-swap", "compose-shop"): ("unproven", ["RUN"]),
+}

@@ -12,17 +12,20 @@ from pathlib import Path
 
 from dockfix.config import Config
 from dockfix.errors import DockfixError
-from dockfix.prover.compare import DEFECT_KINDS, Finding, Verdict, compare, entry_point_problems
+from dockfix.prover.compare import DEFECT_KINDS, Finding, Outcome, Verdict, compare, entry_point_problems
 from dockfix.prover.model import ImageModel, build_models
 from dockfix.tree import Tree
 
-__all__ = ["DEFECT_KINDS", "WARNING", "build_defects", "Finding", "ImageModel", "Verdict", "build_models", "defects_of", "find_defects",
+__all__ = ["DEFECT_KINDS", "WARNING", "build_defects", "Finding", "ImageModel", "Outcome", "Verdict", "build_models", "defects_of", "find_defects",
            "glob_findings", "prove", "prove_scope", "verify_revision", "verify_trees"]
 
 
-def prove(before: Tree, after: Tree, config: Config) -> Verdict:
-    return compare(build_models(before, config), build_models(after, config), before, after,
-                   config.invariant_globs)
+def prove(before: Tree, after: Tree, config: Config, before_config: Config | None = None) -> Verdict:
+    """`before_config`: BEFORE's own configuration when the trees are two checkouts (each is
+    read with its own; an `exclude` added in AFTER must not hide BEFORE's files)."""
+    own = before_config or config
+    globs = tuple(dict.fromkeys((*own.invariant_globs, *config.invariant_globs)))
+    return compare(build_models(before, own), build_models(after, config), before, after, globs)
 
 
 def prove_scope(before: Tree, after: Tree, config: Config) -> tuple[Verdict, list[Finding]]:
@@ -71,16 +74,36 @@ def defects_of(models: dict[str, ImageModel], tree: Tree) -> list[Finding]:
     return sorted(out, key=lambda f: (f.path or "", f.line or 0, f.invariant))
 
 
-def verify_trees(before_root: str | Path, after_root: str | Path, config: Config) -> Verdict:
-    return prove(Tree(before_root, exclude=config.exclude), Tree(after_root, exclude=config.exclude), config)
+def verify_trees(before_root: str | Path, after_root: str | Path, config: Config,
+                 before_config: Config | None = None) -> Verdict:
+    """Two checkouts, each read with its own configuration (`config` is AFTER's)."""
+    own = before_config or config
+    return prove(Tree(before_root, exclude=own.exclude), Tree(after_root, exclude=config.exclude), config, own)
 
 
 def verify_revision(rev: str, root: str | Path, config: Config) -> Verdict:
     """Compare git revision REV of ROOT with ROOT's working tree."""
     root = Path(root)
     files = _files_at_revision(rev, root)
+    own = _config_at_revision(files)
+    skip = tuple(e.strip("/") for e in own.exclude)  # the revision's own `exclude` (a Tree excludes only on disk)
+    files = {p: b for p, b in files.items() if not any(p == e or p.startswith(e + "/") for e in skip)}
     before = Tree(Path("/nonexistent-dockfix-revision"), files=files)
-    return prove(before, Tree(root, exclude=config.exclude), config)
+    return prove(before, Tree(root, exclude=config.exclude), config, own)
+
+
+def _config_at_revision(files: dict[str, bytes]) -> Config:
+    """The revision's own configuration (its .dockfix.toml or pyproject.toml), read as
+    `load_config` reads a checkout."""
+    import tempfile
+
+    from dockfix.config import load_config
+
+    with tempfile.TemporaryDirectory(prefix="dockfix-rev-") as tmp:
+        for name in (".dockfix.toml", "pyproject.toml"):
+            if name in files:
+                Path(tmp, name).write_bytes(files[name])
+        return load_config(tmp)
 
 
 def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:

@@ -15,8 +15,10 @@ import functools
 import posixpath
 import re
 from dataclasses import dataclass, field
+from enum import Enum
 
 from dockfix.prover.model import Break, ImageModel, StageState, home_of
+from dockfix.prover.rules import deny
 from dockfix.syntax import shellwords
 from dockfix.tree import Tree
 
@@ -29,11 +31,22 @@ DEFECT_KINDS = {
 }
 
 
+class Outcome(str, Enum):
+    """The verdict on one image (default-deny: proved only when every difference is allowed)."""
+
+    PROVED = "proved"
+    BROKEN = "broken"  # a difference that changes what the image does
+    UNPROVEN = "unproven"  # a difference the model cannot read, or that no rule allows
+
+
+SEVERITIES = ("broken", "unproven", "pre-existing", "fixed", "info")
+
+
 @dataclass(frozen=True)
 class Finding:
     image: str
     invariant: str  # e.g. "CMD", "requirements", or a defect kind
-    severity: str  # broken | info | pre-existing | fixed
+    severity: str  # broken | unproven | info | pre-existing | fixed
     before: str
     after: str
     path: str | None = None
@@ -65,23 +78,42 @@ class Verdict:
 
     @property
     def holds(self) -> bool:
-        return not any(f.severity == "broken" for f in self.findings)
+        """Every image is proved: nothing broken, nothing unproven."""
+        return self.outcome is Outcome.PROVED
+
+    @property
+    def outcomes(self) -> dict[str, Outcome]:
+        """The images that are not proved, by their worst finding (the others are proved)."""
+        out: dict[str, Outcome] = {}
+        for f in self.findings:
+            if f.severity == "broken":
+                out[f.image] = Outcome.BROKEN
+            elif f.severity == "unproven" and f.image not in out:
+                out[f.image] = Outcome.UNPROVEN
+        return out
+
+    @property
+    def outcome(self) -> Outcome:
+        found = set(self.outcomes.values())
+        return Outcome.BROKEN if Outcome.BROKEN in found else Outcome.UNPROVEN if found else Outcome.PROVED
 
     def summary(self) -> str:
-        counts = {s: sum(1 for f in self.findings if f.severity == s)
-                  for s in ("broken", "pre-existing", "fixed", "info")}
-        head = "invariants hold" if self.holds else "INVARIANTS BROKEN"
+        counts = {s: sum(1 for f in self.findings if f.severity == s) for s in SEVERITIES}
+        head = {Outcome.PROVED: "invariants hold", Outcome.BROKEN: "INVARIANTS BROKEN",
+                Outcome.UNPROVEN: "UNPROVEN"}[self.outcome]
         rest = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         return f"{head} ({self.images} image{'s' if self.images != 1 else ''} compared{'; ' + rest if rest else ''})"
 
     def report(self) -> str:
-        severities = ("broken", "pre-existing", "fixed", "info")
-        return "\n".join([f"verify: {self.summary()}",
-                          *finding_lines(self.findings, severities, lambda f: f.invariant)])
+        lines = [f"verify: {self.summary()}"]
+        for image, outcome in sorted(self.outcomes.items()):
+            lines.append(f"  {outcome.value.upper()}: {image}")
+        return "\n".join([*lines, *finding_lines(self.findings, SEVERITIES, lambda f: f.invariant)])
 
     def to_json(self) -> dict:
         return {"holds": self.holds, "images": self.images, "summary": self.summary(),
-                "findings": [f.to_json() for f in self.findings]}
+                "findings": [f.to_json() for f in self.findings], "outcome": self.outcome.value,
+                "outcomes": {k: o.value for k, o in sorted(self.outcomes.items())}}
 
 
 def finding_lines(findings, severities: tuple[str, ...], what) -> list[str]:
@@ -93,7 +125,7 @@ def finding_lines(findings, severities: tuple[str, ...], what) -> list[str]:
     for f in sorted(findings, key=lambda f: (order[f.severity], f.image, what(f))):
         where = f" at {f.where()}" if f.where() else ""
         lines.append(f"  {f.severity}: {f.image}: {what(f)}{where}: {f.message}")
-        if f.severity == "broken" and (f.before or f.after):
+        if f.severity in ("broken", "unproven") and (f.before or f.after):
             lines.append(f"      before: {f.before}")
             lines.append(f"      after:  {f.after}")
     return lines
@@ -262,11 +294,11 @@ def compare(before: dict[str, ImageModel], after: dict[str, ImageModel], tb: Tre
 def _unknown_changes(bs: StageState, as_: StageState):
     """Values the model cannot read (StageState.unknown) that are not the same expression
     of the same inputs on both sides. USER is judged below (a change of user is
-    information), labels are not compared, a name known on either side is judged with the
+    information, the accounts it names by rules.py), a name known on either side is judged with the
     known values, and a WORKDIR that differs is reported as WORKDIR."""
     for k in sorted(set(bs.unknown) | set(as_.unknown)):
         bv, av = bs.unknown.get(k), as_.unknown.get(k)
-        if bv == av or k == "USER" or k.startswith("LABEL "):
+        if bv == av or k == "USER":
             continue
         if k.startswith("ENV ") and (k[4:] in bs.env or k[4:] in as_.env):
             continue
@@ -311,42 +343,28 @@ def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree,
         if bs.args[k] != as_.args[k]:
             broken(f"ARG {k}", bs.args[k], as_.args[k], f"ARG {k}")
     for k, bv, av in _unknown_changes(bs, as_):
-        broken(k, bv, av, k, f"{k} changed, and the model cannot read it on either side")
+        path, line = _where(a, k)
+        add(Finding(key, k, "unproven", bv, av, path, line,
+                    f"{k} differs, and the model cannot read it on at least one side"))
+    for d in deny(b, a):
+        path, line = _where(a, d.field) if d.field else (a.dockerfile, None)
+        add(Finding(key, d.invariant, d.severity, d.before, d.after, path, line, d.message))
 
     if bs.python != as_.python:
         broken("Python version", f"{bs.python} ({bs.python_source})", f"{as_.python} ({as_.python_source})")
 
     if bs.breaks:
-        # BEFORE does not build: it has no file set, packages or entry point to keep. The
-        # configuration above is still compared; the breaks are reported below.
+        # BEFORE does not build: it is judged as the image it would be once the failing step
+        # works (the model replays past a failing step; the fix is reported below).
         br = bs.breaks[0]
         add(Finding(key, "build", "info", "fails", "", br.path, br.line,
-                    "BEFORE fails to build here, so its files and packages are not compared"))
-        _compare_constants(v, key, _changed_sources(app_files(bs), app_files(as_), tb, ta), tb, ta)
-        _compare_breaks(v, key, bs.breaks, as_.breaks)
-        return
+                    "BEFORE fails to build here; judged as the image it would be once that step works"))
 
     bf, af = app_files(bs), app_files(as_)
     changed = _changed_sources(bf, af, tb, ta)
-    # Files of a COPY that failed before (a pre-existing break) are not "new": the build
-    # did not get that far. The fixed break is reported on its own.
-    failed = [f"context:{posixpath.normpath(posixpath.join(b.context, br.subject)) if b.context else posixpath.normpath(br.subject)}"
-              for br in bs.breaks if br.kind == "copy-excluded-source"]
-    if failed:
-        af = {p: o for p, o in af.items() if not any(o == f or o.startswith(f + "/") for f in failed)}
-        bf = {p: o for p, o in bf.items() if not any(o == f or o.startswith(f + "/") for f in failed)}
+    bf, af = _without_fixed_copies(v, key, b, a, bf, af)
     if bf != af:
-        gone = sorted(set(bf) - set(af))
-        new = sorted(set(af) - set(bf))
-        moved = sorted(p for p in set(bf) & set(af) if bf[p] != af[p])
-        parts = []
-        if gone:
-            parts.append(f"{len(gone)} gone ({', '.join(gone[:3])}{'…' if len(gone) > 3 else ''})")
-        if new:
-            parts.append(f"{len(new)} new ({', '.join(new[:3])}{'…' if len(new) > 3 else ''})")
-        if moved:
-            parts.append(f"{len(moved)} from another source ({', '.join(moved[:3])})")
-        broken("files", f"{len(bf)} files", f"{len(af)} files", msg="the image's file set changed: " + "; ".join(parts))
+        _file_set(v, key, a, bf, af)
     owners_b = {p: e.owner for p, e in bs.files.items()}
     owners_a = {p: e.owner for p, e in as_.files.items()}
     if owners_b != owners_a and set(owners_b) == set(owners_a):
@@ -378,6 +396,64 @@ def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree,
             broken("entry point", "resolves", p, "CMD", p)
 
     _compare_breaks(v, key, bs.breaks, as_.breaks)
+
+
+def _without_fixed_copies(v: Verdict, key: str, b: ImageModel, a: ImageModel, bf: dict[str, str],
+                          af: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Files of a COPY that failed before (a pre-existing break) are not "new": they are what
+    the step lands once it works (the fixed break is reported on its own). A failing COPY that
+    AFTER removed instead of fixing is broken."""
+    failing = [br for br in b.state.breaks if br.kind == "copy-excluded-source"]
+    if not failing:
+        return bf, af
+    failed = [_source_pattern(posixpath.normpath(posixpath.join(b.context, br.subject)) if b.context
+                              else posixpath.normpath(br.subject)) for br in failing]
+    for br, f in zip(failing, failed):
+        if _removed_not_fixed(br, f, a, af):
+            v.findings.append(Finding(key, "files", "broken", f"{br.subject} (once the step works)", "(absent)",
+                                      br.path, br.line, f"the failing COPY of {br.subject!r} is gone rather than "
+                                      "fixed: its files do not land"))
+    keep = lambda files: {p: o for p, o in files.items() if not any(f.match(o) for f in failed)}  # noqa: E731
+    return keep(bf), keep(af)
+
+
+def _removed_not_fixed(br: Break, pattern: re.Pattern, a: ImageModel, af: dict[str, str]) -> bool:
+    """AFTER neither still fails at the COPY, nor copies its source (in any stage), nor has its files."""
+    if any(x.kind == br.kind and x.subject == br.subject for x in a.state.breaks):
+        return False
+    if any(br.subject in s.residue for s in a.state.steps if s.keyword in ("COPY", "ADD")):
+        return False
+    return not any(pattern.match(o) for o in af.values())
+
+
+def _source_pattern(source: str) -> re.Pattern:
+    """The context origins a COPY source names (filepath.Match: `*` and `?` stop at `/`),
+    and everything below them."""
+    out = []
+    for ch in source:
+        out.append("[^/]*" if ch == "*" else "[^/]" if ch == "?" else re.escape(ch))
+    return re.compile("context:" + "".join(out) + "(/.*)?")
+
+
+def _file_set(v: Verdict, key: str, a: ImageModel, bf: dict[str, str], af: dict[str, str]) -> None:
+    """The image's files differ: broken when a known file differs; unproven when every
+    difference involves a file the model cannot read (an `unknown:` origin on either side)."""
+    gone = sorted(set(bf) - set(af))
+    new = sorted(set(af) - set(bf))
+    moved = sorted(p for p in set(bf) & set(af) if bf[p] != af[p])
+    parts = []
+    if gone:
+        parts.append(f"{len(gone)} gone ({', '.join(gone[:3])}{'…' if len(gone) > 3 else ''})")
+    if new:
+        parts.append(f"{len(new)} new ({', '.join(new[:3])}{'…' if len(new) > 3 else ''})")
+    if moved:
+        parts.append(f"{len(moved)} from another source ({', '.join(moved[:3])})")
+    known = [p for p in (*gone, *new, *moved)
+             if not bf.get(p, "").startswith("unknown:") and not af.get(p, "").startswith("unknown:")]
+    severity = "broken" if known else "unproven"
+    v.findings.append(Finding(key, "files", severity, f"{len(bf)} files", f"{len(af)} files", a.dockerfile, None,
+                              "the image's file set changed: " + "; ".join(parts)
+                              + ("" if known else " (files the model cannot read)")))
 
 
 def _changed_sources(bf: dict[str, str], af: dict[str, str], tb: Tree, ta: Tree) -> list[tuple[str, str, str]]:
@@ -424,8 +500,9 @@ def _compare_breaks(v: Verdict, key: str, before: list[Break], after: list[Break
     ak = {_break_key(x): x for x in after}
     for k, br in ak.items():
         sev = "pre-existing" if k in bk else "broken"
+        at = bk.get(k, br)  # a pre-existing defect is where it is on disk: in the BEFORE file
         v.findings.append(Finding(key, br.kind, sev, "builds" if sev == "broken" else "fails",
-                                  "fails", br.path, br.line, br.message))
+                                  "fails", at.path, at.line, br.message))
     for k, br in bk.items():
         if k not in ak:
             v.findings.append(Finding(key, br.kind, "fixed", "fails", "builds", br.path, br.line,

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 from dockfix.config import Config
 from dockfix.graph import Graph, build_graph
-from dockfix.graph.dockerignore import DockerIgnore
 from dockfix.memo import Memo
 from dockfix.model.packages import (UNKNOWN, PackageAction, PackageManager, PipAction, PipCommand, PipFront,
                                     SystemPackageCommand, is_pip, parse_requirement, parse_requirements_text,
@@ -45,6 +44,7 @@ from dockfix.model.copy import (
 from dockfix.model.copy import Failure as CopyFailure
 from dockfix.model.gitignore import GitIgnores
 from dockfix.prover.run import RunCommand, RunEffect, file_effects, read_run
+from dockfix.prover.steps import Step, copy_step, run_step
 from dockfix.syntax import Document, Instruction
 from dockfix.tree import SKIP_DIRS, Tree
 
@@ -153,6 +153,17 @@ class StageState:
     scope: WordScope = field(default_factory=lambda: WordScope(unbound=Origin.FROM_BASE_IMAGE))  # what words read
     env_unbound: Origin | None = Origin.FROM_BASE_IMAGE  # an env name the image does not list: unset (None) or unknown
     scratch: bool = False  # built on FROM scratch: no directory exists that a step did not make
+    # For the default-deny comparison (compare.py): every external base a stage of the image
+    # starts from or copies from, as (reference, --platform); the parser directives of the
+    # image's Dockerfile; the JSON-ness of ENTRYPOINT and HEALTHCHECK; whether this stage set
+    # CMD (BuildKit resets an inherited CMD at ENTRYPOINT); each RUN/COPY/ADD (prover.steps).
+    bases: tuple[tuple[str, str], ...] = ()
+    directives: tuple[tuple[str, str], ...] = ()
+    entrypoint_json: bool = True
+    healthcheck_json: bool = True
+    cmd_here: bool = False
+    steps: list[Step] = field(default_factory=list)
+    uid_names: tuple[tuple[str, str], ...] = ()  # (uid, login) of users a RUN created with -u
 
     def copy(self) -> "StageState":
         new = copy.copy(self)  # the scalars; then fresh containers (dataclasses.replace was slow here)
@@ -161,6 +172,7 @@ class StageState:
         new.files, new.sites = dict(self.files), {k: set(v) for k, v in self.sites.items()}
         new.pip, new.breaks, new.where = list(self.pip), list(self.breaks), dict(self.where)
         new.unknown_effects, new.file_makers = list(self.unknown_effects), list(self.file_makers)
+        new.steps = list(self.steps)
         return new
 
 
@@ -206,6 +218,8 @@ def home_of(state: StageState) -> str:
     if "ENV HOME" in state.unknown:
         return state.unknown["ENV HOME"].render()
     user = (state.user or "root").split(":")[0]
+    # A numeric USER is the login a RUN created with that uid (its passwd entry gives HOME).
+    user = next((name for uid, name in reversed(state.uid_names) if uid == user), user)
     return "/root" if user in ("root", "0") else f"/home/{user}"
 
 
@@ -309,6 +323,11 @@ class ModelBuilder:
         doc: Document = node.document
         st = doc.stages[stage]
         state = self._base_state(dockerfile, stage)
+        state.cmd_here = False
+        state.directives = tuple((d.name, d.value) for d in doc.directives)
+        b = self.graph.base_of(dockerfile, stage)
+        if b is not None and (b.kind == "external" or st.platform):
+            state.bases = _union(state.bases, ((b.ref, st.platform or ""),))
         # The words of this stage read the base's env, then its own ARG and ENV in order;
         # global ARGs only when redeclared; a build argument the mapping does not give is
         # unknown (a build may pass one).
@@ -376,17 +395,18 @@ class ModelBuilder:
         elif kw == "SHELL":
             state.shell = ins.value
         elif kw == "CMD":
-            state.cmd, state.cmd_json = ins.value, ins.json
+            state.cmd, state.cmd_json, state.cmd_here = ins.value, ins.json, True
             state.where["CMD"] = where
         elif kw == "ENTRYPOINT":
-            state.entrypoint = ins.value
-            state.cmd = None if state.where.get("CMD", ("", 0))[0] != path else state.cmd
+            # dispatchEntrypoint: a CMD this stage has not set itself is reset.
+            state.entrypoint, state.entrypoint_json = ins.value, ins.json
+            state.cmd = state.cmd if state.cmd_here else None
             state.where["ENTRYPOINT"] = where
         elif kw == "EXPOSE":
             state.expose = tuple(sorted(set(state.expose) | {_expand(p, self._scope(state)) for p in ins.value}))
             state.where["EXPOSE"] = where
         elif kw == "HEALTHCHECK":
-            state.healthcheck = tuple(ins.flags) + ins.value
+            state.healthcheck, state.healthcheck_json = tuple(ins.flags) + ins.value, ins.json
             state.where["HEALTHCHECK"] = where
         elif kw == "LABEL":
             for a in assignments("LABEL", ins.value, state.scope, doc.escape):
@@ -398,8 +418,13 @@ class ModelBuilder:
         elif kw == "ONBUILD":
             state.onbuild = tuple(state.onbuild) + (ins.args,)
         elif kw in ("COPY", "ADD"):
+            state.steps.append(copy_step(ins, _step_user(state), path))
             self._copy(state, doc, path, ins)
         elif kw == "RUN":
+            step = run_step(ins, tuple(state.shell), state.workdir, {**state.args, **state.env}, _step_user(state), path)
+            state.steps.append(step)
+            if step.uids:
+                state.uid_names = (*state.uid_names, *step.uids)
             self._run(state, path, ins)
 
     # -- files
@@ -521,6 +546,10 @@ class ModelBuilder:
             state.breaks.append(Break(failure.kind.value, path, ins.start_line,
                                       f"{failure.message}; the build fails at this step", failure.source))
         if idx is not None:
+            # What the stage's RUNs did reaches this image through the copy: compared too.
+            state.bases = _union(state.bases, other.bases)
+            seen = set(state.steps)
+            state.steps.extend(s for s in other.steps if s not in seen)
             _move_sites(state, other, spec, dest)
             # BuildKit builds the stage --from names: a step that fails there fails this build.
             state.breaks.extend(br for br in other.breaks if br not in state.breaks)
@@ -709,6 +738,21 @@ def _change_sites(state: StageState, cmd: PipCommand, named: list[str], site: st
             state.sites[where] = {r for r in installed if _requirement_name(r) not in gone}
     elif cmd.installs and site is not None:
         state.sites.setdefault(site, set()).update(reqs)
+
+
+def _step_user(state: StageState) -> str:
+    """Who a step runs as: root for none or 0, `?` and the words when the model cannot read it."""
+    if "USER" in state.unknown:
+        return "?" + state.unknown["USER"].render()
+    user = state.user or "root"
+    name, _, group = user.partition(":")
+    return "root" if name in ("root", "0") and group in ("", "root", "0") else user
+
+
+def _union(first: tuple, more: tuple) -> tuple:
+    """`first` then what `more` adds, in order, once each."""
+    seen = set(first)
+    return (*first, *(x for x in more if x not in seen))
 
 
 def _context_origin(origin: str) -> str:

@@ -1,0 +1,277 @@
+"""Default-deny: the differences between two models of an image that compare.py's older checks
+do not judge, each either allowed by a rule the prover's README argues, or reported.
+
+Every function here takes the BEFORE and AFTER models of one image and yields `Diff`s: a
+difference that changes what the image is (`broken`), one the model cannot read or that no
+rule allows (`unproven`), or one a rule allows (`info`, with the rule's name in the message).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from dockfix.prover.model import ImageModel, PipInstall, StageState
+from dockfix.prover.steps import ACCOUNT_PROGRAMS, ANY_USER, Step
+
+
+@dataclass(frozen=True)
+class Diff:
+    invariant: str
+    severity: str  # broken | unproven | info
+    before: str
+    after: str
+    field: str | None  # the `where` key of the AFTER state that locates it
+    message: str
+
+
+def deny(b: ImageModel, a: ImageModel) -> list[Diff]:
+    bs, as_ = b.state, a.state
+    out: list[Diff] = []
+    for check in (_forms, _directives, _labels, _bases, _pip, _copy_steps, _run_steps, _accounts):
+        out.extend(check(bs, as_))
+    out.extend(_packages(b, a))
+    return out
+
+
+def _forms(bs: StageState, as_: StageState) -> Iterator[Diff]:
+    """ENTRYPOINT and HEALTHCHECK as BuildKit reads them: a shell form runs under the SHELL."""
+    for name, value, form in (("ENTRYPOINT", lambda s: s.entrypoint, lambda s: s.entrypoint_json),
+                              ("HEALTHCHECK", lambda s: s.healthcheck, lambda s: s.healthcheck_json)):
+        if value(bs) == value(as_) and value(bs) is not None and form(bs) != form(as_):
+            yield Diff(name, "broken", _form(form(bs)), _form(form(as_)), name,
+                       f"{name} changed form: an exec form runs its argv, a shell form runs it under SHELL")
+
+
+def _form(is_json: bool) -> str:
+    return "exec form" if is_json else "shell form"
+
+
+def _directives(bs: StageState, as_: StageState) -> Iterator[Diff]:
+    if bs.directives != as_.directives:
+        yield Diff("parser directive", "broken", _pairs(bs.directives), _pairs(as_.directives), None,
+                   "the parser directives (# syntax=, # escape=, # check=) changed: another frontend or reading")
+
+
+def _pairs(pairs) -> str:
+    return ", ".join(f"{k}={v}" for k, v in pairs) or "-"
+
+
+def _labels(bs: StageState, as_: StageState) -> Iterator[Diff]:
+    for k in sorted(set(bs.labels) | set(as_.labels)):
+        if bs.labels.get(k) != as_.labels.get(k):
+            yield Diff(f"LABEL {k}", "broken", str(bs.labels.get(k)), str(as_.labels.get(k)), None,
+                       f"LABEL {k} changed")
+
+
+def _bases(bs: StageState, as_: StageState) -> Iterator[Diff]:
+    """Every external base reference, whole (registry, name, tag, digest) and its --platform."""
+    if bs.bases != as_.bases:
+        gone = [r for r in bs.bases if r not in as_.bases]
+        new = [r for r in as_.bases if r not in bs.bases]
+        yield Diff("base", "broken", _refs(gone) or _refs(bs.bases), _refs(new) or _refs(as_.bases), None,
+                   "the external base images the image is built from changed" if gone or new
+                   else "the external base images are used in another order")
+
+
+def _refs(refs) -> str:
+    return ", ".join(r + (f" (--platform={p})" if p else "") for r, p in refs)
+
+
+def _packages(b: ImageModel, a: ImageModel) -> Iterator[Diff]:
+    """apt/apk packages: one removed is broken; one added is allowed only when it comes with
+    an in-repo base the image is now built on (the rebase rule), else unproven."""
+    gone = b.state.packages - a.state.packages
+    new = a.state.packages - b.state.packages
+    if gone:
+        yield Diff("packages", "broken", ", ".join(sorted(gone)), "-", None,
+                   "system packages no longer installed: " + ", ".join(sorted(gone)))
+    if new:
+        rebased = a.base_chain != b.base_chain
+        yield Diff("packages", "info" if rebased else "unproven", "-", ", ".join(sorted(new)), None,
+                   ("rebase rule: packages added by the in-repo base " if rebased
+                    else "packages installed only after the rewrite (no rule allows adding one): ")
+                   + ", ".join(sorted(new)))
+
+
+def _pip_signature(p: PipInstall) -> tuple:
+    """What a pip command does besides which requirements it installs (compared as sets
+    through the sites): its action, launcher, options and where it installs."""
+    options = ()
+    if p.command is not None:
+        options = tuple(o for o in (repr(_option_key(x)) for x in p.command.options) if o)
+    return (p.action.value, p.spelling, options, p.index_urls, p.constraints, p.editables, p.target, p.prefix,
+            p.unknowns)
+
+
+_REQUIREMENT_DESTS = frozenset({"requirements", "constraints", "editables", "user", "use_user_site"})
+
+
+def _option_key(option) -> tuple | None:
+    """An option without the requirement files it names (those are compared by content) and
+    without --user (compared through the site it installs to)."""
+    dest = getattr(option, "dest", None)
+    if dest in _REQUIREMENT_DESTS:
+        return None
+    return (dest, str(getattr(option, "value", "")))
+
+
+def _pip_sequence(st: StageState) -> list[tuple]:
+    """The pip commands in order, one entry for a run of consecutive equal ones (merged RUNs
+    run them as one command)."""
+    out: list[tuple] = []
+    for p in st.pip:
+        sig = _pip_signature(p)
+        if not out or out[-1] != sig:
+            out.append(sig)
+    return out
+
+
+def _pip(bs: StageState, as_: StageState) -> Iterator[Diff]:
+    sb, sa = _pip_sequence(bs), _pip_sequence(as_)
+    if sb == sa:
+        return
+    unread = any(sig[-1] for sig in (*sb, *sa))
+    yield Diff("pip", "unproven" if unread else "broken", _pip_text(sb, sa), _pip_text(sa, sb), None,
+               "pip commands changed (action, launcher, options, indexes, constraints, editables, target or order)"
+               + ("; part of them cannot be read" if unread else ""))
+
+
+def _pip_text(mine: list[tuple], other: list[tuple]) -> str:
+    only = [s for s in mine if s not in other] or mine
+    return "; ".join(f"{s[1]} {s[0]} {' '.join(s[2])}".strip() for s in only[:3])
+
+
+def _copy_steps(bs: StageState, as_: StageState) -> Iterator[Diff]:
+    """COPY/ADD flags that change what lands besides its origin (--from is the files' origin,
+    --chown their owner: both judged with the files): --chmod, --exclude, --parents, --link.
+    Compared as the set of flag combinations the steps use (a rebase moves steps into the
+    base). --link alone is unproven (README: BuildKit places a --link layer without reading
+    the earlier ones, so a symlink among the destination's parents, unknown in an external
+    base, lands it elsewhere)."""
+    fb = {_copy_key(s) for s in bs.steps if s.keyword != "RUN"} - {()}
+    fa = {_copy_key(s) for s in as_.steps if s.keyword != "RUN"} - {()}
+    if fb == fa:
+        return
+    unlinked = {tuple(f for f in k if f != "--link") for k in fb} - {()} == \
+        {tuple(f for f in k if f != "--link") for k in fa} - {()}
+    yield Diff("COPY flags", "unproven" if unlinked else "broken", _flagset(fb - fa), _flagset(fa - fb), None,
+               "COPY --link added or removed: the model cannot see the base's symlinks it would bypass"
+               if unlinked else "COPY/ADD --chmod, --exclude, --parents or --link changed")
+
+
+def _copy_key(s: Step) -> tuple[str, ...]:
+    return tuple(f for f in s.flags if not f.startswith(("--chown", "--from")))
+
+
+def _is_account_item(step: Step, item: str) -> bool:
+    """A residue command that only creates an account, or chowns to one the step creates."""
+    words = item.split()
+    if not words:
+        return False
+    prog = words[0].rsplit("/", 1)[-1]
+    if prog in ACCOUNT_PROGRAMS:
+        return True
+    if prog == "chown" and step.accounts:
+        owner = next((w for w in words[1:] if not w.startswith("-")), "")
+        return bool(owner) and owner.split(":")[0] in step.accounts
+    return False
+
+
+def _residue(st: StageState, accounts: bool, before: bool = False) -> list[tuple[tuple[str, ...], str, str]]:
+    """(flags, user, command) of every command no other rule reads, in order; account items
+    apart (`accounts` selects them)."""
+    return [(s.flags, "any" if item.endswith(ANY_USER) else _user_key(s, before), item)
+            for s in st.steps if s.keyword == "RUN"
+            for item in s.residue if _is_account_item(s, item) == accounts]
+
+
+def _user_key(step: Step, before: bool) -> str:
+    """A BEFORE step that runs a package manager's install as a non-root user fails there;
+    it is judged as the step it would be once it works: run as root (README: root-only rule)."""
+    if before and step.root_only and step.user != "root" and not step.user.startswith("?"):
+        return "root"
+    return step.user
+
+
+def _run_steps(bs: StageState, as_: StageState) -> Iterator[Diff]:
+    """Commands the model does not read are proved unchanged only when they are the same, in
+    the same order, with the same RUN flags, user, directory and condition."""
+    flags_b = {s.flags for s in bs.steps if s.keyword == "RUN"} - {()}  # a RUN without flags: no combination
+    flags_a = {s.flags for s in as_.steps if s.keyword == "RUN"} - {()}
+    if flags_b != flags_a:
+        yield Diff("RUN flags", "broken", _flagset(flags_b - flags_a), _flagset(flags_a - flags_b), None,
+                   "RUN --mount/--network/--security (or another flag) changed")
+    yield from _residue_diff(bs, as_)
+    yield from _root_only(bs, as_)
+    lost = [x for x in _residue(bs, True) if x not in _residue(as_, True)]
+    if lost:
+        yield Diff("accounts", "broken", _items(lost), "-", None, "a command that created an account is gone")
+
+
+def _residue_diff(bs: StageState, as_: StageState) -> Iterator[Diff]:
+    rb, ra = _residue(bs, False, before=True), _residue(as_, False)
+    if rb != ra:
+        gone = [x for x in rb if x not in ra]
+        new = [x for x in ra if x not in rb]
+        yield Diff("RUN", "unproven", _items(gone or rb), _items(new or ra), None,
+                   "commands the model does not read changed (text, order, user, directory or flags): "
+                   "their effect cannot be compared" if gone or new else
+                   "commands the model does not read run in another order")
+
+
+def _root_only(bs: StageState, as_: StageState) -> Iterator[Diff]:
+    """A package install AFTER runs as a non-root user (and BEFORE did not): a build break."""
+    failing_b = {(s.flags, s.residue) for s in bs.steps if _fails_as_non_root(s)}
+    for s in as_.steps:
+        if _fails_as_non_root(s) and (s.flags, s.residue) not in failing_b:
+            yield Diff("root-only step", "broken", "root", s.user, None,
+                       f"{s.path}:{s.line} runs a package manager's install as {s.user}: it fails unless root")
+
+
+def _fails_as_non_root(step: Step) -> bool:
+    return step.root_only and step.user != "root" and not step.user.startswith("?")
+
+
+def _flagset(flags) -> str:
+    return "; ".join(" ".join(f) or "(none)" for f in sorted(flags)) or "-"
+
+
+def _items(items) -> str:
+    return "; ".join(f"{c} (as {u}{', ' + ' '.join(f) if f else ''})" for f, u, c in items[:3])
+
+
+_NUMERIC = re.compile(r"^\d+$")
+
+
+def _accounts(bs: StageState, as_: StageState) -> Iterator[Diff]:
+    """A user or group that USER or --chown names after the rewrite, and not before, must be
+    one a step of the image creates, or root. A number needs no account: the runtime uses
+    a numeric uid/gid as it is (only a name is looked up in /etc/passwd and /etc/group)."""
+    created = {n for s in as_.steps for n in s.accounts}
+    used_before = _names_used(bs)
+    for name, where in _names_used(as_).items():
+        if name in used_before or name in created or name in ("root", "") or name.startswith("?") \
+                or _NUMERIC.match(name):
+            continue
+        yield Diff("account", "unproven", "-", name, None,
+                   f"{name} (at {where}) is a user or group no step of the image creates; the base's "
+                   f"accounts are not known to the model")
+
+
+def _names_used(st: StageState) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for s in st.steps:
+        for f in s.flags:
+            if f.startswith("--chown="):
+                for part in f[len("--chown="):].split(":"):
+                    out.setdefault(part, f"{s.path}:{s.line}")
+        if s.user:
+            for part in s.user.split(":"):
+                out.setdefault(part, f"{s.path}:{s.line}")
+    final = st.user or "root"
+    where = st.where.get("USER")
+    for part in final.split(":"):
+        out.setdefault(part, f"{where[0]}:{where[1]}" if where else "USER")
+    return out

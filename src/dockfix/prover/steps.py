@@ -1,0 +1,173 @@
+"""What the prover keeps of each build step besides its effects on config, files and packages.
+
+A RUN is read by the model's shell reader (`model.shell`); the commands whose effect the
+model compares elsewhere (apt/apk installs: `packages`; pip: the PipInstall records) are
+left out, and what remains, the *residue* (every other command, with the directory it runs
+in and whether it always runs; every part of the script the reader cannot follow), is what
+the prover compares by identity: a command it does not read is proved unchanged only when it
+is the same command, run the same way, in the same order. Accounts a command creates are
+kept on their own (`USER` and `--chown` must name one the image has).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+
+from dockfix.model.packages import UNKNOWN, is_pip
+from dockfix.model.run import RunForm, run_execution
+from dockfix.model.shell import read_script
+from dockfix.syntax import Instruction
+
+_PLAIN = re.compile(r" *[A-Za-z0-9_./:=,@+%-]+(?: +[A-Za-z0-9_./:=,@+%-]+)* *")
+# Commands whose effect the model reads and compares on its own (packages, pip records).
+_PACKAGE_PROGRAMS = frozenset({"apt-get", "apt", "apk"})
+# Commands that only add an account (passwd/group entries and a home directory).
+ACCOUNT_PROGRAMS = frozenset({"useradd", "adduser", "groupadd", "addgroup"})
+
+
+@dataclass(frozen=True)
+class Step:
+    """One RUN/COPY/ADD as the prover compares it (location kept for messages only)."""
+
+    keyword: str
+    flags: tuple[str, ...]
+    user: str  # the USER it runs as, as written ("" = the base's)
+    residue: tuple[str, ...]  # RUN: the commands not read elsewhere, with where and how they run; COPY: sources
+    accounts: tuple[str, ...]  # RUN: the user and group names (and uids) it creates
+    path: str
+    line: int
+    root_only: bool = False  # RUN: runs a package manager's install/update, which fails unless root
+    uids: tuple[tuple[str, str], ...] = ()  # RUN: (uid, login name) of each user it creates with -u
+
+    def key(self) -> tuple:
+        """What must be equal for two steps to be the same step (not where they are written)."""
+        return (self.keyword, self.flags, self.user, self.residue)
+
+
+def run_step(ins: Instruction, shell: tuple[str, ...], workdir: str, env: dict[str, str], user: str,
+             path: str) -> Step:
+    """A RUN's step record: its flags, and its residue as read by the shell reader."""
+    execution = run_execution(ins, shell)
+    flags = tuple(sorted(ins.flags))
+    if execution.form is not RunForm.SHELL or not execution.posix_shell or execution.script is None:
+        return Step("RUN", flags, user, (f"unread: {execution.form.value} {execution.argv!r}",), (), path,
+                    ins.start_line)
+    plain = _PLAIN.fullmatch(execution.script)
+    if plain is not None:  # one literal command (no quoting, expansion or operator): no shell reading needed
+        words = execution.script.split()
+        name = posixpath.basename(words[0])
+        if "=" not in words[0] and (name in _PACKAGE_PROGRAMS or is_pip(words)):
+            root_only = name in _PACKAGE_PROGRAMS and bool(_ROOT_ACTIONS.intersection(words[1:]))
+            return Step("RUN", flags, user, (), (), path, ins.start_line, root_only)
+    script = read_script(execution.script, workdir=workdir, env=env)
+    residue: list[str] = []
+    accounts: list[str] = []
+    uids: list[tuple[str, str]] = []
+    root_only = False
+    for c in script.commands:
+        args = c.args
+        name = posixpath.basename(args[0]) if args and args[0] is not None else None
+        if name in ACCOUNT_PROGRAMS:
+            accounts.extend(_account_names(args))
+            if name in ("useradd", "adduser"):
+                uids.extend(_uid_of(args))
+        root_only = root_only or (name in _PACKAGE_PROGRAMS and bool(_ROOT_ACTIONS.intersection(args[1:])))
+        if not _read_elsewhere(name, c):
+            how = ", any user" if name in _NO_FILE_EFFECT and not c.redirections and not c.subshell else ""
+            residue.append(f"{_command_text(execution.script, c)} [in {c.cwd or '?'}, {c.condition.name.lower()}{how}]")
+    residue.extend(f"unread: {o.reason.value}: {execution.script[o.start:o.end]}" for o in script.opaque)
+    return Step("RUN", flags, user, tuple(residue), tuple(accounts), path, ins.start_line, root_only, tuple(uids))
+
+
+def _command_text(script: str, command) -> str:
+    """The command as written and, when expansion changes it, as the shell runs it (an ARG's
+    value is part of what runs; a word the reader cannot expand shows as `<?>`)."""
+    raw = script[command.start:command.end]
+    words = [w.value if w.value is not None else "<?>" for w in command.argv]
+    expanded = " ".join(words)
+    return raw if expanded == " ".join(w.text for w in command.argv) else f"{raw} => {expanded}"
+
+
+def _read_elsewhere(name: str | None, command) -> bool:
+    """The command's effect is compared by another rule: packages, pip, the apt cache cleanup."""
+    if name in _PACKAGE_PROGRAMS:
+        return True
+    if command.args and is_pip([UNKNOWN if a is None else a for a in command.args]):
+        return True
+    return name == "rm" and _package_cache_cleanup(command.argv)
+
+
+def _uid_of(args: tuple[str | None, ...]) -> list[tuple[str, str]]:
+    """(uid, login) of `useradd -u N name` / `adduser -u N name`: the login is the last
+    positional (Debian's `adduser user group` form adds to a group: no -u there)."""
+    uid = None
+    positionals: list[str | None] = []
+    i = 1
+    while i < len(args):
+        a = args[i]
+        if a in ("-u", "--uid") and i + 1 < len(args):
+            uid = args[i + 1]
+            i += 2
+            continue
+        if a is not None and a in _VALUED:
+            i += 2
+            continue
+        if a is None or not a.startswith("-"):
+            positionals.append(a)
+        i += 1
+    if uid is None or len(positionals) != 1 or positionals[0] is None:
+        return []
+    return [(uid, positionals[0])]
+
+
+# Shell builtins that touch no file without a redirection: who runs them does not matter.
+_NO_FILE_EFFECT = frozenset({"echo", "printf", "true", "false", ":", "set"})
+ANY_USER = ", any user]"
+_ROOT_ACTIONS = frozenset({"install", "update", "upgrade", "remove", "purge", "add", "del", "dist-upgrade"})
+_PACKAGE_CACHES = ("/var/lib/apt/lists/", "/var/cache/apt/", "/var/cache/apk/")
+
+
+def _package_cache_cleanup(argv) -> bool:
+    """`rm -rf /var/lib/apt/lists/*` and the like: removes only the package index and cache
+    the package manager downloaded (README: the apt cleanup rule), by absolute paths (a glob
+    is read as written: it cannot leave those directories)."""
+    operands = []
+    for w in argv[1:]:
+        text = w.value if w.value is not None else (None if any(c in w.text for c in "$`\\'\"") else w.text)
+        if text is None or not text.startswith("-"):
+            operands.append(text)
+    return bool(operands) and all(t is not None and t.startswith(_PACKAGE_CACHES) and ".." not in t
+                                  for t in operands)
+
+
+_VALUED = frozenset({"-u", "--uid", "-g", "--gid", "-G", "--groups", "-s", "--shell", "-h", "--home", "-d",
+                     "--home-dir", "-c", "--comment", "--gecos", "-k", "--skel", "-K", "--key", "-e",
+                     "--expiredate", "-f", "--inactive", "-p", "--password", "--ingroup"})
+
+
+def _account_names(args: tuple[str | None, ...]) -> list[str]:
+    """The names (and numeric ids) an account command creates: its positionals, the -u/-g
+    values. An unknown word is kept as "?" (an account the model cannot name)."""
+    out: list[str] = []
+    i = 1
+    while i < len(args):
+        a = args[i]
+        if a is None:
+            out.append("?")
+        elif a in _VALUED and i + 1 < len(args):
+            if a in ("-u", "--uid", "-g", "--gid"):
+                out.append(args[i + 1] or "?")
+            i += 1
+        elif not a.startswith("-"):
+            out.append(a)
+        i += 1
+    return out
+
+
+def copy_step(ins: Instruction, user: str, path: str) -> Step:
+    """A COPY/ADD's record: its flags, and its sources as written (kept in `residue`; what they
+    land is compared as files)."""
+    sources = tuple(ins.value[:-1]) if not ins.heredocs else ()
+    return Step(ins.keyword, tuple(sorted(ins.flags)), user, sources, (), path, ins.start_line)

@@ -1,0 +1,245 @@
+"""Default-deny: a mutant per invariant the prover now compares (each must come out broken or
+unproven, with the invariant named), and controls that must stay proved."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dockfix.cli import app
+from dockfix.config import Config
+from dockfix.prover import Outcome, prove
+from tests.prover.test_mutants import BASE, GOLDEN, mutate, tree_of
+
+B = "docker__Dockerfile_DOT_base"
+W = "docker__web__Dockerfile"
+APT = "RUN apt-get update && apt-get install -y --no-install-recommends libpq5 curl && rm -rf /var/lib/apt/lists/*\n"
+ACCOUNT = "RUN groupadd --gid 1000 appuser && useradd --uid 1000 --gid appuser --create-home appuser\n"
+
+
+def with_lines(before_extra: str, after_extra: str, *, anchor: str = "WORKDIR /app\n") -> tuple[dict, dict]:
+    """BASE with `before_extra` / `after_extra` inserted after `anchor` in the base's final stage."""
+    path = "docker/Dockerfile.base"
+    b, a = dict(BASE), dict(BASE)
+    b[path] = BASE[path].replace(anchor, anchor + before_extra)
+    a[path] = BASE[path].replace(anchor, anchor + after_extra)
+    return b, a
+
+
+# name -> (lines in BEFORE, lines in AFTER, the invariant that must be named, outcome)
+MUTANTS = {
+    "apt package removed (libpq5)": (APT, APT.replace("libpq5 ", ""), "packages", Outcome.BROKEN),
+    "apt package added": ("", APT, "packages", Outcome.UNPROVEN),
+    "label changed": ("LABEL org.opencontainers.image.version=1\n", "LABEL org.opencontainers.image.version=2\n",
+                      "LABEL org.opencontainers.image.version", Outcome.BROKEN),
+    "label gone": ("LABEL team=web\n", "", "LABEL team", Outcome.BROKEN),
+    "RUN --mount added": ("RUN make\n", "RUN --mount=type=secret,id=x make\n", "RUN flags", Outcome.BROKEN),
+    "RUN --network=none": ("RUN make\n", "RUN --network=none make\n", "RUN flags", Outcome.BROKEN),
+    "RUN --security=insecure": ("RUN make\n", "RUN --security=insecure make\n", "RUN flags", Outcome.BROKEN),
+    "COPY --chmod added": ("", "COPY --chmod=600 requirements/web.txt /srv/\n", "COPY flags", Outcome.BROKEN),
+    "COPY --exclude added": ("COPY app /srv/app\n", "COPY --exclude=*.pyc app /srv/app\n", "COPY flags", Outcome.BROKEN),
+    "COPY --parents": ("COPY app/wsgi.py /srv/\n", "COPY --parents app/wsgi.py /srv/\n", "COPY flags", Outcome.BROKEN),
+    "COPY --link added (the decided rule: unproven)": ("COPY app /srv/app\n", "COPY --link app /srv/app\n",
+                                                       "COPY flags", Outcome.UNPROVEN),
+    "a command the model does not read changed": ("RUN make all\n", "RUN make install\n", "RUN", Outcome.UNPROVEN),
+    "commands reordered": ("RUN make a\nRUN make b\n", "RUN make b\nRUN make a\n", "RUN", Outcome.UNPROVEN),
+    "a command guarded by ||": ("RUN make\n", "RUN true || make\n", "RUN", Outcome.UNPROVEN),
+    "a command run as another user": (ACCOUNT + "USER appuser\nRUN make\nUSER root\n", ACCOUNT + "RUN make\n",
+                                      "RUN", Outcome.UNPROVEN),
+    "echo into a file as another user": (ACCOUNT + "RUN echo x > /etc/role\nUSER appuser\n",
+                                         ACCOUNT + "USER appuser\nRUN echo x > /etc/role\n", "RUN", Outcome.UNPROVEN),
+    "useradd RUN removed": (ACCOUNT, "", "accounts", Outcome.BROKEN),
+    "apt under a non-root USER": (ACCOUNT + APT + "USER appuser\n", ACCOUNT + "USER appuser\n" + APT,
+                                  "root-only step", Outcome.BROKEN),
+    "true || pip install": ("RUN pip install six\n", "RUN true || pip install six\n", "RUN", Outcome.UNPROVEN),
+    # (also broken: the pip --user site of root is unreadable to it)
+    "USER of an account no step creates": ("", "USER nobody2\n", "account", Outcome.BROKEN),
+    "--chown to an account no step creates": ("COPY app /srv/app\n", "COPY --chown=ghost app /srv/app\n", "account",
+                                              Outcome.UNPROVEN),
+    "pip --index-url added": ("RUN pip install six\n", "RUN pip install --index-url https://x.example/simple six\n",
+                              "pip", Outcome.BROKEN),
+    "pip --target added": ("RUN pip install six\n", "RUN pip install --target /opt/x six\n", "pip", Outcome.BROKEN),
+    "pip -e added": ("RUN pip install six\n", "RUN pip install six -e ./app\n", "pip", Outcome.BROKEN),
+    "pip --dry-run": ("RUN pip install six\n", "RUN pip install --dry-run six\n", "pip", Outcome.BROKEN),
+    "pip uninstall added": ("RUN pip install six\n", "RUN pip install six && pip uninstall -y six\n", "pip",
+                            Outcome.BROKEN),
+    "pip launcher changed": ("RUN python3.11 -m pip install six\n", "RUN python3 -m pip install six\n", "pip",
+                             Outcome.BROKEN),
+    "pip order changed": ("RUN pip install --no-deps six\nRUN pip install --pre gunicorn\n",
+                          "RUN pip install --pre gunicorn\nRUN pip install --no-deps six\n", "pip", Outcome.BROKEN),
+    "ENTRYPOINT single-element exec form to shell form": ('ENTRYPOINT ["/app/run"]\n', "ENTRYPOINT /app/run\n",
+                                                          "ENTRYPOINT", Outcome.BROKEN),
+    "HEALTHCHECK exec form to shell form": ('HEALTHCHECK CMD ["/app/ok"]\n', "HEALTHCHECK CMD /app/ok\n",
+                                            "HEALTHCHECK", Outcome.BROKEN),
+    "ENV from two different unknowns": ("ENV X=$A\n", "ENV X=$B\n", "ENV X", Outcome.UNPROVEN),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_mutant_is_not_proved(name: str, tmp_path: Path) -> None:
+    before_extra, after_extra, invariant, outcome = MUTANTS[name]
+    b, a = with_lines(before_extra, after_extra)
+    verdict = prove(tree_of(b, tmp_path, "b"), tree_of(a, tmp_path, "a"), Config())
+    assert verdict.outcomes.get("shop-base:latest") is outcome, verdict.report()
+    named = {f.invariant for f in verdict.findings if f.severity in ("broken", "unproven")}
+    assert invariant in named, verdict.report()
+    assert not verdict.holds
+
+
+FILE_MUTANTS = {
+    "base tag (slim to alpine)": ((B, ("FROM python:3.11-slim\nENV", "FROM python:3.11-alpine\nENV")), "base"),
+    "base patch version": ((B, ("FROM python:3.11-slim\nENV", "FROM python:3.11.9-slim\nENV")), "base"),
+    "base registry": ((B, ("FROM python:3.11-slim\nENV", "FROM mirror.example.com/python:3.11-slim\nENV")), "base"),
+    "base digest": ((B, ("FROM python:3.11-slim\nENV", "FROM python:3.11-slim@sha256:" + "a" * 64 + "\nENV")), "base"),
+    "base platform": ((B, ("FROM python:3.11-slim\nENV", "FROM --platform=linux/arm64 python:3.11-slim\nENV")),
+                      "base"),
+    "builder stage on another base": ((B, ("FROM python:3.11-slim AS builder", "FROM python:3.11-bookworm AS builder")),
+                                      "base"),
+    "syntax directive added": ((B, ("FROM python:3.11-slim AS builder", "# syntax=docker/dockerfile:1.4\n"
+                                    "FROM python:3.11-slim AS builder")), "parser directive"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FILE_MUTANTS))
+def test_file_mutant_is_broken(name: str, tmp_path: Path) -> None:
+    (key, change), invariant = FILE_MUTANTS[name]
+    verdict = prove(tree_of(BASE, tmp_path, "b"), tree_of(mutate(**{key: change}), tmp_path, "a"), Config())
+    assert verdict.outcome is Outcome.BROKEN, verdict.report()
+    assert invariant in {f.invariant for f in verdict.findings if f.severity == "broken"}, verdict.report()
+
+
+def test_arg_default_used_by_an_unread_command_in_a_builder_stage(tmp_path: Path) -> None:
+    """The builder's ARG is not part of the image's config, but the command that reads it is
+    (the image copies from the builder): the command is compared as it runs, expanded."""
+    def builder(value: str) -> dict:
+        return mutate(**{B: ("WORKDIR /build\n", f"WORKDIR /build\nARG V={value}\nRUN make VERSION=$V\n")})
+
+    same = prove(tree_of(builder("1"), tmp_path, "b"), tree_of(builder("1"), tmp_path, "s"), Config())
+    assert same.holds, same.report()
+    verdict = prove(tree_of(builder("1"), tmp_path, "b2"), tree_of(builder("2"), tmp_path, "a"), Config())
+    assert verdict.outcomes.get("shop-base:latest") is Outcome.UNPROVEN, verdict.report()
+    assert "make VERSION=2" in verdict.report()
+
+
+def test_cmd_is_reset_by_an_entrypoint_in_a_later_stage(tmp_path: Path) -> None:
+    """BuildKit resets an inherited CMD at ENTRYPOINT, even one set by an earlier stage of the
+    same file: moving the ENTRYPOINT into the stage that sets CMD keeps the CMD, a change."""
+    before = "FROM python:3.11-slim AS base\nCMD [\"serve\"]\n\nFROM base\nENTRYPOINT [\"/app/run\"]\n"
+    after = "FROM python:3.11-slim AS base\nCMD [\"serve\"]\nENTRYPOINT [\"/app/run\"]\n\nFROM base\n"
+    verdict = prove(tree_of({"Dockerfile": before}, tmp_path, "b"), tree_of({"Dockerfile": after}, tmp_path, "a"),
+                    Config())
+    assert "CMD" in {f.invariant for f in verdict.findings if f.severity == "broken"}, verdict.report()
+
+
+CONTROLS = {
+    "USER 1000 for appuser (uid 1000)": (ACCOUNT + "USER appuser\n", ACCOUNT + "USER 1000\n"),
+    "WORKDIR sub then ..": ("", "WORKDIR sub\nWORKDIR ..\n"),
+    "two apt RUNs merged": ("RUN apt-get update && apt-get install -y libpq5 && rm -rf /var/lib/apt/lists/*\n"
+                            "RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n",
+                            "RUN apt-get update && apt-get install -y libpq5 curl && rm -rf /var/lib/apt/lists/*\n"),
+    "a user created and the app chowned to it": ("COPY app /srv/app\n",
+                                                 ACCOUNT.rstrip("\n") + " && chown appuser /app\n"
+                                                 "COPY --chown=appuser:appuser app /srv/app\n"),
+    "same unread command, same place": ("RUN make all\n", "RUN make all\n"),
+    "echo and set as another user": (ACCOUNT + "RUN set -e && echo configured\nUSER appuser\n",
+                                     ACCOUNT + "USER appuser\nRUN set -e && echo configured\n"),
+    "numeric --chown": ("COPY app /srv/app\n", "COPY --chown=1000:1000 app /srv/app\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONTROLS))
+def test_control_is_proved(name: str, tmp_path: Path) -> None:
+    b, a = with_lines(*CONTROLS[name])
+    verdict = prove(tree_of(b, tmp_path, "b"), tree_of(a, tmp_path, "a"), Config())
+    assert verdict.holds, verdict.report()
+    assert verdict.outcome is Outcome.PROVED
+
+
+@pytest.mark.parametrize("drop,invariant", [
+    ("RUN pip install --user --no-cache-dir -r requirements/worker-ai-excel.txt\n", "requirements"),
+    ("COPY scripts ./scripts\n", "files"),
+])
+def test_before_that_fails_is_still_compared(drop: str, invariant: str, tmp_path: Path) -> None:
+    """golden ai-worker-cpu fails at `COPY scripts` in BEFORE: it is judged as the image it would
+    be once that step works, so an AFTER that also drops a requirement install, or the fixed
+    COPY itself, is broken, not "fixed"."""
+    from dockfix.tree import Tree
+
+    after = tmp_path / "dropped"
+    shutil.copytree(GOLDEN / "option-2", after)
+    df = after / "docker" / "ai-worker-cpu" / "Dockerfile"
+    text = df.read_text()
+    assert drop in text
+    df.write_text(text.replace(drop, ""))
+    verdict = prove(Tree(GOLDEN / "before"), Tree(after), Config())
+    image = "academy-ai-worker-cpu:latest"
+    assert verdict.outcomes.get(image) is Outcome.BROKEN, verdict.report()
+    assert invariant in {f.invariant for f in verdict.findings if f.image == image and f.severity == "broken"}
+
+
+def test_verify_reads_each_tree_with_its_own_configuration(tmp_path: Path) -> None:
+    """An `exclude` added in AFTER's configuration must not hide what it excludes in BEFORE."""
+    b = mutate()
+    a = mutate(**{"app__settings_DOT_py": None})
+    a[".dockfix.toml"] = 'exclude = ["app/settings.py"]\n'
+    tree_of(b, tmp_path, "b")
+    tree_of(a, tmp_path, "a")
+    result = CliRunner().invoke(app, ["verify", str(tmp_path / "b"), str(tmp_path / "a"), "--format", "json"])
+    assert result.exit_code == 1, result.stdout
+    data = json.loads(result.stdout)
+    assert data["outcome"] == "broken" and data["outcomes"]["shop-base:latest"] == "broken"
+    assert any(f["invariant"] == "files" for f in data["findings"])
+
+
+def test_verify_says_unproven_and_exits_1(tmp_path: Path) -> None:
+    b, a = with_lines("RUN make all\n", "RUN make install\n")
+    tree_of(b, tmp_path, "b")
+    tree_of(a, tmp_path, "a")
+    result = CliRunner().invoke(app, ["verify", str(tmp_path / "b"), str(tmp_path / "a")])
+    assert result.exit_code == 1
+    assert "verify: UNPROVEN" in result.stdout and "UNPROVEN: shop-base:latest" in result.stdout
+
+
+def test_plan_names_the_before_line_of_a_pre_existing_defect() -> None:
+    result = CliRunner().invoke(app, ["plan", str(GOLDEN / "before"), "--option", "2"])
+    out = result.stdout + result.stderr
+    assert "copy-excluded-source at docker/ai-worker-cpu/Dockerfile:34" in out, out
+    assert "copy-excluded-source at docker/ai-worker-cpu/Dockerfile:25" not in out
+
+
+def test_verify_base_reads_the_revision_with_its_own_configuration(tmp_path: Path) -> None:
+    """`verify --base REV`: an `exclude` the working tree adds does not hide the revision's files."""
+    import subprocess
+
+    root = tmp_path / "repo"
+    tree_of(mutate(), tmp_path, "repo")
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "x"], check=True)
+    (root / "app" / "settings.py").unlink()
+    (root / ".dockfix.toml").write_text('exclude = ["app/settings.py"]\n')
+    result = CliRunner().invoke(app, ["verify", "--base", "HEAD", str(root), "--format", "json"])
+    assert result.exit_code == 1, result.stdout
+    assert json.loads(result.stdout)["outcomes"].get("shop-base:latest") == "broken"
+
+
+@pytest.mark.parametrize("script", ["pip install six==1.0", "apt-get install -y curl", "  pip3 install -U a  ",
+                                    "python3 -m pip install x", "apk add --no-cache git"])
+def test_a_plain_package_command_reads_as_the_shell_reader_does(script: str) -> None:
+    """The fast path for one literal pip/apt command gives the step the shell reader gives."""
+    from dockfix.prover import steps
+    from dockfix.syntax import parse
+
+    ins = parse(f"FROM a\nRUN {script}\n".encode()).instructions[1]
+    fast = steps.run_step(ins, ("/bin/sh", "-c"), "/app", {}, "root", "Dockerfile")
+    slow_pattern, steps._PLAIN = steps._PLAIN, __import__("re").compile("(?!)")
+    try:
+        slow = steps.run_step(ins, ("/bin/sh", "-c"), "/app", {}, "root", "Dockerfile")
+    finally:
+        steps._PLAIN = slow_pattern
+    assert fast == slow
