@@ -55,7 +55,8 @@ MUTANTS = {
     "useradd RUN removed": (ACCOUNT, "", "accounts", Outcome.BROKEN),
     "apt under a non-root USER": (ACCOUNT + APT + "USER appuser\n", ACCOUNT + "USER appuser\n" + APT,
                                   "root-only step", Outcome.BROKEN),
-    "true || pip install": ("RUN pip install six\n", "RUN true || pip install six\n", "RUN", Outcome.UNPROVEN),
+    # The install is now conditional (the shell model's Condition): the requirement set changes.
+    "true || pip install": ("RUN pip install six\n", "RUN true || pip install six\n", "requirements", Outcome.BROKEN),
     # (also broken: the pip --user site of root is unreadable to it)
     "USER of an account no step creates": ("", "USER nobody2\n", "account", Outcome.BROKEN),
     "--chown to an account no step creates": ("COPY app /srv/app\n", "COPY --chown=ghost app /srv/app\n", "account",

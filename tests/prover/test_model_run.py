@@ -242,3 +242,15 @@ def test_a_stage_with_a_git_add_is_not_completely_listed(tmp_path):
         "FROM scratch AS src\nADD https://example.com/org/repo.git#main /\n\n"
         "FROM scratch AS out\nCOPY --from=src metadata/root.json /\n")
     assert CliRunner().invoke(app, ["check", str(tmp_path)]).exit_code == 0
+
+
+def test_an_account_tool_makes_no_requirement_file(tmp_path):
+    # non-root adds `RUN groupadd … && useradd …` to a base: a requirement file the image lacks
+    # is still missing after it (useradd writes /etc, /var and a home's dotfiles only).
+    from dockfix.prover.run import RunCommand, file_effects
+
+    (effect,) = file_effects(RunCommand(("useradd", "-m", "-d", "/app", "appuser"), "/", (), False), "D", 1)
+    assert not effect.may_create("/app/requirements.txt")
+    assert effect.may_create("/etc/passwd") and effect.may_create("/app/.bashrc")
+    (other,) = file_effects(RunCommand(("tar", "-xf", "x.tar"), "/", (), False), "D", 2)
+    assert other.may_create("/app/requirements.txt")

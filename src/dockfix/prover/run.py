@@ -21,6 +21,11 @@ from dockfix.syntax import Instruction
 _NO_FILES = frozenset({":", "true", "false", "echo", "printf", "test", "[", "cd", "export", "unset", "set",
                        "pwd", "sleep", "mkdir", "rm", "chmod", "chown", "ls", "cat", "id", "whoami", "uname"})
 _WRITES = frozenset({RedirOp.OUT, RedirOp.APPEND, RedirOp.CLOBBER, RedirOp.READ_WRITE})
+# Account tools write the account databases and mail spools (under /etc and /var) and a home
+# directory holding the skeleton's dotfiles (`useradd -m`, `adduser`, also with `-d /app`).
+_ACCOUNT_TOOLS = frozenset({"useradd", "groupadd", "adduser", "addgroup", "usermod", "groupmod",
+                            "chpasswd", "passwd", "deluser", "delgroup", "userdel", "groupdel"})
+_ACCOUNT_AREAS = ("/etc/", "/var/")
 
 
 @dataclass(frozen=True)
@@ -48,8 +53,11 @@ class RunEffect:
     line: int
     reason: str
     target: str | None = None  # the one image path it may create; None: any path
+    accounts: bool = False  # an account tool: only account files and a home's dotfiles
 
     def may_create(self, image_path: str) -> bool:
+        if self.accounts:
+            return image_path.startswith(_ACCOUNT_AREAS) or posixpath.basename(image_path).startswith(".")
         return self.target is None or self.target == image_path
 
 
@@ -88,7 +96,8 @@ def file_effects(command: RunCommand, path: str, line: int) -> list[RunEffect]:
     the program is one known to create none (pip, a system package manager, `_NO_FILES`)."""
     out = [RunEffect(path, line, f"{_name(command)} writes {t or 'an unknown file'}", t) for t in command.writes]
     if command.argv and not _creates_no_file(command.argv):
-        out.append(RunEffect(path, line, f"{_name(command)} may create files"))
+        accounts = command.argv[0] is not None and posixpath.basename(command.argv[0]) in _ACCOUNT_TOOLS
+        out.append(RunEffect(path, line, f"{_name(command)} may create files", accounts=accounts))
     return out
 
 

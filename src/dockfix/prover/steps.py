@@ -15,7 +15,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from dockfix.model.packages import UNKNOWN, is_pip
+from dockfix.model.packages import is_pip
 from dockfix.model.run import RunForm, run_execution
 from dockfix.model.shell import read_script
 from dockfix.syntax import Instruction
@@ -94,7 +94,7 @@ def _read_elsewhere(name: str | None, command) -> bool:
     """The command's effect is compared by another rule: packages, pip, the apt cache cleanup."""
     if name in _PACKAGE_PROGRAMS:
         return True
-    if command.args and is_pip([UNKNOWN if a is None else a for a in command.args]):
+    if command.args and is_pip(list(command.args)):
         return True
     return name == "rm" and _package_cache_cleanup(command.argv)
 

@@ -42,6 +42,7 @@ class PipRun:
 
     uv: bool  # every command is `uv pip`/`uv sync` (else every one is pip itself)
     versions: frozenset[str]  # the interpreter versions its launchers name ("3.11"; none for `pip`)
+    user_sites: frozenset[bool]  # whether its installs go to the user site (`--user`)
     upgrade_only: bool  # only upgrades pip/setuptools/wheel: reads no file of the build context
     comment: str | None  # a comment after the last command (`# web`), as written
     commands: int
@@ -70,7 +71,8 @@ def pip_run(doc: Document, ins: Instruction) -> PipRun | NotPip | None:
         return comment
     versions = frozenset(r.version for r in reads if r.version)
     upgrade = all(_upgrades_pip_only(r) for r in reads)
-    return PipRun(uv.pop(), versions, upgrade, comment, len(reads))
+    user_sites = frozenset(bool(r.user_site) for r in reads)
+    return PipRun(uv.pop(), versions, user_sites, upgrade, comment, len(reads))
 
 
 def _pip_reads(script: Script) -> list[PipCommand] | None:
@@ -109,8 +111,12 @@ def _upgrades_pip_only(r: PipCommand) -> bool:
 
 def mergeable(a: PipRun, b: PipRun, first: Instruction, ins: Instruction) -> bool:
     """Same RUN flags, same tool (uv's pip with uv's pip only), one interpreter version at most
-    (`python3 -m pip` and `python3.11 -m pip` never share a RUN)."""
-    return (a.uv == b.uv and len(a.versions | b.versions) <= 1
+    (`python3 -m pip` and `python3.11 -m pip` never share a RUN), one site (a system install
+    and a `--user` one stay apart: root-swap and non-root move whole RUNs between users, and a
+    RUN installing into both sites could run as neither; upgrading pip itself joins either, as
+    seed 000's plan does)."""
+    one_site = a.upgrade_only or b.upgrade_only or len(a.user_sites | b.user_sites) <= 1
+    return (a.uv == b.uv and len(a.versions | b.versions) <= 1 and one_site
             and _mergeable_flags(first) == _mergeable_flags(ins))
 
 
@@ -242,7 +248,8 @@ class _Grouper:
                 return
         if self.current and not self.crossed and mergeable(self.reading, read, self.current[-1], ins):
             self.current.append(ins)
-            self.reading = PipRun(read.uv, self.reading.versions | read.versions, False, None, 0)
+            self.reading = PipRun(read.uv, self.reading.versions | read.versions,
+                                  self.reading.user_sites | read.user_sites, False, None, 0)
         else:
             if len(self.current) <= 1 and self.current and self.crossed:
                 self.ctx.skip(self.path, ins.start_line,
