@@ -376,7 +376,12 @@ def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree,
 
     breqs = frozenset().union(*bs.sites.values()) if bs.sites else frozenset()
     areqs = frozenset().union(*as_.sites.values()) if as_.sites else frozenset()
-    if breqs != areqs:
+    if breqs != areqs and breqs <= areqs and areqs - breqs <= _fixed_requirements(bs, as_):
+        # BEFORE's pip could not open a requirement file that AFTER's finds: what that file
+        # installs is what the failing step installs once it works (reported as the fix).
+        add(Finding(key, "requirements", "info", "-", ", ".join(sorted(areqs - breqs)), a.dockerfile, None,
+                    "requirements of a requirement file BEFORE could not open (the fixed step)"))
+    elif breqs != areqs:
         broken("requirements", ", ".join(sorted(breqs - areqs)) or "-", ", ".join(sorted(areqs - breqs)) or "-",
                msg="the installed requirement set changed (before-only / after-only shown)")
 
@@ -532,3 +537,11 @@ def _compare_globs(v: Verdict, tb: Tree, ta: Tree, globs: tuple[str, ...]) -> No
         else:
             v.findings.append(Finding("(repository)", "invariant file", "broken", "present" if db else "absent",
                                       "changed" if da else "absent", p, None, "a file under an invariant glob changed"))
+
+
+def _fixed_requirements(bs: StageState, as_: StageState) -> frozenset[str]:
+    """What AFTER's pip installs from requirement files BEFORE's pip could not open."""
+    missing = {b.subject for b in bs.breaks if b.kind == "missing-requirement-file"}
+    if not missing:
+        return frozenset()
+    return frozenset(r for p in as_.pip if missing & set(p.files) for r in p.requirements)

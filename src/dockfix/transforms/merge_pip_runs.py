@@ -248,8 +248,10 @@ class _Grouper:
                 return
         if self.current and not self.crossed and mergeable(self.reading, read, self.current[-1], ins):
             self.current.append(ins)
+            # The group reads as one RUN would on a second pass (an upgrade-only group stays one).
             self.reading = PipRun(read.uv, self.reading.versions | read.versions,
-                                  self.reading.user_sites | read.user_sites, False, None, 0)
+                                  self.reading.user_sites | read.user_sites,
+                                  self.reading.upgrade_only and read.upgrade_only, None, 0)
         else:
             if len(self.current) <= 1 and self.current and self.crossed:
                 self.ctx.skip(self.path, ins.start_line,
