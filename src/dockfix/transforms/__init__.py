@@ -15,6 +15,7 @@ REGISTRY: dict[str, str] = {
     "merge-apt-runs": "dockfix.transforms.merge_apt_runs:MergeAptRuns",
     "merge-pip-runs": "dockfix.transforms.merge_pip_runs:MergePipRuns",
     "non-root": "dockfix.transforms.non_root:NonRoot",
+    "pip-no-cache-dir": "dockfix.transforms.pip_no_cache_dir:PipNoCacheDir",
     "prune-dockerignore": "dockfix.transforms.prune_dockerignore:PruneDockerignore",
     "rebase-onto-base": "dockfix.transforms.rebase_onto_base:RebaseOntoBase",
     "root-swap": "dockfix.transforms.root_swap:RootSwap",
