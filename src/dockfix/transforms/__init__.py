@@ -22,6 +22,20 @@ REGISTRY: dict[str, str] = {
     "share-layers": "dockfix.transforms.share_layers:ShareLayers",
 }
 
+# hadolint code -> the transform that answers it: `--select DL3042` (or `--only DL3042`) runs it.
+# Each transform's class also says `answers = "<code>"`; tests check the two agree.
+CODES: dict[str, str] = {
+    "DL3042": "pip-no-cache-dir",
+}
+
+
+def resolve(names: list[str] | None) -> list[str] | None:
+    """Transform names for a list of names and hadolint codes (`dl3042` as well as `DL3042`)."""
+    if names is None:
+        return None
+    return [CODES.get(n.upper(), n) for n in names]
+
+
 # Presets, in the order their transforms run (each on the previous one's output).
 PRESETS: dict[int, tuple[str, ...]] = {
     1: ("merge-pip-runs",),
@@ -66,6 +80,7 @@ def select(option: int | None, only: list[str] | None = None, skip: list[str] | 
     if option is not None and option not in PRESETS:
         raise DockfixError(f"unknown option {option} (choose 1, 2 or 3)")
     names = list(PRESETS[option]) if option is not None else list(REGISTRY)
+    only, skip = resolve(only), resolve(skip)
     for n in (only or []) + (skip or []):
         if n not in REGISTRY:
             load(n)  # raises with the list of known names
@@ -90,5 +105,5 @@ def _preset_holding(names: list[str]) -> str:
     return "drop --option to run exactly the named transforms"
 
 
-__all__ = ["Context", "DockerfileTransform", "Note", "PRESETS", "REGISTRY", "Safety",
-           "Transform", "load", "select"]
+__all__ = ["CODES", "Context", "DockerfileTransform", "Note", "PRESETS", "REGISTRY", "Safety",
+           "Transform", "load", "resolve", "select"]
