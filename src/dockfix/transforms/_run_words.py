@@ -117,3 +117,32 @@ def _checks(doc: Document, ins: Instruction, data: bytes, new_script: str) -> bo
                 new_i.keyword, new_i.flags, new_i.value, new_i.heredocs):
             return False
     return True
+
+
+def fix_runs(ctx, path: str, doc: Document, mentions: str, per_command) -> bytes | None:
+    """Each RUN of `doc` edited at the words `per_command(cmd, ins, script)` asks for: it returns
+    a WordEdit, a reason to skip (str, reported), or None (nothing to do). A RUN not read is
+    reported when its text `mentions` the program. Returns the new file, None when unchanged."""
+    changed = False
+    for index in range(len(doc.instructions)):
+        ins = doc.instructions[index]
+        if ins.keyword != "RUN" or ctx.ignored(doc, ins):
+            continue
+        run = read_run(doc, ins)
+        if isinstance(run, Refusal):
+            if mentions in ins.original:
+                ctx.skip(path, ins.start_line, f"RUN not read: {run.value}")
+            continue
+        edits = []
+        for cmd in run.script.commands:
+            found = per_command(cmd, ins, run.script) if cmd.argv else None
+            if isinstance(found, str):
+                ctx.skip(path, ins.start_line, found)
+            elif found is not None:
+                edits.append(found)
+        new = edit_run(doc, run, edits) if edits else None
+        if isinstance(new, Refusal):
+            ctx.skip(path, ins.start_line, f"RUN not edited: {new.value}")
+        elif new is not None:
+            doc, changed = parse(new), True
+    return doc.data if changed else None
