@@ -12,6 +12,7 @@ from dockfix.transforms.base import Context, DockerfileTransform, Note, Safety, 
 
 # name -> "module:Class". One module per transform, named after it.
 REGISTRY: dict[str, str] = {
+    "apk-no-cache": "dockfix.transforms.apk_no_cache:ApkNoCache",
     "apt-get-for-apt": "dockfix.transforms.apt_get_for_apt:AptGetForApt",
     "merge-apt-runs": "dockfix.transforms.merge_apt_runs:MergeAptRuns",
     "merge-pip-runs": "dockfix.transforms.merge_pip_runs:MergePipRuns",
@@ -26,6 +27,7 @@ REGISTRY: dict[str, str] = {
 # hadolint code -> the transform that answers it: `--select DL3042` (or `--only DL3042`) runs it.
 # Each transform's class also says `answers = "<code>"`; tests check the two agree.
 CODES: dict[str, str] = {
+    "DL3019": "apk-no-cache",
     "DL3027": "apt-get-for-apt",
     "DL3042": "pip-no-cache-dir",
 }
