@@ -14,6 +14,7 @@ from dockfix.transforms.base import Context, DockerfileTransform, Note, Safety, 
 REGISTRY: dict[str, str] = {
     "apk-no-cache": "dockfix.transforms.apk_no_cache:ApkNoCache",
     "apt-get-for-apt": "dockfix.transforms.apt_get_for_apt:AptGetForApt",
+    "copy-for-add": "dockfix.transforms.copy_for_add:CopyForAdd",
     "merge-apt-runs": "dockfix.transforms.merge_apt_runs:MergeAptRuns",
     "merge-pip-runs": "dockfix.transforms.merge_pip_runs:MergePipRuns",
     "non-root": "dockfix.transforms.non_root:NonRoot",
@@ -28,6 +29,7 @@ REGISTRY: dict[str, str] = {
 # Each transform's class also says `answers = "<code>"`; tests check the two agree.
 CODES: dict[str, str] = {
     "DL3019": "apk-no-cache",
+    "DL3020": "copy-for-add",
     "DL3027": "apt-get-for-apt",
     "DL3042": "pip-no-cache-dir",
 }
