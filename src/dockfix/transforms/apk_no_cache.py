@@ -27,6 +27,18 @@ _REFUSED_OPTIONS = {"cache_dir": "names its cache directory", "cache_packages": 
                     "no_network": "works offline from the cache", "root": "installs into another root"}
 
 
+def _refusal(reading, ins: Instruction) -> str | None:
+    """Why `--no-cache` cannot be added to this `apk add`, None when it can."""
+    if not reading.exact:
+        return f"apk {reading.subcommand}: the command is not read exactly"
+    for dest, why in _REFUSED_OPTIONS.items():
+        if reading.value(dest) is not None:
+            return f"apk {reading.subcommand}: the command {why}"
+    if any("type=cache" in m for m in ins.flag_values("mount")):
+        return "apk add: the RUN mounts a cache: the cache is deliberate and outside the image"
+    return None
+
+
 def _edit(cmd: Command, ins: Instruction) -> rw.WordEdit | str | None:
     head = cmd.argv[0]
     if head.value is None or head.value.rsplit("/", 1)[-1] != "apk":
@@ -36,25 +48,25 @@ def _edit(cmd: Command, ins: Instruction) -> rw.WordEdit | str | None:
     reading = read_system_packages([w.value for w in cmd.argv])
     if reading is None or reading.manager is not PackageManager.APK or reading.action is not PackageAction.INSTALL:
         return None
-    if not reading.exact:
-        return f"apk {reading.subcommand}: the command is not read exactly"
     if reading.no_cache:
         return None
-    for dest, why in _REFUSED_OPTIONS.items():
-        if reading.value(dest) is not None:
-            return f"apk {reading.subcommand}: the command {why}"
-    if any("type=cache" in m for m in ins.flag_values("mount")):
-        return "apk add: the RUN mounts a cache: the cache is deliberate and outside the image"
+    why = _refusal(reading, ins)
+    if why is not None:
+        return why
     at = next((i for i, w in enumerate(cmd.argv[1:], start=1) if w.value == reading.subcommand), None)
-    if at is None:
-        return "apk add: the sub-command word was not found"
+    if at is None or not _same_but_no_cache(cmd, at, reading):
+        return "apk add: the edited command does not read the same"
+    return rw.WordEdit(cmd.argv[at].end, cmd.argv[at].end, " --no-cache")
+
+
+def _same_but_no_cache(cmd: Command, at: int, reading) -> bool:
+    """The model's reading of the command with `--no-cache` after word `at`: the same packages,
+    the same options, and the cache off."""
     values = [w.value for w in cmd.argv]
     values.insert(at + 1, "--no-cache")
     new = read_system_packages(values)
-    if new is None or not new.exact or not new.no_cache or (new.action, new.arguments) != (
-            reading.action, reading.arguments) or len(new.options) != len(reading.options) + 1:
-        return "apk add: the edited command does not read the same"
-    return rw.WordEdit(cmd.argv[at].end, cmd.argv[at].end, " --no-cache")
+    return (new is not None and new.exact and new.no_cache and new.action is reading.action
+            and new.arguments == reading.arguments and len(new.options) == len(reading.options) + 1)
 
 
 class ApkNoCache(DockerfileTransform):

@@ -85,7 +85,10 @@ def _as_copy(doc: Document, ins: Instruction) -> bytes | None:
         return None
     new_word = b"COPY" if ins.cmd.isupper() else b"copy" if ins.cmd.islower() else b"COPY"
     data = doc.data[:ins.start + at] + new_word + doc.data[ins.start + at + len(word):]
-    new = parse(data)
+    try:
+        new = parse(data)
+    except Exception:  # noqa: BLE001 - an edit that does not parse is refused, never written
+        return None
     if len(new.instructions) != len(doc.instructions):
         return None
     for a, b in zip(doc.instructions, new.instructions):

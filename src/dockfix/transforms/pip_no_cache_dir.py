@@ -20,7 +20,7 @@ from __future__ import annotations
 from dockfix.model.argv import Unknown
 from dockfix.model.packages import PipAction, PipCommand, PipFront, read_pip
 from dockfix.model.shell import Command
-from dockfix.syntax import Document, Instruction, parse
+from dockfix.syntax import Document, Instruction
 from dockfix.transforms import _run_words as rw
 from dockfix.transforms.base import Context, DockerfileTransform, Safety
 
@@ -81,42 +81,19 @@ class PipNoCacheDir(DockerfileTransform):
 
     def transform_document(self, ctx: Context, path: str, doc: Document) -> bytes | None:
         configured = _configured(doc)
-        changed = False
-        for index in range(len(doc.instructions)):
-            ins = doc.instructions[index]
-            if ins.keyword != "RUN" or ctx.ignored(doc, ins):
-                continue
-            new = self._fix_run(ctx, path, doc, ins, configured)
-            if new is not None:
-                doc, changed = parse(new), True
-        return doc.data if changed else None
+        return rw.fix_runs(ctx, path, doc, "pip", lambda cmd, ins, script: self._edit(cmd, ins, configured))
 
-    def _fix_run(self, ctx: Context, path: str, doc: Document, ins: Instruction, configured: bool) -> bytes | None:
-        run = rw.read_run(doc, ins)
-        if isinstance(run, rw.Refusal):
-            if "pip" in ins.original:
-                ctx.skip(path, ins.start_line, f"RUN not read: {run.value}")
+    def _edit(self, cmd: Command, ins: Instruction, configured: bool) -> rw.WordEdit | str | None:
+        pip = read_pip([w.value for w in cmd.argv], None, rw.command_env(cmd))
+        if pip is None or pip.action not in _INSTALLING[pip.front] or pip.no_cache is True:
             return None
-        edits: list[rw.WordEdit] = []
-        for cmd in run.script.commands:
-            pip = read_pip([w.value for w in cmd.argv], None, rw.command_env(cmd)) if cmd.argv else None
-            if pip is None or pip.action not in _INSTALLING[pip.front] or pip.no_cache is True:
-                continue
-            why = self._why_not(cmd, pip, ins, configured)
-            at = _subcommand_index(cmd, pip) if why is None else None
-            if why is None and (at is None or not _same_but_no_cache(cmd, at, pip)):
-                why = "the option's place in the command could not be proved"
-            if why is not None:
-                ctx.skip(path, ins.start_line, f"{pip.spelling()} {pip.subcommand}: {why}")
-                continue
-            edits.append(rw.WordEdit(cmd.argv[at].end, cmd.argv[at].end, " " + _option(pip.front)))
-        if not edits:
-            return None
-        new = rw.edit_run(doc, run, edits)
-        if isinstance(new, rw.Refusal):
-            ctx.skip(path, ins.start_line, f"RUN not edited: {new.value}")
-            return None
-        return new
+        why = self._why_not(cmd, pip, ins, configured)
+        at = _subcommand_index(cmd, pip) if why is None else None
+        if why is None and (at is None or not _same_but_no_cache(cmd, at, pip)):
+            why = "the option's place in the command could not be proved"
+        if why is not None:
+            return f"{pip.spelling()} {pip.subcommand}: {why}"
+        return rw.WordEdit(cmd.argv[at].end, cmd.argv[at].end, " " + _option(pip.front))
 
     @staticmethod
     def _why_not(cmd: Command, pip: PipCommand, ins: Instruction, configured: bool) -> str | None:
