@@ -14,7 +14,14 @@ from typer.testing import CliRunner
 from dockfix.cli import app
 
 
+# Each tree is built by compose with `.` as its context, so the context is known and every
+# COPY is judged (a Dockerfile no build names, whose sources resolve nowhere, has an unknown
+# context, and then no COPY defect is reported at all).
+COMPOSE = "services:\n  app:\n    image: acme/app\n    build: .\n"
+
+
 def _tree(root: Path, files: dict[str, str]) -> Path:
+    files = {"compose.yaml": COMPOSE, **files}
     for rel, text in files.items():
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dockfix.syntax import parse
-from dockfix.transforms.root_swap import Where, analyse_run, run_scripts
+from dockfix.transforms._root_needs import Where, analyse_run, run_scripts
 
 CASES = Path(__file__).resolve().parents[2] / "transforms"
 OWNED = ("/home/appuser", "/app")
@@ -117,9 +117,30 @@ def test_heredocs() -> None:
 
 
 def test_run_scripts_of_exec_and_heredoc() -> None:
-    doc = parse(b'FROM x\nRUN ["sh", "-c", "echo hi"]\nRUN <<EOF\necho a\nEOF\n')
-    assert run_scripts(doc.instructions[1]) == ["sh -c 'echo hi'"]
-    assert run_scripts(doc.instructions[2]) == ["<<EOF", "echo a\n"]
+    """What BuildKit executes (model.run), read by the shell reader (model.shell)."""
+    doc = parse(b'FROM x\nRUN ["sh", "-c", "echo hi"]\nRUN <<EOF\necho a\nEOF\n'
+                b'RUN ["apt-get", "update"]\nRUN <<EOF\n#!/usr/bin/env python3\nprint(1)\nEOF\n')
+    names = [[c.args for s in run_scripts(i) for c in s.commands] for i in doc.instructions[1:4]]
+    assert names == [[("echo", "hi")], [("echo", "a")], [("apt-get", "update")]]
+    assert run_scripts(doc.instructions[4]) is None  # python reads it: no shell
+
+
+def test_what_the_reader_cannot_follow_needs_root() -> None:
+    assert verdict("RUN eval \"$SETUP\"") == "root"
+    assert verdict("RUN f() { touch /tmp/x; }; f") == "root"
+    assert verdict('RUN <<EOF\n#!/usr/bin/env python3\nprint(1)\nEOF') == "root"
+    assert verdict('RUN <<EOF\n#!/usr/bin/env bash\ntouch /tmp/x\nEOF') == "any"
+    assert verdict('RUN <<EOF\n#!/bin/sh -e\napk add jq\nEOF') == "root"
+    doc = parse(b'FROM x\nSHELL ["pwsh", "-Command"]\nRUN echo hi\n')
+    assert analyse_run(doc.instructions[2], Where("/app", OWNED), ("pwsh", "-Command")).root
+
+
+def test_comments_and_hashes_in_words() -> None:
+    assert verdict("RUN echo ok  # apt-get install -y jq") == "any"
+    assert verdict("RUN curl -fsSL https://example.com/t#v2 -o /app/t") == "any"
+    assert verdict("RUN curl -fsSL https://example.com/install.sh | sh") == "root"  # a script it cannot read
+    assert verdict("RUN bash -e <<'EOF'\ntouch /tmp/ok\nEOF") == "any"
+    assert verdict("RUN cd /etc \\\n    && touch marker") == "root"
 
 
 def _tree(src: Path, dst: Path) -> dict[str, bytes]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dockfix.syntax import parse
-from dockfix.transforms.non_root import expand
+from dockfix.transforms._image_user import expand
 from dockfix.transforms.prune_dockerignore.builds import _expand_source
 
 

@@ -83,24 +83,33 @@ def select(option: int | None, only: list[str] | None = None, skip: list[str] | 
 
     With `only_within_preset` (the user named both a preset and --only), a name outside the
     preset is an error rather than a silent "0 files would change"."""
-    if option is not None and option not in PRESETS:
-        raise DockfixError(f"unknown option {option} (choose 1, 2 or 3)")
-    names = list(PRESETS[option]) if option is not None else list(REGISTRY)
+    names = _preset(option)
     only, skip = resolve(only), resolve(skip)
     for n in (only or []) + (skip or []):
         if n not in REGISTRY:
             load(n)  # raises with the list of known names
     if only and only_within_preset and option is not None:
-        outside = [n for n in only if n not in names]
-        if outside:
-            raise DockfixError(
-                f"--only {', '.join(outside)}: not in option {option} ({PRESET_TITLES[option]}: "
-                f"{', '.join(names)}); {_preset_holding(outside)}")
+        _check_within(option, names, only)
     if only:
-        names = [n for n in names if n in only] if option is not None else [n for n in only]
-    if skip:
-        names = [n for n in names if n not in skip]
-    return canonical(names)
+        names = [n for n in names if n in only] if option is not None else list(only)
+    return canonical([n for n in names if n not in (skip or [])])
+
+
+def _preset(option: int | None) -> list[str]:
+    """The preset's transforms; every transform when no preset is named."""
+    if option is None:
+        return list(REGISTRY)
+    if option not in PRESETS:
+        raise DockfixError(f"unknown option {option} (choose 1, 2 or 3)")
+    return list(PRESETS[option])
+
+
+def _check_within(option: int, names: list[str], only: list[str]) -> None:
+    outside = [n for n in only if n not in names]
+    if outside:
+        raise DockfixError(
+            f"--only {', '.join(outside)}: not in option {option} ({PRESET_TITLES[option]}: "
+            f"{', '.join(names)}); {_preset_holding(outside)}")
 
 
 def _preset_holding(names: list[str]) -> str:

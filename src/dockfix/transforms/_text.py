@@ -1,5 +1,6 @@
-"""Text helpers shared by transforms: the file's own continuation style, shell command
-splitting for `&&` chains, and deletions that do not leave a double blank line."""
+"""Text helpers shared by transforms: the file's own continuation style, joining command
+bodies, and deletions that do not leave a double blank line. They edit bytes; none of them
+reads shell (that is `dockfix.model.shell`, through `transforms._run`)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from dockfix.syntax import Document, Instruction, shellwords
+from dockfix.syntax import Document, Instruction
 from dockfix.syntax.edit import Editor
-
-# Shell syntax that makes a RUN more than a plain `a && b && c` chain.
-_COMPLEX = re.compile(r"(;|\|\||\||>|<|\$\(|`|\(|\)|&(?!&))")
 
 
 @dataclass(frozen=True)
@@ -40,52 +38,6 @@ def file_style(doc: Document) -> Style:
                 trailing += 1
     indent = indents.most_common(1)[0][0] if indents else "    "
     return Style(indent=indent or "    ", leading_and=leading >= trailing, escape=doc.escape)
-
-
-# One token of a RUN command, for splitting it at `&&`: the operator itself, other shell
-# syntax (which makes it more than a chain), a quoted string, an escaped character, or a
-# run of plain text. An unterminated quote matches nothing.
-_CHAIN_TOKEN = re.compile(r"""
-    (?P<chain>&&)
-  | (?P<other>[;|<>`()]|\$\(|&)
-  | '[^']*'
-  | "(?:[^"\\]|\\.)*"
-  | \\.? | [^'"\\&;|<>`()$]+ | \$
-""", re.S | re.X)
-
-
-def split_and_chain(command: str) -> list[str] | None:
-    """`a && b && c` -> ["a", "b", "c"]; None when the command uses other shell syntax
-    (`;`, pipes, redirections, subshells, `||`) outside quotes."""
-    if "'" not in command and '"' not in command and "\\" not in command:
-        # Nothing quoted: every `&` left after splitting at `&&` is a background `&`.
-        pieces = command.split("&&")
-        if any(_COMPLEX.search(p) for p in pieces):
-            return None
-    else:
-        pieces = []
-        start = pos = 0
-        n = len(command)
-        while pos < n:
-            m = _CHAIN_TOKEN.match(command, pos)
-            if m is None or m.lastgroup == "other":
-                return None
-            if m.lastgroup == "chain":
-                pieces.append(command[start:pos])
-                start = m.end()
-            pos = m.end()
-        pieces.append(command[start:])
-    parts = [p.strip() for p in pieces]
-    return None if not all(parts) else parts
-
-
-def words(command: str) -> list[str] | None:
-    if not any(c in command for c in "'\"\\#"):
-        return command.split()
-    try:
-        return shellwords.split(command)
-    except ValueError:
-        return None
 
 
 def shell_body(doc: Document, ins: Instruction) -> str:

@@ -22,50 +22,90 @@ installed.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
+from dockfix.model.packages import PackageAction, PackageManager, cleans_apt_lists, read_system_packages
+from dockfix.model.shell import Command
 from dockfix.syntax import Document, Instruction
-from dockfix.transforms import _text
+from dockfix.transforms import _run, _text
 from dockfix.transforms.base import Context, DockerfileTransform, Safety
 
-_FRONTEND = re.compile(r"^DEBIAN_FRONTEND=\S+\s+")
-_CLEAN = re.compile(r"^rm\s+-r?f?r?\s+/var/lib/apt/lists/\*?$|^apt-get\s+clean$")
+_LISTS = "/var/lib/apt/lists/*"  # what the merged RUN removes: a RUN must remove exactly that
+# A word whose only unknown is a glob (`/var/lib/apt/lists/*`): its text is the pattern.
+_PLAIN_PATTERN = re.compile(r"[A-Za-z0-9_./*?-]+")
 
 
-def apt_sequence(ins: Instruction) -> tuple[tuple[str, ...], list[str]] | None:
-    """(install options, packages) when the RUN is a pure, cleaning apt sequence."""
+@dataclass
+class _Sequence:
+    options: list[str] = field(default_factory=list)  # `DEBIAN_FRONTEND=…` then install options, as written
+    packages: list[str] = field(default_factory=list)  # as written
+    installs: int = 0
+    updated: bool = False
+    cleaned: bool = False
+
+
+def apt_sequence(doc: Document, ins: Instruction) -> tuple[tuple[str, ...], list[str]] | None:
+    """(install options, packages) when the RUN is a pure, cleaning apt sequence: a plain
+    `a && b` list of `apt-get update`, `apt-get install`, `apt-get clean` and
+    `rm -rf /var/lib/apt/lists/*`, as the model reads it."""
     if ins.keyword != "RUN" or ins.json or ins.heredocs or not ins.value:
         return None
-    cmds = _text.split_and_chain(ins.value[0])
-    if not cmds:
+    script = _run.run_script(doc, ins)
+    if script is None or script.and_list is None or script.opaque or script.comment_at_end:
         return None
-    opts: tuple[str, ...] | None = None
-    pkgs: list[str] = []
-    cleaned = updated = False
-    opts_prefix: list[str] = []
-    for c in cmds:
-        if c.strip().startswith("DEBIAN_FRONTEND=") and "install" in c:
-            # the install's environment is part of the install: keep it in the options
-            frontend = c.strip().split()[0]
-            opts_prefix.append(frontend)
-        c = _FRONTEND.sub("", c.strip())
-        words = _text.words(c)
-        if not words:
+    seq = _Sequence()
+    for c in script.commands:
+        if c.redirections or not _step(c, seq):
             return None
-        if words[:2] == ["apt-get", "update"] and len(words) == 2:
-            updated = True
-        elif words[:2] == ["apt-get", "install"]:
-            o = tuple(w for w in words[2:] if w.startswith("-"))
-            if opts is not None and o != opts:
-                return None
-            opts = o
-            pkgs += [w for w in words[2:] if not w.startswith("-")]
-        elif _CLEAN.match(" ".join(words)):
-            cleaned = True
-        else:
-            return None
-    if opts is None or not (cleaned and updated):
+    if not (seq.installs and seq.cleaned and seq.updated):
         return None
-    return tuple(opts_prefix) + opts, pkgs
+    return tuple(seq.options), seq.packages
+
+
+def _step(c: Command, seq: _Sequence) -> bool:
+    """Read one command into `seq`; False when it is not one of the sequence's steps."""
+    if not c.assignments and _removes_lists_only(c):
+        seq.cleaned = True
+        return True
+    read = read_system_packages(c.args)
+    if read is None or read.manager is not PackageManager.APT_GET or not read.exact or read.unknown_options:
+        return False
+    if read.action is PackageAction.INSTALL:
+        return _install(c, len(read.arguments), seq)
+    if c.assignments or read.options or read.arguments:
+        return False
+    if read.action is PackageAction.UPDATE:
+        seq.updated = True
+    elif read.cleans_cache:
+        seq.cleaned = True
+    else:
+        return False
+    return True
+
+
+def _install(c: Command, n: int, seq: _Sequence) -> bool:
+    """`[DEBIAN_FRONTEND=x] apt-get install [options] packages`: options before the packages,
+    the same in every install of the sequence (the frontend is part of the install's options)."""
+    if any(a.name != "DEBIAN_FRONTEND" for a in c.assignments) or c.argv[1].value != "install" or n == 0:
+        return False
+    words = c.argv[2:]
+    options = [f"{a.name}={a.value.text}" for a in c.assignments]
+    options += [w.text for w in words[: len(words) - n]]
+    if any(w.value is None or not w.value.startswith("-") for w in words[: len(words) - n]):
+        return False  # an option's value word (`-o X`): keep such installs apart
+    if seq.installs and options != seq.options:
+        return False
+    seq.options, seq.installs = options, seq.installs + 1
+    seq.packages += [w.text for w in words[len(words) - n:]]
+    return True
+
+
+def _removes_lists_only(c: Command) -> bool:
+    words = [w.value if w.value is not None else (w.text if _PLAIN_PATTERN.fullmatch(w.text) else None)
+             for w in c.argv]
+    if not cleans_apt_lists(words):
+        return False
+    return all(w == _LISTS for w in words[1:] if not w.startswith("-"))
 
 
 class MergeAptRuns(DockerfileTransform):
@@ -83,7 +123,7 @@ class MergeAptRuns(DockerfileTransform):
         for stage in doc.stages:
             group: list[tuple[Instruction, tuple, list[str]]] = []
             for ins in doc.stage_instructions(stage)[1:] + [None]:
-                seq = apt_sequence(ins) if ins is not None and not ctx.ignored(doc, ins) else None
+                seq = apt_sequence(doc, ins) if ins is not None and not ctx.ignored(doc, ins) else None
                 if seq is not None and group and (seq[0] != group[0][1] or ins.flags != group[0][0].flags):
                     seq_start_new = True
                 else:

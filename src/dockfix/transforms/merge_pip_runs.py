@@ -23,39 +23,95 @@ cache behaviour (the upgrade now re-runs when the requirements change), not the 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+from dockfix.model.packages import PipAction, PipCommand, PipFront, read_pip
+from dockfix.model.shell import Script
 from dockfix.syntax import Document, Instruction
 from dockfix.syntax.edit import Editor
-from dockfix.transforms import _text
+from dockfix.transforms import _run, _text
 from dockfix.transforms.base import Context, DockerfileTransform, Safety
 
-_PIP = re.compile(r"^(pip[0-9.]*|python[0-9.]*\s+-m\s+pip|[\w./-]*/(pip[0-9.]*|python[0-9.]*\s+-m\s+pip))(\s|$)")
 _SYSTEM_DIRS = ("/usr", "/root", "/home", "/opt", "/etc", "/bin", "/sbin", "/lib", "/var", "/")
+_UPGRADE_ONLY = frozenset({"pip", "setuptools", "wheel"})
 
 
-def pip_commands(ins: Instruction) -> list[str] | None:
-    """The RUN's `&&`-commands when every one of them is pip; else None."""
+@dataclass(frozen=True)
+class PipRun:
+    """A RUN that only runs pip, as the model reads it."""
+
+    uv: bool  # every command is `uv pip`/`uv sync` (else every one is pip itself)
+    versions: frozenset[str]  # the interpreter versions its launchers name ("3.11"; none for `pip`)
+    upgrade_only: bool  # only upgrades pip/setuptools/wheel: reads no file of the build context
+    comment: str | None  # a comment after the last command (`# web`), as written
+    commands: int
+
+
+class NotPip(str):
+    """Why a RUN that runs pip is still not merged (a skip note); a plain non-pip RUN is None."""
+
+
+def pip_run(doc: Document, ins: Instruction) -> PipRun | NotPip | None:
+    """The RUN's reading when it is a plain `a && b` list of pip commands; else None, or a
+    `NotPip` reason worth a note."""
     if ins.keyword != "RUN" or ins.json or ins.heredocs or not ins.value:
         return None
-    cmds = _text.split_and_chain(ins.value[0])
-    if not cmds or not all(_PIP.match(c) for c in cmds):
+    script = _run.run_script(doc, ins)
+    if script is None or script.and_list is None or script.opaque:
         return None
-    return cmds
+    reads = _pip_reads(script)
+    if reads is None:
+        return None
+    uv = {r.front in (PipFront.UV_PIP, PipFront.UV_SYNC) for r in reads}
+    if len(uv) != 1:
+        return None  # uv's pip and pip itself in one RUN: it merges with neither
+    comment = _trailing_comment(doc, ins, script)
+    if isinstance(comment, NotPip):
+        return comment
+    versions = frozenset(r.version for r in reads if r.version)
+    upgrade = all(_upgrades_pip_only(r) for r in reads)
+    return PipRun(uv.pop(), versions, upgrade, comment, len(reads))
 
 
-def is_pip_upgrade(cmds: list[str]) -> bool:
-    """Only upgrades pip (and setuptools/wheel): reads no file of the build context."""
-    for c in cmds:
-        w = _text.words(c)
-        if not w or "install" not in w:
-            return False
-        args = w[w.index("install") + 1:]
-        if not ({"--upgrade", "-U"} & set(args)):
-            return False
-        pkgs = [a for a in args if not a.startswith("-")]
-        if not pkgs or not set(pkgs) <= {"pip", "setuptools", "wheel"}:
-            return False
-    return True
+def _pip_reads(script: Script) -> list[PipCommand] | None:
+    """pip's exact reading of every command, or None (not pip, an assignment or redirection in
+    front of it, an option pip does not have, an unknown word where an option may stand)."""
+    reads = []
+    for c in script.commands:
+        r = read_pip(c.args)
+        if r is None or c.assignments or c.redirections or not r.exact or r.unknown_options:
+            return None
+        reads.append(r)
+    return reads or None
+
+
+def _trailing_comment(doc: Document, ins: Instruction, script: Script) -> str | NotPip | None:
+    """The comment after the last command, when it sits on the RUN's last line."""
+    if not script.comment_at_end:
+        return None
+    tail = script.text[script.commands[-1].end:].strip(" \t")
+    if not tail.startswith("#"):
+        return NotPip("its command line ends in text the shell reader cannot place")
+    if not _text.shell_body(doc, ins).endswith(tail):
+        return NotPip(f"its comment `{tail}` runs over a continuation line; after a merge it "
+                      "would swallow the commands that follow it")
+    return tail
+
+
+def _upgrades_pip_only(r: PipCommand) -> bool:
+    if r.action is not PipAction.INSTALL or r.value("upgrade") is not True:
+        return False
+    if r.requirement_files or r.constraint_files or r.editables:
+        return False
+    names = [re.split(r"[<>=!~\[;@ ]", w or "", maxsplit=1)[0].lower() for w in r.requirements]
+    return bool(names) and set(names) <= _UPGRADE_ONLY
+
+
+def mergeable(a: PipRun, b: PipRun, first: Instruction, ins: Instruction) -> bool:
+    """Same RUN flags, same tool (uv's pip with uv's pip only), one interpreter version at most
+    (`python3 -m pip` and `python3.11 -m pip` never share a RUN)."""
+    return (a.uv == b.uv and len(a.versions | b.versions) <= 1
+            and _mergeable_flags(first) == _mergeable_flags(ins))
 
 
 def _mergeable_flags(ins: Instruction) -> tuple[str, ...]:
@@ -74,83 +130,146 @@ class MergePipRuns(DockerfileTransform):
         changed = False
         for stage in doc.stages:
             members = doc.stage_instructions(stage)
-            for group in self._groups(ctx, path, doc, members):
-                self._merge(ed, doc, group, style)
-                changed = True
+            grouper = _Grouper(ctx, path, doc)
+            for group in grouper.groups(members):
+                reads = [grouper.reads[i.index] for i in group]
+                changed |= self._merge(ctx, path, ed, doc, group, reads, style)
         return ed.apply() if changed else None
 
-    def _groups(self, ctx: Context, path: str, doc: Document, members: list[Instruction]):
-        """Lists of RUNs to merge, last one kept in place for hoists, first one otherwise."""
-        groups: list[list[Instruction]] = []
-        current: list[Instruction] = []
-        pending_upgrade: Instruction | None = None  # an upgrade RUN waiting to cross COPYs
-        crossed: list[Instruction] = []
+    def _merge(self, ctx: Context, path: str, ed: Editor, doc: Document, group: list[Instruction],
+               reads: list[PipRun], style: _text.Style) -> bool:
+        hoist = any(doc.instructions[i].keyword in ("COPY", "ADD")
+                    for i in range(group[0].index + 1, group[-1].index))
+        keep = group[-1] if hoist else group[0]
+        head = doc.text(keep).decode("utf-8", "surrogateescape")
+        prefix = re.match(r"\s*\S+", head).group(0) + " " + "".join(f + " " for f in keep.flags)
+        bodies, trailing = _bodies(doc, group, reads)
+        merged = _text.join_commands(prefix, bodies, style)
+        if not _runs_every_command(merged, sum(r.commands for r in reads), reads[-1].comment is not None,
+                                   doc.escape):
+            ctx.skip(path, group[1].start_line,
+                     f"kept apart from the pip RUN at line {group[0].start_line}: "
+                     "the merged RUN would not run every command")
+            return False
+        if hoist:
+            _write_hoist(ed, doc, group, trailing + merged)
+        else:
+            _write_consecutive(ed, doc, group, trailing + merged)
+        return True
+
+
+def _bodies(doc: Document, group: list[Instruction], reads: list[PipRun]) -> tuple[list[str], str]:
+    """Each RUN's command text, and the comments that must leave their lines: `a  # web && b`
+    would be one comment, so a comment after a command (but the last) goes on its own line."""
+    bodies, trailing = [], []
+    for n, (ins, read) in enumerate(zip(group, reads)):
+        body = _text.shell_body(doc, ins)
+        if read.comment is not None and n < len(group) - 1:
+            body = body[: len(body) - len(read.comment)].rstrip(" \t")
+            trailing.append(read.comment + "\n")
+        bodies.append(body)
+    return bodies, "".join(trailing)
+
+
+def _write_hoist(ed: Editor, doc: Document, group: list[Instruction], merged: str) -> None:
+    """The upgrade moves into the last RUN; the kept RUN's own comment block stays where it
+    is, under the moved ones."""
+    keep = group[-1]
+    moved_comments = "".join(_text.comment_block(doc, i) for i in group[:-1])
+    first = doc.leading_comment_start(keep)
+    own = _text.comment_block(doc, keep)
+    ed.replace(keep, moved_comments + own + merged, from_line=first if own else None)
+    for ins in group[:-1]:
+        _text.delete_instruction(ed, ins)
+
+
+def _write_consecutive(ed: Editor, doc: Document, group: list[Instruction], merged: str) -> None:
+    """One splice from the first to the last, which also takes the blank lines between them;
+    every comment between moves up; the last one's line ending (or its absence) stays."""
+    keep, last = group[0], group[-1]
+    spans = {n for i in group for n in range(i.start_line, i.end_line + 1)}
+    between = "".join(doc.line_bytes(n).decode("utf-8", "surrogateescape").rstrip("\r\n") + "\n"
+                      for n in range(keep.end_line + 1, last.end_line)
+                      if n not in spans and doc.line_bytes(n).strip())
+    text = ed.encode(between + merged, ed.eol_for(last)) + doc.eol_of_line(last.end_line)
+    ed.replace_span(keep.start, last.end, text)
+
+
+class _Grouper:
+    """Lists of RUNs to merge in one stage: the last one kept in place for hoists, the first
+    one otherwise."""
+
+    def __init__(self, ctx: Context, path: str, doc: Document) -> None:
+        self.ctx, self.path, self.doc = ctx, path, doc
+        self.out: list[list[Instruction]] = []
+        self.current: list[Instruction] = []
+        self.reading: PipRun | None = None  # what the current group holds, all members joined
+        self.pending_upgrade: tuple[Instruction, PipRun] | None = None  # waiting to cross COPYs
+        self.crossed: list[Instruction] = []
+        self.reads: dict[int, PipRun] = {}  # every pip RUN's reading, by instruction index
+
+    def groups(self, members: list[Instruction]) -> list[list[Instruction]]:
         for ins in members:
-            cmds = pip_commands(ins)
-            if cmds is not None and not ctx.ignored(doc, ins):
-                if pending_upgrade is not None and crossed:
-                    if _mergeable_flags(pending_upgrade) == _mergeable_flags(ins):
-                        groups.append([pending_upgrade, ins])  # hoist into this RUN
-                        pending_upgrade, crossed = None, []
-                        current = []
-                        continue
-                if current and _mergeable_flags(current[-1]) == _mergeable_flags(ins) and not crossed:
-                    current.append(ins)
-                else:
-                    if len(current) > 1:
-                        groups.append(current)
-                    elif current and crossed and pip_commands(current[0]) is not None:
-                        ctx.skip(path, ins.start_line,
-                                 f"kept apart from the pip RUN at line {current[0].start_line}: "
-                                 f"COPY/ADD at line {crossed[0].start_line} sits between (cache split)")
-                    current = [ins]
-                pending_upgrade = ins if is_pip_upgrade(cmds) and len(current) == 1 else None
-                crossed = []
-                continue
-            if ins.keyword in ("COPY", "ADD") and current and not _writes_system(ins):
-                crossed.append(ins)
-                continue
-            if len(current) > 1:
-                groups.append(current)
-            current, pending_upgrade, crossed = [], None, []
-        if len(current) > 1:
-            groups.append(current)
+            read = pip_run(self.doc, ins) if not self.ctx.ignored(self.doc, ins) else None
+            if isinstance(read, NotPip):
+                self.ctx.skip(self.path, ins.start_line, f"not merged: {read}")
+                read = None
+            if read is not None:
+                self.reads[ins.index] = read
+                self._pip(ins, read)
+            elif ins.keyword in ("COPY", "ADD") and self.current and not _writes_system(ins):
+                self.crossed.append(ins)
+            else:
+                self._close()
+                self.current, self.reading, self.pending_upgrade, self.crossed = [], None, None, []
+        self._close()
         # A hoist group [upgrade, later]; a plain group [first, ...]. Drop overlaps.
         seen: set[int] = set()
         out = []
-        for g in groups:
+        for g in self.out:
             if any(i.index in seen for i in g):
                 continue
             seen.update(i.index for i in g)
             out.append(g)
         return out
 
-    def _merge(self, ed: Editor, doc: Document, group: list[Instruction], style: _text.Style) -> None:
-        hoist = any(doc.instructions[i].keyword in ("COPY", "ADD")
-                    for i in range(group[0].index + 1, group[-1].index))
-        keep = group[-1] if hoist else group[0]
-        head = doc.text(keep).decode("utf-8", "surrogateescape")
-        prefix = re.match(r"\s*\S+", head).group(0) + " " + "".join(f + " " for f in keep.flags)
-        bodies = [_text.shell_body(doc, i) for i in group]
-        merged = _text.join_commands(prefix, bodies, style)
-        moved_comments = "".join(_text.comment_block(doc, i) for i in group if i is not keep)
-        if hoist:
-            # The kept RUN's own comment block stays where it is, under the moved ones.
-            first = doc.leading_comment_start(keep)
-            own = _text.comment_block(doc, keep)
-            ed.replace(keep, moved_comments + own + merged, from_line=first if own else None)
-            for ins in group[:-1]:
-                _text.delete_instruction(ed, ins)
+    def _pip(self, ins: Instruction, read: PipRun) -> None:
+        if self.pending_upgrade is not None and self.crossed:
+            upgrade, upgrade_read = self.pending_upgrade
+            if mergeable(upgrade_read, read, upgrade, ins):
+                self.out.append([upgrade, ins])  # hoist into this RUN
+                self.pending_upgrade, self.crossed, self.current, self.reading = None, [], [], None
+                return
+        if self.current and not self.crossed and mergeable(self.reading, read, self.current[-1], ins):
+            self.current.append(ins)
+            self.reading = PipRun(read.uv, self.reading.versions | read.versions, False, None, 0)
         else:
-            # Consecutive RUNs: one splice from the first to the last, which also takes the
-            # blank lines between them; the last one's line ending (or its absence) stays.
-            last = group[-1]
-            spans = {n for i in group for n in range(i.start_line, i.end_line + 1)}
-            between = "".join(doc.line_bytes(n).decode("utf-8", "surrogateescape").rstrip("\r\n") + "\n"
-                              for n in range(keep.end_line + 1, last.end_line)
-                              if n not in spans and doc.line_bytes(n).strip())  # every comment moves up
-            text = ed.encode(between + merged, ed.eol_for(last)) + doc.eol_of_line(last.end_line)
-            ed.replace_span(keep.start, last.end, text)
+            if len(self.current) <= 1 and self.current and self.crossed:
+                self.ctx.skip(self.path, ins.start_line,
+                              f"kept apart from the pip RUN at line {self.current[0].start_line}: "
+                              f"COPY/ADD at line {self.crossed[0].start_line} sits between (cache split)")
+            self._close()
+            self.current, self.reading = [ins], read
+        self.pending_upgrade = (ins, read) if read.upgrade_only and len(self.current) == 1 else None
+        self.crossed = []
+
+    def _close(self) -> None:
+        if len(self.current) > 1:
+            self.out.append(self.current)
+
+
+def _runs_every_command(merged: str, expected: int, last_comment: bool, escape: str) -> bool:
+    """Read the merged RUN as BuildKit and the shell would: every command of the parts must
+    still be a command (no comment swallows the ones after it); only the last part's own
+    comment may end it."""
+    from dockfix.syntax import parse
+
+    directive = "" if escape == "\\" else f"# escape={escape}\n"
+    doc = parse(f"{directive}FROM scratch\n{merged}\n".encode("utf-8", "surrogateescape"))
+    ins = doc.instructions[-1]
+    script = _run.run_script(doc, ins)
+    return (script is not None and script.and_list is not None and len(script.commands) == expected
+            and script.comment_at_end == last_comment)
 
 
 def _writes_system(ins: Instruction) -> bool:

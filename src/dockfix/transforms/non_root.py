@@ -33,539 +33,18 @@ before it still can.
 
 from __future__ import annotations
 
-import posixpath
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from dockfix.model.words import Binding, Origin, Value, expand_word
-from dockfix.model.words import Scope as WordScope
-from dockfix.syntax import Document, Instruction, Stage, shellwords
+from dockfix.syntax import Document, Instruction, Stage
 from dockfix.syntax.edit import Editor
-from dockfix.transforms._text import file_style, join_commands
+from dockfix.transforms import _run
+from dockfix.transforms._image_user import (PIP_SITE, NewUser, StageRef, _under, chain, configured_user, copy_dest,
+                                            external_base, in_repo_bases, is_root, last_user, state_before, step,
+                                            walk_stage)
+from dockfix.transforms._root_needs import Where, analyse_run, command_names
+from dockfix.transforms._user_edits import (_SITE_RE, add_flag, env_pairs, format_run, insert_paragraph, keyword, replace_last,
+                                            low_port_evidence, relocate_env, stage_end)
 from dockfix.transforms.base import Context, Safety, Transform
-
-if TYPE_CHECKING:
-    from dockfix.graph import Graph
-
-DEFAULT_USER = ("appuser", 1000, 1000)
-PIP_SITE = "/root/.local"
-
-# ----------------------------------------------------------------------------------
-# Users
-# ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NewUser:
-    """The user non-root creates."""
-
-    name: str = "appuser"
-    uid: int = 1000
-    gid: int = 1000
-    group: str = "appuser"
-
-    @property
-    def chown(self) -> str:
-        return f"{self.name}:{self.group}"
-
-    @property
-    def home(self) -> str:
-        return f"/home/{self.name}"
-
-
-def configured_user(config: object) -> NewUser:
-    """`user` from the config (name/uid/gid), else appuser/1000/1000."""
-    u = getattr(config, "user", None)
-    name, uid, gid = DEFAULT_USER
-    if u is not None:
-        if isinstance(u, dict):
-            name, uid, gid = u.get("name", name), u.get("uid", uid), u.get("gid", gid)
-        else:
-            name = getattr(u, "name", name)
-            uid = getattr(u, "uid", uid)
-            gid = getattr(u, "gid", gid)
-        group = (u.get("group") if isinstance(u, dict) else getattr(u, "group", None)) or name
-        return NewUser(str(name), int(uid), int(gid), str(group))
-    return NewUser(name, uid, gid, name)
-
-
-def is_root(value: str) -> bool:
-    user = value.strip().split(":", 1)[0].strip()
-    return user in ("root", "0", "")
-
-
-@dataclass(frozen=True)
-class RuntimeUser:
-    """What a non-root base gives the images built on it."""
-
-    user: str  # the USER value as written: "appuser", "1000:1000"
-    name: str
-    chown: str  # the --chown value for new files of this user
-    home: str | None
-    owned: tuple[str, ...]  # directories the user owns: home, app dir
-    uid: str | None = None
-
-    def same_user(self, value: str) -> bool:
-        v = value.strip().split(":", 1)[0].strip()
-        return v == self.name or (self.uid is not None and v == self.uid)
-
-
-# ----------------------------------------------------------------------------------
-# Text: the file's own style
-# ----------------------------------------------------------------------------------
-
-
-def keyword(doc: Document, word: str) -> str:
-    """`word` in the file's keyword case (all lower case files stay lower case)."""
-    kws = [i.cmd for i in doc.instructions]
-    if kws and all(k == k.lower() for k in kws):
-        return word.lower()
-    return word.upper()
-
-
-def format_run(doc: Document, commands: list[str]) -> str:
-    """One RUN of `commands` joined by `&&`, in the file's style (shared with the other
-    transforms: one line up to 100 characters, else the file's continuation indent and
-    `&&` placement)."""
-    return join_commands(keyword(doc, "RUN") + " ", commands, file_style(doc))
-
-
-def _blank(doc: Document, line: int) -> bool:
-    return 1 <= line <= doc.line_count and doc.line_bytes(line).strip() == b""
-
-
-def insert_paragraph(ed: Editor, doc: Document, ins: Instruction, text: str) -> None:
-    """Insert `text` above `ins` and its comment block; when a blank line separates that
-    block from what precedes it, the new text becomes a paragraph of its own."""
-    line = doc.leading_comment_start(ins)
-    ed.insert_at_line(line, text, like=ins)
-    if _blank(doc, line - 1):
-        ed.insert_at_line(line, "", like=ins)
-
-
-# Instructions that only set metadata: a USER placed before them changes nothing they do.
-TRAILING = frozenset({"CMD", "ENTRYPOINT", "HEALTHCHECK", "EXPOSE", "LABEL", "STOPSIGNAL",
-                      "VOLUME", "ENV", "ARG", "SHELL", "MAINTAINER"})
-
-
-def stage_end(doc: Document, stage: Stage) -> tuple[Instruction | None, Instruction]:
-    """(first instruction of the trailing metadata block or None, last instruction before it)."""
-    instrs = doc.stage_instructions(stage)
-    k = len(instrs)
-    while k > 1 and instrs[k - 1].keyword in TRAILING:
-        k -= 1
-    first_meta = instrs[k] if k < len(instrs) else None
-    return first_meta, instrs[k - 1]
-
-
-def insert_at_stage_end(ed: Editor, doc: Document, stage: Stage, text: str) -> None:
-    first_meta, last = stage_end(doc, stage)
-    if first_meta is not None:
-        insert_paragraph(ed, doc, first_meta, text)
-    else:
-        ed.insert_after(last, text)
-
-
-def add_flag(ed: Editor, doc: Document, ins: Instruction, flag: str) -> None:
-    """Add `flag` after the instruction's existing flags (those on its first line)."""
-    first = doc.line_bytes(ins.start_line).decode("utf-8", "surrogateescape")
-    at = re.match(r"[ \t]*\S+", first).end()
-    for _ in ins.flags:
-        fm = re.match(r"[ \t]+--\S+", first[at:])
-        if fm is None:
-            break
-        at += fm.end()
-    offset = len(first[:at].encode("utf-8", "surrogateescape"))
-    ed.replace_span(ins.start + offset, ins.start + offset, f" {flag}".encode())
-
-
-def replace_last(ed: Editor, doc: Document, ins: Instruction, old: str, new: str) -> bool:
-    """Replace the last occurrence of `old` in the instruction's own text (not heredocs)."""
-    text = doc.text(ins)
-    head_end = len(text)
-    if ins.heredocs:
-        first_line_end = doc.line_span(ins.start_line)[1] - ins.start
-        head_end = first_line_end
-    k = text.rfind(old.encode(), 0, head_end)
-    if k < 0:
-        return False
-    ed.replace_span(ins.start + k, ins.start + k + len(old.encode()), new.encode())
-    return True
-
-
-_SITE_RE = r"{old}(?=[/:\"'\s]|$)"
-
-
-def env_pairs(ins: Instruction) -> list[tuple[str, str]]:
-    v = list(ins.value)
-    return [(v[i], v[i + 1]) for i in range(0, len(v) - 1, 2)]
-
-
-def relocate_env(ed: Editor, doc: Document, ins: Instruction, old: str, new: str) -> bool:
-    """Rewrite `old` to `new` in the PATH / PYTHONUSERBASE values of an ENV instruction.
-    Returns False (and changes nothing) when another key of the same ENV mentions `old`."""
-    pairs = env_pairs(ins)
-    pat = re.compile(_SITE_RE.format(old=re.escape(old)))
-    hits = [k for k, v in pairs if pat.search(v)]
-    if not hits:
-        return True
-    if any(k not in ("PATH", "PYTHONUSERBASE") for k in hits):
-        return False
-    text = doc.text(ins).decode("utf-8", "surrogateescape")
-    for m in reversed(list(pat.finditer(text))):
-        s = len(text[: m.start()].encode("utf-8", "surrogateescape"))
-        ed.replace_span(ins.start + s, ins.start + s + len(old.encode()), new.encode())
-    return True
-
-
-# ----------------------------------------------------------------------------------
-# Stage state: WORKDIR and ENV before each instruction
-# ----------------------------------------------------------------------------------
-
-_PLAIN_WORD = re.compile(r"[^$'\"<\\]*")
-
-
-def expand(value: str, env: dict[str, str]) -> str | None:
-    """The word as BuildKit expands it (model/words) over the known `env`; None when it
-    reads a name not in `env` (not known here) or BuildKit rejects it."""
-    if _PLAIN_WORD.fullmatch(value):
-        return value
-    scope = WordScope({k: Binding(Value.known(v)) for k, v in env.items()}, Origin.UNKNOWN)
-    return expand_word(value, scope).text
-
-
-def _unquote(v: str) -> str:
-    if len(v) >= 2 and v[0] == v[-1] and v[0] in "\"'":
-        return v[1:-1]
-    return v
-
-
-@dataclass
-class State:
-    workdir: str | None = None  # None: not known
-    env: dict[str, str] = field(default_factory=dict)
-
-    def copy(self) -> "State":
-        return State(self.workdir, dict(self.env))
-
-
-def step(state: State, ins: Instruction) -> State:
-    s = state.copy()
-    if ins.keyword == "WORKDIR" and ins.value:
-        raw = expand(_unquote(ins.value[0]), s.env)
-        if raw is None:
-            s.workdir = None
-        elif raw.startswith("/"):
-            s.workdir = posixpath.normpath(raw)
-        elif s.workdir is not None:
-            s.workdir = posixpath.normpath(posixpath.join(s.workdir, raw))
-        else:
-            s.workdir = None
-    elif ins.keyword in ("ENV", "ARG"):
-        if ins.keyword == "ENV":
-            pairs = env_pairs(ins)
-        else:
-            pairs = [(w.split("=", 1)[0], w.split("=", 1)[1]) for w in ins.value if "=" in w]
-        for k, v in pairs:
-            val = expand(_unquote(v), s.env)
-            if val is None:
-                s.env.pop(k, None)
-            else:
-                s.env[k] = val
-    return s
-
-
-def copy_dest(ins: Instruction, state: State) -> str | None:
-    """Where a COPY/ADD writes, as an absolute normalised path (None: unknown)."""
-    if not ins.value:
-        return None
-    dest = expand(ins.value[-1], state.env)
-    if dest is None:
-        return None
-    if not dest.startswith("/"):
-        if state.workdir is None:
-            return None
-        dest = posixpath.join(state.workdir, dest)
-    return posixpath.normpath(dest)
-
-
-# ----------------------------------------------------------------------------------
-# The repository: which stage is which image, who builds FROM it (through the graph)
-# ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, order=True)
-class StageRef:
-    path: str
-    stage: int
-
-
-def parent_stage(doc: Document, stage: Stage) -> Stage | None:
-    """The earlier stage this stage is FROM, if any."""
-    base = stage.base.lower()
-    for s in doc.stages[: stage.index]:
-        if s.name is not None and s.name == base:
-            return s
-    return None
-
-
-def _graph(ctx: Context) -> "Graph":
-    return ctx.graph()
-
-
-def image_of_stage(ctx: Context, path: str, stage_index: int) -> StageRef | None:
-    """The in-repo image stage this stage is FROM (not following earlier stages)."""
-    g = _graph(ctx)
-    base = g.base_of(path, stage_index)
-    if base is None or base.kind != "internal" or base.image is None:
-        return None
-    node = g.dockerfiles.get(base.image.dockerfile)
-    if node is None or node.document is None:
-        return None
-    index = g.image_stage(base.image)
-    return None if index is None else StageRef(base.image.dockerfile, index)
-
-
-def resolved_base(ctx: Context, path: str, stage_index: int) -> str:
-    """The stage's FROM with its ARGs resolved (as the graph resolved them)."""
-    base = _graph(ctx).base_of(path, stage_index)
-    return base.ref if base is not None else ctx.document(path).stages[stage_index].base
-
-
-def in_repo_bases(ctx: Context) -> dict[StageRef, list[StageRef]]:
-    """The stage of each in-repo image that other Dockerfiles build FROM -> the stages
-    built on it (in other files, and later stages of its own file FROM it)."""
-    out: dict[StageRef, list[StageRef]] = {}
-    for path in ctx.dockerfiles():
-        doc = ctx.document(path)
-        for stage in doc.stages:
-            base = image_of_stage(ctx, path, stage.index)
-            if base is not None and base.path != path:
-                out.setdefault(base, []).append(StageRef(path, stage.index))
-    for base in list(out):
-        doc = ctx.document(base.path)
-        for stage in doc.stages[base.stage + 1:]:
-            parent = parent_stage(doc, stage)
-            if parent is not None and parent.index == base.stage:
-                out[base].append(StageRef(base.path, stage.index))
-    return out
-
-
-def chain(ctx: Context, path: str, stage_index: int, limit: int = 32) -> list[StageRef]:
-    """This stage, then what it is FROM, and so on, through earlier stages and in-repo
-    images (nearest first). Ends at an external image."""
-    out: list[StageRef] = []
-    ref: StageRef | None = StageRef(path, stage_index)
-    while ref is not None and len(out) < limit and ref not in out:
-        out.append(ref)
-        doc = ctx.document(ref.path)
-        stage = doc.stages[ref.stage]
-        parent = parent_stage(doc, stage)
-        if parent is not None:
-            ref = StageRef(ref.path, parent.index)
-        else:
-            ref = image_of_stage(ctx, ref.path, ref.stage)
-    return out
-
-
-def external_base(ctx: Context, refs: list[StageRef]) -> str:
-    """The FROM of the last stage of a chain (the external image everything starts from)."""
-    last = refs[-1]
-    return resolved_base(ctx, last.path, last.stage)
-
-
-def in_repo_origin(ctx: Context, path: str, stage_index: int,
-                   bases: dict[StageRef, list[StageRef]] | None = None) -> StageRef | None:
-    """The first in-repo base stage reached from this stage: an in-repo image it is FROM,
-    or an earlier stage of the same file that is itself an in-repo base image's stage."""
-    bases = in_repo_bases(ctx) if bases is None else bases
-    doc = ctx.document(path)
-    stage = doc.stages[stage_index]
-    for _ in range(32):
-        img = image_of_stage(ctx, path, stage.index)
-        if img is not None:
-            return img
-        parent = parent_stage(doc, stage)
-        if parent is None:
-            return None
-        if StageRef(path, parent.index) in bases:
-            return StageRef(path, parent.index)
-        stage = parent
-    return None
-
-
-def state_before(ctx: Context, path: str, stage_index: int) -> State:
-    """WORKDIR and ENV a stage starts with: what its chain of parents set."""
-    refs = chain(ctx, path, stage_index)
-    state = State()
-    for ref in reversed(refs[1:]):
-        doc = ctx.document(ref.path)
-        for ins in doc.stage_instructions(doc.stages[ref.stage])[1:]:
-            state = step(state, ins)
-    return state
-
-
-def walk_stage(ctx: Context, path: str, doc: Document, stage: Stage) -> list[tuple[Instruction, State]]:
-    state = state_before(ctx, path, stage.index)
-    out = []
-    for ins in doc.stage_instructions(stage)[1:]:
-        out.append((ins, state))
-        state = step(state, ins)
-    return out
-
-
-def last_user(ctx: Context, refs: list[StageRef]) -> tuple[str | None, StageRef | None]:
-    """The USER in force at the end of the first stage of `refs` (None: never set)."""
-    for ref in refs:
-        doc = ctx.document(ref.path)
-        for ins in reversed(doc.stage_instructions(doc.stages[ref.stage])):
-            if ins.keyword == "USER":
-                return (ins.value[0] if ins.value else ""), ref
-    return None, None
-
-
-def start_user_of(ctx: Context, path: str, stage_index: int) -> str:
-    """'root' or 'user': what the stage runs as at its start, as the files are written."""
-    refs = chain(ctx, path, stage_index)
-    value, _ = last_user(ctx, refs[1:])
-    return "user" if value is not None and not is_root(value) else "root"
-
-
-_USERADD = re.compile(r"\b(useradd|adduser)\b([^;&|\n]*)")
-_GROUPADD = re.compile(r"\b(groupadd|addgroup)\b([^;&|\n]*)")
-
-
-def runtime_user(ctx: Context, origin: StageRef) -> RuntimeUser | None:
-    """The non-root user an in-repo image stage ends as, and what it owns (None: root)."""
-    refs = chain(ctx, origin.path, origin.stage)
-    # Every image built on one base asks this; the answer depends only on the chain's files.
-    key = ("runtime_user", origin, tuple((r, ctx.tree.read(r.path)) for r in refs))
-    if key not in ctx.cache:
-        ctx.cache[key] = _runtime_user(ctx, refs)
-    return ctx.cache[key]
-
-
-def _runtime_user(ctx: Context, refs: list[StageRef]) -> RuntimeUser | None:
-    value, where = last_user(ctx, refs)
-    if value is None or is_root(value):
-        return None
-    value = value.strip()
-    name, _, group = value.partition(":")
-    uid = name if name.isdigit() else None
-    home: str | None = None if name.isdigit() else f"/home/{name}"
-    chown: str | None = None
-    groups: set[str] = set()
-    owned: list[str] = []
-    final = State()
-    # walk the chain from the outside in: ownership the stages gave the user
-    for ref in reversed(refs):
-        doc = ctx.document(ref.path)
-        state = final if ref != refs[-1] else State()
-        for ins in doc.stage_instructions(doc.stages[ref.stage])[1:]:
-            if ins.keyword in ("COPY", "ADD"):
-                ch = ins.flag("chown")
-                if ch and ch.split(":", 1)[0] in (name,):
-                    chown = chown or ch
-                    dest = copy_dest(ins, state)
-                    if dest is not None and state.workdir and _under(dest, state.workdir):
-                        owned.append(state.workdir)
-            elif ins.keyword == "RUN":
-                script = " ".join(ins.value) + "".join(h.content for h in ins.heredocs)
-                for m in _GROUPADD.finditer(script):
-                    words = m.group(2).split()
-                    if words:
-                        groups.add(words[-1])
-                for m in _USERADD.finditer(script):
-                    words = m.group(2).split()
-                    if words and words[-1] == name:
-                        for i, w in enumerate(words[:-1]):
-                            if w in ("-d", "--home-dir", "-h", "--home"):
-                                home = words[i + 1]
-                            elif w.startswith("--home-dir="):
-                                home = w.split("=", 1)[1]
-                            elif w in ("-u", "--uid"):
-                                uid = words[i + 1]
-                for cmd in re.finditer(r"\bchown\b([^;&|\n]*)", script):
-                    words = [w for w in cmd.group(1).split() if not w.startswith("-")]
-                    if words and words[0].split(":", 1)[0] in (name, uid):
-                        for w in words[1:]:
-                            d = w if w.startswith("/") else (
-                                posixpath.join(state.workdir, w) if state.workdir else None)
-                            if d:
-                                owned.append(posixpath.normpath(d))
-            state = step(state, ins)
-        final = state
-    if chown is None:
-        if group:
-            chown = value
-        elif name in groups:
-            chown = f"{name}:{name}"
-        else:
-            chown = name
-    dirs = ([home] if home else []) + owned
-    uniq = tuple(dict.fromkeys(d for d in dirs if d and d != "/"))
-    return RuntimeUser(user=value, name=name, chown=chown, home=home, owned=uniq, uid=uid)
-
-
-def _under(path: str, directory: str) -> bool:
-    d = directory.rstrip("/") or "/"
-    return d == "/" or path == d or path.startswith(d + "/")
-
-
-# ----------------------------------------------------------------------------------
-# Evidence that a process needs root at run time: ports below 1024
-# ----------------------------------------------------------------------------------
-
-_HOSTPORT = re.compile(r"(?:\[[0-9a-fA-F:.]*\]|[A-Za-z0-9_.-]*):(\d{1,5})")
-_PORT_FLAGS = frozenset({"--port", "-p", "--listen", "--http-port", "--bind", "-b", "--host-port"})
-
-
-def _words(ins: Instruction) -> list[str]:
-    if ins.json:
-        return list(ins.value)
-    text = ins.value[-1] if ins.value else ""
-    try:
-        return shellwords.split(text)
-    except ValueError:
-        return text.split()
-
-
-def _port_of(word: str) -> int | None:
-    if word.isdigit():
-        return int(word)
-    m = _HOSTPORT.fullmatch(word)
-    return int(m.group(1)) if m else None
-
-
-def low_port_evidence(doc: Document, instrs: list[Instruction]) -> list[tuple[Instruction, int, str]]:
-    """(instruction, port, what) for every sign the process binds a port below 1024."""
-    out = []
-    for ins in instrs:
-        if ins.keyword == "EXPOSE":
-            for tok in ins.value:
-                p = tok.split("/", 1)[0].split("-", 1)[0]
-                if p.isdigit() and 0 < int(p) < 1024:
-                    out.append((ins, int(p), f"EXPOSE {tok}"))
-        elif ins.keyword in ("CMD", "ENTRYPOINT"):
-            words = _words(ins)
-            for i, w in enumerate(words):
-                port = None
-                if "=" in w and w.startswith("-"):
-                    flag, val = w.split("=", 1)
-                    if flag in _PORT_FLAGS:
-                        port = _port_of(val)
-                elif w in _PORT_FLAGS or w in ("runserver", "http.server"):
-                    if i + 1 < len(words):
-                        port = _port_of(words[i + 1])
-                elif _HOSTPORT.fullmatch(w) and ("." in w.split(":")[0] or w.startswith(":")
-                                                 or w.split(":")[0] in ("localhost", "")):
-                    port = _port_of(w)
-                if port is not None and 0 < port < 1024:
-                    shown = w if (":" in w or "=" in w) else f"{w} {words[i + 1]}"
-                    out.append((ins, port, f"{ins.keyword} {shown}"))
-    return out
-
 
 # ----------------------------------------------------------------------------------
 # Base images: which distribution family (how to create a user)
@@ -581,8 +60,9 @@ def image_name_tag(ref: str) -> tuple[str, str]:
     return name.lower(), tag.lower()
 
 
-def family(base: str, scripts: list[str]) -> tuple[str, str | None]:
-    """("shadow" | "busybox-adduser" | "skip", why-skip)."""
+def family(base: str, commands: frozenset[str] = frozenset()) -> tuple[str, str | None]:
+    """("shadow" | "busybox-adduser" | "skip", why-skip); `commands`: the names of the commands
+    the image's RUNs run (`apk` says alpine)."""
     name, tag = image_name_tag(base)
     short = name.rsplit("/", 1)[-1]
     if name == "scratch":
@@ -593,7 +73,7 @@ def family(base: str, scripts: list[str]) -> tuple[str, str | None]:
         return "skip", f"{base} is busybox: no distribution whose user tools non-root knows"
     if short in ("ubi-minimal", "ubi-micro", "ubi8-minimal", "ubi9-minimal", "ubi8-micro", "ubi9-micro"):
         return "skip", f"{base} has no useradd (shadow-utils is not installed)"
-    if "alpine" in short or "alpine" in tag or any(re.search(r"\bapk\b", s) for s in scripts):
+    if "alpine" in short or "alpine" in tag or "apk" in commands:
         return "busybox-adduser", None
     return "shadow", None
 
@@ -688,118 +168,44 @@ class NonRoot(Transform):
     def _why_not(self, ctx: Context, path: str, doc: Document, stage: Stage, body: list[Instruction],
                  refs: list[StageRef], derived: list[StageRef], user: NewUser,
                  label: str) -> tuple[int, str] | None:
-        from dockfix.transforms.root_swap import Where, analyse_run, run_scripts
-
         head = doc.instructions[stage.from_index]
-        scripts = []
-        for ref in refs:
-            d = ctx.document(ref.path)
-            for ins in d.stage_instructions(d.stages[ref.stage]):
-                if ins.keyword == "RUN":
-                    scripts.extend(run_scripts(ins))
         base = external_base(ctx, refs)
-        fam, why = family(base, scripts)
+        fam, why = family(base, _run_command_names(ctx, refs))
         if fam == "skip":
             return head.start_line, why
         taken = uid_taken(base, user)
         if taken is not None:
             return head.start_line, f"{taken}; set another uid/gid in the config"
         for ins in body:
-            if ins.keyword == "ONBUILD":
-                return ins.start_line, f"ONBUILD triggers would run as {user.name} in derived images"
-            if ins.keyword == "RUN":
-                text = " ".join(run_scripts(ins))
-                if re.search(r"\b(useradd|adduser)\b", text):
-                    return ins.start_line, f"{label} creates a user without switching to it; finish it by hand"
-                needs = analyse_run(ins, Where(cwd=None))
-                if needs.user:
-                    return ins.start_line, (f"`pip install --user` in {label} installs into /root/.local as "
-                                            f"root, which {user.name} cannot read; install it in a builder "
-                                            "stage and COPY the site")
-            if ins.keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK") and "/root" in ins.original:
-                return ins.start_line, f"{ins.keyword} refers to /root, which {user.name} cannot read"
-            if ins.keyword == "ENV":
-                for k, v in env_pairs(ins):
-                    if k == "HOME":
-                        return ins.start_line, f"{label} sets HOME itself; left as it is"
-                    if "/root" in v and not (k in ("PATH", "PYTHONUSERBASE")
-                                             and re.search(_SITE_RE.format(old=re.escape(PIP_SITE)), v)):
-                        return ins.start_line, f"ENV {k} refers to /root, which {user.name} cannot read"
+            refusal = _instruction_refusal(doc, ins, user, label)
+            if refusal is not None:
+                return ins.start_line, refusal
         for ins, st in walk_stage(ctx, path, doc, stage):
-            if ins.keyword in ("COPY", "ADD"):
-                dest = copy_dest(ins, st)
-                if dest is not None and _under(dest, "/root") and not (
-                        ins.flag("from") is not None and dest == PIP_SITE):
-                    return ins.start_line, f"copies into {dest}, which {user.name} cannot read"
-                if dest == PIP_SITE and (ctx.ignored(doc, ins) or ins.flag("chown") is not None):
-                    return ins.start_line, (f"the pip site COPY into {PIP_SITE} is ignored or has its own "
-                                            f"--chown: it cannot be moved to {user.home}, and "
-                                            f"{user.name} cannot read /root")
+            refusal = _copy_refusal(ctx, doc, ins, st, user) if ins.keyword in ("COPY", "ADD") else None
+            if refusal is not None:
+                return ins.start_line, refusal
         ports = low_port_evidence(doc, body)
         if ports:
             ins, port, what = ports[0]
             return ins.start_line, (f"{what}: port {port} (< 1024) needs root at run time; a non-root "
                                     "user cannot bind it")
         for ref in derived:
-            ddoc = ctx.document(ref.path)
-            dstage = ddoc.stages[ref.stage]
-            dins = ddoc.stage_instructions(dstage)
-            if any(i.keyword == "USER" for i in dins):
-                continue
-            ports = low_port_evidence(ddoc, dins)
-            if ports:
-                ins, port, what = ports[0]
-                return head.start_line, (f"{ref.path}:{ins.start_line} ({what}) would inherit the user, and "
-                                         f"port {port} (< 1024) needs root at run time")
-            for i in dins:
-                if i.keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK") and "/root" in i.original:
-                    return head.start_line, (f"{ref.path}:{i.start_line}: {i.keyword} refers to /root, "
-                                             f"which {user.name} cannot read")
+            refusal = _derived_refusal(ctx, ref, user)
+            if refusal is not None:
+                return head.start_line, refusal
         return None
 
     # -- the edit
     def _edit(self, ctx: Context, ed: Editor, path: str, doc: Document, stage: Stage,
               body: list[Instruction], refs: list[StageRef], user: NewUser) -> None:
-        from dockfix.transforms.root_swap import run_scripts
-
         walk = walk_stage(ctx, path, doc, stage)
         final = step(walk[-1][1], walk[-1][0]) if walk else state_before(ctx, path, stage.index)
         appdir = final.workdir if is_app_dir(final.workdir) else None
-        owned = [d for d in (appdir, user.home) if d]
-        needing: list[Instruction] = []
-        relocated = False
-        for ins, st in walk:
-            if ins.keyword not in ("COPY", "ADD") or ctx.ignored(doc, ins):
-                continue
-            if ins.flag("chown") is not None:
-                continue
-            dest = copy_dest(ins, st)
-            if dest is None:
-                continue
-            if ins.flag("from") is not None and dest == PIP_SITE:
-                raw_dest = ins.value[-1]
-                new_dest = user.home + "/.local" + ("/" if raw_dest.endswith("/") else "")
-                add_flag(ed, doc, ins, f"--chown={user.chown}")
-                replace_last(ed, doc, ins, raw_dest, new_dest)
-                relocated = True
-                needing.append(ins)
-            elif any(_under(dest, d) for d in owned):
-                add_flag(ed, doc, ins, f"--chown={user.chown}")
-                needing.append(ins)
-        if relocated:
-            for ins in body:
-                if ins.keyword == "ENV":
-                    relocate_env(ed, doc, ins, PIP_SITE, user.home + "/.local")
+        needing = _chown_copies(ctx, ed, doc, walk, body, user, [d for d in (appdir, user.home) if d])
         # the user: before the first instruction that needs it, else before USER
         first_meta, last = stage_end(doc, stage)
         anchor = needing[0] if needing else first_meta
-        scripts = []
-        for ref in refs:
-            d = ctx.document(ref.path)
-            for ins in d.stage_instructions(d.stages[ref.stage]):
-                if ins.keyword == "RUN":
-                    scripts.extend(run_scripts(ins))
-        fam, _ = family(external_base(ctx, refs), scripts)
+        fam, _ = family(external_base(ctx, refs), _run_command_names(ctx, refs))
         chown_dir = None
         if appdir is not None:
             setter = [i for i, _ in walk if i.keyword == "WORKDIR"]
@@ -816,3 +222,91 @@ class NonRoot(Transform):
             ed.insert_after(last, user_line)
         else:
             ed.insert_after(last, create + "\n" + user_line)
+
+
+def _instruction_refusal(doc: Document, ins: Instruction, user: NewUser, label: str) -> str | None:
+    """Why one instruction of the stage keeps it as root (ONBUILD, a RUN that creates a user
+    or installs with --user, /root in CMD/ENTRYPOINT/HEALTHCHECK/ENV)."""
+    if ins.keyword == "ONBUILD":
+        return f"ONBUILD triggers would run as {user.name} in derived images"
+    if ins.keyword == "RUN":
+        shell = _run.shell_at(doc, ins) or ("?",)
+        if command_names(ins, shell) & {"useradd", "adduser"}:
+            return f"{label} creates a user without switching to it; finish it by hand"
+        if analyse_run(ins, Where(cwd=None), shell).user:
+            return (f"`pip install --user` in {label} installs into /root/.local as root, which "
+                    f"{user.name} cannot read; install it in a builder stage and COPY the site")
+    if ins.keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK") and "/root" in ins.original:
+        return f"{ins.keyword} refers to /root, which {user.name} cannot read"
+    if ins.keyword == "ENV":
+        for k, v in env_pairs(ins):
+            if k == "HOME":
+                return f"{label} sets HOME itself; left as it is"
+            if "/root" in v and not (k in ("PATH", "PYTHONUSERBASE")
+                                     and re.search(_SITE_RE.format(old=re.escape(PIP_SITE)), v)):
+                return f"ENV {k} refers to /root, which {user.name} cannot read"
+    return None
+
+
+def _copy_refusal(ctx: Context, doc: Document, ins: Instruction, st, user: NewUser) -> str | None:
+    dest = copy_dest(ins, st)
+    if dest is not None and _under(dest, "/root") and not (ins.flag("from") is not None and dest == PIP_SITE):
+        return f"copies into {dest}, which {user.name} cannot read"
+    if dest == PIP_SITE and (ctx.ignored(doc, ins) or ins.flag("chown") is not None):
+        return (f"the pip site COPY into {PIP_SITE} is ignored or has its own --chown: it cannot be "
+                f"moved to {user.home}, and {user.name} cannot read /root")
+    return None
+
+
+def _derived_refusal(ctx: Context, ref: StageRef, user: NewUser) -> str | None:
+    """An image built on the stage that would inherit the user and needs root at run time."""
+    ddoc = ctx.document(ref.path)
+    dins = ddoc.stage_instructions(ddoc.stages[ref.stage])
+    if any(i.keyword == "USER" for i in dins):
+        return None
+    ports = low_port_evidence(ddoc, dins)
+    if ports:
+        ins, port, what = ports[0]
+        return (f"{ref.path}:{ins.start_line} ({what}) would inherit the user, and "
+                f"port {port} (< 1024) needs root at run time")
+    for i in dins:
+        if i.keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK") and "/root" in i.original:
+            return f"{ref.path}:{i.start_line}: {i.keyword} refers to /root, which {user.name} cannot read"
+    return None
+
+
+def _chown_copies(ctx: Context, ed: Editor, doc: Document, walk: list, body: list[Instruction],
+                  user: NewUser, owned: list[str]) -> list[Instruction]:
+    """COPY/ADD into the user's directories get --chown; a pip --user site moves to its home
+    (and ENV PATH follows). The instructions that now need the user, in order."""
+    needing: list[Instruction] = []
+    relocated = False
+    for ins, st in walk:
+        if ins.keyword not in ("COPY", "ADD") or ctx.ignored(doc, ins) or ins.flag("chown") is not None:
+            continue
+        dest = copy_dest(ins, st)
+        if dest is not None and ins.flag("from") is not None and dest == PIP_SITE:
+            raw_dest = ins.value[-1]
+            add_flag(ed, doc, ins, f"--chown={user.chown}")
+            replace_last(ed, doc, ins, raw_dest, user.home + "/.local" + ("/" if raw_dest.endswith("/") else ""))
+            relocated = True
+            needing.append(ins)
+        elif dest is not None and any(_under(dest, d) for d in owned):
+            add_flag(ed, doc, ins, f"--chown={user.chown}")
+            needing.append(ins)
+    if relocated:
+        for ins in body:
+            if ins.keyword == "ENV":
+                relocate_env(ed, doc, ins, PIP_SITE, user.home + "/.local")
+    return needing
+
+
+def _run_command_names(ctx: Context, refs: list[StageRef]) -> frozenset[str]:
+    """The names of the commands every RUN of these stages runs, read by the model."""
+    names: set[str] = set()
+    for ref in refs:
+        d = ctx.document(ref.path)
+        for ins in d.stage_instructions(d.stages[ref.stage]):
+            if ins.keyword == "RUN":
+                names |= command_names(ins, _run.shell_at(d, ins) or ("?",))
+    return frozenset(names)
