@@ -6,7 +6,7 @@ its cache nor names a cache directory gets the option right after its sub-comman
 
 When it must not fire: the script has a part the reader cannot follow, a word of the command is
 unknown, pip's reading of the command is inexact (an unknown option, PIP_CONFIG_FILE, a variable
-of unknown value), the command names `--cache-dir` or the script sets PIP_CACHE_DIR / UV_CACHE_DIR,
+of unknown value), the command names `--cache-dir` or the script sets a PIP_/UV_ cache variable,
 an ENV/ARG of the file sets a PIP_/UV_ cache or config variable, the RUN has a cache mount (the
 cache is then deliberate and outside the image), a SHELL instruction is in the file.
 
@@ -103,4 +103,7 @@ class PipNoCacheDir(DockerfileTransform):
             return "an ENV/ARG of the file sets a cache or configuration variable of pip/uv"
         if not rw.words_known(cmd):
             return "a word of the command is unknown"
+        named = [k for k in _CACHE_VARIABLES if k in rw.command_env(cmd)]
+        if named:
+            return f"the script sets {named[0]}: its cache is configured"
         return _refusal(pip)
