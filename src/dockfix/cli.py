@@ -110,11 +110,14 @@ def _emit(data: bytes | str, output: Optional[Path]) -> None:
     sys.stdout.flush()
 
 
-def _names(root: Path, option: Optional[int], only: Optional[str], skip: Optional[str]):
+def _names(root: Path, option: Optional[int], only: Optional[str], skip: Optional[str],
+           select: Optional[str] = None):
     from dockfix import transforms
     from dockfix.config import load_config
 
     config = load_config(root)
+    if select:  # --select takes names and hadolint codes, like --only (transforms.resolve)
+        only = ",".join(x for x in (only, select) if x)
     chosen = option if option is not None else (config.option or 1)
     split = lambda s: [x.strip() for x in s.split(",") if x.strip()] if s else None  # noqa: E731
     only_l = split(only)
@@ -127,6 +130,7 @@ def _names(root: Path, option: Optional[int], only: Optional[str], skip: Optiona
     return config, chosen, transforms.select(chosen, only_l, skip_l, only_within_preset=option is not None)
 
 
+SELECT_HELP = "Run only the transforms answering these hadolint codes or names (DL3042,merge-pip-runs)."
 OPTION_HELP = "Preset: 1 layers, 2 no surgery (seed plan), 3 ideal structure."
 COLOR_HELP = ("Colour the diff and the summary (default: when stdout is a terminal and NO_COLOR is "
               "unset). Piped output is the plain diff.")
@@ -185,6 +189,7 @@ def plan_cmd(
     root: Path = typer.Argument(Path("."), help="Repository root."),
     option: Optional[int] = typer.Option(None, "--option", help=OPTION_HELP),
     only: Optional[str] = typer.Option(None, "--only", help="Run only these transforms (comma-separated)."),
+    select: Optional[str] = typer.Option(None, "--select", help=SELECT_HELP),
     skip: Optional[str] = typer.Option(None, "--skip", help="Skip these transforms (comma-separated)."),
     fmt: Format = typer.Option(Format.text, "--format", help="text (a unified diff), json or sarif."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
@@ -195,7 +200,7 @@ def plan_cmd(
     and the summary and the prover's verdict to stderr. Exits 0 whether or not changes are pending."""
     _output(output)
     root = _root(root)
-    config, chosen, names = _names(root, option, only, skip)
+    config, chosen, names = _names(root, option, only, skip, select)
     plan = _make_plan(root, config, names, chosen, jobs)
     _warn_templates()
     if fmt is Format.text and _use_color(color):
@@ -282,6 +287,7 @@ def apply_cmd(
     root: Path = typer.Argument(Path("."), help="Repository root."),
     option: Optional[int] = typer.Option(None, "--option", help=OPTION_HELP),
     only: Optional[str] = typer.Option(None, "--only", help="Run only these transforms (comma-separated)."),
+    select: Optional[str] = typer.Option(None, "--select", help=SELECT_HELP),
     skip: Optional[str] = typer.Option(None, "--skip", help="Skip these transforms (comma-separated)."),
     plan_file: Optional[Path] = typer.Option(None, "--plan", help="Apply exactly this JSON plan; refuse if files changed since."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, help=JOBS_HELP),
@@ -294,13 +300,13 @@ def apply_cmd(
 
     root = _root(root, recover=False)
     expected = pipeline.load_plan_file(str(plan_file)) if plan_file else None
-    if expected is not None and option is None and only is None and skip is None:
+    if expected is not None and option is None and only is None and skip is None and select is None:
         option = expected.get("option")
         only = ",".join(expected.get("transforms", [])) or None
     with interrupts.trapped(), RepoLock.acquire(root) as lock:
         faults.point("locked")
         journal.recover(root, lock)
-        config, chosen, names = _names(root, option, only, skip)
+        config, chosen, names = _names(root, option, only, skip, select)
         plan = _make_plan(root, config, names, chosen, jobs, second_pass=True)
         faults.point("planned")
         written = pipeline.apply(plan, config, expected)
@@ -317,6 +323,7 @@ def apply_cmd(
 def check_cmd(
     root: Path = typer.Argument(Path("."), help="Repository root."),
     option: Optional[int] = typer.Option(None, "--option", help=OPTION_HELP),
+    select: Optional[str] = typer.Option(None, "--select", help=SELECT_HELP),
     fmt: Format = typer.Option(Format.text, "--format", help="text, json or sarif."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
     color: Optional[bool] = typer.Option(None, "--color/--no-color", help=COLOR_HELP),
@@ -325,7 +332,7 @@ def check_cmd(
     """For CI and pre-commit: exit 1 when the preset would change files or a defect exists."""
     _output(output)
     root = _root(root)
-    config, chosen, names = _names(root, option, None, None)
+    config, chosen, names = _names(root, option, None, None, select)
     plan = _make_plan(root, config, names, chosen, jobs)
     _warn_templates()
     from dockfix.prover import build_defects

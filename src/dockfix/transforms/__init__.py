@@ -12,14 +12,35 @@ from dockfix.transforms.base import Context, DockerfileTransform, Note, Safety, 
 
 # name -> "module:Class". One module per transform, named after it.
 REGISTRY: dict[str, str] = {
+    "apk-no-cache": "dockfix.transforms.apk_no_cache:ApkNoCache",
+    "apt-get-for-apt": "dockfix.transforms.apt_get_for_apt:AptGetForApt",
+    "copy-for-add": "dockfix.transforms.copy_for_add:CopyForAdd",
     "merge-apt-runs": "dockfix.transforms.merge_apt_runs:MergeAptRuns",
     "merge-pip-runs": "dockfix.transforms.merge_pip_runs:MergePipRuns",
     "non-root": "dockfix.transforms.non_root:NonRoot",
+    "pip-no-cache-dir": "dockfix.transforms.pip_no_cache_dir:PipNoCacheDir",
     "prune-dockerignore": "dockfix.transforms.prune_dockerignore:PruneDockerignore",
     "rebase-onto-base": "dockfix.transforms.rebase_onto_base:RebaseOntoBase",
     "root-swap": "dockfix.transforms.root_swap:RootSwap",
     "share-layers": "dockfix.transforms.share_layers:ShareLayers",
 }
+
+# hadolint code -> the transform that answers it: `--select DL3042` (or `--only DL3042`) runs it.
+# Each transform's class also says `answers = "<code>"`; tests check the two agree.
+CODES: dict[str, str] = {
+    "DL3019": "apk-no-cache",
+    "DL3020": "copy-for-add",
+    "DL3027": "apt-get-for-apt",
+    "DL3042": "pip-no-cache-dir",
+}
+
+
+def resolve(names: list[str] | None) -> list[str] | None:
+    """Transform names for a list of names and hadolint codes (`dl3042` as well as `DL3042`)."""
+    if names is None:
+        return None
+    return [CODES.get(n.upper(), n) for n in names]
+
 
 # Presets, in the order their transforms run (each on the previous one's output).
 PRESETS: dict[int, tuple[str, ...]] = {
@@ -63,6 +84,7 @@ def select(option: int | None, only: list[str] | None = None, skip: list[str] | 
     With `only_within_preset` (the user named both a preset and --only), a name outside the
     preset is an error rather than a silent "0 files would change"."""
     names = _preset(option)
+    only, skip = resolve(only), resolve(skip)
     for n in (only or []) + (skip or []):
         if n not in REGISTRY:
             load(n)  # raises with the list of known names
@@ -98,5 +120,5 @@ def _preset_holding(names: list[str]) -> str:
     return "drop --option to run exactly the named transforms"
 
 
-__all__ = ["Context", "DockerfileTransform", "Note", "PRESETS", "REGISTRY", "Safety",
-           "Transform", "load", "select"]
+__all__ = ["CODES", "Context", "DockerfileTransform", "Note", "PRESETS", "REGISTRY", "Safety",
+           "Transform", "load", "resolve", "select"]

@@ -1,0 +1,148 @@
+"""Word-level edits of shell-form RUNs, read only through the model (shared by the lint fixes).
+
+A RUN is edited at the source span of a word the shell reader (`model.shell.read_script`) found.
+The script is the RUN's logical line (continuations folded), so each script offset is mapped back
+to the file's bytes by aligning the logical line with the physical lines; every edit is then
+checked by re-parsing the file: the edited RUN's script must be exactly the script with the
+intended edit, and nothing else in the file may change. Any doubt is a refusal with a reason.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from dockfix.model.run import RunForm, run_execution
+from dockfix.model.shell import Command, Script, read_script
+from dockfix.syntax import Document, Instruction, parse
+
+
+class Refusal(enum.Enum):
+    NOT_SHELL = "not a shell-form RUN without heredocs"
+    SHELL_INSTRUCTION = "a SHELL instruction is in the file: the shell reading this RUN is not /bin/sh"
+    OPAQUE = "part of the script cannot be read exactly"
+    UNALIGNED = "the script's words could not be located in the file's lines"
+
+
+@dataclass(frozen=True)
+class RunScript:
+    ins: Instruction
+    script: Script
+
+
+@dataclass(frozen=True)
+class WordEdit:
+    """Replace script[start:end] with `text` (start == end: an insertion)."""
+
+    start: int
+    end: int
+    text: str
+
+
+def read_run(doc: Document, ins: Instruction) -> RunScript | Refusal:
+    """The RUN's script as /bin/sh reads it, or why it is not read."""
+    if ins.keyword != "RUN" or ins.json or ins.heredocs or not ins.value:
+        return Refusal.NOT_SHELL
+    if any(i.keyword == "SHELL" for i in doc.instructions):
+        return Refusal.SHELL_INSTRUCTION
+    execution = run_execution(ins)
+    if execution.form is not RunForm.SHELL or not execution.posix_shell or execution.script is None:
+        return Refusal.NOT_SHELL
+    script = read_script(execution.script, workdir=None)
+    if script.opaque or script.comment_at_end:
+        return Refusal.OPAQUE
+    return RunScript(ins, script)
+
+
+def words_known(cmd: Command) -> bool:
+    return all(w.value is not None for w in cmd.argv) and all(a.value.value is not None for a in cmd.assignments)
+
+
+def command_env(cmd: Command) -> dict[str, str | None]:
+    """What the command's environment holds as far as the script tells: exported variables and
+    the command's own `NAME=value` prefixes."""
+    env = dict(cmd.env)
+    env.update({a.name: a.value.value for a in cmd.assignments})
+    return env
+
+
+def _align(logical: str, physical: str) -> list[int] | None:
+    """For each character of `logical`, its index in `physical` (greedy: BuildKit's folding only
+    removes characters — escaped newlines, comment and blank lines inside continuations)."""
+    out: list[int] = []
+    j = 0
+    for ch in logical:
+        while j < len(physical) and physical[j] != ch:
+            j += 1
+        if j == len(physical):
+            return None
+        out.append(j)
+        j += 1
+    return out
+
+
+def edit_run(doc: Document, run: RunScript, edits: list[WordEdit]) -> bytes | Refusal:
+    """The file with `edits` made in the RUN's own lines, checked by re-parsing."""
+    ins = run.ins
+    text = doc.data[ins.start:ins.end].decode("utf-8", "surrogateescape")
+    script = ins.value[0]
+    at = ins.original.rfind(script)
+    mapping = _align(ins.original, text)
+    if at < 0 or mapping is None:
+        return Refusal.UNALIGNED
+    new_text, new_script = text, script
+    for e in sorted(edits, key=lambda e: e.start, reverse=True):
+        p_start = mapping[at + e.start] if e.start < len(script) else mapping[at + e.start - 1] + 1
+        p_end = mapping[at + e.end - 1] + 1 if e.end > e.start else p_start
+        if e.end > e.start and text[p_start:p_end] != script[e.start:e.end]:
+            return Refusal.UNALIGNED
+        new_text = new_text[:p_start] + e.text + new_text[p_end:]
+        new_script = new_script[:e.start] + e.text + new_script[e.end:]
+    data = doc.data[:ins.start] + new_text.encode("utf-8", "surrogateescape") + doc.data[ins.end:]
+    return data if _checks(doc, ins, data, new_script) else Refusal.UNALIGNED
+
+
+def _checks(doc: Document, ins: Instruction, data: bytes, new_script: str) -> bool:
+    try:
+        new = parse(data)
+    except Exception:  # noqa: BLE001 - an edit that does not parse is refused, never written
+        return False
+    if len(new.instructions) != len(doc.instructions):
+        return False
+    for old_i, new_i in zip(doc.instructions, new.instructions):
+        if old_i.index == ins.index:
+            if (new_i.keyword, new_i.flags, new_i.json, new_i.value) != ("RUN", ins.flags, False, (new_script,)):
+                return False
+        elif (old_i.keyword, old_i.flags, old_i.value, old_i.heredocs) != (
+                new_i.keyword, new_i.flags, new_i.value, new_i.heredocs):
+            return False
+    return True
+
+
+def fix_runs(ctx, path: str, doc: Document, mentions: str, per_command) -> bytes | None:
+    """Each RUN of `doc` edited at the words `per_command(cmd, ins, script)` asks for: it returns
+    a WordEdit, a reason to skip (str, reported), or None (nothing to do). A RUN not read is
+    reported when its text `mentions` the program. Returns the new file, None when unchanged."""
+    changed = False
+    for index in range(len(doc.instructions)):
+        ins = doc.instructions[index]
+        if ins.keyword != "RUN" or ctx.ignored(doc, ins):
+            continue
+        run = read_run(doc, ins)
+        if isinstance(run, Refusal):
+            if mentions in ins.original:
+                ctx.skip(path, ins.start_line, f"RUN not read: {run.value}")
+            continue
+        edits = []
+        for cmd in run.script.commands:
+            found = per_command(cmd, ins, run.script) if cmd.argv else None
+            if isinstance(found, str):
+                ctx.skip(path, ins.start_line, found)
+            elif found is not None:
+                edits.append(found)
+        new = edit_run(doc, run, edits) if edits else None
+        if isinstance(new, Refusal):
+            ctx.skip(path, ins.start_line, f"RUN not edited: {new.value}")
+        elif new is not None:
+            doc, changed = parse(new), True
+    return doc.data if changed else None

@@ -1,0 +1,4 @@
+FROM alpine:3.19
+RUN apk update && apk add --no-cache --virtual .build-deps gcc musl-dev \
+    && apk del .build-deps
+RUN apk --no-cache add bash && apk add --no-cache -U git

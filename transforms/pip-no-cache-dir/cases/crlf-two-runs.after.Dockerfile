@@ -1,0 +1,4 @@
+FROM python:3.11-slim
+RUN pip install --no-cache-dir flask==3.0.0
+WORKDIR /app
+RUN pip install --no-cache-dir -r requirements.txt || true
