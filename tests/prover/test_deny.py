@@ -56,6 +56,8 @@ MUTANTS = {
     "apt under a non-root USER": (ACCOUNT + APT + "USER appuser\n", ACCOUNT + "USER appuser\n" + APT,
                                   "root-only step", Outcome.BROKEN),
     # The install is now conditional (the shell model's Condition): the requirement set changes.
+    "pip --cache-dir named": ("RUN pip install six\n", "RUN pip install --cache-dir /srv/cache six\n", "pip",
+                              Outcome.BROKEN),
     "true || pip install": ("RUN pip install six\n", "RUN true || pip install six\n", "requirements", Outcome.BROKEN),
     # (also broken: the pip --user site of root is unreadable to it)
     "USER of an account no step creates": ("", "USER nobody2\n", "account", Outcome.BROKEN),
@@ -139,6 +141,7 @@ def test_cmd_is_reset_by_an_entrypoint_in_a_later_stage(tmp_path: Path) -> None:
 CONTROLS = {
     "USER 1000 for appuser (uid 1000)": (ACCOUNT + "USER appuser\n", ACCOUNT + "USER 1000\n"),
     "WORKDIR sub then ..": ("", "WORKDIR sub\nWORKDIR ..\n"),
+    "pip's cache turned off": ("RUN pip install six\n", "RUN pip install --no-cache-dir six\n"),
     "two apt RUNs merged": ("RUN apt-get update && apt-get install -y libpq5 && rm -rf /var/lib/apt/lists/*\n"
                             "RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n",
                             "RUN apt-get update && apt-get install -y libpq5 curl && rm -rf /var/lib/apt/lists/*\n"),

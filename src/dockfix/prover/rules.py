@@ -100,12 +100,14 @@ def _pip_signature(p: PipInstall) -> tuple:
     through the sites): its action, launcher, options and where it installs."""
     options = ()
     if p.command is not None:
-        options = tuple(o for o in (repr(_option_key(x)) for x in p.command.options) if o)
+        options = tuple(repr(k) for k in (_option_key(x) for x in p.command.options) if k is not None)
     return (p.action.value, p.spelling, options, p.index_urls, p.constraints, p.editables, p.target, p.prefix,
             p.unknowns)
 
 
 _REQUIREMENT_DESTS = frozenset({"requirements", "constraints", "editables", "user", "use_user_site"})
+# `--no-cache-dir` (pip) and `--no-cache` (uv): the download and wheel cache is not kept.
+_CACHE_OFF = frozenset({("cache_dir", False), ("no_cache", True)})
 
 
 def _option_key(option) -> tuple | None:
@@ -114,6 +116,8 @@ def _option_key(option) -> tuple | None:
     dest = getattr(option, "dest", None)
     if dest in _REQUIREMENT_DESTS:
         return None
+    if (dest, getattr(option, "value", None)) in _CACHE_OFF:
+        return None  # rule "pip's cache turned off": what is installed is the same
     return (dest, str(getattr(option, "value", "")))
 
 
