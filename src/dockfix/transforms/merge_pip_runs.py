@@ -69,10 +69,12 @@ def pip_run(doc: Document, ins: Instruction) -> PipRun | NotPip | None:
     comment = _trailing_comment(doc, ins, script)
     if isinstance(comment, NotPip):
         return comment
-    versions = frozenset(r.version for r in reads if r.version)
-    upgrade = all(_upgrades_pip_only(r) for r in reads)
-    user_sites = frozenset(bool(r.user_site) for r in reads)
-    return PipRun(uv.pop(), versions, user_sites, upgrade, comment, len(reads))
+    return PipRun(uv.pop(), _versions(reads), frozenset(bool(r.user_site) for r in reads),
+                  all(_upgrades_pip_only(r) for r in reads), comment, len(reads))
+
+
+def _versions(reads: list[PipCommand]) -> frozenset[str]:
+    return frozenset(r.version for r in reads if r.version)
 
 
 def _pip_reads(script: Script) -> list[PipCommand] | None:
