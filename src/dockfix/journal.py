@@ -97,11 +97,11 @@ def rollback(root: Path, entries: list[Entry]) -> Rollback:
     """Put every target that holds its new bytes back to its old bytes and remove every
     temporary file. Safe to run again after being cut short: it reads the disk, not a log."""
     for e in entries:
-        _unlink(root / e.temp)
+        unlink_if_exists(root / e.temp)
     restored, kept = [], []
     for e in entries:
         target = root / e.path
-        current = _read(target)
+        current = read_or_none(target)
         if current == e.old:
             continue
         if current is None or sha256(current) != e.new_sha256:
@@ -120,7 +120,7 @@ def rollback(root: Path, entries: list[Entry]) -> Rollback:
 
 def finish(root: Path) -> None:
     """Remove the journal (the commit of a write, or the end of a rollback)."""
-    _unlink(root / JOURNAL_NAME)
+    unlink_if_exists(root / JOURNAL_NAME)
     fsync_dir(root)
 
 
@@ -144,7 +144,7 @@ def recover(root: str | os.PathLike, lock: RepoLock | None = None) -> Rollback |
 
 
 def _recover(root: Path) -> Rollback | None:
-    _unlink(root / JOURNAL_TMP)  # a journal never put in place: no temporary file exists yet
+    unlink_if_exists(root / JOURNAL_TMP)  # a journal never put in place: no temporary file exists yet
     entries = read(root)
     if entries is None:
         return None
@@ -171,7 +171,7 @@ def fsync_dir(directory: Path) -> None:
 
 def _put(temp: Path, target: Path, data: bytes, mode: int) -> None:
     """Replace `target` with `data` through `temp` (synced, mode set, then renamed)."""
-    _unlink(temp)
+    unlink_if_exists(temp)
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     try:
         write_all(fd, data)
@@ -188,7 +188,8 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def _read(path: Path) -> bytes | None:
+def read_or_none(path: Path) -> bytes | None:
+    """The file's bytes, or None when it does not exist."""
     try:
         with open(path, "rb") as fh:
             return fh.read()
@@ -196,7 +197,7 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-def _unlink(path: Path) -> None:
+def unlink_if_exists(path: Path) -> None:
     try:
         os.unlink(path)
     except FileNotFoundError:

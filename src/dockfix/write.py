@@ -22,7 +22,7 @@ from pathlib import Path
 
 from dockfix import faults, interrupts, journal
 from dockfix.errors import DockfixError, Refused
-from dockfix.journal import Entry
+from dockfix.journal import Entry, read_or_none, unlink_if_exists
 
 
 class WriteError(DockfixError):
@@ -67,7 +67,7 @@ def write_files(root: str | os.PathLike, files: dict[str, bytes],
     try:
         journal.write(root, entries)
     except BaseException as err:
-        _unlink(root / journal.JOURNAL_TMP)
+        unlink_if_exists(root / journal.JOURNAL_TMP)
         if isinstance(err, OSError):
             raise WriteError(f"cannot write the journal, nothing changed: {err.strerror or err}",
                              path=str(root / journal.JOURNAL_TMP)) from None
@@ -106,7 +106,7 @@ def _target(root: Path, rel: str, before: dict[str, bytes | None] | None) -> _Ta
                          "nothing written", path=where)
     if not os.access(path.parent, os.W_OK):
         raise WriteError("directory not writable; nothing written", path=str(Path(where).parent))
-    old = _read(path)
+    old = read_or_none(path)
     if before is not None and old != before.get(rel):
         raise Changed("changed since dockfix read it; nothing written", path=where)
     return _Target(rel, path, old)
@@ -143,7 +143,7 @@ def _stage(root: Path, entries: list[Entry], files: dict[str, bytes]) -> None:
 
 def _compare(root: Path, e: Entry) -> None:
     """Compare-and-swap: the target still holds the bytes dockfix read."""
-    if _read(root / e.path) != e.old:
+    if read_or_none(root / e.path) != e.old:
         raise Changed("changed while dockfix was writing; nothing written (the files already "
                       "rewritten were put back)", path=str(root / e.path))
 
@@ -154,18 +154,3 @@ def _failure(err: BaseException, root: Path, done: journal.Rollback) -> BaseExce
         return WriteError(f"write failed, nothing changed: {err.strerror or err}",
                           path=str(getattr(err, "filename", "") or "") or None)
     return err
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        return None
-
-
-def _unlink(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
