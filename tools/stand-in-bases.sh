@@ -74,8 +74,13 @@ debian_mirror() {
     echo "${uri:-http://deb.debian.org/debian}"
 }
 
+# The recipe below, by name: an image in storage made by another recipe is rebuilt (from the
+# cached root file system tarball, in seconds).
+RECIPE="python:3.11-slim from debootstrap bookworm; PATH as the official image (v2)"
+
 image_present() {
-    as_root buildah inspect --type image "$IMAGE" >/dev/null 2>&1
+    [ "$(as_root buildah inspect --type image --format '{{index .OCIv1.Config.Labels "org.dockfix.stand-in"}}' \
+        "$IMAGE" 2>/dev/null)" = "$RECIPE" ]
 }
 
 make_rootfs_tarball() {
@@ -113,11 +118,14 @@ build_image() {
     cat >"$ctx/Containerfile" <<'CONTAINERFILE'
 FROM scratch
 ADD rootfs.tar /
-ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin \
+# The official image's PATH: its `ENV PATH /usr/local/bin:$PATH` over BuildKit's default PATH
+# (so /usr/local/bin is there twice; dockfix.model.bases says the same).
+ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     LANG=C.UTF-8
-LABEL org.dockfix.stand-in="python:3.11-slim from debootstrap bookworm"
+LABEL org.dockfix.stand-in="@RECIPE@"
 CMD ["python3"]
 CONTAINERFILE
+    sed -i "s|@RECIPE@|$RECIPE|" "$ctx/Containerfile"
     log "committing $IMAGE"
     as_root buildah bud --isolation chroot --pull=never --format docker --quiet \
         -t "$IMAGE" -f "$ctx/Containerfile" "$ctx" >/dev/null
@@ -127,7 +135,7 @@ main() {
     ensure_deps
     [ "${1:-}" = --deps-only ] && return 0
     if image_present; then
-        log "$IMAGE already present"
+        log "$IMAGE already present ($RECIPE)"
         return 0
     fi
     mkdir -p "$cache"
