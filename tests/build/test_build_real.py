@@ -82,7 +82,8 @@ def test_run_as_user_runs_as_the_image_user_in_workdir(app, session):
     assert result.stdout.splitlines() == [
         "appuser",
         "/app",
-        "/home/appuser/.local/bin:/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin",
+        # The stand-in base's PATH is the official python image's (/usr/local/bin twice).
+        "/home/appuser/.local/bin:/usr/local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     ]
     assert result.stderr == "oops\n"
     assert session.run_as_user(app.image, ["id", "-u"], user="0").stdout == "0\n"

@@ -166,7 +166,7 @@ def test_4_pip_user_as_root_with_cmd_as_appuser_fails_the_smoke_check(trees, ver
     for case in (("before", "mutant"), ("option-3", "mutant")):
         verdict = verdicts[case]
         assert not verdict.holds
-        assert verdict.images_with("broken") == {API}
+        assert verdict.images_with("broken") == {API}, verdict.report()
         broken = [f for f in verdict.findings if f.severity == "broken"]
         assert [(f.check, f.message.split(" (")[0]) for f in broken] == [("cmd-executable", "gunicorn: not found")]
         assert "broken: academy-api:latest: cmd-executable at docker/api/Dockerfile: gunicorn: not found" \
@@ -183,7 +183,7 @@ def test_5_the_static_verdict_equals_the_real_build_verdict(roots, verdicts, cas
     def images(severity):
         return {f.image for f in static.findings if f.severity == severity}
 
-    assert images("broken") == real.images_with("broken")
+    assert images("broken") == real.images_with("broken"), f"{static.report()}\n{real.report()}"
     assert images("fixed") == real.images_with("fixed")
     assert images("pre-existing") == real.images_with("pre-existing")
 
