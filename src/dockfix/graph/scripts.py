@@ -81,6 +81,17 @@ def _scan_subst(text: str, i: int, close: str) -> int:
     return i
 
 
+def _skip_expansion(text: str, i: int) -> int | None:
+    """Past a `$(…)`, `${…}` or backquoted expansion starting at `i`; None when none starts there."""
+    if text.startswith("$(", i):
+        return _scan_subst(text, i + 2, ")")
+    if text.startswith("${", i):
+        return _scan_subst(text, i + 2, "}")
+    if text.startswith("`", i):
+        return _scan_subst(text, i + 1, "`")
+    return None
+
+
 def _scan_dquote(text: str, i: int) -> int:
     while i < len(text):
         c = text[i]
@@ -88,14 +99,9 @@ def _scan_dquote(text: str, i: int) -> int:
             i += 2
         elif c == '"':
             return i + 1
-        elif text.startswith("$(", i):
-            i = _scan_subst(text, i + 2, ")")
-        elif text.startswith("${", i):
-            i = _scan_subst(text, i + 2, "}")
-        elif c == "`":
-            i = _scan_subst(text, i + 1, "`")
         else:
-            i += 1
+            past = _skip_expansion(text, i)
+            i = i + 1 if past is None else past
     return i
 
 
@@ -111,14 +117,9 @@ def _scan_word(text: str, i: int) -> int:
             i = len(text) if j < 0 else j + 1
         elif c == '"':
             i = _scan_dquote(text, i + 1)
-        elif text.startswith("$(", i):
-            i = _scan_subst(text, i + 2, ")")
-        elif text.startswith("${", i):
-            i = _scan_subst(text, i + 2, "}")
-        elif c == "`":
-            i = _scan_subst(text, i + 1, "`")
         else:
-            i += 1
+            past = _skip_expansion(text, i)
+            i = i + 1 if past is None else past
     return i
 
 
