@@ -112,12 +112,17 @@ def read_script(script: str, *, workdir: str | None = "/", env: Mapping[str, str
 
 
 _MEMO = Memo(4096)
+# The syntax tree depends on the text alone: a RUN read by a transform and by the prover (other
+# directories, other variables) is parsed once.
+_TREES = Memo(4096)
 
 
 def _read_uncached(script: str, workdir: str | None, env: Mapping[str, str],
                   env_is_complete: bool) -> Script:
     text = script  # as dash: a \r is a character of the word it ends, not a line end
-    tree = syn.parse(text)
+    tree = _TREES.get(text)
+    if tree is None:
+        tree = _TREES.put(text, syn.parse(text))
     reader = _Reader(tree)
     variables = {k: _Var(v, True) for k, v in env.items()}
     cwd = posixpath.normpath(workdir) if workdir and workdir.startswith("/") else None
