@@ -269,6 +269,38 @@ def test_a_delimiter_with_a_dollar_is_unquoted_so_its_body_is_parsed(text):
     assert read_script(text).tree.rest is not None
 
 
+@pytest.mark.parametrize("text,delimiter,expand", [
+    ("cat <<$a\n$HOME\n$a\n", "$a", True),
+    ('cat <<"$(b"\n$HOME\n$(b\n', "$(b", False),
+    ("cat <<`a`\n$HOME\n`a`\n", "`a`", True),
+])
+def test_a_delimiter_reads_dollar_and_backquote_literally(text, delimiter, expand):
+    # Found by test_syntax_errors_agree_with_dash (`<<$(())` is an error to dash): dash reads
+    # the delimiter word with `$` and backquotes as plain characters.
+    (heredoc,) = read_script(text).tree.heredocs
+    assert (heredoc.delimiter, heredoc.expand) == (delimiter, expand)
+    ran = subprocess.run(["/bin/sh", "-c", text], capture_output=True, text=True,
+                         env={"HOME": "/h"})
+    assert ran.stdout == ("/h\n" if expand else "$HOME\n")
+
+
+@pytest.mark.parametrize("text,error", [
+    (">\\\n>a", False),   # `>` continued by `>` is `>>`, one operator
+    ("${${}\n}", True),     # `${$` names the parameter `$`: the first `}` closes, `}` is left
+    ("${$ {}}", False),
+])
+def test_continuations_and_braces_as_dash_reads_them(text, error):
+    # Found by test_syntax_errors_agree_with_dash with 20,000 examples.
+    assert bool(subprocess.run(["/bin/sh", "-n", "-c", text], capture_output=True).returncode) \
+        is error
+    assert (read_script(text).tree.rest is not None) is error
+
+
+def test_a_delimiter_with_a_substitution_is_a_syntax_error():
+    assert subprocess.run(["/bin/sh", "-n", "-c", "<<$(())"], capture_output=True).returncode
+    assert read_script("<<$(())").tree.rest is not None
+
+
 @pytest.mark.parametrize("script,workdir,value", [
     ("ok1 $PWD", "/app", "/app"),
     ('cd /src/sub && ok1 "$PWD"', "/", "/src/sub"),

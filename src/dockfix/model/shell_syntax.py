@@ -34,6 +34,7 @@ _HD_PLAIN = re.compile(r"[^\\$`]+")
 _SPECIAL_PARAM = frozenset("@*#?-$!0123456789")
 _REDIRS = {op.value: op for op in RedirOp}
 _OPERATOR = re.compile(r"<<-|&&|\|\||;;|<<|>>|<&|>&|<>|>\||[&|;<>()]")
+_OPERATOR_START = frozenset("&|;<>()")
 _BLANKS = re.compile(r"[ \t]+")
 
 
@@ -63,6 +64,9 @@ class Lexer:
         self.pending: list[tuple[Word, bool, int]] = []  # heredoc delimiter, strip tabs, slot
         self.heredocs: list[HereDoc | None] = []
         self.dialect: list[Opaque] = []
+        # While a heredoc delimiter is read, `$` and backquotes are plain characters, as in
+        # dash (CHKEOFMARK): `<<$a` ends at a line `$a`, `<<$(x)` is a syntax error.
+        self.eofmark = False
 
     # Line continuations (backslash-newline) vanish everywhere outside single quotes.
     def _skip_continuations(self) -> None:
@@ -90,14 +94,30 @@ class Lexer:
             self.pos += 1
             self._read_heredocs()
             return Token(NEWLINE, start, self.pos)
-        op = _OPERATOR.match(text, self.pos)
-        if op:
-            return self._operator(op.group())
+        if c in _OPERATOR_START:
+            op = self._operator_here()
+            if op:
+                return self._operator(*op)
         return self._word_token()
 
-    def _operator(self, op: str) -> Token:
+    def _operator_here(self) -> tuple[str, int] | None:
+        """The operator at pos and where it ends: dash joins `>\\<newline>>` into `>>`."""
+        text, i = self.text, self.pos
+        chars: list[str] = []
+        ends: list[int] = []
+        while len(chars) < 3 and i < len(text):
+            if text.startswith("\\\n", i):
+                i += 2
+                continue
+            chars.append(text[i])
+            i += 1
+            ends.append(i)
+        m = _OPERATOR.match("".join(chars))
+        return (m.group(), ends[len(m.group()) - 1]) if m else None
+
+    def _operator(self, op: str, end: int) -> Token:
         start = self.pos
-        self.pos += len(op)
+        self.pos = end
         if op == "&" and self.text.startswith(">", self.pos):
             self._dialect(start, "`&>` redirects both outputs in bash; dash runs in background")
         if op == "|" and self.text.startswith("&", self.pos):
@@ -138,6 +158,9 @@ class Lexer:
             elif c == "\\":
                 parts.append(Literal(text[self.pos + 1: self.pos + 2], True))
                 self.pos += 2
+            elif self.eofmark:
+                parts.append(Literal(c, False))
+                self.pos += 1
             else:  # $ or `
                 parts.append(self._expansion(quoted=False))
 
@@ -182,6 +205,9 @@ class Lexer:
                 else:
                     parts.append(Literal("\\" + nxt, True))
                 self.pos += 2
+            elif self.eofmark:
+                parts.append(Literal(c, True))
+                self.pos += 1
             else:
                 parts.append(self._expansion(quoted=True))
         return parts
@@ -215,6 +241,12 @@ class Lexer:
         start = self.pos
         self.pos += 2
         text = self.text
+        # The name comes first: in `${$…` and `${#$…` the `$` is the special parameter, so a
+        # `{` after it is not an expansion's and the first `}` closes (as dash reads it).
+        if text.startswith("#", self.pos):
+            self.pos += 1
+        if text.startswith("$", self.pos):
+            self.pos += 1
         while self.pos < len(text) and text[self.pos] != "}":
             c = text[self.pos]
             if c == "\\":
@@ -447,7 +479,11 @@ class Parser:
         if self.peek().kind is IO_NUMBER:
             fd = int(self.take().word.text)  # type: ignore[union-attr]
         op = _REDIRS[self.take().op]
-        tok = self.take()
+        self.lx.eofmark = op in (RedirOp.HEREDOC, RedirOp.HEREDOC_STRIP)
+        try:
+            tok = self.take()
+        finally:
+            self.lx.eofmark = False
         if tok.kind is not WORD or tok.word is None:
             raise ParseError(tok.start, "missing redirection target")
         heredoc = None
