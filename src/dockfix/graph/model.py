@@ -18,7 +18,7 @@ from dockfix.graph.sources import ImageMapping, Provenance, normalise_ref
 from dockfix.memo import Memo
 from dockfix.model.contexts import UnknownContext
 from dockfix.model.words import Scope as WordScope, expand_word
-from dockfix.syntax import Document, parse
+from dockfix.syntax import Document, parse, validate
 from dockfix.tree import Tree
 
 
@@ -149,11 +149,15 @@ _PARSED: Memo = Memo(50_000)  # (path, bytes) -> (Document | None, DockerfileSyn
 
 
 def parse_cached(path: str, data: bytes) -> tuple[Document | None, DockerfileSyntaxError | None]:
+    """The file as BuildKit reads it, or the error it stops at: its parser's, or its
+    instruction layer's (`validate`: what `docker build` rejects before running anything)."""
     key = (path, data)
     hit = _PARSED.get(key)
     if hit is None:
         try:
-            hit = (parse(data, path), None)
+            doc = parse(data, path)
+            validate(doc)
+            hit = (doc, None)
         except DockerfileSyntaxError as err:
             hit = (None, err)
         _PARSED.put(key, hit)
@@ -263,26 +267,52 @@ def _index_meanwhile(tree: Tree, config: Config, dockerfiles: int) -> Callable[[
 
 # Templates skipped by the graphs of this process, to warn about once: (root, path) -> line.
 _TEMPLATES: dict[tuple[str, str], int] = {}
+# Dockerfiles BuildKit rejects, met by the graphs of this process: (root, path) -> error.
+_UNPARSABLE: dict[tuple[str, str], DockerfileSyntaxError] = {}
+
+
+class UnreadableFile(DockerfileSyntaxError):
+    """A Dockerfile the file system would not let us read: bad input, never skipped (what
+    it holds is unknown, so nothing built from it can be judged)."""
+
+
+def _on_disk(root: str, path: str) -> str:
+    return root.rstrip("/") + "/" + path if root else path
 
 
 def skipped_templates() -> list[Template]:
     """The templates graphs skipped since the last call (the CLI prints them), by path."""
     found = sorted(_TEMPLATES.items())
     _TEMPLATES.clear()
-    return [Template(root.rstrip("/") + "/" + path if root else path, line) for (root, path), line in found]
+    return [Template(_on_disk(root, path), line) for (root, path), line in found]
+
+
+def skipped_unparsable(root: str | None = None) -> list[str]:
+    """Warnings for the Dockerfiles BuildKit rejects that graphs met since the last call
+    (all roots, or only `root`'s, which are then forgotten), by path: each was skipped."""
+    found = sorted(k for k in _UNPARSABLE if root is None or k[0] == root)
+    out = []
+    for key in found:
+        err = _UNPARSABLE.pop(key)
+        where = _on_disk(*key) + (f":{err.line}" if err.line is not None else "")
+        out.append(f"{where}: warning: {err.message}; BuildKit rejects this file, skipped")
+    return out
 
 
 def _node(tree: Tree, path: str) -> DockerfileNode | None:
-    """The parsed file; None for a template (recorded for `skipped_templates`)."""
+    """The parsed file; None for a template (recorded for `skipped_templates`). A file
+    BuildKit rejects is a node with its error (recorded for `skipped_unparsable`)."""
     try:
         data = tree.read(path)
     except OSError as oserr:
-        return DockerfileNode(path, None, DockerfileSyntaxError(f"cannot read: {oserr.strerror}", path=path))
+        return DockerfileNode(path, None, UnreadableFile(f"cannot read: {oserr.strerror}", path=path))
     line = template_line(path, data)
     if line is not None:
         _TEMPLATES[(str(tree.root), path)] = line
         return None
     doc, err = parse_cached(path, data)
+    if err is not None:
+        _UNPARSABLE[(str(tree.root), path)] = err
     return DockerfileNode(path, doc, err)
 
 
