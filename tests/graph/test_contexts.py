@@ -261,6 +261,44 @@ def test_unresolvable_copy_sources_make_the_context_unknown_once(tmp_path: Path)
     assert graph_to_json(g)["dockerfiles"][0]["context_unknown"]["looked"] == ["svc", "."]
 
 
+# A Dockerfile the build copies up a folder first (`cp run/Dockerfile . && gcloud builds
+# submit`): `COPY . ./` exists in every folder above it, so the sources say nothing.
+CLOUD_RUN = {"svc/run/Dockerfile": "FROM python:3.11-slim\nWORKDIR /app\nCOPY . ./\nRUN pip install -r requirements.txt\n",
+             "svc/requirements.txt": "flask==3.0.0\n", "svc/main.py": "app = None\n"}
+
+
+def test_sources_found_in_several_folders_leave_the_context_unknown(tmp_path: Path) -> None:
+    make(tmp_path, CLOUD_RUN)
+    node = graph_of(tmp_path).dockerfiles["svc/run/Dockerfile"]
+    assert node.context == "svc/run" and node.context_unknown is not None
+    assert node.context_unknown.looked == ("svc/run", "svc")
+    assert "every COPY/ADD source exists in svc/run and in svc" in node.context_unknown.reason
+
+
+def test_sources_found_in_one_folder_only_name_it(tmp_path: Path) -> None:
+    make(tmp_path, {**CLOUD_RUN, "svc/run/Dockerfile": "FROM python:3.11-slim\nCOPY requirements.txt ./\nCOPY . ./\n"})
+    node = graph_of(tmp_path).dockerfiles["svc/run/Dockerfile"]
+    assert (node.context, node.context_unknown, node.context_source) == ("svc", None, "inferred: COPY sources resolve in svc")
+
+
+def test_check_reports_no_defect_from_a_context_it_only_guessed(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from dockfix.cli import app
+
+    make(tmp_path, CLOUD_RUN)
+    result = CliRunner().invoke(app, ["check", str(tmp_path), "--format", "json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stdout
+    import json
+
+    assert json.loads(result.stdout)["defects"] == []
+    # Read from a build line, the same files are a real defect: the build sends svc/run.
+    make(tmp_path, {"svc/run/build.sh": "cd \"$(dirname \"$0\")\"\ndocker build -t acme/run .\n"})
+    result = CliRunner().invoke(app, ["check", str(tmp_path), "--format", "json"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert [d["invariant"] for d in json.loads(result.stdout)["defects"]] == ["missing-requirement-file"]
+
+
 def test_a_known_reading_wins_over_an_unknown_one(tmp_path: Path) -> None:
     make(tmp_path, {"common/run.sh": "docker build -f svc/Dockerfile -t acme/svc .\n",
                     "compose.yaml": "services:\n  svc:\n    build: {context: ., dockerfile: svc/Dockerfile}\n",

@@ -456,9 +456,10 @@ def _decide_contexts(graph: Graph, index: RepoIndex) -> None:
 
 def _infer_context(tree: Tree, path: str, doc: Document | None,
                    unread: ImageMapping | None = None) -> tuple[str, str, UnknownContext | None]:
-    """Without a reading: the nearest directory, from the Dockerfile's own up to the root,
-    in which every COPY/ADD source of the file exists. When there is none, the context is
-    unknown (the Dockerfile's folder is kept as a placeholder, never judged)."""
+    """Without a reading: the one directory, from the Dockerfile's own up to the root, in
+    which every COPY/ADD source of the file exists. When there is none, or more than one
+    (`COPY . .` is in every one: the sources do not say which the build sends), the context
+    is unknown (the Dockerfile's folder is kept as a placeholder, never judged)."""
     here = posixpath.dirname(path)
     srcs = _context_sources(doc)
     note = f"; {unread.source}: context {unread.context_unknown}" if unread is not None else ""
@@ -467,12 +468,32 @@ def _infer_context(tree: Tree, path: str, doc: Document | None,
     candidates = [here]
     while candidates[-1]:
         candidates.append(posixpath.dirname(candidates[-1]))
+    holding = _holding(tree, candidates, srcs)
+    if len(holding) == 1:
+        where = holding[0] or "."
+        return holding[0], f"inferred: COPY sources resolve in {where}" + note, None
+    unknown = _ambiguous_context(holding, unread) if holding else _no_context(tree, srcs, candidates, unread)
+    return here, str(unknown), unknown
+
+
+def _holding(tree: Tree, candidates: list[str], srcs: list[str]) -> list[str]:
+    """The first two candidates in which every source exists (two are enough to know the
+    reading is not unique)."""
+    found: list[str] = []
     for cand in candidates:
         if all(_source_exists(tree, cand, s) for s in srcs):
-            where = cand or "."
-            return cand, f"inferred: COPY sources resolve in {where}" + note, None
-    unknown = _no_context(tree, srcs, candidates, unread)
-    return here, str(unknown), unknown
+            found.append(cand)
+            if len(found) == 2:
+                break
+    return found
+
+
+def _ambiguous_context(holding: list[str], unread: ImageMapping | None) -> UnknownContext:
+    reason = (f"no build names this Dockerfile, and every COPY/ADD source exists in {holding[0] or '.'} "
+              f"and in {holding[1] or '.'}: which folder the build sends is not read")
+    if unread is not None:
+        reason = f"{unread.context_unknown.reason}; and {reason}"
+    return UnknownContext(reason, tuple(c or "." for c in holding))
 
 
 def _no_context(tree: Tree, srcs: list[str], candidates: list[str], unread: ImageMapping | None) -> UnknownContext:
