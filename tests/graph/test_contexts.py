@@ -239,6 +239,37 @@ def test_compose_env_interpolation_and_key_lines(tmp_path: Path) -> None:
     assert "acme/other:latest" not in g.images
 
 
+def test_compose_names_images_as_compose_does(tmp_path: Path) -> None:
+    """`<project>-<service>`: project = `name:`, else COMPOSE_PROJECT_NAME from `.env`, else
+    the compose file's folder (the repository's own for one at the root), lowercased with
+    everything but [a-z0-9_-] dropped and no leading `_`/`-` (compose-go NormalizeProjectName)."""
+    root = tmp_path / "My Shop.v2"
+    make(root, {
+        "compose.yaml": "services:\n  web:\n    build: .\n",
+        "Dockerfile": "FROM x\n",
+        ".devcontainer/docker-compose.yml": "services:\n  app:\n    build: {context: .., dockerfile: .devcontainer/Dockerfile}\n",
+        ".devcontainer/Dockerfile": "FROM x\n",
+        "named/compose.yml": "name: Billing_API\nservices:\n  api:\n    build: .\n", "named/Dockerfile": "FROM x\n",
+        "env/.env": "COMPOSE_PROJECT_NAME=fromenv\n", "env/compose.yml": "services:\n  job:\n    build: .\n",
+        "env/Dockerfile": "FROM x\n",
+        "bad/compose.yml": "services:\n  Web_:\n    build: .\n", "bad/Dockerfile": "FROM x\n",
+    })
+    g = graph_of(root)
+    assert {ref: m.dockerfile for ref, m in g.images.items()} == {
+        "myshopv2-web:latest": "Dockerfile", "devcontainer-app:latest": ".devcontainer/Dockerfile",
+        "billing_api-api:latest": "named/Dockerfile", "fromenv-job:latest": "env/Dockerfile"}
+    # `bad-Web_` is no valid reference: no name is invented, the context is still read.
+    node = g.dockerfiles["bad/Dockerfile"]
+    assert (node.context, node.context_source) == ("bad", "compose bad/compose.yml:2")
+
+
+@pytest.mark.parametrize("raw,project", [("My App", "myapp"), ("__x-y", "x-y"), ("-_.", ""), ("Ünïcode1", "ncode1")])
+def test_compose_project_name_normalisation(raw: str, project: str) -> None:
+    from dockfix.graph.sources import compose_project_name
+
+    assert compose_project_name(raw) == project
+
+
 def test_devcontainer_with_comments(tmp_path: Path) -> None:
     make(tmp_path, {".devcontainer/devcontainer.json": ('{\n  // the dev image\n  "name": "dev",\n'
                                                         '  "build": {\n    /* relative to this folder */\n'
