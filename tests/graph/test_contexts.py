@@ -312,6 +312,19 @@ def test_sources_found_in_one_folder_only_name_it(tmp_path: Path) -> None:
     assert (node.context, node.context_unknown, node.context_source) == ("svc", None, "inferred: COPY sources resolve in svc")
 
 
+def test_a_parent_source_is_read_inside_the_context_as_buildkit_does(tmp_path: Path) -> None:
+    """`ADD ../backup.env` is the context's own `backup.env` (BuildKit never leaves the
+    context): next to a file only the Dockerfile's folder holds, no folder holds both."""
+    make(tmp_path, {"backup/backup.env": "A=1\n", "backup/docker/run.sh": "",
+                    "backup/docker/Dockerfile": "FROM x\nADD /run.sh /run.sh\nADD ../backup.env /backup.env\n"})
+    node = graph_of(tmp_path).dockerfiles["backup/docker/Dockerfile"]
+    assert node.context_unknown is not None and node.context_unknown.looked == ("backup/docker", "backup", ".")
+    assert node.context_unknown.reason.startswith("no directory from the Dockerfile's folder up to the repository root")
+    make(tmp_path, {"backup/docker/Dockerfile": "FROM x\nADD ../backup/backup.env /backup.env\n"})
+    node = graph_of(tmp_path).dockerfiles["backup/docker/Dockerfile"]
+    assert (node.context, node.context_unknown) == ("", None)  # the root's backup/backup.env
+
+
 def test_check_reports_no_defect_from_a_context_it_only_guessed(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

@@ -516,7 +516,9 @@ def _context_sources(doc: Document | None) -> list[str]:
 
 
 def _source_exists(tree: Tree, context: str, src: str) -> bool:
-    rel = posixpath.normpath(posixpath.join(context, src.lstrip("/"))) if context else posixpath.normpath(src.lstrip("/"))
+    # BuildKit reads a source inside the context: `../x` and `/x` are the context's `x`.
+    inside = posixpath.normpath("/" + src).lstrip("/")
+    rel = posixpath.normpath(posixpath.join(context, inside)) if context else posixpath.normpath(inside)
     if any(c in src for c in "*?["):
         import fnmatch
 
