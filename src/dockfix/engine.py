@@ -16,7 +16,6 @@ from dockfix import transforms as registry
 from dockfix.config import Config
 from dockfix.diff import unified_diff
 from dockfix.errors import DockerfileSyntaxError, DockfixError
-from dockfix.syntax import validate
 from dockfix.transforms.base import Context, Note
 from dockfix.tree import Tree
 
@@ -63,23 +62,43 @@ class Outcome:
 
 
 def check_input(tree: Tree, config: Config) -> "Graph":
-    """Every Dockerfile must parse and pass BuildKit's instruction checks; the first
-    failure (in path order) is raised as bad input. Returns the tree's graph."""
+    """The tree's graph, checked as `docker build` would check each file. A Dockerfile
+    BuildKit rejects (its parser or its instruction layer) is skipped, with a warning
+    (`graph.model.skipped_unparsable`), and the others are processed, as black and ruff go
+    on past a file they cannot parse. It is bad input, raised naming the file and line,
+    when the user named that file (`[tool.dockfix.images]`), when it cannot be read, or
+    when no Dockerfile could be read at all. A `.dockerignore` pattern Docker rejects in a
+    context a readable Dockerfile uses is bad input too."""
     from dockfix.graph import build_graph
 
     graph = build_graph(tree, config)
+    fatal = _fatal_input_error(graph, config)
+    if fatal is not None:
+        from dockfix.graph.model import skipped_unparsable
+
+        skipped_unparsable(str(tree.root))  # not skipped after all: no warnings for this run
+        raise fatal
     for path, node in sorted(graph.dockerfiles.items()):
-        try:
-            if node.error is not None:
-                raise node.error
-            validate(node.document)
-        except DockerfileSyntaxError as err:
-            # Name the file as the user can open it: ROOT as given, then the repo path.
-            err.path = str(tree.root / path)
-            raise
-    for path in sorted(graph.dockerfiles):
-        graph.dockerignore_for(path)  # a pattern Docker rejects fails the build: bad input
+        if node.document is not None:
+            graph.dockerignore_for(path)  # a pattern Docker rejects fails the build: bad input
     return graph
+
+
+def _fatal_input_error(graph: "Graph", config: Config) -> DockerfileSyntaxError | None:
+    """The first per-file error (in path order) that stops the run, with its repo path."""
+    from dockfix.graph.model import UnreadableFile
+    from dockfix.graph.sources import from_config
+
+    named = {m.dockerfile for m in from_config(config)}
+    failed = [(p, n.error) for p, n in sorted(graph.dockerfiles.items()) if n.error is not None]
+    nothing_read = len(failed) == len(graph.dockerfiles)
+    for path, err in failed:
+        if nothing_read or path in named or isinstance(err, UnreadableFile):
+            # A new error (the parse memo keeps the first), naming the file as the user can
+            # open it: ROOT as given, then the repo path.
+            return type(err)(err.message, path=str(graph.tree.root / path), line=err.line, col=err.col,
+                             hint=err.hint)
+    return None
 
 
 def run(root: str | Path, names: list[str], config: Config, tree: Tree | None = None,
@@ -121,13 +140,9 @@ def _reparse(transform: str, path: str, data: bytes) -> None:
         return
     from dockfix.graph.model import parse_cached  # the next transform's graph reuses this parse
 
-    doc, error = parse_cached(path, data)
-    try:
-        if error is not None:
-            raise error
-        validate(doc)
-    except DockerfileSyntaxError as err:
-        raise TransformBug(f"transform {transform} produced a file BuildKit rejects: {err}",
+    _, error = parse_cached(path, data)  # BuildKit's parser and its instruction checks
+    if error is not None:
+        raise TransformBug(f"transform {transform} produced a file BuildKit rejects: {error}",
                            path=path) from None
 
 

@@ -239,6 +239,37 @@ def test_compose_env_interpolation_and_key_lines(tmp_path: Path) -> None:
     assert "acme/other:latest" not in g.images
 
 
+def test_compose_names_images_as_compose_does(tmp_path: Path) -> None:
+    """`<project>-<service>`: project = `name:`, else COMPOSE_PROJECT_NAME from `.env`, else
+    the compose file's folder (the repository's own for one at the root), lowercased with
+    everything but [a-z0-9_-] dropped and no leading `_`/`-` (compose-go NormalizeProjectName)."""
+    root = tmp_path / "My Shop.v2"
+    make(root, {
+        "compose.yaml": "services:\n  web:\n    build: .\n",
+        "Dockerfile": "FROM x\n",
+        ".devcontainer/docker-compose.yml": "services:\n  app:\n    build: {context: .., dockerfile: .devcontainer/Dockerfile}\n",
+        ".devcontainer/Dockerfile": "FROM x\n",
+        "named/compose.yml": "name: Billing_API\nservices:\n  api:\n    build: .\n", "named/Dockerfile": "FROM x\n",
+        "env/.env": "COMPOSE_PROJECT_NAME=fromenv\n", "env/compose.yml": "services:\n  job:\n    build: .\n",
+        "env/Dockerfile": "FROM x\n",
+        "bad/compose.yml": "services:\n  Web_:\n    build: .\n", "bad/Dockerfile": "FROM x\n",
+    })
+    g = graph_of(root)
+    assert {ref: m.dockerfile for ref, m in g.images.items()} == {
+        "myshopv2-web:latest": "Dockerfile", "devcontainer-app:latest": ".devcontainer/Dockerfile",
+        "billing_api-api:latest": "named/Dockerfile", "fromenv-job:latest": "env/Dockerfile"}
+    # `bad-Web_` is no valid reference: no name is invented, the context is still read.
+    node = g.dockerfiles["bad/Dockerfile"]
+    assert (node.context, node.context_source) == ("bad", "compose bad/compose.yml:2")
+
+
+@pytest.mark.parametrize("raw,project", [("My App", "myapp"), ("__x-y", "x-y"), ("-_.", ""), ("Ünïcode1", "ncode1")])
+def test_compose_project_name_normalisation(raw: str, project: str) -> None:
+    from dockfix.graph.sources import compose_project_name
+
+    assert compose_project_name(raw) == project
+
+
 def test_devcontainer_with_comments(tmp_path: Path) -> None:
     make(tmp_path, {".devcontainer/devcontainer.json": ('{\n  // the dev image\n  "name": "dev",\n'
                                                         '  "build": {\n    /* relative to this folder */\n'
@@ -259,6 +290,57 @@ def test_unresolvable_copy_sources_make_the_context_unknown_once(tmp_path: Path)
     text = format_graph(g)
     assert text.count("context:    unknown: ") == 1
     assert graph_to_json(g)["dockerfiles"][0]["context_unknown"]["looked"] == ["svc", "."]
+
+
+# A Dockerfile the build copies up a folder first (`cp run/Dockerfile . && gcloud builds
+# submit`): `COPY . ./` exists in every folder above it, so the sources say nothing.
+CLOUD_RUN = {"svc/run/Dockerfile": "FROM python:3.11-slim\nWORKDIR /app\nCOPY . ./\nRUN pip install -r requirements.txt\n",
+             "svc/requirements.txt": "flask==3.0.0\n", "svc/main.py": "app = None\n"}
+
+
+def test_sources_found_in_several_folders_leave_the_context_unknown(tmp_path: Path) -> None:
+    make(tmp_path, CLOUD_RUN)
+    node = graph_of(tmp_path).dockerfiles["svc/run/Dockerfile"]
+    assert node.context == "svc/run" and node.context_unknown is not None
+    assert node.context_unknown.looked == ("svc/run", "svc")
+    assert "every COPY/ADD source exists in svc/run and in svc" in node.context_unknown.reason
+
+
+def test_sources_found_in_one_folder_only_name_it(tmp_path: Path) -> None:
+    make(tmp_path, {**CLOUD_RUN, "svc/run/Dockerfile": "FROM python:3.11-slim\nCOPY requirements.txt ./\nCOPY . ./\n"})
+    node = graph_of(tmp_path).dockerfiles["svc/run/Dockerfile"]
+    assert (node.context, node.context_unknown, node.context_source) == ("svc", None, "inferred: COPY sources resolve in svc")
+
+
+def test_a_parent_source_is_read_inside_the_context_as_buildkit_does(tmp_path: Path) -> None:
+    """`ADD ../backup.env` is the context's own `backup.env` (BuildKit never leaves the
+    context): next to a file only the Dockerfile's folder holds, no folder holds both."""
+    make(tmp_path, {"backup/backup.env": "A=1\n", "backup/docker/run.sh": "",
+                    "backup/docker/Dockerfile": "FROM x\nADD /run.sh /run.sh\nADD ../backup.env /backup.env\n"})
+    node = graph_of(tmp_path).dockerfiles["backup/docker/Dockerfile"]
+    assert node.context_unknown is not None and node.context_unknown.looked == ("backup/docker", "backup", ".")
+    assert node.context_unknown.reason.startswith("no directory from the Dockerfile's folder up to the repository root")
+    make(tmp_path, {"backup/docker/Dockerfile": "FROM x\nADD ../backup/backup.env /backup.env\n"})
+    node = graph_of(tmp_path).dockerfiles["backup/docker/Dockerfile"]
+    assert (node.context, node.context_unknown) == ("", None)  # the root's backup/backup.env
+
+
+def test_check_reports_no_defect_from_a_context_it_only_guessed(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from dockfix.cli import app
+
+    make(tmp_path, CLOUD_RUN)
+    result = CliRunner().invoke(app, ["check", str(tmp_path), "--format", "json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stdout
+    import json
+
+    assert json.loads(result.stdout)["defects"] == []
+    # Read from a build line, the same files are a real defect: the build sends svc/run.
+    make(tmp_path, {"svc/run/build.sh": "cd \"$(dirname \"$0\")\"\ndocker build -t acme/run .\n"})
+    result = CliRunner().invoke(app, ["check", str(tmp_path), "--format", "json"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert [d["invariant"] for d in json.loads(result.stdout)["defects"]] == ["missing-requirement-file"]
 
 
 def test_a_known_reading_wins_over_an_unknown_one(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from dockfix.graph.sources import ImageMapping, Provenance, normalise_ref
 from dockfix.memo import Memo
 from dockfix.model.contexts import UnknownContext
 from dockfix.model.words import Scope as WordScope, expand_word
-from dockfix.syntax import Document, parse
+from dockfix.syntax import Document, parse, validate
 from dockfix.tree import Tree
 
 
@@ -149,11 +149,15 @@ _PARSED: Memo = Memo(50_000)  # (path, bytes) -> (Document | None, DockerfileSyn
 
 
 def parse_cached(path: str, data: bytes) -> tuple[Document | None, DockerfileSyntaxError | None]:
+    """The file as BuildKit reads it, or the error it stops at: its parser's, or its
+    instruction layer's (`validate`: what `docker build` rejects before running anything)."""
     key = (path, data)
     hit = _PARSED.get(key)
     if hit is None:
         try:
-            hit = (parse(data, path), None)
+            doc = parse(data, path)
+            validate(doc)
+            hit = (doc, None)
         except DockerfileSyntaxError as err:
             hit = (None, err)
         _PARSED.put(key, hit)
@@ -263,26 +267,52 @@ def _index_meanwhile(tree: Tree, config: Config, dockerfiles: int) -> Callable[[
 
 # Templates skipped by the graphs of this process, to warn about once: (root, path) -> line.
 _TEMPLATES: dict[tuple[str, str], int] = {}
+# Dockerfiles BuildKit rejects, met by the graphs of this process: (root, path) -> error.
+_UNPARSABLE: dict[tuple[str, str], DockerfileSyntaxError] = {}
+
+
+class UnreadableFile(DockerfileSyntaxError):
+    """A Dockerfile the file system would not let us read: bad input, never skipped (what
+    it holds is unknown, so nothing built from it can be judged)."""
+
+
+def _on_disk(root: str, path: str) -> str:
+    return root.rstrip("/") + "/" + path if root else path
 
 
 def skipped_templates() -> list[Template]:
     """The templates graphs skipped since the last call (the CLI prints them), by path."""
     found = sorted(_TEMPLATES.items())
     _TEMPLATES.clear()
-    return [Template(root.rstrip("/") + "/" + path if root else path, line) for (root, path), line in found]
+    return [Template(_on_disk(root, path), line) for (root, path), line in found]
+
+
+def skipped_unparsable(root: str | None = None) -> list[str]:
+    """Warnings for the Dockerfiles BuildKit rejects that graphs met since the last call
+    (all roots, or only `root`'s, which are then forgotten), by path: each was skipped."""
+    found = sorted(k for k in _UNPARSABLE if root is None or k[0] == root)
+    out = []
+    for key in found:
+        err = _UNPARSABLE.pop(key)
+        where = _on_disk(*key) + (f":{err.line}" if err.line is not None else "")
+        out.append(f"{where}: warning: {err.message}; BuildKit rejects this file, skipped")
+    return out
 
 
 def _node(tree: Tree, path: str) -> DockerfileNode | None:
-    """The parsed file; None for a template (recorded for `skipped_templates`)."""
+    """The parsed file; None for a template (recorded for `skipped_templates`). A file
+    BuildKit rejects is a node with its error (recorded for `skipped_unparsable`)."""
     try:
         data = tree.read(path)
     except OSError as oserr:
-        return DockerfileNode(path, None, DockerfileSyntaxError(f"cannot read: {oserr.strerror}", path=path))
+        return DockerfileNode(path, None, UnreadableFile(f"cannot read: {oserr.strerror}", path=path))
     line = template_line(path, data)
     if line is not None:
         _TEMPLATES[(str(tree.root), path)] = line
         return None
     doc, err = parse_cached(path, data)
+    if err is not None:
+        _UNPARSABLE[(str(tree.root), path)] = err
     return DockerfileNode(path, doc, err)
 
 
@@ -426,9 +456,10 @@ def _decide_contexts(graph: Graph, index: RepoIndex) -> None:
 
 def _infer_context(tree: Tree, path: str, doc: Document | None,
                    unread: ImageMapping | None = None) -> tuple[str, str, UnknownContext | None]:
-    """Without a reading: the nearest directory, from the Dockerfile's own up to the root,
-    in which every COPY/ADD source of the file exists. When there is none, the context is
-    unknown (the Dockerfile's folder is kept as a placeholder, never judged)."""
+    """Without a reading: the one directory, from the Dockerfile's own up to the root, in
+    which every COPY/ADD source of the file exists. When there is none, or more than one
+    (`COPY . .` is in every one: the sources do not say which the build sends), the context
+    is unknown (the Dockerfile's folder is kept as a placeholder, never judged)."""
     here = posixpath.dirname(path)
     srcs = _context_sources(doc)
     note = f"; {unread.source}: context {unread.context_unknown}" if unread is not None else ""
@@ -437,12 +468,32 @@ def _infer_context(tree: Tree, path: str, doc: Document | None,
     candidates = [here]
     while candidates[-1]:
         candidates.append(posixpath.dirname(candidates[-1]))
+    holding = _holding(tree, candidates, srcs)
+    if len(holding) == 1:
+        where = holding[0] or "."
+        return holding[0], f"inferred: COPY sources resolve in {where}" + note, None
+    unknown = _ambiguous_context(holding, unread) if holding else _no_context(tree, srcs, candidates, unread)
+    return here, str(unknown), unknown
+
+
+def _holding(tree: Tree, candidates: list[str], srcs: list[str]) -> list[str]:
+    """The first two candidates in which every source exists (two are enough to know the
+    reading is not unique)."""
+    found: list[str] = []
     for cand in candidates:
         if all(_source_exists(tree, cand, s) for s in srcs):
-            where = cand or "."
-            return cand, f"inferred: COPY sources resolve in {where}" + note, None
-    unknown = _no_context(tree, srcs, candidates, unread)
-    return here, str(unknown), unknown
+            found.append(cand)
+            if len(found) == 2:
+                break
+    return found
+
+
+def _ambiguous_context(holding: list[str], unread: ImageMapping | None) -> UnknownContext:
+    reason = (f"no build names this Dockerfile, and every COPY/ADD source exists in {holding[0] or '.'} "
+              f"and in {holding[1] or '.'}: which folder the build sends is not read")
+    if unread is not None:
+        reason = f"{unread.context_unknown.reason}; and {reason}"
+    return UnknownContext(reason, tuple(c or "." for c in holding))
 
 
 def _no_context(tree: Tree, srcs: list[str], candidates: list[str], unread: ImageMapping | None) -> UnknownContext:
@@ -465,7 +516,9 @@ def _context_sources(doc: Document | None) -> list[str]:
 
 
 def _source_exists(tree: Tree, context: str, src: str) -> bool:
-    rel = posixpath.normpath(posixpath.join(context, src.lstrip("/"))) if context else posixpath.normpath(src.lstrip("/"))
+    # BuildKit reads a source inside the context: `../x` and `/x` are the context's `x`.
+    inside = posixpath.normpath("/" + src).lstrip("/")
+    rel = posixpath.normpath(posixpath.join(context, inside)) if context else posixpath.normpath(inside)
     if any(c in src for c in "*?["):
         import fnmatch
 

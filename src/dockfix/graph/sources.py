@@ -103,13 +103,36 @@ def memo_add(entries: dict[tuple[str, str, bytes], list[ImageMapping]]) -> None:
 
 def from_compose(tree: Tree) -> list[ImageMapping]:
     out = []
+    # The project directory of a compose file at the root is the repository's own folder.
+    root_name = posixpath.basename(str(tree.root).rstrip("/"))
     for path in tree.paths():
         if COMPOSE_NAMES.search(path):
             data = tree.read(path)
             env_path = posixpath.join(posixpath.dirname(path), ".env")
             env = tree.read(env_path) if tree.exists(env_path) else b""
-            out += _memo("compose", path, data + b"\0" + env, lambda: _compose_file(path, data, env))
+            key = data + b"\0" + env + (b"\0" + root_name.encode("utf-8", "surrogateescape")
+                                        if not posixpath.dirname(path) else b"")
+            out += _memo("compose", path, key, lambda: _compose_file(path, data, env, root_name))
     return out
+
+
+def compose_project_name(raw: str) -> str:
+    """compose-go's `NormalizeProjectName`: lowercase, keep `[a-z0-9_-]`, drop leading `_`
+    and `-` ("" when nothing is left)."""
+    return "".join(re.findall(r"[a-z0-9_-]", raw.lower())).lstrip("_-")
+
+
+# A repository path as the distribution reference grammar allows it (reference/regexp.go):
+# lowercase components of alphanumerics joined by `.`, `_`, `__` or dashes.
+_REPOSITORY = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*")
+
+
+def compose_image_name(project: str, service: str) -> str | None:
+    """The image `docker compose build` tags a service without `image:` (compose v2's
+    `GetImageNameOrDefault`: `<project>-<service>`); None when that is no valid reference
+    (compose would fail to tag it: never invented)."""
+    name = f"{project}-{service}"
+    return name if project and _REPOSITORY.fullmatch(name) else None
 
 
 def read_dotenv(raw: bytes) -> dict[str, str]:
@@ -181,7 +204,7 @@ def _compose_nodes(text: str):
     return data, lines
 
 
-def _compose_file(path: str, raw: bytes, env_raw: bytes = b"") -> list[ImageMapping]:
+def _compose_file(path: str, raw: bytes, env_raw: bytes = b"", root_name: str = "") -> list[ImageMapping]:
     import yaml
 
     out: list[ImageMapping] = []
@@ -193,12 +216,23 @@ def _compose_file(path: str, raw: bytes, env_raw: bytes = b"") -> list[ImageMapp
         return out
     env = read_dotenv(env_raw)
     base = posixpath.dirname(path)
+    project = _compose_project(data, env, posixpath.basename(base) if base else root_name)
     for service, spec in data["services"].items():
         if isinstance(spec, dict) and "build" in spec:
-            m = _compose_service(path, base, str(service), spec, env, lines.get(str(service)))
+            m = _compose_service(path, base, str(service), spec, env, lines.get(str(service)), project)
             if m is not None:
                 out.append(m)
     return out
+
+
+def _compose_project(data: dict, env: dict[str, str], folder: str) -> str | None:
+    """The project name compose uses without `-p`: the file's top-level `name:`, else
+    `COMPOSE_PROJECT_NAME` from `.env`, else the compose file's folder; normalised. None
+    when `name:` cannot be read (a variable `.env` does not set)."""
+    if data.get("name") is not None:
+        named = interpolate(str(data["name"]), env)
+        return None if named is None else compose_project_name(named)
+    return compose_project_name(env.get("COMPOSE_PROJECT_NAME") or folder)
 
 
 def _compose_args(args: dict | list, env: dict[str, str]) -> dict[str, str]:
@@ -230,7 +264,7 @@ def _compose_paths(base: str, build: dict, env: dict[str, str]) -> tuple[str, st
 
 
 def _compose_service(path: str, base: str, service: str, spec: dict, env: dict[str, str],
-                     line: int | None) -> ImageMapping | None:
+                     line: int | None, project: str | None) -> ImageMapping | None:
     build = spec["build"]
     if isinstance(build, str):
         build = {"context": build}
@@ -241,7 +275,10 @@ def _compose_service(path: str, base: str, service: str, spec: dict, env: dict[s
         return None  # neither the Dockerfile nor the context can be read
     context, dockerfile = paths
     known_args = _compose_args(build.get("args") or {}, env)
-    image = interpolate(str(spec["image"]), env) if spec.get("image") else f"{posixpath.basename(base) or 'root'}-{service}"
+    if spec.get("image"):
+        image = interpolate(str(spec["image"]), env)
+    else:
+        image = compose_image_name(project, service) if project is not None else None
     target = interpolate(str(build["target"]), env) if build.get("target") else None
     return ImageMapping(ref=normalise_ref(image) if image else "", dockerfile=dockerfile, context=context,
                         target=target, args=known_args, raw_ref=image or "",
