@@ -465,57 +465,75 @@ def collect(tree: Tree, config: Config) -> ScanReport:
     for m in models.values():
         by_file.setdefault(m.dockerfile, m)
     facts: list[DockerfileFacts] = []
-    blocked: dict[str, list[tuple[str, int, str]]] = {}  # .dockerignore -> excluded COPY sources
     unparsable = sorted(p for p, n in graph.dockerfiles.items() if n.document is None)
     for path in _order(graph, [p for p, n in graph.dockerfiles.items() if n.document is not None]):
-        node = graph.dockerfiles[path]
-        doc = node.document
         model = by_file.get(path)
-        if model is None or not doc.stages:
-            continue
-        breaks: dict[tuple[int, str], tuple[str, str]] = {}
-        for st in doc.stages:
-            for br in builder.stage_state(path, st.index).breaks:
-                if br.path == path and br.kind in ("copy-excluded-source", "copy-missing-source"):
-                    status = "excluded" if br.kind == "copy-excluded-source" else "missing"
-                    breaks[(br.line, br.subject)] = (status, br.detail)
-        copies = _copy_sources(doc, breaks)
-        if node.dockerignore:
-            blocked.setdefault(node.dockerignore, []).extend(
-                (path, c.line, c.source) for c in copies if c.status == "excluded")
-        state = model.state
-        final = model.stage
-        inherited = {st.index: "PIP_NO_CACHE_DIR" in _base_env(graph, builder, path, st.index)
-                     for st in doc.stages}
-        no_cache_lines = _env_no_cache_lines(doc, inherited)
-        pip: list[PipRun] = []
-        packages: list[PackageRun] = []
-        shells = {st.index for st in doc.stages if any(i.keyword == "SHELL" for i in doc.stage_instructions(st))}
-        for ins in doc.instructions:
-            if ins.keyword != "RUN" or ins.stage < 0:
-                continue
-            shell = _shell_at(doc, ins, shells)
-            pr = package_run(ins, shell)
-            if pr is not None:
-                packages.append(pr)
-            pip += pip_runs(ins, ins.start_line in no_cache_lines, shell)
-        where = state.where.get("USER")
-        user = UserFacts(user=(state.user or "root"), where=where,
-                         user_sites=tuple(sorted(s for s in state.sites if s != "system")))
-        images = tuple((m.ref, str(m.source)) for m in sorted(graph.images_built_from(path), key=lambda m: m.ref))
-        derived = tuple(sorted({d for ref, _ in images for d, _ in graph.derived_of(ref)}))
-        facts.append(DockerfileFacts(
-            path=path, images=images, derived=derived, context=node.context, dockerignore=node.dockerignore,
-            stages=_stage_facts(graph, path, doc), image_stage=final, python=state.python,
-            python_source=state.python_source, base_chain=model.base_chain, external_base=model.external_base,
-            packages=tuple(packages), pip=tuple(pip), user=user, copies=copies))
+        if model is not None and graph.dockerfiles[path].document.stages:
+            facts.append(_file_facts(graph, builder, path, model))
     _mark_duplicates(graph, facts)
+    return ScanReport(root=str(tree.root), dockerfiles=facts, ignores=_ignores(graph, facts), presets=[],
+                      unparsable=unparsable, layer_trees=_layer_trees(graph, facts))
+
+
+def _ignores(graph: Graph, facts: list[DockerfileFacts]) -> list:
+    """Each `.dockerignore` in force, with the COPY sources it excludes (in file order)."""
+    blocked: dict[str, list[tuple[str, int, str]]] = {}
+    for f in facts:
+        if f.dockerignore:
+            blocked.setdefault(f.dockerignore, []).extend(
+                (f.path, c.line, c.source) for c in f.copies if c.status == "excluded")
     ignores = []
     for ig in sorted({f.dockerignore for f in facts if f.dockerignore}):
         used_by = [f.path for f in facts if f.dockerignore == ig]
         ignores.append(_ignore_facts(graph, ig, used_by, blocked.get(ig, [])))
-    return ScanReport(root=str(tree.root), dockerfiles=facts, ignores=ignores, presets=[], unparsable=unparsable,
-                      layer_trees=_layer_trees(graph, facts))
+    return ignores
+
+
+def _file_facts(graph: Graph, builder, path: str, model) -> DockerfileFacts:
+    """The facts of one Dockerfile that parsed, from its image's model."""
+    node = graph.dockerfiles[path]
+    doc = node.document
+    copies = _copy_sources(doc, _copy_breaks(builder, path, doc))
+    state = model.state
+    inherited = {st.index: "PIP_NO_CACHE_DIR" in _base_env(graph, builder, path, st.index) for st in doc.stages}
+    pip, packages = _install_runs(doc, _env_no_cache_lines(doc, inherited))
+    user = UserFacts(user=(state.user or "root"), where=state.where.get("USER"),
+                     user_sites=tuple(sorted(s for s in state.sites if s != "system")))
+    images = tuple((m.ref, str(m.source)) for m in sorted(graph.images_built_from(path), key=lambda m: m.ref))
+    derived = tuple(sorted({d for ref, _ in images for d, _ in graph.derived_of(ref)}))
+    return DockerfileFacts(
+        path=path, images=images, derived=derived, context=node.context, dockerignore=node.dockerignore,
+        stages=_stage_facts(graph, path, doc), image_stage=model.stage, python=state.python,
+        python_source=state.python_source, base_chain=model.base_chain, external_base=model.external_base,
+        packages=tuple(packages), pip=tuple(pip), user=user, copies=copies)
+
+
+def _copy_breaks(builder, path: str, doc: Document) -> dict[tuple[int, str], tuple[str, str]]:
+    """(line, source) -> (excluded | missing, detail) for this file's COPY sources the
+    model says the build cannot read."""
+    breaks: dict[tuple[int, str], tuple[str, str]] = {}
+    for st in doc.stages:
+        for br in builder.stage_state(path, st.index).breaks:
+            if br.path == path and br.kind in ("copy-excluded-source", "copy-missing-source"):
+                status = "excluded" if br.kind == "copy-excluded-source" else "missing"
+                breaks[(br.line, br.subject)] = (status, br.detail)
+    return breaks
+
+
+def _install_runs(doc: Document, no_cache_lines) -> tuple[list[PipRun], list[PackageRun]]:
+    """The pip installs and the system package installs of every RUN in a stage."""
+    pip: list[PipRun] = []
+    packages: list[PackageRun] = []
+    shells = {st.index for st in doc.stages if any(i.keyword == "SHELL" for i in doc.stage_instructions(st))}
+    for ins in doc.instructions:
+        if ins.keyword != "RUN" or ins.stage < 0:
+            continue
+        shell = _shell_at(doc, ins, shells)
+        pr = package_run(ins, shell)
+        if pr is not None:
+            packages.append(pr)
+        pip += pip_runs(ins, ins.start_line in no_cache_lines, shell)
+    return pip, packages
 
 
 def _layer_trees(graph: Graph, facts: list[DockerfileFacts]) -> list:
@@ -803,6 +821,24 @@ def _shared_base_skipped(report: ScanReport, f: DockerfileFacts) -> str | None:
 
 def findings(report: ScanReport) -> list[str]:
     """The repository-level conclusions, one sentence each."""
+    out = _copy_findings(report)
+    for f in report.dockerfiles:
+        if f.duplicate_of:
+            out.append(f"`{f.path}` has the same instructions as `{f.duplicate_of}`: one of them is redundant.")
+    roots = [f.path for f in report.dockerfiles if f.user.is_root]
+    if roots:
+        n = len(report.dockerfiles)
+        out.append(f"{len(roots)} of {n} Dockerfiles run as root: " + ", ".join(f"`{p}`" for p in roots) + ".")
+    out += _cache_findings(report)
+    for f in report.dockerfiles:
+        shared = _shared_base_skipped(report, f)
+        if shared is not None:
+            out.append(f"`{f.path}` is built on {_code(f.final.base)} directly, not on "
+                       f"{_code(shared)}, the in-repo image built on it that other images share.")
+    return out
+
+
+def _copy_findings(report: ScanReport) -> list[str]:
     out = []
     for f in report.dockerfiles:
         for c in f.copies:
@@ -812,13 +848,12 @@ def findings(report: ScanReport) -> list[str]:
             elif c.status == "missing":
                 out.append(f"`{f.path}:{c.line}`: {c.keyword} source {_code(c.source)} is not in the build "
                            f"context; the build fails at this step.")
-    for f in report.dockerfiles:
-        if f.duplicate_of:
-            out.append(f"`{f.path}` has the same instructions as `{f.duplicate_of}`: one of them is redundant.")
-    roots = [f.path for f in report.dockerfiles if f.user.is_root]
-    if roots:
-        n = len(report.dockerfiles)
-        out.append(f"{len(roots)} of {n} Dockerfiles run as root: " + ", ".join(f"`{p}`" for p in roots) + ".")
+    return out
+
+
+def _cache_findings(report: ScanReport) -> list[str]:
+    """Package indexes and pip caches left in layers."""
+    out = []
     dirty = [(f.path, p.line) for f in report.dockerfiles for p in f.packages if not p.cleaned]
     if dirty:
         out.append("Package installs that leave the index in the layer: "
@@ -828,17 +863,34 @@ def findings(report: ScanReport) -> list[str]:
     cached = [(f.path, p.line) for f in report.dockerfiles for p in f.pip if not p.no_cache]
     if cached:
         out.append("pip installs without `--no-cache-dir`: " + ", ".join(f"`{p}:{line}`" for p, line in cached) + ".")
-    for f in report.dockerfiles:
-        shared = _shared_base_skipped(report, f)
-        if shared is not None:
-            out.append(f"`{f.path}` is built on {_code(f.final.base)} directly, not on "
-                       f"{_code(shared)}, the in-repo image built on it that other images share.")
     return out
 
 
 def to_markdown(report: ScanReport) -> str:
     from dockfix.transforms import PRESET_TITLES
 
+    out = _markdown_head(report)
+    out += ["## Overview", "",
+            "| Dockerfile | Image | Base image | Python | Stages | Layers | apt cleanup | pip --no-cache-dir | User |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    out += [_overview_row(f) for f in report.dockerfiles]
+    out += ["", "## Findings", ""]
+    out += [f"- {line}" for line in findings(report)]
+    for f in report.dockerfiles:
+        out += _dockerfile_section(f, PRESET_TITLES)
+    for ig in report.ignores:
+        out += _ignore_section(ig, PRESET_TITLES)
+    out += shared_layers_markdown(report)
+    if report.presets:
+        out += ["", "## Presets", "", "| Option | Transforms | Files changed | Prover |", "| --- | --- | --- | --- |"]
+        for p in report.presets:
+            files = ", ".join(f"`{x}`" for x in p.files) or "none"
+            out.append(f"| {p.option} ({p.title}) | {', '.join(p.transforms)} | {len(p.files)}: {files} | "
+                       f"{_cell(p.verdict)} |")
+    return "\n".join(out) + "\n"
+
+
+def _markdown_head(report: ScanReport) -> list[str]:
     out: list[str] = [f"# dockfix scan: `{report.root}`", ""]
     images = sum(len(f.images) for f in report.dockerfiles)
     out.append(f"{len(report.dockerfiles)} Dockerfiles, {images} named images, "
@@ -852,63 +904,59 @@ def to_markdown(report: ScanReport) -> str:
     if report.unparsable:
         out.append("Not scanned (BuildKit rejects them): " + ", ".join(f"`{p}`" for p in report.unparsable))
         out.append("")
-    out += ["## Overview", "",
-            "| Dockerfile | Image | Base image | Python | Stages | Layers | apt cleanup | pip --no-cache-dir | User |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for f in report.dockerfiles:
-        image = ", ".join(_code(r) for r, _ in f.images) or "—"
-        apt = "—" if not f.packages else ("✅" if all(p.cleaned for p in f.packages)
-                                          else "❌ " + ", ".join(f"L{p.line}" for p in f.packages if not p.cleaned))
-        pip = "—" if not f.pip else ("✅" if all(p.no_cache for p in f.pip)
-                                     else "❌ " + ", ".join(f"L{p.line}" for p in f.pip if not p.no_cache))
-        user = ("root" if f.user.is_root else f.user.user)
-        out.append(f"| `{f.path}` | {image} | {_code(f.final.base)} | {f.python or '?'} | {len(f.stages)} | "
-                   f"{sum(f.final.layers().values())} | {apt} | {pip} | {_cell(user)} |")
-    out += ["", "## Findings", ""]
-    out += [f"- {line}" for line in findings(report)]
-    for f in report.dockerfiles:
-        out += ["", f"## {f.path}", "", "| Item | Value |", "| --- | --- |"]
-        rows = [
-            ("Image", image_text(f)),
-            ("Base image", base_text(f)),
-            ("Python version", python_text(f)),
-            ("Build stages", stages_text(f)),
-            ("Instructions", instructions_text(f)),
-            ("Layers", layers_text(f)),
-            ("apt/apk install", packages_text(f)),
-            ("apt cache cleanup", cleanup_text(f)),
-            ("pip --no-cache-dir", pip_text(f)),
-            ("User", user_text(f)),
-            ("COPY/ADD sources", copies_text(f)),
-            ("Build context", f"{_code(f.context or '.')}, .dockerignore: "
-                              + (_code(f.dockerignore) if f.dockerignore else "none")),
-        ]
-        dup = duplicate_text(f)
-        if dup:
-            rows.append(("Duplicate", dup))
-        out += [f"| {k} | {_cell(v)} |" for k, v in rows]
-        if f.presets:
-            out += ["", "What each preset would change:", ""]
-            out += _preset_rows(f.presets, PRESET_TITLES)
-    for ig in report.ignores:
-        out += ["", f"## {ig.path}", "",
-                f"Used by {len(ig.used_by)} Dockerfile{'s' if len(ig.used_by) != 1 else ''}. "
-                "*Excludes*: files of the build context this pattern decides to leave out.", "",
-                "| Line | Pattern | Excludes | Blocks |", "| --- | --- | --- | --- |"]
-        for p in ig.patterns:
-            blocks = "<br>".join(f"`{df}:{line}` {_code(src)}" for df, line, src in p.blocks)
-            out.append(f"| {p.line} | {_code(p.text)} | {p.excludes} | {_cell(blocks)} |")
-        if ig.presets:
-            out += ["", "What each preset would change:", ""]
-            out += _preset_rows(ig.presets, PRESET_TITLES)
-    out += shared_layers_markdown(report)
-    if report.presets:
-        out += ["", "## Presets", "", "| Option | Transforms | Files changed | Prover |", "| --- | --- | --- | --- |"]
-        for p in report.presets:
-            files = ", ".join(f"`{x}`" for x in p.files) or "none"
-            out.append(f"| {p.option} ({p.title}) | {', '.join(p.transforms)} | {len(p.files)}: {files} | "
-                       f"{_cell(p.verdict)} |")
-    return "\n".join(out) + "\n"
+    return out
+
+
+def _overview_row(f: DockerfileFacts) -> str:
+    image = ", ".join(_code(r) for r, _ in f.images) or "—"
+    apt = "—" if not f.packages else ("✅" if all(p.cleaned for p in f.packages)
+                                      else "❌ " + ", ".join(f"L{p.line}" for p in f.packages if not p.cleaned))
+    pip = "—" if not f.pip else ("✅" if all(p.no_cache for p in f.pip)
+                                 else "❌ " + ", ".join(f"L{p.line}" for p in f.pip if not p.no_cache))
+    user = ("root" if f.user.is_root else f.user.user)
+    return (f"| `{f.path}` | {image} | {_code(f.final.base)} | {f.python or '?'} | {len(f.stages)} | "
+            f"{sum(f.final.layers().values())} | {apt} | {pip} | {_cell(user)} |")
+
+
+def _dockerfile_section(f: DockerfileFacts, titles) -> list[str]:
+    out = ["", f"## {f.path}", "", "| Item | Value |", "| --- | --- |"]
+    rows = [
+        ("Image", image_text(f)),
+        ("Base image", base_text(f)),
+        ("Python version", python_text(f)),
+        ("Build stages", stages_text(f)),
+        ("Instructions", instructions_text(f)),
+        ("Layers", layers_text(f)),
+        ("apt/apk install", packages_text(f)),
+        ("apt cache cleanup", cleanup_text(f)),
+        ("pip --no-cache-dir", pip_text(f)),
+        ("User", user_text(f)),
+        ("COPY/ADD sources", copies_text(f)),
+        ("Build context", f"{_code(f.context or '.')}, .dockerignore: "
+                          + (_code(f.dockerignore) if f.dockerignore else "none")),
+    ]
+    dup = duplicate_text(f)
+    if dup:
+        rows.append(("Duplicate", dup))
+    out += [f"| {k} | {_cell(v)} |" for k, v in rows]
+    if f.presets:
+        out += ["", "What each preset would change:", ""]
+        out += _preset_rows(f.presets, titles)
+    return out
+
+
+def _ignore_section(ig, titles) -> list[str]:
+    out = ["", f"## {ig.path}", "",
+           f"Used by {len(ig.used_by)} Dockerfile{'s' if len(ig.used_by) != 1 else ''}. "
+           "*Excludes*: files of the build context this pattern decides to leave out.", "",
+           "| Line | Pattern | Excludes | Blocks |", "| --- | --- | --- | --- |"]
+    for p in ig.patterns:
+        blocks = "<br>".join(f"`{df}:{line}` {_code(src)}" for df, line, src in p.blocks)
+        out.append(f"| {p.line} | {_code(p.text)} | {p.excludes} | {_cell(blocks)} |")
+    if ig.presets:
+        out += ["", "What each preset would change:", ""]
+        out += _preset_rows(ig.presets, titles)
+    return out
 
 
 def shared_layers_markdown(report: ScanReport) -> list[str]:

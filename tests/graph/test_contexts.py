@@ -174,6 +174,83 @@ def test_makefile_runs_in_its_folder_with_its_variables(tmp_path: Path) -> None:
     assert not any("commented" in r for r in g.images)
 
 
+# Shaped like jupyter/docker-stacks' Makefile, with a literal engine.
+STACKS_MAKEFILE = (
+    "REGISTRY := quay.io\nOWNER := jupyter\n"
+    "IMG = $(REGISTRY)/$(OWNER)/$(notdir $@)\n"
+    "ALL_IMAGES := \\\n\tfoundation \\\n\tbase-notebook\n"
+    "define image_refs\ndocker image ls | grep -E \"$(1)\"\nendef\n"
+    "build/%: ARGS?=\n"
+    "build/%: ## build the latest image for a stack\n"
+    "\tdocker build \\\n\t  --tag \"$(IMG)\" \\\n\t  \"./images/$(notdir $@)\" \\\n"
+    "\t  --build-arg OWNER=\"$(OWNER)\"\n"
+    "build-all: $(foreach I, $(ALL_IMAGES), build/$(I)) ## build all stacks\n"
+    "push/%:\n\tdocker push $(IMG)\n"
+    "orphan/%:\n\tdocker build -t acme/orphan-$* images/$*\n")
+
+
+def test_makefile_pattern_rules_build_the_stems_other_rules_name(tmp_path: Path) -> None:
+    make(tmp_path, {"Makefile": STACKS_MAKEFILE,
+                    "images/foundation/Dockerfile": "FROM ubuntu:24.04\n",
+                    "images/base-notebook/Dockerfile": "ARG REGISTRY=quay.io\nARG OWNER=jupyter\n"
+                                                       "ARG BASE_IMAGE=$REGISTRY/$OWNER/foundation\nFROM $BASE_IMAGE\n",
+                    "images/extra/Dockerfile": "FROM x\n"})
+    g = graph_of(tmp_path)
+    assert {r: (m.dockerfile, m.context, m.source.line) for r, m in g.images.items()} == {
+        "quay.io/jupyter/foundation:latest": ("images/foundation/Dockerfile", "images/foundation", 12),
+        "quay.io/jupyter/base-notebook:latest": ("images/base-notebook/Dockerfile", "images/base-notebook", 12)}
+    assert g.images["quay.io/jupyter/base-notebook:latest"].args == {"OWNER": "jupyter"}
+    # ARG defaults built from other ARGs name the in-repo base.
+    base = g.base_of("images/base-notebook/Dockerfile", 0)
+    assert (base.kind, base.ref, base.how) == ("internal", "quay.io/jupyter/foundation:latest", "ARG default")
+    assert "images/extra/Dockerfile" not in {m.dockerfile for m in g.images.values()}  # no rule names `extra`
+
+
+def test_makefile_variables_that_make_decides_at_run_time_stay_unknown(tmp_path: Path) -> None:
+    make(tmp_path, {"Makefile": ("REG ?= quay.io\nCLI := $(shell command -v docker)\nTAG := a\nTAG := b\n"
+                                 "one:\n\tdocker build -t $(REG)/one images/one\n"
+                                 "two:\n\tdocker build -t acme/two:$(TAG) images/two\n"
+                                 "three:\n\t$(CLI) build -t acme/three images/three\n"),
+                    "images/one/Dockerfile": "FROM x\n", "images/two/Dockerfile": "FROM x\n",
+                    "images/three/Dockerfile": "FROM x\n"})
+    g = graph_of(tmp_path)
+    assert g.images == {}
+    # The builds are still read for their contexts (an unnamed build), not for a name.
+    assert g.dockerfiles["images/one/Dockerfile"].context_source == "command Makefile:6"
+
+
+def test_justfile_recipes(tmp_path: Path) -> None:
+    make(tmp_path, {"deploy/justfile": (
+        "registry := \"ghcr.io/acme\"\ntag := `git describe`\n\n"
+        "# build the api\nbuild-api:\n    docker build -t {{registry}}/api -f ../api/Dockerfile ..\n\n"
+        "build-web version:\n    docker build -t {{registry}}/web:{{version}} ../web\n\n"
+        "[no-cd]\nbuild-cli:\n    docker build -t {{registry}}/cli cli\n\n"
+        "worker:\n    #!/usr/bin/env bash\n    cd ..\n    docker build -t {{registry}}/worker:{{tag}} worker\n"
+        "    docker build -t {{registry}}/worker:edge worker\n"),
+        "api/Dockerfile": "FROM x\n", "web/Dockerfile": "FROM x\n", "cli/Dockerfile": "FROM x\n",
+        "worker/Dockerfile": "FROM x\n"})
+    g = graph_of(tmp_path)
+    assert {r: (m.dockerfile, m.context, m.source.line) for r, m in g.images.items()} == {
+        "ghcr.io/acme/api:latest": ("api/Dockerfile", "", 6),
+        "ghcr.io/acme/cli:latest": ("cli/Dockerfile", "cli", 13),
+        "ghcr.io/acme/worker:edge": ("worker/Dockerfile", "worker", 19)}
+    assert g.dockerfiles["web/Dockerfile"].context_source == "command deploy/justfile:9"  # unnamed: a parameter
+    # [no-cd]: run where just is started, so that reading of the context is unknown (the
+    # name is kept; without a COPY the Dockerfile's folder serves).
+    assert "[no-cd]" in g.dockerfiles["cli/Dockerfile"].context_source
+
+
+def test_a_file_only_a_workflow_run_step_names_is_a_dockerfile(tmp_path: Path) -> None:
+    make(tmp_path, {".github/workflows/smoke.yml": ("jobs:\n  smoke:\n    steps:\n      - run: |\n"
+                                                    "          docker build -f t/smoke/workers/docker/dev -t smoke-dev .\n"),
+                    "t/smoke/workers/docker/dev": "FROM python:3.12-slim\nCOPY pyproject.toml /app/\n",
+                    "pyproject.toml": "[project]\nname = 'x'\n"})
+    g = graph_of(tmp_path)
+    m = g.images["smoke-dev:latest"]
+    assert (m.dockerfile, m.context, m.source.path, m.source.line) == (
+        "t/smoke/workers/docker/dev", "", ".github/workflows/smoke.yml", 5)
+
+
 def test_actions_run_steps_and_build_push_action(tmp_path: Path) -> None:
     wf = ("on: push\n"
           "defaults:\n  run:\n    working-directory: services\n"

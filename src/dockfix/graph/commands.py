@@ -16,7 +16,8 @@ import json
 import posixpath
 import re
 
-from dockfix.graph.scripts import ROOT, SCRIPT_DIR, UNKNOWN_VAR, BuildSite, Call, resolve, shell_builds, shell_calls
+from dockfix.graph.makefile import is_justfile, justfile_sites, makefile_sites
+from dockfix.graph.scripts import ROOT, UNKNOWN_VAR, BuildSite, Call, resolve, shell_builds, shell_calls
 from dockfix.graph.sources import ImageMapping, Provenance, _memo, normalise_ref
 from dockfix.model.contexts import Engine, UnknownContext
 from dockfix.tree import Tree
@@ -29,6 +30,8 @@ def _kind(path: str) -> str | None:
     name = path.rsplit("/", 1)[-1]
     if name in _MAKEFILES or name.endswith(".mk"):
         return "make"
+    if is_justfile(name):
+        return "just"
     if name.endswith((".sh", ".bash")):
         return "script"
     if path.startswith(".github/workflows/") and name.endswith((".yml", ".yaml")):
@@ -120,7 +123,9 @@ def _read(kind: str, path: str, data: bytes,
 
 def _sites(kind: str, path: str, text: str, shell, start: tuple[str, str] | None = None) -> list:
     if kind == "make":
-        return _makefile(path, text, shell)
+        return makefile_sites(path, text, shell)
+    if kind == "just":
+        return justfile_sites(path, text, shell)
     if kind == "script":
         here = posixpath.dirname(path)
         if start is not None or not here:
@@ -187,55 +192,6 @@ def _command_paths(b, base: str, script_dir: str | None, name: str) -> tuple[str
     if b.dockerfile_unknown or context is None:
         return context, None
     return context, posixpath.join(context, name) if context else name
-
-
-# -- Makefiles
-_MAKE_ASSIGN = re.compile(r"^(?:export\s+|override\s+)*([A-Za-z_][A-Za-z0-9_.-]*)\s*(::?=|:::=|\?=|\+=|!=|=)\s*(.*)$")
-_MAKE_REF = re.compile(r"\$(?:\$|\(([^()]*)\)|\{([^{}]*)\}|(.))")
-
-
-def _make_expand(text: str, make_vars: dict[str, str | None], here: str) -> str:
-    """Make's expansion of a recipe line before the shell sees it; what make would
-    substitute unknowably becomes a variable the shell reader cannot know."""
-    def sub(m: re.Match[str]) -> str:
-        if m.group(0) == "$$":
-            return "$"
-        name = m.group(1) or m.group(2) or m.group(3) or ""
-        if name == "CURDIR":
-            return SCRIPT_DIR
-        value = make_vars.get(name)
-        return UNKNOWN_VAR if value is None else value
-
-    return _MAKE_REF.sub(sub, text)
-
-
-def _makefile(path: str, text: str, shell) -> list[BuildSite]:
-    """Recipe lines (tab-indented), each its own shell in the Makefile's folder. Variables
-    assigned once with `=`/`:=` to a literal are known; `?=`, `+=`, `!=` and repeated
-    assignments are not (the environment or the command line may decide)."""
-    here = posixpath.dirname(path)
-    make_vars: dict[str, str | None] = {}
-    sites: list[BuildSite] = []
-    lines = text.split("\n")
-    n = 0
-    while n < len(lines):
-        start, logical = n + 1, lines[n]
-        while logical.endswith("\\") and n + 1 < len(lines):
-            n += 1
-            logical = logical[:-1] + " " + lines[n].lstrip("\t")
-        n += 1
-        if logical.startswith("\t"):
-            recipe = _make_expand(logical.lstrip("\t").lstrip("@-+ "), make_vars, here)
-            sites += shell(recipe, here, here, "", {}, lambda k, s=start: s)
-            continue
-        m = _MAKE_ASSIGN.match(logical.split("#", 1)[0].strip())
-        if m:
-            name, op, value = m.groups()
-            literal = op in ("=", ":=", "::=", ":::=") and name not in make_vars
-            make_vars[name] = _make_expand(value.strip(), make_vars, here) if literal else None
-            if make_vars[name] is not None and UNKNOWN_VAR in make_vars[name]:
-                make_vars[name] = None
-    return sites
 
 
 # -- CI

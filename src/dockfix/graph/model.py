@@ -14,7 +14,7 @@ from dockfix.errors import DockerfileSyntaxError, DockfixError
 from dockfix.graph import sources
 from dockfix.graph.discover import Template, find_dockerfiles, template_line
 from dockfix.graph.dockerignore import EMPTY, DockerIgnore
-from dockfix.graph.sources import ImageMapping, Provenance, normalise_ref
+from dockfix.graph.sources import ImageMapping, normalise_ref
 from dockfix.memo import Memo
 from dockfix.model.contexts import UnknownContext
 from dockfix.model.words import Scope as WordScope, expand_word
@@ -325,6 +325,26 @@ def _add_nodes(nodes: dict[str, DockerfileNode], tree: Tree, paths: list[str]) -
 
 
 def build_graph(tree: Tree, config: Config) -> Graph:
+    nodes, index, paths = _nodes_and_index(tree, config)
+    graph = Graph(root=str(tree.root), tree=tree, dockerfiles=nodes, index=index)
+    # Image map: first source wins per image reference (decided over the whole repository).
+    for m in index.mappings:
+        if m.dockerfile in graph.dockerfiles:
+            graph.images[m.ref] = m
+    first_mapping: dict[str, ImageMapping] = {}
+    for m in graph.images.values():
+        first_mapping.setdefault(m.dockerfile, m)
+    _decide_contexts(graph, index)
+    bases = _Bases(graph, paths, tree.scope, first_mapping)
+    for path, node in sorted(graph.dockerfiles.items()):
+        if node.document is not None:
+            bases.of_file(path, node.document)
+    return graph
+
+
+def _nodes_and_index(tree: Tree, config: Config) -> tuple[dict[str, DockerfileNode], RepoIndex, list[str]]:
+    """The parsed Dockerfiles of the tree (of its scope), the repository index, and every
+    Dockerfile path the index knows (the name heuristic looks among them)."""
     scope: Scope | None = tree.scope
     if scope is not None:
         paths = list(scope.index.dockerfiles)
@@ -343,67 +363,71 @@ def build_graph(tree: Tree, config: Config) -> Graph:
     if scope is None:  # files only a build names are known from the index
         paths = list(index.dockerfiles)
         _add_nodes(nodes, tree, paths)
-    graph = Graph(root=str(tree.root), tree=tree, dockerfiles=nodes, index=index)
+    return nodes, index, paths
 
-    # Image map: first source wins per image reference (decided over the whole repository).
-    for m in index.mappings:
-        if m.dockerfile in graph.dockerfiles:
-            graph.images[m.ref] = m
 
-    first_mapping: dict[str, ImageMapping] = {}
-    for m in graph.images.values():
-        first_mapping.setdefault(m.dockerfile, m)
-    _decide_contexts(graph, index)
+@dataclass
+class _Bases:
+    """Stage bases; unmapped `*-base` references may be inferred to an in-repo Dockerfile
+    (added to the graph's images as they are met, in path order)."""
 
-    # Stage bases; unmapped `*-base` references may be inferred to an in-repo Dockerfile.
-    for path, node in sorted(graph.dockerfiles.items()):
-        if node.document is None:
-            continue
-        m = first_mapping.get(path)
+    graph: Graph
+    paths: list[str]
+    scope: Scope | None
+    first_mapping: dict[str, ImageMapping]
+
+    def of_file(self, path: str, doc: Document) -> None:
+        m = self.first_mapping.get(path)
         build_args = m.args if m else {}
-        words = [w for ins in node.document.global_args() for w in ins.value]
+        words = [w for ins in doc.global_args() for w in ins.value]
         # The build as the mapping describes it: an ARG it does not pass and without default
         # is unset, as BuildKit reads that build.
-        global_scope = WordScope.of_globals(words, build_args, node.document.escape, args_complete=True)
-        how_of: dict[str, str] = {}
-        for word in words:
-            name, eq, _ = word.partition("=")
-            if name in build_args:
-                how_of[name] = "build arg"
-            elif eq:
-                how_of[name] = "ARG default"
+        global_scope = WordScope.of_globals(words, build_args, doc.escape, args_complete=True)
+        how_of = _how_of(words, build_args)
         names: dict[str, int] = {}
-        for st in node.document.stages:
-            raw = st.base
-            resolved, vars_used = _base_name(raw, global_scope, node.document.escape)
-            how = "as written"
-            if vars_used:
-                how = " + ".join(sorted({how_of.get(v, "unset ARG") for v in vars_used}))
-            if resolved.lower() in names:
-                graph.bases[(path, st.index)] = BaseRef("stage", resolved.lower(), raw, how,
-                                                        stage=names[resolved.lower()])
-            else:
-                ref = normalise_ref(resolved) if resolved and resolved != "scratch" else resolved
-                mapped = graph.images.get(ref)
-                if mapped is None and ref:
-                    guess = sources.infer_base(ref, paths, path)
-                    if scope is not None:
-                        _check_closed(scope, ref, guess, path)
-                    if guess is not None and guess.dockerfile != path and guess.dockerfile in graph.dockerfiles:
-                        gnode = graph.dockerfiles[guess.dockerfile]
-                        guess = ImageMapping(ref=guess.ref, dockerfile=guess.dockerfile, context=gnode.context,
-                                             raw_ref=resolved, source=guess.source,
-                                             context_unknown=gnode.context_unknown)
-                        graph.images[ref] = guess
-                        first_mapping.setdefault(guess.dockerfile, guess)
-                        mapped = guess
-                if mapped is not None and mapped.dockerfile != path:
-                    graph.bases[(path, st.index)] = BaseRef("internal", ref, raw, how, image=mapped)
-                else:
-                    graph.bases[(path, st.index)] = BaseRef("external", ref, raw, how)
+        for st in doc.stages:
+            resolved, vars_used = _base_name(st.base, global_scope, doc.escape)
+            how = " + ".join(sorted({how_of.get(v, "unset ARG") for v in vars_used})) if vars_used else "as written"
+            self.graph.bases[(path, st.index)] = self._base(path, st.base, resolved, how, names)
             if st.name:
                 names[st.name] = st.index
-    return graph
+
+    def _base(self, path: str, raw: str, resolved: str, how: str, names: dict[str, int]) -> BaseRef:
+        if resolved.lower() in names:
+            return BaseRef("stage", resolved.lower(), raw, how, stage=names[resolved.lower()])
+        ref = normalise_ref(resolved) if resolved and resolved != "scratch" else resolved
+        mapped = self.graph.images.get(ref)
+        if mapped is None and ref:
+            mapped = self._inferred(path, ref, resolved)
+        if mapped is not None and mapped.dockerfile != path:
+            return BaseRef("internal", ref, raw, how, image=mapped)
+        return BaseRef("external", ref, raw, how)
+
+    def _inferred(self, path: str, ref: str, resolved: str) -> ImageMapping | None:
+        """The name heuristic's in-repo Dockerfile for `ref`, mapped from now on; None."""
+        guess = sources.infer_base(ref, self.paths, path)
+        if self.scope is not None:
+            _check_closed(self.scope, ref, guess, path)
+        if guess is None or guess.dockerfile == path or guess.dockerfile not in self.graph.dockerfiles:
+            return None
+        gnode = self.graph.dockerfiles[guess.dockerfile]
+        guess = ImageMapping(ref=guess.ref, dockerfile=guess.dockerfile, context=gnode.context,
+                             raw_ref=resolved, source=guess.source, context_unknown=gnode.context_unknown)
+        self.graph.images[ref] = guess
+        self.first_mapping.setdefault(guess.dockerfile, guess)
+        return guess
+
+
+def _how_of(words: list[str], build_args: dict[str, str]) -> dict[str, str]:
+    """How each global ARG gets its value: from the build, or from its default."""
+    how_of: dict[str, str] = {}
+    for word in words:
+        name, eq, _ = word.partition("=")
+        if name in build_args:
+            how_of[name] = "build arg"
+        elif eq:
+            how_of[name] = "ARG default"
+    return how_of
 
 
 def _check_closed(scope: Scope, ref: str, guess: ImageMapping | None, path: str) -> None:
@@ -545,20 +569,24 @@ def format_graph(graph: Graph) -> str:
             lines.append(f"  base:       {base.ref} ({kind}; {base.how}: FROM {base.raw})")
         lines.append(_image_context_line(m, node))
         lines.append(f"  mapped by:  {m.source}")
-    unmapped = sorted(p for p in graph.dockerfiles if not graph.images_built_from(p))
-    for p in unmapped:
-        node = graph.dockerfiles[p]
-        if node.error is not None:
-            lines.append(f"(unparsable) {p}: {node.error}")
-            continue
-        lines.append(f"(no image name) {p}")
-        for st in node.document.stages:
-            b = graph.bases.get((p, st.index))
-            if b is not None:
-                lines.append(f"  stage {st.name or st.index}: FROM {b.ref} ({b.kind}; {b.how})")
-        lines.append(f"  context:    {node.context_unknown}" if node.context_unknown is not None
-                     else f"  context:    {node.context or '.'} ({node.context_source})")
+    for p in sorted(p for p in graph.dockerfiles if not graph.images_built_from(p)):
+        lines += _unmapped_lines(graph, p)
     return "\n".join(lines) + "\n"
+
+
+def _unmapped_lines(graph: Graph, p: str) -> list[str]:
+    """A Dockerfile no image is mapped to: its stages' bases and its context."""
+    node = graph.dockerfiles[p]
+    if node.error is not None:
+        return [f"(unparsable) {p}: {node.error}"]
+    lines = [f"(no image name) {p}"]
+    for st in node.document.stages:
+        b = graph.bases.get((p, st.index))
+        if b is not None:
+            lines.append(f"  stage {st.name or st.index}: FROM {b.ref} ({b.kind}; {b.how})")
+    lines.append(f"  context:    {node.context_unknown}" if node.context_unknown is not None
+                 else f"  context:    {node.context or '.'} ({node.context_source})")
+    return lines
 
 
 def _image_context_line(m: ImageMapping, node: DockerfileNode) -> str:

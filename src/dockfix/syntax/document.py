@@ -252,101 +252,123 @@ def parse(data: bytes, path: str | None = None) -> Document:
 
 
 def _parse(data: bytes, path: str | None) -> Document:
-    text = data.decode("utf-8", "surrogateescape")
-    pieces = text.split("\n")
-    # The scanner yields each line with its "\n"; a final empty piece is no line.
-    if pieces[-1] == "":
-        pieces.pop()
-    n = len(pieces)
-    line_starts: list[int] = []
+    return _Parser(data).document(path)
+
+
+def _line_starts(data: bytes, pieces: list[str]) -> list[int]:
+    """The byte offset of each line."""
+    starts: list[int] = []
     off = 0
     ascii_only = data.isascii()
     for p in pieces:
-        line_starts.append(off)
+        starts.append(off)
         off += (len(p) if ascii_only else len(p.encode("utf-8", "surrogateescape"))) + 1
+    return starts
 
-    directives = _DirectiveParser()
-    found_directives: list[Directive] = []
-    escape = "\\"
-    instructions: list[Instruction] = []
-    lstrip = lexer.lstrip_space
 
-    def process(token: str, line_no: int, strip_left: bool) -> str:
-        nonlocal escape
+class _Parser:
+    """BuildKit's parser loop over one file: directives, logical lines (continuations,
+    comments inside them, empty continuation lines), instructions and their heredocs."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.text = data.decode("utf-8", "surrogateescape")
+        pieces = self.text.split("\n")
+        # The scanner yields each line with its "\n"; a final empty piece is no line.
+        if pieces[-1] == "":
+            pieces.pop()
+        self.pieces, self.n = pieces, len(pieces)
+        self.line_starts = _line_starts(data, pieces)
+        self.directives = _DirectiveParser()
+        self.found_directives: list[Directive] = []
+        self.escape = "\\"
+        self.i = 0  # the next line to read
+
+    def document(self, path: str | None) -> Document:
+        instructions: list[Instruction] = []
+        while self.i < self.n:
+            start_line, line = self._logical_line()
+            if line is None:
+                continue
+            try:
+                ins = _instruction_of(line, self.escape)
+            except ValueError_ as err:
+                raise DockerfileSyntaxError(str(err), line=start_line) from None
+            ins.heredocs = self._heredocs(ins, line, start_line)
+            ins.start_line, ins.end_line = start_line, self.i
+            ins.start = self.line_starts[start_line - 1]
+            ins.end = self.line_starts[self.i] if self.i < self.n else len(self.data)
+            ins.index = len(instructions)
+            instructions.append(ins)
+        if not instructions:
+            raise DockerfileSyntaxError("file with no instructions", line=max(self.n, 1))
+        doc = Document(data=self.data, path=path, escape=self.escape, directives=tuple(self.found_directives),
+                       instructions=instructions, line_starts=self.line_starts)
+        doc.stages  # assigns Instruction.stage
+        return doc
+
+    def _process(self, token: str, line_no: int, strip_left: bool) -> str:
+        """A physical line as the scanner hands it on: a directive is read (and kept), a
+        comment becomes empty."""
         token = token.rstrip("\r\n")
         if strip_left:
-            token = lstrip(token)
-        d = directives.feed(token, line_no)
+            token = lexer.lstrip_space(token)
+        d = self.directives.feed(token, line_no)
         if d is not None:
-            found_directives.append(d)
+            self.found_directives.append(d)
             if d.name == "escape":
                 if d.value not in ("\\", "`"):
                     raise DockerfileSyntaxError(
                         f"invalid escape token '{d.value}' does not match ` or \\", line=line_no)
-                escape = d.value
-        return "" if lstrip(token).startswith("#") else token
+                self.escape = d.value
+        return "" if lexer.lstrip_space(token).startswith("#") else token
 
-    i = 0
-    while i < n:
-        raw = pieces[i]
-        if i == 0 and raw.startswith("\ufeff"):
+    def _logical_line(self) -> tuple[int, str | None]:
+        """(its first line, the logical line) from the next line on; None for a line that
+        holds no instruction (empty, a comment, a directive)."""
+        pieces, n, lstrip, trim = self.pieces, self.n, lexer.lstrip_space, lexer.trim_continuation
+        raw = pieces[self.i]
+        if self.i == 0 and raw.startswith("\ufeff"):
             raw = raw[1:]
-        token = process(raw, i + 1, True)
-        i += 1
-        start_line = i
-        body, end_of_line = lexer.trim_continuation(token, escape)
+        token = self._process(raw, self.i + 1, True)
+        self.i += 1
+        start_line = self.i
+        body, end_of_line = trim(token, self.escape)
         if end_of_line and body == "":
-            continue
+            return start_line, None
         parts = [body]
-        while not end_of_line and i < n:
-            raw = pieces[i]
-            token = process(raw, i + 1, False)
-            i += 1
+        while not end_of_line and self.i < n:
+            raw = pieces[self.i]
+            token = self._process(raw, self.i + 1, False)
+            self.i += 1
             if lstrip(raw).startswith("#"):
                 continue  # a comment inside a continuation
             if lstrip(token) == "":
                 continue  # an empty continuation line: BuildKit folds the next line in
-            body, end_of_line = lexer.trim_continuation(token, escape)
+            body, end_of_line = trim(token, self.escape)
             parts.append(body)
-        line = "".join(parts)
+        return start_line, "".join(parts)
 
-        try:
-            ins = _instruction_of(line, escape)
-        except ValueError_ as err:
-            raise DockerfileSyntaxError(str(err), line=start_line) from None
-
+    def _heredocs(self, ins: Instruction, line: str, start_line: int) -> tuple[Heredoc, ...]:
         carrier = ins.sub if ins.sub is not None else ins
-        heredocs: list[Heredoc] = []
-        if carrier.keyword.lower() in HEREDOC_INSTRUCTIONS and not carrier.json and "<<" in line:
-            for name, chomp, expand, fd in _heredoc_words(line, start_line):
-                content: list[str] = []
-                terminated = False
-                while i < n:
-                    raw = pieces[i] + ("\n" if _has_eol(i, n, text) else "")
-                    i += 1
-                    candidate = raw.rstrip("\r\n")
-                    if chomp:
-                        candidate = candidate.lstrip("\t")
-                    if candidate == name:
-                        terminated = True
-                        break
-                    content.append(raw)
-                if not terminated:
-                    raise DockerfileSyntaxError("unterminated heredoc", line=start_line)
-                heredocs.append(Heredoc(name, "".join(content), chomp, expand, fd))
-        ins.heredocs = tuple(heredocs)
-        ins.start_line, ins.end_line = start_line, i
-        ins.start = line_starts[start_line - 1]
-        ins.end = line_starts[i] if i < n else len(data)
-        ins.index = len(instructions)
-        instructions.append(ins)
+        if carrier.keyword.lower() not in HEREDOC_INSTRUCTIONS or carrier.json or "<<" not in line:
+            return ()
+        return tuple(Heredoc(name, self._heredoc_body(name, chomp, start_line), chomp, expand, fd)
+                     for name, chomp, expand, fd in _heredoc_words(line, start_line))
 
-    if not instructions:
-        raise DockerfileSyntaxError("file with no instructions", line=max(n, 1))
-    doc = Document(data=data, path=path, escape=escape, directives=tuple(found_directives),
-                   instructions=instructions, line_starts=line_starts)
-    doc.stages  # assigns Instruction.stage
-    return doc
+    def _heredoc_body(self, name: str, chomp: bool, start_line: int) -> str:
+        """The lines up to the terminator (each with its newline), which is consumed."""
+        content: list[str] = []
+        while self.i < self.n:
+            raw = self.pieces[self.i] + ("\n" if _has_eol(self.i, self.n, self.text) else "")
+            self.i += 1
+            candidate = raw.rstrip("\r\n")
+            if chomp:
+                candidate = candidate.lstrip("\t")
+            if candidate == name:
+                return "".join(content)
+            content.append(raw)
+        raise DockerfileSyntaxError("unterminated heredoc", line=start_line)
 
 
 def _has_eol(i: int, n: int, text: str) -> bool:

@@ -101,80 +101,105 @@ def extract_builder_flags(line: str, escape: str) -> tuple[str, list[str]]:
     Current BuildKit escapes with the file's escape token (v0.9.0 always used `\\`)."""
     if not line.startswith("--") and not lstrip_space(line).startswith("--"):
         return line, []
-    raw = line.encode("utf-8", "surrogateescape")
-    esc = ord(escape)
-    n = len(raw)
-    words: list[str] = []
-    word: list[str] = []
-    in_spaces, in_word, in_quote = 0, 1, 2
-    phase = in_spaces
-    quote = 0
-    blank_ok = False
-    pos = 0
-    ch = 0
+    return _FlagWalk(line.encode("utf-8", "surrogateescape"), ord(escape)).run()
 
-    def rest(p: int) -> str:
-        return raw[p:].decode("utf-8", "surrogateescape")
 
-    while pos <= n:
-        if pos != n:
-            ch = raw[pos]
-        if phase == in_spaces:
-            if pos == n:
+# The phases of Go's word walks (inSpaces, inWord, inQuote), and what one step says.
+_SPACES, _WORD, _QUOTE = 0, 1, 2
+_NEXT, _DONE = "next", "done"
+
+
+class _FlagWalk:
+    """extractBuilderFlags' loop, one method per phase: the flags before the first word
+    that is not one, and the rest of the line."""
+
+    __slots__ = ("raw", "n", "esc", "pos", "ch", "phase", "quote", "blank_ok", "word", "words")
+
+    def __init__(self, raw: bytes, esc: int):
+        self.raw, self.n, self.esc = raw, len(raw), esc
+        self.pos = self.ch = self.quote = 0
+        self.phase = _SPACES
+        self.blank_ok = False
+        self.word: list[str] = []
+        self.words: list[str] = []
+
+    def run(self) -> tuple[str, list[str]]:
+        while self.pos <= self.n:
+            if self.pos != self.n:
+                self.ch = self.raw[self.pos]
+            step = self._step()
+            if step is _DONE:
                 break
-            if chr(ch) in _GO_SPACE:
-                pos += 1
-                continue
-            if ch != 0x2D or pos + 1 == n or raw[pos + 1] != 0x2D:
-                return rest(pos), words
-            phase = in_word
-        if phase in (in_word, in_quote) and pos == n:
-            w = "".join(word)
-            if w != "--" and (blank_ok or w):
-                words.append(w)
-            break
-        if phase == in_word:
-            if chr(ch) in _GO_SPACE:
-                phase = in_spaces
-                w = "".join(word)
-                if w == "--":
-                    return rest(pos), words
-                if blank_ok or w:
-                    words.append(w)
-                word = []
-                blank_ok = False
-                pos += 1
-                continue
-            if ch in (0x27, 0x22):
-                quote = ch
-                blank_ok = True
-                phase = in_quote
-                pos += 1
-                continue
-            if ch == esc:
-                if pos + 1 == n:
-                    pos += 1
-                    continue
-                pos += 1
-                ch = raw[pos]
-            word.append(chr(ch))
-            pos += 1
-            continue
-        if phase == in_quote:
-            if ch == quote:
-                phase = in_word
-                pos += 1
-                continue
-            if ch == esc:
-                if pos + 1 == n:
-                    phase = in_word
-                    pos += 1
-                    continue
-                pos += 1
-                ch = raw[pos]
-            word.append(chr(ch))
-            pos += 1
-    return "", words
+            if step is not _NEXT:
+                return step
+        return "", self.words
+
+    def _rest(self):
+        return self.raw[self.pos:].decode("utf-8", "surrogateescape"), self.words
+
+    def _step(self):
+        if self.phase == _SPACES:
+            step = self._spaces()
+            if step is not None:
+                return step
+        if self.pos == self.n:  # the line ends inside a word
+            w = "".join(self.word)
+            if w != "--" and (self.blank_ok or w):
+                self.words.append(w)
+            return _DONE
+        return self._in_word() if self.phase == _WORD else self._in_quote()
+
+    def _spaces(self):
+        """Between words: skip blanks; a word not starting with `--` ends the flags."""
+        if self.pos == self.n:
+            return _DONE
+        if chr(self.ch) in _GO_SPACE:
+            self.pos += 1
+            return _NEXT
+        if self.ch != 0x2D or self.pos + 1 == self.n or self.raw[self.pos + 1] != 0x2D:
+            return self._rest()
+        self.phase = _WORD
+        return None
+
+    def _in_word(self):
+        ch = self.ch
+        if chr(ch) in _GO_SPACE:
+            self.phase = _SPACES
+            w = "".join(self.word)
+            if w == "--":
+                return self._rest()
+            if self.blank_ok or w:
+                self.words.append(w)
+            self.word = []
+            self.blank_ok = False
+            self.pos += 1
+            return _NEXT
+        if ch in (0x27, 0x22):
+            self.quote, self.blank_ok, self.phase = ch, True, _QUOTE
+            self.pos += 1
+            return _NEXT
+        return self._take(ch)
+
+    def _in_quote(self):
+        if self.ch == self.quote:
+            self.phase = _WORD
+            self.pos += 1
+            return _NEXT
+        return self._take(self.ch)
+
+    def _take(self, ch: int):
+        """Add a byte to the word; the escape token takes the next byte literally (at the
+        end of the line it is dropped, and a quote left open ends)."""
+        if ch == self.esc:
+            if self.pos + 1 == self.n:
+                self.phase = _WORD
+                self.pos += 1
+                return _NEXT
+            self.pos += 1
+            ch = self.raw[self.pos]
+        self.word.append(chr(ch))
+        self.pos += 1
+        return _NEXT
 
 
 # What makes parse_words walk the characters: quotes, the escape token, and U+001C..U+001F
@@ -192,67 +217,80 @@ def parse_words(rest: str, escape: str) -> list[str]:
 
 def walk_words(rest: str, escape: str) -> list[str]:
     """parse_words, character by character as Go does."""
-    rest = go_runes(rest)
-    words: list[str] = []
-    word: list[str] = []
-    in_spaces, in_word, in_quote = 0, 1, 2
-    phase = in_spaces
-    quote = ""
-    blank_ok = False
-    n = len(rest)
-    pos = 0
-    ch = ""
-    while pos <= n:
-        if pos != n:
-            ch = rest[pos]
-        if phase == in_spaces:
-            if pos == n:
+    return _WordWalk(go_runes(rest), escape).run()
+
+
+class _WordWalk:
+    """parseWords' loop, one method per phase: quotes and escapes stay in the words."""
+
+    __slots__ = ("rest", "n", "escape", "pos", "ch", "phase", "quote", "blank_ok", "word", "words")
+
+    def __init__(self, rest: str, escape: str):
+        self.rest, self.n, self.escape = rest, len(rest), escape
+        self.pos = 0
+        self.ch = self.quote = ""
+        self.phase = _SPACES
+        self.blank_ok = False
+        self.word: list[str] = []
+        self.words: list[str] = []
+
+    def run(self) -> list[str]:
+        while self.pos <= self.n:
+            if self.pos != self.n:
+                self.ch = self.rest[self.pos]
+            if self.phase == _SPACES:
+                if self.pos == self.n:
+                    break
+                if self.ch in _GO_SPACE:
+                    self.pos += 1
+                    continue
+                self.phase = _WORD
+            if self.pos == self.n:  # the text ends inside a word
+                if self.blank_ok or self.word:
+                    self.words.append("".join(self.word))
                 break
-            if ch in _GO_SPACE:
-                pos += 1
-                continue
-            phase = in_word
-        if phase in (in_word, in_quote) and pos == n:
-            if blank_ok or word:
-                words.append("".join(word))
-            break
-        if phase == in_word:
-            if ch in _GO_SPACE:
-                phase = in_spaces
-                if blank_ok or word:
-                    words.append("".join(word))
-                word = []
-                blank_ok = False
-                pos += 1
-                continue
-            if ch in ("'", '"'):
-                quote = ch
-                blank_ok = True
-                phase = in_quote
-            if ch == escape:
-                if pos + 1 == n:
-                    pos += 1
-                    continue
-                word.append(ch)
-                pos += 1
-                ch = rest[pos]
-            word.append(ch)
-            pos += 1
-            continue
-        if phase == in_quote:
-            if ch == quote:
-                phase = in_word
-            if ch == escape and quote != "'":
-                if pos + 1 == n:
-                    phase = in_word
-                    pos += 1
-                    continue
-                pos += 1
-                word.append(ch)
-                ch = rest[pos]
-            word.append(ch)
-            pos += 1
-    return words
+            if self.phase == _WORD:
+                self._in_word()
+            else:
+                self._in_quote()
+        return self.words
+
+    def _in_word(self) -> None:
+        ch = self.ch
+        if ch in _GO_SPACE:
+            self.phase = _SPACES
+            if self.blank_ok or self.word:
+                self.words.append("".join(self.word))
+            self.word = []
+            self.blank_ok = False
+            self.pos += 1
+            return
+        if ch in ("'", '"'):
+            self.quote, self.blank_ok, self.phase = ch, True, _QUOTE
+        if ch == self.escape:
+            if self.pos + 1 == self.n:
+                self.pos += 1
+                return
+            self.word.append(ch)
+            self.pos += 1
+            ch = self.rest[self.pos]
+        self.word.append(ch)
+        self.pos += 1
+
+    def _in_quote(self) -> None:
+        ch = self.ch
+        if ch == self.quote:
+            self.phase = _WORD
+        if ch == self.escape and self.quote != "'":
+            if self.pos + 1 == self.n:
+                self.phase = _WORD
+                self.pos += 1
+                return
+            self.pos += 1
+            self.word.append(ch)
+            ch = self.rest[self.pos]
+        self.word.append(ch)
+        self.pos += 1
 
 
 class ShellLexError(ValueError):
