@@ -703,8 +703,7 @@ def plain_and_list(text: str) -> Tree | None:
             if "\n" in text[m.start():]:
                 return None
             break
-        elif (not command and word in _RESERVED) or word.startswith(("[[", "((")) or (
-                "{" in word and "," in word):
+        elif _not_plain(word, not command):
             return None
         else:
             command.append(Word(word, m.start(), m.end(), (Literal(word, False),)))
@@ -718,6 +717,12 @@ def plain_and_list(text: str) -> Tree | None:
     body = AndOr(pipelines[0], rest, pipelines[0].start, pipelines[-1].end)
     item = Item(body, False, body.start, body.end)
     return Tree(CommandList((item,), item.start, item.end), None, (), ())
+
+
+def _not_plain(word: str, command_start: bool) -> bool:
+    """A reserved word where a command starts, or what `Lexer._word_token` reports as bash's."""
+    return (command_start and word in _RESERVED) or word.startswith(("[[", "((")) or (
+        "{" in word and "," in word)
 
 
 def _plain_pipeline(tokens: list[Word]) -> Pipeline:
