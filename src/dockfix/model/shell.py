@@ -504,10 +504,18 @@ def _and_or_contexts(node: syn.AndOr, ctx: _Ctx) -> list[_Ctx]:
 
 def _value(word: syn.Word, state: _State, assignment: bool) -> str | None:
     """The word's single field, or None when it is not known exactly (or not one field)."""
-    if len(word.parts) == 1:  # the common word: one unquoted literal (`install`, `a==1`)
-        part = word.parts[0]
-        if type(part) is syn.Literal and not part.quoted and not _TILDE_GLOB_BRACE.search(part.value):
-            return part.value if part.value or assignment else None
+    if len(word.parts) == 1 and _plain_literal(word.parts[0]):  # the common word: `install`, `a==1`
+        value = word.parts[0].value
+        return value if value or assignment else None
+    return _expanded_value(word, state, assignment)
+
+
+def _plain_literal(part: syn.Part) -> bool:
+    """An unquoted literal that no tilde, pathname or brace expansion changes."""
+    return type(part) is syn.Literal and not part.quoted and not _TILDE_GLOB_BRACE.search(part.value)
+
+
+def _expanded_value(word: syn.Word, state: _State, assignment: bool) -> str | None:
     pieces: list[str] = []
     unquoted: list[str] = []
     quoted_any = False
