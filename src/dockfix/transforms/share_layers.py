@@ -225,27 +225,31 @@ def _regroup(ctx: Context, doc: Document, mine: list[Step], k: int, node: _Node,
     while k + copies < len(mine) and copies < MAX_GROUP and mine[k + copies].ins.keyword == "COPY":
         copies += 1
     best: Regroup | None = None
+    context: list = []  # read once, when a candidate needs it
     for identity, child in node.children.items():
         peer = child.other(path)
         if peer is None or identity == mine[k].identity or identity[-1] != mine[k].identity[-1]:
             continue  # mine already, or a COPY from another context
+        context = context or [context_of(ctx.graph(), ctx.tree, path)]
         for j in range(1, copies + 1):
-            found = _as_peer(ctx, doc, path, mine[k:k + j], mine[k + j:], child, peer)
+            found = _as_peer(ctx, doc, (path, context[0]), mine[k:k + j], mine[k + j:], child, peer)
             if found is not None and (best is None or found.gain > best.gain):
                 best = found
     return best
 
 
-def _as_peer(ctx: Context, doc: Document, path: str, steps: list[Step], rest: list[Step], child: _Node,
+def _as_peer(ctx: Context, doc: Document, where: tuple, steps: list[Step], rest: list[Step], child: _Node,
              peer: str) -> Regroup | None:
-    """`steps` written as the peer's COPY at `child`, when they land the same files."""
+    """`steps` written as the peer's COPY at `child`, when they land the same files
+    (`where`: this file's path and its build context)."""
+    path, context = where
     group = [s.ins for s in steps]
     peer_ins = child.step.ins  # type: ignore[union-attr]
     if any(ctx.ignored(doc, ins) for ins in group):
         return None
     if len(group) == 1 and (group[0].value == peer_ins.value or peer > path):
         return None  # one COPY for one: the file first by path keeps its order, the other follows
-    if not same_files(group, peer_ins, context_of(ctx.graph(), ctx.tree, path)):
+    if not same_files(group, peer_ins, context):
         return None
     text = regrouped(doc, group, ctx.document(peer).data[peer_ins.start:peer_ins.end].lstrip())
     if text is None:
