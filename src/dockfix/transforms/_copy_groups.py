@@ -52,35 +52,43 @@ def _landed(ins: Instruction, context: BuildContext) -> list[tuple] | None:
     return [(x.path, x.origin, x.source, x.type, x.owner, x.mode) for x in result.landed]
 
 
-def same_files(group: list[Instruction], peer: Instruction, context: BuildContext | None) -> bool:
-    """Do the consecutive COPYs of `group` land exactly what `peer` lands (read in `context`,
-    the context both are built with)?"""
-    if context is None or not _plain(peer) or not all(_plain(g) for g in group):
+def same_files(group: list[Instruction], peer: list[Instruction], context: BuildContext | None) -> bool:
+    """Do the consecutive COPYs of `group` land exactly what the consecutive COPYs of `peer`
+    land (read in `context`, the context both are built with)?"""
+    if context is None or not all(_plain(g) for g in (*group, *peer)):
         return False
-    if any((g.flags, g.value[-1]) != (peer.flags, peer.value[-1]) for g in group):
+    if len({(g.flags, g.value[-1]) for g in (*group, *peer)}) != 1:
         return False
-    mine: list[tuple] = []
-    for g in group:
-        landed = _landed(g, context)
-        if landed is None:
-            return False
-        mine += landed
-    theirs = _landed(peer, context)
-    if theirs is None or len({x[0] for x in mine}) != len(mine) or len({x[0] for x in theirs}) != len(theirs):
-        return False  # a path landing twice: the order of the sources would matter
+    mine, theirs = _all_landed(group, context), _all_landed(peer, context)
+    if mine is None or theirs is None:
+        return False
     return sorted(mine, key=repr) == sorted(theirs, key=repr)
 
 
-def regrouped(doc: Document, group: list[Instruction], peer_text: bytes) -> bytes | None:
-    """`doc` with the group's lines replaced by one COPY written as the peer wrote it; None
-    when something other than blank lines stands between the group's instructions (a comment
-    would be lost) or the peer's COPY spans several lines."""
+def _all_landed(copies: list[Instruction], context: BuildContext) -> list[tuple] | None:
+    """What the COPYs land together; None when one is not read exactly or a path lands twice
+    (then the order of the sources would matter)."""
+    out: list[tuple] = []
+    for ins in copies:
+        landed = _landed(ins, context)
+        if landed is None:
+            return None
+        out += landed
+    return out if len({x[0] for x in out}) == len(out) else None
+
+
+def regrouped(doc: Document, group: list[Instruction], peer_texts: list[bytes]) -> bytes | None:
+    """`doc` with the group's lines replaced by the peer's COPYs, one a line, as the peer wrote
+    them (the keyword as this file spells it); None when something other than blank lines
+    stands between the group's instructions (a comment would be lost) or a peer COPY spans
+    several lines."""
     data = doc.data
-    if b"\n" in peer_text.rstrip(b"\r\n") or any(data[a.end:b.start].strip() for a, b in zip(group, group[1:])):
+    texts = [t.rstrip(b"\r\n") for t in peer_texts]
+    if any(b"\n" in t for t in texts) or any(data[a.end:b.start].strip() for a, b in zip(group, group[1:])):
         return None
     last = group[-1]
     eol = data[last.end - 2:last.end] if data[last.end - 2:last.end] == b"\r\n" else (
         b"\n" if data[last.end - 1:last.end] == b"\n" else b"")
     keyword = group[0].cmd.encode()  # the keyword as this file spells it
-    text = keyword + peer_text.rstrip(b"\r\n")[len("COPY"):] + eol
-    return data[:group[0].start] + text + data[last.end:]
+    lines = [keyword + t[len("COPY"):] for t in texts]
+    return data[:group[0].start] + (eol or doc.newline).join(lines) + eol + data[last.end:]

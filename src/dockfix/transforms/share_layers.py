@@ -219,42 +219,58 @@ def _block_move(ctx: Context, doc: Document, mine: list[Step], k: int, node: _No
 
 
 def _regroup(ctx: Context, doc: Document, mine: list[Step], k: int, node: _Node, path: str) -> Regroup | None:
-    """mine[k:k+j], consecutive COPYs, rewritten as the COPY another file has after mine[:k]
-    when they land the same files (`_copy_groups.same_files`) and no pragma is above them."""
+    """mine[k:k+j], consecutive COPYs, rewritten as the consecutive COPYs another file has
+    after mine[:k] when they land the same files (`_copy_groups.same_files`)."""
     copies = 0
     while k + copies < len(mine) and copies < MAX_GROUP and mine[k + copies].ins.keyword == "COPY":
         copies += 1
     best: Regroup | None = None
     context: list = []  # read once, when a candidate needs it
-    for identity, child in node.children.items():
-        peer = child.other(path)
-        if peer is None or identity == mine[k].identity or identity[-1] != mine[k].identity[-1]:
-            continue  # mine already, or a COPY from another context
+    for chain in _copy_chains(node, mine[k], path):
         context = context or [context_of(ctx.graph(), ctx.tree, path)]
         for j in range(1, copies + 1):
-            found = _as_peer(ctx, doc, (path, context[0]), mine[k:k + j], mine[k + j:], child, peer)
+            found = _as_peer(ctx, doc, (path, context[0]), mine[k:k + j], mine[k + j:], chain)
             if found is not None and (best is None or found.gain > best.gain):
                 best = found
     return best
 
 
-def _as_peer(ctx: Context, doc: Document, where: tuple, steps: list[Step], rest: list[Step], child: _Node,
-             peer: str) -> Regroup | None:
-    """`steps` written as the peer's COPY at `child`, when they land the same files
-    (`where`: this file's path and its build context)."""
+def _copy_chains(node: _Node, first: Step, path: str) -> list[list[_Node]]:
+    """Sequences of COPY steps (from the context `first` reads) that another file has below
+    `node`, the first of them not `first` itself; up to MAX_GROUP long."""
+    chains: list[list[_Node]] = []
+    stack = [[child] for identity, child in node.children.items()
+             if identity != first.identity and identity[0] == "COPY" and identity[-1] == first.identity[-1]]
+    while stack:
+        chain = stack.pop()
+        if chain[-1].other(path) is None:
+            continue
+        chains.append(chain)
+        if len(chain) < MAX_GROUP:
+            stack += [chain + [c] for i, c in chain[-1].children.items() if i[0] == "COPY" and i[-1] == first.identity[-1]]
+    return chains
+
+
+def _as_peer(ctx: Context, doc: Document, where: tuple, steps: list[Step], rest: list[Step],
+             chain: list[_Node]) -> Regroup | None:
+    """`steps` written as the peer's COPYs of `chain`, when they land the same files
+    (`where`: this file's path and its build context). A group becomes fewer COPYs whoever
+    wrote them, as many only when the peer's path comes first, never more (so files converge
+    on one form instead of trading theirs)."""
     path, context = where
+    peer = chain[-1].other(path) or ""
     group = [s.ins for s in steps]
-    peer_ins = child.step.ins  # type: ignore[union-attr]
-    if any(ctx.ignored(doc, ins) for ins in group):
+    theirs = [n.step.ins for n in chain]  # type: ignore[union-attr]
+    if any(ctx.ignored(doc, ins) for ins in group) or len(theirs) > len(group) \
+            or (len(theirs) == len(group) and peer > path):
         return None
-    if len(group) == 1 and (group[0].value == peer_ins.value or peer > path):
-        return None  # one COPY for one: the file first by path keeps its order, the other follows
-    if not same_files(group, peer_ins, context):
+    if not same_files(group, theirs, context):
         return None
-    text = regrouped(doc, group, ctx.document(peer).data[peer_ins.start:peer_ins.end].lstrip())
+    texts = [ctx.document(n.other(path) or peer).data[i.start:i.end].lstrip() for n, i in zip(chain, theirs)]
+    text = regrouped(doc, group, texts)
     if text is None:
         return None
-    return Regroup(text, 1 + _shared_after(child, rest, path), peer)
+    return Regroup(text, len(theirs) + _shared_after(chain[-1], rest, path), peer)
 
 
 def _shared_after(node: _Node, rest: list[Step], path: str) -> int:
