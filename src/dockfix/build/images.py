@@ -46,7 +46,7 @@ class ImageInfo:
     stop_signal: str = ""
     volumes: tuple[str, ...] = ()  # sorted
     on_build: tuple[str, ...] = ()
-    shell: tuple[str, ...] = ()  # () when the image keeps the default
+    shell_argv: tuple[str, ...] = ()  # the config's Shell; () when the image keeps the default
 
     @property
     def env_dict(self) -> dict[str, str]:
@@ -119,7 +119,7 @@ def _info(image_id: str, config: Mapping[str, Any], size: int | None, layers: li
         stop_signal=config.get("StopSignal") or "",
         volumes=tuple(sorted(config.get("Volumes") or {})),
         on_build=tuple(config.get("OnBuild") or ()),
-        shell=tuple(config.get("Shell") or ()),
+        shell_argv=tuple(config.get("Shell") or ()),
     )
 
 

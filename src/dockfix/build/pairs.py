@@ -112,7 +112,7 @@ def _config_fields(i: ImageInfo) -> dict[str, object]:
     fields: dict[str, object] = {"Cmd": i.cmd, "Entrypoint": i.entrypoint, "WorkingDir": i.working_dir,
                                  "ExposedPorts": i.exposed_ports, "Healthcheck": i.healthcheck,
                                  "StopSignal": i.stop_signal, "Volumes": i.volumes, "OnBuild": i.on_build,
-                                 "Shell": i.shell, "User": i.user or "root"}
+                                 "Shell": i.shell_argv, "User": i.user or "root"}
     fields.update({f"Env {k}": v for k, v in i.env_dict.items()})
     fields.update({f"Label {k}": v for k, v in i.labels.items() if k not in ENGINE_LABELS})
     return fields

@@ -99,7 +99,7 @@ def _info_json(i: ImageInfo) -> dict:
                        "WorkingDir": i.working_dir, "User": i.user, "ExposedPorts": list(i.exposed_ports),
                        "Healthcheck": dict(i.healthcheck) if i.healthcheck else None, "Labels": dict(i.labels),
                        "StopSignal": i.stop_signal, "Volumes": list(i.volumes), "OnBuild": list(i.on_build),
-                       "Shell": list(i.shell)}}
+                       "Shell": list(i.shell_argv)}}
 
 
 @dataclass(frozen=True)
