@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
-from dockfix.prover.model import Break, ImageModel, StageState, home_of
+from dockfix.prover.model import Break, ImageModel, StageState, home_of, identity
 from dockfix.prover.rules import deny
 from dockfix.syntax import shellwords
 from dockfix.tree import Tree
@@ -159,14 +159,35 @@ def _path_without_sites(path: str) -> str:
     return ":".join(p for p in path.split(":") if not p.rstrip("/").endswith("/.local/bin"))
 
 
+class Access(str, Enum):
+    """Whether the runtime user can read a path."""
+
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+
+_HOME = re.compile(r"^/home/([^/]+)(?:/|$)")
+
+
+def site_access(state: StageState, site: str) -> Access:
+    """Whether the CMD user reads a pip site: root reads all; /root is 0700 in every base the
+    model knows, so no other user reads below it; a home below /home is read by its owner
+    (a uid and a login name are the same user when a RUN created one with the other), and by
+    anyone else only if the tool that made it left it open, which the model does not know."""
+    user = identity(state, (state.user or "root").split(":")[0])
+    if site == "system" or user == "0":
+        return Access.YES
+    if site == "/root" or site.startswith("/root/"):
+        return Access.NO
+    home = _HOME.match(site)
+    if home and identity(state, home.group(1)) != user:
+        return Access.UNKNOWN
+    return Access.YES
+
+
 def readable_sites(state: StageState) -> dict[str, set[str]]:
-    user = (state.user or "root").split(":")[0]
-    out = {}
-    for site, reqs in state.sites.items():
-        if site != "system" and site.startswith("/root/") and user not in ("root", "0"):
-            continue
-        out[site] = reqs
-    return out
+    return {site: reqs for site, reqs in state.sites.items() if site_access(state, site) is Access.YES}
 
 
 _PYTHON_PROGRAM = re.compile(r"^python[0-9.]*$")
@@ -389,8 +410,12 @@ def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree,
     a_readable = frozenset().union(*readable_sites(as_).values()) if as_.sites else frozenset()
     lost = (b_readable - a_readable) & areqs  # installed, but where the CMD user cannot read
     if lost:
-        broken("user site", "readable", "unreadable", "USER",
-               f"{as_.user or 'root'} can no longer read what pip installed: {', '.join(sorted(lost)[:5])}")
+        unknown = {r for site, reqs in as_.sites.items() if site_access(as_, site) is Access.UNKNOWN for r in reqs}
+        path, line = _where(a, "USER")
+        add(Finding(key, "user site", "unproven" if lost <= unknown else "broken", "readable",
+                    "perhaps unreadable" if lost <= unknown else "unreadable", path, line,
+                    f"{as_.user or 'root'} {'may' if lost <= unknown else 'can'} no longer read what pip installed: "
+                    f"{', '.join(sorted(lost)[:5])}"))
 
     _compare_constants(v, key, changed, tb, ta)
 

@@ -137,7 +137,10 @@ class StageState:
     # number of pip RUNs), so copy() copies them.
     sites: dict[str, set[str]] = field(default_factory=dict)
     pip: list[PipInstall] = field(default_factory=list)
-    packages: frozenset[str] = frozenset()  # apt/apk
+    packages: frozenset[str] = frozenset()  # apt/apk/dnf: installed, less those removed after
+    # Every system package command but the names an install adds (compared as `packages`):
+    # (manager, action, options, names of a removal, words it cannot read); see _package_op.
+    package_ops: frozenset[tuple] = frozenset()
     python: str | None = None  # "3.11", or None when unknown
     python_source: str = "unknown external base"
     breaks: list[Break] = field(default_factory=list)
@@ -221,6 +224,14 @@ def home_of(state: StageState) -> str:
     # A numeric USER is the login a RUN created with that uid (its passwd entry gives HOME).
     user = next((name for uid, name in reversed(state.uid_names) if uid == user), user)
     return "/root" if user in ("root", "0") else f"/home/{user}"
+
+
+def identity(state: StageState, user: str) -> str:
+    """A user as the kernel sees it: "0" for root, the uid a RUN created a login with
+    (`useradd -u 1000 appuser`), else the name or number as written."""
+    if user in ("root", "0", ""):
+        return "0"
+    return next((uid for uid, name in reversed(state.uid_names) if name == user), user)
 
 
 class ModelBuilder:
@@ -714,15 +725,37 @@ class _Closure:
 
 
 def _system_packages(state: StageState, path: str, ins: Instruction, cmd: SystemPackageCommand) -> None:
-    """apt/apk/dnf installs add to the image's packages; apt's pythonX.Y sets the version."""
+    """apt/apk/dnf installs add to the image's packages, removals take away; apt's pythonX.Y
+    sets the version. Every command is also kept as an operation (`_package_op`)."""
+    if cmd.action is not PackageAction.CLEAN:  # the cache cleanup rule: it deletes only caches
+        state.package_ops = state.package_ops | {_package_op(cmd)}
+    names = [p for p in cmd.packages if p is not None and not p.startswith("-")]
+    if cmd.action in (PackageAction.REMOVE, PackageAction.PURGE):
+        state.packages = state.packages - frozenset(names)
+        return
     if cmd.action is not PackageAction.INSTALL:
         return
-    names = [p for p in cmd.packages if p is not None and not p.startswith("-")]
     state.packages = state.packages | frozenset(names)
     for p in names if cmd.manager in _APT else ():
         m = _APT_PY.match(p)
         if m:
             state.python, state.python_source = m.group(1), f"apt package {p} ({path}:{ins.start_line})"
+
+
+# Options that change nothing the image holds: answers to prompts, output, apk's index cache.
+_QUIET_PACKAGE_OPTIONS = frozenset({"yes", "quiet", "no_cache", "no_progress", "progress", "assume_yes"})
+
+
+def _package_op(cmd: SystemPackageCommand) -> tuple:
+    """What a package command does besides the names an install adds: its manager (`apt` is
+    apt-get's front end), action, options (`--no-install-recommends` changes what lands),
+    the names a removal takes, and what the reader could not read (an unknown name)."""
+    manager = PackageManager.APT_GET if cmd.manager is PackageManager.APT else cmd.manager
+    options = tuple(sorted((o.dest, str(o.value)) for o in cmd.options if o.dest not in _QUIET_PACKAGE_OPTIONS))
+    removed = () if cmd.action is PackageAction.INSTALL else tuple(sorted(str(p) for p in cmd.packages))
+    unread = (*cmd.unknowns, *(["a package name is unknown"] if None in cmd.packages else []),
+              *(str(w) for w in cmd.unknown_options))
+    return (manager.value, cmd.action.value, options, removed, tuple(unread))
 
 
 def _shown(argv: tuple[str | None, ...]) -> str:

@@ -1,0 +1,72 @@
+"""Issue 14's Why list, one mutant per example and per invariant of item 2 (each must come out
+broken or unproven, naming the invariant), and the controls that must stay proved."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dockfix.config import Config
+from dockfix.prover import Outcome, prove
+from dockfix.tree import Tree
+from tests.prover.test_deny import ACCOUNT, with_lines
+from tests.prover.test_mutants import BASE, GOLDEN, mutate, tree_of
+
+B = "docker__Dockerfile_DOT_base"
+W = "docker__web__Dockerfile"
+IMAGE = "shop-base:latest"
+NOT_PROVED = (Outcome.BROKEN, Outcome.UNPROVEN)
+APP_USER = ACCOUNT + "USER appuser\n"
+
+
+def _judge(b: dict, a: dict, tmp_path: Path):
+    return prove(tree_of(b, tmp_path, "b"), tree_of(a, tmp_path, "a"), Config())
+
+
+def _named(verdict) -> set[str]:
+    return {f.invariant for f in verdict.findings if f.severity in ("broken", "unproven")}
+
+
+# name -> (lines in BEFORE's final base stage, lines in AFTER's, the invariant named)
+LINE_MUTANTS = {
+    # Packages
+    "apt postgresql-client removed": ("RUN apt-get install -y postgresql-client ffmpeg\n",
+                                      "RUN apt-get install -y ffmpeg\n", "packages"),
+    "apk package removed": ("RUN apk add --no-cache libpq ffmpeg\n", "RUN apk add --no-cache libpq\n", "packages"),
+    "dnf package removed": ("RUN dnf install -y libpq ffmpeg\n", "RUN dnf install -y libpq\n", "packages"),
+    "apt package purged after": ("RUN apt-get install -y ffmpeg\n",
+                                 "RUN apt-get install -y ffmpeg && apt-get purge -y ffmpeg\n", "packages"),
+    # pip
+    "pip under if": ("RUN pip install six\n", "RUN if [ -n \"$X\" ]; then pip install six; fi\n", "requirements"),
+    "PIP_INDEX_URL env": ("RUN pip install six\n", "ENV PIP_INDEX_URL=https://x.example/simple\nRUN pip install six\n",
+                          "pip"),
+    "PIP_ARG default used by pip": ("ARG PIP_EXTRA_INDEX_URL=https://a.example/simple\nRUN pip install six\n",
+                                    "ARG PIP_EXTRA_INDEX_URL=https://b.example/simple\nRUN pip install six\n", "pip"),
+    "pip --prefix": ("RUN pip install six\n", "RUN pip install --prefix /opt six\n", "pip"),
+    "pip --no-deps": ("RUN pip install six\n", "RUN pip install --no-deps six\n", "pip"),
+    "pip run as another user (system site)": (ACCOUNT + "RUN pip install six\nUSER appuser\n",
+                                              ACCOUNT + "USER appuser\nRUN pip install six\n", "pip"),
+    # Config as BuildKit reads it
+    "STOPSIGNAL": ("STOPSIGNAL SIGTERM\n", "STOPSIGNAL SIGINT\n", "STOPSIGNAL"),
+    "VOLUME": ("VOLUME /data\n", "", "VOLUME"),
+    "SHELL": ("", 'SHELL ["/bin/bash", "-c"]\n', "SHELL"),
+    "RUN --mount=type=cache target changed": ("RUN --mount=type=cache,target=/a make\n",
+                                              "RUN --mount=type=cache,target=/b make\n", "RUN flags"),
+    # Users and permissions
+    "USER nobody cannot read appuser's home site": (
+        APP_USER + "RUN pip install --user six\n", APP_USER + "RUN pip install --user six\nUSER nobody\n", "user site"),
+    "a file made unreadable to the runtime user": (
+        ACCOUNT + "COPY app /srv/app\nUSER appuser\n", ACCOUNT + "COPY --chmod=600 app /srv/app\nUSER appuser\n",
+        "COPY flags"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LINE_MUTANTS))
+def test_line_mutant_is_not_proved(name: str, tmp_path: Path) -> None:
+    before, after, invariant = LINE_MUTANTS[name]
+    verdict = _judge(*with_lines(before, after), tmp_path)
+    assert verdict.outcomes.get(IMAGE) in NOT_PROVED, verdict.report()
+    assert invariant in _named(verdict), verdict.report()
