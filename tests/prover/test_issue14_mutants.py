@@ -70,3 +70,78 @@ def test_line_mutant_is_not_proved(name: str, tmp_path: Path) -> None:
     verdict = _judge(*with_lines(before, after), tmp_path)
     assert verdict.outcomes.get(IMAGE) in NOT_PROVED, verdict.report()
     assert invariant in _named(verdict), verdict.report()
+
+
+ENTRY = "#!/bin/sh\nexec \"$@\"\n"
+
+
+def apply(files: dict[str, str], changes: dict) -> dict[str, str]:
+    """`files` with `changes` made (keys and values as `mutate` reads them)."""
+    out = dict(files)
+    for key, change in changes.items():
+        path = key if "/" in key else key.replace("__", "/").replace("_DOT_", ".")
+        if isinstance(change, tuple):
+            assert change[0] in out[path], (path, change[0])
+            out[path] = out[path].replace(*change)
+        elif change is None:
+            out.pop(path)
+        else:
+            out[path] = change
+    return out
+
+
+# name -> (changes made to BASE in both trees, then changes made in AFTER only, invariant)
+FILE_MUTANTS = {
+    "base suite (bookworm to bullseye)": ({B: ("FROM python:3.11-slim\nENV", "FROM python:3.11-slim-bookworm\nENV")},
+                                          {B: ("3.11-slim-bookworm", "3.11-slim-bullseye")}, "base"),
+    "CMD single-element exec form to shell form": ({B: ('CMD ["python", "--version"]', 'CMD ["python"]')},
+                                                   {B: ('CMD ["python"]', 'CMD python')}, "CMD"),
+    "partial COPY --from": ({}, {B: ("COPY --from=builder /root/.local /root/.local",
+                                     "COPY --from=builder /root/.local/lib /root/.local/lib")}, "requirements"),
+    "ADD extracts an archive COPY kept": ({B: ("COPY app ./app\n", "COPY app ./app\nCOPY data.tar.gz /srv/\n"),
+                                           },
+                                          {B: ("COPY data.tar.gz", "ADD data.tar.gz")}, "files"),
+    "YAML config edited": ({"app__config_DOT_yaml": "workers: 2\n"}, {"app__config_DOT_yaml": "workers: 3\n"}, "files"),
+    "entrypoint script edited": ({"app__entrypoint_DOT_sh": ENTRY},
+                                 {"app__entrypoint_DOT_sh": ENTRY.replace("exec", "exec nice")}, "files"),
+}
+S = "app__settings_DOT_py"
+# Python files are compared by their code, not only their top-level `NAME = literal`.
+FILE_MUTANTS.update({
+    f"Python: {name}": ({}, {S: ("\ndef f():", f"\n{code}\ndef f():")}, invariant)
+    for name, code, invariant in (
+        ("+=", "TIMEOUT_SECONDS += 60", "Python code"),
+        ("if", "if NAME:\n    TIMEOUT_SECONDS = 60", "Python code"),
+        ("tuple unpacking", "TIMEOUT_SECONDS, RETRIES = 60, 3", "Python code"),
+        ("globals()[...]", "globals()['TIMEOUT_SECONDS'] = 60", "Python code"),
+        ("walrus", "(TIMEOUT_SECONDS := 60)", "Python code"),
+        ("for", "for TIMEOUT_SECONDS in (60,):\n    pass", "Python code"),
+        ("del", "del NAME", "Python code"),
+        ("a new literal constant", "RETRIES = 3", "Python constant"),
+    )})
+FILE_MUTANTS["Python: a package __init__ rebinding"] = (
+    {}, {"app/__init__.py": "from app import settings\nsettings.TIMEOUT_SECONDS = 60\n"}, "Python code")
+
+
+@pytest.mark.parametrize("name", sorted(FILE_MUTANTS))
+def test_file_mutant_is_not_proved(name: str, tmp_path: Path) -> None:
+    both, after_only, invariant = FILE_MUTANTS[name]
+    before = apply(BASE, both)
+    trees = tree_of(before, tmp_path, "b"), tree_of(apply(before, after_only), tmp_path, "a")
+    for tree in trees:
+        _write_archive(tree.root / "data.tar.gz")
+    verdict = prove(*trees, Config())
+    assert verdict.outcomes.get(IMAGE) in NOT_PROVED, verdict.report()
+    assert invariant in _named(verdict), verdict.report()
+
+
+def _write_archive(path: Path) -> None:
+    """A gzip tar of one member (ADD extracts it; COPY copies the archive)."""
+    import io
+    import tarfile
+
+    data = b"rows\n"
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo("data/rows.csv")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))

@@ -417,10 +417,11 @@ def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree,
                     f"{as_.user or 'root'} {'may' if lost <= unknown else 'can'} no longer read what pip installed: "
                     f"{', '.join(sorted(lost)[:5])}"))
 
-    _compare_constants(v, key, changed, tb, ta)
+    _compare_contents(v, key, changed, tb, ta)
 
-    bp = entry_point_problems(b, tb, check_attrs=False)
-    ap = entry_point_problems(a, ta, check_attrs=bool(changed))
+    python_changed = any(p.endswith(".py") for p, _, _ in changed)  # only then can a target's attribute go
+    bp = entry_point_problems(b, tb, check_attrs=python_changed)
+    ap = entry_point_problems(a, ta, check_attrs=python_changed)
     for p in ap:
         if p not in bp:
             broken("entry point", "resolves", p, "CMD", p)
@@ -487,38 +488,81 @@ def _file_set(v: Verdict, key: str, a: ImageModel, bf: dict[str, str], af: dict[
 
 
 def _changed_sources(bf: dict[str, str], af: dict[str, str], tb: Tree, ta: Tree) -> list[tuple[str, str, str]]:
-    """The Python files in both images, from the build context both times, whose bytes
-    differ: (image path, before origin, after origin), by path. `bf`/`af` are `app_files`.
-    Two views of one disk can differ only where an origin moved or a view wrote the file,
-    so a large context is compared with set operations instead of file by file."""
+    """The files in both images, from the build context (or an archive ADD extracts from it)
+    both times, whose bytes differ: (image path, before origin, after origin), by path.
+    `bf`/`af` are `app_files`. Two views of one disk can differ only where an origin moved or
+    a view wrote the file, so a large context is compared with set operations instead of
+    file by file."""
     maybe = tb.differing(ta)
     if maybe is None:  # two disks (verify BEFORE AFTER): any file may differ
         pairs = [(p, bf[p], o) for p, o in af.items() if p in bf]
     else:
         pairs = [(p, bf[p], o) for p, o in af.items() - bf.items() if p in bf]
-        written = {"context:" + w for w in maybe if w.endswith(".py")} & set(af.values())
-        if written:
-            pairs += [(p, o, o) for p, o in af.items() if o in written and bf.get(p) == o]
+        pairs += [(p, o, o) for p, o in af.items() if bf.get(p) == o and _source_file(o) in maybe]
     return [(p, ob, oa) for p, ob, oa in sorted(pairs)
-            if p.endswith(".py") and ob.startswith("context:") and oa.startswith("context:")
-            and not tb.same_bytes(ob[8:], ta, oa[8:])]
+            if _source_file(ob) is not None and _source_file(oa) is not None
+            and not _same_content(tb, _source_file(ob), ta, _source_file(oa))]
 
 
-def _compare_constants(v: Verdict, key: str, changed: list[tuple[str, str, str]], tb: Tree, ta: Tree) -> None:
-    """Constants of the Python files that land in the image and changed (`_changed_sources`):
-    a file whose bytes are the same in both trees has the same constants (libcst loads
-    lazily, only for a changed file)."""
+def _source_file(origin: str) -> str | None:
+    """The repository file a context or archive origin reads (None for any other origin)."""
+    if origin.startswith("context:"):
+        return origin[8:]
+    if origin.startswith("archive:"):
+        return origin[8:].split("!", 1)[0]
+    return None
+
+
+def _same_content(tb: Tree, pb: str, ta: Tree, pa: str) -> bool:
+    """Equal bytes; two disks are compared by streaming (a context may hold files of
+    gigabytes that the trees must not keep in memory)."""
+    if tb.differing(ta) is None and pb not in tb.differing(tb) and pa not in ta.differing(ta):
+        import filecmp
+
+        try:
+            return filecmp.cmp(tb.root / pb, ta.root / pa, shallow=False)
+        except OSError:
+            pass
+    return tb.same_bytes(pb, ta, pa)
+
+
+# The build's own recipe: a transform rewrites these, and an image that copies its context
+# whole holds them as data (the rule "The recipe copied as data" in the README).
+_RECIPE = re.compile(r"(^|/)(Dockerfile[^/]*|[^/]*\.[Dd]ockerfile|\.dockerignore|[^/]*\.dockerignore)$")
+
+
+def _compare_contents(v: Verdict, key: str, changed: list[tuple[str, str, str]], tb: Tree, ta: Tree) -> None:
+    """Every file that lands in both images from the context and changed: a Python file by
+    its code (the module's syntax tree: comments and layout are not code), a Dockerfile or
+    ignore file by the recipe rule, any other by its bytes."""
     for p, ob, oa in changed:
-        db, da = tb.read(ob[8:]), ta.read(oa[8:])
-        from dockfix.prover.python import read_module
+        source = _source_file(oa)
+        plain = ob.startswith("context:") and oa.startswith("context:")
+        if plain and p.endswith(".py"):
+            _compare_python(v, key, p, tb.read(ob[8:]), ta.read(source), source)
+        elif plain and _RECIPE.search(source):
+            v.findings.append(Finding(key, "files", "info", "", "", source, None,
+                                      f"{p}: the build recipe, copied as data, is the rewritten one"))
+        else:
+            v.findings.append(Finding(key, "files", "broken", _source_file(ob) or ob, source, source, None,
+                                      f"{p}: the content of a file the image holds changed"))
 
-        cb, _ = read_module(db)
-        ca, _ = read_module(da)
-        for name in sorted(set(cb) | set(ca)):
-            if cb.get(name) != ca.get(name):
-                v.findings.append(Finding(key, "Python constant", "broken", f"{name} = {cb.get(name)}",
-                                          f"{name} = {ca.get(name)}", oa[8:], None,
-                                          f"{name} in {p} changed"))
+
+def _compare_python(v: Verdict, key: str, p: str, db: bytes, da: bytes, source: str) -> None:
+    """A Python file by its code: the constants that changed are named, else the code."""
+    from dockfix.prover.python import code_of, read_module
+
+    if code_of(db) == code_of(da):
+        return
+    cb, _ = read_module(db)
+    ca, _ = read_module(da)
+    names = [n for n in sorted(set(cb) | set(ca)) if cb.get(n) != ca.get(n)]
+    for name in names:
+        v.findings.append(Finding(key, "Python constant", "broken", f"{name} = {cb.get(name)}",
+                                  f"{name} = {ca.get(name)}", source, None, f"{name} in {p} changed"))
+    if not names:
+        v.findings.append(Finding(key, "Python code", "broken", "", "", source, None,
+                                  f"the code of {p} changed (its syntax tree; comments and layout are not code)"))
 
 
 def _break_key(br: Break) -> tuple[str, str, str]:
@@ -551,14 +595,7 @@ def _compare_globs(v: Verdict, tb: Tree, ta: Tree, globs: tuple[str, ...]) -> No
         if db == da:
             continue
         if p.endswith(".py") and db is not None and da is not None:
-            from dockfix.prover.python import read_module
-
-            cb, _ = read_module(db)
-            ca, _ = read_module(da)
-            for name in sorted(set(cb) | set(ca)):
-                if cb.get(name) != ca.get(name):
-                    v.findings.append(Finding("(repository)", "Python constant", "broken", f"{name} = {cb.get(name)}",
-                                              f"{name} = {ca.get(name)}", p, None, f"{name} changed (invariant glob)"))
+            _compare_python(v, "(repository)", p, db, da, p)
         else:
             v.findings.append(Finding("(repository)", "invariant file", "broken", "present" if db else "absent",
                                       "changed" if da else "absent", p, None, "a file under an invariant glob changed"))

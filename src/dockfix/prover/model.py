@@ -958,8 +958,11 @@ def _move_sites(state: StageState, other: StageState, spec: CopySpec, dest: str)
         for site, reqs in other.sites.items():
             if site == s or site.startswith(s.rstrip("/") + "/"):
                 state.sites[posixpath.normpath(dest + site[len(s):])] = set(reqs)
-            elif s.startswith(site + "/") or s == site:
+            elif s == site:
                 state.sites[dest] = set(reqs)
+            elif s.startswith(site + "/"):  # a part of the site: not what it installed
+                part = s[len(site) + 1:]
+                state.sites[dest] = {f"{r} (only {part} of {site})" for r in reqs}
 
 
 def build_models(tree: Tree, config: Config, graph: Graph | None = None) -> dict[str, ImageModel]:

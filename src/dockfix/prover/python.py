@@ -85,3 +85,15 @@ def _normalise(code: str) -> str:
         return repr(ast.literal_eval(code))
     except (ValueError, SyntaxError):
         return re.sub(r"\s+", "", code)
+
+
+def code_of(source: bytes) -> str:
+    """A module's code as Python reads it: the dump of its syntax tree (stdlib `ast`, no
+    positions), so comments and layout do not count and every statement does (`+=`, `if`,
+    `globals()[…]`, `del`, …). An unparsable source is its bytes' digest."""
+    import ast
+
+    try:
+        return ast.dump(ast.parse(source))
+    except (SyntaxError, ValueError, UnicodeDecodeError):
+        return "<unparsable module> " + hashlib.sha256(source).hexdigest()
