@@ -145,3 +145,72 @@ def _write_archive(path: Path) -> None:
         info = tarfile.TarInfo("data/rows.csv")
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
+
+
+ENTRY_SH = "FROM python:3.11-slim\nCOPY entrypoint.sh /entrypoint.sh\n{user}ENTRYPOINT [\"/entrypoint.sh\"]\n"
+USER_MUTANTS = {
+    # getsentry/self-hosted cron: an explicit USER 0 over an entrypoint script that needs root
+    "explicit USER 0 swapped, entrypoint script": (
+        {"Dockerfile": ENTRY_SH.format(user="USER 0\n"), "entrypoint.sh": ENTRY},
+        {"Dockerfile": ENTRY_SH.format(user=ACCOUNT + "USER appuser\n"), "entrypoint.sh": ENTRY}, "USER"),
+    # non-root on `FROM ${SENTRY_IMAGE}`: a base whose user it cannot know
+    "USER set on an unresolvable base": (
+        {"Dockerfile": "ARG SENTRY_IMAGE\nFROM ${SENTRY_IMAGE}\nCMD [\"python\", \"-m\", \"app\"]\n"},
+        {"Dockerfile": "ARG SENTRY_IMAGE\nFROM ${SENTRY_IMAGE}\nUSER 1000\nCMD [\"python\", \"-m\", \"app\"]\n"},
+        "USER"),
+    # feast: a base its authors made non-root (USER 1001) wrapped in USER root: what pip and
+    # yarn make is root's
+    "non-root base wrapped in USER root (pip)": (
+        {"base/Dockerfile": "FROM python:3.11-slim\nRUN useradd -u 1001 feast\nUSER 1001\n",
+         "app/Dockerfile": "FROM feast-base\nRUN pip install --prefix /opt/feast six\nCMD [\"python\", \"-m\", \"x\"]\n",
+         "compose.yaml": "services:\n  b: {image: feast-base, build: {context: ., dockerfile: base/Dockerfile}}\n"
+                         "  a: {image: feast-app, build: {context: ., dockerfile: app/Dockerfile}}\n"},
+        {"app/Dockerfile": ("RUN pip", "USER root\nRUN pip"), },
+        "pip"),
+    "non-root base wrapped in USER root (yarn)": (
+        {"base/Dockerfile": "FROM python:3.11-slim\nRUN useradd -u 1001 feast\nUSER 1001\n",
+         "app/Dockerfile": "FROM feast-base\nRUN yarn install\nCMD [\"python\", \"-m\", \"x\"]\n",
+         "compose.yaml": "services:\n  b: {image: feast-base, build: {context: ., dockerfile: base/Dockerfile}}\n"
+                         "  a: {image: feast-app, build: {context: ., dockerfile: app/Dockerfile}}\n"},
+        {"app/Dockerfile": ("RUN yarn install\n", "USER root\nRUN yarn install\nUSER 1001\n")}, "RUN"),
+    "apk add under a non-root USER": (
+        {"Dockerfile": "FROM alpine:3.20\nRUN adduser -D -u 1000 app\nRUN apk add --no-cache curl\nUSER app\n"},
+        {"Dockerfile": ("RUN apk add --no-cache curl\nUSER app\n", "USER app\nRUN apk add --no-cache curl\n")},
+        "root-only step"),
+    "app files chowned away from the runtime user, WORKDIR no longer its own": (
+        {"Dockerfile": "FROM python:3.11-slim\n" + ACCOUNT + "WORKDIR /app\nRUN chown appuser /app\n"
+                       "COPY --chown=appuser:appuser app.py .\nUSER appuser\nCMD [\"python\", \"app.py\"]\n",
+         "app.py": "print(1)\n"},
+        {"Dockerfile": ("RUN chown appuser /app\n", "")}, "WORKDIR access"),
+    "app file chmod 600 for another owner": (
+        {"Dockerfile": "FROM python:3.11-slim\n" + ACCOUNT + "WORKDIR /app\n"
+                       "COPY --chown=appuser:appuser app.py .\nUSER appuser\nCMD [\"python\", \"app.py\"]\n",
+         "app.py": "print(1)\n"},
+        {"Dockerfile": ("COPY --chown=appuser:appuser app.py .", "COPY --chmod=600 app.py .")}, "file access"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(USER_MUTANTS))
+def test_user_mutant_is_not_proved(name: str, tmp_path: Path) -> None:
+    before, after_only, invariant = USER_MUTANTS[name]
+    after = apply(before, after_only) if any(isinstance(v, tuple) for v in after_only.values()) else after_only
+    verdict = _judge(before, after, tmp_path)
+    assert verdict.outcome in NOT_PROVED, verdict.report()
+    assert invariant in _named(verdict), verdict.report()
+
+
+CONTROLS = {
+    "root-owned 0644 files read by root": (ACCOUNT + "COPY --chown=appuser:appuser app /srv/app\n",
+                                           ACCOUNT + "COPY app /srv/app\n"),
+    "back to root: root reads and writes all": (ACCOUNT + "COPY --chown=appuser:appuser app /srv/app\nUSER appuser\n",
+                                                ACCOUNT + "COPY app /srv/app\n"),
+    "USER appuser:appuser for appuser": (ACCOUNT + "USER appuser\n", ACCOUNT + "USER appuser:appuser\n"),
+    "USER 1000:1000 for appuser": (ACCOUNT + "USER appuser\n", ACCOUNT + "USER 1000:1000\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONTROLS))
+def test_control_is_proved(name: str, tmp_path: Path) -> None:
+    b, a = with_lines(*CONTROLS[name])
+    verdict = _judge(b, a, tmp_path)
+    assert verdict.outcome is Outcome.PROVED, verdict.report()

@@ -128,7 +128,7 @@ def test_valid_rewrite_holds(name: str, tmp_path: Path) -> None:
     if name == "relocated user site":
         files["docker/Dockerfile.base"] = files["docker/Dockerfile.base"].replace(
             "COPY --from=builder /root/.local /root/.local\n",
-            "RUN useradd --create-home app\nCOPY --from=builder --chown=app:app /root/.local /home/app/.local\n").replace(
+            "RUN useradd --create-home app && chown app /app\nCOPY --from=builder --chown=app:app /root/.local /home/app/.local\n").replace(
             "CMD [\"python\", \"--version\"]", "USER app\nCMD [\"python\", \"--version\"]")
         files["docker/web/Dockerfile"] = files["docker/web/Dockerfile"]
     verdict = prove(tree_of(BASE, tmp_path, "b"), tree_of(files, tmp_path, "a"), Config())

@@ -102,4 +102,8 @@ NOT_PROVED = {
     # (or fails), as root it installs system-wide: other files, another owner (prover: pip
     # commands run as another user are unproven).
     ("root-swap", "venv"): ("unproven", ["pip"]),
+    # non-root makes tight-base (ubuntu, no CMD of its own: the base's `bash`) run as appuser:
+    # a command the model does not read, which may need root (an interactive shell that runs
+    # apt-get). The prover: a runtime user change with an unread entry point is unproven.
+    ("non-root", "tight-lowercase"): ("unproven", ["USER"]),
 }

@@ -17,7 +17,8 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
-from dockfix.prover.model import Break, ImageModel, StageState, home_of, identity
+from dockfix.prover.access import Access, access_diffs, site_access
+from dockfix.prover.model import Break, ImageModel, StageState, home_of
 from dockfix.prover.rules import deny
 from dockfix.syntax import shellwords
 from dockfix.tree import Tree
@@ -157,33 +158,6 @@ def app_files(state: StageState) -> dict[str, str]:
 
 def _path_without_sites(path: str) -> str:
     return ":".join(p for p in path.split(":") if not p.rstrip("/").endswith("/.local/bin"))
-
-
-class Access(str, Enum):
-    """Whether the runtime user can read a path."""
-
-    YES = "yes"
-    NO = "no"
-    UNKNOWN = "unknown"
-
-
-_HOME = re.compile(r"^/home/([^/]+)(?:/|$)")
-
-
-def site_access(state: StageState, site: str) -> Access:
-    """Whether the CMD user reads a pip site: root reads all; /root is 0700 in every base the
-    model knows, so no other user reads below it; a home below /home is read by its owner
-    (a uid and a login name are the same user when a RUN created one with the other), and by
-    anyone else only if the tool that made it left it open, which the model does not know."""
-    user = identity(state, (state.user or "root").split(":")[0])
-    if site == "system" or user == "0":
-        return Access.YES
-    if site == "/root" or site.startswith("/root/"):
-        return Access.NO
-    home = _HOME.match(site)
-    if home and identity(state, home.group(1)) != user:
-        return Access.UNKNOWN
-    return Access.YES
 
 
 def readable_sites(state: StageState) -> dict[str, set[str]]:
@@ -367,7 +341,7 @@ def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree,
         path, line = _where(a, k)
         add(Finding(key, k, "unproven", bv, av, path, line,
                     f"{k} differs, and the model cannot read it on at least one side"))
-    for d in deny(b, a):
+    for d in (*deny(b, a), *access_diffs(b, a, tb, ta, argv_of(bs))):
         path, line = _where(a, d.field) if d.field else (a.dockerfile, None)
         add(Finding(key, d.invariant, d.severity, d.before, d.after, path, line, d.message))
 

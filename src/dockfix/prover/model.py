@@ -89,6 +89,7 @@ class Break:
 class FileEntry:
     origin: str  # "context:<relpath>" | "stage:<...>" | "base:<image>"
     owner: str | None  # --chown value, None = root
+    mode: str | None = None  # --chmod value, None = the source's own mode
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,10 @@ class StageState:
     cmd_here: bool = False
     steps: list[Step] = field(default_factory=list)
     uid_names: tuple[tuple[str, str], ...] = ()  # (uid, login) of users a RUN created with -u
+    # Owners of directories, as written: WORKDIR makes its directory as the current USER
+    # (BuildKit's dispatchWorkdir: Mkdir WithUser), `chown` in a RUN gives one away.
+    dir_owners: dict[str, str] = field(default_factory=dict)
+    open_dirs: frozenset[str] = frozenset()  # directories WORKDIR made (mode 0755), not a tool's home
 
     def copy(self) -> "StageState":
         new = copy.copy(self)  # the scalars; then fresh containers (dataclasses.replace was slow here)
@@ -176,6 +181,7 @@ class StageState:
         new.pip, new.breaks, new.where = list(self.pip), list(self.breaks), dict(self.where)
         new.unknown_effects, new.file_makers = list(self.unknown_effects), list(self.file_makers)
         new.steps = list(self.steps)
+        new.dir_owners = dict(self.dir_owners)
         return new
 
 
@@ -322,7 +328,7 @@ class ModelBuilder:
             files = self._base_files.get(key)
             if files is None:  # every image built on this base starts with the same files
                 files = self._base_files[key] = {
-                    p: FileEntry(f"base:{b.ref}:{e.origin}", e.owner) for p, e in source.files.items()}
+                    p: FileEntry(f"base:{b.ref}:{e.origin}", e.owner, e.mode) for p, e in source.files.items()}
             base = source.copy()
             base.breaks = []  # the base's own breaks are reported on the base image
             base.files = dict(files)
@@ -394,6 +400,7 @@ class ModelBuilder:
             self._env(state, doc, ins, where)
         elif kw == "WORKDIR":
             _workdir(state, self._word(state, doc, ins.value[0]) if ins.value else Value.known("/"))
+            _workdir_owner(state)
             state.where["WORKDIR"] = where
         elif kw == "USER":
             user = self._word(state, doc, ins.value[0]) if ins.value else EMPTY
@@ -608,6 +615,7 @@ class ModelBuilder:
             return
         if None in command.argv:  # the program, or what it is given, is not known exactly
             state.unknown_effects.append(RunEffect(path, ins.start_line, f"{_shown(command.argv)}: a word is unknown"))
+        _chown(state, command)
         system = read_system_packages(command.argv)
         if system is not None:
             _system_packages(state, path, ins, system)
@@ -821,6 +829,37 @@ def _site_of(cmd: PipCommand, cwd: str, state: StageState, user_site: bool) -> s
     return posixpath.join(home_of(state), ".local") if user_site else "system"
 
 
+def _workdir_owner(state: StageState) -> None:
+    """WORKDIR makes a directory that does not exist yet as the current USER; one the stage
+    already has (a directory every Linux base has, one a file was copied below, one it
+    already owns) keeps its owner."""
+    wd = state.workdir
+    if "WORKDIR" in state.unknown or wd in state.dir_owners or wd in _EVERY_LINUX_DIRECTORY or wd == "/":
+        return
+    if any(p.startswith(wd + "/") for p in state.files):
+        return
+    home_of_account = next((n for s in state.steps for n in s.accounts if wd == f"/home/{n}"), None)
+    if home_of_account is not None:  # `useradd -m` made it: its login owns it, in the tool's mode
+        state.dir_owners[wd] = home_of_account
+        return
+    state.dir_owners[wd] = _step_user(state)
+    state.open_dirs = state.open_dirs | {wd}
+
+
+def _chown(state: StageState, command: RunCommand) -> None:
+    """`chown [-R] OWNER[:GROUP] PATH…` with every word known: the paths' new owner."""
+    argv = command.argv
+    if not argv or argv[0] is None or posixpath.basename(argv[0]) != "chown" or None in argv:
+        return
+    words = [w for w in argv[1:] if not w.startswith("-")]  # -R, -h, --no-dereference…
+    if len(words) < 2 or any(w.startswith("--") and "=" in w for w in argv[1:]):
+        return  # --from=/--reference=: the owner is another file's
+    owner = words[0].split(":")[0]
+    for target in words[1:]:
+        if target.startswith("/") or command.cwd is not None:
+            state.dir_owners[_image_path(command.cwd or "/", target)] = owner
+
+
 def _workdir(state: StageState, wd: Value) -> None:
     """WORKDIR (NormalizeWorkdir): relative to the current one, cleaned. Under an unknown
     directory, or to an unknown one, the directory is unknown."""
@@ -919,13 +958,13 @@ def _dest_kind(state: StageState, dest: str, raw: str) -> PathKind:
 def _entries(result: CopyResult, spec: CopySpec, context: str) -> dict[str, FileEntry]:
     """The prover's file entries for a step's result (origins as before: context:, heredoc:,
     url:, a stage file's own origin; unknown:<reason> where the files cannot be read)."""
-    owner = spec.chown
+    owner, mode = spec.chown, spec.chmod
     heredocs = dict(spec.heredocs)
     out: dict[str, FileEntry] = {}
     for u in result.unknown:
         if not u.partial:  # the source stays in the origin: another source is another file
             for where in (u.path, u.also) if u.also else (u.path,):
-                out[where] = FileEntry(f"unknown:{u.source}: {u.reason}", owner)
+                out[where] = FileEntry(f"unknown:{u.source}: {u.reason}", owner, mode)
     for f in result.landed:
         if f.origin is CopyOrigin.CONTEXT or f.origin is CopyOrigin.ARCHIVE:
             origin = f"context:{_rebase(context, f.source)}" if f.origin is CopyOrigin.CONTEXT else \
@@ -937,7 +976,7 @@ def _entries(result: CopyResult, spec: CopySpec, context: str) -> dict[str, File
             origin = f"url:{f.source}"
         else:
             origin = f.source
-        out[f.path] = FileEntry(origin, owner)
+        out[f.path] = FileEntry(origin, owner, mode)
     return out
 
 
