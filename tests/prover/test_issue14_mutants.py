@@ -214,3 +214,57 @@ def test_control_is_proved(name: str, tmp_path: Path) -> None:
     b, a = with_lines(*CONTROLS[name])
     verdict = _judge(b, a, tmp_path)
     assert verdict.outcome is Outcome.PROVED, verdict.report()
+
+
+REQ = "requirements__common_DOT_txt"
+REQUIREMENT_FILE_MUTANTS = {
+    "--index-url inside a requirement file": {REQ: ("six==1.16.0\n", "--index-url https://x.example/simple\nsix==1.16.0\n")},
+    "--extra-index-url inside a requirement file": {
+        REQ: ("six==1.16.0\n", "--extra-index-url https://x.example/simple\nsix==1.16.0\n")},
+    "a pin moved into a -c file": {REQ: ("six==1.16.0\n", "-c constraints.txt\nsix\n"),
+                                   "requirements__constraints_DOT_txt": "six==1.16.0\n"},
+    "-e inside a requirement file": {REQ: ("six==1.16.0\n", "six==1.16.0\n-e ./app\n")},
+}
+
+
+@pytest.mark.parametrize("name", sorted(REQUIREMENT_FILE_MUTANTS))
+def test_requirement_file_mutant_is_not_proved(name: str, tmp_path: Path) -> None:
+    changes = REQUIREMENT_FILE_MUTANTS[name]
+    after = apply(BASE, changes)
+    after["docker/Dockerfile.base"] = after["docker/Dockerfile.base"].replace(
+        "COPY requirements/common.txt ./requirements/", "COPY requirements/ ./requirements/")
+    before = dict(BASE, **{"docker/Dockerfile.base": after["docker/Dockerfile.base"]})
+    verdict = _judge(before, after, tmp_path)
+    assert verdict.outcomes.get(IMAGE) in NOT_PROVED, verdict.report()
+    assert _named(verdict) & {"pip", "requirements"}, verdict.report()
+
+
+def test_a_symlink_in_the_context_that_points_outside_the_repository(tmp_path: Path) -> None:
+    """A context file that is a symlink leaving the repository: BuildKit copies the link (or
+    fails to follow it), never the outside file; the model cannot read what lands."""
+    before = tree_of(BASE, tmp_path, "b")
+    after = tree_of(BASE, tmp_path, "a")
+    outside = tmp_path / "outside.py"
+    outside.write_text("TIMEOUT_SECONDS = 1\n")
+    (after.root / "app" / "settings.py").unlink()
+    os.symlink(outside, after.root / "app" / "settings.py")
+    verdict = prove(Tree(before.root), Tree(after.root), Config())
+    assert verdict.outcomes.get(IMAGE) in NOT_PROVED, verdict.report()
+
+
+def test_an_after_that_drops_app_copies_of_a_failing_before_is_broken(tmp_path: Path) -> None:
+    """golden ai-worker-cpu fails at `COPY scripts` in BEFORE: judged as the image it would
+    be, an AFTER that fixes it but also drops its app COPYs is broken (item 1)."""
+    after = tmp_path / "dropped"
+    shutil.copytree(GOLDEN / "before", after)
+    df = after / "docker" / "ai-worker-cpu" / "Dockerfile"
+    text = df.read_text()
+    assert "COPY src ./src\n" in text and "COPY apps ./apps\n" in text
+    df.write_text(text.replace("COPY src ./src\n", "").replace("COPY apps ./apps\n", ""))
+    ignore = after / ".dockerignore"
+    ignore.write_text(ignore.read_text().replace("scripts/\n", ""))
+    verdict = prove(Tree(GOLDEN / "before"), Tree(after), Config())
+    image = "academy-ai-worker-cpu:latest"
+    assert verdict.outcomes.get(image) is Outcome.BROKEN, verdict.report()
+    assert "files" in {f.invariant for f in verdict.findings if f.image == image and f.severity == "broken"}
+    assert any(f.severity == "fixed" for f in verdict.findings), verdict.report()

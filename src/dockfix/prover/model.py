@@ -568,6 +568,9 @@ class ModelBuilder:
             state.bases = _union(state.bases, other.bases)
             seen = set(state.steps)
             state.steps.extend(s for s in other.steps if s not in seen)
+            # and so do its pip commands (their indexes, options, user: compared as the image's)
+            known = {id(p) for p in state.pip}
+            state.pip.extend(p for p in other.pip if id(p) not in known)
             _move_sites(state, other, spec, dest)
             # BuildKit builds the stage --from names: a step that fails there fails this build.
             state.breaks.extend(br for br in other.breaks if br not in state.breaks)

@@ -29,8 +29,9 @@ class Diff:
 def deny(b: ImageModel, a: ImageModel) -> list[Diff]:
     bs, as_ = b.state, a.state
     out: list[Diff] = []
-    for check in (_forms, _directives, _labels, _bases, _pip, _copy_steps, _run_steps, _accounts):
+    for check in (_forms, _directives, _labels, _bases, _copy_steps, _run_steps, _accounts):
         out.extend(check(bs, as_))
+    out.extend(_pip(b, a))
     out.extend(_packages(b, a))
     return out
 
@@ -153,21 +154,30 @@ def _option_key(option) -> tuple | None:
     return (dest, str(getattr(option, "value", "")))
 
 
-def _pip_sequence(st: StageState) -> list[tuple]:
+def _pip_sequence(records: list[PipInstall]) -> list[tuple]:
     """The pip commands in order, one entry for a run of consecutive equal ones (merged RUNs
     run them as one command)."""
     out: list[tuple] = []
-    for p in st.pip:
+    for p in records:
         sig = _pip_signature(p)
         if not out or out[-1] != sig:
             out.append(sig)
     return out
 
 
-def _pip(bs: StageState, as_: StageState) -> Iterator[Diff]:
-    sb, sa = _pip_sequence(bs), _pip_sequence(as_)
+def _pip(b: ImageModel, a: ImageModel) -> Iterator[Diff]:
+    bs, as_ = b.state, a.state
+    sb, sa = _pip_sequence(bs.pip), _pip_sequence(as_.pip)
     if sb == sa:
         return
+    if a.base_chain != b.base_chain:
+        # The rebase rule: the in-repo base's own pip commands (its builder's, copied from)
+        # come with it; the image's own must be the same.
+        theirs = {p.path for p in bs.pip} | {a.dockerfile}
+        own = _pip_sequence([p for p in as_.pip if p.path in theirs])
+        if own == sb:
+            yield Diff("pip", "info", "-", _pip_text(sa, sb), None, "rebase rule: pip commands of the in-repo base")
+            return
     if _without_users(sb) == _without_users(sa):
         # The same commands run by another user: what a system-wide install writes is owned
         # by another user, and as a non-root user pip falls back to its user site, or fails,
