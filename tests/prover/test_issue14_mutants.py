@@ -268,3 +268,34 @@ def test_an_after_that_drops_app_copies_of_a_failing_before_is_broken(tmp_path: 
     assert verdict.outcomes.get(image) is Outcome.BROKEN, verdict.report()
     assert "files" in {f.invariant for f in verdict.findings if f.image == image and f.severity == "broken"}
     assert any(f.severity == "fixed" for f in verdict.findings), verdict.report()
+
+
+def test_plan_names_the_lines_of_the_files_on_disk() -> None:
+    """Item 6: a transform's note names the line of the BEFORE file, not of the text an
+    earlier transform rewrote (`COPY scripts` is line 34 on disk; rebase-onto-base, which
+    runs before prune-dockerignore, moved it to 25; merge-pip-runs moved docker/Dockerfile's
+    runtime FROM from 36 to 34)."""
+    from typer.testing import CliRunner
+
+    from dockfix.cli import app
+
+    result = CliRunner().invoke(app, ["plan", str(GOLDEN / "before"), "--option", "2"])
+    out = result.stdout + result.stderr
+    lines = (GOLDEN / "before" / "docker" / "ai-worker-cpu" / "Dockerfile").read_text().splitlines()
+    assert lines[34 - 1] == "COPY scripts ./scripts"
+    assert "docker/ai-worker-cpu/Dockerfile:34 (scripts) needs what it excluded" in out, out
+    assert "Dockerfile:25 (scripts)" not in out
+    runtime = (GOLDEN / "before" / "docker" / "Dockerfile").read_text().splitlines()
+    assert runtime[36 - 1] == "FROM python:3.11-slim"
+    assert "docker/Dockerfile:36: skip: duplicates the base image" in out, out
+
+
+def test_a_line_an_earlier_transform_wrote_is_marked() -> None:
+    from dockfix.engine import Step
+    from dockfix.note_lines import notes_on_disk
+    from dockfix.transforms.base import Note
+
+    steps = [Step("a", {"D": (b"FROM x\nRUN a\nRUN b\n", b"FROM x\nRUN a && b\n")}), Step("b", {})]
+    notes = [Note("b", "info", "D", 2, "see D:1 and line 2")]
+    [note] = notes_on_disk(notes, steps, {"D": b"FROM x\nRUN a\nRUN b\n"}.get)
+    assert note.line == 2 and note.message == "see D:1 and line 2 (rewritten)"

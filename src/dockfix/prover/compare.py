@@ -302,8 +302,10 @@ def _unknown_changes(bs: StageState, as_: StageState):
         yield k, "unknown" if bv is None else bv.render(), "unknown" if av is None else av.render()
 
 
-def _where(m: ImageModel, field_name: str) -> tuple[str | None, int | None]:
-    w = m.state.where.get(field_name)
+def _where(m: ImageModel, field_name: str, before: ImageModel | None = None) -> tuple[str | None, int | None]:
+    """Where AFTER sets the field; where BEFORE set it when AFTER no longer does (a fact of
+    BEFORE is reported at its line in the BEFORE file)."""
+    w = m.state.where.get(field_name) or (before.state.where.get(field_name) if before else None)
     return (w[0], w[1]) if w else (m.dockerfile, None)
 
 
@@ -312,7 +314,7 @@ def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree,
     add = v.findings.append
 
     def broken(inv: str, before, after, field_name: str | None = None, msg: str = "") -> None:
-        path, line = _where(a, field_name) if field_name else (a.dockerfile, None)
+        path, line = _where(a, field_name, b) if field_name else (a.dockerfile, None)
         add(Finding(key, inv, "broken", str(before), str(after), path, line, msg or f"{inv} changed"))
 
     for name, getter in (("CMD", lambda s: s.cmd), ("ENTRYPOINT", lambda s: s.entrypoint),
