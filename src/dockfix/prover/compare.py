@@ -200,72 +200,98 @@ def _off_path(st: StageState, directory: str) -> bool:
     return "PATH" in st.env and directory not in st.env["PATH"].split(":")
 
 
+@dataclass(frozen=True)
+class _Lookup:
+    """Where the CMD's program and modules are looked for in one image."""
+
+    st: StageState
+    files: dict
+    roots: list[str]
+    sites: dict[str, set[str]]  # the sites the CMD user reads
+
+    def module_file(self, mod: str, main: bool) -> str | None:
+        rel = mod.replace(".", "/")
+        candidates = [f"{rel}.py", f"{rel}/__main__.py"] if main else [f"{rel}.py", f"{rel}/__init__.py"]
+        for root in self.roots:
+            for cand in candidates:
+                p = posixpath.normpath(posixpath.join(root, cand))
+                if p in self.files:
+                    return p
+        return None
+
+    def installed(self) -> set[str]:
+        return {_req_name(r) for reqs in self.sites.values() for r in reqs}
+
+
 def entry_point_problems(model: ImageModel, tree: Tree, check_attrs: bool) -> list[str]:
     """Why the CMD/ENTRYPOINT would not start (empty when it resolves)."""
     st = model.state
     argv = argv_of(st)
-    if not argv:
-        return []
-    files = st.files
     roots = _python_roots(st)
-    if roots is None:
-        return []  # where Python looks is not known: nothing can be said either way
-    sites = readable_sites(st)
-    installed = {_req_name(r) for reqs in sites.values() for r in reqs}
-    all_installed = {_req_name(r) for reqs in st.sites.values() for r in reqs}
-    problems = []
+    if not argv or roots is None:
+        return []  # nothing runs, or where Python looks is not known: nothing can be said either way
+    look = _Lookup(st, st.files, roots, readable_sites(st))
     prog = posixpath.basename(argv[0])
-
-    def module_file(mod: str, main: bool) -> str | None:
-        rel = mod.replace(".", "/")
-        for root in roots:
-            for cand in ([f"{rel}.py", f"{rel}/__main__.py"] if main else [f"{rel}.py", f"{rel}/__init__.py"]):
-                p = posixpath.normpath(posixpath.join(root, cand))
-                if p in files:
-                    return p
-        return None
-
     if _PYTHON_PROGRAM.match(prog):
-        if "-m" in argv and argv.index("-m") + 1 < len(argv):
-            mod = argv[argv.index("-m") + 1]
-            if module_file(mod, True) is None and _req_name(mod.split(".")[0]) not in installed:
-                problems.append(f"module {mod} is not in the image (searched {', '.join(roots)})")
-        elif len(argv) > 1 and argv[1].endswith(".py"):
-            p = posixpath.normpath(posixpath.join(st.workdir, argv[1]))
-            if p not in files:
-                problems.append(f"script {argv[1]} is not in the image")
-        return problems
+        return _python_problems(look, argv)
     if argv[0].startswith(("/", "./")) and not argv[0].startswith(("/usr/", "/bin/", "/sbin/")):
         p = posixpath.normpath(posixpath.join(st.workdir, argv[0]))
-        if p not in files:
-            problems.append(f"executable {argv[0]} is not in the image")
-        return problems
-    name = _req_name(prog)
-    if name in all_installed and name not in installed:
-        user = (st.user or "root").split(":")[0]
-        problems.append(f"{prog}: not found (installed with pip --user into a home that {user} cannot read; "
-                        f"{user}'s home is {home_of(st)})")
-    elif name in installed:
-        site = next(s for s, reqs in sites.items() if name in {_req_name(r) for r in reqs})
-        if site != "system" and _off_path(st, f"{site}/bin"):
-            problems.append(f"{prog}: not found ({site}/bin is not on PATH)")
-    if prog in ("gunicorn", "uvicorn", "daphne", "hypercorn"):
-        target = next((a for a in argv[1:] if ":" in a and not a.startswith("-") and "/" not in a
-                       and not re.match(r"^[\d.]+:\d+$", a)), None)
-        if target:
-            mod, _, attr = target.partition(":")
-            f = module_file(mod, False)
-            if f is None:
-                problems.append(f"{prog} target {target}: module {mod} is not in the image")
-            elif check_attrs and attr.isidentifier():
-                from dockfix.prover.python import read_module
+        return [] if p in st.files else [f"executable {argv[0]} is not in the image"]
+    return [*_program_problems(look, prog), *_server_problems(look, tree, argv, check_attrs)]
 
-                origin = _origin(files[f].origin)
-                if origin.startswith("context:"):
-                    _, names = read_module(tree.read(origin[len("context:"):]))
-                    if attr not in names:
-                        problems.append(f"{prog} target {target}: {mod} defines no {attr}")
-    return problems
+
+def _python_problems(look: _Lookup, argv: list[str]) -> list[str]:
+    """`python -m module` (a file below a root, or an installed distribution) and `python x.py`."""
+    if "-m" in argv and argv.index("-m") + 1 < len(argv):
+        mod = argv[argv.index("-m") + 1]
+        if look.module_file(mod, True) is None and _req_name(mod.split(".")[0]) not in look.installed():
+            return [f"module {mod} is not in the image (searched {', '.join(look.roots)})"]
+    elif len(argv) > 1 and argv[1].endswith(".py"):
+        if posixpath.normpath(posixpath.join(look.st.workdir, argv[1])) not in look.files:
+            return [f"script {argv[1]} is not in the image"]
+    return []
+
+
+def _program_problems(look: _Lookup, prog: str) -> list[str]:
+    """A program pip installed: into a site the CMD user reads, whose bin is on PATH."""
+    st = look.st
+    name = _req_name(prog)
+    installed = look.installed()
+    if name not in installed and name in {_req_name(r) for reqs in st.sites.values() for r in reqs}:
+        user = (st.user or "root").split(":")[0]
+        return [f"{prog}: not found (installed with pip --user into a home that {user} cannot read; "
+                f"{user}'s home is {home_of(st)})"]
+    if name in installed:
+        site = next(s for s, reqs in look.sites.items() if name in {_req_name(r) for r in reqs})
+        if site != "system" and _off_path(st, f"{site}/bin"):
+            return [f"{prog}: not found ({site}/bin is not on PATH)"]
+    return []
+
+
+_SERVER_PROGRAMS = frozenset({"gunicorn", "uvicorn", "daphne", "hypercorn"})
+
+
+def _server_problems(look: _Lookup, tree: Tree, argv: list[str], check_attrs: bool) -> list[str]:
+    """A Python app server's `module:attr` target: the module is in the image, and (when the
+    Python files changed) it defines the attribute."""
+    prog = posixpath.basename(argv[0])
+    if prog not in _SERVER_PROGRAMS:
+        return []
+    target = next((a for a in argv[1:] if ":" in a and not a.startswith("-") and "/" not in a
+                   and not re.match(r"^[\d.]+:\d+$", a)), None)
+    if not target:
+        return []
+    mod, _, attr = target.partition(":")
+    f = look.module_file(mod, False)
+    if f is None:
+        return [f"{prog} target {target}: module {mod} is not in the image"]
+    origin = _origin(look.files[f].origin)
+    if not (check_attrs and attr.isidentifier() and origin.startswith("context:")):
+        return []
+    from dockfix.prover.python import read_module
+
+    _, names = read_module(tree.read(origin[len("context:"):]))
+    return [] if attr in names else [f"{prog} target {target}: {mod} defines no {attr}"]
 
 
 # -- comparison ----------------------------------------------------------------------------
@@ -309,100 +335,157 @@ def _where(m: ImageModel, field_name: str, before: ImageModel | None = None) -> 
     return (w[0], w[1]) if w else (m.dockerfile, None)
 
 
+@dataclass(frozen=True)
+class _Pair:
+    """One image's two models, and where its findings go."""
+
+    v: Verdict
+    key: str
+    b: ImageModel
+    a: ImageModel
+    tb: Tree
+    ta: Tree
+
+    def add(self, invariant: str, severity: str, before, after, where: tuple[str | None, int | None],
+            message: str) -> None:
+        self.v.findings.append(Finding(self.key, invariant, severity, str(before), str(after), where[0], where[1],
+                                       message))
+
+    def broken(self, inv: str, before, after, field_name: str | None = None, msg: str = "") -> None:
+        where = _where(self.a, field_name, self.b) if field_name else (self.a.dockerfile, None)
+        self.add(inv, "broken", before, after, where, msg or f"{inv} changed")
+
+
+_CONFIG = (("CMD", lambda s: s.cmd), ("ENTRYPOINT", lambda s: s.entrypoint), ("WORKDIR", lambda s: s.workdir),
+           ("EXPOSE", lambda s: s.expose), ("HEALTHCHECK", lambda s: s.healthcheck), ("SHELL", lambda s: s.shell),
+           ("STOPSIGNAL", lambda s: s.stopsignal), ("VOLUME", lambda s: s.volumes), ("ONBUILD", lambda s: s.onbuild))
+
+
 def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree, ta: Tree) -> None:
-    bs, as_ = b.state, a.state
-    add = v.findings.append
+    pair = _Pair(v, key, b, a, tb, ta)
+    _compare_config(pair)
+    _compare_env(pair)
+    _compare_by_rules(pair)
+    _compare_build(pair)
+    changed = _compare_files(pair)
+    _compare_requirements(pair)
+    _compare_sites(pair)
+    _compare_contents(v, key, changed, tb, ta)
+    _compare_entry_points(pair, changed)
+    _compare_breaks(v, key, b.state.breaks, a.state.breaks)
 
-    def broken(inv: str, before, after, field_name: str | None = None, msg: str = "") -> None:
-        path, line = _where(a, field_name, b) if field_name else (a.dockerfile, None)
-        add(Finding(key, inv, "broken", str(before), str(after), path, line, msg or f"{inv} changed"))
 
-    for name, getter in (("CMD", lambda s: s.cmd), ("ENTRYPOINT", lambda s: s.entrypoint),
-                         ("WORKDIR", lambda s: s.workdir), ("EXPOSE", lambda s: s.expose),
-                         ("HEALTHCHECK", lambda s: s.healthcheck), ("SHELL", lambda s: s.shell),
-                         ("STOPSIGNAL", lambda s: s.stopsignal), ("VOLUME", lambda s: s.volumes),
-                         ("ONBUILD", lambda s: s.onbuild)):
+def _compare_config(pair: _Pair) -> None:
+    bs, as_ = pair.b.state, pair.a.state
+    for name, getter in _CONFIG:
         if getter(bs) != getter(as_):
-            broken(name, getter(bs), getter(as_), name)
+            pair.broken(name, getter(bs), getter(as_), name)
     if (bs.cmd_json, bs.cmd) != (as_.cmd_json, as_.cmd) and bs.cmd == as_.cmd:
-        broken("CMD", "exec form" if bs.cmd_json else "shell form", "exec form" if as_.cmd_json else "shell form", "CMD")
+        pair.broken("CMD", _form_name(bs.cmd_json), _form_name(as_.cmd_json), "CMD")
 
+
+def _form_name(is_json: bool) -> str:
+    return "exec form" if is_json else "shell form"
+
+
+def _compare_env(pair: _Pair) -> None:
+    """ENV (PATH may follow a relocated user site) and the ARGs both sides declare."""
+    bs, as_ = pair.b.state, pair.a.state
     for k in sorted(set(bs.env) | set(as_.env)):
         bv, av = bs.env.get(k), as_.env.get(k)
         if bv == av:
             continue
         if k == "PATH" and bv is not None and av is not None and _path_without_sites(bv) == _path_without_sites(av):
-            path, line = _where(a, "ENV PATH")
-            add(Finding(key, "ENV PATH", "info", bv, av, path, line, "PATH follows the relocated user site"))
+            pair.add("ENV PATH", "info", bv, av, _where(pair.a, "ENV PATH"), "PATH follows the relocated user site")
             continue
-        broken(f"ENV {k}", bv, av, f"ENV {k}")
+        pair.broken(f"ENV {k}", bv, av, f"ENV {k}")
     for k in sorted(set(bs.args) & set(as_.args)):
         if bs.args[k] != as_.args[k]:
-            broken(f"ARG {k}", bs.args[k], as_.args[k], f"ARG {k}")
-    for k, bv, av in _unknown_changes(bs, as_):
-        path, line = _where(a, k)
-        add(Finding(key, k, "unproven", bv, av, path, line,
-                    f"{k} differs, and the model cannot read it on at least one side"))
-    for d in (*deny(b, a), *access_diffs(b, a, tb, ta, argv_of(bs))):
-        path, line = _where(a, d.field) if d.field else (a.dockerfile, None)
-        add(Finding(key, d.invariant, d.severity, d.before, d.after, path, line, d.message))
+            pair.broken(f"ARG {k}", bs.args[k], as_.args[k], f"ARG {k}")
 
+
+def _compare_by_rules(pair: _Pair) -> None:
+    """Values the model cannot read, the default-deny rules (rules.py) and the runtime
+    user's access (access.py)."""
+    b, a = pair.b, pair.a
+    for k, bv, av in _unknown_changes(b.state, a.state):
+        pair.add(k, "unproven", bv, av, _where(a, k), f"{k} differs, and the model cannot read it on at least one side")
+    for d in (*deny(b, a), *access_diffs(b, a, pair.tb, pair.ta, argv_of(b.state))):
+        pair.add(d.invariant, d.severity, d.before, d.after, _where(a, d.field) if d.field else (a.dockerfile, None),
+                 d.message)
+
+
+def _compare_build(pair: _Pair) -> None:
+    """The Python version, and a BEFORE that fails (judged as the image it would be once the
+    failing step works: the model replays past it; the fix is reported with the breaks)."""
+    bs, as_ = pair.b.state, pair.a.state
     if bs.python != as_.python:
-        broken("Python version", f"{bs.python} ({bs.python_source})", f"{as_.python} ({as_.python_source})")
-
+        pair.broken("Python version", f"{bs.python} ({bs.python_source})", f"{as_.python} ({as_.python_source})")
     if bs.breaks:
-        # BEFORE does not build: it is judged as the image it would be once the failing step
-        # works (the model replays past a failing step; the fix is reported below).
         br = bs.breaks[0]
-        add(Finding(key, "build", "info", "fails", "", br.path, br.line,
-                    "BEFORE fails to build here; judged as the image it would be once that step works"))
+        pair.add("build", "info", "fails", "", (br.path, br.line),
+                 "BEFORE fails to build here; judged as the image it would be once that step works")
 
+
+def _compare_files(pair: _Pair) -> list[tuple[str, str, str]]:
+    """The file set, owners and USER (information: access.py judges them); returns the
+    files whose content changed."""
+    bs, as_ = pair.b.state, pair.a.state
     bf, af = app_files(bs), app_files(as_)
-    changed = _changed_sources(bf, af, tb, ta)
-    bf, af = _without_fixed_copies(v, key, b, a, bf, af)
+    changed = _changed_sources(bf, af, pair.tb, pair.ta)
+    bf, af = _without_fixed_copies(pair.v, pair.key, pair.b, pair.a, bf, af)
     if bf != af:
-        _file_set(v, key, a, bf, af)
+        _file_set(pair.v, pair.key, pair.a, bf, af)
     owners_b = {p: e.owner for p, e in bs.files.items()}
     owners_a = {p: e.owner for p, e in as_.files.items()}
     if owners_b != owners_a and set(owners_b) == set(owners_a):
-        add(Finding(key, "ownership", "info", "", "", a.dockerfile, None, "file ownership changed"))
+        pair.add("ownership", "info", "", "", (pair.a.dockerfile, None), "file ownership changed")
     if (bs.user or "root") != (as_.user or "root"):
-        path, line = _where(a, "USER")
-        add(Finding(key, "USER", "info", bs.user or "root", as_.user or "root", path, line,
-                    f"runs as {as_.user or 'root'} instead of {bs.user or 'root'}"))
+        pair.add("USER", "info", bs.user or "root", as_.user or "root", _where(pair.a, "USER"),
+                 f"runs as {as_.user or 'root'} instead of {bs.user or 'root'}")
+    return changed
 
-    breqs = frozenset().union(*bs.sites.values()) if bs.sites else frozenset()
-    areqs = frozenset().union(*as_.sites.values()) if as_.sites else frozenset()
-    if breqs != areqs and breqs <= areqs and areqs - breqs <= _fixed_requirements(bs, as_):
+
+def _all_requirements(sites: dict[str, set[str]]) -> frozenset[str]:
+    return frozenset().union(*sites.values()) if sites else frozenset()
+
+
+def _compare_requirements(pair: _Pair) -> None:
+    bs, as_ = pair.b.state, pair.a.state
+    breqs, areqs = _all_requirements(bs.sites), _all_requirements(as_.sites)
+    if breqs == areqs:
+        return
+    if breqs <= areqs and areqs - breqs <= _fixed_requirements(bs, as_):
         # BEFORE's pip could not open a requirement file that AFTER's finds: what that file
         # installs is what the failing step installs once it works (reported as the fix).
-        add(Finding(key, "requirements", "info", "-", ", ".join(sorted(areqs - breqs)), a.dockerfile, None,
-                    "requirements of a requirement file BEFORE could not open (the fixed step)"))
-    elif breqs != areqs:
-        broken("requirements", ", ".join(sorted(breqs - areqs)) or "-", ", ".join(sorted(areqs - breqs)) or "-",
-               msg="the installed requirement set changed (before-only / after-only shown)")
+        pair.add("requirements", "info", "-", ", ".join(sorted(areqs - breqs)), (pair.a.dockerfile, None),
+                 "requirements of a requirement file BEFORE could not open (the fixed step)")
+        return
+    pair.broken("requirements", ", ".join(sorted(breqs - areqs)) or "-", ", ".join(sorted(areqs - breqs)) or "-",
+                msg="the installed requirement set changed (before-only / after-only shown)")
 
-    b_readable = frozenset().union(*readable_sites(bs).values()) if bs.sites else frozenset()
-    a_readable = frozenset().union(*readable_sites(as_).values()) if as_.sites else frozenset()
-    lost = (b_readable - a_readable) & areqs  # installed, but where the CMD user cannot read
-    if lost:
-        unknown = {r for site, reqs in as_.sites.items() if site_access(as_, site) is Access.UNKNOWN for r in reqs}
-        path, line = _where(a, "USER")
-        add(Finding(key, "user site", "unproven" if lost <= unknown else "broken", "readable",
-                    "perhaps unreadable" if lost <= unknown else "unreadable", path, line,
-                    f"{as_.user or 'root'} {'may' if lost <= unknown else 'can'} no longer read what pip installed: "
-                    f"{', '.join(sorted(lost)[:5])}"))
 
-    _compare_contents(v, key, changed, tb, ta)
+def _compare_sites(pair: _Pair) -> None:
+    """What pip installed that the CMD user read before and cannot (or may not) now."""
+    bs, as_ = pair.b.state, pair.a.state
+    lost = (_all_requirements(readable_sites(bs)) - _all_requirements(readable_sites(as_))) \
+        & _all_requirements(as_.sites)
+    if not lost:
+        return
+    unknown = {r for site, reqs in as_.sites.items() if site_access(as_, site) is Access.UNKNOWN for r in reqs}
+    maybe = lost <= unknown
+    user = as_.user or "root"
+    pair.add("user site", "unproven" if maybe else "broken", "readable", "perhaps unreadable" if maybe else "unreadable",
+             _where(pair.a, "USER"),
+             f"{user} {'may' if maybe else 'can'} no longer read what pip installed: {', '.join(sorted(lost)[:5])}")
 
+
+def _compare_entry_points(pair: _Pair, changed: list[tuple[str, str, str]]) -> None:
     python_changed = any(p.endswith(".py") for p, _, _ in changed)  # only then can a target's attribute go
-    bp = entry_point_problems(b, tb, check_attrs=python_changed)
-    ap = entry_point_problems(a, ta, check_attrs=python_changed)
-    for p in ap:
+    bp = entry_point_problems(pair.b, pair.tb, check_attrs=python_changed)
+    for p in entry_point_problems(pair.a, pair.ta, check_attrs=python_changed):
         if p not in bp:
-            broken("entry point", "resolves", p, "CMD", p)
-
-    _compare_breaks(v, key, bs.breaks, as_.breaks)
+            pair.broken("entry point", "resolves", p, "CMD", p)
 
 
 def _without_fixed_copies(v: Verdict, key: str, b: ImageModel, a: ImageModel, bf: dict[str, str],
