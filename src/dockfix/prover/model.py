@@ -232,6 +232,45 @@ def home_of(state: StageState) -> str:
     return "/root" if user in ("root", "0") else f"/home/{user}"
 
 
+def _shell_step(state: StageState, ins: Instruction, where: tuple[str, int]) -> None:
+    state.shell = ins.value
+
+
+def _cmd_step(state: StageState, ins: Instruction, where: tuple[str, int]) -> None:
+    state.cmd, state.cmd_json, state.cmd_here = ins.value, ins.json, True
+    state.where["CMD"] = where
+
+
+def _entrypoint_step(state: StageState, ins: Instruction, where: tuple[str, int]) -> None:
+    # dispatchEntrypoint: a CMD this stage has not set itself is reset.
+    state.entrypoint, state.entrypoint_json = ins.value, ins.json
+    state.cmd = state.cmd if state.cmd_here else None
+    state.where["ENTRYPOINT"] = where
+
+
+def _healthcheck_step(state: StageState, ins: Instruction, where: tuple[str, int]) -> None:
+    state.healthcheck, state.healthcheck_json = tuple(ins.flags) + ins.value, ins.json
+    state.where["HEALTHCHECK"] = where
+
+
+def _stopsignal_step(state: StageState, ins: Instruction, where: tuple[str, int]) -> None:
+    state.stopsignal = ins.value[0] if ins.value else None
+
+
+def _volume_step(state: StageState, ins: Instruction, where: tuple[str, int]) -> None:
+    state.volumes = tuple(state.volumes) + ins.value
+
+
+def _onbuild_step(state: StageState, ins: Instruction, where: tuple[str, int]) -> None:
+    state.onbuild = tuple(state.onbuild) + (ins.args,)
+
+
+# Instructions that set config from their words as written (no expansion, no build step).
+_CONFIG_STEPS = {"SHELL": _shell_step, "CMD": _cmd_step, "ENTRYPOINT": _entrypoint_step,
+                 "HEALTHCHECK": _healthcheck_step, "STOPSIGNAL": _stopsignal_step, "VOLUME": _volume_step,
+                 "ONBUILD": _onbuild_step}
+
+
 def identity(state: StageState, user: str) -> str:
     """A user as the kernel sees it: "0" for root, the uid a RUN created a login with
     (`useradd -u 1000 appuser`), else the name or number as written."""
@@ -392,58 +431,50 @@ class ModelBuilder:
         return expand_word(text, state.scope, doc.escape)
 
     def _step(self, state: StageState, doc: Document, path: str, ins: Instruction) -> None:
-        kw = ins.keyword
         where = (path, ins.start_line)
-        if kw == "ARG":
-            self._arg(state, doc, ins, where)
-        elif kw == "ENV":
-            self._env(state, doc, ins, where)
-        elif kw == "WORKDIR":
-            _workdir(state, self._word(state, doc, ins.value[0]) if ins.value else Value.known("/"))
-            _workdir_owner(state)
-            state.where["WORKDIR"] = where
-        elif kw == "USER":
-            user = self._word(state, doc, ins.value[0]) if ins.value else EMPTY
-            state.user = user.render()
-            if user.is_known:
-                state.unknown.pop("USER", None)
-            else:
-                state.unknown["USER"] = user
-            state.where["USER"] = where
-        elif kw == "SHELL":
-            state.shell = ins.value
-        elif kw == "CMD":
-            state.cmd, state.cmd_json, state.cmd_here = ins.value, ins.json, True
-            state.where["CMD"] = where
-        elif kw == "ENTRYPOINT":
-            # dispatchEntrypoint: a CMD this stage has not set itself is reset.
-            state.entrypoint, state.entrypoint_json = ins.value, ins.json
-            state.cmd = state.cmd if state.cmd_here else None
-            state.where["ENTRYPOINT"] = where
-        elif kw == "EXPOSE":
-            state.expose = tuple(sorted(set(state.expose) | {_expand(p, self._scope(state)) for p in ins.value}))
-            state.where["EXPOSE"] = where
-        elif kw == "HEALTHCHECK":
-            state.healthcheck, state.healthcheck_json = tuple(ins.flags) + ins.value, ins.json
-            state.where["HEALTHCHECK"] = where
-        elif kw == "LABEL":
-            for a in assignments("LABEL", ins.value, state.scope, doc.escape):
-                _record(state, f"LABEL {a.key.render()}", state.labels, a.key.render(), a.value or EMPTY)
-        elif kw == "STOPSIGNAL":
-            state.stopsignal = ins.value[0] if ins.value else None
-        elif kw == "VOLUME":
-            state.volumes = tuple(state.volumes) + ins.value
-        elif kw == "ONBUILD":
-            state.onbuild = tuple(state.onbuild) + (ins.args,)
-        elif kw in ("COPY", "ADD"):
-            state.steps.append(copy_step(ins, _step_user(state), path))
-            self._copy(state, doc, path, ins)
-        elif kw == "RUN":
-            step = run_step(ins, tuple(state.shell), state.workdir, {**state.args, **state.env}, _step_user(state), path)
-            state.steps.append(step)
-            if step.uids:
-                state.uid_names = (*state.uid_names, *step.uids)
-            self._run(state, path, ins)
+        config = _CONFIG_STEPS.get(ins.keyword)
+        if config is not None:
+            config(state, ins, where)
+            return
+        handler = {"ARG": self._arg, "ENV": self._env, "WORKDIR": self._workdir_step, "USER": self._user,
+                   "EXPOSE": self._expose, "LABEL": self._label, "COPY": self._copy_step, "ADD": self._copy_step,
+                   "RUN": self._run_step}.get(ins.keyword)
+        if handler is not None:
+            handler(state, doc, ins, where)
+
+    def _workdir_step(self, state: StageState, doc: Document, ins: Instruction, where: tuple[str, int]) -> None:
+        _workdir(state, self._word(state, doc, ins.value[0]) if ins.value else Value.known("/"))
+        _workdir_owner(state)
+        state.where["WORKDIR"] = where
+
+    def _user(self, state: StageState, doc: Document, ins: Instruction, where: tuple[str, int]) -> None:
+        user = self._word(state, doc, ins.value[0]) if ins.value else EMPTY
+        state.user = user.render()
+        if user.is_known:
+            state.unknown.pop("USER", None)
+        else:
+            state.unknown["USER"] = user
+        state.where["USER"] = where
+
+    def _expose(self, state: StageState, doc: Document, ins: Instruction, where: tuple[str, int]) -> None:
+        state.expose = tuple(sorted(set(state.expose) | {_expand(p, self._scope(state)) for p in ins.value}))
+        state.where["EXPOSE"] = where
+
+    def _label(self, state: StageState, doc: Document, ins: Instruction, where: tuple[str, int]) -> None:
+        for a in assignments("LABEL", ins.value, state.scope, doc.escape):
+            _record(state, f"LABEL {a.key.render()}", state.labels, a.key.render(), a.value or EMPTY)
+
+    def _copy_step(self, state: StageState, doc: Document, ins: Instruction, where: tuple[str, int]) -> None:
+        state.steps.append(copy_step(ins, _step_user(state), where[0]))
+        self._copy(state, doc, where[0], ins)
+
+    def _run_step(self, state: StageState, doc: Document, ins: Instruction, where: tuple[str, int]) -> None:
+        step = run_step(ins, tuple(state.shell), state.workdir, {**state.args, **state.env}, _step_user(state),
+                        where[0])
+        state.steps.append(step)
+        if step.uids:
+            state.uid_names = (*state.uid_names, *step.uids)
+        self._run(state, where[0], ins)
 
     # -- files
     def _copy(self, state: StageState, doc: Document, path: str, ins: Instruction) -> None:
@@ -546,10 +577,7 @@ class ModelBuilder:
 
     def _copy_from_stage(self, state: StageState, doc: Document, path: str, ins: Instruction, spec: CopySpec,
                          dest: str, kind: PathKind) -> None:
-        names = {s.name: s.index for s in doc.stages if s.name}
-        idx = names.get(spec.from_.lower())
-        if idx is None and spec.from_.isdigit() and int(spec.from_) < ins.stage:
-            idx = int(spec.from_)
+        idx = _stage_named(doc, spec.from_, ins.stage)
         if idx is None:  # an image: its files are unknown
             result = copy_result(spec, state.workdir, None, lambda _: kind)
         else:
@@ -564,16 +592,7 @@ class ModelBuilder:
             state.breaks.append(Break(failure.kind.value, path, ins.start_line,
                                       f"{failure.message}; the build fails at this step", failure.source))
         if idx is not None:
-            # What the stage's RUNs did reaches this image through the copy: compared too.
-            state.bases = _union(state.bases, other.bases)
-            seen = set(state.steps)
-            state.steps.extend(s for s in other.steps if s not in seen)
-            # and so do its pip commands (their indexes, options, user: compared as the image's)
-            known = {id(p) for p in state.pip}
-            state.pip.extend(p for p in other.pip if id(p) not in known)
-            _move_sites(state, other, spec, dest)
-            # BuildKit builds the stage --from names: a step that fails there fails this build.
-            state.breaks.extend(br for br in other.breaks if br not in state.breaks)
+            _take_from_stage(state, other, spec, dest)
 
     def _stage_files(self, doc: Document, path: str, idx: int, other: StageState) -> StageFiles:
         """A replayed stage does not change: one listing serves all its --from readers."""
@@ -981,6 +1000,28 @@ def _entries(result: CopyResult, spec: CopySpec, context: str) -> dict[str, File
             origin = f.source
         out[f.path] = FileEntry(origin, owner, mode)
     return out
+
+
+def _stage_named(doc: Document, name: str, current: int) -> int | None:
+    """The stage `COPY --from=name` reads (by name, or an earlier stage's index); None: an image."""
+    idx = {s.name: s.index for s in doc.stages if s.name}.get(name.lower())
+    if idx is None and name.isdigit() and int(name) < current:
+        idx = int(name)
+    return idx
+
+
+def _take_from_stage(state: StageState, other: StageState, spec: CopySpec, dest: str) -> None:
+    """What reaches an image through a copy from a stage besides the files: the stage's
+    bases, steps and pip commands (compared as the image's), the pip sites the copied paths
+    hold, and the stage's breaks (BuildKit builds the stage --from names: a step that fails
+    there fails this build)."""
+    state.bases = _union(state.bases, other.bases)
+    seen = set(state.steps)
+    state.steps.extend(s for s in other.steps if s not in seen)
+    known = {id(p) for p in state.pip}
+    state.pip.extend(p for p in other.pip if id(p) not in known)
+    _move_sites(state, other, spec, dest)
+    state.breaks.extend(br for br in other.breaks if br not in state.breaks)
 
 
 def _stage_path(other: StageState, src: str) -> str:
