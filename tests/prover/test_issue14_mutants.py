@@ -177,6 +177,10 @@ USER_MUTANTS = {
         {"Dockerfile": "FROM alpine:3.20\nRUN adduser -D -u 1000 app\nRUN apk add --no-cache curl\nUSER app\n"},
         {"Dockerfile": ("RUN apk add --no-cache curl\nUSER app\n", "USER app\nRUN apk add --no-cache curl\n")},
         "root-only step"),
+    "useradd under a non-root USER": (
+        {"Dockerfile": "FROM python:3.11-slim\nRUN useradd -u 1000 app\nRUN useradd -u 1001 other\nUSER app\n"},
+        {"Dockerfile": ("RUN useradd -u 1001 other\nUSER app\n", "USER app\nRUN useradd -u 1001 other\n")},
+        "root-only step"),
     "app files chowned away from the runtime user, WORKDIR no longer its own": (
         {"Dockerfile": "FROM python:3.11-slim\n" + ACCOUNT + "WORKDIR /app\nRUN chown appuser /app\n"
                        "COPY --chown=appuser:appuser app.py .\nUSER appuser\nCMD [\"python\", \"app.py\"]\n",
@@ -245,11 +249,22 @@ def test_a_symlink_in_the_context_that_points_outside_the_repository(tmp_path: P
     before = tree_of(BASE, tmp_path, "b")
     after = tree_of(BASE, tmp_path, "a")
     outside = tmp_path / "outside.py"
-    outside.write_text("TIMEOUT_SECONDS = 1\n")
+    outside.write_text(BASE["app/settings.py"])  # the same bytes: the link itself is what differs
     (after.root / "app" / "settings.py").unlink()
     os.symlink(outside, after.root / "app" / "settings.py")
     verdict = prove(Tree(before.root), Tree(after.root), Config())
     assert verdict.outcomes.get(IMAGE) in NOT_PROVED, verdict.report()
+    assert "files" in _named(verdict), verdict.report()
+
+
+def test_a_symlink_kept_as_it_was_holds(tmp_path: Path) -> None:
+    trees = []
+    for name in ("b", "a"):
+        tree = tree_of(BASE, tmp_path, name)
+        os.symlink("settings.py", tree.root / "app" / "config.py")
+        trees.append(Tree(tree.root))
+    verdict = prove(*trees, Config())
+    assert verdict.holds, verdict.report()
 
 
 def test_an_after_that_drops_app_copies_of_a_failing_before_is_broken(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from dockfix.model.copy import (
     BuildContext,
     CopyResult,
     CopySpec,
+    EntryType,
     FailureKind,
     Origin as CopyOrigin,
     PathKind,
@@ -522,10 +523,29 @@ class ModelBuilder:
         """Where the step's files land ({image path: entry}) and the failures it predicts."""
         node = self.graph.dockerfiles[path]
         build = BuildContext(files, self.graph.context_files(context), self.graph.dockerignore_for(path),
-                             node.dockerignore or "", read=lambda rel: _archive_bytes(self.tree, _rebase(context, rel)),
+                             node.dockerignore or "", self._symlinks(context, files),
+                             read=lambda rel: _archive_bytes(self.tree, _rebase(context, rel)),
                              unlisted=lambda rel: self._unlisted(_rebase(context, rel)))
         result = copy_result(spec, workdir, build, lambda _: kind)
-        return _entries(result, spec, context), result.failures
+        return _entries(result, spec, context, self._link_target), result.failures
+
+    def _symlinks(self, context: str, files: tuple[str, ...]) -> frozenset[str]:
+        """The context files that are symlinks (BuildKit copies a link below a copied
+        directory as a link), once per listing."""
+        cache = self.__dict__.setdefault("_symlink_cache", {})
+        found = cache.get((context, id(files)))
+        if found is None:
+            written = self.tree.differing(self.tree) or set()
+            found = cache[(context, id(files))] = (files, frozenset(
+                rel for rel in files if _rebase(context, rel) not in written
+                and os.path.islink(os.path.join(self.tree.root, _rebase(context, rel)))))
+        return found[1]
+
+    def _link_target(self, repo_path: str) -> str:
+        try:
+            return os.readlink(os.path.join(self.tree.root, repo_path))
+        except OSError:
+            return "?"
 
     def _unlisted(self, repo_path: str) -> str | None:
         """Why a source the context listing lacks may still be there at build time."""
@@ -977,7 +997,8 @@ def _dest_kind(state: StageState, dest: str, raw: str) -> PathKind:
     return PathKind.DIRECTORY if any(p.startswith(prefix) for p in state.files) else PathKind.ABSENT
 
 
-def _entries(result: CopyResult, spec: CopySpec, context: str) -> dict[str, FileEntry]:
+def _entries(result: CopyResult, spec: CopySpec, context: str,
+             link_target=lambda path: "?") -> dict[str, FileEntry]:
     """The prover's file entries for a step's result (origins as before: context:, heredoc:,
     url:, a stage file's own origin; unknown:<reason> where the files cannot be read)."""
     owner, mode = spec.chown, spec.chmod
@@ -988,7 +1009,10 @@ def _entries(result: CopyResult, spec: CopySpec, context: str) -> dict[str, File
             for where in (u.path, u.also) if u.also else (u.path,):
                 out[where] = FileEntry(f"unknown:{u.source}: {u.reason}", owner, mode)
     for f in result.landed:
-        if f.origin is CopyOrigin.CONTEXT or f.origin is CopyOrigin.ARCHIVE:
+        if f.origin is CopyOrigin.CONTEXT and f.type is EntryType.SYMLINK:
+            # The image holds the link, not what it points to: compared by where it points.
+            origin = f"symlink:{_rebase(context, f.source)} -> {link_target(_rebase(context, f.source))}"
+        elif f.origin is CopyOrigin.CONTEXT or f.origin is CopyOrigin.ARCHIVE:
             origin = f"context:{_rebase(context, f.source)}" if f.origin is CopyOrigin.CONTEXT else \
                 f"archive:{_rebase(context, f.source)}"
         elif f.origin is CopyOrigin.HEREDOC:

@@ -290,7 +290,8 @@ def _root_only(bs: StageState, as_: StageState) -> Iterator[Diff]:
     for s in as_.steps:
         if _fails_as_non_root(s) and (s.flags, s.residue) not in failing_b:
             yield Diff("root-only step", "broken", "root", s.user, None,
-                       f"{s.path}:{s.line} runs a package manager's install as {s.user}: it fails unless root")
+                       f"{s.path}:{s.line} runs a package manager's install or an account tool as {s.user}: "
+                       "it fails unless root")
 
 
 def _fails_as_non_root(step: Step) -> bool:

@@ -38,7 +38,7 @@ class Step:
     accounts: tuple[str, ...]  # RUN: the user and group names (and uids) it creates
     path: str
     line: int
-    root_only: bool = False  # RUN: runs a package manager's install/update, which fails unless root
+    root_only: bool = False  # RUN: a package manager's install/update or an account tool: fails unless root
     uids: tuple[tuple[str, str], ...] = ()  # RUN: (uid, login name) of each user it creates with -u
 
     def key(self) -> tuple:
@@ -94,7 +94,8 @@ class _Reading:
             self.accounts.extend(_account_names(args))
             if name in ("useradd", "adduser"):
                 self.uids.extend(_uid_of(args))
-        self.root_only = self.root_only or (name in _PACKAGE_PROGRAMS and bool(_ROOT_ACTIONS.intersection(args[1:])))
+        self.root_only = self.root_only or name in ACCOUNT_PROGRAMS or (
+            name in _PACKAGE_PROGRAMS and bool(_ROOT_ACTIONS.intersection(args[1:])))
         if not _read_elsewhere(name, c):
             how = ", any user" if name in _NO_FILE_EFFECT and not c.redirections and not c.subshell else ""
             self.residue.append(f"{_command_text(script, c)} [in {c.cwd or '?'}, {c.condition.name.lower()}{how}]")
