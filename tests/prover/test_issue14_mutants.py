@@ -101,6 +101,9 @@ FILE_MUTANTS = {
     "ADD extracts an archive COPY kept": ({B: ("COPY app ./app\n", "COPY app ./app\nCOPY data.tar.gz /srv/\n"),
                                            },
                                           {B: ("COPY data.tar.gz", "ADD data.tar.gz")}, "files"),
+    "PIP_INDEX_URL ARG default in the builder stage": (
+        {B: ("WORKDIR /build\n", "WORKDIR /build\nARG PIP_INDEX_URL=https://a.example/simple\n")},
+        {B: ("a.example", "b.example")}, "pip"),
     "YAML config edited": ({"app__config_DOT_yaml": "workers: 2\n"}, {"app__config_DOT_yaml": "workers: 3\n"}, "files"),
     "entrypoint script edited": ({"app__entrypoint_DOT_sh": ENTRY},
                                  {"app__entrypoint_DOT_sh": ENTRY.replace("exec", "exec nice")}, "files"),
