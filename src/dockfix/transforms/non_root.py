@@ -17,7 +17,10 @@ Dockerfiles build FROM; the stage is the image's build target, else the last sta
 When it must not fire. Nothing in the repo builds FROM the image (not considered);
 `# dockfix: ignore[non-root]` above the stage's FROM; the stage already ends as a
 non-root user (inherited or its own USER); the stage sets USER root itself, or creates a
-user without switching to it; FROM scratch, distroless, busybox or ubi-minimal (no
+user without switching to it; the external base's user is not known to be root (a FROM that
+cannot be resolved, an image `model.bases` does not know); an image built on it sets its own
+USER, or has a RUN that would change what it does as the user when root-swap does not follow
+in the same run (or that needs root and the user at once); FROM scratch, distroless, busybox or ubi-minimal (no
 useradd); a base whose uid/gid 1000 is taken (node, ubuntu ≥ 24.04); the stage or an
 image built on it evidently needs root at run time (binds a port below 1024); the stage
 runs `pip install --user` itself, copies other files into /root, or refers to /root
@@ -34,13 +37,16 @@ before it still can.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
+from dockfix.model.bases import facts_of
 from dockfix.syntax import Document, Instruction, Stage
 from dockfix.syntax.edit import Editor
 from dockfix.transforms import _run
 from dockfix.transforms._image_user import (PIP_SITE, NewUser, StageRef, _under, chain, configured_user, copy_dest,
                                             external_base, in_repo_bases, is_root, last_user, state_before, step,
                                             walk_stage)
+from dockfix.transforms._derived import descendants, own_user
 from dockfix.transforms._root_needs import Where, analyse_run, command_names
 from dockfix.transforms._user_edits import (_SITE_RE, add_flag, env_pairs, format_run, insert_paragraph, keyword, replace_last,
                                             low_port_evidence, relocate_env, stage_end)
@@ -128,21 +134,21 @@ class NonRoot(Transform):
 
     def apply(self, ctx: Context) -> None:
         user = configured_user(ctx.config)
-        by_file: dict[str, list[tuple[int, list[StageRef]]]] = {}
-        for ref, derived in sorted(in_repo_bases(ctx).items()):
-            by_file.setdefault(ref.path, []).append((ref.stage, derived))
+        by_file: dict[str, list[int]] = {}
+        for ref in sorted(in_repo_bases(ctx)):
+            by_file.setdefault(ref.path, []).append(ref.stage)
         for path, stages in sorted(by_file.items()):
             doc = ctx.document(path)
             if ctx.file_ignored(doc):
                 continue
             ed = Editor(doc)
-            for index, derived in stages:
-                self._stage(ctx, ed, path, doc, doc.stages[index], derived, user)
+            for index in stages:
+                self._stage(ctx, ed, path, doc, doc.stages[index], user)
             if ed:
                 ctx.write(path, ed.apply())
 
     def _stage(self, ctx: Context, ed: Editor, path: str, doc: Document, stage: Stage,
-               derived: list[StageRef], user: NewUser) -> None:
+               user: NewUser) -> None:
         instrs = doc.stage_instructions(stage)
         head, body = instrs[0], instrs[1:]
         label = f"stage '{stage.name}'" if stage.name else "the stage"
@@ -157,7 +163,7 @@ class NonRoot(Transform):
                         if i.keyword == "USER") if where.path == path else head.start_line
             ctx.skip(path, line, f"{label} sets USER {value} itself; left as it is")
             return
-        skip = self._why_not(ctx, path, doc, stage, body, refs, derived, user, label)
+        skip = self._why_not(ctx, path, doc, stage, body, refs, user, label)
         if skip is not None:
             line, msg = skip
             ctx.skip(path, line, msg)
@@ -166,21 +172,17 @@ class NonRoot(Transform):
 
     # -- when not
     def _why_not(self, ctx: Context, path: str, doc: Document, stage: Stage, body: list[Instruction],
-                 refs: list[StageRef], derived: list[StageRef], user: NewUser,
-                 label: str) -> tuple[int, str] | None:
+                 refs: list[StageRef], user: NewUser, label: str) -> tuple[int, str] | None:
         head = doc.instructions[stage.from_index]
-        base = external_base(ctx, refs)
-        fam, why = family(base, _run_command_names(ctx, refs))
-        if fam == "skip":
-            return head.start_line, why
-        taken = uid_taken(base, user)
-        if taken is not None:
-            return head.start_line, f"{taken}; set another uid/gid in the config"
+        refusal = _base_refusal(ctx, refs, user)
+        if refusal is not None:
+            return head.start_line, refusal
         for ins in body:
             refusal = _instruction_refusal(doc, ins, user, label)
             if refusal is not None:
                 return ins.start_line, refusal
-        for ins, st in walk_stage(ctx, path, doc, stage):
+        walk = walk_stage(ctx, path, doc, stage)
+        for ins, st in walk:
             refusal = _copy_refusal(ctx, doc, ins, st, user) if ins.keyword in ("COPY", "ADD") else None
             if refusal is not None:
                 return ins.start_line, refusal
@@ -189,8 +191,13 @@ class NonRoot(Transform):
             ins, port, what = ports[0]
             return ins.start_line, (f"{what}: port {port} (< 1024) needs root at run time; a non-root "
                                     "user cannot bind it")
-        for ref in derived:
-            refusal = _derived_refusal(ctx, ref, user)
+        refusal = _base_user_unknown(ctx, refs)
+        if refusal is not None:
+            return head.start_line, refusal
+        final = step(walk[-1][1], walk[-1][0]) if walk else state_before(ctx, path, stage.index)
+        owned = (user.home,) + ((final.workdir,) if is_app_dir(final.workdir) else ())
+        for ref in descendants(ctx, StageRef(path, stage.index)):
+            refusal = _derived_refusal(ctx, ref, user, owned)
             if refusal is not None:
                 return head.start_line, refusal
         return None
@@ -258,12 +265,45 @@ def _copy_refusal(ctx: Context, doc: Document, ins: Instruction, st, user: NewUs
     return None
 
 
-def _derived_refusal(ctx: Context, ref: StageRef, user: NewUser) -> str | None:
-    """An image built on the stage that would inherit the user and needs root at run time."""
+def _base_refusal(ctx: Context, refs: list[StageRef], user: NewUser) -> str | None:
+    """Why the external base the chain starts from cannot take the user: no user tools, or
+    its uid/gid is taken."""
+    base = external_base(ctx, refs)
+    fam, why = family(base, _run_command_names(ctx, refs))
+    if fam == "skip":
+        return why
+    taken = uid_taken(base, user)
+    return None if taken is None else f"{taken}; set another uid/gid in the config"
+
+
+def _base_user_unknown(ctx: Context, refs: list[StageRef]) -> str | None:
+    """Why the user the external base runs as is not known to be root (model.bases): a FROM
+    that cannot be resolved, an image the table does not know, an image that is not root."""
+    last = refs[-1]
+    ref = ctx.graph().base_of(last.path, last.stage)
+    raw = ctx.document(last.path).stages[last.stage].base
+    if ref is None or not ref.ref or "$" in ref.ref or "unset ARG" in ref.how:
+        return f"FROM {raw} cannot be resolved: the user its image runs as is not known; left as it is"
+    facts = facts_of(ref.ref)
+    if facts is None or facts.user is None:
+        return (f"the user {ref.ref} runs as is not known (not an official image whose user dockfix "
+                "knows): it may be non-root already; left as it is")
+    if not is_root(facts.user):
+        return f"{ref.ref} runs as {facts.user} already; left as it is"
+    return None
+
+
+def _derived_refusal(ctx: Context, ref: StageRef, user: NewUser, owned: tuple[str, ...]) -> str | None:
+    """An image built on the stage that would inherit the user and that the user change would
+    break or that root-swap (after non-root in the same run) would not repair."""
     ddoc = ctx.document(ref.path)
-    dins = ddoc.stage_instructions(ddoc.stages[ref.stage])
-    if any(i.keyword == "USER" for i in dins):
-        return None
+    stage = ddoc.stages[ref.stage]
+    dins = ddoc.stage_instructions(stage)
+    mine = own_user(ddoc, stage)
+    if mine is not None:
+        value = mine.value[0] if mine.value else ""
+        return (f"{ref.path}:{mine.start_line}, built on it, sets USER {value} itself: an image that "
+                f"manages its user is left alone, and it would start as {user.name}")
     ports = low_port_evidence(ddoc, dins)
     if ports:
         ins, port, what = ports[0]
@@ -272,6 +312,28 @@ def _derived_refusal(ctx: Context, ref: StageRef, user: NewUser) -> str | None:
     for i in dins:
         if i.keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK") and "/root" in i.original:
             return f"{ref.path}:{i.start_line}: {i.keyword} refers to /root, which {user.name} cannot read"
+    return _derived_run_refusal(ctx, ref, ddoc, user, owned)
+
+
+def _derived_run_refusal(ctx: Context, ref: StageRef, ddoc: Document, user: NewUser,
+                         owned: tuple[str, ...]) -> str | None:
+    """A RUN of an image built on the stage that would change what it does as the user:
+    root-swap (after non-root in the same run, and not told to leave it) gives it root back,
+    unless it must also run as the user (`pip install --user` with other commands)."""
+    swap = replace(ctx, transform="root-swap")  # root-swap's own pragma, read as root-swap reads it
+    stage_ignored = swap.ignored(ddoc, ddoc.instructions[ddoc.stages[ref.stage].from_index])
+    for ins, st in walk_stage(ctx, ref.path, ddoc, ddoc.stages[ref.stage]):
+        if ins.keyword != "RUN":
+            continue
+        needs = analyse_run(ins, Where(st.workdir, owned, user.home, st.env), _run.shell_at(ddoc, ins) or ("?",))
+        why = needs.root[0] if needs.root else f"{needs.other[0]} ran as root" if needs.other else None
+        where = f"{ref.path}:{ins.start_line}"
+        if why is not None and needs.user:
+            return f"{where} needs root ({why}) and must run as {user.name} ({needs.user[0]}): no USER serves both"
+        if why is not None and "root-swap" not in ctx.later:
+            return f"{where} would run as {user.name} ({why}); run root-swap with non-root (option 3) to keep it root"
+        if why is not None and (stage_ignored or swap.ignored(ddoc, ins)):
+            return f"{where} would run as {user.name} ({why}), and root-swap is told to leave it alone"
     return None
 
 

@@ -1,12 +1,12 @@
 """root-swap: images built on a non-root in-repo base switch to root only where they must.
 
 What it does. For every stage whose base is an in-repo image that ends as a non-root
-user (found through the graph on the current tree: after `non-root` the base's
-Dockerfile ends with `USER appuser`), it
-  - wraps the RUNs that need root in `USER root` … `USER <user>`: package managers
-    (apt-get, apk, yum, dnf, microdnf, …), system-wide `pip install` (no `--user`, no
-    venv), writes to absolute paths outside the user's home and owned directories
-    (mkdir, touch, cp, ln, tee, `>` redirects, …). Consecutive root RUNs share one wrap;
+user because `non-root` made it so in this run (found through the graph on the current
+tree: after `non-root` the base's Dockerfile ends with `USER appuser`; on disk it ends as
+root), it
+  - wraps every RUN in `USER root` … `USER <user>`, as it ran before non-root, except a
+    RUN that must run as the user (`pip install --user`) or touches no file (`echo`, …).
+    Consecutive root RUNs share one wrap;
   - makes `pip install --user` run as the user, so packages land in the home CMD uses
     (closing a wrap, or the file's own `USER root`, before it);
   - adds `--chown=<user>:<group>` to COPY/ADD of new files into the user's directories
@@ -16,16 +16,15 @@ Dockerfile ends with `USER appuser`), it
     `/root/.local` to follow it;
   - ends every such stage as the base's user again (never as root).
 
-When it must not fire. The base ends as root (or its user is unknown); the stage is
+When it must not fire. The base ends as root (or its user is unknown); the base ends as
+a non-root user in the repository itself (its authors made it so); the stage is
 ignored with `# dockfix: ignore[root-swap]` above its FROM (above a RUN or COPY: that
-instruction is left alone); the Dockerfile manages USER in a way it cannot follow (a
-USER other than root and the base's user, a USER with variables); a RUN needs root and
-must also run as the user (`apt-get … && pip install --user …`); the stage evidently
-needs root at run time (binds a port below 1024). Each skip is reported.
+instruction is left alone); the stage sets any USER itself; the base's USER has
+variables; a RUN must run as root and as the user (`apt-get … && pip install --user …`);
+the stage evidently needs root at run time (binds a port below 1024). Each skip is reported.
 
 Why the result is equivalent. Before `non-root`, every step ran as root. The wrap gives
-root back exactly to the steps that need it, so each RUN runs as a user that can do
-what it did; `pip --user` now installs into the home the runtime user's Python reads,
+root back to every step but those that must be the user's, so each RUN runs as it ran; `pip --user` now installs into the home the runtime user's Python reads,
 so the packages stay importable and their scripts stay on PATH; `--chown` keeps new
 files in the app directory writable by the process, as they were when it ran as root.
 CMD, ENTRYPOINT, ENV (other than the relocated PATH entry), WORKDIR and the files' bytes
@@ -39,6 +38,7 @@ from dockfix.syntax.edit import Editor
 from dockfix.transforms import _run
 from dockfix.transforms import _image_user as nr
 from dockfix.transforms import _user_edits as edits
+from dockfix.transforms._derived import original_last_user
 from dockfix.transforms._root_needs import Needs, Where, analyse_run, under
 from dockfix.transforms.base import Context, Safety, Transform
 
@@ -68,6 +68,10 @@ class RootSwap(Transform):
                 origin = nr.in_repo_origin(ctx, path, stage.index, bases)
                 base = nr.runtime_user(ctx, origin) if origin is not None else None
                 if base is None:
+                    continue
+                refusal = _not_this_runs_user(ctx, doc, stage, origin, base)
+                if refusal is not None:
+                    ctx.skip(path, *refusal)
                     continue
                 parent = nr.parent_stage(doc, stage)
                 start = "user" if parent is not None and parent.index in done else None
@@ -100,17 +104,32 @@ class RootSwap(Transform):
         return True
 
 
+def _not_this_runs_user(ctx: Context, doc: Document, stage: Stage, origin: nr.StageRef,
+                        base: nr.RuntimeUser) -> tuple[int, str] | None:
+    """(line, why) when the base's user is not one non-root gave it in this run: its authors
+    made it non-root (the images built on it already build as that user), or the repository's
+    own files cannot be read to tell."""
+    if ctx.ignored(doc, doc.instructions[stage.from_index]):
+        return None  # the pragma: left alone without a note (as below)
+    line = doc.instructions[stage.from_index].start_line
+    value, known = original_last_user(ctx, nr.chain(ctx, origin.path, origin.stage))
+    if not known:
+        return line, f"the base {origin.path} cannot be read as the repository has it; left as it is"
+    if value is not None and not nr.is_root(value):
+        return line, (f"the base {origin.path} sets USER {value} itself (its authors made it non-root, "
+                      "not non-root in this run): the image already builds as that user; left as it is")
+    return None
+
+
 def _refusal(doc: Document, head: Instruction, body: list[Instruction],
              base: nr.RuntimeUser) -> tuple[int, str] | None:
-    """(line, why) when the stage is left alone: USER it cannot follow, a port below 1024."""
+    """(line, why) when the stage is left alone: a USER of its own, a port below 1024."""
     if "$" in base.user:
         return head.start_line, f"the base's USER {base.user} has variables; root-swap cannot follow it"
     for ins in body:
         if ins.keyword == "USER":
             v = ins.value[0] if ins.value else ""
-            if not (nr.is_root(v) or base.same_user(v)):
-                return ins.start_line, (f"USER {v} is neither root nor the base's user {base.user}: "
-                                        "this Dockerfile manages USER itself")
+            return ins.start_line, f"the stage sets USER {v} itself: an image that manages its user is left alone"
     ports = edits.low_port_evidence(doc, body)
     if ports:
         ins, port, what = ports[0]
@@ -120,7 +139,10 @@ def _refusal(doc: Document, head: Instruction, body: list[Instruction],
 
 def _desired_users(ctx: Context, doc: Document, walk: list, base: nr.RuntimeUser,
                    start_user: str) -> dict[int, str] | tuple[int, str]:
-    """Instruction index -> "root" | "user" for every RUN; (line, why) when a RUN needs both."""
+    """Instruction index -> "root" | "user" for every RUN; (line, why) when a RUN needs both.
+    A RUN runs as root, as it did before non-root, unless it must run as the user (`pip
+    install --user`: its site moved to the user's home); one that touches no file keeps the
+    user the file gives it."""
     desired: dict[int, str] = {}
     written = start_user
     for ins, state in walk:
@@ -130,10 +152,11 @@ def _desired_users(ctx: Context, doc: Document, walk: list, base: nr.RuntimeUser
             desired[ins.index] = written
         elif ins.keyword == "RUN":
             needs = analyse_run(ins, Where(state.workdir, base.owned, base.home, state.env), _shell(doc, ins))
-            if needs.root and needs.user:
-                return ins.start_line, (f"this RUN needs root ({needs.root[0]}) and must run as {base.name} "
+            if needs.user and (needs.root or needs.other):
+                why = needs.root[0] if needs.root else f"runs {needs.other[0]} as before"
+                return ins.start_line, (f"this RUN needs root ({why}) and must run as {base.name} "
                                         f"({needs.user[0]}); split it in two")
-            desired[ins.index] = "root" if needs.root else "user" if needs.user else written
+            desired[ins.index] = "user" if needs.user else "root" if needs.root or needs.other else written
     return desired
 
 
