@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -182,3 +183,34 @@ def test_ignored_site_copy_is_a_skip(tmp_path) -> None:
     assert outcome.after.changed() == {}
     assert [n.message.split(":")[0] for n in outcome.notes] == [
         "the pip site COPY into /root/.local is ignored or has its own --chown"]
+
+
+def _shared_prefixes(tree_dir) -> dict[tuple, int]:
+    """(base, file a, stage a, file b, stage b) -> leading steps the two stages share (model.layers)."""
+    from dockfix.config import Config
+    from dockfix.graph import build_graph
+    from dockfix.model.layers import common_prefix, layer_steps
+    from dockfix.tree import Tree
+
+    graph = build_graph(Tree(tree_dir), Config())
+
+    def steps(path: str, stage: int):
+        node = graph.dockerfiles[path]
+        return layer_steps(node.document, stage, path, (node.context, node.dockerignore))
+
+    on = {}
+    for (path, stage), base in sorted(graph.bases.items()):
+        if base.kind in ("internal", "external"):
+            on.setdefault(base.ref, []).append((path, stage))
+    return {(ref, *a, *b): common_prefix(steps(*a), steps(*b))
+            for ref, ms in on.items() for a in ms for b in ms if a[0] < b[0]}
+
+
+def test_option_3_shares_every_layer_option_2_shares() -> None:
+    """Issue 17: non-root's lines do not split a layer images share. academy's docker/Dockerfile
+    and the base's runtime stage are both made non-root the same way, so they share their ENVs,
+    the runtime apt RUN, WORKDIR and the user's RUN (7 steps; 6 in option 2)."""
+    golden = Path(__file__).resolve().parents[2] / "golden" / "academy"
+    two, three = _shared_prefixes(golden / "option-2"), _shared_prefixes(golden / "option-3")
+    assert all(three.get(k, 0) >= n for k, n in two.items()), (two, three)
+    assert three[("python:3.11-slim", "docker/Dockerfile", 1, "docker/Dockerfile.base", 1)] == 7

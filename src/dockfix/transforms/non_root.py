@@ -1,7 +1,9 @@
-"""non-root: the in-repo base image's runtime stage creates a user and ends as it.
+"""non-root: an image's runtime stage creates a user and ends as it.
 
 What it does. On the stage that an in-repo base image is (a Dockerfile other in-repo
-Dockerfiles build FROM; the stage is the image's build target, else the last stage) it
+Dockerfiles build FROM; the stage is the image's build target, else the last stage), and on
+the image stage of a standalone image (built on no in-repo image, on an external base
+`model.bases` knows to run as root), it
   - creates a group and a user (`appuser`, uid/gid 1000, configurable) with one RUN,
     placed just before the first instruction that needs the user, so every layer above
     it (apt and other root-only RUNs) keeps its cache; the same RUN hands the app
@@ -14,7 +16,7 @@ Dockerfiles build FROM; the stage is the image's build target, else the last sta
   - ends the stage with `USER u`, after the last RUN/COPY and before the trailing
     CMD/ENTRYPOINT/HEALTHCHECK/EXPOSE metadata. Images built on the base inherit it.
 
-When it must not fire. Nothing in the repo builds FROM the image (not considered);
+When it must not fire. The image is built on an in-repo image (root-swap's; not considered);
 `# dockfix: ignore[non-root]` above the stage's FROM; the stage already ends as a
 non-root user (inherited or its own USER); the stage sets USER root itself, or creates a
 user without switching to it; the external base's user is not known to be root (a FROM that
@@ -46,7 +48,7 @@ from dockfix.transforms import _run
 from dockfix.transforms._image_user import (PIP_SITE, NewUser, StageRef, _under, chain, configured_user, copy_dest,
                                             external_base, in_repo_bases, is_root, last_user, state_before, step,
                                             walk_stage)
-from dockfix.transforms._derived import descendants, own_user
+from dockfix.transforms._derived import descendants, own_user, report_split_layers, shared_steps, standalone_images
 from dockfix.transforms._root_needs import Where, analyse_run, command_names
 from dockfix.transforms._user_edits import (_SITE_RE, add_flag, env_pairs, format_run, insert_paragraph, keyword, replace_last,
                                             low_port_evidence, relocate_env, stage_end)
@@ -127,48 +129,54 @@ def is_app_dir(path: str | None) -> bool:
 
 class NonRoot(Transform):
     name = "non-root"
-    summary = ("Make the in-repo base image's runtime stage create a user and end as it "
-               "(COPY --chown, pip --user site moved to its home); derived images inherit it.")
+    summary = ("Make the in-repo base image's runtime stage, and each standalone image on a known "
+               "official base, create a user and end as it (COPY --chown, pip --user site moved to its home).")
     safety = Safety.UNSAFE  # the process's user changes: that is the point, and an opt-in
     answers = "hadolint DL3002 (last USER should not be root); CIS Docker 4.1 (create a user for the container)"
 
     def apply(self, ctx: Context) -> None:
         user = configured_user(ctx.config)
         by_file: dict[str, list[int]] = {}
-        for ref in sorted(in_repo_bases(ctx)):
+        bases = in_repo_bases(ctx)
+        for ref in sorted(set(bases) | set(standalone_images(ctx, bases))):
             by_file.setdefault(ref.path, []).append(ref.stage)
+        shared = {(p, i): shared_steps(ctx, p, i) for p, stages in by_file.items() for i in stages}
+        edited: dict[str, list[int]] = {}
         for path, stages in sorted(by_file.items()):
             doc = ctx.document(path)
             if ctx.file_ignored(doc):
                 continue
             ed = Editor(doc)
-            for index in stages:
-                self._stage(ctx, ed, path, doc, doc.stages[index], user)
+            edited[path] = [i for i in stages if self._stage(ctx, ed, path, doc, doc.stages[i], user)]
             if ed:
                 ctx.write(path, ed.apply())
+        for path, stages in sorted(edited.items()):
+            report_split_layers(ctx, path, stages, shared)
 
     def _stage(self, ctx: Context, ed: Editor, path: str, doc: Document, stage: Stage,
-               user: NewUser) -> None:
+               user: NewUser) -> bool:
+        """Plan the stage's edits; False when it is left as it is."""
         instrs = doc.stage_instructions(stage)
         head, body = instrs[0], instrs[1:]
         label = f"stage '{stage.name}'" if stage.name else "the stage"
         if ctx.ignored(doc, head):
-            return
+            return False
         refs = chain(ctx, path, stage.index)
         value, where = last_user(ctx, refs)
         if value is not None and not is_root(value):
-            return  # already non-root (its own USER or inherited): nothing to do
+            return False  # already non-root (its own USER or inherited): nothing to do
         if value is not None:
             line = next(i.start_line for i in reversed(doc.stage_instructions(doc.stages[where.stage]))
                         if i.keyword == "USER") if where.path == path else head.start_line
             ctx.skip(path, line, f"{label} sets USER {value} itself; left as it is")
-            return
+            return False
         skip = self._why_not(ctx, path, doc, stage, body, refs, user, label)
         if skip is not None:
             line, msg = skip
             ctx.skip(path, line, msg)
-            return
+            return False
         self._edit(ctx, ed, path, doc, stage, body, refs, user)
+        return True
 
     # -- when not
     def _why_not(self, ctx: Context, path: str, doc: Document, stage: Stage, body: list[Instruction],
@@ -195,12 +203,9 @@ class NonRoot(Transform):
         if refusal is not None:
             return head.start_line, refusal
         final = step(walk[-1][1], walk[-1][0]) if walk else state_before(ctx, path, stage.index)
-        owned = (user.home,) + ((final.workdir,) if is_app_dir(final.workdir) else ())
-        for ref in descendants(ctx, StageRef(path, stage.index)):
-            refusal = _derived_refusal(ctx, ref, user, owned)
-            if refusal is not None:
-                return head.start_line, refusal
-        return None
+        refusal = _descendants_refusal(ctx, doc, StageRef(path, stage.index), user,
+                                       (user.home,) + ((final.workdir,) if is_app_dir(final.workdir) else ()))
+        return None if refusal is None else (head.start_line, refusal)
 
     # -- the edit
     def _edit(self, ctx: Context, ed: Editor, path: str, doc: Document, stage: Stage,
@@ -290,6 +295,22 @@ def _base_user_unknown(ctx: Context, refs: list[StageRef]) -> str | None:
                 "knows): it may be non-root already; left as it is")
     if not is_root(facts.user):
         return f"{ref.ref} runs as {facts.user} already; left as it is"
+    return None
+
+
+def _descendants_refusal(ctx: Context, doc: Document, ref: StageRef, user: NewUser,
+                         owned: tuple[str, ...]) -> str | None:
+    """Why the stages built on this one keep it as root: a standalone image's later stage
+    (root-swap follows only in-repo bases), or what `_derived_refusal` finds."""
+    built_on = descendants(ctx, ref)
+    if built_on and ref not in in_repo_bases(ctx):
+        later = doc.stages[built_on[0].stage]
+        return (f"stage '{later.name or later.index}' is built on the image's stage, and root-swap "
+                "follows only in-repo bases; left as it is")
+    for other in built_on:
+        refusal = _derived_refusal(ctx, other, user, owned)
+        if refusal is not None:
+            return refusal
     return None
 
 

@@ -24,8 +24,9 @@ variables; a RUN must run as root and as the user (`apt-get … && pip install -
 the stage evidently needs root at run time (binds a port below 1024). Each skip is reported.
 
 Why the result is equivalent. Before `non-root`, every step ran as root. The wrap gives
-root back to every step but those that must be the user's, so each RUN runs as it ran; `pip --user` now installs into the home the runtime user's Python reads,
-so the packages stay importable and their scripts stay on PATH; `--chown` keeps new
+root back to every step but those that must be the user's, so each RUN runs as it ran;
+`pip --user` now installs into the home the runtime user's Python reads, so the packages
+stay importable and their scripts stay on PATH; `--chown` keeps new
 files in the app directory writable by the process, as they were when it ran as root.
 CMD, ENTRYPOINT, ENV (other than the relocated PATH entry), WORKDIR and the files' bytes
 do not change.
