@@ -181,7 +181,7 @@ def test_commands_whose_user_must_not_change(run: str, other: list[str]) -> None
 
 
 def test_a_stage_with_its_own_user_is_left_alone() -> None:
-    from dockfix.transforms._image_user import RuntimeUser
+    from dockfix.transforms._runtime_user import RuntimeUser
     from dockfix.transforms.root_swap import _refusal
 
     base = RuntimeUser("appuser", "appuser", "appuser:appuser", "/home/appuser", OWNED)

@@ -45,11 +45,12 @@ from dockfix.model.bases import facts_of
 from dockfix.syntax import Document, Instruction, Stage
 from dockfix.syntax.edit import Editor
 from dockfix.transforms import _run
-from dockfix.transforms._image_user import (PIP_SITE, NewUser, StageRef, _under, chain, configured_user, copy_dest,
+from dockfix.transforms._image_user import (PIP_SITE, NewUser, StageRef, chain, configured_user, copy_dest,
                                             external_base, in_repo_bases, is_root, last_user, state_before, step,
                                             walk_stage)
 from dockfix.transforms._derived import descendants, own_user, report_split_layers, shared_steps, standalone_images
 from dockfix.transforms._root_needs import Where, analyse_run, command_names
+from dockfix.transforms._root_needs import under as _under
 from dockfix.transforms._user_edits import (_SITE_RE, add_flag, env_pairs, format_run, insert_paragraph, keyword, replace_last,
                                             low_port_evidence, relocate_env, stage_end)
 from dockfix.transforms.base import Context, Safety, Transform

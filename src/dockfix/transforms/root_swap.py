@@ -40,6 +40,7 @@ from dockfix.transforms import _run
 from dockfix.transforms import _image_user as nr
 from dockfix.transforms import _user_edits as edits
 from dockfix.transforms._derived import original_last_user
+from dockfix.transforms._runtime_user import RuntimeUser, runtime_user
 from dockfix.transforms._root_needs import Needs, Where, analyse_run, under
 from dockfix.transforms.base import Context, Safety, Transform
 
@@ -67,7 +68,7 @@ class RootSwap(Transform):
             done: set[int] = set()  # stages of this file that now end as the base's user
             for stage in doc.stages:
                 origin = nr.in_repo_origin(ctx, path, stage.index, bases)
-                base = nr.runtime_user(ctx, origin) if origin is not None else None
+                base = runtime_user(ctx, origin) if origin is not None else None
                 if base is None:
                     continue
                 refusal = _not_this_runs_user(ctx, doc, stage, origin, base)
@@ -82,7 +83,7 @@ class RootSwap(Transform):
                 ctx.write(path, ed.apply())
 
     def _stage(self, ctx: Context, ed: Editor, path: str, doc: Document, stage: Stage,
-               base: nr.RuntimeUser, start: str | None) -> bool:
+               base: RuntimeUser, start: str | None) -> bool:
         """Plan the stage's edits; False when it is skipped or ignored."""
         instrs = doc.stage_instructions(stage)
         head = instrs[0]
@@ -106,7 +107,7 @@ class RootSwap(Transform):
 
 
 def _not_this_runs_user(ctx: Context, doc: Document, stage: Stage, origin: nr.StageRef,
-                        base: nr.RuntimeUser) -> tuple[int, str] | None:
+                        base: RuntimeUser) -> tuple[int, str] | None:
     """(line, why) when the base's user is not one non-root gave it in this run: its authors
     made it non-root (the images built on it already build as that user), or the repository's
     own files cannot be read to tell."""
@@ -123,7 +124,7 @@ def _not_this_runs_user(ctx: Context, doc: Document, stage: Stage, origin: nr.St
 
 
 def _refusal(doc: Document, head: Instruction, body: list[Instruction],
-             base: nr.RuntimeUser) -> tuple[int, str] | None:
+             base: RuntimeUser) -> tuple[int, str] | None:
     """(line, why) when the stage is left alone: a USER of its own, a port below 1024."""
     if "$" in base.user:
         return head.start_line, f"the base's USER {base.user} has variables; root-swap cannot follow it"
@@ -138,7 +139,7 @@ def _refusal(doc: Document, head: Instruction, body: list[Instruction],
     return None
 
 
-def _desired_users(ctx: Context, doc: Document, walk: list, base: nr.RuntimeUser,
+def _desired_users(ctx: Context, doc: Document, walk: list, base: RuntimeUser,
                    start_user: str) -> dict[int, str] | tuple[int, str]:
     """Instruction index -> "root" | "user" for every RUN; (line, why) when a RUN needs both.
     A RUN runs as root, as it did before non-root, unless it must run as the user (`pip
@@ -161,7 +162,7 @@ def _desired_users(ctx: Context, doc: Document, walk: list, base: nr.RuntimeUser
     return desired
 
 
-def _chown_copies(ctx: Context, ed: Editor, doc: Document, walk: list, base: nr.RuntimeUser) -> None:
+def _chown_copies(ctx: Context, ed: Editor, doc: Document, walk: list, base: RuntimeUser) -> None:
     """COPY --chown into the user's directories; a pip --user site and ENV PATH off /root/.local."""
     for ins, state in walk:
         if ins.keyword in ("COPY", "ADD") and not ctx.ignored(doc, ins):
@@ -170,7 +171,7 @@ def _chown_copies(ctx: Context, ed: Editor, doc: Document, walk: list, base: nr.
             edits.relocate_env(ed, doc, ins, "/root/.local", base.home + "/.local")
 
 
-def _chown_copy(ed: Editor, doc: Document, ins: Instruction, state, base: nr.RuntimeUser) -> None:
+def _chown_copy(ed: Editor, doc: Document, ins: Instruction, state, base: RuntimeUser) -> None:
     dest = nr.copy_dest(ins, state)
     if ins.flag("from") is not None and dest == nr.PIP_SITE and base.home:
         # a pip --user site built in a stage of this file: to the user's home
@@ -183,7 +184,7 @@ def _chown_copy(ed: Editor, doc: Document, ins: Instruction, state, base: nr.Run
 
 
 def _realise_users(ed: Editor, doc: Document, stage: Stage, body: list[Instruction],
-                   desired: dict[int, str], base: nr.RuntimeUser, start_user: str) -> None:
+                   desired: dict[int, str], base: RuntimeUser, start_user: str) -> None:
     """Write the USER switches: `USER root` before a RUN that needs it, the base's user back
     after the last RUN of a root span, and the stage ends as the base's user."""
     user_kw = edits.keyword(doc, "USER")
@@ -218,7 +219,7 @@ def _back_to_user(ed: Editor, ins: Instruction, last_root_run: Instruction | Non
 
 
 def _end_as_user(ed: Editor, doc: Document, stage: Stage, last_root_run: Instruction | None,
-                 root_user_ins: Instruction | None, user_kw: str, base: nr.RuntimeUser) -> None:
+                 root_user_ins: Instruction | None, user_kw: str, base: RuntimeUser) -> None:
     if last_root_run is not None:
         ed.insert_after(last_root_run, f"{user_kw} {base.user}")
     elif root_user_ins is not None:
