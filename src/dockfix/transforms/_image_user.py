@@ -35,6 +35,13 @@ class NewUser:
     uid: int = 1000
     gid: int = 1000
     group: str = "appuser"
+    numeric: bool = False  # USER as `uid:gid` (the config's `user.numeric`)
+
+    @property
+    def user_value(self) -> str:
+        """What USER says: the name, or `uid:gid` (Kubernetes' runAsNonRoot can verify only a
+        number, and hadolint's DL3066 reports a name: "may not be resolvable by host system")."""
+        return f"{self.uid}:{self.gid}" if self.numeric else self.name
 
     @property
     def chown(self) -> str:
@@ -57,7 +64,8 @@ def configured_user(config: object) -> NewUser:
             uid = getattr(u, "uid", uid)
             gid = getattr(u, "gid", gid)
         group = (u.get("group") if isinstance(u, dict) else getattr(u, "group", None)) or name
-        return NewUser(str(name), int(uid), int(gid), str(group))
+        numeric = u.get("numeric", False) if isinstance(u, dict) else getattr(u, "numeric", False)
+        return NewUser(str(name), int(uid), int(gid), str(group), bool(numeric))
     return NewUser(name, uid, gid, name)
 
 

@@ -27,10 +27,11 @@ class RuntimeUser:
     home: str | None
     owned: tuple[str, ...]  # directories the user owns: home, app dir
     uid: str | None = None
+    login: str | None = None  # the account of a numeric USER, when a RUN of the chain creates it
 
     def same_user(self, value: str) -> bool:
         v = value.strip().split(":", 1)[0].strip()
-        return v == self.name or (self.uid is not None and v == self.uid)
+        return v in (self.name, self.uid, self.login)
 
 
 def runtime_user(ctx: Context, origin: StageRef) -> RuntimeUser | None:
@@ -51,6 +52,7 @@ class _Owner:
     uid: str | None
     home: str | None
     chown: str | None = None
+    login: str | None = None  # for a numeric USER: the account a RUN creates with that uid
     groups: set[str] = field(default_factory=set)
     owned: list[str] = field(default_factory=list)
 
@@ -66,7 +68,8 @@ def _runtime_user(ctx: Context, refs: list[StageRef]) -> RuntimeUser | None:
     chown = owner.chown or _chown_of(value, group, owner)
     dirs = ([owner.home] if owner.home else []) + owner.owned
     uniq = tuple(dict.fromkeys(d for d in dirs if d and d != "/"))
-    return RuntimeUser(user=value, name=name, chown=chown, home=owner.home, owned=uniq, uid=owner.uid)
+    return RuntimeUser(user=value, name=name, chown=chown, home=owner.home, owned=uniq, uid=owner.uid,
+                       login=owner.login)
 
 
 def _read_chain(ctx: Context, refs: list[StageRef], owner: _Owner) -> None:
@@ -93,7 +96,7 @@ def _chown_of(value: str, group: str, owner: _Owner) -> str:
 
 def _owned_by_copy(ins: Instruction, state: State, owner: _Owner) -> None:
     ch = ins.flag("chown")
-    if ch and ch.split(":", 1)[0] == owner.name:
+    if ch and ch.split(":", 1)[0] in _names(owner):
         owner.chown = owner.chown or ch
         dest = copy_dest(ins, state)
         if dest is not None and state.workdir and _under(dest, state.workdir):
@@ -108,10 +111,28 @@ def _owned_by_run(doc: Document, ins: Instruction, state: State, owner: _Owner) 
         words = [w for w in c.args[1:] if w is not None]
         if name in ("groupadd", "addgroup") and words:
             owner.groups.add(words[-1])
-        elif name in ("useradd", "adduser") and words and words[-1] == owner.name:
-            _user_options(words[:-1], owner)
+        elif name in ("useradd", "adduser") and words:
+            _account(words, owner)
         elif name == "chown":
             _owned_by_chown(c.args[1:], c.cwd, owner)
+
+
+def _names(owner: _Owner) -> tuple[str, ...]:
+    """What names the user: the USER value's user, its uid, its account."""
+    return tuple(n for n in (owner.name, owner.uid, owner.login) if n)
+
+
+def _account(words: list[str], owner: _Owner) -> None:
+    """`useradd [options] LOGIN`: the user's own account, by its login or (a numeric USER)
+    by its `-u` uid; that account's home is `-d`, else `/home/LOGIN` (useradd's and BusyBox
+    adduser's default)."""
+    probe = _Owner(words[-1], None, None)
+    _user_options(words[:-1], probe)
+    if words[-1] == owner.name:
+        _user_options(words[:-1], owner)
+    elif owner.name.isdigit() and probe.uid == owner.name and owner.login is None:
+        owner.login = words[-1]
+        owner.home = probe.home or f"/home/{words[-1]}"
 
 
 def _user_options(words: list[str], owner: _Owner) -> None:
@@ -126,7 +147,7 @@ def _user_options(words: list[str], owner: _Owner) -> None:
 
 def _owned_by_chown(args: tuple[str | None, ...], cwd: str | None, owner: _Owner) -> None:
     words = [w for w in args if w is None or not w.startswith("-")]
-    if not words or words[0] is None or words[0].split(":", 1)[0] not in (owner.name, owner.uid):
+    if not words or words[0] is None or words[0].split(":", 1)[0] not in _names(owner):
         return
     for w in words[1:]:
         d = None if w is None else w if w.startswith("/") else posixpath.join(cwd, w) if cwd else None

@@ -226,7 +226,7 @@ class NonRoot(Transform):
             if not setter or setter[-1].index < anchor_index:
                 chown_dir = appdir
         create = format_run(doc, create_user_commands(fam, user, chown_dir))
-        user_line = f"{keyword(doc, 'USER')} {user.name}"
+        user_line = f"{keyword(doc, 'USER')} {user.user_value}"
         if anchor is not None:
             insert_paragraph(ed, doc, anchor, create)
         if first_meta is not None:
