@@ -12,7 +12,8 @@ from dockfix.syntax.edit import Editor
 from dockfix.transforms._root_needs import command_names
 from dockfix.transforms._image_user import NewUser, configured_user, is_root
 from dockfix.transforms._user_edits import add_flag, format_run, insert_paragraph, low_port_evidence, relocate_env
-from dockfix.transforms.non_root import create_user_commands, family, is_app_dir, uid_taken
+from dockfix.transforms._user_tools import create_user_commands, family, uid_taken
+from dockfix.transforms.non_root import is_app_dir
 
 
 def doc(text: str):

@@ -51,65 +51,10 @@ from dockfix.transforms._image_user import (PIP_SITE, NewUser, StageRef, chain, 
 from dockfix.transforms._derived import descendants, own_user, report_split_layers, shared_steps, standalone_images
 from dockfix.transforms._root_needs import Where, analyse_run, command_names
 from dockfix.transforms._root_needs import under as _under
-from dockfix.transforms._user_edits import (_SITE_RE, add_flag, env_pairs, format_run, insert_paragraph, keyword, replace_last,
-                                            low_port_evidence, relocate_env, stage_end)
+from dockfix.transforms._user_edits import (_SITE_RE, add_flag, env_pairs, format_run, insert_paragraph, keyword,
+                                            low_port_evidence, relocate_env, replace_last, stage_end)
+from dockfix.transforms._user_tools import create_user_commands, family, uid_taken
 from dockfix.transforms.base import Context, Safety, Transform
-
-# ----------------------------------------------------------------------------------
-# Base images: which distribution family (how to create a user)
-# ----------------------------------------------------------------------------------
-
-
-def image_name_tag(ref: str) -> tuple[str, str]:
-    ref = ref.split("@", 1)[0]
-    name, tag = ref, "latest"
-    last = ref.rsplit("/", 1)[-1]
-    if ":" in last:
-        name, tag = ref.rsplit(":", 1)
-    return name.lower(), tag.lower()
-
-
-def family(base: str, commands: frozenset[str] = frozenset()) -> tuple[str, str | None]:
-    """("shadow" | "busybox-adduser" | "skip", why-skip); `commands`: the names of the commands
-    the image's RUNs run (`apk` says alpine)."""
-    name, tag = image_name_tag(base)
-    short = name.rsplit("/", 1)[-1]
-    if name == "scratch":
-        return "skip", "FROM scratch: no shell to create a user with"
-    if "distroless" in name or short in ("static", "static-debian12", "base-debian12"):
-        return "skip", f"{base} is distroless: no shell to create a user with (use its nonroot tag)"
-    if short == "busybox":
-        return "skip", f"{base} is busybox: no distribution whose user tools non-root knows"
-    if short in ("ubi-minimal", "ubi-micro", "ubi8-minimal", "ubi9-minimal", "ubi8-micro", "ubi9-micro"):
-        return "skip", f"{base} has no useradd (shadow-utils is not installed)"
-    if "alpine" in short or "alpine" in tag or "apk" in commands:
-        return "busybox-adduser", None
-    return "shadow", None
-
-
-def uid_taken(base: str, user: NewUser) -> str | None:
-    name, tag = image_name_tag(base)
-    short = name.rsplit("/", 1)[-1]
-    if short == "node" and 1000 in (user.uid, user.gid):
-        return f"{base} already has the user node with uid/gid 1000"
-    if short == "ubuntu" and 1000 in (user.uid, user.gid) and (
-            tag in ("latest", "rolling", "devel", "noble", "oracular", "plucky")
-            or re.match(r"^(2[4-9]|[3-9]\d)\.\d\d", tag)):
-        return f"{base} already has the user ubuntu with uid/gid 1000"
-    return None
-
-
-def create_user_commands(fam: str, user: NewUser, appdir: str | None) -> list[str]:
-    if fam == "busybox-adduser":
-        cmds = [f"addgroup -g {user.gid} {user.group}",
-                f"adduser -D -u {user.uid} -G {user.group} {user.name}"]
-    else:
-        cmds = [f"groupadd --gid {user.gid} {user.group}",
-                f"useradd --uid {user.uid} --gid {user.group} --create-home {user.name}"]
-    if appdir is not None:
-        cmds.append(f"chown {user.chown} {appdir}")
-    return cmds
-
 
 # Directories that are the system's, never an app directory to give away.
 _SYSTEM = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc",
@@ -191,8 +136,10 @@ class NonRoot(Transform):
             if refusal is not None:
                 return ins.start_line, refusal
         walk = walk_stage(ctx, path, doc, stage)
+        final = step(walk[-1][1], walk[-1][0]) if walk else state_before(ctx, path, stage.index)
+        owned = (user.home,) + ((final.workdir,) if is_app_dir(final.workdir) else ())
         for ins, st in walk:
-            refusal = _copy_refusal(ctx, doc, ins, st, user) if ins.keyword in ("COPY", "ADD") else None
+            refusal = _copy_refusal(ctx, doc, ins, st, user, owned) if ins.keyword in ("COPY", "ADD") else None
             if refusal is not None:
                 return ins.start_line, refusal
         ports = low_port_evidence(doc, body)
@@ -203,9 +150,7 @@ class NonRoot(Transform):
         refusal = _base_user_unknown(ctx, refs)
         if refusal is not None:
             return head.start_line, refusal
-        final = step(walk[-1][1], walk[-1][0]) if walk else state_before(ctx, path, stage.index)
-        refusal = _descendants_refusal(ctx, doc, StageRef(path, stage.index), user,
-                                       (user.home,) + ((final.workdir,) if is_app_dir(final.workdir) else ()))
+        refusal = _descendants_refusal(ctx, doc, StageRef(path, stage.index), user, owned)
         return None if refusal is None else (head.start_line, refusal)
 
     # -- the edit
@@ -261,8 +206,15 @@ def _instruction_refusal(doc: Document, ins: Instruction, user: NewUser, label: 
     return None
 
 
-def _copy_refusal(ctx: Context, doc: Document, ins: Instruction, st, user: NewUser) -> str | None:
+def _copy_refusal(ctx: Context, doc: Document, ins: Instruction, st, user: NewUser,
+                  owned: tuple[str, ...]) -> str | None:
+    """Why a COPY/ADD keeps the stage as root: it writes into /root, it is the pip site and
+    cannot move, or `--chmod` leaves files the user will not own unreadable by others."""
     dest = copy_dest(ins, st)
+    mode = ins.flag("chmod")
+    if mode is not None and not (dest is not None and any(_under(dest, d) for d in owned)) and not (
+            re.fullmatch(r"[0-7]{3,4}", mode) and int(mode, 8) & 0o004):
+        return f"--chmod={mode} leaves files root's that {user.name} may not read"
     if dest is not None and _under(dest, "/root") and not (ins.flag("from") is not None and dest == PIP_SITE):
         return f"copies into {dest}, which {user.name} cannot read"
     if dest == PIP_SITE and (ctx.ignored(doc, ins) or ins.flag("chown") is not None):
