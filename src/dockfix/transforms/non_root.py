@@ -242,6 +242,11 @@ def _base_user_unknown(ctx: Context, refs: list[StageRef]) -> str | None:
     raw = ctx.document(last.path).stages[last.stage].base
     if ref is None or not ref.ref or "$" in ref.ref or "unset ARG" in ref.how:
         return f"FROM {raw} cannot be resolved: the user its image runs as is not known; left as it is"
+    name = raw.split("@", 1)[0]
+    name = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
+    if "$" in name:  # a build may name any image (prefect's `FROM ${BASE_IMAGE}`, a conda stage)
+        return (f"FROM {raw} names the image by a build argument (default {ref.ref}): whom a build's "
+                "image runs as is not known; left as it is")
     facts = facts_of(ref.ref)
     if facts is None or facts.user is None:
         return (f"the user {ref.ref} runs as is not known (not an official image whose user dockfix "
