@@ -17,9 +17,8 @@ the image stage of a standalone image (built on no in-repo image, on an external
     CMD/ENTRYPOINT/HEALTHCHECK/EXPOSE metadata. Images built on the base inherit it.
 
 When it must not fire. The image is built on an in-repo image (root-swap's; not considered);
-`# dockfix: ignore[non-root]` above the stage's FROM; the stage already ends as a
-non-root user (inherited or its own USER); the stage sets USER root itself, or creates a
-user without switching to it; the external base's user is not known to be root (a FROM that
+`# dockfix: ignore[non-root]` above the stage's FROM; the stage (or a stage it is FROM)
+sets USER itself, root or not, or creates a user without switching to it; the external base's user is not known to be root (a FROM that
 cannot be resolved, an image `model.bases` does not know); an image built on it sets its own
 USER, or has a RUN that would change what it does as the user when root-swap does not follow
 in the same run (or that needs root and the user at once); FROM scratch, distroless, busybox or ubi-minimal (no
@@ -109,9 +108,7 @@ class NonRoot(Transform):
             return False
         refs = chain(ctx, path, stage.index)
         value, where = last_user(ctx, refs)
-        if value is not None and not is_root(value):
-            return False  # already non-root (its own USER or inherited): nothing to do
-        if value is not None:
+        if value is not None:  # root or not, the file manages its user (also: a second run)
             line = next(i.start_line for i in reversed(doc.stage_instructions(doc.stages[where.stage]))
                         if i.keyword == "USER") if where.path == path else head.start_line
             ctx.skip(path, line, f"{label} sets USER {value} itself; left as it is")

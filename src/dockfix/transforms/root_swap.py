@@ -118,8 +118,8 @@ def _not_this_runs_user(ctx: Context, doc: Document, stage: Stage, origin: nr.St
     if not known:
         return line, f"the base {origin.path} cannot be read as the repository has it; left as it is"
     if value is not None and not nr.is_root(value):
-        return line, (f"the base {origin.path} sets USER {value} itself (its authors made it non-root, "
-                      "not non-root in this run): the image already builds as that user; left as it is")
+        return line, (f"the base {origin.path} sets USER {value} in the repository's own files (not "
+                      "non-root in this run): the image already builds as that user; left as it is")
     return None
 
 
