@@ -21,6 +21,7 @@ REGISTRY: dict[str, str] = {
     "pip-no-cache-dir": "dockfix.transforms.pip_no_cache_dir:PipNoCacheDir",
     "prune-dockerignore": "dockfix.transforms.prune_dockerignore:PruneDockerignore",
     "rebase-onto-base": "dockfix.transforms.rebase_onto_base:RebaseOntoBase",
+    "remove-apt-lists": "dockfix.transforms.remove_apt_lists:RemoveAptLists",
     "root-swap": "dockfix.transforms.root_swap:RootSwap",
     "share-layers": "dockfix.transforms.share_layers:ShareLayers",
 }
@@ -28,6 +29,7 @@ REGISTRY: dict[str, str] = {
 # hadolint code -> the transform that answers it: `--select DL3042` (or `--only DL3042`) runs it.
 # Each transform's class also says `answers = "<code>"`; tests check the two agree.
 CODES: dict[str, str] = {
+    "DL3009": "remove-apt-lists",
     "DL3019": "apk-no-cache",
     "DL3020": "copy-for-add",
     "DL3027": "apt-get-for-apt",
