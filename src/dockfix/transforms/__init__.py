@@ -15,6 +15,7 @@ REGISTRY: dict[str, str] = {
     "apk-no-cache": "dockfix.transforms.apk_no_cache:ApkNoCache",
     "apt-get-for-apt": "dockfix.transforms.apt_get_for_apt:AptGetForApt",
     "copy-for-add": "dockfix.transforms.copy_for_add:CopyForAdd",
+    "dnf-clean-all": "dockfix.transforms.dnf_clean_all:DnfCleanAll",
     "merge-apt-runs": "dockfix.transforms.merge_apt_runs:MergeAptRuns",
     "merge-pip-runs": "dockfix.transforms.merge_pip_runs:MergePipRuns",
     "non-root": "dockfix.transforms.non_root:NonRoot",
@@ -24,6 +25,7 @@ REGISTRY: dict[str, str] = {
     "remove-apt-lists": "dockfix.transforms.remove_apt_lists:RemoveAptLists",
     "root-swap": "dockfix.transforms.root_swap:RootSwap",
     "share-layers": "dockfix.transforms.share_layers:ShareLayers",
+    "yum-clean-all": "dockfix.transforms.yum_clean_all:YumCleanAll",
 }
 
 # hadolint code -> the transform that answers it: `--select DL3042` (or `--only DL3042`) runs it.
@@ -33,6 +35,8 @@ CODES: dict[str, str] = {
     "DL3019": "apk-no-cache",
     "DL3020": "copy-for-add",
     "DL3027": "apt-get-for-apt",
+    "DL3032": "yum-clean-all",
+    "DL3040": "dnf-clean-all",
     "DL3042": "pip-no-cache-dir",
 }
 

@@ -37,6 +37,7 @@ class CleanupRule:
     mounts: tuple[str, ...]  # a cache/tmpfs mount at one of these keeps the cache out of the layer
     mentions: tuple[str, ...]  # words whose presence in an unread part may mean a reader
     final_stages_only: bool = False  # hadolint reports only the image's stages (DL3009, DL3060)
+    refusal: Callable[[Command], str | None] = lambda cmd: None  # why a writing command cannot be cleaned after
 
 
 def fix(ctx: Context, path: str, doc: Document, rule: CleanupRule) -> bytes | None:
@@ -68,16 +69,18 @@ def _candidate(doc: Document, ins: Instruction, rule: CleanupRule) -> tuple[rw.R
         return None
     run = rw.read_run(doc, ins)
     if isinstance(run, rw.Refusal):
-        return f"{rule.name}: RUN not read: {run.value}" if any(m in ins.original for m in rule.mentions[:1]) else None
+        return f"{rule.name}: RUN not read: {run.value}" if rule.mentions[0] in ins.original else None
     writers = [c for c in run.script.commands if c.argv and rule.writes(c.args)]
-    if not writers:
+    if not writers or any(c.start > writers[-1].start and rule.cleans(_written(c)) for c in run.script.commands):
         return None
-    last = writers[-1]
-    if any(c.start > last.start and rule.cleans(_written(c)) for c in run.script.commands):
-        return None
-    if not rw.words_known(last):
-        return f"{rule.name}: a word of `{last.argv[0].text}` is unknown"
-    return run, last
+    why = _writer_refusal(writers, rule)
+    return f"{rule.name}: {why}" if why is not None else (run, writers[-1])
+
+
+def _writer_refusal(writers: list[Command], rule: CleanupRule) -> str | None:
+    if not rw.words_known(writers[-1]):
+        return f"a word of `{writers[-1].argv[0].text}` is unknown"
+    return next((w for w in map(rule.refusal, writers) if w is not None), None)
 
 
 def _why_not(ctx: Context, path: str, doc: Document, ins: Instruction, found: tuple[rw.RunScript, Command],
@@ -263,3 +266,57 @@ def _checked(doc: Document, ins: Instruction, data: bytes, old: Script, cleanup:
     new = read_script(value, workdir=None)
     return (not new.opaque and len(new.commands) == len(old.commands) + 1
             and new.commands[-1].checked and value[new.commands[-1].start:new.commands[-1].end] == cleanup)
+
+
+# -- dnf, yum, microdnf ---------------------------------------------------------------------------
+
+# Options after which `<manager> clean all` would not clean the cache the install wrote, or the
+# install leaves packages in the cache on purpose.
+_RPM_REFUSED = frozenset({"installroot", "downloadonly", "downloaddir", "setopt", "config", "cacheonly"})
+
+
+def rpm_rule(name: str, managers: tuple, subcommands: frozenset[str], caches: tuple[str, ...]) -> CleanupRule:
+    """`<manager> clean all` after `<manager> install` (dnf, yum, microdnf), as hadolint's
+    DL3040/DL3032 read them: the sub-commands it counts as installs, the `rm -rf` it accepts."""
+    from dockfix.model.packages import PackageAction, read_system_packages
+
+    def reading(args: Argv):
+        r = read_system_packages(args)
+        return r if r is not None and r.manager in managers else None
+
+    def writes(args: Argv) -> bool:
+        r = reading(args)
+        return r is not None and r.subcommand in subcommands
+
+    def cleans(args: Argv) -> bool:
+        r = reading(args)
+        if r is not None:
+            return r.action is PackageAction.CLEAN
+        return posixpath.basename(args[0] or "") == "rm" and any(
+            a is not None and a.startswith(caches) for a in args[1:])
+
+    def reads(args: Argv) -> bool:
+        r = reading(args)
+        if any(a is not None and a.startswith(caches) for a in args[1:]):
+            return True
+        return r is not None and (not r.exact or r.value("cacheonly") is not None)
+
+    return CleanupRule(name=name, writes=writes, cleans=cleans, reads=reads, refreshes=lambda args: False,
+                       cleanup=lambda cmd: f"{cmd.argv[0].text} clean all", mounts=caches,
+                       mentions=tuple(m.value for m in managers) + caches, refusal=_rpm_refusal)
+
+
+def _rpm_refusal(cmd: Command) -> str | None:
+    """Why `clean all` cannot follow this install: an option that moves or keeps the cache, a
+    program word written with quotes or expansions (the clean repeats it as written)."""
+    from dockfix.model.packages import read_system_packages
+
+    r = read_system_packages(cmd.args)
+    if r is None or not r.exact:
+        return "the install is not read exactly"
+    named = sorted({o.dest for o in r.options} & _RPM_REFUSED)
+    if named:
+        return f"the install sets --{named[0]}: its cache is elsewhere or kept on purpose"
+    if cmd.argv[0].text != cmd.argv[0].value:
+        return "the program word is quoted or expanded"
+    return None
