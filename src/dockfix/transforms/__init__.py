@@ -14,6 +14,7 @@ from dockfix.transforms.base import Context, DockerfileTransform, Note, Safety, 
 REGISTRY: dict[str, str] = {
     "apk-no-cache": "dockfix.transforms.apk_no_cache:ApkNoCache",
     "apt-get-for-apt": "dockfix.transforms.apt_get_for_apt:AptGetForApt",
+    "copy-absolute-dest": "dockfix.transforms.copy_absolute_dest:CopyAbsoluteDest",
     "copy-for-add": "dockfix.transforms.copy_for_add:CopyForAdd",
     "dnf-clean-all": "dockfix.transforms.dnf_clean_all:DnfCleanAll",
     "merge-apt-runs": "dockfix.transforms.merge_apt_runs:MergeAptRuns",
@@ -38,6 +39,7 @@ CODES: dict[str, str] = {
     "DL3032": "yum-clean-all",
     "DL3040": "dnf-clean-all",
     "DL3042": "pip-no-cache-dir",
+    "DL3045": "copy-absolute-dest",
 }
 
 
