@@ -19,6 +19,7 @@ REGISTRY: dict[str, str] = {
     "dnf-clean-all": "dockfix.transforms.dnf_clean_all:DnfCleanAll",
     "merge-apt-runs": "dockfix.transforms.merge_apt_runs:MergeAptRuns",
     "merge-pip-runs": "dockfix.transforms.merge_pip_runs:MergePipRuns",
+    "merge-runs": "dockfix.transforms.merge_runs:MergeRuns",
     "non-root": "dockfix.transforms.non_root:NonRoot",
     "pip-no-cache-dir": "dockfix.transforms.pip_no_cache_dir:PipNoCacheDir",
     "prune-dockerignore": "dockfix.transforms.prune_dockerignore:PruneDockerignore",
@@ -40,6 +41,7 @@ CODES: dict[str, str] = {
     "DL3040": "dnf-clean-all",
     "DL3042": "pip-no-cache-dir",
     "DL3045": "copy-absolute-dest",
+    "DL3059": "merge-runs",
 }
 
 
