@@ -23,20 +23,29 @@ class Unknown(str):
 def _dest_refusal(dest: str) -> str | None:
     if not _PLAIN_DEST.fullmatch(dest):
         return "the destination holds a variable, quote, escape or unusual character"
-    parts = dest.rstrip("/").split("/")
-    if dest not in (".", "./") and any(p in (".", "..", "") for p in parts):
-        return "the destination has `.`, `..` or empty path segments"
+    if ".." in dest.split("/"):
+        return "the destination climbs out of the working directory (`..`)"
     return None
 
 
 def absolute(workdir: str, dest: str) -> str:
-    """BuildKit's destination for a relative one (dispatchCopy: normalizeDest joins it to the
-    working directory and keeps a trailing slash; `.` names the directory itself)."""
-    joined = posixpath.join("/", workdir.lstrip("/"), dest) if dest not in (".", "./") else posixpath.join("/", workdir)
-    joined = posixpath.normpath(joined)
-    if joined != "/" and (dest.endswith("/") or dest in (".", "./")):
+    """BuildKit's destination for a relative one: dispatchCopy's pathRelativeToWorkingDir (`.`
+    and "" become `./`), then util/system.NormalizePath with keepSlash: Go's path.Join of the
+    working directory and the destination (cleaned), a trailing `/` kept, a trailing `/.` kept."""
+    if dest in (".", ""):
+        dest = "./"
+    joined = _go_clean(posixpath.join(workdir, dest))
+    if dest.endswith("/") and not joined.endswith("/"):
         joined += "/"
+    elif dest.endswith("/."):
+        joined = (joined if joined == "/" else joined + "/") + "."
     return joined
+
+
+def _go_clean(p: str) -> str:
+    """Go's path.Clean for an absolute path (POSIX normpath keeps a leading `//`, Go does not)."""
+    cleaned = posixpath.normpath(p)
+    return "/" + cleaned.lstrip("/") if cleaned.startswith("//") else cleaned
 
 
 def stage_workdir(ctx: Context, path: str, doc: Document, stage: int, before: int | None = None,
