@@ -256,3 +256,18 @@ def test_a_plain_package_command_reads_as_the_shell_reader_does(script: str) -> 
     finally:
         steps._PLAIN = slow_pattern
     assert fast == slow
+
+
+@pytest.mark.parametrize("base,files,holds", [
+    ("node:20-slim", {}, True),
+    ("python:3.11-slim", {}, False),  # not the node image's yarn 1
+    ("node:20-slim", {".yarnrc.yml": "nodeLinker: pnp\n"}, False),  # another yarn, Plug'n'Play
+])
+def test_yarn_cache_clean_only_for_yarn_1(base: str, files: dict, holds: bool, tmp_path: Path) -> None:
+    """README: the yarn cache rule. `COPY . .` brings .yarnrc.yml into the image when it exists."""
+    def tree(run: str) -> dict:
+        return {"Dockerfile": f"FROM {base}\nWORKDIR /app\nCOPY . .\n{run}\n", "package.json": "{}\n", **files}
+
+    verdict = prove(tree_of(tree("RUN yarn install"), tmp_path, "b"),
+                    tree_of(tree("RUN yarn install && yarn cache clean"), tmp_path, "a"), Config())
+    assert verdict.holds is holds, verdict.report()

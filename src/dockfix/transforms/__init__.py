@@ -27,6 +27,7 @@ REGISTRY: dict[str, str] = {
     "remove-apt-lists": "dockfix.transforms.remove_apt_lists:RemoveAptLists",
     "root-swap": "dockfix.transforms.root_swap:RootSwap",
     "share-layers": "dockfix.transforms.share_layers:ShareLayers",
+    "yarn-cache-clean": "dockfix.transforms.yarn_cache_clean:YarnCacheClean",
     "yum-clean-all": "dockfix.transforms.yum_clean_all:YumCleanAll",
 }
 
@@ -42,6 +43,7 @@ CODES: dict[str, str] = {
     "DL3042": "pip-no-cache-dir",
     "DL3045": "copy-absolute-dest",
     "DL3059": "merge-runs",
+    "DL3060": "yarn-cache-clean",
 }
 
 
@@ -65,14 +67,15 @@ def resolve(names: list[str] | None) -> list[str] | None:
 # in-repo base's).
 CANONICAL_ORDER: tuple[str, ...] = (
     "merge-pip-runs", "merge-runs", "apt-get-for-apt", "remove-apt-lists", "merge-apt-runs", "apk-no-cache",
-    "dnf-clean-all", "yum-clean-all", "pip-no-cache-dir", "copy-for-add", "rebase-onto-base", "share-layers",
+    "dnf-clean-all", "yum-clean-all", "yarn-cache-clean", "pip-no-cache-dir", "copy-for-add", "rebase-onto-base",
+    "share-layers",
     "prune-dockerignore", "copy-absolute-dest", "non-root", "root-swap")
 
 # Option 1 ("layers"): the merges, and the fixes of hadolint's findings that keep the image's
 # behaviour (cache cleanups, ADD -> COPY, absolute COPY destinations, apt-get for apt). Each
 # preset holds the one before it.
 _LAYERS = {"merge-pip-runs", "merge-runs", "apt-get-for-apt", "remove-apt-lists", "apk-no-cache", "dnf-clean-all",
-           "yum-clean-all", "pip-no-cache-dir", "copy-for-add", "copy-absolute-dest"}
+           "yum-clean-all", "yarn-cache-clean", "pip-no-cache-dir", "copy-for-add", "copy-absolute-dest"}
 _NO_SURGERY = _LAYERS | {"rebase-onto-base", "share-layers", "prune-dockerignore"}
 _IDEAL = _NO_SURGERY | {"merge-apt-runs", "non-root", "root-swap"}
 

@@ -34,10 +34,11 @@ class CleanupRule:
     reads: Callable[[Argv], bool]  # needs what the cleanup removes (`apt-get install`)
     refreshes: Callable[[Argv], bool]  # makes it again (`apt-get update`)
     cleanup: Callable[[Command], str]  # the command to append, for the RUN's writing command
-    mounts: tuple[str, ...]  # a cache/tmpfs mount at one of these keeps the cache out of the layer
+    mounts: tuple[str, ...]  # a cache/tmpfs mount at one of these (absolute) or ending in it keeps the cache out
     mentions: tuple[str, ...]  # words whose presence in an unread part may mean a reader
     final_stages_only: bool = False  # hadolint reports only the image's stages (DL3009, DL3060)
     refusal: Callable[[Command], str | None] = lambda cmd: None  # why a writing command cannot be cleaned after
+    same_directory: bool = False  # the cleanup must run in the directory the writing command ran in
 
 
 def fix(ctx: Context, path: str, doc: Document, rule: CleanupRule) -> bytes | None:
@@ -65,7 +66,7 @@ def fix(ctx: Context, path: str, doc: Document, rule: CleanupRule) -> bytes | No
 def _candidate(doc: Document, ins: Instruction, rule: CleanupRule) -> tuple[rw.RunScript, Command] | str | None:
     """The RUN's script and its last writing command when the cache is left in the layer; a
     reason when a writing RUN is not read; None when there is nothing to do."""
-    if any(_mount_target(m) in rule.mounts for m in ins.flag_values("mount") if _cache_mount(m)):
+    if any(_mounted(_mount_target(m), rule.mounts) for m in ins.flag_values("mount") if _cache_mount(m)):
         return None
     run = rw.read_run(doc, ins)
     if isinstance(run, rw.Refusal):
@@ -114,6 +115,10 @@ def _ends_in_background(script: Script) -> bool:
 
 def _cache_mount(mount: str) -> bool:
     return "type=cache" in mount or "type=tmpfs" in mount
+
+
+def _mounted(target: str, mounts: tuple[str, ...]) -> bool:
+    return any(target == m or (not m.startswith("/") and target.endswith("/" + m)) for m in mounts)
 
 
 def _mount_target(mount: str) -> str:
@@ -234,7 +239,11 @@ def _append(doc: Document, ins: Instruction, found: tuple[rw.RunScript, Command]
     else:
         insert = _continued(doc, text, cleanup)
     data = doc.data[:ins.start] + (text[:end] + insert + text[end:]).encode("utf-8", "surrogateescape") + doc.data[ins.end:]
-    return data if _checked(doc, ins, data, run.script, cleanup) else f"{rule.name}: the edited RUN does not read as intended"
+    if not _checked(doc, ins, data, run.script, cleanup):
+        return f"{rule.name}: the edited RUN does not read as intended"
+    if rule.same_directory and not _same_directory(run.script, writer, cleanup):
+        return f"{rule.name}: the RUN ends in another directory than `{writer.argv[0].text}` ran in"
+    return data
 
 
 def _continued(doc: Document, text: str, cleanup: str) -> str:
@@ -266,6 +275,14 @@ def _checked(doc: Document, ins: Instruction, data: bytes, old: Script, cleanup:
     new = read_script(value, workdir=None)
     return (not new.opaque and len(new.commands) == len(old.commands) + 1
             and new.commands[-1].checked and value[new.commands[-1].start:new.commands[-1].end] == cleanup)
+
+
+def _same_directory(old: Script, writer: Command, cleanup: str) -> bool:
+    """Read from a placeholder directory, the appended command runs where the writer ran."""
+    start = "/dockfix-start"
+    new = read_script(f"{old.text} && {cleanup}", workdir=start)
+    at = next((c for c in new.commands if c.start == writer.start), None)
+    return at is not None and at.cwd is not None and at.cwd == new.commands[-1].cwd
 
 
 # -- dnf, yum, microdnf ---------------------------------------------------------------------------
