@@ -97,5 +97,23 @@ def test_uncommitted_edits_are_read_against_head(kubeflow: Path) -> None:
     text = (kubeflow / "Dockerfile").read_text().replace("FROM python:3.11-slim\n", "FROM python:3.11-slim\nENV A=1\n")
     (kubeflow / "Dockerfile").write_text(text)
     outcome = _apply(kubeflow)
-    assert "\n# The pipeline SDK\nRUN pip install --no-cache-dir kfp==2.6.0\n" in outcome.after.read("Dockerfile").decode()
+    after = outcome.after.read("Dockerfile").decode()
+    assert "\n# The pipeline SDK\nRUN pip install --no-cache-dir kfp==2.6.0\n" in after
     assert [n.line for n in outcome.notes] == [16]
+
+
+def test_one_git_call_per_file_and_none_without_a_candidate(kubeflow: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dockfix.graph import churn
+
+    calls: list[list[str]] = []
+    real = churn.subprocess.run
+
+    def counted(args, **kwargs):
+        calls.append(args)
+        return real(args, **kwargs)
+
+    monkeypatch.setattr(churn.subprocess, "run", counted)
+    (kubeflow / "other.Dockerfile").write_text("FROM python:3.11-slim\nRUN pip install --no-cache-dir six==1.16.0\n")
+    config = load_config(kubeflow)
+    run(kubeflow, ["merge-pip-runs", "merge-runs"], config)
+    assert [c[-1] for c in calls] == ["Dockerfile"]

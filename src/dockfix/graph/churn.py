@@ -60,6 +60,18 @@ class _Commit:
 
 
 def read_churn(root: str | Path, path: str, current: bytes) -> Churn | NoHistory:
+    return churn_of(read_history(root, path), current)
+
+
+def churn_of(history: list[_Commit] | NoHistory, current: bytes) -> Churn | NoHistory:
+    """The churn of `current`'s lines, given the file's history (`read_history`)."""
+    if isinstance(history, NoHistory):
+        return history
+    return _follow(history, current.decode("utf-8", "surrogateescape").splitlines())
+
+
+def read_history(root: str | Path, path: str) -> list[_Commit] | NoHistory:
+    """The last WINDOW commits to the file, parsed: the one git call."""
     try:
         out = subprocess.run(
             ["git", "-c", "core.quotepath=off", "log", "--first-parent", f"-n{WINDOW}", "-p",
@@ -75,7 +87,7 @@ def read_churn(root: str | Path, path: str, current: bytes) -> Churn | NoHistory
         return commits
     if not commits:
         return NoHistory("the file has no commits")
-    return _follow(commits, current.decode("utf-8", "surrogateescape").splitlines())
+    return commits
 
 
 def _parse(log: str) -> list[_Commit] | NoHistory:

@@ -140,7 +140,8 @@ def _later_readers(ctx: Context, path: str, doc: Document, ins: Instruction,
             yield f"{later_path}:{later.start_line}", why
 
 
-def _later_runs(ctx: Context, path: str, doc: Document, ins: Instruction) -> Iterator[tuple[str, Document, Instruction]]:
+def _later_runs(ctx: Context, path: str, doc: Document,
+                ins: Instruction) -> Iterator[tuple[str, Document, Instruction]]:
     """RUNs (ONBUILD ones too) after `ins` in its stage, in the stages built FROM it in this
     file, and in the in-repo images built on an image of this file (with their stages)."""
     stage = doc.stages[ins.stage]
@@ -238,7 +239,8 @@ def _append(doc: Document, ins: Instruction, found: tuple[rw.RunScript, Command]
         insert = f" && {cleanup}"
     else:
         insert = _continued(doc, text, cleanup)
-    data = doc.data[:ins.start] + (text[:end] + insert + text[end:]).encode("utf-8", "surrogateescape") + doc.data[ins.end:]
+    edited = (text[:end] + insert + text[end:]).encode("utf-8", "surrogateescape")
+    data = doc.data[:ins.start] + edited + doc.data[ins.end:]
     if not _checked(doc, ins, data, run.script, cleanup):
         return f"{rule.name}: the edited RUN does not read as intended"
     if rule.same_directory and not _same_directory(run.script, writer, cleanup):

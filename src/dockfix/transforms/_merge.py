@@ -18,7 +18,9 @@ the image's behaviour either way; only the layer cache is at stake.
 
 from __future__ import annotations
 
-from dockfix.graph.churn import WINDOW, Churn, read_churn
+import weakref
+
+from dockfix.graph.churn import Churn, churn_of, read_history
 from dockfix.syntax import Document, Instruction, parse
 from dockfix.syntax.edit import Editor
 from dockfix.transforms import _run, _text
@@ -61,11 +63,18 @@ def join_commented(prefix: str, parts: list[tuple[list[str], str]], style: _text
     return out
 
 
+# The history of each file, read once per run (a run's transforms share its Tree).
+_HISTORIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def split_hot(ctx: Context, path: str, doc: Document, groups: list[list[Instruction]]) -> list[list[Instruction]]:
     """The groups with every RUN edited often taken out (a note says so); groups of one dropped."""
     if not groups:
         return groups
-    churn = read_churn(ctx.tree.root, path, doc.data)
+    histories = _HISTORIES.setdefault(ctx.tree, {})
+    if path not in histories:
+        histories[path] = read_history(ctx.tree.root, path)
+    churn = churn_of(histories[path], doc.data)
     if not isinstance(churn, Churn):
         return groups
     out: list[list[Instruction]] = []
@@ -75,7 +84,7 @@ def split_hot(ctx: Context, path: str, doc: Document, groups: list[list[Instruct
             edits = churn.edits(ins.start_line, ins.end_line)
             if churn.hot(ins.start_line, ins.end_line):
                 ctx.skip(path, ins.start_line,
-                         f"kept apart: {edits} of the last {min(churn.commits, WINDOW)} commits to the file edit "
+                         f"kept apart: {edits} of the last {churn.commits} commits to the file edit "
                          "this RUN; merged, each edit would re-run the commands it joins")
                 out.append(current)
                 current = []

@@ -17,7 +17,8 @@ _APT = (PackageManager.APT_GET, PackageManager.APT)
 _LIST_FREE = (PackageAction.UPDATE, PackageAction.CLEAN, PackageAction.REMOVE, PackageAction.PURGE,
               PackageAction.AUTOREMOVE)
 # Other programs that read /var/lib/apt/lists.
-_LIST_READERS = frozenset({"apt-cache", "aptitude", "add-apt-repository", "apt-file", "apt-rdepends", "apt-show-versions"})
+_LIST_READERS = frozenset({"apt-cache", "aptitude", "add-apt-repository", "apt-file", "apt-rdepends",
+                           "apt-show-versions"})
 
 
 def _update(args: _cleanup.Argv) -> bool:

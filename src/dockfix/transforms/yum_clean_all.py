@@ -9,7 +9,9 @@ from dockfix.syntax import Document
 from dockfix.transforms import _cleanup
 from dockfix.transforms.base import Context, DockerfileTransform, Safety
 
-RULE = _cleanup.rpm_rule("yum cache", (PackageManager.YUM,), frozenset({"install"}), ("/var/cache/yum", "/var/cache/dnf"))
+# yum is dnf on dnf-based systems: its cache is then /var/cache/dnf.
+RULE = _cleanup.rpm_rule("yum cache", (PackageManager.YUM,), frozenset({"install"}),
+                         ("/var/cache/yum", "/var/cache/dnf"))
 
 
 class YumCleanAll(DockerfileTransform):
