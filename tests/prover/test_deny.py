@@ -174,7 +174,7 @@ def test_control_is_proved(name: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("drop,invariant", [
     ("RUN pip install --user --no-cache-dir -r requirements/worker-ai-excel.txt\n", "requirements"),
-    ("COPY scripts ./scripts\n", "files"),
+    ("COPY scripts /app/scripts\n", "files"),
 ])
 def test_before_that_fails_is_still_compared(drop: str, invariant: str, tmp_path: Path) -> None:
     """golden ai-worker-cpu fails at `COPY scripts` in BEFORE: it is judged as the image it would
