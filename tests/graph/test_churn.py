@@ -118,3 +118,14 @@ def test_a_file_in_a_subdirectory_of_the_work_tree(repo: Path) -> None:
     git(repo, "commit", "-qam", "c")
     found = read_churn(repo / "svc", "Dockerfile", b"FROM a\nRUN c\n")
     assert isinstance(found, Churn) and found.edits(2, 2) == 1 and found.edits(1, 1) == 0
+
+
+def test_crlf_lines_map_to_head_as_written(repo: Path) -> None:
+    lines = list(BASE)
+    for n in range(3):
+        lines[3] = f"RUN pip install --no-cache-dir kfp==2.{n + 1}.0"
+        (repo / "Dockerfile").write_bytes(("\r\n".join(lines) + "\r\n").encode())
+        git(repo, "commit", "-qam", f"crlf {n}")
+    found = churn(repo)
+    assert [found.edits(n, n) for n in range(1, 6)] == [1, 1, 1, 3, 1]  # the first CRLF commit rewrote every line
+    assert found.hot(4, 4) and not found.hot(1, 3)

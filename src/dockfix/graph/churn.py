@@ -132,7 +132,7 @@ def _walk_hunk(lines: list[str], i: int, old_at: int, new_at: int, new_to_old: d
     removed: list[int] = []  # old lines of the current change block, for pairing
     paired = 0
     while i < len(lines) and not lines[i].startswith(("@@ ", "diff --git")):
-        tag, text = lines[i][:1], lines[i][1:]
+        tag, text = lines[i][:1], lines[i][1:].removesuffix("\r")  # as str.splitlines reads a CRLF line
         if tag == " ":
             new_to_old[new_at] = old_at
             new_text.append(text)
