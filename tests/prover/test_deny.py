@@ -49,8 +49,9 @@ MUTANTS = {
     "dnf clean with a config option": ("RUN dnf install -y gcc\n",
                                        "RUN dnf install -y gcc && dnf clean all --setopt=cachedir=/srv\n",
                                        "RUN", Outcome.UNPROVEN),
-    "dnf remove added": ("RUN dnf install -y gcc\n", "RUN dnf install -y gcc && dnf remove -y gcc\n", "RUN",
-                         Outcome.UNPROVEN),
+    # the model reads dnf: gcc is no longer installed (broken), not only an unread command
+    "dnf remove added": ("RUN dnf install -y gcc\n", "RUN dnf install -y gcc && dnf remove -y gcc\n", "packages",
+                         Outcome.BROKEN),
     "commands reordered": ("RUN make a\nRUN make b\n", "RUN make b\nRUN make a\n", "RUN", Outcome.UNPROVEN),
     "a command guarded by ||": ("RUN make\n", "RUN true || make\n", "RUN", Outcome.UNPROVEN),
     "a command run as another user": (ACCOUNT + "USER appuser\nRUN make\nUSER root\n", ACCOUNT + "RUN make\n",
