@@ -87,8 +87,10 @@ def test_result_does_not_depend_on_the_order_of_independent_transforms(work: Pat
     from dockfix.engine import run
     from dockfix.tree import Tree
 
+    from dockfix.transforms import PRESETS
+
     independent = ["merge-pip-runs", "merge-apt-runs", "prune-dockerignore"]
-    rest = ["rebase-onto-base", "share-layers", "non-root", "root-swap"]
+    rest = [n for n in PRESETS[3] if n not in independent]  # the lint fixes too, in their order
     results = set()
     for order in itertools.permutations(independent):
         tree = Tree(work)
