@@ -18,7 +18,8 @@ from dockfix.cli import app
 from dockfix.graph.dockerignore import valid_pattern
 
 PIP_TWICE = b"FROM python:3.11-slim\nRUN pip install a\nRUN pip install b\n"
-MERGED = b"FROM python:3.11-slim\nRUN pip install a && pip install b\n"
+# Option 1: merged, and pip's cache off (DL3042).
+MERGED = b"FROM python:3.11-slim\nRUN pip install --no-cache-dir a && pip install --no-cache-dir b\n"
 
 
 def _cli(*args: str):
@@ -42,7 +43,8 @@ def _snapshot(root: Path) -> dict[str, bytes]:
 def _plan(tmp_path: Path) -> tuple[Path, dict]:
     root = _repo(tmp_path / "repo", {"Dockerfile": PIP_TWICE})
     out = tmp_path / "plan.json"
-    assert _cli("plan", root, "--option", "1", "--format", "json", "--output", out).exit_code == 0
+    # One transform: the plan's `transforms` list takes one line, so `changes` starts at line 9.
+    assert _cli("plan", root, "--only", "merge-pip-runs", "--format", "json", "--output", out).exit_code == 0
     return root, json.loads(out.read_text())
 
 

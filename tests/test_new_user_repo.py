@@ -58,7 +58,9 @@ def test_option_2_on_a_compose_repo(tmp_path: Path) -> None:
     worker = (tmp_path / "images/worker.Dockerfile").read_bytes()
     assert worker == (b"# syntax=docker/dockerfile:1\r\n"
                       b"FROM acme/core:1.0\r\n"
-                      b"RUN pip install six==1.16.0 && pip install attrs==24.2.0 && pip install idna==3.10\r\n"
+                      # option 2 holds option 1's lint fixes: pip's cache off (DL3042)
+                      b"RUN pip install --no-cache-dir six==1.16.0 && pip install --no-cache-dir attrs==24.2.0"
+                      b" && pip install --no-cache-dir idna==3.10\r\n"
                       + HEREDOC_RUN +
                       b"COPY bin/entrypoint.sh /usr/local/bin/entrypoint.sh\r\n"
                       b"ENTRYPOINT [\"/usr/local/bin/entrypoint.sh\"]\r\n"

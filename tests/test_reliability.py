@@ -96,14 +96,16 @@ def test_latin1_bytes_are_kept(tmp_path: Path) -> None:
     data = b"FROM python:3.11-slim\n# caf\xe9\nRUN pip install a\nRUN pip install b\n"
     root = _repo(tmp_path, {"Dockerfile": data})
     assert _cli("apply", str(root), "--option", "1").exit_code == 0
-    assert (root / "Dockerfile").read_bytes() == b"FROM python:3.11-slim\n# caf\xe9\nRUN pip install a && pip install b\n"
+    assert (root / "Dockerfile").read_bytes() == (
+        b"FROM python:3.11-slim\n# caf\xe9\nRUN pip install --no-cache-dir a && pip install --no-cache-dir b\n")
 
 
 def test_bom_crlf_and_mode_survive_apply(tmp_path: Path) -> None:
     root = _repo(tmp_path, {"Dockerfile": b"\xef\xbb\xbf" + PIP_TWICE.replace(b"\n", b"\r\n")})
     os.chmod(root / "Dockerfile", 0o600)
     assert _cli("apply", str(root), "--option", "1").exit_code == 0
-    assert (root / "Dockerfile").read_bytes() == b"\xef\xbb\xbfFROM python:3.11-slim\r\nRUN pip install a && pip install b\r\n"
+    assert (root / "Dockerfile").read_bytes() == (
+        b"\xef\xbb\xbfFROM python:3.11-slim\r\nRUN pip install --no-cache-dir a && pip install --no-cache-dir b\r\n")
     assert (root / "Dockerfile").stat().st_mode & 0o777 == 0o600
 
 
@@ -154,7 +156,8 @@ def test_fresh_plan_applies_exactly(tmp_path: Path) -> None:
     plan = tmp_path / "plan.json"
     assert _cli("plan", str(root), "--option", "1", "--format", "json", "--output", str(plan)).exit_code == 0
     assert _cli("apply", str(root), "--plan", str(plan)).exit_code == 0
-    assert (root / "Dockerfile").read_bytes() == b"FROM python:3.11-slim\nRUN pip install a && pip install b\n"
+    assert (root / "Dockerfile").read_bytes() == (
+        b"FROM python:3.11-slim\nRUN pip install --no-cache-dir a && pip install --no-cache-dir b\n")
 
 
 def test_refused_apply_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

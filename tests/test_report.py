@@ -31,7 +31,8 @@ def test_plan_json_validates_and_names_each_change_s_transform() -> None:
     data = json.loads(result.stdout)
     jsonschema.validate(data, json.loads((ROOT / "docs" / "plan.schema.json").read_text()))
     by_path = {c["path"]: c["transforms"] for c in data["changes"]}
-    assert by_path["docker/ai-worker-cpu/Dockerfile"] == ["rebase-onto-base", "share-layers", "root-swap"]
+    assert by_path["docker/ai-worker-cpu/Dockerfile"] == ["rebase-onto-base", "share-layers", "copy-absolute-dest",
+                                                          "root-swap"]
     assert by_path[".dockerignore"] == ["prune-dockerignore"]
     assert by_path["docker/ai-worker-gpu/Dockerfile"] == ["merge-apt-runs"]
     assert data["verdict"]["holds"] is True
@@ -62,4 +63,5 @@ def test_plan_sarif_and_output_file(tmp_path: Path) -> None:
     assert result.exit_code == 0 and result.stdout == ""
     log = json.loads(out.read_text())
     jsonschema.validate(log, _sarif_schema())
-    assert {r["ruleId"] for r in log["runs"][0]["results"]} == {"merge-pip-runs"}
+    assert {r["ruleId"] for r in log["runs"][0]["results"]} == {"merge-pip-runs", "pip-no-cache-dir",
+                                                                "copy-absolute-dest"}

@@ -110,7 +110,7 @@ def test_check_on_a_terminal_is_coloured_and_keeps_its_exit_code() -> None:
     text = err.decode()
     assert "  rebase-onto-base: 1 file, " in text
     assert "pre-existing: COPY source 'scripts' is excluded by .dockerignore" in text
-    assert text.endswith("dockfix: 4 file(s) would change, 1 defect(s)\n")
+    assert text.endswith("dockfix: 8 file(s) would change, 1 defect(s)\n")
 
 
 def test_color_flag_forces_colours_through_a_pipe(plain_plan: bytes) -> None:

@@ -39,10 +39,19 @@ def _reads_lists(args: _cleanup.Argv) -> bool:
     return not reading.exact or reading.action not in _LIST_FREE
 
 
+def _cleans(args: _cleanup.Argv) -> bool:
+    """`rm -rf /var/lib/apt/lists/*` (the model's reading), or apt's own `dist-clean` (apt 2.7:
+    clean, and remove the lists; Debian trixie's official images use it)."""
+    if cleans_apt_lists(args):
+        return True
+    reading = read_system_packages(args)
+    return reading is not None and reading.manager in _APT and reading.exact and reading.subcommand == "dist-clean"
+
+
 RULE = _cleanup.CleanupRule(
     name="apt lists",
     writes=_update,
-    cleans=cleans_apt_lists,
+    cleans=_cleans,
     reads=_reads_lists,
     refreshes=_update,
     cleanup=lambda cmd: "rm -rf /var/lib/apt/lists/*",
