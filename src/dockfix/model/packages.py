@@ -257,7 +257,7 @@ def _uv_front(argv: Sequence[Word]) -> tuple[PipFront, int, str, tuple[str, ...]
 
 
 # Readings by (argv, cwd, the PIP_/UV_ variables): the before and after models replay the same RUNs.
-_READ: Memo = Memo(20_000)
+_READ: Memo = Memo(1 << 17)  # a transform and both models read each pip command of a 40,000-RUN file
 
 
 def read_pip(argv: Sequence[Word], cwd: str | None = None, env: Mapping[str, str | None] | None = None
