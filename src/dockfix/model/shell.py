@@ -64,8 +64,11 @@ class Opaque:
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
+    """A NamedTuple like `Word` (a large file has a hundred thousand commands; a frozen dataclass
+    of 13 fields takes several times as long to make). `node` is the command's own tree node:
+    equal commands have equal nodes."""
+
     argv: tuple[Word, ...]
     assignments: tuple[Assignment, ...]  # `NAME=value` before the command name
     redirections: tuple[Redirection, ...]
@@ -78,7 +81,7 @@ class Command:
     subshell: bool  # in `( … )`, `$( … )`, a pipeline element or a background job
     start: int
     end: int
-    node: syn.SimpleCommand = field(repr=False, compare=False)
+    node: syn.SimpleCommand
 
     @property
     def name(self) -> str | None:
