@@ -240,3 +240,14 @@ def test_system_package_options() -> None:
 ])
 def test_cleans_apt_lists(argv, cleans) -> None:
     assert cleans_apt_lists(argv) is cleans
+
+
+def test_a_reading_in_another_directory_is_the_direct_reading_there():
+    from dockfix.model import packages
+
+    argv = ("pip", "install", "-r", "req-cwd-probe.txt", "--no-cache-dir")
+    first = read_pip(argv, "/a", {"PIP_NO_CACHE_DIR": "1", "HOME": "/root"})
+    again = read_pip(argv, "/b", {"PIP_NO_CACHE_DIR": "1"})
+    assert first.cwd == "/a" and again == packages._read_pip(argv, "/b", {"PIP_NO_CACHE_DIR": "1"})
+    other_env = read_pip(argv, "/b", {"PIP_INDEX_URL": "https://x"})
+    assert other_env == packages._read_pip(argv, "/b", {"PIP_INDEX_URL": "https://x"}) != again

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -240,3 +241,49 @@ def test_dockerfile_runs_agree_with_sh(case: tuple[bytes, str]) -> None:
     else:
         script = run.value[0]  # BuildKit: /bin/sh -c <the joined line>
     check(script, read(script))
+
+
+# A reading moved to another directory and other variables -----------------------------------
+
+STATES = st.tuples(
+    st.sampled_from(["/", "/app", "/app/../srv", None, "relative"]),
+    st.sampled_from([{}, {"V1": "x"}, {"V1": "a b", "IFS": ":"}, {"PWD": "/p", "CDPATH": "/c"},
+                     {"V2": "*", "HOME": "/root"}]),
+    st.booleans())
+
+
+@SETTINGS
+@given(scripts() | plain_and_lists(), STATES, STATES)
+def test_a_state_free_reading_moved_to_another_state_is_the_direct_reading(script, first, second):
+    from dockfix.model import shell, shell_syntax
+
+    tree = shell_syntax.parse(script)
+    reading, state_free = shell._walk(script, tree, shell._initial_state(*first))
+    if state_free:
+        moved = shell._relocated(reading, shell._initial_state(*second))
+        assert moved == shell._walk(script, tree, shell._initial_state(*second))[0], script
+
+
+@pytest.mark.parametrize("script,state_free", [
+    ("pip install a==1 && pip install b", True),
+    ("A=1 ok1 x > out.txt; if ok2; then ok3 'q'; fi | ok1", True),
+    ("ok1 $HOME", False), ("cd /x && ok1", False), ("export A=1; ok1", False), ("ok1; cd /x", True),
+    ("f() { ok1; }; f", False), ("for i in a; do ok1; done", False), ("case a in esac || ok1", False),
+])
+def test_which_readings_are_state_free(script, state_free):
+    from dockfix.model import shell, shell_syntax
+
+    state = shell._initial_state("/", {"V1": "x"}, False)
+    assert shell._walk(script, shell_syntax.parse(script), state)[1] is state_free
+
+
+def test_read_script_answers_a_second_state_from_the_first_reading():
+    from dockfix.model import shell
+
+    text = "ok1 --state-free-probe && A=1 ok2 y"
+    first = read_script(text, workdir="/a", env={"V1": "1"})
+    assert shell._TEXTS[text].reading is first
+    second = read_script(text, workdir="/b", env={"V2": "2"})
+    assert [(c.cwd, c.env) for c in second.commands] == [
+        ("/b", (("V2", "2"),)), ("/b", (("A", "1"), ("V2", "2")))]
+    assert second.commands[0].argv is first.commands[0].argv

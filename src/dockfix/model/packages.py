@@ -12,9 +12,9 @@ unknowns as unproven.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import functools
-import posixpath
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -172,7 +172,7 @@ class PipCommand:
 
 
 def _basename(word: Word) -> str | None:
-    return None if word is None else posixpath.basename(word)
+    return None if word is None else word[word.rfind("/") + 1:]  # posixpath.basename, inlined
 
 
 def is_pip(argv: Sequence[Word]) -> bool:
@@ -256,18 +256,22 @@ def _uv_front(argv: Sequence[Word]) -> tuple[PipFront, int, str, tuple[str, ...]
     return None
 
 
-# Readings by (argv, cwd, the PIP_/UV_ variables): the before and after models replay the same RUNs.
-_READ: Memo = Memo(20_000)
+# Readings by (argv, the PIP_/UV_ variables): the before and after models replay the same RUNs,
+# and a transform reads them first. The directory is only recorded (`PipCommand.cwd`).
+_READ: Memo = Memo(1 << 16)  # every pip command of a 40,000-RUN file
 
 
 def read_pip(argv: Sequence[Word], cwd: str | None = None, env: Mapping[str, str | None] | None = None
              ) -> PipCommand | None:
     """pip's reading of one simple command, or None when the command does not start pip."""
     env = env or {}
-    key = (tuple(argv), cwd, tuple(sorted(kv for kv in env.items() if kv[0].startswith(("PIP_", "UV_")))))
-    if key in _READ:
-        return _READ[key]
-    return _READ.put(key, _read_pip(argv, cwd, env))
+    key = (tuple(argv), tuple(sorted(kv for kv in env.items() if kv[0].startswith(("PIP_", "UV_")))))
+    found = _READ.get(key, _READ)
+    if found is _READ:
+        found = _READ.put(key, _read_pip(argv, cwd, env))
+    if found is None or found.cwd == cwd:
+        return found
+    return dataclasses.replace(found, cwd=cwd)
 
 
 def _read_pip(argv: Sequence[Word], cwd: str | None, env: Mapping[str, str | None]) -> PipCommand | None:

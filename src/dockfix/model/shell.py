@@ -64,8 +64,11 @@ class Opaque:
     detail: str = ""
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
+    """A NamedTuple like `Word` (a large file has a hundred thousand commands; a frozen dataclass
+    of 13 fields takes several times as long to make). `node` is the command's own tree node:
+    equal commands have equal nodes."""
+
     argv: tuple[Word, ...]
     assignments: tuple[Assignment, ...]  # `NAME=value` before the command name
     redirections: tuple[Redirection, ...]
@@ -78,7 +81,7 @@ class Command:
     subshell: bool  # in `( … )`, `$( … )`, a pipeline element or a background job
     start: int
     end: int
-    node: syn.SimpleCommand = field(repr=False, compare=False)
+    node: syn.SimpleCommand
 
     @property
     def name(self) -> str | None:
@@ -114,29 +117,63 @@ def read_script(script: str, *, workdir: str | None = "/", env: Mapping[str, str
 
 
 _MEMO = Memo(4096)
-# The syntax tree depends on the text alone: a RUN read by a transform and by the prover (other
-# directories, other variables) is parsed once.
-_TREES = Memo(4096)
+
+
+class _Text(NamedTuple):
+    tree: Tree
+    reading: Script | None  # a reading that no directory or variable changes but in `cwd`/`env`
+
+
+# By text: the syntax tree, and the reading when the script consults nothing of the state but
+# to record each command's directory and environment (no `$X`, `cd`, `export`, …: most RUNs).
+# A RUN read by a transform and then by the prover (other directories, other variables) is then
+# parsed and walked once. Large enough for every RUN of a 40,000-RUN file (issue 15), which a
+# transform reads before the prover does.
+_TEXTS = Memo(65536)
 
 
 def _read_uncached(script: str, workdir: str | None, env: Mapping[str, str],
                   env_is_complete: bool) -> Script:
-    text = script  # as dash: a \r is a character of the word it ends, not a line end
-    tree = _TREES.get(text)
-    if tree is None:
-        tree = _TREES.put(text, syn.parse(text))
-    reader = _Reader(tree)
-    variables = {k: _Var(v, True) for k, v in env.items()}
+    state = _initial_state(workdir, env, env_is_complete)
+    known = _TEXTS.get(script)
+    if known is not None and known.reading is not None:
+        return _relocated(known.reading, state)
+    tree = known.tree if known is not None else syn.parse(script)  # \r is a word character
+    reading, state_free = _walk(script, tree, state)
+    _TEXTS.put(script, _Text(tree, reading if state_free else None))
+    return reading
+
+
+def _initial_state(workdir: str | None, env: Mapping[str, str], env_is_complete: bool) -> _State:
     cwd = posixpath.normpath(workdir) if workdir and workdir.startswith("/") else None
-    state = _State(cwd, variables, False, env_is_complete)
+    return _State(cwd, {k: _Var(v, True) for k, v in env.items()}, False, env_is_complete)
+
+
+def _walk(text: str, tree: Tree, state: _State) -> tuple[Script, bool]:
+    """The reading of `tree` from `state`, and whether the state was consulted only to record
+    each command's directory and environment (then `_relocated` gives the reading from any state)."""
+    reader = _Reader(tree, state)
     reader.walk_list(tree.body, state, _Ctx(True, True, True))
     opaque = list(reader.opaque)
     opaque.extend(Opaque(o.start, o.end, o.reason, o.detail) for o in tree.dialect)
     if tree.rest is not None:
         opaque.append(Opaque(tree.rest.start, tree.rest.end, tree.rest.reason, tree.rest.detail))
     commands = sorted(reader.commands, key=lambda c: c.start)
-    return Script(script, tuple(commands), tuple(sorted(opaque, key=lambda o: o.start)),
-                  _comment_at_end(text, tree), _and_list(tree), tree)
+    script = Script(text, tuple(commands), tuple(sorted(opaque, key=lambda o: o.start)),
+                    _comment_at_end(text, tree), _and_list(tree), tree)
+    return script, not reader.consulted
+
+
+def _relocated(reading: Script, state: _State) -> Script:
+    """A state-free reading as read from `state`: every command saw the initial state, so its
+    directory is the initial one and its environment the initial one with its assignments."""
+    plain_env = _env(state, ())
+    commands = tuple(Command(
+        c.argv, c.assignments, c.redirections, state.cwd,
+        _env(state, c.assignments) if c.assignments else plain_env, c.condition, c.checked,
+        c.in_pipeline, c.background, c.subshell, c.start, c.end, c.node) for c in reading.commands)
+    return Script(reading.text, commands, reading.opaque, reading.comment_at_end,
+                  reading.and_list, reading.tree)
 
 
 def _comment_at_end(text: str, tree: Tree) -> bool:
@@ -279,8 +316,12 @@ _TILDE_GLOB_BRACE = re.compile(r"[~*?\[{]")
 # Walker ---------------------------------------------------------------------------------------
 
 class _Reader:
-    def __init__(self, tree: Tree) -> None:
+    def __init__(self, tree: Tree, initial: _State) -> None:
         self.tree = tree
+        self.initial = initial
+        # The state was read other than for a command's directory and environment: a command
+        # saw another state than the initial one, or a word's value read a variable.
+        self.consulted = False
         self.commands: list[Command] = []
         self.opaque: list[Opaque] = []
         self.functions: set[str] = set()
@@ -422,6 +463,8 @@ class _Reader:
             if type(part) is syn.CommandSubstitution:
                 sub = ctx._replace(subshell=True, in_pipeline=False)
                 self.walk_list(part.body, state, sub.inner(ctx.reached, False, False))
+            elif type(part) is syn.Parameter:
+                self.consulted = True
         return Word(word.text, _value(word, state, assignment), word.start, word.end)
 
     def redirections(self, redirs: tuple[syn.Redirection, ...], state: _State,
@@ -441,6 +484,8 @@ class _Reader:
     # Simple commands --------------------------------------------------------------------------
 
     def simple(self, node: syn.SimpleCommand, state: _State, ctx: _Ctx) -> _Outcome:
+        if state is not self.initial:
+            self.consulted = True
         assignments = tuple([Assignment(a.name, self.word(a.value, state, ctx, assignment=True))
                              for a in node.assignments])
         argv = tuple([self.word(w, state, ctx, False) for w in node.words])
