@@ -149,6 +149,9 @@ def test_the_non_root_option_is_explained_by_the_rules_the_static_verdict_used()
         "ownership": ["app", "app/manage.py"]}
     assert "runs as appuser instead of root" in v.report()
     assert "file systems (path, type, mode, owner, size, sha256; volatile paths left out):" in v.report()
+    files = json.loads(json.dumps(v.to_json()))["images"][0]["files"]
+    assert files["explained"]["accounts"] == {"count": 3, "sample": ["etc/group", "etc/passwd", "etc/shadow"]}
+    assert files["unexplained"] == [] and files["paths"] == fs.paths
 
 
 def test_without_a_static_verdict_the_account_files_are_unexplained_and_broken():
