@@ -39,7 +39,7 @@ def test_the_table_has_a_column_per_run_and_the_totals_of_each():
                         "| 236.0 MB, 2 layers, 1 s |")
     assert lines[3] == ("| academy-ai-worker-cpu:latest | fails at `COPY scripts ./scripts` (line 34) "
                         "| 536.0 MB, 3 layers, 1 s | 536.0 MB, 3 layers, 1 s |")
-    assert lines[4].startswith("| academy-ai-worker-gpu:latest | skipped (base nvidia/cuda")
+    assert lines[4].startswith("| academy-ai-worker-gpu:latest | skipped (no local nvidia/cuda base) |")
     assert lines[5] == ("| distinct layer bytes, all images | 236.0 MB (1 image) | 536.0 MB (2 images) "
                         "| 536.0 MB (2 images) |")
     # BEFORE's cold time counts the failing build too: the engine spent it.

@@ -26,7 +26,10 @@ def _cell(side: dict | None) -> str:
     if side is None:
         return "absent"
     if side["status"] == "skipped":
-        return f"skipped ({side.get('skip_reason') or 'not built'})"
+        reason = side.get("skip_reason") or "not built"
+        if reason.startswith("base ") and reason.endswith(" not available locally"):
+            reason = "no local " + reason[len("base "):-len(" not available locally")].split(":")[0] + " base"
+        return f"skipped ({reason})"
     if side["status"] == "failed":
         step = side.get("failed_step") or {}
         where = f" at `{step['instruction']}` (line {step['line']})" if step.get("line") else ""
