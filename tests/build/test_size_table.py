@@ -34,18 +34,19 @@ def run(cpu_layer: int, warm: float) -> dict:
 def test_the_table_has_a_column_per_run_and_the_totals_of_each():
     table = size_table([("option 2", run(300_000_000, 12.0)), ("option 3", run(300_023_000, 14.0))])
     lines = table.splitlines()
-    assert lines[0] == "| image | before | option 2 | option 3 |"
-    assert lines[2] == "| academy-base:latest | 236.0 MB, 2 layers | 236.0 MB, 2 layers | 236.0 MB, 2 layers |"
+    assert lines[0] == "| image (size, layers, cold build time) | before | option 2 | option 3 |"
+    assert lines[2] == ("| academy-base:latest | 236.0 MB, 2 layers, 1 s | 236.0 MB, 2 layers, 1 s "
+                        "| 236.0 MB, 2 layers, 1 s |")
     assert lines[3] == ("| academy-ai-worker-cpu:latest | fails at `COPY scripts ./scripts` (line 34) "
-                        "| 536.0 MB, 3 layers | 536.0 MB, 3 layers |")
-    assert lines[4].startswith("| academy-ai-worker-gpu:latest | skipped (base nvidia/cuda")
+                        "| 536.0 MB, 3 layers, 1 s | 536.0 MB, 3 layers, 1 s |")
+    assert lines[4].startswith("| academy-ai-worker-gpu:latest | skipped (no local nvidia/cuda base) |")
     assert lines[5] == ("| distinct layer bytes, all images | 236.0 MB (1 image) | 536.0 MB (2 images) "
                         "| 536.0 MB (2 images) |")
     # BEFORE's cold time counts the failing build too: the engine spent it.
     assert lines[7] == "| build time of the set, cold (empty layer cache) | 2 s | 2 s | 2 s |"
     assert lines[8] == "| … warm, after an edit of src/a.py | 61 s | 12 s | 14 s |"
-    assert lines[9] == ("| verdicts | - | static holds, real builds holds; 0 unexplained file differences "
-                        "| static holds, real builds holds; 0 unexplained file differences |")
+    assert lines[9] == ("| verdicts | - | static holds, real builds hold; 0 unexplained file differences "
+                        "| static holds, real builds hold; 0 unexplained file differences |")
     assert lines[-1] == "BEFORE is built in every run: cold 2 s, warm 61 s (run with option 2); " \
                         "cold 2 s, warm 61 s (run with option 3)."
 
@@ -58,7 +59,7 @@ def test_the_script_replaces_the_table_between_the_markers(tmp_path):
                            f"option 2={tmp_path / 'r2.json'}"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     text = readme.read_text()
-    assert text.startswith(f"intro\n{BEGIN}\n| image | before | option 2 |\n") and text.endswith(f"{END}\nafter\n")
+    assert text.startswith(f"intro\n{BEGIN}\n| image (size, layers, cold build time) | before | option 2 |\n") and text.endswith(f"{END}\nafter\n")
     assert "| old |" not in text
     with pytest.raises(ValueError):
         replace_between_markers("no markers", "x")

@@ -149,6 +149,9 @@ def test_the_non_root_option_is_explained_by_the_rules_the_static_verdict_used()
         "ownership": ["app", "app/manage.py"]}
     assert "runs as appuser instead of root" in v.report()
     assert "file systems (path, type, mode, owner, size, sha256; volatile paths left out):" in v.report()
+    files = json.loads(json.dumps(v.to_json()))["images"][0]["files"]
+    assert files["explained"]["accounts"] == {"count": 3, "sample": ["etc/group", "etc/passwd", "etc/shadow"]}
+    assert files["unexplained"] == [] and files["paths"] == fs.paths
 
 
 def test_without_a_static_verdict_the_account_files_are_unexplained_and_broken():
@@ -394,3 +397,20 @@ def test_every_finding_is_one_report_line_whatever_the_command_printed():
     assert f.message == "python -m app: Traceback ⏎ ImportError: x (exit 1)"
     # summary, header, image, sizes (2), cold and warm times, file systems (2), the finding (3)
     assert len(v.report().splitlines()) == 1 + 2 + 2 + 2 + 2 + 3
+
+
+def test_the_warm_edit_never_writes_through_a_symlink(tmp_path):
+    """The edited file of the warm build is in a copy of the tree; a symlink there would
+    lead the write back to the user's file."""
+    from dockfix.build.trees import warm_build
+    from dockfix.config import load_config
+
+    outside = tmp_path / "outside.py"
+    outside.write_text("x = 1\n")
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "Dockerfile").write_text('FROM python:3.11-slim\nCOPY app.py /app/\nCMD ["python", "/app/app.py"]\n')
+    (root / "app.py").symlink_to(outside)
+    found = warm_build(None, root, load_config(root), "before")  # refused before any build: no session needed
+    assert found == "app.py is a symlink: editing it would write outside the copy"
+    assert outside.read_text() == "x = 1\n"

@@ -101,6 +101,9 @@ def _moved_sites(before: dict, after: dict) -> tuple[tuple[str, str], ...]:
     return tuple((b, a) for b in gone for a in new if before[b] == after[a])
 
 
+SAMPLE = 20  # explained paths listed per rule in the JSON report
+
+
 class FsRule(str, Enum):
     ACCOUNTS = "accounts"
     NEW_HOME = "new home"
@@ -127,8 +130,11 @@ class FsComparison:
                 + (f": {rules}" if rules else "") + f"; {len(self.unexplained)} unexplained")
 
     def to_json(self) -> dict:
+        """Every unexplained difference; of the explained ones, the count and the first
+        `SAMPLE` paths of each rule (a moved user site is thousands of allowed paths)."""
         return {"paths": self.paths, "volatile": self.volatile,
-                "explained": {rule.value: list(p) for rule, p in self.explained.items()},
+                "explained": {rule.value: {"count": len(p), "sample": list(p[:SAMPLE])}
+                              for rule, p in self.explained.items()},
                 "unexplained": [c.describe() for c in self.unexplained]}
 
 

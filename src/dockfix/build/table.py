@@ -26,13 +26,17 @@ def _cell(side: dict | None) -> str:
     if side is None:
         return "absent"
     if side["status"] == "skipped":
-        return f"skipped ({side.get('skip_reason') or 'not built'})"
+        reason = side.get("skip_reason") or "not built"
+        if reason.startswith("base ") and reason.endswith(" not available locally"):
+            reason = "no local " + reason[len("base "):-len(" not available locally")].split(":")[0] + " base"
+        return f"skipped ({reason})"
     if side["status"] == "failed":
         step = side.get("failed_step") or {}
         where = f" at `{step['instruction']}` (line {step['line']})" if step.get("line") else ""
         return f"fails{where}"
     layers = side.get("layers", 0)
-    return f"{_mb(side.get('size'))}, {layers} layer{'s' if layers != 1 else ''}"
+    built = f", {side['duration_s']:.0f} s" if side.get("duration_s") is not None else ""
+    return f"{_mb(side.get('size'))}, {layers} layer{'s' if layers != 1 else ''}{built}"
 
 
 def _image_rows(runs: list[tuple[str, dict]]) -> list[list[str]]:
@@ -76,7 +80,7 @@ def _total_rows(runs: list[tuple[str, dict]]) -> list[list[str]]:
 def _verdict_row(runs: list[tuple[str, dict]]) -> list[str]:
     def verdict(data: dict) -> str:
         static = "holds" if data["static"]["holds"] else "does not hold"
-        real = "holds" if data["build"]["holds"] else "does not hold"
+        real = "hold" if data["build"]["holds"] else "do not hold"
         unexplained = sum(len((i.get("files") or {}).get("unexplained") or []) for i in data["build"]["images"])
         return f"static {static}, real builds {real}; {unexplained} unexplained file differences"
 
@@ -85,7 +89,7 @@ def _verdict_row(runs: list[tuple[str, dict]]) -> list[str]:
 
 def size_table(runs: list[tuple[str, dict]]) -> str:
     """The Markdown table of one or more runs that share BEFORE (labels name the AFTER trees)."""
-    header = ["image", "before"] + [label for label, _data in runs]
+    header = ["image (size, layers, cold build time)", "before"] + [label for label, _data in runs]
     rows = _image_rows(runs) + _total_rows(runs) + [_verdict_row(runs)]
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]

@@ -264,7 +264,10 @@ def warm_build(session: BuildSession, root: str | Path, config: Config, label: s
     with tempfile.TemporaryDirectory(prefix="dockfix-warm-") as scratch:
         copy = Path(scratch) / "tree"
         shutil.copytree(root, copy, symlinks=True)
-        with open(copy / edited, "ab") as f:
+        target = copy / edited
+        if target.is_symlink() or not target.resolve().is_relative_to(copy.resolve()):
+            return f"{edited} is a symlink: editing it would write outside the copy"
+        with open(target, "ab") as f:
             f.write(WARM_EDIT)
         tree = build_tree(session, copy, config, f"{label}-warm", progress=progress, timeout=timeout,
                           look_inside=False)

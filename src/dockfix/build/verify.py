@@ -36,7 +36,7 @@ from dockfix.build.engines import Engine, detect_engine
 from dockfix.build.expect import NO_STATIC, Expected, static_expectations
 from dockfix.build.images import distinct_layer_bytes
 from dockfix.build.pairs import ENGINE_LABELS, compare_pair
-from dockfix.build.results import FAILING, SEVERITIES, BuildFinding, ImageBuild, ImagePair, Smoke, TreeBuild
+from dockfix.build.results import SEVERITIES, BuildFinding, ImageBuild, ImagePair, Smoke, TreeBuild
 from dockfix.build.session import BuildSession
 from dockfix.build.trees import Progress, build_tree, private_name, smoke_checks, warm_build
 from dockfix.config import Config
