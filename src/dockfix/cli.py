@@ -379,53 +379,70 @@ def verify_cmd(
                                          "(default: the first that works, in that order)."),
 ) -> None:
     """Prove CMD/ENTRYPOINT, paths, constants, requirements and the Python version are untouched."""
-    from dockfix.config import load_config
-    from dockfix.prover import verify_revision, verify_trees
+    _check_verify_options(after, base, build, engine)
+    verdict, configs = _static_verdict(before, after, base)
+    _warn_templates()
+    chosen = _build_engine(engine) if build else None  # an unusable engine is bad input: before any output
+    real = None
+    if chosen is not None:
+        if fmt is Format.text:
+            _emit(verdict.report() + "\n", None)  # the static verdict first: builds take minutes
+        real = _real_builds(before, after, configs, chosen)
+    _emit_verify(verdict, real, fmt)
+    if not verdict.holds or (real is not None and not real.holds):
+        raise typer.Exit(1)
 
+
+def _check_verify_options(after: Optional[Path], base: Optional[str], build: bool, engine: Optional[str]) -> None:
     if (build or engine) and base is not None:
         raise DockfixError("--build compares two directories: give BEFORE and AFTER, not --base")
     if engine is not None and not build:
         raise DockfixError("--engine only applies with --build")
+    if base is not None and after is not None:
+        raise DockfixError("with --base, give at most one ROOT")
+
+
+def _static_verdict(before: Optional[Path], after: Optional[Path], base: Optional[str]):
+    """The prover's verdict, and (BEFORE's, AFTER's) configuration for two directories."""
+    from dockfix.config import load_config
+    from dockfix.prover import verify_revision, verify_trees
+
     if base is not None:
-        if after is not None:
-            raise DockfixError("with --base, give at most one ROOT")
         root = _root(before or Path("."))
-        verdict = verify_revision(base, root, load_config(root))
-    else:
-        if before is None or after is None:
-            raise DockfixError("give BEFORE and AFTER roots, or --base REV [ROOT]")
-        config = load_config(_root(after))  # each tree is read with its own configuration
-        verdict = verify_trees(_root(before), _root(after), config, load_config(_root(before)))
-    _warn_templates()
-    chosen = None
-    if build:  # an unusable engine is bad input: say so before any output
-        from dockfix.build import EngineUnavailable, detect_engine
+        return verify_revision(base, root, load_config(root)), None
+    if before is None or after is None:
+        raise DockfixError("give BEFORE and AFTER roots, or --base REV [ROOT]")
+    configs = (load_config(_root(before)), load_config(_root(after)))  # each tree is read with its own
+    return verify_trees(_root(before), _root(after), configs[1], configs[0]), configs
 
-        try:
-            chosen = detect_engine(engine)
-        except EngineUnavailable as err:
-            raise DockfixError(str(err), path="--engine" if engine else None) from None
-    real = None
-    if chosen is not None:
-        from dockfix.build import EngineError
-        from dockfix.build.verify import verify_build
 
-        if fmt is Format.text:
-            _emit(verdict.report() + "\n", None)  # the static verdict first: builds take minutes
-        try:
-            real = verify_build(before, after, config, chosen, progress=lambda msg: typer.echo(f"  {msg}", err=True))
-        except EngineError as err:
-            raise DockfixError(f"container engine: {err}") from None
+def _build_engine(engine: Optional[str]):
+    from dockfix.build import EngineUnavailable, detect_engine
+
+    try:
+        return detect_engine(engine)
+    except EngineUnavailable as err:
+        raise DockfixError(str(err), path="--engine" if engine else None) from None
+
+
+def _real_builds(before, after, configs, engine):
+    from dockfix.build import EngineError
+    from dockfix.build.verify import verify_build
+
+    try:
+        return verify_build(before, after, configs[1], engine, before_config=configs[0],
+                            progress=lambda msg: typer.echo(f"  {msg}", err=True))
+    except EngineError as err:
+        raise DockfixError(f"container engine: {err}") from None
+
+
+def _emit_verify(verdict, real, fmt: Format) -> None:
     if fmt is Format.json:
         data = verdict.to_json() if real is None else {"static": verdict.to_json(), "build": real.to_json(),
                                                          "holds": verdict.holds and real.holds}
         _emit(json.dumps(data, indent=2, ensure_ascii=False) + "\n", None)
-    elif real is None:
-        _emit(verdict.report() + "\n", None)
     else:
-        _emit(real.report() + "\n", None)
-    if not verdict.holds or (real is not None and not real.holds):
-        raise typer.Exit(1)
+        _emit((verdict if real is None else real).report() + "\n", None)
 
 
 class ScanFormat(str, Enum):

@@ -124,6 +124,9 @@ def run(root: str | Path, names: list[str], config: Config, tree: Tree | None = 
                 step.files[path] = (prior, data)
                 _reparse(name, path, data)
         outcome.steps.append(step)
+    from dockfix.note_lines import notes_on_disk  # a note names the line of the file on disk
+
+    outcome.notes = notes_on_disk(outcome.notes, outcome.steps, before.original)
     outcome.notes.sort(key=note_order(names))
     return outcome
 

@@ -145,14 +145,14 @@ def test_3_every_cmd_smoke_check_passes_as_the_image_user(trees, label):
         if info.cmd[:2] == ("python", "-m"):
             assert smoke.module is not None and smoke.module.ok, (key, smoke.module.detail)
             assert smoke.module.detail.startswith(f"{info.cmd[2]} -> /app/apps/")
-        assert smoke.files is not None and {"apps", "libs", "src", "manage.py"} <= {e.path for e in smoke.files}
+        assert image.files is not None and {"app/apps", "app/libs", "app/src", "app/manage.py"} <= set(image.files.entries)
     api = trees[label].images[API]
     home = "/home/appuser" if label == "option-3" else "/root"
     assert api.smoke.executable.value == f"{home}/.local/bin/gunicorn"  # found as that user, on its PATH
     if label == "option-3":
         users = {key: image.info.user for key, image in trees[label].images.items() if image.ok}
         assert users == {**{k: "appuser" for k in users}, "<docker/Dockerfile>": ""}
-        owners = {(e.uid, e.gid) for e in api.smoke.files}
+        owners = {(e.uid, e.gid) for p, e in api.files.entries.items() if p.startswith("app/")}
         assert owners == {(1000, 1000)}
 
 
@@ -208,6 +208,11 @@ def test_the_command_line_builds_reports_sizes_and_exits_0(trees):
     assert rows[CPU].startswith("failed at docker/ai-worker-cpu/Dockerfile:34 → ") and rows[CPU].endswith(" layers")
     assert rows[GPU] == "skipped → skipped"
     assert "distinct layer bytes, shared layers counted once: " in out
+    assert "build time of the set (the engine's, every image, empty layer cache): cold " in out
+    assert "file systems (path, type, mode, owner, size, sha256; volatile paths left out):" in out
+    fs_rows = [x for x in out.splitlines() if x.startswith("    academy-") and " paths (" in x]
+    assert len(fs_rows) == 5 and all(x.endswith("; 0 unexplained") for x in fs_rows), fs_rows
+    assert "prover-bug" not in out
     assert (f"fixed: {CPU}: build at docker/ai-worker-cpu/Dockerfile:34: pre-existing defect fixed: "
             "BEFORE fails at `COPY scripts ./scripts`") in out
     assert "before: building academy-base:latest" in done.stderr  # progress goes to stderr

@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from dockfix.build import BuildResult, BuildSpec, FailedStep, FileEntry, ImageInfo, Layer, SmokeCheck
+from dockfix.build import BuildResult, BuildSpec, FailedStep, ImageInfo, Layer, SmokeCheck
+from dockfix.build.expect import Expected
+from dockfix.build.filesystem import FileKind, FsEntry, Snapshot, parse_accounts
+from dockfix.build.results import WarmBuild
 from dockfix.build.session import _PATH_COMPONENT, _TAG
 from dockfix.build.verify import ImageBuild, Smoke, TreeBuild, compare_builds, private_name
 
@@ -35,24 +38,38 @@ def info(**changes) -> ImageInfo:
     return replace(base, **changes)
 
 
-def files(uid: int = 0, size: int = 120) -> frozenset[FileEntry]:
-    return frozenset({FileEntry("apps", "d", "755", uid, uid, 0), FileEntry("apps/wsgi.py", "f", "644", uid, uid, size),
-                      FileEntry("manage.py", "f", "644", uid, uid, 90)})
+PASSWD = "root:x:0:0:root:/root:/bin/bash\n"
+APPUSER = "appuser:x:1000:1000::/home/appuser:/bin/sh\n"
 
 
-def smoke(executable_ok: bool = True, python: str = "3.11.2", file_set=None, module=None) -> Smoke:
+def file(content: str = "a", uid: int = 0, mode: int = 0o644, size: int = 120) -> FsEntry:
+    return FsEntry(FileKind.FILE, mode, uid, uid, size, content * 64)
+
+
+def directory(uid: int = 0, mode: int = 0o755) -> FsEntry:
+    return FsEntry(FileKind.DIRECTORY, mode, uid, uid)
+
+
+def snapshot(entries: dict[str, FsEntry] | None = None, passwd: str = PASSWD, group: str = "root:x:0:\n") -> Snapshot:
+    base = {"etc": directory(), "etc/passwd": file(str(len(passwd))), "etc/group": file(str(len(group))),
+            "app": directory(), "app/manage.py": file("m", size=90), "etc/skel": directory(), "home": directory(),
+            "etc/skel/.bashrc": file("s")}
+    return Snapshot({**base, **(entries or {})}, parse_accounts(passwd, True), parse_accounts(group, False))
+
+
+def smoke(executable_ok: bool = True, python: str = "3.11.2", module=None) -> Smoke:
     executable = SmokeCheck("cmd-executable", True, "gunicorn -> /root/.local/bin/gunicorn", "/root/.local/bin/gunicorn") \
         if executable_ok else SmokeCheck(
             "cmd-executable", False,
             "gunicorn: not found (as user appuser, PATH=/home/appuser/.local/bin:/usr/local/bin)")
-    return Smoke(SmokeCheck("python-version", True, f"python3: Python {python}", python), executable, module,
-                 files() if file_set is None else file_set)
+    return Smoke(SmokeCheck("python-version", True, f"python3: Python {python}", python), executable, module)
 
 
 def ok(key="academy-api:latest", dockerfile="docker/api/Dockerfile", **kwargs) -> ImageBuild:
     image_info = kwargs.pop("info", None) or info()
     result = BuildResult(SPEC, "ok", "buildah", 1.0, image="localhost/dockfix-x/" + key, image_id=image_info.id)
-    return ImageBuild(key, dockerfile, "ok", result, info=image_info, smoke=kwargs.pop("smoke", None) or smoke())
+    return ImageBuild(key, dockerfile, "ok", result, info=image_info, smoke=kwargs.pop("smoke", None) or smoke(),
+                      files=kwargs.pop("files", None) or snapshot())
 
 
 def failed(key="academy-ai-worker-cpu:latest", dockerfile="docker/ai-worker-cpu/Dockerfile", line=34) -> ImageBuild:
@@ -67,9 +84,9 @@ def skipped(key="academy-ai-worker-gpu:latest") -> ImageBuild:
     return ImageBuild(key, "docker/ai-worker-gpu/Dockerfile", "skipped", skip_reason=reason)
 
 
-def verdict(before: list[ImageBuild], after: list[ImageBuild], engine: str = "buildah"):
+def verdict(before: list[ImageBuild], after: list[ImageBuild], engine: str = "buildah", expected=None):
     return compare_builds(TreeBuild("before", Path("b"), engine, {i.key: i for i in before}),
-                          TreeBuild("after", Path("a"), engine, {i.key: i for i in after}))
+                          TreeBuild("after", Path("a"), engine, {i.key: i for i in after}), expected)
 
 
 def severities(v) -> list[tuple[str, str, str]]:
@@ -97,15 +114,91 @@ def test_identical_images_hold_with_nothing_to_report():
     assert v.holds and v.findings == []
 
 
-def test_the_non_root_option_is_allowed_user_path_and_ownership_are_info():
-    after_info = info(user="appuser", env=(f"PATH=/home/appuser/.local/bin:{ROOT_PATH}", "PYTHONPATH=/app",
-                                           "LANG=C.UTF-8"))
-    v = verdict([ok()], [ok(info=after_info, smoke=smoke(file_set=files(uid=1000)))])
+NON_ROOT_ENV = (f"PATH=/home/appuser/.local/bin:{ROOT_PATH}", "PYTHONPATH=/app", "LANG=C.UTF-8")
+SITE = "lib/python3.11/site-packages/six.py"
+
+
+def non_root_pair(site_content: str = "6", extra: dict | None = None):
+    """What the non-root option does to a real image: an account, its home with the skeleton,
+    the user site moved, the app files owned by the new user."""
+    before = snapshot({"root": directory(mode=0o700), "root/.local": directory(), f"root/.local/{SITE}": file("6")})
+    after = snapshot({"root": directory(mode=0o700), "etc/shadow": file("x", mode=0o640),
+                      "home/appuser": directory(1000), "home/appuser/.bashrc": file("s", uid=1000),
+                      "home/appuser/.local": directory(1000), f"home/appuser/.local/{SITE}": file(site_content, uid=1000),
+                      "app": directory(1000), "app/manage.py": file("m", uid=1000, size=90), **(extra or {})},
+                     passwd=PASSWD + APPUSER, group="root:x:0:\nappuser:x:1000:\n")
+    return ([ok(files=before)], [ok(info=info(user="appuser", env=NON_ROOT_ENV), files=after)])
+
+
+NON_ROOT = Expected("proved", frozenset({"USER", "ENV PATH", "ownership"}), frozenset({"appuser", "1000"}),
+                    (("/root/.local", "/home/appuser/.local"),))
+
+
+def test_the_non_root_option_is_explained_by_the_rules_the_static_verdict_used():
+    v = verdict(*non_root_pair(), expected={"academy-api:latest": NON_ROOT})
     assert v.holds, v.report()
-    assert severities(v) == [("academy-api:latest", "Env PATH", "info"), ("academy-api:latest", "User", "info"),
-                             ("academy-api:latest", "workdir ownership", "info")]
+    assert severities(v) == [("academy-api:latest", check, "info") for check in (
+        "Env PATH", "User", "files: accounts", "files: new home", "files: ownership", "files: relocated user site")]
+    fs = v.pair("academy-api:latest").files
+    assert fs.unexplained == () and fs.differing == 11
+    assert {r.value: list(p) for r, p in fs.explained.items()} == {
+        "relocated user site": ["home/appuser/.local", f"home/appuser/.local/{SITE}", "root/.local",
+                                f"root/.local/{SITE}"],
+        "accounts": ["etc/group", "etc/passwd", "etc/shadow"],
+        "new home": ["home/appuser", "home/appuser/.bashrc"],
+        "ownership": ["app", "app/manage.py"]}
     assert "runs as appuser instead of root" in v.report()
-    assert "ownership changed on 3 of 3 paths (now 1000:1000)" in v.report()
+    assert "file systems (path, type, mode, owner, size, sha256; volatile paths left out):" in v.report()
+
+
+def test_without_a_static_verdict_the_account_files_are_unexplained_and_broken():
+    v = verdict(*non_root_pair())
+    assert not v.holds
+    (f,) = [f for f in v.findings if f.check == "files"]
+    assert f.severity == "broken" and f.message.startswith(
+        "11 paths differ that no rule explains: app: directory 0755 0:0 → directory 0755 1000:1000; ")
+
+
+def test_a_moved_site_whose_content_changed_is_not_a_move():
+    v = verdict(*non_root_pair(site_content="7"), expected={"academy-api:latest": NON_ROOT})
+    (f,) = [f for f in v.findings if f.check == "files"]
+    assert f.severity == "prover-bug" and "(the static verdict proved this image: a prover bug)" in f.message
+    assert f"home/appuser/.local/{SITE}: new" in f.message and f"root/.local/{SITE}: gone" in f.message
+    assert "PROVER BUG" in v.summary() and not v.holds
+
+
+def test_a_new_file_under_the_new_home_that_is_no_skeleton_copy_is_unexplained():
+    extra = {"home/appuser/notes.txt": file("n", uid=1000), "usr/local/bin/tool": file("t", mode=0o755)}
+    v = verdict(*non_root_pair(extra=extra), expected={"academy-api:latest": NON_ROOT})
+    assert [c.path for c in v.pair("academy-api:latest").files.unexplained] == ["home/appuser/notes.txt",
+                                                                               "usr/local/bin/tool"]
+
+
+def test_a_difference_is_a_prover_bug_only_where_the_static_verdict_proved_the_image():
+    changed = snapshot({"app/manage.py": file("M", size=90)})
+    for outcome, expected_severity in (("proved", "prover-bug"), ("unproven", "broken"), (None, "broken")):
+        v = verdict([ok()], [ok(files=changed)], expected={"academy-api:latest": Expected(outcome)})
+        assert [(f.check, f.severity) for f in v.findings] == [("files", expected_severity)], outcome
+        assert "app/manage.py: file 0644 0:0 90 B sha256:mmmmmmmmmmmm → file 0644 0:0 90 B sha256:MMMMMMMMMMMM" \
+            in v.findings[0].message
+
+
+def test_an_allowed_config_difference_the_static_verdict_did_not_predict_is_a_prover_bug():
+    after = ok(info=info(user="appuser"))
+    assert [(f.check, f.severity) for f in verdict([ok()], [after]).findings] == [("User", "info")]
+    unpredicted = verdict([ok()], [after], expected={"academy-api:latest": Expected("proved")})
+    assert [(f.check, f.severity) for f in unpredicted.findings] == [("User", "prover-bug")]
+    predicted = verdict([ok()], [after], expected={"academy-api:latest": Expected("proved", frozenset({"USER"}))})
+    assert predicted.holds and [(f.check, f.severity) for f in predicted.findings] == [("User", "info")]
+
+
+def test_build_times_cold_and_warm_are_reported_before_against_after():
+    v = verdict([ok()], [ok()])
+    v.trees[0].warm, v.trees[1].warm = WarmBuild("src/a.py", 40.0), WarmBuild("src/a.py", 12.4)
+    assert "build time of the set (the engine's, every image, empty layer cache): cold 1 s → 1 s" in v.report()
+    assert "    warm, after an edit of src/a.py (an application file the images COPY): 40 s → 12 s" in v.report()
+    assert v.to_json()["build_time_s"]["after"] == {"cold": 1.0, "warm": 12.4, "edited": "src/a.py",
+                                                    "warm_note": None}
 
 
 @pytest.mark.parametrize("change, check", [
@@ -194,16 +287,11 @@ def test_module_and_python_version_checks():
     assert fixed.holds and severities(fixed) == [("academy-api:latest", "module-importable", "fixed")]
 
 
-def test_workdir_files_compare_path_type_mode_and_size():
-    bigger = verdict([ok()], [ok(smoke=smoke(file_set=files(size=121)))])
-    assert [(f.check, f.severity) for f in bigger.findings] == [("workdir files", "broken")]
-    assert "1 changed type, mode or size (apps/wsgi.py)" in bigger.findings[0].message
-    extra = files() | {FileEntry("scripts", "d", "755", 0, 0, 0)}
-    new = verdict([ok()], [ok(smoke=smoke(file_set=extra))])
-    assert "1 new (scripts)" in new.findings[0].message
-    unlisted = Smoke(smoke().python, smoke().executable, None, None, "WORKDIR is /: the whole file system, not compared")
-    v = verdict([ok(smoke=unlisted)], [ok(smoke=unlisted)])
-    assert v.holds and [(f.check, f.severity) for f in v.findings] == [("workdir files", "info")]
+def test_an_image_whose_file_system_could_not_be_read_says_so():
+    unread = replace(ok(), files=None, files_error="reading the file system failed: x")
+    v = verdict([unread], [ok()])
+    assert v.holds and [(f.check, f.severity, f.message) for f in v.findings] == [
+        ("files", "info", "not compared: reading the file system failed: x")]
 
 
 def test_images_only_on_one_side():
@@ -304,4 +392,5 @@ def test_every_finding_is_one_report_line_whatever_the_command_printed():
     (f,) = v.findings
     assert f.before == "app -> hi ⏎ /app/app.py"
     assert f.message == "python -m app: Traceback ⏎ ImportError: x (exit 1)"
-    assert len(v.report().splitlines()) == 2 + 1 + 2 + 3  # summary, header, image, sizes, the finding
+    # summary, header, image, sizes (2), cold and warm times, file systems (2), the finding (3)
+    assert len(v.report().splitlines()) == 1 + 2 + 2 + 2 + 2 + 3

@@ -327,3 +327,45 @@ def test_pwd_agrees_with_sh(tmp_path):
     model = [c.args[2] for c in read_script(script, workdir="/", env={}).commands if c.name == "printf"]
     assert out == [f"{tmp_path}/d1", f"{tmp_path}/d1/d2", f"{tmp_path}/d1", f"{tmp_path}/d1"]
     assert model == out[:3] + [None]  # after `cd d9;` (which fails here) the reader does not know
+
+
+# The parser's shortcut for plain `&&` lists against the grammar ------------------------------
+
+def _typed(node):
+    """A node as nested tuples that name each node's type (NamedTuples compare as tuples)."""
+    if isinstance(node, tuple):
+        return (type(node).__name__, *(_typed(x) for x in node))
+    return node
+
+
+_PLAIN_PIECES = st.sampled_from([
+    "pip", "a", "a#b", "#c", "x=1", "A=", "=", "--opt=1", " ", " ", "\t", "&&", "&", "\r",
+    "if", "!", "{", "}", "in", "do", "[[", "((", "{a,b}", "a,b", "x{", "\n", "'", '"', "$",
+    "\\", ";", "|", ">", "1", "~", "*",
+])
+
+
+@settings(max_examples=_SH_EXAMPLES, deadline=None)
+@given(st.lists(_PLAIN_PIECES, max_size=16).map("".join))
+def test_plain_shortcut_gives_the_grammars_tree(text):
+    fast = syn.plain_and_list(text)
+    if fast is not None:
+        assert _typed(fast) == _typed(syn.parse_grammar(text)), text
+
+
+@pytest.mark.parametrize("text", [
+    "pip install --no-cache-dir a==1 b", "A=1 B= pip install x  &&\tpip y  # c && z",
+    "", "  # only a comment", "a&&b", "x=1", "A=1 if", "pip install a#b", "a\rb && c",
+])
+def test_plain_shortcut_takes_plain_lines(text):
+    fast = syn.plain_and_list(text)
+    assert fast is not None and _typed(fast) == _typed(syn.parse_grammar(text))
+
+
+@pytest.mark.parametrize("text", [
+    "a && ", "&& a", "a & b", "a; b", "if x", "! a", "a\nb", "a # c\nb", "a [[ b", "echo {a,b}",
+    "a 'b'", "a $B", "a\\ b", "a > f", "a && # c",
+])
+def test_plain_shortcut_leaves_the_rest_to_the_grammar(text):
+    assert syn.plain_and_list(text) is None
+    assert _typed(syn.parse(text)) == _typed(syn.parse_grammar(text))

@@ -155,6 +155,34 @@ def test_scripts_agree_with_sh(script: str) -> None:
     check(script, read(script))
 
 
+# Plain `&&` lists (the common RUN), which the parser reads through its shortcut.
+PLAIN_WORDS = st.sampled_from(["a", "b#c", "e=f", "--opt=1", "x,y", "z{", "~u", "*.none"])
+PLAIN_COMMAND = st.sampled_from(["cd d1", "cd d1/d2", "cd nope", "cd ..", "export V1=val", "export V3",
+                                 "V1=x", "set -e", "true", "false", "unset V1"])
+
+
+@st.composite
+def plain_and_lists(draw) -> str:
+    commands = []
+    for _ in range(draw(st.integers(1, 4))):
+        if draw(st.booleans()):
+            commands.append(draw(PLAIN_COMMAND))
+        else:
+            prefix = draw(st.sampled_from(["", "", "V1=pre ", "V3=s "]))
+            commands.append(prefix + " ".join([draw(STUB), *draw(st.lists(PLAIN_WORDS, max_size=3))]))
+    comment = draw(st.sampled_from(["", "", " # note && ok2 k", "  #"]))
+    return draw(st.sampled_from([" && ", "&&", " &&\t"])).join(commands) + comment
+
+
+@SETTINGS
+@given(plain_and_lists())
+def test_plain_and_lists_agree_with_sh(script: str) -> None:
+    from dockfix.model.shell_syntax import plain_and_list
+
+    assert plain_and_list(script) is not None, script
+    check(script, read(script))
+
+
 # Dockerfile level ---------------------------------------------------------------------------
 
 @st.composite

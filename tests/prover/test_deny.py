@@ -225,11 +225,12 @@ def test_verify_base_reads_the_revision_with_its_own_configuration(tmp_path: Pat
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-qm", "x"], check=True)
-    (root / "app" / "settings.py").unlink()
-    (root / ".dockfix.toml").write_text('exclude = ["app/settings.py"]\n')
+    web = root / "docker" / "web" / "Dockerfile"
+    web.write_text(web.read_text().replace("EXPOSE 8000", "EXPOSE 9000"))
+    (root / ".dockfix.toml").write_text('exclude = ["docker/web"]\n')
     result = CliRunner().invoke(app, ["verify", "--base", "HEAD", str(root), "--format", "json"])
     assert result.exit_code == 1, result.stdout
-    assert json.loads(result.stdout)["outcomes"].get("shop-base:latest") == "broken"
+    assert json.loads(result.stdout)["outcomes"].get("shop-web:latest") == "broken"
 
 
 @pytest.mark.parametrize("script", ["pip install six==1.0", "apt-get install -y curl", "  pip3 install -U a  ",

@@ -95,5 +95,15 @@ NOT_PROVED = {
     # root where BEFORE ran them as `shop`: as shop they fail unless the (unknown) base made
     # /var/log and /etc writable. The model cannot read the base's permissions, so a change of
     # the user of a RUN it does not read is unproven.
-    ("root-swap", "compose-shop"): ("unproven", ["RUN"]),
+    # (and its `pip install`, run as shop before, now runs as root: see the venv case)
+    ("root-swap", "compose-shop"): ("unproven", ["RUN", "pip"]),
+    # root-swap runs `pip install requests` as root where BEFORE ran it as appuser: on the
+    # python image's root-owned site-packages pip as appuser falls back to appuser's user site
+    # (or fails), as root it installs system-wide: other files, another owner (prover: pip
+    # commands run as another user are unproven).
+    ("root-swap", "venv"): ("unproven", ["pip"]),
+    # non-root makes tight-base (ubuntu, no CMD of its own: the base's `bash`) run as appuser:
+    # a command the model does not read, which may need root (an interactive shell that runs
+    # apt-get). The prover: a runtime user change with an unread entry point is unproven.
+    ("non-root", "tight-lowercase"): ("unproven", ["USER"]),
 }

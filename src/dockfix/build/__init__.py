@@ -9,6 +9,11 @@ Pure library code (the CLI lives elsewhere). The pieces, one module each:
 * `session`  - `BuildSession`: a run's private tag namespace, base aliases, cleanup.
 * `smoke`    - checks run inside an image as its user: Python version, CMD executable on
                PATH, ``python -m`` module importable, files under WORKDIR.
+* `filesystem` - an image's whole file system (`Snapshot`) and the difference of two.
+* `expect`   - what the static verdict predicts of each image; the rules that explain
+               real file-system differences.
+* `trees`, `pairs`, `results`, `verify` - `dockfix verify --build`: build a tree (cold,
+               then warm after an app-code edit), judge each image pair, the verdict.
 
 Typical use::
 

@@ -29,6 +29,7 @@ import json
 import re
 import secrets
 import shutil
+import subprocess
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
@@ -42,6 +43,7 @@ from dockfix.build.failures import (
     parse_buildah_failure,
     parse_buildkit_failure,
 )
+from dockfix.build.filesystem import Snapshot, read_tar, read_tree
 from dockfix.build.images import (
     ImageInfo,
     ImageRecord,
@@ -178,6 +180,11 @@ class Engine(ABC):
             timed_out=done.timed_out,
         )
 
+    @abstractmethod
+    def snapshot(self, image: str, container_name: str | None = None) -> Snapshot:
+        """The whole file system of `image` (`dockfix.build.filesystem`), read through a
+        throwaway container called `container_name`, which is gone afterwards."""
+
     # -- subclass hooks -------------------------------------------------------------------
     @abstractmethod
     def _build_argv(self, spec: BuildSpec, tag: str, iidfile: Path) -> list[str]: ...
@@ -276,6 +283,20 @@ class BuildahEngine(_BuildahStyleBuild, Engine):
         finally:
             self.remove_container(name)
 
+    def snapshot(self, image: str, container_name: str | None = None) -> Snapshot:
+        """Mounted (``buildah mount``, which needs root or ``buildah unshare``) and walked:
+        no copy of the image's bytes is made."""
+        name = container_name or f"dockfix-fs-{secrets.token_hex(6)}"
+        self._checked(["buildah", "from", "--pull=never", "--name", name, image])
+        try:
+            root = self._checked(["buildah", "mount", name]).stdout.strip()
+            try:
+                return read_tree(root)
+            finally:
+                self._checked(["buildah", "umount", name])
+        finally:
+            self.remove_container(name)
+
     def _command_stderr(self, stderr: str) -> str:
         """buildah appends its own report of the exit status to the command's stderr."""
         return _BUILDAH_EXIT_REPORT.sub("", stderr)
@@ -314,6 +335,21 @@ class DockerEngine(Engine):
     def list_containers(self) -> list[str]:
         out = self._checked([self.executable, "ps", "-a", "--format", "{{.Names}}"]).stdout
         return [line for line in out.splitlines() if line]
+
+    def snapshot(self, image: str, container_name: str | None = None) -> Snapshot:
+        """``create`` then ``export``: the flat tar is read as it streams, never stored."""
+        name = container_name or f"dockfix-fs-{secrets.token_hex(6)}"
+        self._checked([self.executable, "create", "--pull=never", "--name", name, "--entrypoint", "", image, "true"])
+        try:
+            with subprocess.Popen([self.executable, "export", name], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE) as proc:
+                snap = read_tar(proc.stdout)  # type: ignore[arg-type]
+                error = proc.stderr.read().decode(errors="replace")  # type: ignore[union-attr]
+            if proc.returncode != 0:
+                raise EngineError(_proc.Completed((self.executable, "export", name), proc.returncode, "", error, 0.0))
+            return snap
+        finally:
+            self.remove_container(name)
 
     def _run_in_container(self, image, argv, name, user, workdir, timeout):
         command = [self.executable, "run", "--rm", "--pull=never", "--name", name, "--entrypoint", ""]

@@ -43,6 +43,10 @@ class ImageInfo:
     labels: Mapping[str, str] = field(default_factory=dict)
     size: int | None = None  # bytes; the engine's total
     layers: tuple[Layer, ...] = ()
+    stop_signal: str = ""
+    volumes: tuple[str, ...] = ()  # sorted
+    on_build: tuple[str, ...] = ()
+    shell_argv: tuple[str, ...] = ()  # the config's Shell; () when the image keeps the default
 
     @property
     def env_dict(self) -> dict[str, str]:
@@ -68,23 +72,25 @@ def parse_buildah_inspect(text: str) -> ImageInfo:
     """Parse ``buildah inspect --type image REF`` JSON."""
     data = json.loads(text)
     docker = data.get("Docker") or {}
-    config = docker.get("config") or (data.get("OCIv1") or {}).get("config") or {}
-    diff_ids = ((docker.get("rootfs") or (data.get("OCIv1") or {}).get("rootfs") or {})
-                .get("diff_ids") or [])
+    oci = data.get("OCIv1") or {}
+    config = docker.get("config") or oci.get("config") or {}
+    diff_ids = (docker.get("rootfs") or oci.get("rootfs") or {}).get("diff_ids") or []
     manifest = json.loads(data["Manifest"]) if data.get("Manifest") else {}
-    manifest_layers = manifest.get("layers") or []
-    layers = []
-    for index, diff_id in enumerate(diff_ids):
-        size = None
-        if index < len(manifest_layers):
-            entry = manifest_layers[index]
-            # A compressed blob's size is not the layer's size; only trust uncompressed tars.
-            if entry.get("mediaType", "").endswith(".tar") and entry.get("digest") == diff_id:
-                size = int(entry["size"])
-        layers.append(Layer(diff_id=diff_id, size=size))
+    layers = _sized_layers(diff_ids, manifest.get("layers") or [])
     sizes = [layer.size for layer in layers]
     total = sum(sizes) if layers and None not in sizes else None  # type: ignore[arg-type]
     return _info(data["FromImageID"], config, total, layers)
+
+
+def _sized_layers(diff_ids: list[str], manifest_layers: list[dict]) -> list[Layer]:
+    """Each diff ID with its size from the manifest entry at the same index. A compressed
+    blob's size is not the layer's size: only an uncompressed tar of that digest is trusted."""
+    layers = []
+    for index, diff_id in enumerate(diff_ids):
+        entry = manifest_layers[index] if index < len(manifest_layers) else {}
+        trusted = entry.get("mediaType", "").endswith(".tar") and entry.get("digest") == diff_id
+        layers.append(Layer(diff_id=diff_id, size=int(entry["size"]) if trusted else None))
+    return layers
 
 
 def parse_docker_inspect(text: str) -> ImageInfo:
@@ -110,6 +116,10 @@ def _info(image_id: str, config: Mapping[str, Any], size: int | None, layers: li
         labels=dict(config.get("Labels") or {}),
         size=int(size) if size is not None else None,
         layers=tuple(layers),
+        stop_signal=config.get("StopSignal") or "",
+        volumes=tuple(sorted(config.get("Volumes") or {})),
+        on_build=tuple(config.get("OnBuild") or ()),
+        shell_argv=tuple(config.get("Shell") or ()),
     )
 
 

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from dockfix.build.engines import DEFAULT_RUN_TIMEOUT, Engine, EngineError, RunResult
+from dockfix.build.filesystem import Snapshot
 from dockfix.build.images import ImageInfo
 from dockfix.build.spec import BuildResult, BuildSpec
 
@@ -120,6 +121,10 @@ class BuildSession:
             image, argv, user=user, workdir=workdir, timeout=timeout, container_name=name
         )
 
+    def snapshot(self, image: str) -> Snapshot:
+        """`Engine.snapshot` through a container cleanup can find if the run is killed."""
+        return self.engine.snapshot(image, f"dockfix-{self.run_id}-{next(self._container_numbers)}")
+
     def cleanup(self) -> CleanupReport:
         """Remove everything this session created; safe to call more than once."""
         report = CleanupReport()
@@ -137,7 +142,16 @@ class BuildSession:
                 if name.startswith(prefix):
                     self._try(report, self.engine.remove_name, name)
 
-        # Unnamed leftovers; a parent can only go once its children have, hence the passes.
+        self._remove_leftovers(report)
+        container_prefix = f"dockfix-{self.run_id}-"
+        for container in self.engine.list_containers():
+            if container.startswith(container_prefix):
+                self._try(report, self.engine.remove_container, container)
+        return report
+
+    def _remove_leftovers(self, report: CleanupReport) -> None:
+        """Unnamed images the session made; a parent can only go once its children have,
+        hence the passes."""
         while True:
             leftovers = [
                 r.id for r in self.engine.list_images() if r.id not in self._images_before and not r.names
@@ -147,13 +161,7 @@ class BuildSession:
                 removed_any |= self._try(report, self.engine.remove_image, image_id, quiet=True)
             if not removed_any:
                 report.errors += [f"could not remove {image_id}" for image_id in leftovers]
-                break
-
-        container_prefix = f"dockfix-{self.run_id}-"
-        for container in self.engine.list_containers():
-            if container.startswith(container_prefix):
-                self._try(report, self.engine.remove_container, container)
-        return report
+                return
 
     @staticmethod
     def _try(report: CleanupReport, action, target: str, quiet: bool = False) -> bool:

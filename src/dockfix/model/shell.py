@@ -32,8 +32,10 @@ class Condition(Enum):
     CONDITIONAL = "may not run (if/while/for/case body, after ||, after a && whose failure the script survives, ...)"
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):
+    """A NamedTuple, as the tree's nodes are: a large file has hundreds of thousands of words,
+    and a frozen dataclass takes three times as long to make."""
+
     text: str  # as written
     value: str | None  # after expansion and quote removal; None when not known exactly
     start: int
@@ -267,6 +269,11 @@ class _Ctx(NamedTuple):
 _SPECIAL_BUILTINS = frozenset({":", ".", "break", "continue", "eval", "exec", "exit", "export",
                                "readonly", "return", "set", "shift", "times", "trap", "unset"})
 _IFS_OR_GLOB = re.compile(r"[ \t\n*?\[]")
+# Names `builtin` acts on; any other known name is a program that leaves the state as it is.
+_STATE_BUILTINS = frozenset({"cd", "exit", "exec", "export", "readonly", "unset", "read", "getopts",
+                             "set", ".", "eval", "source"})
+# A plain word without these is its own value: no tilde, pathname or brace expansion applies.
+_TILDE_GLOB_BRACE = re.compile(r"[~*?\[{]")
 
 
 # Walker ---------------------------------------------------------------------------------------
@@ -277,6 +284,7 @@ class _Reader:
         self.commands: list[Command] = []
         self.opaque: list[Opaque] = []
         self.functions: set[str] = set()
+        self.last_env: tuple[object, tuple[tuple[str, str | None], ...]] = (None, ())
 
     def walk_list(self, body: syn.CommandList, state: _State, ctx: _Ctx) -> _Outcome:
         out = _Outcome(state, None, None)
@@ -411,7 +419,7 @@ class _Reader:
 
     def word(self, word: syn.Word, state: _State, ctx: _Ctx, assignment: bool) -> Word:
         for part in word.parts:
-            if isinstance(part, syn.CommandSubstitution):
+            if type(part) is syn.CommandSubstitution:
                 sub = ctx._replace(subshell=True, in_pipeline=False)
                 self.walk_list(part.body, state, sub.inner(ctx.reached, False, False))
         return Word(word.text, _value(word, state, assignment), word.start, word.end)
@@ -433,13 +441,13 @@ class _Reader:
     # Simple commands --------------------------------------------------------------------------
 
     def simple(self, node: syn.SimpleCommand, state: _State, ctx: _Ctx) -> _Outcome:
-        assignments = tuple(Assignment(a.name, self.word(a.value, state, ctx, assignment=True))
-                            for a in node.assignments)
-        argv = tuple(self.word(w, state, ctx, assignment=False) for w in node.words)
-        redirs = self.redirections(node.redirections, state, ctx)
+        assignments = tuple([Assignment(a.name, self.word(a.value, state, ctx, assignment=True))
+                             for a in node.assignments])
+        argv = tuple([self.word(w, state, ctx, False) for w in node.words])
+        redirs = self.redirections(node.redirections, state, ctx) if node.redirections else ()
         if ctx.record:
             self.commands.append(Command(
-                argv, assignments, redirs, state.cwd, _env(state, assignments),
+                argv, assignments, redirs, state.cwd, self.env(state, assignments),
                 Condition.ALWAYS if ctx.reached else Condition.CONDITIONAL,
                 # `set -e` exits on its failure, or the script's status is its status
                 ctx.required or (ctx.reached and ctx.honored and state.errexit is True),
@@ -451,8 +459,18 @@ class _Reader:
             state = _assign(state, assignments)
         return self.builtin(name, argv, state, ctx, node)
 
+    def env(self, state: _State, assignments: tuple[Assignment, ...]) -> tuple[tuple[str, str | None], ...]:
+        """`_env`; without assignments, once per state (its variables are never mutated)."""
+        if assignments:
+            return _env(state, assignments)
+        if self.last_env[0] is not state.vars:
+            self.last_env = (state.vars, _env(state, ()))
+        return self.last_env[1]
+
     def builtin(self, name: str | None, argv: tuple[Word, ...], state: _State, ctx: _Ctx,
                 node: syn.SimpleCommand) -> _Outcome:
+        if name is not None and name not in _STATE_BUILTINS and name not in self.functions:
+            return _Outcome.plain(state)  # an ordinary program: the state stays
         args = [w.value for w in argv[1:]]
         if name == "cd":
             return _Outcome(state._replace(cwd=_cd(state, args)), state, None)
@@ -486,6 +504,18 @@ def _and_or_contexts(node: syn.AndOr, ctx: _Ctx) -> list[_Ctx]:
 
 def _value(word: syn.Word, state: _State, assignment: bool) -> str | None:
     """The word's single field, or None when it is not known exactly (or not one field)."""
+    if len(word.parts) == 1 and _plain_literal(word.parts[0]):  # the common word: `install`, `a==1`
+        value = word.parts[0].value
+        return value if value or assignment else None
+    return _expanded_value(word, state, assignment)
+
+
+def _plain_literal(part: syn.Part) -> bool:
+    """An unquoted literal that no tilde, pathname or brace expansion changes."""
+    return type(part) is syn.Literal and not part.quoted and not _TILDE_GLOB_BRACE.search(part.value)
+
+
+def _expanded_value(word: syn.Word, state: _State, assignment: bool) -> str | None:
     pieces: list[str] = []
     unquoted: list[str] = []
     quoted_any = False

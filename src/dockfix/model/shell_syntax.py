@@ -654,6 +654,12 @@ def _assignment(word: Word) -> Assignment | None:
 
 def parse(text: str) -> Tree:
     """The script as dash reads it: complete commands up to the first syntax error."""
+    plain = plain_and_list(text)
+    return plain if plain is not None else parse_grammar(text)
+
+
+def parse_grammar(text: str) -> Tree:
+    """`parse` by the grammar alone (no shortcut for plain command lines)."""
     lexer = Lexer(text)
     parser = Parser(lexer)
     items: list[Item] = []
@@ -673,6 +679,63 @@ def parse(text: str) -> Tree:
     end = Word("", len(text), len(text), (Literal("", True),))
     heredocs = tuple(h if h is not None else HereDoc("", False, end, False) for h in lexer.heredocs)
     return Tree(body, rest, heredocs, tuple(lexer.dialect))
+
+
+# Plain words joined by `&&` (`pip install a==1 && pip install b`, the common RUN), with at most
+# a comment at the end: the tokens found by one regex give the tree the parser gives (the tests
+# compare the two on generated scripts). Anything else is the parser's: quotes, `$`, backslashes,
+# other operators, newlines, a reserved word where a command starts, bash-only spellings.
+_PLAIN_TOKEN = re.compile(rf"(&&)|({_PLAIN.pattern})|[^ \t]")
+
+
+def plain_and_list(text: str) -> Tree | None:
+    """The tree of a script of plain words joined by `&&`, else None (`parse` reads it)."""
+    pipelines: list[Pipeline] = []
+    command: list[Word] = []
+    for m in _PLAIN_TOKEN.finditer(text):
+        word = m.group(2)
+        if word is None:
+            if m.group(1) is None or not command:
+                return None  # another operator or character, or `&&` without a command before
+            pipelines.append(_plain_pipeline(command))
+            command = []
+        elif word[0] == "#":
+            if "\n" in text[m.start():]:
+                return None
+            break
+        elif _not_plain(word, not command):
+            return None
+        else:
+            command.append(Word(word, m.start(), m.end(), (Literal(word, False),)))
+    if command:
+        pipelines.append(_plain_pipeline(command))
+    elif pipelines:
+        return None  # ends in `&&`: a syntax error
+    if not pipelines:
+        return Tree(CommandList((), 0, 0), None, (), ())
+    rest = tuple((Connector.AND, p) for p in pipelines[1:])
+    body = AndOr(pipelines[0], rest, pipelines[0].start, pipelines[-1].end)
+    item = Item(body, False, body.start, body.end)
+    return Tree(CommandList((item,), item.start, item.end), None, (), ())
+
+
+def _not_plain(word: str, command_start: bool) -> bool:
+    """A reserved word where a command starts, or what `Lexer._word_token` reports as bash's."""
+    return (command_start and word in _RESERVED) or word.startswith(("[[", "((")) or (
+        "{" in word and "," in word)
+
+
+def _plain_pipeline(tokens: list[Word]) -> Pipeline:
+    assignments: list[Assignment] = []
+    words: list[Word] = []
+    for token in tokens:
+        assignment = None if words else _assignment(token)
+        if assignment is not None:
+            assignments.append(assignment)
+        else:
+            words.append(token)
+    start, end = tokens[0].start, tokens[-1].end
+    return Pipeline((SimpleCommand(tuple(assignments), tuple(words), (), start, end),), False, start, end)
 
 
 def _complete_command(parser: Parser) -> list[Item]:

@@ -11,40 +11,30 @@ from __future__ import annotations
 
 from dockfix.model.pip_options import OptionSpec, option_table
 
-_PIP_INSTALL = """
--r/--requirements a requirements
--e/--editable a editables
---no-editable t no_editable
---no-editable-package a no_editable_package
--c/--constraints a constraints
---overrides a overrides
---excludes a excludes
--b/--build-constraints a build_constraints
---extra a extra
---all-extras t all_extras
---cert s cert
---group a dependency_groups
---no-deps t ignore_dependencies
---require-hashes t require_hashes
---no-verify-hashes t no_verify_hashes
---require-build-hashes t require_build_hashes
---system t system
---break-system-packages t override_externally_managed
---no-break-system-packages f override_externally_managed
--t/--target s target_dir
---prefix s prefix_path
---no-build t no_build
---no-binary a no_binary
---only-binary a only_binary
---python-version s python_version
---python-platform s python_platform
---exact t exact
---strict t strict
---dry-run t dry_run
---check t check
---output-format s output_format
---torch-backend s torch_backend
---user t use_user_site
+# Groups of lines as `uv <command> --help` lists them; each command's table is the groups its
+# help shows (a group here is only a way to write each line once).
+_GLOBAL = """
+-n/--no-cache t no_cache
+--cache-dir s cache_dir
+-p/--python s python
+--managed-python t managed_python
+--no-managed-python f managed_python
+--no-python-downloads t no_python_downloads
+-q/--quiet c quiet
+-v/--verbose c verbose
+--color s color
+--system-certs t system_certs
+--offline t offline
+--allow-insecure-host a trusted_hosts
+--no-progress t no_progress
+--directory s directory
+--project s project
+--config-file s config_file
+-h/--help t help
+"""
+_NO_CONFIG = "--no-config t no_config"  # all but `uv pip sync`
+
+_INDEX = """
 --index a index
 --default-index s index_url
 -i/--index-url s index_url
@@ -53,6 +43,11 @@ _PIP_INSTALL = """
 --no-index t no_index
 --index-strategy s index_strategy
 --keyring-provider s keyring_provider
+--refresh t refresh
+--refresh-package a refresh_package
+"""
+
+_RESOLVER = """
 -U/--upgrade t upgrade
 -P/--upgrade-package a upgrade_package
 --upgrade-group a upgrade_group
@@ -60,6 +55,9 @@ _PIP_INSTALL = """
 --prerelease s prerelease
 --prerelease-package a prerelease_package
 --fork-strategy s fork_strategy
+"""
+
+_INSTALLER = """
 --exclude-newer s exclude_newer
 --exclude-newer-package a exclude_newer_package
 --no-sources t no_sources
@@ -71,127 +69,63 @@ _PIP_INSTALL = """
 -C/--config-setting a config_settings
 --config-settings-package a config_settings_package
 --no-build-isolation t no_build_isolation
---no-build-isolation-package a no_build_isolation_package
--n/--no-cache t no_cache
---cache-dir s cache_dir
---refresh t refresh
---refresh-package a refresh_package
--p/--python s python
---managed-python t managed_python
---no-managed-python f managed_python
---no-python-downloads t no_python_downloads
--q/--quiet c quiet
--v/--verbose c verbose
---color s color
---system-certs t system_certs
---offline t offline
---allow-insecure-host a trusted_hosts
---no-progress t no_progress
---directory s directory
---project s project
---config-file s config_file
---no-config t no_config
--h/--help t help
+"""
+_NO_BUILD_ISOLATION_PACKAGE = "--no-build-isolation-package a no_build_isolation_package"
+
+_PIP_TARGET = """
+--system t system
+--break-system-packages t override_externally_managed
+--no-break-system-packages f override_externally_managed
+-t/--target s target_dir
+--prefix s prefix_path
+--dry-run t dry_run
+--cert s cert
 """
 
-_PIP_SYNC = """
+# What `uv pip install` and `uv pip sync` share beyond the groups above.
+_PIP_REQUIREMENTS = """
 -c/--constraints a constraints
 -b/--build-constraints a build_constraints
 --extra a extra
 --all-extras t all_extras
 --group a dependency_groups
---cert s cert
 --require-hashes t require_hashes
 --no-verify-hashes t no_verify_hashes
 --require-build-hashes t require_build_hashes
---system t system
---break-system-packages t override_externally_managed
---no-break-system-packages f override_externally_managed
--t/--target s target_dir
---prefix s prefix_path
 --no-build t no_build
 --no-binary a no_binary
 --only-binary a only_binary
---allow-empty-requirements t allow_empty_requirements
---no-allow-empty-requirements f allow_empty_requirements
 --python-version s python_version
 --python-platform s python_platform
 --strict t strict
---dry-run t dry_run
 --check t check
 --output-format s output_format
 --torch-backend s torch_backend
---index a index
---default-index s index_url
--i/--index-url s index_url
---extra-index-url a extra_index_urls
--f/--find-links a find_links
---no-index t no_index
---index-strategy s index_strategy
---keyring-provider s keyring_provider
---reinstall t force_reinstall
---reinstall-package a reinstall_package
---link-mode s link_mode
---compile-bytecode t compile_bytecode
--C/--config-setting a config_settings
---config-settings-package a config_settings_package
---no-build-isolation t no_build_isolation
---exclude-newer s exclude_newer
---exclude-newer-package a exclude_newer_package
---no-sources t no_sources
---no-sources-package a no_sources_package
--n/--no-cache t no_cache
---cache-dir s cache_dir
---refresh t refresh
---refresh-package a refresh_package
--p/--python s python
---managed-python t managed_python
---no-managed-python f managed_python
---no-python-downloads t no_python_downloads
--q/--quiet c quiet
--v/--verbose c verbose
---color s color
---system-certs t system_certs
---offline t offline
---allow-insecure-host a trusted_hosts
---no-progress t no_progress
---directory s directory
---project s project
---config-file s config_file
--h/--help t help
 """
 
-_PIP_UNINSTALL = """
+_PIP_INSTALL_OWN = """
+-r/--requirements a requirements
+-e/--editable a editables
+--no-editable t no_editable
+--no-editable-package a no_editable_package
+--overrides a overrides
+--excludes a excludes
+--no-deps t ignore_dependencies
+--exact t exact
+--user t use_user_site
+"""
+
+_PIP_SYNC_OWN = """
+--allow-empty-requirements t allow_empty_requirements
+--no-allow-empty-requirements f allow_empty_requirements
+"""
+
+_PIP_UNINSTALL_OWN = """
 -r/--requirements a requirements
 --keyring-provider s keyring_provider
---system t system
---break-system-packages t override_externally_managed
---no-break-system-packages f override_externally_managed
--t/--target s target_dir
---prefix s prefix_path
---dry-run t dry_run
---cert s cert
--p/--python s python
---managed-python t managed_python
---no-managed-python f managed_python
---no-python-downloads t no_python_downloads
--n/--no-cache t no_cache
---cache-dir s cache_dir
--q/--quiet c quiet
--v/--verbose c verbose
---color s color
---system-certs t system_certs
---offline t offline
---allow-insecure-host a trusted_hosts
---no-progress t no_progress
---directory s directory
---project s project
---config-file s config_file
---no-config t no_config
--h/--help t help
 """
 
-_SYNC = """
+_SYNC_OWN = """
 --extra a extra
 --output-format s output_format
 --all-extras t all_extras
@@ -219,59 +153,12 @@ _SYNC = """
 --script s script
 --python-platform s python_platform
 --check t check
---index a index
---default-index s index_url
--i/--index-url s index_url
---extra-index-url a extra_index_urls
--f/--find-links a find_links
---no-index t no_index
---index-strategy s index_strategy
---keyring-provider s keyring_provider
--U/--upgrade t upgrade
--P/--upgrade-package a upgrade_package
---upgrade-group a upgrade_group
---resolution s resolution
---prerelease s prerelease
---prerelease-package a prerelease_package
---fork-strategy s fork_strategy
---exclude-newer s exclude_newer
---exclude-newer-package a exclude_newer_package
---no-sources t no_sources
---no-sources-package a no_sources_package
---reinstall t force_reinstall
---reinstall-package a reinstall_package
---link-mode s link_mode
---compile-bytecode t compile_bytecode
--C/--config-setting a config_settings
---config-settings-package a config_settings_package
---no-build-isolation t no_build_isolation
---no-build-isolation-package a no_build_isolation_package
 --no-build t no_build
 --no-build-package a no_build_package
 --no-binary t no_binary
 --no-binary-package a no_binary_package
 --require-build-hashes t require_build_hashes
 --no-require-build-hashes f require_build_hashes
--n/--no-cache t no_cache
---cache-dir s cache_dir
---refresh t refresh
---refresh-package a refresh_package
--p/--python s python
---managed-python t managed_python
---no-managed-python f managed_python
---no-python-downloads t no_python_downloads
--q/--quiet c quiet
--v/--verbose c verbose
---color s color
---system-certs t system_certs
---offline t offline
---allow-insecure-host a trusted_hosts
---no-progress t no_progress
---directory s directory
---project s project
---config-file s config_file
---no-config t no_config
--h/--help t help
 """
 
 # Spellings `uv pip install` accepts without listing them (found by asking uv: it accepts each,
@@ -305,11 +192,15 @@ _PIP_INSTALL_HIDDEN = """
 --deps f ignore_dependencies
 """
 
-PIP_INSTALL: dict[str, OptionSpec] = option_table(_PIP_INSTALL, _PIP_INSTALL_HIDDEN)
+PIP_INSTALL: dict[str, OptionSpec] = option_table(
+    _PIP_INSTALL_OWN, _PIP_REQUIREMENTS, _PIP_TARGET, _INDEX, _RESOLVER, _INSTALLER,
+    _NO_BUILD_ISOLATION_PACKAGE, _GLOBAL, _NO_CONFIG, _PIP_INSTALL_HIDDEN)
 HIDDEN: frozenset[str] = frozenset(option_table(_PIP_INSTALL_HIDDEN))
-PIP_SYNC: dict[str, OptionSpec] = option_table(_PIP_SYNC)
-PIP_UNINSTALL: dict[str, OptionSpec] = option_table(_PIP_UNINSTALL)
-SYNC: dict[str, OptionSpec] = option_table(_SYNC)
+PIP_SYNC: dict[str, OptionSpec] = option_table(
+    _PIP_SYNC_OWN, _PIP_REQUIREMENTS, _PIP_TARGET, _INDEX, _INSTALLER, _GLOBAL)
+PIP_UNINSTALL: dict[str, OptionSpec] = option_table(_PIP_UNINSTALL_OWN, _PIP_TARGET, _GLOBAL, _NO_CONFIG)
+SYNC: dict[str, OptionSpec] = option_table(
+    _SYNC_OWN, _INDEX, _RESOLVER, _INSTALLER, _NO_BUILD_ISOLATION_PACKAGE, _GLOBAL, _NO_CONFIG)
 # The options uv reads before a sub-command (global ones: every command has them).
 GLOBAL: dict[str, OptionSpec] = {n: s for n, s in PIP_UNINSTALL.items() if n in SYNC and n in PIP_INSTALL
                                  and s.dest in ("no_cache", "cache_dir", "python", "managed_python",

@@ -7,6 +7,7 @@ compares; it never trusts what a transform says it did, and imports no transform
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -82,14 +83,44 @@ def verify_trees(before_root: str | Path, after_root: str | Path, config: Config
 
 
 def verify_revision(rev: str, root: str | Path, config: Config) -> Verdict:
-    """Compare git revision REV of ROOT with ROOT's working tree."""
+    """Compare git revision REV of ROOT with ROOT's working tree, as a hook judges a commit:
+    the build definition (Dockerfiles, ignore files, compose/bake files and the build scripts
+    that name images, requirement and project files) is REV's on one side and the working
+    tree's on the other; every other file (application code) is an input of both builds, so
+    both read the working tree's. A commit that edits only application code passes; one that
+    edits the build definition is judged."""
     root = Path(root)
     files = _files_at_revision(rev, root)
     own = _config_at_revision(files)
     skip = tuple(e.strip("/") for e in own.exclude)  # the revision's own `exclude` (a Tree excludes only on disk)
     files = {p: b for p, b in files.items() if not any(p == e or p.startswith(e + "/") for e in skip)}
-    before = Tree(Path("/nonexistent-dockfix-revision"), files=files)
-    return prove(before, Tree(root, exclude=config.exclude), config, own)
+    after = Tree(root, exclude=config.exclude)
+    revision = Tree(Path("/nonexistent-dockfix-revision"), files=files)
+    recipe = recipe_files(revision, own) | recipe_files(after, config)
+    inputs = {p: after.read(p) for p in after.paths() if p not in recipe and not any(
+        p == e or p.startswith(e + "/") for e in skip)}
+    before = Tree(Path("/nonexistent-dockfix-revision"),
+                  files={**inputs, **{p: b for p, b in files.items() if p in recipe}})
+    return prove(before, after, config, own)
+
+
+_REQUIREMENT_NAME = re.compile(r"(^|/)(requirements[^/]*\.(txt|in)|constraints[^/]*\.txt|[^/]*requirements/[^/]+\.(txt|in)"
+                               r"|pyproject\.toml|setup\.py|setup\.cfg|Pipfile(\.lock)?|poetry\.lock|uv\.lock"
+                               r"|\.dockfix\.toml|[^/]*\.dockerignore|\.dockerignore)$")
+
+
+def recipe_files(tree: Tree, config: Config) -> set[str]:
+    """The files that define the builds of `tree`: the Dockerfiles and ignore files the graph
+    reads, the compose/bake files and scripts its image mappings come from, requirement and
+    Python project files (by name: pip reads them), dockfix's own configuration."""
+    from dockfix.graph import build_graph
+
+    graph = build_graph(tree, config)
+    out = set(graph.dockerfiles)
+    out.update(n.dockerignore for n in graph.dockerfiles.values() if n.dockerignore)
+    out.update(m.source.path for m in graph.images.values() if m.source.path)
+    out.update(p for p in tree.paths() if _REQUIREMENT_NAME.search(p))
+    return out
 
 
 def _config_at_revision(files: dict[str, bytes]) -> Config:

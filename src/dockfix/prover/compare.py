@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
+from dockfix.prover.access import Access, access_diffs, site_access
 from dockfix.prover.model import Break, ImageModel, StageState, home_of
 from dockfix.prover.rules import deny
 from dockfix.syntax import shellwords
@@ -160,13 +161,7 @@ def _path_without_sites(path: str) -> str:
 
 
 def readable_sites(state: StageState) -> dict[str, set[str]]:
-    user = (state.user or "root").split(":")[0]
-    out = {}
-    for site, reqs in state.sites.items():
-        if site != "system" and site.startswith("/root/") and user not in ("root", "0"):
-            continue
-        out[site] = reqs
-    return out
+    return {site: reqs for site, reqs in state.sites.items() if site_access(state, site) is Access.YES}
 
 
 _PYTHON_PROGRAM = re.compile(r"^python[0-9.]*$")
@@ -205,72 +200,98 @@ def _off_path(st: StageState, directory: str) -> bool:
     return "PATH" in st.env and directory not in st.env["PATH"].split(":")
 
 
+@dataclass(frozen=True)
+class _Lookup:
+    """Where the CMD's program and modules are looked for in one image."""
+
+    st: StageState
+    files: dict
+    roots: list[str]
+    sites: dict[str, set[str]]  # the sites the CMD user reads
+
+    def module_file(self, mod: str, main: bool) -> str | None:
+        rel = mod.replace(".", "/")
+        candidates = [f"{rel}.py", f"{rel}/__main__.py"] if main else [f"{rel}.py", f"{rel}/__init__.py"]
+        for root in self.roots:
+            for cand in candidates:
+                p = posixpath.normpath(posixpath.join(root, cand))
+                if p in self.files:
+                    return p
+        return None
+
+    def installed(self) -> set[str]:
+        return {_req_name(r) for reqs in self.sites.values() for r in reqs}
+
+
 def entry_point_problems(model: ImageModel, tree: Tree, check_attrs: bool) -> list[str]:
     """Why the CMD/ENTRYPOINT would not start (empty when it resolves)."""
     st = model.state
     argv = argv_of(st)
-    if not argv:
-        return []
-    files = st.files
     roots = _python_roots(st)
-    if roots is None:
-        return []  # where Python looks is not known: nothing can be said either way
-    sites = readable_sites(st)
-    installed = {_req_name(r) for reqs in sites.values() for r in reqs}
-    all_installed = {_req_name(r) for reqs in st.sites.values() for r in reqs}
-    problems = []
+    if not argv or roots is None:
+        return []  # nothing runs, or where Python looks is not known: nothing can be said either way
+    look = _Lookup(st, st.files, roots, readable_sites(st))
     prog = posixpath.basename(argv[0])
-
-    def module_file(mod: str, main: bool) -> str | None:
-        rel = mod.replace(".", "/")
-        for root in roots:
-            for cand in ([f"{rel}.py", f"{rel}/__main__.py"] if main else [f"{rel}.py", f"{rel}/__init__.py"]):
-                p = posixpath.normpath(posixpath.join(root, cand))
-                if p in files:
-                    return p
-        return None
-
     if _PYTHON_PROGRAM.match(prog):
-        if "-m" in argv and argv.index("-m") + 1 < len(argv):
-            mod = argv[argv.index("-m") + 1]
-            if module_file(mod, True) is None and _req_name(mod.split(".")[0]) not in installed:
-                problems.append(f"module {mod} is not in the image (searched {', '.join(roots)})")
-        elif len(argv) > 1 and argv[1].endswith(".py"):
-            p = posixpath.normpath(posixpath.join(st.workdir, argv[1]))
-            if p not in files:
-                problems.append(f"script {argv[1]} is not in the image")
-        return problems
+        return _python_problems(look, argv)
     if argv[0].startswith(("/", "./")) and not argv[0].startswith(("/usr/", "/bin/", "/sbin/")):
         p = posixpath.normpath(posixpath.join(st.workdir, argv[0]))
-        if p not in files:
-            problems.append(f"executable {argv[0]} is not in the image")
-        return problems
-    name = _req_name(prog)
-    if name in all_installed and name not in installed:
-        user = (st.user or "root").split(":")[0]
-        problems.append(f"{prog}: not found (installed with pip --user into a home that {user} cannot read; "
-                        f"{user}'s home is {home_of(st)})")
-    elif name in installed:
-        site = next(s for s, reqs in sites.items() if name in {_req_name(r) for r in reqs})
-        if site != "system" and _off_path(st, f"{site}/bin"):
-            problems.append(f"{prog}: not found ({site}/bin is not on PATH)")
-    if prog in ("gunicorn", "uvicorn", "daphne", "hypercorn"):
-        target = next((a for a in argv[1:] if ":" in a and not a.startswith("-") and "/" not in a
-                       and not re.match(r"^[\d.]+:\d+$", a)), None)
-        if target:
-            mod, _, attr = target.partition(":")
-            f = module_file(mod, False)
-            if f is None:
-                problems.append(f"{prog} target {target}: module {mod} is not in the image")
-            elif check_attrs and attr.isidentifier():
-                from dockfix.prover.python import read_module
+        return [] if p in st.files else [f"executable {argv[0]} is not in the image"]
+    return [*_program_problems(look, prog), *_server_problems(look, tree, argv, check_attrs)]
 
-                origin = _origin(files[f].origin)
-                if origin.startswith("context:"):
-                    _, names = read_module(tree.read(origin[len("context:"):]))
-                    if attr not in names:
-                        problems.append(f"{prog} target {target}: {mod} defines no {attr}")
-    return problems
+
+def _python_problems(look: _Lookup, argv: list[str]) -> list[str]:
+    """`python -m module` (a file below a root, or an installed distribution) and `python x.py`."""
+    if "-m" in argv and argv.index("-m") + 1 < len(argv):
+        mod = argv[argv.index("-m") + 1]
+        if look.module_file(mod, True) is None and _req_name(mod.split(".")[0]) not in look.installed():
+            return [f"module {mod} is not in the image (searched {', '.join(look.roots)})"]
+    elif len(argv) > 1 and argv[1].endswith(".py"):
+        if posixpath.normpath(posixpath.join(look.st.workdir, argv[1])) not in look.files:
+            return [f"script {argv[1]} is not in the image"]
+    return []
+
+
+def _program_problems(look: _Lookup, prog: str) -> list[str]:
+    """A program pip installed: into a site the CMD user reads, whose bin is on PATH."""
+    st = look.st
+    name = _req_name(prog)
+    installed = look.installed()
+    if name not in installed and name in {_req_name(r) for reqs in st.sites.values() for r in reqs}:
+        user = (st.user or "root").split(":")[0]
+        return [f"{prog}: not found (installed with pip --user into a home that {user} cannot read; "
+                f"{user}'s home is {home_of(st)})"]
+    if name in installed:
+        site = next(s for s, reqs in look.sites.items() if name in {_req_name(r) for r in reqs})
+        if site != "system" and _off_path(st, f"{site}/bin"):
+            return [f"{prog}: not found ({site}/bin is not on PATH)"]
+    return []
+
+
+_SERVER_PROGRAMS = frozenset({"gunicorn", "uvicorn", "daphne", "hypercorn"})
+
+
+def _server_problems(look: _Lookup, tree: Tree, argv: list[str], check_attrs: bool) -> list[str]:
+    """A Python app server's `module:attr` target: the module is in the image, and (when the
+    Python files changed) it defines the attribute."""
+    prog = posixpath.basename(argv[0])
+    if prog not in _SERVER_PROGRAMS:
+        return []
+    target = next((a for a in argv[1:] if ":" in a and not a.startswith("-") and "/" not in a
+                   and not re.match(r"^[\d.]+:\d+$", a)), None)
+    if not target:
+        return []
+    mod, _, attr = target.partition(":")
+    f = look.module_file(mod, False)
+    if f is None:
+        return [f"{prog} target {target}: module {mod} is not in the image"]
+    origin = _origin(look.files[f].origin)
+    if not (check_attrs and attr.isidentifier() and origin.startswith("context:")):
+        return []
+    from dockfix.prover.python import read_module
+
+    _, names = read_module(tree.read(origin[len("context:"):]))
+    return [] if attr in names else [f"{prog} target {target}: {mod} defines no {attr}"]
 
 
 # -- comparison ----------------------------------------------------------------------------
@@ -307,100 +328,164 @@ def _unknown_changes(bs: StageState, as_: StageState):
         yield k, "unknown" if bv is None else bv.render(), "unknown" if av is None else av.render()
 
 
-def _where(m: ImageModel, field_name: str) -> tuple[str | None, int | None]:
-    w = m.state.where.get(field_name)
+def _where(m: ImageModel, field_name: str, before: ImageModel | None = None) -> tuple[str | None, int | None]:
+    """Where AFTER sets the field; where BEFORE set it when AFTER no longer does (a fact of
+    BEFORE is reported at its line in the BEFORE file)."""
+    w = m.state.where.get(field_name) or (before.state.where.get(field_name) if before else None)
     return (w[0], w[1]) if w else (m.dockerfile, None)
 
 
+@dataclass(frozen=True)
+class _Pair:
+    """One image's two models, and where its findings go."""
+
+    v: Verdict
+    key: str
+    b: ImageModel
+    a: ImageModel
+    tb: Tree
+    ta: Tree
+
+    def add(self, invariant: str, severity: str, before, after, where: tuple[str | None, int | None],
+            message: str) -> None:
+        self.v.findings.append(Finding(self.key, invariant, severity, str(before), str(after), where[0], where[1],
+                                       message))
+
+    def broken(self, inv: str, before, after, field_name: str | None = None, msg: str = "") -> None:
+        where = _where(self.a, field_name, self.b) if field_name else (self.a.dockerfile, None)
+        self.add(inv, "broken", before, after, where, msg or f"{inv} changed")
+
+
+_CONFIG = (("CMD", lambda s: s.cmd), ("ENTRYPOINT", lambda s: s.entrypoint), ("WORKDIR", lambda s: s.workdir),
+           ("EXPOSE", lambda s: s.expose), ("HEALTHCHECK", lambda s: s.healthcheck), ("SHELL", lambda s: s.shell),
+           ("STOPSIGNAL", lambda s: s.stopsignal), ("VOLUME", lambda s: s.volumes), ("ONBUILD", lambda s: s.onbuild))
+
+
 def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree, ta: Tree) -> None:
-    bs, as_ = b.state, a.state
-    add = v.findings.append
+    pair = _Pair(v, key, b, a, tb, ta)
+    _compare_config(pair)
+    _compare_env(pair)
+    _compare_by_rules(pair)
+    _compare_build(pair)
+    changed = _compare_files(pair)
+    _compare_requirements(pair)
+    _compare_sites(pair)
+    _compare_contents(v, key, changed, tb, ta)
+    _compare_entry_points(pair, changed)
+    _compare_breaks(v, key, b.state.breaks, a.state.breaks)
 
-    def broken(inv: str, before, after, field_name: str | None = None, msg: str = "") -> None:
-        path, line = _where(a, field_name) if field_name else (a.dockerfile, None)
-        add(Finding(key, inv, "broken", str(before), str(after), path, line, msg or f"{inv} changed"))
 
-    for name, getter in (("CMD", lambda s: s.cmd), ("ENTRYPOINT", lambda s: s.entrypoint),
-                         ("WORKDIR", lambda s: s.workdir), ("EXPOSE", lambda s: s.expose),
-                         ("HEALTHCHECK", lambda s: s.healthcheck), ("SHELL", lambda s: s.shell),
-                         ("STOPSIGNAL", lambda s: s.stopsignal), ("VOLUME", lambda s: s.volumes),
-                         ("ONBUILD", lambda s: s.onbuild)):
+def _compare_config(pair: _Pair) -> None:
+    bs, as_ = pair.b.state, pair.a.state
+    for name, getter in _CONFIG:
         if getter(bs) != getter(as_):
-            broken(name, getter(bs), getter(as_), name)
+            pair.broken(name, getter(bs), getter(as_), name)
     if (bs.cmd_json, bs.cmd) != (as_.cmd_json, as_.cmd) and bs.cmd == as_.cmd:
-        broken("CMD", "exec form" if bs.cmd_json else "shell form", "exec form" if as_.cmd_json else "shell form", "CMD")
+        pair.broken("CMD", _form_name(bs.cmd_json), _form_name(as_.cmd_json), "CMD")
 
+
+def _form_name(is_json: bool) -> str:
+    return "exec form" if is_json else "shell form"
+
+
+def _compare_env(pair: _Pair) -> None:
+    """ENV (PATH may follow a relocated user site) and the ARGs both sides declare."""
+    bs, as_ = pair.b.state, pair.a.state
     for k in sorted(set(bs.env) | set(as_.env)):
         bv, av = bs.env.get(k), as_.env.get(k)
         if bv == av:
             continue
         if k == "PATH" and bv is not None and av is not None and _path_without_sites(bv) == _path_without_sites(av):
-            path, line = _where(a, "ENV PATH")
-            add(Finding(key, "ENV PATH", "info", bv, av, path, line, "PATH follows the relocated user site"))
+            pair.add("ENV PATH", "info", bv, av, _where(pair.a, "ENV PATH"), "PATH follows the relocated user site")
             continue
-        broken(f"ENV {k}", bv, av, f"ENV {k}")
+        pair.broken(f"ENV {k}", bv, av, f"ENV {k}")
     for k in sorted(set(bs.args) & set(as_.args)):
         if bs.args[k] != as_.args[k]:
-            broken(f"ARG {k}", bs.args[k], as_.args[k], f"ARG {k}")
-    for k, bv, av in _unknown_changes(bs, as_):
-        path, line = _where(a, k)
-        add(Finding(key, k, "unproven", bv, av, path, line,
-                    f"{k} differs, and the model cannot read it on at least one side"))
-    for d in deny(b, a):
-        path, line = _where(a, d.field) if d.field else (a.dockerfile, None)
-        add(Finding(key, d.invariant, d.severity, d.before, d.after, path, line, d.message))
+            pair.broken(f"ARG {k}", bs.args[k], as_.args[k], f"ARG {k}")
 
+
+def _compare_by_rules(pair: _Pair) -> None:
+    """Values the model cannot read, the default-deny rules (rules.py) and the runtime
+    user's access (access.py)."""
+    b, a = pair.b, pair.a
+    for k, bv, av in _unknown_changes(b.state, a.state):
+        pair.add(k, "unproven", bv, av, _where(a, k), f"{k} differs, and the model cannot read it on at least one side")
+    for d in (*deny(b, a), *access_diffs(b, a, pair.tb, pair.ta, argv_of(b.state))):
+        pair.add(d.invariant, d.severity, d.before, d.after, _where(a, d.field) if d.field else (a.dockerfile, None),
+                 d.message)
+
+
+def _compare_build(pair: _Pair) -> None:
+    """The Python version, and a BEFORE that fails (judged as the image it would be once the
+    failing step works: the model replays past it; the fix is reported with the breaks)."""
+    bs, as_ = pair.b.state, pair.a.state
     if bs.python != as_.python:
-        broken("Python version", f"{bs.python} ({bs.python_source})", f"{as_.python} ({as_.python_source})")
-
+        pair.broken("Python version", f"{bs.python} ({bs.python_source})", f"{as_.python} ({as_.python_source})")
     if bs.breaks:
-        # BEFORE does not build: it is judged as the image it would be once the failing step
-        # works (the model replays past a failing step; the fix is reported below).
         br = bs.breaks[0]
-        add(Finding(key, "build", "info", "fails", "", br.path, br.line,
-                    "BEFORE fails to build here; judged as the image it would be once that step works"))
+        pair.add("build", "info", "fails", "", (br.path, br.line),
+                 "BEFORE fails to build here; judged as the image it would be once that step works")
 
+
+def _compare_files(pair: _Pair) -> list[tuple[str, str, str]]:
+    """The file set, owners and USER (information: access.py judges them); returns the
+    files whose content changed."""
+    bs, as_ = pair.b.state, pair.a.state
     bf, af = app_files(bs), app_files(as_)
-    changed = _changed_sources(bf, af, tb, ta)
-    bf, af = _without_fixed_copies(v, key, b, a, bf, af)
+    changed = _changed_sources(bf, af, pair.tb, pair.ta)
+    bf, af = _without_fixed_copies(pair.v, pair.key, pair.b, pair.a, bf, af)
     if bf != af:
-        _file_set(v, key, a, bf, af)
+        _file_set(pair.v, pair.key, pair.a, bf, af)
     owners_b = {p: e.owner for p, e in bs.files.items()}
     owners_a = {p: e.owner for p, e in as_.files.items()}
     if owners_b != owners_a and set(owners_b) == set(owners_a):
-        add(Finding(key, "ownership", "info", "", "", a.dockerfile, None, "file ownership changed"))
+        pair.add("ownership", "info", "", "", (pair.a.dockerfile, None), "file ownership changed")
     if (bs.user or "root") != (as_.user or "root"):
-        path, line = _where(a, "USER")
-        add(Finding(key, "USER", "info", bs.user or "root", as_.user or "root", path, line,
-                    f"runs as {as_.user or 'root'} instead of {bs.user or 'root'}"))
+        pair.add("USER", "info", bs.user or "root", as_.user or "root", _where(pair.a, "USER"),
+                 f"runs as {as_.user or 'root'} instead of {bs.user or 'root'}")
+    return changed
 
-    breqs = frozenset().union(*bs.sites.values()) if bs.sites else frozenset()
-    areqs = frozenset().union(*as_.sites.values()) if as_.sites else frozenset()
-    if breqs != areqs and breqs <= areqs and areqs - breqs <= _fixed_requirements(bs, as_):
+
+def _all_requirements(sites: dict[str, set[str]]) -> frozenset[str]:
+    return frozenset().union(*sites.values()) if sites else frozenset()
+
+
+def _compare_requirements(pair: _Pair) -> None:
+    bs, as_ = pair.b.state, pair.a.state
+    breqs, areqs = _all_requirements(bs.sites), _all_requirements(as_.sites)
+    if breqs == areqs:
+        return
+    if breqs <= areqs and areqs - breqs <= _fixed_requirements(bs, as_):
         # BEFORE's pip could not open a requirement file that AFTER's finds: what that file
         # installs is what the failing step installs once it works (reported as the fix).
-        add(Finding(key, "requirements", "info", "-", ", ".join(sorted(areqs - breqs)), a.dockerfile, None,
-                    "requirements of a requirement file BEFORE could not open (the fixed step)"))
-    elif breqs != areqs:
-        broken("requirements", ", ".join(sorted(breqs - areqs)) or "-", ", ".join(sorted(areqs - breqs)) or "-",
-               msg="the installed requirement set changed (before-only / after-only shown)")
+        pair.add("requirements", "info", "-", ", ".join(sorted(areqs - breqs)), (pair.a.dockerfile, None),
+                 "requirements of a requirement file BEFORE could not open (the fixed step)")
+        return
+    pair.broken("requirements", ", ".join(sorted(breqs - areqs)) or "-", ", ".join(sorted(areqs - breqs)) or "-",
+                msg="the installed requirement set changed (before-only / after-only shown)")
 
-    b_readable = frozenset().union(*readable_sites(bs).values()) if bs.sites else frozenset()
-    a_readable = frozenset().union(*readable_sites(as_).values()) if as_.sites else frozenset()
-    lost = (b_readable - a_readable) & areqs  # installed, but where the CMD user cannot read
-    if lost:
-        broken("user site", "readable", "unreadable", "USER",
-               f"{as_.user or 'root'} can no longer read what pip installed: {', '.join(sorted(lost)[:5])}")
 
-    _compare_constants(v, key, changed, tb, ta)
+def _compare_sites(pair: _Pair) -> None:
+    """What pip installed that the CMD user read before and cannot (or may not) now."""
+    bs, as_ = pair.b.state, pair.a.state
+    lost = (_all_requirements(readable_sites(bs)) - _all_requirements(readable_sites(as_))) \
+        & _all_requirements(as_.sites)
+    if not lost:
+        return
+    unknown = {r for site, reqs in as_.sites.items() if site_access(as_, site) is Access.UNKNOWN for r in reqs}
+    maybe = lost <= unknown
+    user = as_.user or "root"
+    pair.add("user site", "unproven" if maybe else "broken", "readable", "perhaps unreadable" if maybe else "unreadable",
+             _where(pair.a, "USER"),
+             f"{user} {'may' if maybe else 'can'} no longer read what pip installed: {', '.join(sorted(lost)[:5])}")
 
-    bp = entry_point_problems(b, tb, check_attrs=False)
-    ap = entry_point_problems(a, ta, check_attrs=bool(changed))
-    for p in ap:
+
+def _compare_entry_points(pair: _Pair, changed: list[tuple[str, str, str]]) -> None:
+    python_changed = any(p.endswith(".py") for p, _, _ in changed)  # only then can a target's attribute go
+    bp = entry_point_problems(pair.b, pair.tb, check_attrs=python_changed)
+    for p in entry_point_problems(pair.a, pair.ta, check_attrs=python_changed):
         if p not in bp:
-            broken("entry point", "resolves", p, "CMD", p)
-
-    _compare_breaks(v, key, bs.breaks, as_.breaks)
+            pair.broken("entry point", "resolves", p, "CMD", p)
 
 
 def _without_fixed_copies(v: Verdict, key: str, b: ImageModel, a: ImageModel, bf: dict[str, str],
@@ -462,38 +547,81 @@ def _file_set(v: Verdict, key: str, a: ImageModel, bf: dict[str, str], af: dict[
 
 
 def _changed_sources(bf: dict[str, str], af: dict[str, str], tb: Tree, ta: Tree) -> list[tuple[str, str, str]]:
-    """The Python files in both images, from the build context both times, whose bytes
-    differ: (image path, before origin, after origin), by path. `bf`/`af` are `app_files`.
-    Two views of one disk can differ only where an origin moved or a view wrote the file,
-    so a large context is compared with set operations instead of file by file."""
+    """The files in both images, from the build context (or an archive ADD extracts from it)
+    both times, whose bytes differ: (image path, before origin, after origin), by path.
+    `bf`/`af` are `app_files`. Two views of one disk can differ only where an origin moved or
+    a view wrote the file, so a large context is compared with set operations instead of
+    file by file."""
     maybe = tb.differing(ta)
     if maybe is None:  # two disks (verify BEFORE AFTER): any file may differ
         pairs = [(p, bf[p], o) for p, o in af.items() if p in bf]
     else:
         pairs = [(p, bf[p], o) for p, o in af.items() - bf.items() if p in bf]
-        written = {"context:" + w for w in maybe if w.endswith(".py")} & set(af.values())
-        if written:
-            pairs += [(p, o, o) for p, o in af.items() if o in written and bf.get(p) == o]
+        pairs += [(p, o, o) for p, o in af.items() if bf.get(p) == o and _source_file(o) in maybe]
     return [(p, ob, oa) for p, ob, oa in sorted(pairs)
-            if p.endswith(".py") and ob.startswith("context:") and oa.startswith("context:")
-            and not tb.same_bytes(ob[8:], ta, oa[8:])]
+            if _source_file(ob) is not None and _source_file(oa) is not None
+            and not _same_content(tb, _source_file(ob), ta, _source_file(oa))]
 
 
-def _compare_constants(v: Verdict, key: str, changed: list[tuple[str, str, str]], tb: Tree, ta: Tree) -> None:
-    """Constants of the Python files that land in the image and changed (`_changed_sources`):
-    a file whose bytes are the same in both trees has the same constants (libcst loads
-    lazily, only for a changed file)."""
+def _source_file(origin: str) -> str | None:
+    """The repository file a context or archive origin reads (None for any other origin)."""
+    if origin.startswith("context:"):
+        return origin[8:]
+    if origin.startswith("archive:"):
+        return origin[8:].split("!", 1)[0]
+    return None
+
+
+def _same_content(tb: Tree, pb: str, ta: Tree, pa: str) -> bool:
+    """Equal bytes; two disks are compared by streaming (a context may hold files of
+    gigabytes that the trees must not keep in memory)."""
+    if tb.differing(ta) is None and pb not in tb.differing(tb) and pa not in ta.differing(ta):
+        import filecmp
+
+        try:
+            return filecmp.cmp(tb.root / pb, ta.root / pa, shallow=False)
+        except OSError:
+            pass
+    return tb.same_bytes(pb, ta, pa)
+
+
+# The build's own recipe: a transform rewrites these, and an image that copies its context
+# whole holds them as data (the rule "The recipe copied as data" in the README).
+_RECIPE = re.compile(r"(^|/)(Dockerfile[^/]*|[^/]*\.[Dd]ockerfile|\.dockerignore|[^/]*\.dockerignore)$")
+
+
+def _compare_contents(v: Verdict, key: str, changed: list[tuple[str, str, str]], tb: Tree, ta: Tree) -> None:
+    """Every file that lands in both images from the context and changed: a Python file by
+    its code (the module's syntax tree: comments and layout are not code), a Dockerfile or
+    ignore file by the recipe rule, any other by its bytes."""
     for p, ob, oa in changed:
-        db, da = tb.read(ob[8:]), ta.read(oa[8:])
-        from dockfix.prover.python import read_module
+        source = _source_file(oa)
+        plain = ob.startswith("context:") and oa.startswith("context:")
+        if plain and p.endswith(".py"):
+            _compare_python(v, key, p, tb.read(ob[8:]), ta.read(source), source)
+        elif plain and _RECIPE.search(source):
+            v.findings.append(Finding(key, "files", "info", "", "", source, None,
+                                      f"{p}: the build recipe, copied as data, is the rewritten one"))
+        else:
+            v.findings.append(Finding(key, "files", "broken", _source_file(ob) or ob, source, source, None,
+                                      f"{p}: the content of a file the image holds changed"))
 
-        cb, _ = read_module(db)
-        ca, _ = read_module(da)
-        for name in sorted(set(cb) | set(ca)):
-            if cb.get(name) != ca.get(name):
-                v.findings.append(Finding(key, "Python constant", "broken", f"{name} = {cb.get(name)}",
-                                          f"{name} = {ca.get(name)}", oa[8:], None,
-                                          f"{name} in {p} changed"))
+
+def _compare_python(v: Verdict, key: str, p: str, db: bytes, da: bytes, source: str) -> None:
+    """A Python file by its code: the constants that changed are named, else the code."""
+    from dockfix.prover.python import code_of, read_module
+
+    if code_of(db) == code_of(da):
+        return
+    cb, _ = read_module(db)
+    ca, _ = read_module(da)
+    names = [n for n in sorted(set(cb) | set(ca)) if cb.get(n) != ca.get(n)]
+    for name in names:
+        v.findings.append(Finding(key, "Python constant", "broken", f"{name} = {cb.get(name)}",
+                                  f"{name} = {ca.get(name)}", source, None, f"{name} in {p} changed"))
+    if not names:
+        v.findings.append(Finding(key, "Python code", "broken", "", "", source, None,
+                                  f"the code of {p} changed (its syntax tree; comments and layout are not code)"))
 
 
 def _break_key(br: Break) -> tuple[str, str, str]:
@@ -526,14 +654,7 @@ def _compare_globs(v: Verdict, tb: Tree, ta: Tree, globs: tuple[str, ...]) -> No
         if db == da:
             continue
         if p.endswith(".py") and db is not None and da is not None:
-            from dockfix.prover.python import read_module
-
-            cb, _ = read_module(db)
-            ca, _ = read_module(da)
-            for name in sorted(set(cb) | set(ca)):
-                if cb.get(name) != ca.get(name):
-                    v.findings.append(Finding("(repository)", "Python constant", "broken", f"{name} = {cb.get(name)}",
-                                              f"{name} = {ca.get(name)}", p, None, f"{name} changed (invariant glob)"))
+            _compare_python(v, "(repository)", p, db, da, p)
         else:
             v.findings.append(Finding("(repository)", "invariant file", "broken", "present" if db else "absent",
                                       "changed" if da else "absent", p, None, "a file under an invariant glob changed"))

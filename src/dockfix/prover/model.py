@@ -32,6 +32,7 @@ from dockfix.model.copy import (
     BuildContext,
     CopyResult,
     CopySpec,
+    EntryType,
     FailureKind,
     Origin as CopyOrigin,
     PathKind,
@@ -89,6 +90,7 @@ class Break:
 class FileEntry:
     origin: str  # "context:<relpath>" | "stage:<...>" | "base:<image>"
     owner: str | None  # --chown value, None = root
+    mode: str | None = None  # --chmod value, None = the source's own mode
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,10 @@ class StageState:
     # number of pip RUNs), so copy() copies them.
     sites: dict[str, set[str]] = field(default_factory=dict)
     pip: list[PipInstall] = field(default_factory=list)
-    packages: frozenset[str] = frozenset()  # apt/apk
+    packages: frozenset[str] = frozenset()  # apt/apk/dnf: installed, less those removed after
+    # Every system package command but the names an install adds (compared as `packages`):
+    # (manager, action, options, names of a removal, words it cannot read); see _package_op.
+    package_ops: frozenset[tuple] = frozenset()
     python: str | None = None  # "3.11", or None when unknown
     python_source: str = "unknown external base"
     breaks: list[Break] = field(default_factory=list)
@@ -164,6 +169,10 @@ class StageState:
     cmd_here: bool = False
     steps: list[Step] = field(default_factory=list)
     uid_names: tuple[tuple[str, str], ...] = ()  # (uid, login) of users a RUN created with -u
+    # Owners of directories, as written: WORKDIR makes its directory as the current USER
+    # (BuildKit's dispatchWorkdir: Mkdir WithUser), `chown` in a RUN gives one away.
+    dir_owners: dict[str, str] = field(default_factory=dict)
+    open_dirs: frozenset[str] = frozenset()  # directories WORKDIR made (mode 0755), not a tool's home
 
     def copy(self) -> "StageState":
         new = copy.copy(self)  # the scalars; then fresh containers (dataclasses.replace was slow here)
@@ -173,6 +182,7 @@ class StageState:
         new.pip, new.breaks, new.where = list(self.pip), list(self.breaks), dict(self.where)
         new.unknown_effects, new.file_makers = list(self.unknown_effects), list(self.file_makers)
         new.steps = list(self.steps)
+        new.dir_owners = dict(self.dir_owners)
         return new
 
 
@@ -221,6 +231,53 @@ def home_of(state: StageState) -> str:
     # A numeric USER is the login a RUN created with that uid (its passwd entry gives HOME).
     user = next((name for uid, name in reversed(state.uid_names) if uid == user), user)
     return "/root" if user in ("root", "0") else f"/home/{user}"
+
+
+def _shell_step(state: StageState, ins: Instruction, where: tuple[str, int]) -> None:
+    state.shell = ins.value
+
+
+def _cmd_step(state: StageState, ins: Instruction, where: tuple[str, int]) -> None:
+    state.cmd, state.cmd_json, state.cmd_here = ins.value, ins.json, True
+    state.where["CMD"] = where
+
+
+def _entrypoint_step(state: StageState, ins: Instruction, where: tuple[str, int]) -> None:
+    # dispatchEntrypoint: a CMD this stage has not set itself is reset.
+    state.entrypoint, state.entrypoint_json = ins.value, ins.json
+    state.cmd = state.cmd if state.cmd_here else None
+    state.where["ENTRYPOINT"] = where
+
+
+def _healthcheck_step(state: StageState, ins: Instruction, where: tuple[str, int]) -> None:
+    state.healthcheck, state.healthcheck_json = tuple(ins.flags) + ins.value, ins.json
+    state.where["HEALTHCHECK"] = where
+
+
+def _stopsignal_step(state: StageState, ins: Instruction, where: tuple[str, int]) -> None:
+    state.stopsignal = ins.value[0] if ins.value else None
+
+
+def _volume_step(state: StageState, ins: Instruction, where: tuple[str, int]) -> None:
+    state.volumes = tuple(state.volumes) + ins.value
+
+
+def _onbuild_step(state: StageState, ins: Instruction, where: tuple[str, int]) -> None:
+    state.onbuild = tuple(state.onbuild) + (ins.args,)
+
+
+# Instructions that set config from their words as written (no expansion, no build step).
+_CONFIG_STEPS = {"SHELL": _shell_step, "CMD": _cmd_step, "ENTRYPOINT": _entrypoint_step,
+                 "HEALTHCHECK": _healthcheck_step, "STOPSIGNAL": _stopsignal_step, "VOLUME": _volume_step,
+                 "ONBUILD": _onbuild_step}
+
+
+def identity(state: StageState, user: str) -> str:
+    """A user as the kernel sees it: "0" for root, the uid a RUN created a login with
+    (`useradd -u 1000 appuser`), else the name or number as written."""
+    if user in ("root", "0", ""):
+        return "0"
+    return next((uid for uid, name in reversed(state.uid_names) if name == user), user)
 
 
 class ModelBuilder:
@@ -311,7 +368,7 @@ class ModelBuilder:
             files = self._base_files.get(key)
             if files is None:  # every image built on this base starts with the same files
                 files = self._base_files[key] = {
-                    p: FileEntry(f"base:{b.ref}:{e.origin}", e.owner) for p, e in source.files.items()}
+                    p: FileEntry(f"base:{b.ref}:{e.origin}", e.owner, e.mode) for p, e in source.files.items()}
             base = source.copy()
             base.breaks = []  # the base's own breaks are reported on the base image
             base.files = dict(files)
@@ -375,57 +432,50 @@ class ModelBuilder:
         return expand_word(text, state.scope, doc.escape)
 
     def _step(self, state: StageState, doc: Document, path: str, ins: Instruction) -> None:
-        kw = ins.keyword
         where = (path, ins.start_line)
-        if kw == "ARG":
-            self._arg(state, doc, ins, where)
-        elif kw == "ENV":
-            self._env(state, doc, ins, where)
-        elif kw == "WORKDIR":
-            _workdir(state, self._word(state, doc, ins.value[0]) if ins.value else Value.known("/"))
-            state.where["WORKDIR"] = where
-        elif kw == "USER":
-            user = self._word(state, doc, ins.value[0]) if ins.value else EMPTY
-            state.user = user.render()
-            if user.is_known:
-                state.unknown.pop("USER", None)
-            else:
-                state.unknown["USER"] = user
-            state.where["USER"] = where
-        elif kw == "SHELL":
-            state.shell = ins.value
-        elif kw == "CMD":
-            state.cmd, state.cmd_json, state.cmd_here = ins.value, ins.json, True
-            state.where["CMD"] = where
-        elif kw == "ENTRYPOINT":
-            # dispatchEntrypoint: a CMD this stage has not set itself is reset.
-            state.entrypoint, state.entrypoint_json = ins.value, ins.json
-            state.cmd = state.cmd if state.cmd_here else None
-            state.where["ENTRYPOINT"] = where
-        elif kw == "EXPOSE":
-            state.expose = tuple(sorted(set(state.expose) | {_expand(p, self._scope(state)) for p in ins.value}))
-            state.where["EXPOSE"] = where
-        elif kw == "HEALTHCHECK":
-            state.healthcheck, state.healthcheck_json = tuple(ins.flags) + ins.value, ins.json
-            state.where["HEALTHCHECK"] = where
-        elif kw == "LABEL":
-            for a in assignments("LABEL", ins.value, state.scope, doc.escape):
-                _record(state, f"LABEL {a.key.render()}", state.labels, a.key.render(), a.value or EMPTY)
-        elif kw == "STOPSIGNAL":
-            state.stopsignal = ins.value[0] if ins.value else None
-        elif kw == "VOLUME":
-            state.volumes = tuple(state.volumes) + ins.value
-        elif kw == "ONBUILD":
-            state.onbuild = tuple(state.onbuild) + (ins.args,)
-        elif kw in ("COPY", "ADD"):
-            state.steps.append(copy_step(ins, _step_user(state), path))
-            self._copy(state, doc, path, ins)
-        elif kw == "RUN":
-            step = run_step(ins, tuple(state.shell), state.workdir, {**state.args, **state.env}, _step_user(state), path)
-            state.steps.append(step)
-            if step.uids:
-                state.uid_names = (*state.uid_names, *step.uids)
-            self._run(state, path, ins)
+        config = _CONFIG_STEPS.get(ins.keyword)
+        if config is not None:
+            config(state, ins, where)
+            return
+        handler = {"ARG": self._arg, "ENV": self._env, "WORKDIR": self._workdir_step, "USER": self._user,
+                   "EXPOSE": self._expose, "LABEL": self._label, "COPY": self._copy_step, "ADD": self._copy_step,
+                   "RUN": self._run_step}.get(ins.keyword)
+        if handler is not None:
+            handler(state, doc, ins, where)
+
+    def _workdir_step(self, state: StageState, doc: Document, ins: Instruction, where: tuple[str, int]) -> None:
+        _workdir(state, self._word(state, doc, ins.value[0]) if ins.value else Value.known("/"))
+        _workdir_owner(state)
+        state.where["WORKDIR"] = where
+
+    def _user(self, state: StageState, doc: Document, ins: Instruction, where: tuple[str, int]) -> None:
+        user = self._word(state, doc, ins.value[0]) if ins.value else EMPTY
+        state.user = user.render()
+        if user.is_known:
+            state.unknown.pop("USER", None)
+        else:
+            state.unknown["USER"] = user
+        state.where["USER"] = where
+
+    def _expose(self, state: StageState, doc: Document, ins: Instruction, where: tuple[str, int]) -> None:
+        state.expose = tuple(sorted(set(state.expose) | {_expand(p, self._scope(state)) for p in ins.value}))
+        state.where["EXPOSE"] = where
+
+    def _label(self, state: StageState, doc: Document, ins: Instruction, where: tuple[str, int]) -> None:
+        for a in assignments("LABEL", ins.value, state.scope, doc.escape):
+            _record(state, f"LABEL {a.key.render()}", state.labels, a.key.render(), a.value or EMPTY)
+
+    def _copy_step(self, state: StageState, doc: Document, ins: Instruction, where: tuple[str, int]) -> None:
+        state.steps.append(copy_step(ins, _step_user(state), where[0]))
+        self._copy(state, doc, where[0], ins)
+
+    def _run_step(self, state: StageState, doc: Document, ins: Instruction, where: tuple[str, int]) -> None:
+        step = run_step(ins, tuple(state.shell), state.workdir, {**state.args, **state.env}, _step_user(state),
+                        where[0])
+        state.steps.append(step)
+        if step.uids:
+            state.uid_names = (*state.uid_names, *step.uids)
+        self._run(state, where[0], ins)
 
     # -- files
     def _copy(self, state: StageState, doc: Document, path: str, ins: Instruction) -> None:
@@ -473,10 +523,29 @@ class ModelBuilder:
         """Where the step's files land ({image path: entry}) and the failures it predicts."""
         node = self.graph.dockerfiles[path]
         build = BuildContext(files, self.graph.context_files(context), self.graph.dockerignore_for(path),
-                             node.dockerignore or "", read=lambda rel: _archive_bytes(self.tree, _rebase(context, rel)),
+                             node.dockerignore or "", self._symlinks(context, files),
+                             read=lambda rel: _archive_bytes(self.tree, _rebase(context, rel)),
                              unlisted=lambda rel: self._unlisted(_rebase(context, rel)))
         result = copy_result(spec, workdir, build, lambda _: kind)
-        return _entries(result, spec, context), result.failures
+        return _entries(result, spec, context, self._link_target), result.failures
+
+    def _symlinks(self, context: str, files: tuple[str, ...]) -> frozenset[str]:
+        """The context files that are symlinks (BuildKit copies a link below a copied
+        directory as a link), once per listing."""
+        cache = self.__dict__.setdefault("_symlink_cache", {})
+        found = cache.get((context, id(files)))
+        if found is None:
+            written = self.tree.differing(self.tree) or set()
+            found = cache[(context, id(files))] = (files, frozenset(
+                rel for rel in files if _rebase(context, rel) not in written
+                and os.path.islink(os.path.join(self.tree.root, _rebase(context, rel)))))
+        return found[1]
+
+    def _link_target(self, repo_path: str) -> str:
+        try:
+            return os.readlink(os.path.join(self.tree.root, repo_path))
+        except OSError:
+            return "?"
 
     def _unlisted(self, repo_path: str) -> str | None:
         """Why a source the context listing lacks may still be there at build time."""
@@ -528,10 +597,7 @@ class ModelBuilder:
 
     def _copy_from_stage(self, state: StageState, doc: Document, path: str, ins: Instruction, spec: CopySpec,
                          dest: str, kind: PathKind) -> None:
-        names = {s.name: s.index for s in doc.stages if s.name}
-        idx = names.get(spec.from_.lower())
-        if idx is None and spec.from_.isdigit() and int(spec.from_) < ins.stage:
-            idx = int(spec.from_)
+        idx = _stage_named(doc, spec.from_, ins.stage)
         if idx is None:  # an image: its files are unknown
             result = copy_result(spec, state.workdir, None, lambda _: kind)
         else:
@@ -546,13 +612,7 @@ class ModelBuilder:
             state.breaks.append(Break(failure.kind.value, path, ins.start_line,
                                       f"{failure.message}; the build fails at this step", failure.source))
         if idx is not None:
-            # What the stage's RUNs did reaches this image through the copy: compared too.
-            state.bases = _union(state.bases, other.bases)
-            seen = set(state.steps)
-            state.steps.extend(s for s in other.steps if s not in seen)
-            _move_sites(state, other, spec, dest)
-            # BuildKit builds the stage --from names: a step that fails there fails this build.
-            state.breaks.extend(br for br in other.breaks if br not in state.breaks)
+            _take_from_stage(state, other, spec, dest)
 
     def _stage_files(self, doc: Document, path: str, idx: int, other: StageState) -> StageFiles:
         """A replayed stage does not change: one listing serves all its --from readers."""
@@ -597,6 +657,7 @@ class ModelBuilder:
             return
         if None in command.argv:  # the program, or what it is given, is not known exactly
             state.unknown_effects.append(RunEffect(path, ins.start_line, f"{_shown(command.argv)}: a word is unknown"))
+        _chown(state, command)
         system = read_system_packages(command.argv)
         if system is not None:
             _system_packages(state, path, ins, system)
@@ -714,15 +775,37 @@ class _Closure:
 
 
 def _system_packages(state: StageState, path: str, ins: Instruction, cmd: SystemPackageCommand) -> None:
-    """apt/apk/dnf installs add to the image's packages; apt's pythonX.Y sets the version."""
+    """apt/apk/dnf installs add to the image's packages, removals take away; apt's pythonX.Y
+    sets the version. Every command is also kept as an operation (`_package_op`)."""
+    if cmd.action is not PackageAction.CLEAN:  # the cache cleanup rule: it deletes only caches
+        state.package_ops = state.package_ops | {_package_op(cmd)}
+    names = [p for p in cmd.packages if p is not None and not p.startswith("-")]
+    if cmd.action in (PackageAction.REMOVE, PackageAction.PURGE):
+        state.packages = state.packages - frozenset(names)
+        return
     if cmd.action is not PackageAction.INSTALL:
         return
-    names = [p for p in cmd.packages if p is not None and not p.startswith("-")]
     state.packages = state.packages | frozenset(names)
     for p in names if cmd.manager in _APT else ():
         m = _APT_PY.match(p)
         if m:
             state.python, state.python_source = m.group(1), f"apt package {p} ({path}:{ins.start_line})"
+
+
+# Options that change nothing the image holds: answers to prompts, output, apk's index cache.
+_QUIET_PACKAGE_OPTIONS = frozenset({"yes", "quiet", "no_cache", "no_progress", "progress", "assume_yes"})
+
+
+def _package_op(cmd: SystemPackageCommand) -> tuple:
+    """What a package command does besides the names an install adds: its manager (`apt` is
+    apt-get's front end), action, options (`--no-install-recommends` changes what lands),
+    the names a removal takes, and what the reader could not read (an unknown name)."""
+    manager = PackageManager.APT_GET if cmd.manager is PackageManager.APT else cmd.manager
+    options = tuple(sorted((o.dest, str(o.value)) for o in cmd.options if o.dest not in _QUIET_PACKAGE_OPTIONS))
+    removed = () if cmd.action is PackageAction.INSTALL else tuple(sorted(str(p) for p in cmd.packages))
+    unread = (*cmd.unknowns, *(["a package name is unknown"] if None in cmd.packages else []),
+              *(str(w) for w in cmd.unknown_options))
+    return (manager.value, cmd.action.value, options, removed, tuple(unread))
 
 
 def _shown(argv: tuple[str | None, ...]) -> str:
@@ -786,6 +869,37 @@ def _site_of(cmd: PipCommand, cwd: str, state: StageState, user_site: bool) -> s
     if cmd.front is PipFront.UV_SYNC:
         return None  # the project's own environment (.venv or UV_PROJECT_ENVIRONMENT): not modelled
     return posixpath.join(home_of(state), ".local") if user_site else "system"
+
+
+def _workdir_owner(state: StageState) -> None:
+    """WORKDIR makes a directory that does not exist yet as the current USER; one the stage
+    already has (a directory every Linux base has, one a file was copied below, one it
+    already owns) keeps its owner."""
+    wd = state.workdir
+    if "WORKDIR" in state.unknown or wd in state.dir_owners or wd in _EVERY_LINUX_DIRECTORY or wd == "/":
+        return
+    if any(p.startswith(wd + "/") for p in state.files):
+        return
+    home_of_account = next((n for s in state.steps for n in s.accounts if wd == f"/home/{n}"), None)
+    if home_of_account is not None:  # `useradd -m` made it: its login owns it, in the tool's mode
+        state.dir_owners[wd] = home_of_account
+        return
+    state.dir_owners[wd] = _step_user(state)
+    state.open_dirs = state.open_dirs | {wd}
+
+
+def _chown(state: StageState, command: RunCommand) -> None:
+    """`chown [-R] OWNER[:GROUP] PATH…` with every word known: the paths' new owner."""
+    argv = command.argv
+    if not argv or argv[0] is None or posixpath.basename(argv[0]) != "chown" or None in argv:
+        return
+    words = [w for w in argv[1:] if not w.startswith("-")]  # -R, -h, --no-dereference…
+    if len(words) < 2 or any(w.startswith("--") and "=" in w for w in argv[1:]):
+        return  # --from=/--reference=: the owner is another file's
+    owner = words[0].split(":")[0]
+    for target in words[1:]:
+        if target.startswith("/") or command.cwd is not None:
+            state.dir_owners[_image_path(command.cwd or "/", target)] = owner
 
 
 def _workdir(state: StageState, wd: Value) -> None:
@@ -883,18 +997,22 @@ def _dest_kind(state: StageState, dest: str, raw: str) -> PathKind:
     return PathKind.DIRECTORY if any(p.startswith(prefix) for p in state.files) else PathKind.ABSENT
 
 
-def _entries(result: CopyResult, spec: CopySpec, context: str) -> dict[str, FileEntry]:
+def _entries(result: CopyResult, spec: CopySpec, context: str,
+             link_target=lambda path: "?") -> dict[str, FileEntry]:
     """The prover's file entries for a step's result (origins as before: context:, heredoc:,
     url:, a stage file's own origin; unknown:<reason> where the files cannot be read)."""
-    owner = spec.chown
+    owner, mode = spec.chown, spec.chmod
     heredocs = dict(spec.heredocs)
     out: dict[str, FileEntry] = {}
     for u in result.unknown:
         if not u.partial:  # the source stays in the origin: another source is another file
             for where in (u.path, u.also) if u.also else (u.path,):
-                out[where] = FileEntry(f"unknown:{u.source}: {u.reason}", owner)
+                out[where] = FileEntry(f"unknown:{u.source}: {u.reason}", owner, mode)
     for f in result.landed:
-        if f.origin is CopyOrigin.CONTEXT or f.origin is CopyOrigin.ARCHIVE:
+        if f.origin is CopyOrigin.CONTEXT and f.type is EntryType.SYMLINK:
+            # The image holds the link, not what it points to: compared by where it points.
+            origin = f"symlink:{_rebase(context, f.source)} -> {link_target(_rebase(context, f.source))}"
+        elif f.origin is CopyOrigin.CONTEXT or f.origin is CopyOrigin.ARCHIVE:
             origin = f"context:{_rebase(context, f.source)}" if f.origin is CopyOrigin.CONTEXT else \
                 f"archive:{_rebase(context, f.source)}"
         elif f.origin is CopyOrigin.HEREDOC:
@@ -904,8 +1022,30 @@ def _entries(result: CopyResult, spec: CopySpec, context: str) -> dict[str, File
             origin = f"url:{f.source}"
         else:
             origin = f.source
-        out[f.path] = FileEntry(origin, owner)
+        out[f.path] = FileEntry(origin, owner, mode)
     return out
+
+
+def _stage_named(doc: Document, name: str, current: int) -> int | None:
+    """The stage `COPY --from=name` reads (by name, or an earlier stage's index); None: an image."""
+    idx = {s.name: s.index for s in doc.stages if s.name}.get(name.lower())
+    if idx is None and name.isdigit() and int(name) < current:
+        idx = int(name)
+    return idx
+
+
+def _take_from_stage(state: StageState, other: StageState, spec: CopySpec, dest: str) -> None:
+    """What reaches an image through a copy from a stage besides the files: the stage's
+    bases, steps and pip commands (compared as the image's), the pip sites the copied paths
+    hold, and the stage's breaks (BuildKit builds the stage --from names: a step that fails
+    there fails this build)."""
+    state.bases = _union(state.bases, other.bases)
+    seen = set(state.steps)
+    state.steps.extend(s for s in other.steps if s not in seen)
+    known = {id(p) for p in state.pip}
+    state.pip.extend(p for p in other.pip if id(p) not in known)
+    _move_sites(state, other, spec, dest)
+    state.breaks.extend(br for br in other.breaks if br not in state.breaks)
 
 
 def _stage_path(other: StageState, src: str) -> str:
@@ -925,8 +1065,11 @@ def _move_sites(state: StageState, other: StageState, spec: CopySpec, dest: str)
         for site, reqs in other.sites.items():
             if site == s or site.startswith(s.rstrip("/") + "/"):
                 state.sites[posixpath.normpath(dest + site[len(s):])] = set(reqs)
-            elif s.startswith(site + "/") or s == site:
+            elif s == site:
                 state.sites[dest] = set(reqs)
+            elif s.startswith(site + "/"):  # a part of the site: not what it installed
+                part = s[len(site) + 1:]
+                state.sites[dest] = {f"{r} (only {part} of {site})" for r in reqs}
 
 
 def build_models(tree: Tree, config: Config, graph: Graph | None = None) -> dict[str, ImageModel]:

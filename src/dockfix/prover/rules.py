@@ -29,8 +29,9 @@ class Diff:
 def deny(b: ImageModel, a: ImageModel) -> list[Diff]:
     bs, as_ = b.state, a.state
     out: list[Diff] = []
-    for check in (_forms, _directives, _labels, _bases, _pip, _copy_steps, _run_steps, _accounts):
+    for check in (_forms, _directives, _labels, _bases, _copy_steps, _run_steps, _accounts):
         out.extend(check(bs, as_))
+    out.extend(_pip(b, a))
     out.extend(_packages(b, a))
     return out
 
@@ -82,6 +83,7 @@ def _refs(refs) -> str:
 def _packages(b: ImageModel, a: ImageModel) -> Iterator[Diff]:
     """apt/apk packages: one removed is broken; one added is allowed only when it comes with
     an in-repo base the image is now built on (the rebase rule), else unproven."""
+    yield from _package_ops(b, a)
     gone = b.state.packages - a.state.packages
     new = a.state.packages - b.state.packages
     if gone:
@@ -95,14 +97,45 @@ def _packages(b: ImageModel, a: ImageModel) -> Iterator[Diff]:
                    + ", ".join(sorted(new)))
 
 
+def _package_ops(b: ImageModel, a: ImageModel) -> Iterator[Diff]:
+    """Package commands other than the names installs add: options, removals, upgrades,
+    index updates (compared as sets: merged RUNs run each once). Installs and updates only
+    AFTER has are allowed when the image is now built on an in-repo base (the rebase rule)."""
+    bs, as_ = b.state, a.state
+    if bs.package_ops == as_.package_ops:
+        return
+    gone, new = bs.package_ops - as_.package_ops, as_.package_ops - bs.package_ops
+    unread = any(op[-1] for op in (*gone, *new))
+    if not gone and not unread and all(op[1] in _ADDING for op in new):
+        rebased = a.base_chain != b.base_chain
+        yield Diff("package commands", "info" if rebased else "unproven", "-", _ops(new), None,
+                   ("rebase rule: package commands of the in-repo base " if rebased
+                    else "package installs only after the rewrite (no rule allows adding one): ") + _ops(new))
+        return
+    yield Diff("package commands", "unproven" if unread else "broken", _ops(gone), _ops(new), None,
+               "system package commands changed (action, options or the packages a removal takes)"
+               + ("; part of them cannot be read" if unread else ""))
+
+
+_ADDING = frozenset({"install", "update"})
+
+
+def _ops(ops) -> str:
+    return "; ".join(f"{m} {a} {' '.join(f'{k}={v}' for k, v in o)} {' '.join(r)}".strip()
+                     for m, a, o, r, _ in sorted(ops)[:3]) or "-"
+
+
 def _pip_signature(p: PipInstall) -> tuple:
     """What a pip command does besides which requirements it installs (compared as sets
     through the sites): its action, launcher, options and where it installs."""
     options = ()
     if p.command is not None:
         options = tuple(repr(k) for k in (_option_key(x) for x in p.command.options) if k is not None)
+    # Who runs it: what a system-wide (or --target/--prefix) install writes is owned by that
+    # user (and fails where it may not write); a --user install is judged by its site.
+    user = "" if p.user_site else "root" if p.user in ("root", "0") else p.user
     return (p.action.value, p.spelling, options, p.index_urls, p.constraints, p.editables, p.target, p.prefix,
-            p.unknowns)
+            user, p.unknowns)
 
 
 _REQUIREMENT_DESTS = frozenset({"requirements", "constraints", "editables", "user", "use_user_site"})
@@ -121,20 +154,37 @@ def _option_key(option) -> tuple | None:
     return (dest, str(getattr(option, "value", "")))
 
 
-def _pip_sequence(st: StageState) -> list[tuple]:
+def _pip_sequence(records: list[PipInstall]) -> list[tuple]:
     """The pip commands in order, one entry for a run of consecutive equal ones (merged RUNs
     run them as one command)."""
     out: list[tuple] = []
-    for p in st.pip:
+    for p in records:
         sig = _pip_signature(p)
         if not out or out[-1] != sig:
             out.append(sig)
     return out
 
 
-def _pip(bs: StageState, as_: StageState) -> Iterator[Diff]:
-    sb, sa = _pip_sequence(bs), _pip_sequence(as_)
+def _pip(b: ImageModel, a: ImageModel) -> Iterator[Diff]:
+    bs, as_ = b.state, a.state
+    sb, sa = _pip_sequence(bs.pip), _pip_sequence(as_.pip)
     if sb == sa:
+        return
+    if a.base_chain != b.base_chain:
+        # The rebase rule: the in-repo base's own pip commands (its builder's, copied from)
+        # come with it; the image's own must be the same.
+        theirs = {p.path for p in bs.pip} | {a.dockerfile}
+        own = _pip_sequence([p for p in as_.pip if p.path in theirs])
+        if own == sb:
+            yield Diff("pip", "info", "-", _pip_text(sa, sb), None, "rebase rule: pip commands of the in-repo base")
+            return
+    if _without_users(sb) == _without_users(sa):
+        # The same commands run by another user: what a system-wide install writes is owned
+        # by another user, and as a non-root user pip falls back to its user site, or fails,
+        # depending on the base's permissions, which the model does not know.
+        yield Diff("pip", "unproven", _pip_text(sb, sa), _pip_text(sa, sb), None,
+                   "pip commands run as another user: where they install and who owns it depend on "
+                   "the base's permissions")
         return
     unread = any(sig[-1] for sig in (*sb, *sa))
     yield Diff("pip", "unproven" if unread else "broken", _pip_text(sb, sa), _pip_text(sa, sb), None,
@@ -142,9 +192,18 @@ def _pip(bs: StageState, as_: StageState) -> Iterator[Diff]:
                + ("; part of them cannot be read" if unread else ""))
 
 
+def _without_users(sequence: list[tuple]) -> list[tuple]:
+    out: list[tuple] = []
+    for sig in sequence:
+        sig = (*sig[:8], "", sig[9])
+        if not out or out[-1] != sig:
+            out.append(sig)
+    return out
+
+
 def _pip_text(mine: list[tuple], other: list[tuple]) -> str:
     only = [s for s in mine if s not in other] or mine
-    return "; ".join(f"{s[1]} {s[0]} {' '.join(s[2])}".strip() for s in only[:3])
+    return "; ".join(f"{s[1]} {s[0]} {' '.join(s[2])}{' as ' + s[8] if s[8] else ''}".strip() for s in only[:3])
 
 
 def _copy_steps(bs: StageState, as_: StageState) -> Iterator[Diff]:
@@ -231,7 +290,8 @@ def _root_only(bs: StageState, as_: StageState) -> Iterator[Diff]:
     for s in as_.steps:
         if _fails_as_non_root(s) and (s.flags, s.residue) not in failing_b:
             yield Diff("root-only step", "broken", "root", s.user, None,
-                       f"{s.path}:{s.line} runs a package manager's install as {s.user}: it fails unless root")
+                       f"{s.path}:{s.line} runs a package manager's install or an account tool as {s.user}: "
+                       "it fails unless root")
 
 
 def _fails_as_non_root(step: Step) -> bool:

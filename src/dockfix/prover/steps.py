@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dockfix.model.packages import is_pip
 from dockfix.model.run import RunForm, run_execution
@@ -38,7 +38,7 @@ class Step:
     accounts: tuple[str, ...]  # RUN: the user and group names (and uids) it creates
     path: str
     line: int
-    root_only: bool = False  # RUN: runs a package manager's install/update, which fails unless root
+    root_only: bool = False  # RUN: a package manager's install/update or an account tool: fails unless root
     uids: tuple[tuple[str, str], ...] = ()  # RUN: (uid, login name) of each user it creates with -u
 
     def key(self) -> tuple:
@@ -54,31 +54,51 @@ def run_step(ins: Instruction, shell: tuple[str, ...], workdir: str, env: dict[s
     if execution.form is not RunForm.SHELL or not execution.posix_shell or execution.script is None:
         return Step("RUN", flags, user, (f"unread: {execution.form.value} {execution.argv!r}",), (), path,
                     ins.start_line)
-    plain = _PLAIN.fullmatch(execution.script)
+    plain = _plain_package_command(execution.script)
     if plain is not None:  # one literal command (no quoting, expansion or operator): no shell reading needed
-        words = execution.script.split()
-        name = posixpath.basename(words[0])
-        if "=" not in words[0] and (name in _PACKAGE_PROGRAMS or is_pip(words)):
-            root_only = name in _PACKAGE_PROGRAMS and bool(_ROOT_ACTIONS.intersection(words[1:]))
-            return Step("RUN", flags, user, (), (), path, ins.start_line, root_only)
+        return Step("RUN", flags, user, (), (), path, ins.start_line, plain)
     script = read_script(execution.script, workdir=workdir, env=env)
-    residue: list[str] = []
-    accounts: list[str] = []
-    uids: list[tuple[str, str]] = []
-    root_only = False
+    reading = _Reading()
     for c in script.commands:
+        reading.add(execution.script, c)
+    reading.residue.extend(f"unread: {o.reason.value}: {execution.script[o.start:o.end]}" for o in script.opaque)
+    return Step("RUN", flags, user, tuple(reading.residue), tuple(reading.accounts), path, ins.start_line,
+                reading.root_only, tuple(reading.uids))
+
+
+def _plain_package_command(script: str) -> bool | None:
+    """For a script that is one literal package or pip command: whether it needs root; None
+    for any other script (read by the shell reader)."""
+    if _PLAIN.fullmatch(script) is None:
+        return None
+    words = script.split()
+    name = posixpath.basename(words[0])
+    if "=" in words[0] or not (name in _PACKAGE_PROGRAMS or is_pip(words)):
+        return None
+    return name in _PACKAGE_PROGRAMS and bool(_ROOT_ACTIONS.intersection(words[1:]))
+
+
+@dataclass
+class _Reading:
+    """What the commands of one RUN add up to, command by command."""
+
+    residue: list[str] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)
+    uids: list[tuple[str, str]] = field(default_factory=list)
+    root_only: bool = False
+
+    def add(self, script: str, c) -> None:
         args = c.args
         name = posixpath.basename(args[0]) if args and args[0] is not None else None
         if name in ACCOUNT_PROGRAMS:
-            accounts.extend(_account_names(args))
+            self.accounts.extend(_account_names(args))
             if name in ("useradd", "adduser"):
-                uids.extend(_uid_of(args))
-        root_only = root_only or (name in _PACKAGE_PROGRAMS and bool(_ROOT_ACTIONS.intersection(args[1:])))
+                self.uids.extend(_uid_of(args))
+        self.root_only = self.root_only or name in ACCOUNT_PROGRAMS or (
+            name in _PACKAGE_PROGRAMS and bool(_ROOT_ACTIONS.intersection(args[1:])))
         if not _read_elsewhere(name, c):
             how = ", any user" if name in _NO_FILE_EFFECT and not c.redirections and not c.subshell else ""
-            residue.append(f"{_command_text(execution.script, c)} [in {c.cwd or '?'}, {c.condition.name.lower()}{how}]")
-    residue.extend(f"unread: {o.reason.value}: {execution.script[o.start:o.end]}" for o in script.opaque)
-    return Step("RUN", flags, user, tuple(residue), tuple(accounts), path, ins.start_line, root_only, tuple(uids))
+            self.residue.append(f"{_command_text(script, c)} [in {c.cwd or '?'}, {c.condition.name.lower()}{how}]")
 
 
 def _command_text(script: str, command) -> str:

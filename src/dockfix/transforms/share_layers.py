@@ -6,7 +6,9 @@ reference, `ctx.graph()`), it finds the longest leading run of steps the two hav
 (layer identity: `dockfix.model.layers`: the same instruction words, and for COPY the same
 context and .dockerignore). When the next step of this stage is a block of ENV/ARG/LABEL and the other
 stage continues with the steps that follow that block, the block moves below those steps
-(as many as may be crossed), with its comments.
+(as many as may be crossed), with its comments. And when the other stage has one COPY
+there and this stage one or more consecutive COPYs that land exactly the same files
+(`_copy_groups.same_files`, read by `model.copy`), they are written as that COPY.
 
 When it must not fire: a step crossed is anything but RUN or COPY (so never across USER,
 WORKDIR, SHELL, ONBUILD, ADD, another ENV/ARG); a RUN whose script names the variable
@@ -34,10 +36,12 @@ from dockfix.model.run import RunForm, run_execution
 from dockfix.model.shell import read_script
 from dockfix.model.words import Scope, expand_word, pairs
 from dockfix.syntax import Document, Instruction
+from dockfix.transforms._copy_groups import context_of, regrouped, same_files
 from dockfix.transforms.base import Context, Safety, Transform
 
 MOVABLE = frozenset({"ENV", "ARG", "LABEL"})
 CROSSABLE = frozenset({"RUN", "COPY"})
+MAX_GROUP = 8  # consecutive COPYs tried as one
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,21 @@ class Move:
     after: Instruction  # the last step crossed
     gain: int  # steps now shared
     peer: str
+
+    def rewrite(self, doc: Document) -> bytes:
+        return _moved(doc, self)
+
+
+@dataclass(frozen=True)
+class Regroup:
+    """Consecutive COPYs rewritten as the one COPY another image has there (same files)."""
+
+    text: bytes  # the whole file, rewritten
+    gain: int
+    peer: str
+
+    def rewrite(self, doc: Document) -> bytes:
+        return self.text
 
 
 class ShareLayers(Transform):
@@ -87,7 +106,7 @@ class ShareLayers(Transform):
                 if not any(n.path == m.path and n.message == move for n in ctx.notes):
                     ctx.skip(m.path, None, move)
             elif move is not None:
-                ctx.write(m.path, _moved(doc, move))
+                ctx.write(m.path, move.rewrite(doc))
                 moved.add(m.path)
         return bool(moved)
 
@@ -96,17 +115,18 @@ class _Node:
     """A trie of step identities; each node keeps up to two files whose stages reach it
     (enough to tell whether a file other than a given one does)."""
 
-    __slots__ = ("children", "paths")
+    __slots__ = ("children", "paths", "step")
 
-    def __init__(self) -> None:
+    def __init__(self, step: Step | None = None) -> None:
         self.children: dict[tuple, _Node] = {}
         self.paths: list[str] = []
+        self.step = step  # the step that leads here, as the first file to reach it wrote it
 
     def add(self, steps: list[Step], path: str) -> None:
         node = self
         node._mark(path)
         for s in steps:
-            node = node.children.setdefault(s.identity, _Node())
+            node = node.children.setdefault(s.identity, _Node(s))
             node._mark(path)
 
     def _mark(self, path: str) -> None:
@@ -151,21 +171,24 @@ def _steps(doc: Document, member: Member) -> list[Step]:
     return layer_steps(doc, member.stage, member.path, member.copy_key)
 
 
-def _plan(ctx: Context, doc: Document, mine: list[Step], trie: _Node, path: str) -> Move | str | None:
+def _plan(ctx: Context, doc: Document, mine: list[Step], trie: _Node, path: str) -> Move | Regroup | str | None:
     """The move that shares most steps with another file's stage; a reason when the step
     that would be shared next stops a block; None when there is nothing to share."""
-    best: Move | None = None
+    best: Move | Regroup | None = None
     refusal: str | None = None
     node: _Node | None = trie
     for k in range(len(mine)):
         if node is None or node.other(path) is None:
             break  # no other file shares mine[:k]
+        found: Move | Regroup | str | None = None
         if mine[k].ins.keyword in MOVABLE and (k == 0 or mine[k - 1].ins.keyword not in MOVABLE):
             found = _block_move(ctx, doc, mine, k, node, path)
-            if isinstance(found, Move) and (best is None or found.gain > best.gain):
-                best = found
-            elif isinstance(found, str) and refusal is None:
-                refusal = found
+        elif mine[k].ins.keyword == "COPY":
+            found = _regroup(ctx, doc, mine, k, node, path)
+        if isinstance(found, (Move, Regroup)) and (best is None or found.gain > best.gain):
+            best = found
+        elif isinstance(found, str) and refusal is None:
+            refusal = found
         node = node.children.get(mine[k].identity)
     return best if best is not None else refusal
 
@@ -193,6 +216,72 @@ def _block_move(ctx: Context, doc: Document, mine: list[Step], k: int, node: _No
     if crossed == 0:
         return None
     return Move(block, mine[m + crossed - 1].ins, crossed, peer or "")
+
+
+def _regroup(ctx: Context, doc: Document, mine: list[Step], k: int, node: _Node, path: str) -> Regroup | None:
+    """mine[k:k+j], consecutive COPYs, rewritten as the consecutive COPYs another file has
+    after mine[:k] when they land the same files (`_copy_groups.same_files`)."""
+    copies = 0
+    while k + copies < len(mine) and copies < MAX_GROUP and mine[k + copies].ins.keyword == "COPY":
+        copies += 1
+    best: Regroup | None = None
+    context: list = []  # read once, when a candidate needs it
+    for chain in _copy_chains(node, mine[k], path):
+        context = context or [context_of(ctx.graph(), ctx.tree, path)]
+        for j in range(1, copies + 1):
+            found = _as_peer(ctx, doc, (path, context[0]), mine[k:k + j], mine[k + j:], chain)
+            if found is not None and (best is None or found.gain > best.gain):
+                best = found
+    return best
+
+
+def _copy_chains(node: _Node, first: Step, path: str) -> list[list[_Node]]:
+    """Sequences of COPY steps (from the context `first` reads) that another file has below
+    `node`, the first of them not `first` itself; up to MAX_GROUP long."""
+    chains: list[list[_Node]] = []
+    stack = [[child] for identity, child in node.children.items()
+             if identity != first.identity and identity[0] == "COPY" and identity[-1] == first.identity[-1]]
+    while stack:
+        chain = stack.pop()
+        if chain[-1].other(path) is None:
+            continue
+        chains.append(chain)
+        if len(chain) < MAX_GROUP:
+            stack += [chain + [c] for i, c in chain[-1].children.items() if i[0] == "COPY" and i[-1] == first.identity[-1]]
+    return chains
+
+
+def _as_peer(ctx: Context, doc: Document, where: tuple, steps: list[Step], rest: list[Step],
+             chain: list[_Node]) -> Regroup | None:
+    """`steps` written as the peer's COPYs of `chain`, when they land the same files
+    (`where`: this file's path and its build context). A group becomes fewer COPYs whoever
+    wrote them, as many only when the peer's path comes first, never more (so files converge
+    on one form instead of trading theirs)."""
+    path, context = where
+    peer = chain[-1].other(path) or ""
+    group = [s.ins for s in steps]
+    theirs = [n.step.ins for n in chain]  # type: ignore[union-attr]
+    if any(ctx.ignored(doc, ins) for ins in group) or len(theirs) > len(group) \
+            or (len(theirs) == len(group) and peer > path):
+        return None
+    if not same_files(group, theirs, context):
+        return None
+    texts = [ctx.document(n.other(path) or peer).data[i.start:i.end].lstrip() for n, i in zip(chain, theirs)]
+    text = regrouped(doc, group, texts)
+    if text is None:
+        return None
+    return Regroup(text, len(theirs) + _shared_after(chain[-1], rest, path), peer)
+
+
+def _shared_after(node: _Node, rest: list[Step], path: str) -> int:
+    """How many of `rest` another file also has below `node`."""
+    n = 0
+    for s in rest:
+        child = node.children.get(s.identity)
+        if child is None or child.other(path) is None:
+            break
+        node, n = child, n + 1
+    return n
 
 
 def _refusal(block: tuple[Instruction, ...], names: frozenset[str], step: Instruction, peer: str | None) -> str:
