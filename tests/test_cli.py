@@ -101,7 +101,10 @@ def test_only_outside_the_named_preset_says_so(tmp_path: Path) -> None:
     result = _cli("plan", str(tmp_path), "--option", "1", "--only", "merge-apt-runs")
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert ("--only merge-apt-runs: not in option 1 (layers: merge-pip-runs); they are in option 3, "
+    assert ("--only merge-apt-runs: not in option 1 (layers: merge-pip-runs, merge-runs, apt-get-for-apt, "
+            "remove-apt-lists, apk-no-cache, dnf-clean-all, yum-clean-all, yarn-cache-clean, pip-no-cache-dir, "
+            "copy-for-add, "
+            "copy-absolute-dest); they are in option 3, "
             "or drop --option to run exactly the named transforms") in result.stderr
 
 

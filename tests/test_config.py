@@ -36,6 +36,7 @@ exclude = ["vendor", "third_party/x"]
 name = "svc"
 uid = 1500
 gid = 1501
+numeric = true
 
 [tool.dockfix.images]
 "acme/api" = { dockerfile = "docker/api/Dockerfile", context = ".", target = "runtime", args = { BASE = "acme/base" } }
@@ -45,7 +46,7 @@ gid = 1501
 globs = ["settings/*.py"]
 """))
     assert (cfg.option, cfg.select, cfg.ignore, cfg.exclude) == (3, ("merge-pip-runs",), ("root-swap",), ("vendor", "third_party/x"))
-    assert cfg.user == UserConfig("svc", 1500, 1501)
+    assert cfg.user == UserConfig("svc", 1500, 1501, numeric=True)
     api, base = cfg.images
     assert (api.ref, api.dockerfile, api.target, api.args) == ("acme/api", "docker/api/Dockerfile", "runtime", (("BASE", "acme/base"),))
     assert base.dockerfile == "docker/Dockerfile.base"
@@ -65,6 +66,7 @@ def test_dockfix_toml_is_read_at_top_level(tmp_path: Path) -> None:
     ("[tool.dockfix]\nexclude = [\"/etc\"]\n", "leaves the repository root", 2),
     ("[tool.dockfix.user]\nname = \"app\"\nshell = \"/bin/sh\"\n", "unknown key `user.shell`", 3),
     ("[tool.dockfix.user]\nuid = 0\n", "must be positive", 2),
+    ("[tool.dockfix.user]\nnumeric = \"yes\"\n", "`user.numeric` must be true or false", 2),
     ("[tool.dockfix.images]\n\"a\" = { context = \".\" }\n", "`images.a` needs `dockerfile`", 2),
     ("[tool.dockfix.images]\n\"a\" = { dockerfile = \"../D\" }\n", "leaves the repository root", None),
     ("[tool.dockfix\n", "invalid TOML", 1),

@@ -397,17 +397,19 @@ def test_presets_follow_the_seed_s_application_log(golden: dict[str, str]) -> No
     # 000 "적용 이력 — OPTION 2" (L444-451): Dockerfile.base pip merge, ai-worker-cpu onto the base,
     # .dockerignore `scripts/` removed, ai-worker-gpu unchanged. Deliberate difference 4 (golden/README):
     # docker/Dockerfile gets the pip merge too; difference 5: the GPU apt merge comes with option 3.
-    assert preset_cell(golden["docker/Dockerfile.base"], 2) == "merge-pip-runs"
+    # issue 16: option 1 (hence 2 and 3) also fixes DL3042 (the upgrade's --no-cache-dir) and DL3045
+    assert preset_cell(golden["docker/Dockerfile.base"], 2) == "merge-pip-runs, pip-no-cache-dir"
     # issue 17: share-layers moves ENV WORKER_TYPE below the steps ai-worker-cpu shares with ai-worker
-    assert preset_cell(golden["docker/ai-worker-cpu/Dockerfile"], 2) == "rebase-onto-base, share-layers"
+    assert preset_cell(golden["docker/ai-worker-cpu/Dockerfile"], 2) == (
+        "rebase-onto-base, share-layers, copy-absolute-dest")
     assert preset_cell(golden[".dockerignore"], 2) == "prune-dockerignore"
     assert preset_cell(golden["docker/ai-worker-gpu/Dockerfile"], 2) == "no change"
-    assert preset_cell(golden["docker/Dockerfile"], 2) == "merge-pip-runs"
+    assert preset_cell(golden["docker/Dockerfile"], 2) == "merge-pip-runs, pip-no-cache-dir"
     assert preset_cell(golden["docker/ai-worker-gpu/Dockerfile"], 3) == "merge-apt-runs"
     # L451 (option 3): appuser in the base; USER root → apt → USER appuser in the apt-installing images
-    assert preset_cell(golden["docker/Dockerfile.base"], 3) == "merge-pip-runs, non-root"
+    assert preset_cell(golden["docker/Dockerfile.base"], 3) == "merge-pip-runs, pip-no-cache-dir, non-root"
     for path in ("docker/video-worker/Dockerfile", "docker/ai-worker/Dockerfile"):
-        assert preset_cell(golden[path], 3) == "root-swap"
+        assert preset_cell(golden[path], 3) == "copy-absolute-dest, root-swap"
     assert "not rebased [rebase-onto-base]" in golden["docker/Dockerfile"]
 
 
@@ -426,7 +428,7 @@ def test_presets_are_the_plans(golden: dict[str, str], option: int) -> None:
 def test_preset_line_ranges_are_the_file_s_lines(golden: dict[str, str]) -> None:
     # option 1 on the base: lines 26-28 (comment, RUN pip upgrade, blank) go, 31 is replaced
     line = [x for x in golden["docker/Dockerfile.base"].splitlines() if x.startswith("| 1 (")][0]
-    assert line == "| 1 (layers) | merge-pip-runs | L26-28, L31 (+2/-4) |  |"
+    assert line == "| 1 (layers) | merge-pip-runs, pip-no-cache-dir | L26-28, L31 (+2/-4) |  |"
     assert BEFORE.joinpath("docker/Dockerfile.base").read_text().splitlines()[26] == "RUN pip install --upgrade pip"
 
 
@@ -593,8 +595,10 @@ def test_json_and_markdown_come_from_one_report(tmp_path: Path) -> None:
     report = scan(tmp_path, load_config(tmp_path))
     data = to_json(report)
     [d] = data["dockerfiles"]
-    assert [p["transforms"] for p in d["presets"]] == [["merge-pip-runs"]] * 3
-    assert "| 1 (layers) | merge-pip-runs | L2-3 (+1/-2) |  |" in to_markdown(report)
+    # option 3 also makes the standalone image on python:3.11-slim non-root
+    assert [p["transforms"] for p in d["presets"]] == [["merge-pip-runs", "pip-no-cache-dir"]] * 2 + [
+        ["merge-pip-runs", "pip-no-cache-dir", "non-root"]]
+    assert "| 1 (layers) | merge-pip-runs, pip-no-cache-dir | L2-3 (+1/-2) |  |" in to_markdown(report)
 
 
 # -- the small readers -----------------------------------------------------------------------

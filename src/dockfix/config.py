@@ -24,6 +24,7 @@ class UserConfig:
     name: str = "appuser"
     uid: int = 1000
     gid: int = 1000
+    numeric: bool = False  # non-root writes `USER uid:gid` (runAsNonRoot can verify it) instead of `USER name`
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class Config:
 
 
 TOP_KEYS = {"option", "select", "ignore", "user", "images", "invariants", "exclude"}
-USER_KEYS = {"name", "uid", "gid"}
+USER_KEYS = {"name", "uid", "gid", "numeric"}
 IMAGE_KEYS = {"dockerfile", "context", "target", "args"}
 INVARIANT_KEYS = {"globs"}
 _NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
@@ -149,7 +150,8 @@ class _Parser:
             gid = self._type("user.gid", user.get("gid", uid), int, "an integer")
             if uid <= 0 or gid <= 0:
                 raise self.error("uid", "`user.uid`/`user.gid` must be positive (0 is root)")
-            kw["user"] = UserConfig(name, uid, gid)
+            numeric = self._type("user.numeric", user.get("numeric", False), bool, "true or false")
+            kw["user"] = UserConfig(name, uid, gid, numeric)
         if "images" in data:
             images = self._type("images", data["images"], dict, "a table of image references")
             out = []

@@ -111,10 +111,10 @@ def run(root: str | Path, names: list[str], config: Config, tree: Tree | None = 
         check_input(tree, config)
     before = tree.copy()
     outcome = Outcome(Path(root), names, before, tree)
-    for name in names:
+    for i, name in enumerate(names):
         transform = registry.load(name)
         snapshot = {p: tree.read(p) for p in tree.changed()}
-        ctx = Context(tree=tree, config=config, transform=name)
+        ctx = Context(tree=tree, config=config, transform=name, later=tuple(names[i + 1:]))
         transform.apply(ctx)
         outcome.notes.extend(ctx.notes)
         step = Step(name, {})

@@ -371,7 +371,8 @@ def test_unresolvable_copy_sources_make_the_context_unknown_once(tmp_path: Path)
 
 # A Dockerfile the build copies up a folder first (`cp run/Dockerfile . && gcloud builds
 # submit`): `COPY . ./` exists in every folder above it, so the sources say nothing.
-CLOUD_RUN = {"svc/run/Dockerfile": "FROM python:3.11-slim\nWORKDIR /app\nCOPY . ./\nRUN pip install -r requirements.txt\n",
+CLOUD_RUN = {"svc/run/Dockerfile": "FROM python:3.11-slim\nWORKDIR /app\nCOPY . ./\n"
+                                    "RUN pip install --no-cache-dir -r requirements.txt\n",
              "svc/requirements.txt": "flask==3.0.0\n", "svc/main.py": "app = None\n"}
 
 

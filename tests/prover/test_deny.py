@@ -46,6 +46,12 @@ MUTANTS = {
     "COPY --link added (the decided rule: unproven)": ("COPY app /srv/app\n", "COPY --link app /srv/app\n",
                                                        "COPY flags", Outcome.UNPROVEN),
     "a command the model does not read changed": ("RUN make all\n", "RUN make install\n", "RUN", Outcome.UNPROVEN),
+    "dnf clean with a config option": ("RUN dnf install -y gcc\n",
+                                       "RUN dnf install -y gcc && dnf clean all --setopt=cachedir=/srv\n",
+                                       "RUN", Outcome.UNPROVEN),
+    # the model reads dnf: gcc is no longer installed (broken), not only an unread command
+    "dnf remove added": ("RUN dnf install -y gcc\n", "RUN dnf install -y gcc && dnf remove -y gcc\n", "packages",
+                         Outcome.BROKEN),
     "commands reordered": ("RUN make a\nRUN make b\n", "RUN make b\nRUN make a\n", "RUN", Outcome.UNPROVEN),
     "a command guarded by ||": ("RUN make\n", "RUN true || make\n", "RUN", Outcome.UNPROVEN),
     "a command run as another user": (ACCOUNT + "USER appuser\nRUN make\nUSER root\n", ACCOUNT + "RUN make\n",
@@ -149,6 +155,10 @@ CONTROLS = {
                                                  ACCOUNT.rstrip("\n") + " && chown appuser /app\n"
                                                  "COPY --chown=appuser:appuser app /srv/app\n"),
     "same unread command, same place": ("RUN make all\n", "RUN make all\n"),
+    "dnf and yum caches cleaned": ("RUN dnf install -y gcc\nRUN yum install -y make\n",
+                                   "RUN dnf install -y gcc && dnf clean all\nRUN yum install -y make && yum clean all\n"),
+    "apt lists removed": ("RUN apt-get update && apt-get install -y curl\n",
+                          "RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n"),
     "echo and set as another user": (ACCOUNT + "RUN set -e && echo configured\nUSER appuser\n",
                                      ACCOUNT + "USER appuser\nRUN set -e && echo configured\n"),
     "numeric --chown": ("COPY app /srv/app\n", "COPY --chown=1000:1000 app /srv/app\n"),
@@ -165,7 +175,7 @@ def test_control_is_proved(name: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("drop,invariant", [
     ("RUN pip install --user --no-cache-dir -r requirements/worker-ai-excel.txt\n", "requirements"),
-    ("COPY scripts ./scripts\n", "files"),
+    ("COPY scripts /app/scripts\n", "files"),
 ])
 def test_before_that_fails_is_still_compared(drop: str, invariant: str, tmp_path: Path) -> None:
     """golden ai-worker-cpu fails at `COPY scripts` in BEFORE: it is judged as the image it would
@@ -248,3 +258,18 @@ def test_a_plain_package_command_reads_as_the_shell_reader_does(script: str) -> 
     finally:
         steps._PLAIN = slow_pattern
     assert fast == slow
+
+
+@pytest.mark.parametrize("base,files,holds", [
+    ("node:20-slim", {}, True),
+    ("python:3.11-slim", {}, False),  # not the node image's yarn 1
+    ("node:20-slim", {".yarnrc.yml": "nodeLinker: pnp\n"}, False),  # another yarn, Plug'n'Play
+])
+def test_yarn_cache_clean_only_for_yarn_1(base: str, files: dict, holds: bool, tmp_path: Path) -> None:
+    """README: the yarn cache rule. `COPY . .` brings .yarnrc.yml into the image when it exists."""
+    def tree(run: str) -> dict:
+        return {"Dockerfile": f"FROM {base}\nWORKDIR /app\nCOPY . .\n{run}\n", "package.json": "{}\n", **files}
+
+    verdict = prove(tree_of(tree("RUN yarn install"), tmp_path, "b"),
+                    tree_of(tree("RUN yarn install && yarn cache clean"), tmp_path, "a"), Config())
+    assert verdict.holds is holds, verdict.report()

@@ -9,7 +9,10 @@ run as a one-file repo (the file is named `Dockerfile`), or a pair of trees
 
 For every case the harness checks: the transform's output equals `after` byte for byte;
 a second run changes nothing (idempotence); and the prover judges (before, after) held.
-A case may carry `<case>.notes` (or `<case>/notes`): the exact notes the run must report.
+A case may carry `<case>.notes` (or `<case>/notes`): the exact notes the run must report,
+and `<case>.transforms` (or `<case>/transforms`): the transforms the run runs, when the case
+is about a transform together with those it follows (root-swap acts only on a base that
+non-root made non-root in the same run); without it the run is the transform alone.
 """
 
 from __future__ import annotations
@@ -37,6 +40,12 @@ def _cases() -> list[tuple[str, str, Path]]:
     return found
 
 
+def _transforms(name: str, case: Path) -> list[str]:
+    named = case / "transforms" if case.is_dir() else case.with_name(
+        case.name.replace(".before.Dockerfile", ".transforms"))
+    return named.read_text().split() if named.exists() else [name]
+
+
 def _materialise(case: Path, tmp: Path) -> tuple[Path, dict[str, bytes], Path | None]:
     """Copy the case's before state into tmp; return (root, expected files, notes file)."""
     root = tmp / "repo"
@@ -60,7 +69,9 @@ def _materialise(case: Path, tmp: Path) -> tuple[Path, dict[str, bytes], Path | 
 def test_transform_case(name: str, case_name: str, case: Path, tmp_path: Path) -> None:
     root, expected, notes_file = _materialise(case, tmp_path)
     config = load_config(root)
-    outcome = run(root, [name], config)
+    names = _transforms(name, case)
+    assert name in names, "a case runs the transform it belongs to"
+    outcome = run(root, names, config)
 
     actual = {p: outcome.after.read(p) for p in outcome.after.paths()}
     assert sorted(actual) == sorted(expected), "the set of files differs"
@@ -86,24 +97,5 @@ def test_transform_case(name: str, case_name: str, case: Path, tmp_path: Path) -
 
 
 # Cases whose output the prover does not prove, with why: transform issues, not rules to loosen.
-NOT_PROVED = {
-    # non-root alone makes academy-base end as appuser; video-worker, built on it, then runs
-    # `apt-get install` as appuser, which fails (apt needs root). root-swap repairs it (option 3
-    # runs both); non-root alone is a broken build.
-    ("non-root", "academy"): ("broken", ["root-only step"]),
-    # root-swap runs `mkdir -p /var/log/shop`, `ln -s … /var/www` and `echo > /etc/shop-role` as
-    # root where BEFORE ran them as `shop`: as shop they fail unless the (unknown) base made
-    # /var/log and /etc writable. The model cannot read the base's permissions, so a change of
-    # the user of a RUN it does not read is unproven.
-    # (and its `pip install`, run as shop before, now runs as root: see the venv case)
-    ("root-swap", "compose-shop"): ("unproven", ["RUN", "pip"]),
-    # root-swap runs `pip install requests` as root where BEFORE ran it as appuser: on the
-    # python image's root-owned site-packages pip as appuser falls back to appuser's user site
-    # (or fails), as root it installs system-wide: other files, another owner (prover: pip
-    # commands run as another user are unproven).
-    ("root-swap", "venv"): ("unproven", ["pip"]),
-    # non-root makes tight-base (ubuntu, no CMD of its own: the base's `bash`) run as appuser:
-    # a command the model does not read, which may need root (an interactive shell that runs
-    # apt-get). The prover: a runtime user change with an unread entry point is unproven.
-    ("non-root", "tight-lowercase"): ("unproven", ["USER"]),
-}
+# Empty: every case is proved. (A transform whose output would be unproven skips with a note.)
+NOT_PROVED: dict[tuple[str, str], tuple[str, list[str]]] = {}

@@ -25,9 +25,13 @@ def test_every_code_names_the_transform_that_answers_it() -> None:
     assert answering == transforms.CODES
 
 
-def test_lint_fixes_are_in_no_preset_yet() -> None:
-    for name in transforms.CODES.values():
-        assert all(name not in members for members in transforms.PRESETS.values())
+def test_lint_fixes_are_in_option_1_and_presets_are_cumulative() -> None:
+    """Option 1 ("layers") is where a user expects cache cleanups and merges (issue 16)."""
+    assert set(transforms.CODES.values()) <= set(transforms.PRESETS[1])
+    assert set(transforms.PRESETS[1]) <= set(transforms.PRESETS[2]) <= set(transforms.PRESETS[3])
+    assert transforms.canonical(list(transforms.PRESETS[3])) == list(transforms.CANONICAL_ORDER)
+    for members in transforms.PRESETS.values():
+        assert transforms.canonical(list(members)) == list(members)
 
 
 @pytest.mark.parametrize("spelling", ["DL3042", "dl3042", "pip-no-cache-dir"])

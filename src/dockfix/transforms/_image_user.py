@@ -1,7 +1,7 @@
-"""Who an image runs as, read from the Dockerfiles of its in-repo chain: the users non-root
-creates and root-swap follows, each stage's WORKDIR and ENV, which stage is which image
-(through the graph), and the non-root user an in-repo base ends as. Shared by non-root and
-root-swap; imports no transform. RUN is read through the model (`_root_needs.run_scripts`)."""
+"""Who an image runs as, read from the Dockerfiles of its in-repo chain: the user non-root
+creates, each stage's WORKDIR and ENV, which stage is which image (through the graph), and
+the USER a chain ends with (the user an in-repo base gives its images: `_runtime_user`).
+Shared by non-root and root-swap; imports no transform."""
 
 from __future__ import annotations
 
@@ -13,9 +13,6 @@ from typing import TYPE_CHECKING
 from dockfix.model.words import Binding, Origin, Value, expand_word
 from dockfix.model.words import Scope as WordScope
 from dockfix.syntax import Document, Instruction, Stage
-from dockfix.transforms import _run
-from dockfix.transforms._root_needs import Where, run_scripts
-from dockfix.transforms._root_needs import under as _under
 from dockfix.transforms._user_edits import env_pairs
 from dockfix.transforms.base import Context
 
@@ -38,6 +35,13 @@ class NewUser:
     uid: int = 1000
     gid: int = 1000
     group: str = "appuser"
+    numeric: bool = False  # USER as `uid:gid` (the config's `user.numeric`)
+
+    @property
+    def user_value(self) -> str:
+        """What USER says: the name, or `uid:gid` (Kubernetes' runAsNonRoot can verify only a
+        number, and hadolint's DL3066 reports a name: "may not be resolvable by host system")."""
+        return f"{self.uid}:{self.gid}" if self.numeric else self.name
 
     @property
     def chown(self) -> str:
@@ -60,29 +64,14 @@ def configured_user(config: object) -> NewUser:
             uid = getattr(u, "uid", uid)
             gid = getattr(u, "gid", gid)
         group = (u.get("group") if isinstance(u, dict) else getattr(u, "group", None)) or name
-        return NewUser(str(name), int(uid), int(gid), str(group))
+        numeric = u.get("numeric", False) if isinstance(u, dict) else getattr(u, "numeric", False)
+        return NewUser(str(name), int(uid), int(gid), str(group), bool(numeric))
     return NewUser(name, uid, gid, name)
 
 
 def is_root(value: str) -> bool:
     user = value.strip().split(":", 1)[0].strip()
     return user in ("root", "0", "")
-
-
-@dataclass(frozen=True)
-class RuntimeUser:
-    """What a non-root base gives the images built on it."""
-
-    user: str  # the USER value as written: "appuser", "1000:1000"
-    name: str
-    chown: str  # the --chown value for new files of this user
-    home: str | None
-    owned: tuple[str, ...]  # directories the user owns: home, app dir
-    uid: str | None = None
-
-    def same_user(self, value: str) -> bool:
-        v = value.strip().split(":", 1)[0].strip()
-        return v == self.name or (self.uid is not None and v == self.uid)
 
 
 # ----------------------------------------------------------------------------------
@@ -296,104 +285,3 @@ def start_user_of(ctx: Context, path: str, stage_index: int) -> str:
     refs = chain(ctx, path, stage_index)
     value, _ = last_user(ctx, refs[1:])
     return "user" if value is not None and not is_root(value) else "root"
-
-
-def runtime_user(ctx: Context, origin: StageRef) -> RuntimeUser | None:
-    """The non-root user an in-repo image stage ends as, and what it owns (None: root)."""
-    refs = chain(ctx, origin.path, origin.stage)
-    # Every image built on one base asks this; the answer depends only on the chain's files.
-    key = ("runtime_user", origin, tuple((r, ctx.tree.read(r.path)) for r in refs))
-    if key not in ctx.cache:
-        ctx.cache[key] = _runtime_user(ctx, refs)
-    return ctx.cache[key]
-
-
-@dataclass
-class _Owner:
-    """What the chain's stages say about the user: its home, uid, groups, the directories it owns."""
-
-    name: str
-    uid: str | None
-    home: str | None
-    chown: str | None = None
-    groups: set[str] = field(default_factory=set)
-    owned: list[str] = field(default_factory=list)
-
-
-def _runtime_user(ctx: Context, refs: list[StageRef]) -> RuntimeUser | None:
-    value, where = last_user(ctx, refs)
-    if value is None or is_root(value):
-        return None
-    value = value.strip()
-    name, _, group = value.partition(":")
-    owner = _Owner(name, name if name.isdigit() else None, None if name.isdigit() else f"/home/{name}")
-    _read_chain(ctx, refs, owner)
-    chown = owner.chown or _chown_of(value, group, owner)
-    dirs = ([owner.home] if owner.home else []) + owner.owned
-    uniq = tuple(dict.fromkeys(d for d in dirs if d and d != "/"))
-    return RuntimeUser(user=value, name=name, chown=chown, home=owner.home, owned=uniq, uid=owner.uid)
-
-
-def _read_chain(ctx: Context, refs: list[StageRef], owner: _Owner) -> None:
-    """Walk the chain from the outside in: the ownership its stages gave the user."""
-    final = State()
-    for ref in reversed(refs):
-        doc = ctx.document(ref.path)
-        state = final if ref != refs[-1] else State()
-        for ins in doc.stage_instructions(doc.stages[ref.stage])[1:]:
-            if ins.keyword in ("COPY", "ADD"):
-                _owned_by_copy(ins, state, owner)
-            elif ins.keyword == "RUN":
-                _owned_by_run(doc, ins, state, owner)
-            state = step(state, ins)
-        final = state
-
-
-def _chown_of(value: str, group: str, owner: _Owner) -> str:
-    """`--chown=` for the user: as USER says it, else user:user when that group was made."""
-    if group:
-        return value
-    return f"{owner.name}:{owner.name}" if owner.name in owner.groups else owner.name
-
-
-def _owned_by_copy(ins: Instruction, state: State, owner: _Owner) -> None:
-    ch = ins.flag("chown")
-    if ch and ch.split(":", 1)[0] == owner.name:
-        owner.chown = owner.chown or ch
-        dest = copy_dest(ins, state)
-        if dest is not None and state.workdir and _under(dest, state.workdir):
-            owner.owned.append(state.workdir)
-
-
-def _owned_by_run(doc: Document, ins: Instruction, state: State, owner: _Owner) -> None:
-    """groupadd/addgroup, useradd/adduser (home, uid) and chown in a RUN, read by the model."""
-    scripts = run_scripts(ins, Where(state.workdir, env=dict(state.env)), _run.shell_at(doc, ins) or ("?",))
-    for c in (c for script in scripts or () for c in script.commands):
-        name = posixpath.basename(c.name or "")
-        words = [w for w in c.args[1:] if w is not None]
-        if name in ("groupadd", "addgroup") and words:
-            owner.groups.add(words[-1])
-        elif name in ("useradd", "adduser") and words and words[-1] == owner.name:
-            _user_options(words[:-1], owner)
-        elif name == "chown":
-            _owned_by_chown(c.args[1:], c.cwd, owner)
-
-
-def _user_options(words: list[str], owner: _Owner) -> None:
-    for i, w in enumerate(words):
-        if w in ("-d", "--home-dir", "-h", "--home") and i + 1 < len(words):
-            owner.home = words[i + 1]
-        elif w.startswith("--home-dir="):
-            owner.home = w.split("=", 1)[1]
-        elif w in ("-u", "--uid") and i + 1 < len(words):
-            owner.uid = words[i + 1]
-
-
-def _owned_by_chown(args: tuple[str | None, ...], cwd: str | None, owner: _Owner) -> None:
-    words = [w for w in args if w is None or not w.startswith("-")]
-    if not words or words[0] is None or words[0].split(":", 1)[0] not in (owner.name, owner.uid):
-        return
-    for w in words[1:]:
-        d = None if w is None else w if w.startswith("/") else posixpath.join(cwd, w) if cwd else None
-        if d:
-            owner.owned.append(posixpath.normpath(d))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from dockfix.model.packages import PipAction, PipFront, PipCommand, read_pip
@@ -21,6 +20,7 @@ from dockfix.model.run import DEFAULT_SHELL, RunForm, run_execution
 from dockfix.model.shell import Command, RedirOp, Script, read_script
 from dockfix.model.shell_syntax import OpaqueReason
 from dockfix.syntax import Instruction
+from dockfix.transforms._writes import written_paths
 
 # Commands that need root whatever their arguments.
 ROOT_COMMANDS = frozenset({
@@ -34,17 +34,6 @@ ROOT_COMMANDS = frozenset({
 # dpkg / rpm: only their installing and removing modes write.
 _DPKG_WRITE = re.compile(r"^-(?:[a-zA-Z]*[irPV]|-install|-remove|-purge|-unpack|-configure|-set-selections)")
 _RPM_WRITE = re.compile(r"^-(?:[a-zA-Z]*[iUFe]|-install|-upgrade|-freshen|-erase|-import|-rebuilddb)")
-# Commands whose every path argument is written.
-_WRITES_ALL = frozenset({"mkdir", "touch", "rm", "rmdir", "tee", "truncate", "mkfifo"})
-# Commands whose last path argument (or -t DIR) is written.
-_WRITES_LAST = frozenset({"cp", "mv", "ln", "install", "rsync"})
-# Options that take a separate argument, per command (so it is not taken for a path).
-_OPT_ARG = {
-    "mkdir": {"-m", "--mode"}, "install": {"-m", "--mode", "-o", "--owner", "-g", "--group", "-S"},
-    "cp": {"-S", "--suffix"}, "mv": {"-S", "--suffix"}, "ln": {"-S", "--suffix"},
-    "tee": set(), "touch": {"-d", "-r", "-t", "--date", "--reference"}, "truncate": {"-s", "--size", "-r"},
-    "chmod": {"--reference"}, "sed": {"-e", "-f", "--expression", "--file", "-l"},
-}
 # Wrappers that run the rest of the words as a command.
 _WRAPPERS = frozenset({"sudo", "exec", "nice", "nohup", "time", "command", "builtin", "env", "xargs",
                        "timeout", "stdbuf", "ionice", "chroot", "su-exec", "gosu", "tini", "!"})
@@ -60,10 +49,18 @@ _WRITE_OPS = frozenset({RedirOp.OUT, RedirOp.APPEND, RedirOp.CLOBBER, RedirOp.RE
 
 @dataclass
 class Needs:
-    """Why a RUN needs root, and why it must run as the user (both empty: either will do)."""
+    """Why a RUN needs root, and why it must run as the user (both empty: either will do);
+    `other`: its commands whose effect depends on the user they run as and that are not the
+    user's (root-swap keeps those as root, where they ran before non-root)."""
 
     root: list[str] = field(default_factory=list)
     user: list[str] = field(default_factory=list)
+    other: list[str] = field(default_factory=list)
+
+
+# Builtins that touch no file without a redirection: who runs them changes nothing (the
+# prover's rule "Builtins that touch no file" names the same ones).
+_NO_FILE_EFFECT = frozenset({"echo", "printf", "true", "false", ":", "set"})
 
 
 @dataclass
@@ -133,6 +130,7 @@ def _analyse_script(script: Script, where: Where, needs: Needs, depth: int) -> N
     for o in script.opaque:
         if not (o.reason is OpaqueReason.DYNAMIC and o.start in activations):
             needs.root.append(f"{o.reason.value}: {o.detail or script.text[o.start:o.end]}")
+            needs.other.append(script.text[o.start:o.end])
     for c in script.commands:
         activated = _activated(c)
         if activated is not None:
@@ -160,21 +158,29 @@ def _analyse_command(c: Command, where: Where, needs: Needs, depth: int, venv: s
     env = {k: v for k, v in c.env if v is not None}
     if venv is not None:
         env["VIRTUAL_ENV"] = venv
-    for r in c.redirections:
-        if r.op in _WRITE_OPS or (r.op is RedirOp.DUP_OUT and not _fd_word(r.target.value)):
-            path = _path_of(r.target.value, r.target.text, where)
-            _write(path, c.cwd, where, needs, f"writes {r.target.text}")
+    _redirections(c, where, needs)
     words = [w.value if w.value is not None else _path_of(None, w.text, where) for w in c.argv]
     words = _unwrap(words)
     if not words:
         return
     if words[0] == UNKNOWN_WORD:
         needs.root.append(f"runs a command it cannot name ({c.argv[0].text})")
+        needs.other.append(c.argv[0].text)
         return
     cmd = posixpath.basename(words[0])
     if cmd in _SHELLS and depth < 3 and _shell_reads(c, words, where, env, needs, depth):
         return
+    users = len(needs.user)
     _command(cmd, words, c.cwd, where, env, needs)
+    if len(needs.user) == users and (cmd not in _NO_FILE_EFFECT or c.redirections):
+        needs.other.append(cmd)
+
+
+def _redirections(c: Command, where: Where, needs: Needs) -> None:
+    for r in c.redirections:
+        if r.op in _WRITE_OPS or (r.op is RedirOp.DUP_OUT and not _fd_word(r.target.value)):
+            path = _path_of(r.target.value, r.target.text, where)
+            _write(path, c.cwd, where, needs, f"writes {r.target.text}")
 
 
 def _shell_reads(c: Command, words: list[str], where: Where, env: dict[str, str], needs: Needs,
@@ -190,6 +196,8 @@ def _shell_reads(c: Command, words: list[str], where: Where, env: dict[str, str]
         inner = docs[-1].value if docs and docs[-1] is not None and docs[-1].value is not None else UNKNOWN_WORD
     else:
         return False
+    # The prover does not read a script a nested shell runs: who runs it must not change.
+    needs.other.append(words[0])
     if inner == UNKNOWN_WORD:
         needs.root.append(f"{words[0]} runs a script it cannot read")
     else:
@@ -238,7 +246,7 @@ def _command(cmd: str, words: list[str], cwd: str | None, where: Where,
         else:
             needs.root.append("ensurepip")
         return
-    for p in _written_paths(cmd, args):
+    for p in written_paths(cmd, args):
         _write(p, cwd, where, needs, f"{cmd} {p}")
 
 
@@ -263,49 +271,6 @@ def _global_install(cmd: str, args: list[str]) -> str | None:
     if cmd == "gem" and args[:1] == ["install"] and "--user-install" not in args:
         return "gem install"
     return None
-
-
-def _written_paths(cmd: str, args: list[str]) -> list[str]:
-    plain = _plain_args(cmd, args)
-    if cmd in _WRITES_ALL:
-        return plain
-    if cmd == "chmod":
-        return plain[1:]
-    if cmd in _WRITES_LAST:
-        return _last_written(cmd, args, plain)
-    if cmd == "sed" and any(a == "-i" or a.startswith("-i") or a.startswith("--in-place") for a in args):
-        has_script_opt = any(a in ("-e", "-f", "--expression", "--file") for a in args)
-        return plain if has_script_opt else plain[1:]
-    return _output_option(cmd, args)
-
-
-def _last_written(cmd: str, args: list[str], plain: list[str]) -> list[str]:
-    tdir = _opt_value(args, ("-t", "--target-directory"))
-    if tdir is not None:
-        return [tdir]
-    if cmd == "install" and ("-d" in args or "--directory" in args):
-        return plain
-    if len(plain) >= 2 or (cmd == "ln" and plain):
-        return plain[-1:]
-    return []
-
-
-_OUTPUT_OPTIONS = {"curl": ("-o", "--output"), "tar": ("-C", "--directory"), "bsdtar": ("-C", "--directory"),
-                   "unzip": ("-d",)}
-
-
-def _output_option(cmd: str, args: list[str]) -> list[str]:
-    if cmd in _OUTPUT_OPTIONS:
-        out = _opt_value(args, _OUTPUT_OPTIONS[cmd])
-        return [out] if out is not None else []
-    if cmd == "wget":
-        out = _opt_value(args, ("-O", "--output-document"))
-        pre = _opt_value(args, ("-P", "--directory-prefix"))
-        return [p for p in (out, pre) if p is not None and p != "-"]
-    if cmd == "git" and args[:1] == ["clone"]:
-        rest = [a for a in args[1:] if not a.startswith("-")]
-        return rest[1:2]
-    return []
 
 
 def _pip(pip: PipCommand, cwd: str | None, where: Where, env: dict[str, str], needs: Needs) -> None:
@@ -338,35 +303,6 @@ def _venv_of(launcher: str, env: dict[str, str]) -> str | None:
         prefix = posixpath.dirname(posixpath.dirname(launcher))
         return prefix if prefix not in ("/usr", "/usr/local", "/") else None
     return env.get("VIRTUAL_ENV") or None
-
-
-def _plain_args(cmd: str, args: Sequence[str]) -> list[str]:
-    takes = _OPT_ARG.get(cmd, set())
-    out = []
-    skip = ended = False
-    for a in args:
-        if skip:
-            skip = False
-        elif not ended and a == "--":
-            ended = True
-        elif not ended and a.startswith("-") and a != "-":
-            skip = a in takes
-        else:
-            out.append(a)
-    return out
-
-
-def _opt_value(args: list[str], names: tuple[str, ...]) -> str | None:
-    found = None
-    for i, a in enumerate(args):
-        for n in names:
-            if a == n and i + 1 < len(args):
-                found = args[i + 1]
-            elif n.startswith("--") and a.startswith(n + "="):
-                found = a[len(n) + 1:]
-            elif not n.startswith("--") and a.startswith(n) and len(a) > len(n) and n not in ("-t",):
-                found = a[len(n):]
-    return found
 
 
 def _resolve(path: str, cwd: str | None) -> str | None:

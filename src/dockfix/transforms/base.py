@@ -57,6 +57,9 @@ class Context:
     # Results a transform derives from documents and reuses across files (a base image's
     # user for every image built on it); keys hold the bytes they were derived from.
     cache: dict = field(default_factory=dict)
+    # The transforms that run after this one in the same run (non-root asks whether root-swap
+    # follows it to give root back to the images built on a base it makes non-root).
+    later: tuple[str, ...] = ()
 
     def document(self, path: str) -> Document:
         from dockfix.graph.model import parse_cached

@@ -1,24 +1,7 @@
-"""merge-pip-runs: RUN layers that only run pip become one RUN.
-
-What it does: within a stage, consecutive shell-form RUNs whose every `&&`-command is pip
-(`pip`, `pip3`, `python -m pip`, …) are joined into one RUN with ` && `, in the file's own
-continuation style; the comments above them move above the merged RUN. A RUN that only
-upgrades pip (`pip install --upgrade pip`) is also hoisted over the COPY/ADD lines that
-separate it from the next pip RUN, into that RUN (seed 000's Dockerfile.base change).
-
-When it must not fire: across a heredoc RUN, an exec-form RUN, a stage boundary, any
-instruction other than comments/blank lines (USER, WORKDIR, ENV, ARG, SHELL, COPY, …),
-or RUNs with different `--mount`/`--network`/`--security` flags; on a RUN with other shell
-syntax (`;`, pipes, redirections, subshells); two pip RUNs separated by a COPY stay
-separate (that COPY feeds the later RUN: an intentional cache split). A hoist only moves a
-pure pip upgrade over COPY/ADD whose destinations are not absolute system paths.
-
-Why it is equivalent: `RUN a` then `RUN b` and `RUN a && b` run the same commands in the
-same order, with the same user, directory, environment, shell and flags, and stop at the
-same failure; only the layer boundary goes. The hoisted upgrade reads no file of the build
-context and the COPYs it crosses do not touch pip, so the two commute; what changes is
-cache behaviour (the upgrade now re-runs when the requirements change), not the image.
-"""
+"""merge-pip-runs: consecutive RUN layers that only run pip become one RUN (hadolint DL3059
+for pip RUNs), comments kept with their commands, RUNs edited often kept apart. What it does,
+when it must not fire and why it is equivalent: transforms/merge-pip-runs/README.md (the one
+place)."""
 
 from __future__ import annotations
 
@@ -29,7 +12,7 @@ from dockfix.model.packages import PipAction, PipCommand, PipFront, read_pip
 from dockfix.model.shell import Script
 from dockfix.syntax import Document, Instruction
 from dockfix.syntax.edit import Editor
-from dockfix.transforms import _run, _text
+from dockfix.transforms import _merge, _run, _text
 from dockfix.transforms.base import Context, DockerfileTransform, Safety
 
 _SYSTEM_DIRS = ("/usr", "/root", "/home", "/opt", "/etc", "/bin", "/sbin", "/lib", "/var", "/")
@@ -139,7 +122,7 @@ class MergePipRuns(DockerfileTransform):
         for stage in doc.stages:
             members = doc.stage_instructions(stage)
             grouper = _Grouper(ctx, path, doc)
-            for group in grouper.groups(members):
+            for group in _merge.split_hot(ctx, path, doc, grouper.groups(members)):
                 reads = [grouper.reads[i.index] for i in group]
                 changed |= self._merge(ctx, path, ed, doc, group, reads, style)
         return ed.apply() if changed else None
@@ -151,32 +134,38 @@ class MergePipRuns(DockerfileTransform):
         keep = group[-1] if hoist else group[0]
         head = doc.text(keep).decode("utf-8", "surrogateescape")
         prefix = re.match(r"\s*\S+", head).group(0) + " " + "".join(f + " " for f in keep.flags)
-        bodies, trailing = _bodies(doc, group, reads)
-        merged = _text.join_commands(prefix, bodies, style)
-        if not _runs_every_command(merged, sum(r.commands for r in reads), reads[-1].comment is not None,
-                                   doc.escape):
+        parts = _parts(doc, group, reads, with_comments=not hoist)
+        merged = _merge.join_commented(prefix, parts, style)
+        if not _merge.runs_every_command(merged, sum(r.commands for r in reads), reads[-1].comment is not None,
+                                         doc.escape):
             ctx.skip(path, group[1].start_line,
                      f"kept apart from the pip RUN at line {group[0].start_line}: "
                      "the merged RUN would not run every command")
             return False
         if hoist:
-            _write_hoist(ed, doc, group, trailing + merged)
+            _write_hoist(ed, doc, group, merged)
         else:
-            _write_consecutive(ed, doc, group, trailing + merged)
+            _merge.write_consecutive(ed, doc, group, merged)
         return True
 
 
-def _bodies(doc: Document, group: list[Instruction], reads: list[PipRun]) -> tuple[list[str], str]:
-    """Each RUN's command text, and the comments that must leave their lines: `a  # web && b`
-    would be one comment, so a comment after a command (but the last) goes on its own line."""
-    bodies, trailing = [], []
+def _parts(doc: Document, group: list[Instruction], reads: list[PipRun],
+           with_comments: bool) -> list[tuple[list[str], str]]:
+    """Each RUN's command text with the comment lines that go before it in the merged RUN:
+    the comments between it and the previous RUN, after the previous RUN's own trailing
+    comment (`a  # web && b` would be one comment, so it leaves the command line)."""
+    parts: list[tuple[list[str], str]] = []
+    carried: list[str] = []
     for n, (ins, read) in enumerate(zip(group, reads)):
         body = _text.shell_body(doc, ins)
+        comments = carried + (_merge.comments_between(doc, group[n - 1], ins) if n and with_comments else [])
         if read.comment is not None and n < len(group) - 1:
             body = body[: len(body) - len(read.comment)].rstrip(" \t")
-            trailing.append(read.comment + "\n")
-        bodies.append(body)
-    return bodies, "".join(trailing)
+            carried = [read.comment]
+        else:
+            carried = []
+        parts.append((comments, body))
+    return parts
 
 
 def _write_hoist(ed: Editor, doc: Document, group: list[Instruction], merged: str) -> None:
@@ -189,18 +178,6 @@ def _write_hoist(ed: Editor, doc: Document, group: list[Instruction], merged: st
     ed.replace(keep, moved_comments + own + merged, from_line=first if own else None)
     for ins in group[:-1]:
         _text.delete_instruction(ed, ins)
-
-
-def _write_consecutive(ed: Editor, doc: Document, group: list[Instruction], merged: str) -> None:
-    """One splice from the first to the last, which also takes the blank lines between them;
-    every comment between moves up; the last one's line ending (or its absence) stays."""
-    keep, last = group[0], group[-1]
-    spans = {n for i in group for n in range(i.start_line, i.end_line + 1)}
-    between = "".join(doc.line_bytes(n).decode("utf-8", "surrogateescape").rstrip("\r\n") + "\n"
-                      for n in range(keep.end_line + 1, last.end_line)
-                      if n not in spans and doc.line_bytes(n).strip())
-    text = ed.encode(between + merged, ed.eol_for(last)) + doc.eol_of_line(last.end_line)
-    ed.replace_span(keep.start, last.end, text)
 
 
 class _Grouper:
@@ -242,13 +219,10 @@ class _Grouper:
         return out
 
     def _pip(self, ins: Instruction, read: PipRun) -> None:
-        if self.pending_upgrade is not None and self.crossed:
-            upgrade, upgrade_read = self.pending_upgrade
-            if mergeable(upgrade_read, read, upgrade, ins):
-                self.out.append([upgrade, ins])  # hoist into this RUN
-                self.pending_upgrade, self.crossed, self.current, self.reading = None, [], [], None
-                return
-        if self.current and not self.crossed and mergeable(self.reading, read, self.current[-1], ins):
+        if self._hoisted(ins, read):
+            return
+        joins = self.current and not self.crossed and not self._pragma_above(ins)
+        if joins and mergeable(self.reading, read, self.current[-1], ins):
             self.current.append(ins)
             # The group reads as one RUN would on a second pass (an upgrade-only group stays one).
             self.reading = PipRun(read.uv, self.reading.versions | read.versions,
@@ -264,23 +238,27 @@ class _Grouper:
         self.pending_upgrade = (ins, read) if read.upgrade_only and len(self.current) == 1 else None
         self.crossed = []
 
+    def _hoisted(self, ins: Instruction, read: PipRun) -> bool:
+        """A pending pip upgrade joins this RUN over the COPY/ADD lines between them."""
+        if self.pending_upgrade is None or not self.crossed:
+            return False
+        upgrade, upgrade_read = self.pending_upgrade
+        if not mergeable(upgrade_read, read, upgrade, ins):
+            return False
+        self.out.append([upgrade, ins])  # hoist into this RUN
+        self.pending_upgrade, self.crossed, self.current, self.reading = None, [], [], None
+        return True
+
+    def _pragma_above(self, ins: Instruction) -> bool:
+        """A pragma comment between the group and this RUN applies to this RUN alone."""
+        if not _merge.has_pragma(_merge.comments_between(self.doc, self.current[-1], ins)):
+            return False
+        self.ctx.skip(self.path, ins.start_line, "kept apart: a pragma comment above it applies to this RUN alone")
+        return True
+
     def _close(self) -> None:
         if len(self.current) > 1:
             self.out.append(self.current)
-
-
-def _runs_every_command(merged: str, expected: int, last_comment: bool, escape: str) -> bool:
-    """Read the merged RUN as BuildKit and the shell would: every command of the parts must
-    still be a command (no comment swallows the ones after it); only the last part's own
-    comment may end it."""
-    from dockfix.syntax import parse
-
-    directive = "" if escape == "\\" else f"# escape={escape}\n"
-    doc = parse(f"{directive}FROM scratch\n{merged}\n".encode("utf-8", "surrogateescape"))
-    ins = doc.instructions[-1]
-    script = _run.run_script(doc, ins)
-    return (script is not None and script.and_list is not None and len(script.commands) == expected
-            and script.comment_at_end == last_comment)
 
 
 def _writes_system(ins: Instruction) -> bool:

@@ -1,7 +1,9 @@
-"""non-root: the in-repo base image's runtime stage creates a user and ends as it.
+"""non-root: an image's runtime stage creates a user and ends as it.
 
 What it does. On the stage that an in-repo base image is (a Dockerfile other in-repo
-Dockerfiles build FROM; the stage is the image's build target, else the last stage) it
+Dockerfiles build FROM; the stage is the image's build target, else the last stage), and on
+the image stage of a standalone image (built on no in-repo image, on an external base
+`model.bases` knows to run as root), it
   - creates a group and a user (`appuser`, uid/gid 1000, configurable) with one RUN,
     placed just before the first instruction that needs the user, so every layer above
     it (apt and other root-only RUNs) keeps its cache; the same RUN hands the app
@@ -14,10 +16,12 @@ Dockerfiles build FROM; the stage is the image's build target, else the last sta
   - ends the stage with `USER u`, after the last RUN/COPY and before the trailing
     CMD/ENTRYPOINT/HEALTHCHECK/EXPOSE metadata. Images built on the base inherit it.
 
-When it must not fire. Nothing in the repo builds FROM the image (not considered);
-`# dockfix: ignore[non-root]` above the stage's FROM; the stage already ends as a
-non-root user (inherited or its own USER); the stage sets USER root itself, or creates a
-user without switching to it; FROM scratch, distroless, busybox or ubi-minimal (no
+When it must not fire. The image is built on an in-repo image (root-swap's; not considered);
+`# dockfix: ignore[non-root]` above the stage's FROM; the stage (or a stage it is FROM)
+sets USER itself, root or not, or creates a user without switching to it; the external base's user is not known to be root (a FROM that
+cannot be resolved, an image `model.bases` does not know); an image built on it sets its own
+USER, or has a RUN that would change what it does as the user when root-swap does not follow
+in the same run (or that needs root and the user at once); FROM scratch, distroless, busybox or ubi-minimal (no
 useradd); a base whose uid/gid 1000 is taken (node, ubuntu ≥ 24.04); the stage or an
 image built on it evidently needs root at run time (binds a port below 1024); the stage
 runs `pip install --user` itself, copies other files into /root, or refers to /root
@@ -34,73 +38,22 @@ before it still can.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
+from dockfix.model.bases import facts_of
 from dockfix.syntax import Document, Instruction, Stage
 from dockfix.syntax.edit import Editor
 from dockfix.transforms import _run
-from dockfix.transforms._image_user import (PIP_SITE, NewUser, StageRef, _under, chain, configured_user, copy_dest,
+from dockfix.transforms._image_user import (PIP_SITE, NewUser, StageRef, chain, configured_user, copy_dest,
                                             external_base, in_repo_bases, is_root, last_user, state_before, step,
                                             walk_stage)
+from dockfix.transforms._derived import descendants, own_user, report_split_layers, shared_steps, standalone_images
 from dockfix.transforms._root_needs import Where, analyse_run, command_names
-from dockfix.transforms._user_edits import (_SITE_RE, add_flag, env_pairs, format_run, insert_paragraph, keyword, replace_last,
-                                            low_port_evidence, relocate_env, stage_end)
+from dockfix.transforms._root_needs import under as _under
+from dockfix.transforms._user_edits import (_SITE_RE, add_flag, env_pairs, format_run, insert_paragraph, keyword,
+                                            low_port_evidence, relocate_env, replace_last, stage_end)
+from dockfix.transforms._user_tools import create_user_commands, family, uid_taken
 from dockfix.transforms.base import Context, Safety, Transform
-
-# ----------------------------------------------------------------------------------
-# Base images: which distribution family (how to create a user)
-# ----------------------------------------------------------------------------------
-
-
-def image_name_tag(ref: str) -> tuple[str, str]:
-    ref = ref.split("@", 1)[0]
-    name, tag = ref, "latest"
-    last = ref.rsplit("/", 1)[-1]
-    if ":" in last:
-        name, tag = ref.rsplit(":", 1)
-    return name.lower(), tag.lower()
-
-
-def family(base: str, commands: frozenset[str] = frozenset()) -> tuple[str, str | None]:
-    """("shadow" | "busybox-adduser" | "skip", why-skip); `commands`: the names of the commands
-    the image's RUNs run (`apk` says alpine)."""
-    name, tag = image_name_tag(base)
-    short = name.rsplit("/", 1)[-1]
-    if name == "scratch":
-        return "skip", "FROM scratch: no shell to create a user with"
-    if "distroless" in name or short in ("static", "static-debian12", "base-debian12"):
-        return "skip", f"{base} is distroless: no shell to create a user with (use its nonroot tag)"
-    if short == "busybox":
-        return "skip", f"{base} is busybox: no distribution whose user tools non-root knows"
-    if short in ("ubi-minimal", "ubi-micro", "ubi8-minimal", "ubi9-minimal", "ubi8-micro", "ubi9-micro"):
-        return "skip", f"{base} has no useradd (shadow-utils is not installed)"
-    if "alpine" in short or "alpine" in tag or "apk" in commands:
-        return "busybox-adduser", None
-    return "shadow", None
-
-
-def uid_taken(base: str, user: NewUser) -> str | None:
-    name, tag = image_name_tag(base)
-    short = name.rsplit("/", 1)[-1]
-    if short == "node" and 1000 in (user.uid, user.gid):
-        return f"{base} already has the user node with uid/gid 1000"
-    if short == "ubuntu" and 1000 in (user.uid, user.gid) and (
-            tag in ("latest", "rolling", "devel", "noble", "oracular", "plucky")
-            or re.match(r"^(2[4-9]|[3-9]\d)\.\d\d", tag)):
-        return f"{base} already has the user ubuntu with uid/gid 1000"
-    return None
-
-
-def create_user_commands(fam: str, user: NewUser, appdir: str | None) -> list[str]:
-    if fam == "busybox-adduser":
-        cmds = [f"addgroup -g {user.gid} {user.group}",
-                f"adduser -D -u {user.uid} -G {user.group} {user.name}"]
-    else:
-        cmds = [f"groupadd --gid {user.gid} {user.group}",
-                f"useradd --uid {user.uid} --gid {user.group} --create-home {user.name}"]
-    if appdir is not None:
-        cmds.append(f"chown {user.chown} {appdir}")
-    return cmds
-
 
 # Directories that are the system's, never an app directory to give away.
 _SYSTEM = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc",
@@ -121,67 +74,69 @@ def is_app_dir(path: str | None) -> bool:
 
 class NonRoot(Transform):
     name = "non-root"
-    summary = ("Make the in-repo base image's runtime stage create a user and end as it "
-               "(COPY --chown, pip --user site moved to its home); derived images inherit it.")
+    summary = ("Make the in-repo base image's runtime stage, and each standalone image on a known "
+               "official base, create a user and end as it (COPY --chown, pip --user site moved to its home).")
     safety = Safety.UNSAFE  # the process's user changes: that is the point, and an opt-in
     answers = "hadolint DL3002 (last USER should not be root); CIS Docker 4.1 (create a user for the container)"
 
     def apply(self, ctx: Context) -> None:
         user = configured_user(ctx.config)
-        by_file: dict[str, list[tuple[int, list[StageRef]]]] = {}
-        for ref, derived in sorted(in_repo_bases(ctx).items()):
-            by_file.setdefault(ref.path, []).append((ref.stage, derived))
+        by_file: dict[str, list[int]] = {}
+        bases = in_repo_bases(ctx)
+        for ref in sorted(set(bases) | set(standalone_images(ctx, bases))):
+            by_file.setdefault(ref.path, []).append(ref.stage)
+        shared = {(p, i): shared_steps(ctx, p, i) for p, stages in by_file.items() for i in stages}
+        edited: dict[str, list[int]] = {}
         for path, stages in sorted(by_file.items()):
             doc = ctx.document(path)
             if ctx.file_ignored(doc):
                 continue
             ed = Editor(doc)
-            for index, derived in stages:
-                self._stage(ctx, ed, path, doc, doc.stages[index], derived, user)
+            edited[path] = [i for i in stages if self._stage(ctx, ed, path, doc, doc.stages[i], user)]
             if ed:
                 ctx.write(path, ed.apply())
+        for path, stages in sorted(edited.items()):
+            report_split_layers(ctx, path, stages, shared)
 
     def _stage(self, ctx: Context, ed: Editor, path: str, doc: Document, stage: Stage,
-               derived: list[StageRef], user: NewUser) -> None:
+               user: NewUser) -> bool:
+        """Plan the stage's edits; False when it is left as it is."""
         instrs = doc.stage_instructions(stage)
         head, body = instrs[0], instrs[1:]
         label = f"stage '{stage.name}'" if stage.name else "the stage"
         if ctx.ignored(doc, head):
-            return
+            return False
         refs = chain(ctx, path, stage.index)
         value, where = last_user(ctx, refs)
-        if value is not None and not is_root(value):
-            return  # already non-root (its own USER or inherited): nothing to do
-        if value is not None:
+        if value is not None:  # root or not, the file manages its user (also: a second run)
             line = next(i.start_line for i in reversed(doc.stage_instructions(doc.stages[where.stage]))
                         if i.keyword == "USER") if where.path == path else head.start_line
             ctx.skip(path, line, f"{label} sets USER {value} itself; left as it is")
-            return
-        skip = self._why_not(ctx, path, doc, stage, body, refs, derived, user, label)
+            return False
+        skip = self._why_not(ctx, path, doc, stage, body, refs, user, label)
         if skip is not None:
             line, msg = skip
             ctx.skip(path, line, msg)
-            return
+            return False
         self._edit(ctx, ed, path, doc, stage, body, refs, user)
+        return True
 
     # -- when not
     def _why_not(self, ctx: Context, path: str, doc: Document, stage: Stage, body: list[Instruction],
-                 refs: list[StageRef], derived: list[StageRef], user: NewUser,
-                 label: str) -> tuple[int, str] | None:
+                 refs: list[StageRef], user: NewUser, label: str) -> tuple[int, str] | None:
         head = doc.instructions[stage.from_index]
-        base = external_base(ctx, refs)
-        fam, why = family(base, _run_command_names(ctx, refs))
-        if fam == "skip":
-            return head.start_line, why
-        taken = uid_taken(base, user)
-        if taken is not None:
-            return head.start_line, f"{taken}; set another uid/gid in the config"
+        refusal = _base_refusal(ctx, refs, user)
+        if refusal is not None:
+            return head.start_line, refusal
         for ins in body:
             refusal = _instruction_refusal(doc, ins, user, label)
             if refusal is not None:
                 return ins.start_line, refusal
-        for ins, st in walk_stage(ctx, path, doc, stage):
-            refusal = _copy_refusal(ctx, doc, ins, st, user) if ins.keyword in ("COPY", "ADD") else None
+        walk = walk_stage(ctx, path, doc, stage)
+        final = step(walk[-1][1], walk[-1][0]) if walk else state_before(ctx, path, stage.index)
+        owned = (user.home,) + ((final.workdir,) if is_app_dir(final.workdir) else ())
+        for ins, st in walk:
+            refusal = _copy_refusal(ctx, doc, ins, st, user, owned) if ins.keyword in ("COPY", "ADD") else None
             if refusal is not None:
                 return ins.start_line, refusal
         ports = low_port_evidence(doc, body)
@@ -189,11 +144,11 @@ class NonRoot(Transform):
             ins, port, what = ports[0]
             return ins.start_line, (f"{what}: port {port} (< 1024) needs root at run time; a non-root "
                                     "user cannot bind it")
-        for ref in derived:
-            refusal = _derived_refusal(ctx, ref, user)
-            if refusal is not None:
-                return head.start_line, refusal
-        return None
+        refusal = _base_user_unknown(ctx, refs)
+        if refusal is not None:
+            return head.start_line, refusal
+        refusal = _descendants_refusal(ctx, doc, StageRef(path, stage.index), user, owned)
+        return None if refusal is None else (head.start_line, refusal)
 
     # -- the edit
     def _edit(self, ctx: Context, ed: Editor, path: str, doc: Document, stage: Stage,
@@ -213,7 +168,7 @@ class NonRoot(Transform):
             if not setter or setter[-1].index < anchor_index:
                 chown_dir = appdir
         create = format_run(doc, create_user_commands(fam, user, chown_dir))
-        user_line = f"{keyword(doc, 'USER')} {user.name}"
+        user_line = f"{keyword(doc, 'USER')} {user.user_value}"
         if anchor is not None:
             insert_paragraph(ed, doc, anchor, create)
         if first_meta is not None:
@@ -248,8 +203,15 @@ def _instruction_refusal(doc: Document, ins: Instruction, user: NewUser, label: 
     return None
 
 
-def _copy_refusal(ctx: Context, doc: Document, ins: Instruction, st, user: NewUser) -> str | None:
+def _copy_refusal(ctx: Context, doc: Document, ins: Instruction, st, user: NewUser,
+                  owned: tuple[str, ...]) -> str | None:
+    """Why a COPY/ADD keeps the stage as root: it writes into /root, it is the pip site and
+    cannot move, or `--chmod` leaves files the user will not own unreadable by others."""
     dest = copy_dest(ins, st)
+    mode = ins.flag("chmod")
+    if mode is not None and not (dest is not None and any(_under(dest, d) for d in owned)) and not (
+            re.fullmatch(r"[0-7]{3,4}", mode) and int(mode, 8) & 0o004):
+        return f"--chmod={mode} leaves files root's that {user.name} may not read"
     if dest is not None and _under(dest, "/root") and not (ins.flag("from") is not None and dest == PIP_SITE):
         return f"copies into {dest}, which {user.name} cannot read"
     if dest == PIP_SITE and (ctx.ignored(doc, ins) or ins.flag("chown") is not None):
@@ -258,12 +220,66 @@ def _copy_refusal(ctx: Context, doc: Document, ins: Instruction, st, user: NewUs
     return None
 
 
-def _derived_refusal(ctx: Context, ref: StageRef, user: NewUser) -> str | None:
-    """An image built on the stage that would inherit the user and needs root at run time."""
+def _base_refusal(ctx: Context, refs: list[StageRef], user: NewUser) -> str | None:
+    """Why the external base the chain starts from cannot take the user: no user tools, or
+    its uid/gid is taken."""
+    base = external_base(ctx, refs)
+    fam, why = family(base, _run_command_names(ctx, refs))
+    if fam == "skip":
+        return why
+    taken = uid_taken(base, user)
+    return None if taken is None else f"{taken}; set another uid/gid in the config"
+
+
+def _base_user_unknown(ctx: Context, refs: list[StageRef]) -> str | None:
+    """Why the user the external base runs as is not known to be root (model.bases): a FROM
+    that cannot be resolved, an image the table does not know, an image that is not root."""
+    last = refs[-1]
+    ref = ctx.graph().base_of(last.path, last.stage)
+    raw = ctx.document(last.path).stages[last.stage].base
+    if ref is None or not ref.ref or "$" in ref.ref or "unset ARG" in ref.how:
+        return f"FROM {raw} cannot be resolved: the user its image runs as is not known; left as it is"
+    name = raw.split("@", 1)[0]
+    name = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
+    if "$" in name:  # a build may name any image (prefect's `FROM ${BASE_IMAGE}`, a conda stage)
+        return (f"FROM {raw} names the image by a build argument (default {ref.ref}): whom a build's "
+                "image runs as is not known; left as it is")
+    facts = facts_of(ref.ref)
+    if facts is None or facts.user is None:
+        return (f"the user {ref.ref} runs as is not known (not an official image whose user dockfix "
+                "knows): it may be non-root already; left as it is")
+    if not is_root(facts.user):
+        return f"{ref.ref} runs as {facts.user} already; left as it is"
+    return None
+
+
+def _descendants_refusal(ctx: Context, doc: Document, ref: StageRef, user: NewUser,
+                         owned: tuple[str, ...]) -> str | None:
+    """Why the stages built on this one keep it as root: a standalone image's later stage
+    (root-swap follows only in-repo bases), or what `_derived_refusal` finds."""
+    built_on = descendants(ctx, ref)
+    if built_on and ref not in in_repo_bases(ctx):
+        later = doc.stages[built_on[0].stage]
+        return (f"stage '{later.name or later.index}' is built on the image's stage, and root-swap "
+                "follows only in-repo bases; left as it is")
+    for other in built_on:
+        refusal = _derived_refusal(ctx, other, user, owned)
+        if refusal is not None:
+            return refusal
+    return None
+
+
+def _derived_refusal(ctx: Context, ref: StageRef, user: NewUser, owned: tuple[str, ...]) -> str | None:
+    """An image built on the stage that would inherit the user and that the user change would
+    break or that root-swap (after non-root in the same run) would not repair."""
     ddoc = ctx.document(ref.path)
-    dins = ddoc.stage_instructions(ddoc.stages[ref.stage])
-    if any(i.keyword == "USER" for i in dins):
-        return None
+    stage = ddoc.stages[ref.stage]
+    dins = ddoc.stage_instructions(stage)
+    mine = own_user(ddoc, stage)
+    if mine is not None:
+        value = mine.value[0] if mine.value else ""
+        return (f"{ref.path}:{mine.start_line}, built on it, sets USER {value} itself: an image that "
+                f"manages its user is left alone, and it would start as {user.name}")
     ports = low_port_evidence(ddoc, dins)
     if ports:
         ins, port, what = ports[0]
@@ -272,6 +288,28 @@ def _derived_refusal(ctx: Context, ref: StageRef, user: NewUser) -> str | None:
     for i in dins:
         if i.keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK") and "/root" in i.original:
             return f"{ref.path}:{i.start_line}: {i.keyword} refers to /root, which {user.name} cannot read"
+    return _derived_run_refusal(ctx, ref, ddoc, user, owned)
+
+
+def _derived_run_refusal(ctx: Context, ref: StageRef, ddoc: Document, user: NewUser,
+                         owned: tuple[str, ...]) -> str | None:
+    """A RUN of an image built on the stage that would change what it does as the user:
+    root-swap (after non-root in the same run, and not told to leave it) gives it root back,
+    unless it must also run as the user (`pip install --user` with other commands)."""
+    swap = replace(ctx, transform="root-swap")  # root-swap's own pragma, read as root-swap reads it
+    stage_ignored = swap.ignored(ddoc, ddoc.instructions[ddoc.stages[ref.stage].from_index])
+    for ins, st in walk_stage(ctx, ref.path, ddoc, ddoc.stages[ref.stage]):
+        if ins.keyword != "RUN":
+            continue
+        needs = analyse_run(ins, Where(st.workdir, owned, user.home, st.env), _run.shell_at(ddoc, ins) or ("?",))
+        why = needs.root[0] if needs.root else f"{needs.other[0]} ran as root" if needs.other else None
+        where = f"{ref.path}:{ins.start_line}"
+        if why is not None and needs.user:
+            return f"{where} needs root ({why}) and must run as {user.name} ({needs.user[0]}): no USER serves both"
+        if why is not None and "root-swap" not in ctx.later:
+            return f"{where} would run as {user.name} ({why}); run root-swap with non-root (option 3) to keep it root"
+        if why is not None and (stage_ignored or swap.ignored(ddoc, ins)):
+            return f"{where} would run as {user.name} ({why}), and root-swap is told to leave it alone"
     return None
 
 

@@ -1,12 +1,12 @@
 """root-swap: images built on a non-root in-repo base switch to root only where they must.
 
 What it does. For every stage whose base is an in-repo image that ends as a non-root
-user (found through the graph on the current tree: after `non-root` the base's
-Dockerfile ends with `USER appuser`), it
-  - wraps the RUNs that need root in `USER root` … `USER <user>`: package managers
-    (apt-get, apk, yum, dnf, microdnf, …), system-wide `pip install` (no `--user`, no
-    venv), writes to absolute paths outside the user's home and owned directories
-    (mkdir, touch, cp, ln, tee, `>` redirects, …). Consecutive root RUNs share one wrap;
+user because `non-root` made it so in this run (found through the graph on the current
+tree: after `non-root` the base's Dockerfile ends with `USER appuser`; on disk it ends as
+root), it
+  - wraps every RUN in `USER root` … `USER <user>`, as it ran before non-root, except a
+    RUN that must run as the user (`pip install --user`) or touches no file (`echo`, …).
+    Consecutive root RUNs share one wrap;
   - makes `pip install --user` run as the user, so packages land in the home CMD uses
     (closing a wrap, or the file's own `USER root`, before it);
   - adds `--chown=<user>:<group>` to COPY/ADD of new files into the user's directories
@@ -16,17 +16,17 @@ Dockerfile ends with `USER appuser`), it
     `/root/.local` to follow it;
   - ends every such stage as the base's user again (never as root).
 
-When it must not fire. The base ends as root (or its user is unknown); the stage is
+When it must not fire. The base ends as root (or its user is unknown); the base ends as
+a non-root user in the repository itself (its authors made it so); the stage is
 ignored with `# dockfix: ignore[root-swap]` above its FROM (above a RUN or COPY: that
-instruction is left alone); the Dockerfile manages USER in a way it cannot follow (a
-USER other than root and the base's user, a USER with variables); a RUN needs root and
-must also run as the user (`apt-get … && pip install --user …`); the stage evidently
-needs root at run time (binds a port below 1024). Each skip is reported.
+instruction is left alone); the stage sets any USER itself; the base's USER has
+variables; a RUN must run as root and as the user (`apt-get … && pip install --user …`);
+the stage evidently needs root at run time (binds a port below 1024). Each skip is reported.
 
 Why the result is equivalent. Before `non-root`, every step ran as root. The wrap gives
-root back exactly to the steps that need it, so each RUN runs as a user that can do
-what it did; `pip --user` now installs into the home the runtime user's Python reads,
-so the packages stay importable and their scripts stay on PATH; `--chown` keeps new
+root back to every step but those that must be the user's, so each RUN runs as it ran;
+`pip --user` now installs into the home the runtime user's Python reads, so the packages
+stay importable and their scripts stay on PATH; `--chown` keeps new
 files in the app directory writable by the process, as they were when it ran as root.
 CMD, ENTRYPOINT, ENV (other than the relocated PATH entry), WORKDIR and the files' bytes
 do not change.
@@ -39,6 +39,8 @@ from dockfix.syntax.edit import Editor
 from dockfix.transforms import _run
 from dockfix.transforms import _image_user as nr
 from dockfix.transforms import _user_edits as edits
+from dockfix.transforms._derived import original_last_user
+from dockfix.transforms._runtime_user import RuntimeUser, runtime_user
 from dockfix.transforms._root_needs import Needs, Where, analyse_run, under
 from dockfix.transforms.base import Context, Safety, Transform
 
@@ -66,8 +68,12 @@ class RootSwap(Transform):
             done: set[int] = set()  # stages of this file that now end as the base's user
             for stage in doc.stages:
                 origin = nr.in_repo_origin(ctx, path, stage.index, bases)
-                base = nr.runtime_user(ctx, origin) if origin is not None else None
+                base = runtime_user(ctx, origin) if origin is not None else None
                 if base is None:
+                    continue
+                refusal = _not_this_runs_user(ctx, doc, stage, origin, base)
+                if refusal is not None:
+                    ctx.skip(path, *refusal)
                     continue
                 parent = nr.parent_stage(doc, stage)
                 start = "user" if parent is not None and parent.index in done else None
@@ -77,7 +83,7 @@ class RootSwap(Transform):
                 ctx.write(path, ed.apply())
 
     def _stage(self, ctx: Context, ed: Editor, path: str, doc: Document, stage: Stage,
-               base: nr.RuntimeUser, start: str | None) -> bool:
+               base: RuntimeUser, start: str | None) -> bool:
         """Plan the stage's edits; False when it is skipped or ignored."""
         instrs = doc.stage_instructions(stage)
         head = instrs[0]
@@ -100,17 +106,32 @@ class RootSwap(Transform):
         return True
 
 
+def _not_this_runs_user(ctx: Context, doc: Document, stage: Stage, origin: nr.StageRef,
+                        base: RuntimeUser) -> tuple[int, str] | None:
+    """(line, why) when the base's user is not one non-root gave it in this run: its authors
+    made it non-root (the images built on it already build as that user), or the repository's
+    own files cannot be read to tell."""
+    if ctx.ignored(doc, doc.instructions[stage.from_index]):
+        return None  # the pragma: left alone without a note (as below)
+    line = doc.instructions[stage.from_index].start_line
+    value, known = original_last_user(ctx, nr.chain(ctx, origin.path, origin.stage))
+    if not known:
+        return line, f"the base {origin.path} cannot be read as the repository has it; left as it is"
+    if value is not None and not nr.is_root(value):
+        return line, (f"the base {origin.path} sets USER {value} in the repository's own files (not "
+                      "non-root in this run): the image already builds as that user; left as it is")
+    return None
+
+
 def _refusal(doc: Document, head: Instruction, body: list[Instruction],
-             base: nr.RuntimeUser) -> tuple[int, str] | None:
-    """(line, why) when the stage is left alone: USER it cannot follow, a port below 1024."""
+             base: RuntimeUser) -> tuple[int, str] | None:
+    """(line, why) when the stage is left alone: a USER of its own, a port below 1024."""
     if "$" in base.user:
         return head.start_line, f"the base's USER {base.user} has variables; root-swap cannot follow it"
     for ins in body:
         if ins.keyword == "USER":
             v = ins.value[0] if ins.value else ""
-            if not (nr.is_root(v) or base.same_user(v)):
-                return ins.start_line, (f"USER {v} is neither root nor the base's user {base.user}: "
-                                        "this Dockerfile manages USER itself")
+            return ins.start_line, f"the stage sets USER {v} itself: an image that manages its user is left alone"
     ports = edits.low_port_evidence(doc, body)
     if ports:
         ins, port, what = ports[0]
@@ -118,9 +139,12 @@ def _refusal(doc: Document, head: Instruction, body: list[Instruction],
     return None
 
 
-def _desired_users(ctx: Context, doc: Document, walk: list, base: nr.RuntimeUser,
+def _desired_users(ctx: Context, doc: Document, walk: list, base: RuntimeUser,
                    start_user: str) -> dict[int, str] | tuple[int, str]:
-    """Instruction index -> "root" | "user" for every RUN; (line, why) when a RUN needs both."""
+    """Instruction index -> "root" | "user" for every RUN; (line, why) when a RUN needs both.
+    A RUN runs as root, as it did before non-root, unless it must run as the user (`pip
+    install --user`: its site moved to the user's home); one that touches no file keeps the
+    user the file gives it."""
     desired: dict[int, str] = {}
     written = start_user
     for ins, state in walk:
@@ -130,14 +154,15 @@ def _desired_users(ctx: Context, doc: Document, walk: list, base: nr.RuntimeUser
             desired[ins.index] = written
         elif ins.keyword == "RUN":
             needs = analyse_run(ins, Where(state.workdir, base.owned, base.home, state.env), _shell(doc, ins))
-            if needs.root and needs.user:
-                return ins.start_line, (f"this RUN needs root ({needs.root[0]}) and must run as {base.name} "
+            if needs.user and (needs.root or needs.other):
+                why = needs.root[0] if needs.root else f"runs {needs.other[0]} as before"
+                return ins.start_line, (f"this RUN needs root ({why}) and must run as {base.name} "
                                         f"({needs.user[0]}); split it in two")
-            desired[ins.index] = "root" if needs.root else "user" if needs.user else written
+            desired[ins.index] = "user" if needs.user else "root" if needs.root or needs.other else written
     return desired
 
 
-def _chown_copies(ctx: Context, ed: Editor, doc: Document, walk: list, base: nr.RuntimeUser) -> None:
+def _chown_copies(ctx: Context, ed: Editor, doc: Document, walk: list, base: RuntimeUser) -> None:
     """COPY --chown into the user's directories; a pip --user site and ENV PATH off /root/.local."""
     for ins, state in walk:
         if ins.keyword in ("COPY", "ADD") and not ctx.ignored(doc, ins):
@@ -146,7 +171,7 @@ def _chown_copies(ctx: Context, ed: Editor, doc: Document, walk: list, base: nr.
             edits.relocate_env(ed, doc, ins, "/root/.local", base.home + "/.local")
 
 
-def _chown_copy(ed: Editor, doc: Document, ins: Instruction, state, base: nr.RuntimeUser) -> None:
+def _chown_copy(ed: Editor, doc: Document, ins: Instruction, state, base: RuntimeUser) -> None:
     dest = nr.copy_dest(ins, state)
     if ins.flag("from") is not None and dest == nr.PIP_SITE and base.home:
         # a pip --user site built in a stage of this file: to the user's home
@@ -159,7 +184,7 @@ def _chown_copy(ed: Editor, doc: Document, ins: Instruction, state, base: nr.Run
 
 
 def _realise_users(ed: Editor, doc: Document, stage: Stage, body: list[Instruction],
-                   desired: dict[int, str], base: nr.RuntimeUser, start_user: str) -> None:
+                   desired: dict[int, str], base: RuntimeUser, start_user: str) -> None:
     """Write the USER switches: `USER root` before a RUN that needs it, the base's user back
     after the last RUN of a root span, and the stage ends as the base's user."""
     user_kw = edits.keyword(doc, "USER")
@@ -194,7 +219,7 @@ def _back_to_user(ed: Editor, ins: Instruction, last_root_run: Instruction | Non
 
 
 def _end_as_user(ed: Editor, doc: Document, stage: Stage, last_root_run: Instruction | None,
-                 root_user_ins: Instruction | None, user_kw: str, base: nr.RuntimeUser) -> None:
+                 root_user_ins: Instruction | None, user_kw: str, base: RuntimeUser) -> None:
     if last_root_run is not None:
         ed.insert_after(last_root_run, f"{user_kw} {base.user}")
     elif root_user_ins is not None:

@@ -1,5 +1,5 @@
-# A single image that nothing in the repository builds FROM: not an in-repo base,
-# so non-root does not consider it (making a leaf image non-root is a change of its own).
+# A single image on an official base whose user is known (root): the common case. It gets
+# the user, its app files via --chown, and USER after its last RUN and COPY.
 FROM python:3.12-slim
 WORKDIR /app
 COPY . .

@@ -19,5 +19,7 @@ HEALTHCHECK CMD python -c "import src"
 ENTRYPOINT ["python", "-m", "src"]
 
 FROM runtime AS test
-COPY tests/ tests/
+COPY --chown=appuser:appuser tests/ tests/
+USER root
 RUN python -m unittest discover tests
+USER appuser

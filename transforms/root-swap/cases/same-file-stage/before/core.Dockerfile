@@ -1,8 +1,6 @@
 FROM python:3.12-slim AS runtime
 WORKDIR /code
-RUN groupadd --gid 1000 appuser && useradd --uid 1000 --gid appuser --create-home appuser && chown appuser:appuser /code
-COPY --chown=appuser:appuser src/ src/
-USER appuser
+COPY src/ src/
 ENTRYPOINT ["python", "-m", "src"]
 
 FROM runtime AS test

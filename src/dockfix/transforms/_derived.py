@@ -1,0 +1,100 @@
+"""What non-root and root-swap ask about the images around a base: the stages built on it,
+whether its user is the one its authors wrote or one this run's non-root gave it, whether a
+stage sets its own USER, and how many leading steps a stage shares with another image of the
+repository (layer identity is `model.layers`). Imports no transform."""
+
+from __future__ import annotations
+
+from dockfix.graph.model import parse_cached
+from dockfix.model.layers import Step, common_prefix, layer_steps
+from dockfix.syntax import Document, Instruction, Stage
+from dockfix.transforms._image_user import StageRef, chain
+from dockfix.transforms.base import Context
+
+
+def original_last_user(ctx: Context, refs: list[StageRef]) -> tuple[str | None, bool]:
+    """(USER, known) at the end of the chain as the repository itself has it, before this
+    run's transforms (the files on disk). Not known when a file of the chain is new, does not
+    parse, or has another number of stages than now."""
+    for ref in refs:
+        data = ctx.tree.original(ref.path)
+        doc = parse_cached(ref.path, data)[0] if data is not None else None
+        if doc is None or len(doc.stages) != len(ctx.document(ref.path).stages):
+            return None, False
+        for ins in reversed(doc.stage_instructions(doc.stages[ref.stage])):
+            if ins.keyword == "USER":
+                return (ins.value[0] if ins.value else ""), True
+    return None, True
+
+
+def own_user(doc: Document, stage: Stage) -> Instruction | None:
+    """The stage's first USER instruction (None: it sets none itself)."""
+    return next((i for i in doc.stage_instructions(stage) if i.keyword == "USER"), None)
+
+
+def descendants(ctx: Context, base: StageRef) -> list[StageRef]:
+    """Every stage of the repository whose chain reaches `base` (built on it, directly or
+    through other stages and images), in file order."""
+    out = []
+    for path in ctx.dockerfiles():
+        for stage in ctx.document(path).stages:
+            if base in chain(ctx, path, stage.index)[1:]:
+                out.append(StageRef(path, stage.index))
+    return out
+
+
+def standalone_images(ctx: Context, bases: dict[StageRef, list[StageRef]]) -> list[StageRef]:
+    """The image stage of every Dockerfile that is not an in-repo base and is not built on one
+    (its chain stays in its own file, down to an external image): the target stage of each
+    image the graph maps to it, else its last stage."""
+    graph = ctx.graph()
+    out: set[StageRef] = set()
+    for path in ctx.dockerfiles():
+        mapped = [graph.image_stage(m) for m in graph.images_built_from(path)]
+        stages = {i for i in mapped if i is not None} or {len(ctx.document(path).stages) - 1}
+        for index in stages:
+            ref = StageRef(path, index)
+            if index >= 0 and ref not in bases and all(r.path == path for r in chain(ctx, path, index)):
+                out.add(ref)
+    return sorted(out)
+
+
+def _steps(ctx: Context, path: str, stage: int) -> list[Step]:
+    node = ctx.graph().dockerfiles.get(path)
+    if node is None or node.document is None:
+        return []
+    # a context that cannot be read is no one else's: its COPYs match nothing (as share-layers)
+    copy_key = (node.context, node.dockerignore) if node.context_unknown is None else (path,)
+    return layer_steps(ctx.document(path), stage, path, copy_key)
+
+
+def shared_steps(ctx: Context, path: str, stage: int) -> tuple[int, str | None]:
+    """How many leading steps of the stage (after its FROM) a stage of another Dockerfile built
+    on the same base repeats (the builder builds those layers once for both, `model.layers`),
+    and that Dockerfile."""
+    graph = ctx.graph()
+    base = graph.base_of(path, stage)
+    if base is None or base.kind not in ("internal", "external"):
+        return 0, None
+    mine = _steps(ctx, path, stage)
+    best: tuple[int, str | None] = (0, None)
+    for (other, index), ob in sorted(graph.bases.items()):
+        if other != path and ob.kind == base.kind and ob.ref == base.ref:
+            n = common_prefix(mine, _steps(ctx, other, index))
+            best = max(best, (n, other), key=lambda b: b[0])
+    return best
+
+
+def report_split_layers(ctx: Context, path: str, stages: list[int],
+                         before: dict[tuple[str, int], tuple[int, str | None]]) -> None:
+    """An info note where a rewritten stage now shares fewer leading steps with another image
+    of the repository than it did (model.layers): an edit inside the shared steps (the site's
+    ENV PATH entry) that the other image does not get the same way."""
+    for index in stages:
+        (was, other), (now, _) = before[(path, index)], shared_steps(ctx, path, index)
+        if now < was:
+            doc = ctx.document(path)
+            first = doc.stage_instructions(doc.stages[index])[1 + now]
+            ctx.note("info", path, first.start_line,
+                     f"the {was - now} steps from here were shared with {other}, built on the same base, "
+                     "and no longer are: non-root does not change that image the same way")

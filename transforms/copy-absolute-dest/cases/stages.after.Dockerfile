@@ -1,0 +1,9 @@
+FROM golang:1.24 AS build
+COPY go.mod /go/
+RUN go mod download
+
+FROM build AS test
+COPY main.go /go/
+
+FROM alpine:3.20
+COPY --from=build /go/bin/app /bin/

@@ -1,0 +1,4 @@
+FROM registry.access.redhat.com/ubi9/ubi-minimal
+RUN microdnf install -y --nodocs python3 \
+    && microdnf upgrade -y
+CMD ["python3"]

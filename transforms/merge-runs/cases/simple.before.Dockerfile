@@ -1,0 +1,7 @@
+FROM python:3.11-slim
+# the app's folders
+RUN mkdir -p /srv/app/static
+RUN chmod 755 /srv/app  # readable by all
+# its data
+RUN ln -s /srv/app/static /static
+CMD ["python"]

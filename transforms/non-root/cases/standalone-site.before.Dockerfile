@@ -1,0 +1,15 @@
+# A standalone image with a builder stage and a pip --user site: the site moves to the
+# user's home and PATH follows it; the runtime apt RUN stays above the user (root's).
+FROM python:3.11-slim AS build
+COPY requirements.txt .
+RUN pip install --user --no-cache-dir -r requirements.txt
+
+FROM python:3.11-slim
+ENV PATH=/root/.local/bin:$PATH
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /srv
+COPY --from=build /root/.local /root/.local
+COPY app.py .
+EXPOSE 8000
+CMD ["gunicorn", "app:app", "--bind", "0.0.0.0:8000"]

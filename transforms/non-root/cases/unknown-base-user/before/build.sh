@@ -1,0 +1,3 @@
+#!/bin/sh
+docker build -t ub-base -f base/Dockerfile .
+docker build -t ub-app -f app/Dockerfile .

@@ -1,0 +1,4 @@
+FROM debian:12-slim
+RUN apt-get update && apt-get install -y --no-install-recommends curl
+RUN apt-get install -y --no-install-recommends git
+RUN apt-get update && apt-get install -y --no-install-recommends make && rm -rf /var/lib/apt/lists/*
