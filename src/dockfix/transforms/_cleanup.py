@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from dockfix.model.shell import Command, Script, read_script
 from dockfix.syntax import Document, Instruction, parse
-from dockfix.transforms import _run, _text
+from dockfix.transforms import _run
 from dockfix.transforms import _run_words as rw
 from dockfix.transforms.base import Context
 
@@ -219,12 +219,9 @@ def _runs_a_file(args: Argv) -> bool:
 
 # -- the edit -------------------------------------------------------------------------------------
 
-_INLINE_MAX = 100
-
-
 def _append(doc: Document, ins: Instruction, found: tuple[rw.RunScript, Command], rule: CleanupRule) -> bytes | str:
-    """The file with ` && <cleanup>` after the RUN's script (on a continuation line in the
-    file's style when the RUN already spans lines or would grow long), checked by re-reading."""
+    """The file with ` && <cleanup>` after the RUN's script, on its last line, checked by
+    re-reading."""
     run, writer = found
     cleanup = rule.cleanup(writer)
     text = doc.data[ins.start:ins.end].decode("utf-8", "surrogateescape")
@@ -234,11 +231,8 @@ def _append(doc: Document, ins: Instruction, found: tuple[rw.RunScript, Command]
     if at < 0 or mapping is None or not script:
         return f"{rule.name}: the script's end could not be located in the file"
     end = mapping[at + len(script) - 1] + 1
-    line_start = text.rfind("\n", 0, end) + 1
-    if ins.start_line == ins.end_line and len(text[line_start:end]) + len(cleanup) + 4 <= _INLINE_MAX:
-        insert = f" && {cleanup}"
-    else:
-        insert = _continued(doc, text, cleanup)
+    # On the RUN's last line: no line of the file moves (the prover names unread parts by line).
+    insert = f" && {cleanup}"
     edited = (text[:end] + insert + text[end:]).encode("utf-8", "surrogateescape")
     data = doc.data[:ins.start] + edited + doc.data[ins.end:]
     if not _checked(doc, ins, data, run.script, cleanup):
@@ -246,14 +240,6 @@ def _append(doc: Document, ins: Instruction, found: tuple[rw.RunScript, Command]
     if rule.same_directory and not _same_directory(run.script, writer, cleanup):
         return f"{rule.name}: the RUN ends in another directory than `{writer.argv[0].text}` ran in"
     return data
-
-
-def _continued(doc: Document, text: str, cleanup: str) -> str:
-    style = _text.file_style(doc)
-    eol = "\r\n" if "\r\n" in text else "\n"
-    if style.leading_and:
-        return f" {style.escape}{eol}{style.indent}&& {cleanup}"
-    return f" && {style.escape}{eol}{style.indent}{cleanup}"
 
 
 _JOIN = re.compile(r"\s*&&\s*")
