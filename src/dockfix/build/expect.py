@@ -126,7 +126,7 @@ class FsComparison:
 
     def summary(self) -> str:
         rules = ", ".join(f"{len(p)} {rule.value}" for rule, p in self.explained.items() if p)
-        return (f"{self.paths:,} paths ({self.volatile:,} volatile left out); {self.differing} differ"
+        return (f"{self.paths:,} paths ({self.volatile:,} volatile left out); {self.differing:,} differ"
                 + (f": {rules}" if rules else "") + f"; {len(self.unexplained)} unexplained")
 
     def to_json(self) -> dict:
