@@ -131,51 +131,57 @@ class _Parser:
         self._unknown(data, TOP_KEYS, "")
         kw: dict = {"source": str(self.path)}
         if "option" in data:
-            opt = self._type("option", data["option"], int, "1, 2 or 3")
-            if opt not in (1, 2, 3):
-                raise self.error("option", "`option` must be 1, 2 or 3")
-            kw["option"] = opt
+            kw["option"] = self._option(data["option"])
         for key in ("select", "ignore"):
             if key in data:
                 kw[key] = self._strings(key, data[key])
         if "exclude" in data:
             kw["exclude"] = tuple(self._path("exclude", p) for p in self._strings("exclude", data["exclude"]))
         if "user" in data:
-            user = self._type("user", data["user"], dict, "a table")
-            self._unknown(user, USER_KEYS, "user")
-            name = self._type("user.name", user.get("name", "appuser"), str, "a user name")
-            if not _NAME.match(name):
-                raise self.error("name", f"`user.name` = {name!r} is not a valid user name")
-            uid = self._type("user.uid", user.get("uid", 1000), int, "an integer")
-            gid = self._type("user.gid", user.get("gid", uid), int, "an integer")
-            if uid <= 0 or gid <= 0:
-                raise self.error("uid", "`user.uid`/`user.gid` must be positive (0 is root)")
-            numeric = self._type("user.numeric", user.get("numeric", False), bool, "true or false")
-            kw["user"] = UserConfig(name, uid, gid, numeric)
+            kw["user"] = self._user(data["user"])
         if "images" in data:
             images = self._type("images", data["images"], dict, "a table of image references")
-            out = []
-            for ref, spec in images.items():
-                if isinstance(spec, str):
-                    spec = {"dockerfile": spec}
-                self._type(f"images.{ref}", spec, dict, "a Dockerfile path or a table")
-                self._unknown(spec, IMAGE_KEYS, f"images.{ref}")
-                if "dockerfile" not in spec:
-                    raise self.error(ref, f"`images.{ref}` needs `dockerfile`")
-                args = self._type(f"images.{ref}.args", spec.get("args", {}), dict, "a table")
-                for k, v in args.items():
-                    self._type(f"images.{ref}.args.{k}", v, str, "a string")
-                target = spec.get("target")
-                if target is not None:
-                    self._type(f"images.{ref}.target", target, str, "a stage name")
-                out.append(ImageConfig(
-                    ref=ref, dockerfile=self._path(f"images.{ref}.dockerfile", spec["dockerfile"]),
-                    context=self._path(f"images.{ref}.context", spec.get("context", ".")),
-                    target=target, args=tuple(sorted(args.items())), line=self.line_of(ref)))
-            kw["images"] = tuple(out)
+            kw["images"] = tuple(self._image(ref, spec) for ref, spec in images.items())
         if "invariants" in data:
             inv = self._type("invariants", data["invariants"], dict, "a table")
             self._unknown(inv, INVARIANT_KEYS, "invariants")
             if "globs" in inv:
                 kw["invariant_globs"] = tuple(self._path("globs", g) for g in self._strings("invariants.globs", inv["globs"]))
         return Config(**kw)
+
+    def _option(self, value: object) -> int:
+        opt = self._type("option", value, int, "1, 2 or 3")
+        if opt not in (1, 2, 3):
+            raise self.error("option", "`option` must be 1, 2 or 3")
+        return opt
+
+    def _user(self, value: object) -> UserConfig:
+        user = self._type("user", value, dict, "a table")
+        self._unknown(user, USER_KEYS, "user")
+        name = self._type("user.name", user.get("name", "appuser"), str, "a user name")
+        if not _NAME.match(name):
+            raise self.error("name", f"`user.name` = {name!r} is not a valid user name")
+        uid = self._type("user.uid", user.get("uid", 1000), int, "an integer")
+        gid = self._type("user.gid", user.get("gid", uid), int, "an integer")
+        if uid <= 0 or gid <= 0:
+            raise self.error("uid", "`user.uid`/`user.gid` must be positive (0 is root)")
+        numeric = self._type("user.numeric", user.get("numeric", False), bool, "true or false")
+        return UserConfig(name, uid, gid, numeric)
+
+    def _image(self, ref: str, spec: object) -> ImageConfig:
+        if isinstance(spec, str):
+            spec = {"dockerfile": spec}
+        self._type(f"images.{ref}", spec, dict, "a Dockerfile path or a table")
+        self._unknown(spec, IMAGE_KEYS, f"images.{ref}")
+        if "dockerfile" not in spec:
+            raise self.error(ref, f"`images.{ref}` needs `dockerfile`")
+        args = self._type(f"images.{ref}.args", spec.get("args", {}), dict, "a table")
+        for k, v in args.items():
+            self._type(f"images.{ref}.args.{k}", v, str, "a string")
+        target = spec.get("target")
+        if target is not None:
+            self._type(f"images.{ref}.target", target, str, "a stage name")
+        return ImageConfig(
+            ref=ref, dockerfile=self._path(f"images.{ref}.dockerfile", spec["dockerfile"]),
+            context=self._path(f"images.{ref}.context", spec.get("context", ".")),
+            target=target, args=tuple(sorted(args.items())), line=self.line_of(ref))

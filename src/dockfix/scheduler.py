@@ -162,6 +162,17 @@ def _map(work: _Work, chunks: list[list[str]], jobs: int):
         _WORK = None
 
 
+def _steps(names: list[str], results: list[ChunkResult]) -> list[engine.Step]:
+    """Each transform's step over the whole repository: its files from every chunk."""
+    steps = []
+    for k, name in enumerate(names):
+        files: dict[str, tuple[bytes, bytes]] = {}
+        for r in results:
+            files.update(r.steps[k][1])
+        steps.append(engine.Step(name, dict(sorted(files.items()))))
+    return steps
+
+
 def _merge(root: Path, tree: Tree, names: list[str], config: Config, results: list[ChunkResult],
            second_pass: bool) -> Result:
     from dockfix.prover import Verdict, glob_findings
@@ -174,11 +185,7 @@ def _merge(root: Path, tree: Tree, names: list[str], config: Config, results: li
     outcome = engine.Outcome(root, names, before, after)
     for r in results:
         outcome.diffs.update(r.diffs)
-    for k, name in enumerate(names):
-        files: dict[str, tuple[bytes, bytes]] = {}
-        for r in results:
-            files.update(r.steps[k][1])
-        outcome.steps.append(engine.Step(name, dict(sorted(files.items()))))
+    outcome.steps.extend(_steps(names, results))
     outcome.notes = sorted((n for r in results for n in r.notes), key=engine.note_order(names))
     findings = sorted((f for r in results for f in r.findings), key=lambda f: f.image)
     verdict = Verdict(findings + glob_findings(before, after, config), sum(r.images for r in results))
