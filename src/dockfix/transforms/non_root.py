@@ -343,6 +343,10 @@ def _workdir_refusal(ctx: Context, doc: Document, stage: Stage, walk: list, fina
     if not is_app_dir(wd):
         return (f"the WORKDIR {wd or '(the base image’s)'} is not a directory non-root gives away, and "
                 f"{user.name} could not write it as root could; left as it is")
+    home = re.match(r"/home/([^/]+)/", wd)
+    if home and home.group(1) != user.name:
+        return (f"the WORKDIR {wd} is below /home/{home.group(1)}, another login's home, whose mode is not "
+                f"known: {user.name} may not enter it; left as it is")
     owned = [wd, user.home]
     needing = [ins for ins, st in walk if _gets_user(ctx, doc, ins, st, owned) is not None]
     first_meta, last = stage_end(doc, stage)
