@@ -591,11 +591,12 @@ def test_unknown_python_and_add_counts_as_a_layer(tmp_path: Path) -> None:
 
 
 def test_json_and_markdown_come_from_one_report(tmp_path: Path) -> None:
-    make(tmp_path, {"Dockerfile": "FROM python:3.11-slim\nRUN pip install a\nRUN pip install b\n"})
+    make(tmp_path, {"Dockerfile": "FROM python:3.11-slim\nRUN pip install a\nRUN pip install b\n"
+                                  "WORKDIR /app\nCMD [\"python\", \"-m\", \"app\"]\n"})
     report = scan(tmp_path, load_config(tmp_path))
     data = to_json(report)
     [d] = data["dockerfiles"]
-    # option 3 also makes the standalone image on python:3.11-slim non-root
+    # option 3 also makes the standalone image on python:3.11-slim non-root (it runs Python in /app)
     assert [p["transforms"] for p in d["presets"]] == [["merge-pip-runs", "pip-no-cache-dir"]] * 2 + [
         ["merge-pip-runs", "pip-no-cache-dir", "non-root"]]
     assert "| 1 (layers) | merge-pip-runs, pip-no-cache-dir | L2-3 (+1/-2) |  |" in to_markdown(report)

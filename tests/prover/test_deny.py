@@ -273,3 +273,13 @@ def test_yarn_cache_clean_only_for_yarn_1(base: str, files: dict, holds: bool, t
     verdict = prove(tree_of(tree("RUN yarn install"), tmp_path, "b"),
                     tree_of(tree("RUN yarn install && yarn cache clean"), tmp_path, "a"), Config())
     assert verdict.holds is holds, verdict.report()
+
+
+@pytest.mark.xfail(strict=True, reason="prover gap: the environment of a RUN read as a package install "
+                   "(apt) is not compared; model.program_env says apt reads PATH. To fix in the prover.")
+def test_env_moved_below_an_apt_run_is_not_proved(tmp_path: Path) -> None:
+    """`ENV PATH=…` moved from above an apt RUN to below it: the RUN runs with another PATH."""
+    env = "ENV PATH=/opt/tools/bin:$PATH\n"
+    b, a = with_lines(env + APT, APT + env)
+    verdict = prove(tree_of(b, tmp_path, "b"), tree_of(a, tmp_path, "a"), Config())
+    assert not verdict.holds, verdict.report()

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from enum import Enum
 
+from dockfix.model.entry_point import EntryProgram, entry_program, named_ports
 from dockfix.prover.model import FileEntry, ImageModel, StageState, identity
 from dockfix.prover.rules import Diff
 from dockfix.tree import Tree
@@ -29,10 +30,7 @@ class Access(str, Enum):
     UNKNOWN = "unknown"
 
 
-_SERVERS = frozenset({"gunicorn", "uvicorn", "daphne", "hypercorn"})
-_PORT = re.compile(r"(?::|--port[= ]|-p[= ]?)(\d+)\b")
 _HOME = re.compile(r"^/home/([^/]+)(?:/|$)")
-_PYTHON = re.compile(r"^python[0-9.]*$")
 
 
 def runtime_user(state: StageState) -> str:
@@ -122,16 +120,18 @@ def workdir_writable(state: StageState) -> Access:
 
 
 def entry_point_read(state: StageState, argv: list[str]) -> bool:
-    """The CMD/ENTRYPOINT is one the model reads: Python itself, or a program pip installed."""
-    if not argv:
-        return False
-    prog = posixpath.basename(argv[0])
-    if _PYTHON.match(prog):
+    """The CMD/ENTRYPOINT is one the model reads (`model.entry_point`): Python itself, an app
+    server that binds no port below 1024 (it needs root only for that), or a program pip
+    installed. Not the base image's own, not another program."""
+    program = entry_program(argv)
+    if program is EntryProgram.PYTHON:
         return True
-    if prog in _SERVERS:  # a Python app server: it needs root only for a port below 1024
-        return not any(int(port) < 1024 for port in _PORT.findall(" ".join(argv[1:])))
+    if program is EntryProgram.APP_SERVER:
+        return not any(port < 1024 for port in named_ports(argv))
+    if program is EntryProgram.BASE_IMAGE:
+        return False
     installed = {r.split("=")[0].split("[")[0].split(" ")[0].lower() for reqs in state.sites.values() for r in reqs}
-    return prog.lower().replace("_", "-") in installed
+    return posixpath.basename(argv[0]).lower().replace("_", "-") in installed
 
 
 def access_diffs(b: ImageModel, a: ImageModel, tb: Tree, ta: Tree, argv_b: list[str]) -> Iterator[Diff]:

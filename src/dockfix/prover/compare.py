@@ -17,10 +17,10 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
+from dockfix.model.entry_point import entry_argv
 from dockfix.prover.access import Access, access_diffs, site_access
 from dockfix.prover.model import Break, ImageModel, StageState, home_of
 from dockfix.prover.rules import deny
-from dockfix.syntax import shellwords
 from dockfix.tree import Tree
 
 DEFECT_KINDS = {
@@ -173,19 +173,8 @@ def _req_name(req: str) -> str:
 
 
 def argv_of(state: StageState) -> list[str]:
-    """ENTRYPOINT then CMD as argv; shell forms are split as the shell would."""
-    def split(part: tuple[str, ...], is_json: bool) -> list[str]:
-        if is_json or len(part) != 1:
-            return list(part)
-        try:
-            return shellwords.split(part[0])
-        except ValueError:
-            return part[0].split()
-
-    argv = split(state.entrypoint, len(state.entrypoint or ()) != 1) if state.entrypoint else []
-    if state.cmd:
-        argv += split(state.cmd, state.cmd_json)
-    return argv
+    """ENTRYPOINT then CMD as argv (`model.entry_point`)."""
+    return entry_argv(state.entrypoint, state.cmd, state.cmd_json)
 
 
 def _python_roots(st: StageState) -> list[str] | None:

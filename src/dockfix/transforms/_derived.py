@@ -6,6 +6,7 @@ repository (layer identity is `model.layers`). Imports no transform."""
 from __future__ import annotations
 
 from dockfix.graph.model import parse_cached
+from dockfix.model.entry_point import EntryConfig, EntryProgram, entry_program, named_ports
 from dockfix.model.layers import Step, common_prefix, layer_steps
 from dockfix.syntax import Document, Instruction, Stage
 from dockfix.transforms._image_user import StageRef, chain
@@ -47,16 +48,33 @@ def standalone_images(ctx: Context, bases: dict[StageRef, list[StageRef]]) -> li
     """The image stage of every Dockerfile that is not an in-repo base and is not built on one
     (its chain stays in its own file, down to an external image): the target stage of each
     image the graph maps to it, else its last stage."""
-    graph = ctx.graph()
     out: set[StageRef] = set()
     for path in ctx.dockerfiles():
-        mapped = [graph.image_stage(m) for m in graph.images_built_from(path)]
-        stages = {i for i in mapped if i is not None} or {len(ctx.document(path).stages) - 1}
-        for index in stages:
+        for index in image_stages(ctx, path):
             ref = StageRef(path, index)
             if index >= 0 and ref not in bases and all(r.path == path for r in chain(ctx, path, index)):
                 out.add(ref)
     return sorted(out)
+
+
+def image_stages(ctx: Context, path: str) -> set[int]:
+    """The stages of a Dockerfile that are images: the target of each image the graph maps to
+    it, else its last stage."""
+    graph = ctx.graph()
+    mapped = [graph.image_stage(m) for m in graph.images_built_from(path)]
+    return {i for i in mapped if i is not None} or {len(ctx.document(path).stages) - 1}
+
+
+def entry_config(ctx: Context, ref: StageRef) -> EntryConfig:
+    """ENTRYPOINT and CMD the stage's image starts (`model.entry_point`), read down its in-repo
+    chain; an external base's own is not read (none set: `EntryProgram.BASE_IMAGE`)."""
+    config = EntryConfig()
+    for r in reversed(chain(ctx, ref.path, ref.stage)):
+        doc = ctx.document(r.path)
+        config = config.next_stage()
+        for ins in doc.stage_instructions(doc.stages[r.stage])[1:]:
+            config = config.step(ins)
+    return config
 
 
 def _steps(ctx: Context, path: str, stage: int) -> list[Step]:
@@ -98,3 +116,41 @@ def report_split_layers(ctx: Context, path: str, stages: list[int],
             ctx.note("info", path, first.start_line,
                      f"the {was - now} steps from here were shared with {other}, built on the same base, "
                      "and no longer are: non-root does not change that image the same way")
+
+
+def entry_refusal(ctx: Context, base: StageRef, user: str) -> str | None:
+    """Why an image that would run as `user` (the stage's own, or one built on it) keeps root:
+    its entry point is not Python or a Python app server binding no port below 1024
+    (`model.entry_point`), so whether it needs root is not known (the prover's judgement, read
+    the same way; a console script pip installed is refused too: the transform does not read
+    the image's pip sites)."""
+    images = [base] + [d for d in descendants(ctx, base) if d.stage in image_stages(ctx, d.path)]
+    for ref in images:
+        argv = entry_config(ctx, ref).argv()
+        program = entry_program(argv)
+        if program is EntryProgram.PYTHON or (
+                program is EntryProgram.APP_SERVER and not any(p < 1024 for p in named_ports(argv))):
+            continue
+        shown = " ".join(argv[:3]) if argv else "none set: the base image's own"
+        return (f"{ref.path}: the entry point ({shown}) is not Python or a Python app server, so "
+                f"whether it needs root is not known; it would run as {user}; left as it is")
+    return None
+
+
+def copied_mode_refusal(ctx: Context, base: StageRef, user: str, site: str) -> str | None:
+    """Why an image that would run as `user` keeps root: it holds files a `COPY --from` took
+    from another stage or image (made by its RUNs, or an image's own), whose mode the model
+    does not know, so whether `user` reads them is not known (the prover's file access reads
+    a file's mode from its source: the context, a heredoc, a URL). The pip `--user` site
+    copied to `site` is read as a site, not as files."""
+    images = [base] + [d for d in descendants(ctx, base) if d.stage in image_stages(ctx, d.path)]
+    for ref in images:
+        for r in chain(ctx, ref.path, ref.stage):
+            doc = ctx.document(r.path)
+            for ins in doc.stage_instructions(doc.stages[r.stage])[1:]:
+                src = ins.flag("from") if ins.keyword == "COPY" else None
+                if src is None or (ins.value and ins.value[-1].rstrip("/") == site):
+                    continue
+                return (f"{r.path}:{ins.start_line}: COPY --from={src} copies files another build made, whose "
+                        f"mode is not known: {user} may not read them, as root could; left as it is")
+    return None

@@ -25,7 +25,9 @@ in the same run (or that needs root and the user at once); FROM scratch, distrol
 useradd); a base whose uid/gid 1000 is taken (node, ubuntu ≥ 24.04); the stage or an
 image built on it evidently needs root at run time (binds a port below 1024); the stage
 runs `pip install --user` itself, copies other files into /root, or refers to /root
-in CMD/ENTRYPOINT/HEALTHCHECK/ENV; ONBUILD triggers. Each skip is reported.
+in CMD/ENTRYPOINT/HEALTHCHECK/ENV; ONBUILD triggers; the final WORKDIR is a system
+directory or is made after the first COPY that needs the user (the user could not write
+it). Each skip is reported.
 
 Why the result is equivalent. The files, their bytes and paths, CMD, ENTRYPOINT,
 WORKDIR and every ENV but the relocated PATH entry stay. The only run-time change is
@@ -47,7 +49,8 @@ from dockfix.transforms import _run
 from dockfix.transforms._image_user import (PIP_SITE, NewUser, StageRef, chain, configured_user, copy_dest,
                                             external_base, in_repo_bases, is_root, last_user, state_before, step,
                                             walk_stage)
-from dockfix.transforms._derived import descendants, own_user, report_split_layers, shared_steps, standalone_images
+from dockfix.transforms._derived import (copied_mode_refusal, descendants, entry_refusal, own_user,
+                                        report_split_layers, shared_steps, standalone_images)
 from dockfix.transforms._root_needs import Where, analyse_run, command_names
 from dockfix.transforms._root_needs import under as _under
 from dockfix.transforms._user_edits import (_SITE_RE, add_flag, env_pairs, format_run, insert_paragraph, keyword,
@@ -62,7 +65,7 @@ _SYSTEM = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32
 
 
 def is_app_dir(path: str | None) -> bool:
-    if path is None or path in ("/", "/var", "/opt", "/home", "/mnt", "/media", "/srv"):
+    if path is None or path in ("/", "/var", "/opt", "/home", "/mnt", "/media"):
         return False
     return not any(_under(path, d) for d in _SYSTEM)
 
@@ -147,7 +150,10 @@ class NonRoot(Transform):
         refusal = _base_user_unknown(ctx, refs)
         if refusal is not None:
             return head.start_line, refusal
-        refusal = _descendants_refusal(ctx, doc, StageRef(path, stage.index), user, owned)
+        refusal = (_descendants_refusal(ctx, doc, StageRef(path, stage.index), user, owned)
+                   or entry_refusal(ctx, StageRef(path, stage.index), user.name)
+                   or copied_mode_refusal(ctx, StageRef(path, stage.index), user.name, PIP_SITE)
+                   or _workdir_refusal(ctx, doc, stage, walk, final, user))
         return None if refusal is None else (head.start_line, refusal)
 
     # -- the edit
@@ -161,12 +167,7 @@ class NonRoot(Transform):
         first_meta, last = stage_end(doc, stage)
         anchor = needing[0] if needing else first_meta
         fam, _ = family(external_base(ctx, refs), _run_command_names(ctx, refs))
-        chown_dir = None
-        if appdir is not None:
-            setter = [i for i, _ in walk if i.keyword == "WORKDIR"]
-            anchor_index = anchor.index if anchor is not None else last.index + 1
-            if not setter or setter[-1].index < anchor_index:
-                chown_dir = appdir
+        chown_dir = appdir if _workdir_before(walk, anchor, last) else None
         create = format_run(doc, create_user_commands(fam, user, chown_dir))
         user_line = f"{keyword(doc, 'USER')} {user.user_value}"
         if anchor is not None:
@@ -313,6 +314,48 @@ def _derived_run_refusal(ctx: Context, ref: StageRef, ddoc: Document, user: NewU
     return None
 
 
+def _gets_user(ctx: Context, doc: Document, ins: Instruction, st, owned: list[str]) -> str | None:
+    """Whether a COPY/ADD gets `--chown` for the user: "site" (the pip site from a builder,
+    which moves home), "owned" (into the app directory or the home), None (stays root's)."""
+    if ins.keyword not in ("COPY", "ADD") or ctx.ignored(doc, ins) or ins.flag("chown") is not None:
+        return None
+    dest = copy_dest(ins, st)
+    if dest is not None and ins.flag("from") is not None and dest == PIP_SITE:
+        return "site"
+    if dest is not None and any(_under(dest, d) for d in owned):
+        return "owned"
+    return None
+
+
+def _workdir_before(walk: list, anchor: Instruction | None, last: Instruction) -> bool:
+    """Whether the final WORKDIR exists where the user's RUN goes (set before `anchor`, or
+    inherited), so that RUN can hand it to the user."""
+    setter = [i for i, _ in walk if i.keyword == "WORKDIR"]
+    anchor_index = anchor.index if anchor is not None else last.index + 1
+    return not setter or setter[-1].index < anchor_index
+
+
+def _workdir_refusal(ctx: Context, doc: Document, stage: Stage, walk: list, final, user: NewUser) -> str | None:
+    """Why the user would not own the WORKDIR where the process runs, which root could write:
+    a system directory (never given away), or one made after the first COPY that needs the
+    user (the user's RUN, above that COPY, cannot hand it over)."""
+    wd = final.workdir
+    if not is_app_dir(wd):
+        return (f"the WORKDIR {wd or '(the base image’s)'} is not a directory non-root gives away, and "
+                f"{user.name} could not write it as root could; left as it is")
+    home = re.match(r"/home/([^/]+)/", wd)
+    if home and home.group(1) != user.name:
+        return (f"the WORKDIR {wd} is below /home/{home.group(1)}, another login's home, whose mode is not "
+                f"known: {user.name} may not enter it; left as it is")
+    owned = [wd, user.home]
+    needing = [ins for ins, st in walk if _gets_user(ctx, doc, ins, st, owned) is not None]
+    first_meta, last = stage_end(doc, stage)
+    if not _workdir_before(walk, needing[0] if needing else first_meta, last):
+        return (f"the WORKDIR {wd} is made after the first COPY that needs {user.name}: the user's RUN "
+                f"cannot hand it over, and {user.name} could not write it as root could; left as it is")
+    return None
+
+
 def _chown_copies(ctx: Context, ed: Editor, doc: Document, walk: list, body: list[Instruction],
                   user: NewUser, owned: list[str]) -> list[Instruction]:
     """COPY/ADD into the user's directories get --chown; a pip --user site moves to its home
@@ -320,18 +363,15 @@ def _chown_copies(ctx: Context, ed: Editor, doc: Document, walk: list, body: lis
     needing: list[Instruction] = []
     relocated = False
     for ins, st in walk:
-        if ins.keyword not in ("COPY", "ADD") or ctx.ignored(doc, ins) or ins.flag("chown") is not None:
+        gets = _gets_user(ctx, doc, ins, st, owned)
+        if gets is None:
             continue
-        dest = copy_dest(ins, st)
-        if dest is not None and ins.flag("from") is not None and dest == PIP_SITE:
+        add_flag(ed, doc, ins, f"--chown={user.chown}")
+        if gets == "site":
             raw_dest = ins.value[-1]
-            add_flag(ed, doc, ins, f"--chown={user.chown}")
             replace_last(ed, doc, ins, raw_dest, user.home + "/.local" + ("/" if raw_dest.endswith("/") else ""))
             relocated = True
-            needing.append(ins)
-        elif dest is not None and any(_under(dest, d) for d in owned):
-            add_flag(ed, doc, ins, f"--chown={user.chown}")
-            needing.append(ins)
+        needing.append(ins)
     if relocated:
         for ins in body:
             if ins.keyword == "ENV":

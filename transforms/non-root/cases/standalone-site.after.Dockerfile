@@ -9,9 +9,11 @@ ENV PATH=/home/appuser/.local/bin:$PATH
 RUN apt-get update && apt-get install -y --no-install-recommends libpq5 \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /srv
-RUN groupadd --gid 1000 appuser && useradd --uid 1000 --gid appuser --create-home appuser
+RUN groupadd --gid 1000 appuser \
+    && useradd --uid 1000 --gid appuser --create-home appuser \
+    && chown appuser:appuser /srv
 COPY --from=build --chown=appuser:appuser /root/.local /home/appuser/.local
-COPY app.py .
+COPY --chown=appuser:appuser app.py .
 USER appuser
 EXPOSE 8000
 CMD ["gunicorn", "app:app", "--bind", "0.0.0.0:8000"]

@@ -1,0 +1,3 @@
+#!/bin/sh
+docker build -t ms-base -f base/Dockerfile .
+docker build -t ms-app -f app/Dockerfile .
