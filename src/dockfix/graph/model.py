@@ -81,6 +81,16 @@ class Graph:
         """(Dockerfile, stage) pairs built FROM the in-repo image `ref`."""
         return list(self._index("derived").get(normalise_ref(ref), []))
 
+    def part_of(self, dockerfile: str) -> int | None:
+        """The independent part (graph.components) a Dockerfile is in. Layer sharing is only
+        looked for within a part: the scheduler rewrites parts apart, and a result must not
+        depend on which other parts a run holds."""
+        if "part" not in self._indexes:
+            from dockfix.graph.components import components
+
+            self._indexes["part"] = {p: i for i, part in enumerate(components(self)) for p in part}
+        return self._indexes["part"].get(dockerfile)
+
     def _index(self, name: str) -> dict:
         """Lookups built on first use (a graph is not changed once `build_graph` returns;
         scanning every image per query made large repositories quadratic)."""

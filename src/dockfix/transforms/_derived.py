@@ -97,7 +97,8 @@ def shared_steps(ctx: Context, path: str, stage: int) -> tuple[int, str | None]:
     mine = _steps(ctx, path, stage)
     best: tuple[int, str | None] = (0, None)
     for (other, index), ob in sorted(graph.bases.items()):
-        if other != path and ob.kind == base.kind and ob.ref == base.ref:
+        if other != path and ob.kind == base.kind and ob.ref == base.ref \
+                and graph.part_of(other) == graph.part_of(path):
             n = common_prefix(mine, _steps(ctx, other, index))
             best = max(best, (n, other), key=lambda b: b[0])
     return best

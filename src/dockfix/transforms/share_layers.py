@@ -142,7 +142,7 @@ class _Node:
 # ------------------------------------------------------------------------------------------
 def _groups(ctx: Context) -> list[list[Member]]:
     graph = ctx.graph()
-    by_base: dict[tuple[str, str], list[Member]] = {}
+    by_base: dict[tuple, list[Member]] = {}  # within one independent part (graph.part_of)
     for (path, stage), base in sorted(graph.bases.items()):
         node = graph.dockerfiles.get(path)
         if base.kind not in ("internal", "external") or node is None or node.document is None:
@@ -152,7 +152,7 @@ def _groups(ctx: Context) -> list[list[Member]]:
         # a context that cannot be read is no one else's: its COPYs match nothing
         copy_key = (node.context, node.dockerignore) if node.context_unknown is None else (path,)
         member = Member(path, stage, copy_key)
-        by_base.setdefault((base.kind, base.ref), []).append(member)
+        by_base.setdefault((graph.part_of(path), base.kind, base.ref), []).append(member)
     return [ms for ms in by_base.values() if len({m.path for m in ms}) > 1]
 
 
