@@ -149,6 +149,7 @@ def test_patterns_go_accepts_are_accepted(pattern: str) -> None:
     (b"!", 'illegal exclusion pattern: "!"'),
     (b"  !  ", 'illegal exclusion pattern: "!"'),
     (b"[z-a]", "dockfix cannot read the pattern '[z-a]' (bad character range z-a)"),
+    (b"[?[]", "dockfix cannot read the pattern '[?[]' (unterminated character set"),  # hypothesis found it
 ])
 def test_a_dockerignore_docker_rejects_is_exit_2_with_its_line(tmp_path: Path, line: bytes, message: str) -> None:
     root = _repo(tmp_path, {"Dockerfile": PIP_TWICE, ".dockerignore": b"# build output\n*.pyc\n" + line + b"\nlogs\n"})

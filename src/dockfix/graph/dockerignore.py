@@ -207,9 +207,13 @@ def _readable(pattern: Pattern) -> None:
     try:
         pattern.regex
     except re.error as err:
-        raise DockerignoreError(f"dockfix cannot read the pattern {pattern.text!r} ({err.msg}); Docker "
-                                "accepts it, with a range that holds no character: write the class without "
-                                "that range", line=pattern.line) from None
+        why = ("Docker accepts it, with a range that holds no character: write the class without that range"
+               if "range" in err.msg else
+               # moby translates `?` and `*` inside a class too (`[?[]` becomes `[[^/][]`), and Go's
+               # regexp rejects what Python's does here: the build fails at that pattern.
+               "Docker's own translation of it is no regular expression either: write the class another way")
+        raise DockerignoreError(f"dockfix cannot read the pattern {pattern.text!r} ({err.msg}); {why}",
+                                line=pattern.line) from None
 
 
 class DockerIgnore:
@@ -251,7 +255,7 @@ class DockerIgnore:
                 raise DockerignoreError(f"Docker rejects the pattern {line!r}: syntax error in pattern "
                                         "(an unclosed or empty [...] class, or a trailing \\)", line=lineno)
             pattern = Pattern(text=line, line=lineno, pattern=clean(body), negated=negated)
-            if "[" in body and "-" in body:
+            if "[" in body:
                 _readable(pattern)
             patterns.append(pattern)
         return cls(patterns, data)
