@@ -162,6 +162,14 @@ def _map(work: _Work, chunks: list[list[str]], jobs: int):
         _WORK = None
 
 
+def _after(tree: Tree, results: list[ChunkResult]) -> Tree:
+    after = tree.copy()
+    for r in results:
+        for path, data in r.changed.items():
+            after.write(path, data)
+    return after
+
+
 def _steps(names: list[str], results: list[ChunkResult]) -> list[engine.Step]:
     """Each transform's step over the whole repository: its files from every chunk."""
     steps = []
@@ -178,10 +186,7 @@ def _merge(root: Path, tree: Tree, names: list[str], config: Config, results: li
     from dockfix.prover import Verdict, glob_findings
 
     before = tree.copy()
-    after = tree.copy()
-    for r in results:
-        for path, data in r.changed.items():
-            after.write(path, data)
+    after = _after(tree, results)
     outcome = engine.Outcome(root, names, before, after)
     for r in results:
         outcome.diffs.update(r.diffs)
