@@ -20,10 +20,10 @@ reads every source and finds no archive, ADD and COPY put the same files in the 
 from __future__ import annotations
 
 import dataclasses
-import posixpath
 
 from dockfix.model.copy import BuildContext, CopySpec, copy_result, is_git, is_remote
 from dockfix.syntax import Document, Instruction, parse
+from dockfix.transforms._copy_groups import context_of
 from dockfix.transforms.base import Context, DockerfileTransform, Safety
 
 _SHARED_FLAGS = ("chown", "chmod", "link")
@@ -42,20 +42,6 @@ def _syntax_refusal(ins: Instruction) -> str | None:
     if any("$" in w for w in (*ins.value, *ins.flags)):
         return "a word holds a variable"
     return None
-
-
-def _context(ctx: Context, path: str) -> BuildContext | None:
-    graph = ctx.graph()
-    node = graph.dockerfiles[path]
-    if node.context_unknown is not None:
-        return None
-    ignore = graph.dockerignore_for(path)
-    everything = graph.context_files(node.context)
-
-    def read(rel: str) -> bytes:
-        return ctx.tree.read(posixpath.join(node.context, rel) if node.context else rel)
-
-    return BuildContext(ignore.filter(everything), everything, ignore, node.dockerignore or "", read=read)
 
 
 def _model_refusal(ins: Instruction, context: BuildContext | None) -> str | None:
@@ -113,7 +99,7 @@ class CopyForAdd(DockerfileTransform):
                 continue
             if any(is_remote(s) or is_git(s) for s in ins.value[:-1]):
                 continue  # fetching is what ADD is for
-            context = context or _context(ctx, path)
+            context = context or context_of(ctx.graph(), ctx.tree, path)
             why = _syntax_refusal(ins) or _model_refusal(ins, context)
             new = _as_copy(doc, ins) if why is None else None
             if why is None and new is None:
