@@ -35,7 +35,7 @@ CUDA = "nvidia/cuda:12.1.0-cudnn8-runtime-ubuntu22.04"
 # The trees the test builds, and the comparisons it makes (static and real) between them.
 CASES = [("before", "option-2"), ("before", "option-3"), ("before", "mutant"), ("option-3", "mutant")]
 
-MUTANT_FROM = ("COPY --chown=appuser:appuser requirements/common.txt requirements/api.txt ./requirements/\n"
+MUTANT_FROM = ("COPY --chown=appuser:appuser requirements/common.txt requirements/api.txt /app/requirements/\n"
                "RUN pip install --user --no-cache-dir -r requirements/api.txt\n")
 # A root-swap mistake: the user switch is wrapped around pip as well as the root-only steps,
 # so `pip install --user` runs as root (into /root/.local) while the CMD runs as appuser.
