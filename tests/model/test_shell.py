@@ -341,7 +341,7 @@ def _typed(node):
 _PLAIN_PIECES = st.sampled_from([
     "pip", "a", "a#b", "#c", "x=1", "A=", "=", "--opt=1", " ", " ", "\t", "&&", "&", "\r",
     "if", "!", "{", "}", "in", "do", "[[", "((", "{a,b}", "a,b", "x{", "\n", "'", '"', "$",
-    "\\", ";", "|", ">", "1", "~", "*",
+    "\\", ";", "|", ">", "1", "~", "*", "\\\n", " \\\n",
 ])
 
 
@@ -356,6 +356,7 @@ def test_plain_shortcut_gives_the_grammars_tree(text):
 @pytest.mark.parametrize("text", [
     "pip install --no-cache-dir a==1 b", "A=1 B= pip install x  &&\tpip y  # c && z",
     "", "  # only a comment", "a&&b", "x=1", "A=1 if", "pip install a#b", "a\rb && c",
+    "pip install a && \\\n    pip install b", "a \\\nb", "a \\\n", "a \\\n# c", "a \\\n  b # c",
 ])
 def test_plain_shortcut_takes_plain_lines(text):
     fast = syn.plain_and_list(text)
@@ -364,7 +365,7 @@ def test_plain_shortcut_takes_plain_lines(text):
 
 @pytest.mark.parametrize("text", [
     "a && ", "&& a", "a & b", "a; b", "if x", "! a", "a\nb", "a # c\nb", "a [[ b", "echo {a,b}",
-    "a 'b'", "a $B", "a\\ b", "a > f", "a && # c",
+    "a 'b'", "a $B", "a\\ b", "a > f", "a && # c", "a\\\nb", "\\\na", "a \\\n\\\nb", "a &&\\\n b",
 ])
 def test_plain_shortcut_leaves_the_rest_to_the_grammar(text):
     assert syn.plain_and_list(text) is None

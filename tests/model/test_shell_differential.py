@@ -172,7 +172,7 @@ def plain_and_lists(draw) -> str:
             prefix = draw(st.sampled_from(["", "", "V1=pre ", "V3=s "]))
             commands.append(prefix + " ".join([draw(STUB), *draw(st.lists(PLAIN_WORDS, max_size=3))]))
     comment = draw(st.sampled_from(["", "", " # note && ok2 k", "  #"]))
-    return draw(st.sampled_from([" && ", "&&", " &&\t"])).join(commands) + comment
+    return draw(st.sampled_from([" && ", "&&", " &&\t", " && \\\n    "])).join(commands) + comment
 
 
 @SETTINGS

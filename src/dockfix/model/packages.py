@@ -259,6 +259,7 @@ def _uv_front(argv: Sequence[Word]) -> tuple[PipFront, int, str, tuple[str, ...]
 # Readings by (argv, the PIP_/UV_ variables): the before and after models replay the same RUNs,
 # and a transform reads them first. The directory is only recorded (`PipCommand.cwd`).
 _READ: Memo = Memo(1 << 16)  # every pip command of a 40,000-RUN file
+_READ_AT: Memo = Memo(1 << 16)  # (key, cwd) -> the reading of _READ[key] in cwd
 
 
 def read_pip(argv: Sequence[Word], cwd: str | None = None, env: Mapping[str, str | None] | None = None
@@ -271,7 +272,12 @@ def read_pip(argv: Sequence[Word], cwd: str | None = None, env: Mapping[str, str
         found = _READ.put(key, _read_pip(argv, cwd, env))
     if found is None or found.cwd == cwd:
         return found
-    return dataclasses.replace(found, cwd=cwd)
+    # The reading in another directory, kept too: the prover asks the same command in the
+    # same directory for both images (and a fresh copy would read its options again).
+    at = _READ_AT.get((key, cwd))
+    if at is None:
+        at = _READ_AT.put((key, cwd), dataclasses.replace(found, cwd=cwd))
+    return at
 
 
 def _read_pip(argv: Sequence[Word], cwd: str | None, env: Mapping[str, str | None]) -> PipCommand | None:

@@ -684,8 +684,10 @@ def parse_grammar(text: str) -> Tree:
 # Plain words joined by `&&` (`pip install a==1 && pip install b`, the common RUN), with at most
 # a comment at the end: the tokens found by one regex give the tree the parser gives (the tests
 # compare the two on generated scripts). Anything else is the parser's: quotes, `$`, backslashes,
-# other operators, newlines, a reserved word where a command starts, bash-only spellings.
-_PLAIN_TOKEN = re.compile(rf"(&&)|({_PLAIN.pattern})|[^ \t]")
+# other operators, newlines, a reserved word where a command starts, bash-only spellings. A line
+# continuation after a blank (`a && \<newline>  b`, as merged RUNs are written) only separates
+# words, as a blank does: dash removes it before it reads tokens.
+_PLAIN_TOKEN = re.compile(rf"(&&)|({_PLAIN.pattern})|((?<=[ \t])\\\n)|[^ \t]")
 
 
 def plain_and_list(text: str) -> Tree | None:
@@ -695,6 +697,8 @@ def plain_and_list(text: str) -> Tree | None:
     for m in _PLAIN_TOKEN.finditer(text):
         word = m.group(2)
         if word is None:
+            if m.group(3) is not None:
+                continue
             if m.group(1) is None or not command:
                 return None  # another operator or character, or `&&` without a command before
             pipelines.append(_plain_pipeline(command))

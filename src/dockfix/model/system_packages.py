@@ -259,13 +259,13 @@ class SystemPackageCommand:
         return bool(self.arguments) and self.arguments[0] in ("all", "packages", "metadata", "dbcache")
 
 
+_MANAGERS = {m.value: m for m in PackageManager}
+
+
 def _manager(word: Word) -> PackageManager | None:
-    if word is None:
-        return None
-    try:
-        return PackageManager(posixpath.basename(word))
-    except ValueError:
-        return None
+    # Asked of every command of every RUN (the prover's images too): a dict, not the enum's
+    # lookup, which raises for every other program.
+    return None if word is None else _MANAGERS.get(word[word.rfind("/") + 1:])  # posixpath.basename
 
 
 def read_system_packages(argv: Sequence[Word]) -> SystemPackageCommand | None:

@@ -688,7 +688,7 @@ class ModelBuilder:
 
     def _record_pip(self, state: StageState, path: str, ins: Instruction, cmd: PipCommand, here: str | None,
                     closure: "_Closure", conditional: bool) -> None:
-        named = [parse_requirement(r).normalised() for r in cmd.arguments if r is not None]
+        named = list(_named(cmd.arguments))
         user = (state.user or "root").split(":")[0]
         user_site = cmd.user_site is True
         site = _site_of(cmd, here or "/", state, user_site)
@@ -844,6 +844,17 @@ def _context_origin(origin: str) -> str:
 
 def _image_path(cwd: str, word: object) -> str:
     return posixpath.normpath(posixpath.join(cwd, str(word)))
+
+
+# By the command's positionals: the before and after images install the same requirements.
+_NAMED: Memo = Memo(1 << 16)
+
+
+def _named(arguments: tuple[str | None, ...]) -> tuple[str, ...]:
+    found = _NAMED.get(arguments)
+    if found is None:
+        found = _NAMED.put(arguments, tuple(parse_requirement(r).normalised() for r in arguments if r is not None))
+    return found
 
 
 def _text(value: object) -> str | None:
