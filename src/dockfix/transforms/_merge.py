@@ -41,6 +41,11 @@ def comments_between(doc: Document, first: Instruction, second: Instruction) -> 
     return out
 
 
+def same_flags(a: Instruction, b: Instruction) -> bool:
+    """Two RUNs whose flags (--mount, --network, …) are the same set: one RUN can hold both."""
+    return sorted(a.flags) == sorted(b.flags)
+
+
 def has_pragma(comments: list[str]) -> bool:
     """A comment hadolint or dockfix reads as a pragma for the instruction below it."""
     return any(c.lstrip("#").strip().startswith(_PRAGMAS) for c in comments)

@@ -102,11 +102,7 @@ def mergeable(a: PipRun, b: PipRun, first: Instruction, ins: Instruction) -> boo
     seed 000's plan does)."""
     one_site = a.upgrade_only or b.upgrade_only or len(a.user_sites | b.user_sites) <= 1
     return (a.uv == b.uv and len(a.versions | b.versions) <= 1 and one_site
-            and _mergeable_flags(first) == _mergeable_flags(ins))
-
-
-def _mergeable_flags(ins: Instruction) -> tuple[str, ...]:
-    return tuple(sorted(ins.flags))
+            and _merge.same_flags(first, ins))
 
 
 class MergePipRuns(DockerfileTransform):

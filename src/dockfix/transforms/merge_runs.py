@@ -69,10 +69,6 @@ def _trailing_comment(doc: Document, ins: Instruction, script: Script) -> str | 
     return tail
 
 
-def _flags(ins: Instruction) -> tuple[str, ...]:
-    return tuple(sorted(ins.flags))
-
-
 class MergeRuns(DockerfileTransform):
     name = "merge-runs"
     summary = "Merge consecutive single-command RUNs into one RUN."
@@ -130,7 +126,7 @@ def _read(ctx: Context, path: str, doc: Document, ins: Instruction,
 def _joins(doc: Document, current: list[Instruction], ins: Instruction) -> bool:
     """Next to the group's last RUN (only comments between), with the same flags, and no
     pragma above it."""
-    return (bool(current) and current[-1].index == ins.index - 1 and _flags(current[-1]) == _flags(ins)
+    return (bool(current) and current[-1].index == ins.index - 1 and _merge.same_flags(current[-1], ins)
             and not _merge.has_pragma(_merge.comments_between(doc, current[-1], ins)))
 
 
