@@ -213,6 +213,13 @@ CONTROLS = {
                                                 ACCOUNT + "COPY app /srv/app\n"),
     "USER appuser:appuser for appuser": (ACCOUNT + "USER appuser\n", ACCOUNT + "USER appuser:appuser\n"),
     "USER 1000:1000 for appuser": (ACCOUNT + "USER appuser\n", ACCOUNT + "USER 1000:1000\n"),
+    # COPY --link kept as it was while another step is rewritten: the flag is the same on
+    # both sides, so the files land as before (only adding or removing it is unproven).
+    "COPY --link kept, a pip RUN rewritten": ("COPY --link app /srv/app\nRUN pip install six\n",
+                                              "COPY --link app /srv/app\nRUN pip install --no-cache-dir six\n"),
+    "COPY --link --chown kept, RUNs merged": (
+        ACCOUNT + "COPY --link --chown=appuser:appuser app /srv/app\nRUN pip install six\nRUN pip install attrs\n",
+        ACCOUNT + "COPY --link --chown=appuser:appuser app /srv/app\nRUN pip install six && pip install attrs\n"),
 }
 
 

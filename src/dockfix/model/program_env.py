@@ -109,3 +109,16 @@ def may_read(args: tuple[str | None, ...], name: str) -> bool:
         return True
     own = program_names(args)
     return own is None or own.match(name)
+
+
+def env_read(args: tuple[str | None, ...], env: tuple[tuple[str, str | None], ...],
+             unknown: tuple[str, ...] = (), leave: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """`NAME=value` of every variable in `env` (and `NAME=<unknown>` for each name in
+    `unknown`: set, value not known) that the command `args` may read, by name, leaving out
+    names that start with one of `leave` (read elsewhere, such as pip's PIP_* options)."""
+    seen = dict(env)
+    out = [f"{k}={'<unknown>' if v is None else v}" for k, v in seen.items()
+           if not k.startswith(leave or ("\0",)) and may_read(args, k)]
+    out.extend(f"{k}=<unknown>" for k in unknown
+               if k not in seen and not k.startswith(leave or ("\0",)) and may_read(args, k))
+    return tuple(sorted(out))

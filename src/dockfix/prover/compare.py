@@ -21,6 +21,7 @@ from dockfix.model.entry_point import entry_argv
 from dockfix.prover.access import Access, access_diffs, site_access
 from dockfix.prover.model import Break, ImageModel, StageState, home_of
 from dockfix.prover.rules import deny
+from dockfix.prover.steps import path_without_user_sites
 from dockfix.tree import Tree
 
 DEFECT_KINDS = {
@@ -154,10 +155,6 @@ def _base_origin(origin: str) -> str:
 
 def app_files(state: StageState) -> dict[str, str]:
     return {p: _origin(e.origin) for p, e in state.files.items()}
-
-
-def _path_without_sites(path: str) -> str:
-    return ":".join(p for p in path.split(":") if not p.rstrip("/").endswith("/.local/bin"))
 
 
 def readable_sites(state: StageState) -> dict[str, set[str]]:
@@ -384,7 +381,7 @@ def _compare_env(pair: _Pair) -> None:
         bv, av = bs.env.get(k), as_.env.get(k)
         if bv == av:
             continue
-        if k == "PATH" and bv is not None and av is not None and _path_without_sites(bv) == _path_without_sites(av):
+        if k == "PATH" and bv is not None and av is not None and path_without_user_sites(bv) == path_without_user_sites(av):
             pair.add("ENV PATH", "info", bv, av, _where(pair.a, "ENV PATH"), "PATH follows the relocated user site")
             continue
         pair.broken(f"ENV {k}", bv, av, f"ENV {k}")

@@ -45,7 +45,7 @@ from dockfix.model.copy import (
 from dockfix.model.copy import Failure as CopyFailure
 from dockfix.model.gitignore import GitIgnores
 from dockfix.prover.run import RunCommand, RunEffect, file_effects, read_run
-from dockfix.prover.steps import Step, copy_step, run_step
+from dockfix.prover.steps import Step, copy_step, env_read_by, run_step
 from dockfix.syntax import Document, Instruction
 from dockfix.tree import SKIP_DIRS, Tree
 
@@ -112,6 +112,7 @@ class PipInstall:
     prefix: str | None = None  # --prefix
     unknowns: tuple[str, ...] = ()  # what could not be read exactly (command and files)
     conditional: bool = False  # the shell may skip it in a build that succeeds (`if`, `||`, …)
+    env: tuple[str, ...] = ()  # NAME=value pip may read besides PIP_* (those are its options)
 
     @property
     def uninstall(self) -> bool:
@@ -471,7 +472,7 @@ class ModelBuilder:
 
     def _run_step(self, state: StageState, doc: Document, ins: Instruction, where: tuple[str, int]) -> None:
         step = run_step(ins, tuple(state.shell), state.workdir, {**state.args, **state.env}, _step_user(state),
-                        where[0])
+                        where[0], _unknown_env(state))
         state.steps.append(step)
         if step.uids:
             state.uid_names = (*state.uid_names, *step.uids)
@@ -660,7 +661,7 @@ class ModelBuilder:
         _chown(state, command)
         system = read_system_packages(command.argv)
         if system is not None:
-            _system_packages(state, path, ins, system)
+            _system_packages(state, path, ins, system, env_read_by(command.argv, command.env, _unknown_env(state)))
         elif is_pip(command.argv):
             self._pip(state, path, ins, command)
         # After the command: what it reads was there before it ran.
@@ -684,10 +685,10 @@ class ModelBuilder:
                     else:
                         self._closure(state, path, ins, _image_path(here or "/", rf), closure, constraint,
                                       command.conditional)
-        self._record_pip(state, path, ins, cmd, here, closure, command.conditional)
+        self._record_pip(state, path, ins, cmd, here, closure, command)
 
     def _record_pip(self, state: StageState, path: str, ins: Instruction, cmd: PipCommand, here: str | None,
-                    closure: "_Closure", conditional: bool) -> None:
+                    closure: "_Closure", command: RunCommand) -> None:
         named = list(_named(cmd.arguments))
         user = (state.user or "root").split(":")[0]
         user_site = cmd.user_site is True
@@ -697,8 +698,9 @@ class ModelBuilder:
             ins.start_line, path, user, user_site, site, tuple(closure.seen), reqs, cmd,
             cmd.spelling(), cmd.action, tuple(sorted(set(closure.constraints))),
             (*(str(e) for e in cmd.editables), *closure.editables), _index_urls(cmd, closure),
-            _text(cmd.target), _text(cmd.prefix), (*cmd.unknowns, *closure.unknowns), conditional))
-        if conditional:  # installed or not: the site says so, so a comparison tells it from a sure install
+            _text(cmd.target), _text(cmd.prefix), (*cmd.unknowns, *closure.unknowns),
+            command.conditional, env_read_by(command.argv, command.env, _unknown_env(state), leave=("PIP_",))))
+        if command.conditional:  # installed or not: the site says so, so a comparison tells it from a sure install
             named = [f"{r} {_IF_RUN}" for r in named]
             reqs = tuple(f"{r} {_IF_RUN}" for r in reqs)
         _change_sites(state, cmd, named, site, reqs)
@@ -774,11 +776,13 @@ class _Closure:
         self.unknowns.extend(f"{parsed.path}:{e.line}: {e.reason}" for e in parsed.unknown)
 
 
-def _system_packages(state: StageState, path: str, ins: Instruction, cmd: SystemPackageCommand) -> None:
+def _system_packages(state: StageState, path: str, ins: Instruction, cmd: SystemPackageCommand,
+                     env: tuple[str, ...]) -> None:
     """apt/apk/dnf installs add to the image's packages, removals take away; apt's pythonX.Y
-    sets the version. Every command is also kept as an operation (`_package_op`)."""
+    sets the version. Every command is also kept as an operation (`_package_op`), with the
+    variables it may read (`env`)."""
     if cmd.action is not PackageAction.CLEAN:  # the cache cleanup rule: it deletes only caches
-        state.package_ops = state.package_ops | {_package_op(cmd)}
+        state.package_ops = state.package_ops | {_package_op(cmd, env)}
     names = [p for p in cmd.packages if p is not None and not p.startswith("-")]
     if cmd.action in (PackageAction.REMOVE, PackageAction.PURGE):
         state.packages = state.packages - frozenset(names)
@@ -796,16 +800,17 @@ def _system_packages(state: StageState, path: str, ins: Instruction, cmd: System
 _QUIET_PACKAGE_OPTIONS = frozenset({"yes", "quiet", "no_cache", "no_progress", "progress", "assume_yes"})
 
 
-def _package_op(cmd: SystemPackageCommand) -> tuple:
+def _package_op(cmd: SystemPackageCommand, env: tuple[str, ...]) -> tuple:
     """What a package command does besides the names an install adds: its manager (`apt` is
     apt-get's front end), action, options (`--no-install-recommends` changes what lands),
-    the names a removal takes, and what the reader could not read (an unknown name)."""
+    the names a removal takes, the environment it reads, and what the reader could not read
+    (an unknown name)."""
     manager = PackageManager.APT_GET if cmd.manager is PackageManager.APT else cmd.manager
     options = tuple(sorted((o.dest, str(o.value)) for o in cmd.options if o.dest not in _QUIET_PACKAGE_OPTIONS))
     removed = () if cmd.action is PackageAction.INSTALL else tuple(sorted(str(p) for p in cmd.packages))
     unread = (*cmd.unknowns, *(["a package name is unknown"] if None in cmd.packages else []),
               *(str(w) for w in cmd.unknown_options))
-    return (manager.value, cmd.action.value, options, removed, tuple(unread))
+    return (manager.value, cmd.action.value, options, removed, env, tuple(unread))
 
 
 def _shown(argv: tuple[str | None, ...]) -> str:
@@ -821,6 +826,11 @@ def _change_sites(state: StageState, cmd: PipCommand, named: list[str], site: st
             state.sites[where] = {r for r in installed if _requirement_name(r) not in gone}
     elif cmd.installs and site is not None:
         state.sites.setdefault(site, set()).update(reqs)
+
+
+def _unknown_env(state: StageState) -> tuple[str, ...]:
+    """Variables (ENV, ARG) the stage sets to a value the model cannot read."""
+    return tuple(k.split(" ", 1)[1] for k in state.unknown if k.startswith(("ENV ", "ARG ")))
 
 
 def _step_user(state: StageState) -> str:

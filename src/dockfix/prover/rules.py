@@ -106,6 +106,11 @@ def _package_ops(b: ImageModel, a: ImageModel) -> Iterator[Diff]:
         return
     gone, new = bs.package_ops - as_.package_ops, as_.package_ops - bs.package_ops
     unread = any(op[-1] for op in (*gone, *new))
+    if {_op_without_env(op) for op in gone} == {_op_without_env(op) for op in new}:
+        yield Diff("package commands", "unproven", _ops(gone), _ops(new), None,
+                   "system package commands run with another environment (an ENV or ARG they may read "
+                   "moved or changed): what they install may differ")
+        return
     if not gone and not unread and all(op[1] in _ADDING for op in new):
         rebased = a.base_chain != b.base_chain
         yield Diff("package commands", "info" if rebased else "unproven", "-", _ops(new), None,
@@ -120,14 +125,20 @@ def _package_ops(b: ImageModel, a: ImageModel) -> Iterator[Diff]:
 _ADDING = frozenset({"install", "update"})
 
 
+def _op_without_env(op: tuple) -> tuple:
+    """A package operation (`model._package_op`) without the environment it reads."""
+    return (*op[:4], op[5])
+
+
 def _ops(ops) -> str:
     return "; ".join(f"{m} {a} {' '.join(f'{k}={v}' for k, v in o)} {' '.join(r)}".strip()
-                     for m, a, o, r, _ in sorted(ops)[:3]) or "-"
+                     for m, a, o, r, *_ in sorted(ops)[:3]) or "-"
 
 
 def _pip_signature(p: PipInstall) -> tuple:
     """What a pip command does besides which requirements it installs (compared as sets
-    through the sites): its action, launcher, options and where it installs."""
+    through the sites): its action, launcher, options, where it installs and the environment
+    it reads besides its PIP_* options (PATH picks the pip that runs, PYTHON* configure it)."""
     options = ()
     if p.command is not None:
         options = tuple(repr(k) for k in (_option_key(x) for x in p.command.options) if k is not None)
@@ -135,7 +146,7 @@ def _pip_signature(p: PipInstall) -> tuple:
     # user (and fails where it may not write); a --user install is judged by its site.
     user = "" if p.user_site else "root" if p.user in ("root", "0") else p.user
     return (p.action.value, p.spelling, options, p.index_urls, p.constraints, p.editables, p.target, p.prefix,
-            user, p.unknowns)
+            user, p.env, p.unknowns)
 
 
 _REQUIREMENT_DESTS = frozenset({"requirements", "constraints", "editables", "user", "use_user_site"})
@@ -187,15 +198,30 @@ def _pip(b: ImageModel, a: ImageModel) -> Iterator[Diff]:
                    "the base's permissions")
         return
     unread = any(sig[-1] for sig in (*sb, *sa))
+    if _without_env(sb) == _without_env(sa):
+        yield Diff("pip", "unproven", _pip_text(sb, sa), _pip_text(sa, sb), None,
+                   "pip commands run with another environment (an ENV or ARG they may read moved or "
+                   "changed): what they install may differ")
+        return
     yield Diff("pip", "unproven" if unread else "broken", _pip_text(sb, sa), _pip_text(sa, sb), None,
-               "pip commands changed (action, launcher, options, indexes, constraints, editables, target or order)"
+               "pip commands changed (action, launcher, options, indexes, constraints, editables, target, "
+               "environment or order)"
                + ("; part of them cannot be read" if unread else ""))
 
 
 def _without_users(sequence: list[tuple]) -> list[tuple]:
+    return _blanked(sequence, 8)
+
+
+def _without_env(sequence: list[tuple]) -> list[tuple]:
+    return _blanked(sequence, 9)
+
+
+def _blanked(sequence: list[tuple], field: int) -> list[tuple]:
+    """The pip sequence with one field of every signature blanked (runs merged again)."""
     out: list[tuple] = []
     for sig in sequence:
-        sig = (*sig[:8], "", sig[9])
+        sig = (*sig[:field], "", *sig[field + 1:])
         if not out or out[-1] != sig:
             out.append(sig)
     return out
@@ -281,7 +307,7 @@ def _residue_diff(bs: StageState, as_: StageState) -> Iterator[Diff]:
         gone = [x for x in rb if x not in ra]
         new = [x for x in ra if x not in rb]
         yield Diff("RUN", "unproven", _items(gone or rb), _items(new or ra), None,
-                   "commands the model does not read changed (text, order, user, directory or flags): "
+                   "commands the model does not read changed (text, order, user, directory, environment or flags): "
                    "their effect cannot be compared" if gone or new else
                    "commands the model does not read run in another order")
 

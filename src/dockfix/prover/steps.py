@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from dockfix.model.packages import PackageAction, PackageManager, is_pip, read_system_packages
+from dockfix.model.program_env import env_read
 from dockfix.model.run import RunForm, run_execution
 from dockfix.model.shell import read_script
 from dockfix.syntax import Instruction
@@ -47,18 +48,21 @@ class Step:
 
 
 def run_step(ins: Instruction, shell: tuple[str, ...], workdir: str, env: dict[str, str], user: str,
-             path: str) -> Step:
-    """A RUN's step record: its flags, and its residue as read by the shell reader."""
+             path: str, unknown_env: tuple[str, ...] = ()) -> Step:
+    """A RUN's step record: its flags, and its residue as read by the shell reader. Each
+    residue command carries the variables it may read (`model.program_env`; `unknown_env`:
+    names set with a value the model cannot read), so an ENV or ARG moved across it shows."""
     execution = run_execution(ins, shell)
     flags = tuple(sorted(ins.flags))
     if execution.form is not RunForm.SHELL or not execution.posix_shell or execution.script is None:
-        return Step("RUN", flags, user, (f"unread: {execution.form.value} {execution.argv!r}",), (), path,
-                    ins.start_line)
+        seen = env_read_by((None,), tuple(env.items()), unknown_env)
+        return Step("RUN", flags, user, (f"unread: {execution.form.value} {execution.argv!r}{_env_text(seen)}",),
+                    (), path, ins.start_line)
     plain = _plain_package_command(execution.script)
     if plain is not None:  # one literal command (no quoting, expansion or operator): no shell reading needed
         return Step("RUN", flags, user, (), (), path, ins.start_line, plain)
     script = read_script(execution.script, workdir=workdir, env=env)
-    reading = _Reading()
+    reading = _Reading(unknown_env)
     for c in script.commands:
         reading.add(execution.script, c)
     reading.residue.extend(f"unread: {o.reason.value}: {execution.script[o.start:o.end]}" for o in script.opaque)
@@ -82,6 +86,7 @@ def _plain_package_command(script: str) -> bool | None:
 class _Reading:
     """What the commands of one RUN add up to, command by command."""
 
+    unknown_env: tuple[str, ...] = ()  # variables set with a value the model cannot read
     residue: list[str] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)
     uids: list[tuple[str, str]] = field(default_factory=list)
@@ -98,7 +103,25 @@ class _Reading:
             name in _PACKAGE_PROGRAMS and bool(_ROOT_ACTIONS.intersection(args[1:])))
         if not _read_elsewhere(name, c):
             how = ", any user" if name in _NO_FILE_EFFECT and not c.redirections and not c.subshell else ""
-            self.residue.append(f"{_command_text(script, c)} [in {c.cwd or '?'}, {c.condition.name.lower()}{how}]")
+            env = _env_text(env_read_by(args, c.env, self.unknown_env))
+            self.residue.append(f"{_command_text(script, c)} [in {c.cwd or '?'}, {c.condition.name.lower()}{env}{how}]")
+
+
+def _env_text(names: tuple[str, ...]) -> str:
+    return f", env {' '.join(names)}" if names else ""
+
+
+def env_read_by(args: tuple[str | None, ...], env: tuple[tuple[str, str | None], ...],
+                unknown: tuple[str, ...] = (), leave: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The variables a command may read (`model.program_env.env_read`), PATH without its
+    user-site entries (README: PATH follows a relocated user site, for ENV and for what a
+    command reads alike)."""
+    return tuple(f"PATH={path_without_user_sites(item[5:])}" if item.startswith("PATH=") else item
+                 for item in env_read(args, env, unknown, leave))
+
+
+def path_without_user_sites(path: str) -> str:
+    return ":".join(p for p in path.split(":") if not p.rstrip("/").endswith("/.local/bin"))
 
 
 def _command_text(script: str, command) -> str:
