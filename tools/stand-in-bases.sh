@@ -8,7 +8,7 @@
 # It is a stand-in, not the official image: same Python minor, same PATH/LANG/CMD conventions,
 # a Debian-packaged interpreter under /usr/bin linked from /usr/local/bin.
 #
-# Idempotent: installs buildah/debootstrap only when missing, reuses the cached root file system
+# Idempotent: installs buildah/debootstrap (and strace, for tests/prover/test_reads.py) only when missing, reuses the cached root file system
 # tarball (.cache/stand-in-bases/), and does nothing when the image is already in storage.
 #
 # Usage: tools/stand-in-bases.sh [--deps-only]
@@ -46,6 +46,8 @@ ensure_deps() {
     local missing=()
     command -v buildah >/dev/null 2>&1 || missing+=(buildah)
     command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+    # strace: the ground truth of which files a command reads (tests/prover/test_reads.py)
+    command -v strace >/dev/null 2>&1 || missing+=(strace)
     if [ ${#missing[@]} -eq 0 ]; then
         return 0
     fi

@@ -319,3 +319,42 @@ def test_env_no_program_of_the_run_reads_may_move(name: str, tmp_path: Path) -> 
     b, a = with_lines(*ENV_MOVES_THAT_HOLD[name])
     verdict = prove(tree_of(b, tmp_path, "b"), tree_of(a, tmp_path, "a"), Config())
     assert verdict.holds, verdict.report()
+
+
+# A COPY moved across a RUN: the RUN's unread commands run with other files present. Each
+# command carries the files it may read (prover.reads, checked against strace), so the move
+# shows unless the command reads none of what the COPY lands. name -> (BEFORE lines, AFTER lines)
+COPY_MOVES = {
+    "make moved above the COPY of its sources": ("COPY app /srv/app\nRUN make\n", "RUN make\nCOPY app /srv/app\n"),
+    "compileall moved above the COPY": ("COPY app /srv/app\nRUN python -m compileall /srv/app\n",
+                                        "RUN python -m compileall /srv/app\nCOPY app /srv/app\n"),
+    "rm of a glob moved above the COPY": ("COPY app /srv/app\nRUN rm -f /srv/app/*.py\n",
+                                          "RUN rm -f /srv/app/*.py\nCOPY app /srv/app\n"),
+    "cat into a file moved above the COPY": ("COPY app /srv/app\nRUN cat /srv/app/settings.py > /tmp/s\n",
+                                             "RUN cat /srv/app/settings.py > /tmp/s\nCOPY app /srv/app\n"),
+    "cd into the copied directory": ("COPY app /srv/app\nRUN cd /srv/app && make\n",
+                                     "RUN cd /srv/app && make\nCOPY app /srv/app\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COPY_MOVES))
+def test_a_copy_moved_across_a_command_that_may_read_it_is_not_proved(name: str, tmp_path: Path) -> None:
+    b, a = with_lines(*COPY_MOVES[name])
+    verdict = prove(tree_of(b, tmp_path, "b"), tree_of(a, tmp_path, "a"), Config())
+    assert verdict.outcome is Outcome.UNPROVEN, verdict.report()
+    assert "RUN" in {f.invariant for f in verdict.findings if f.severity == "unproven"}, verdict.report()
+
+
+COPY_MOVES_THAT_HOLD = {
+    "mkdir elsewhere moved above the COPY": ("COPY app /srv/app\nRUN mkdir -p /var/spool/worker\n",
+                                             "RUN mkdir -p /var/spool/worker\nCOPY app /srv/app\n"),
+    "echo and set -e moved above the COPY": ("COPY app /srv/app\nRUN set -e; echo ready\n",
+                                             "RUN set -e; echo ready\nCOPY app /srv/app\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COPY_MOVES_THAT_HOLD))
+def test_a_copy_moved_across_a_command_that_reads_none_of_it_holds(name: str, tmp_path: Path) -> None:
+    b, a = with_lines(*COPY_MOVES_THAT_HOLD[name])
+    verdict = prove(tree_of(b, tmp_path, "b"), tree_of(a, tmp_path, "a"), Config())
+    assert verdict.holds, verdict.report()

@@ -20,7 +20,7 @@ from enum import Enum
 from dockfix.model.entry_point import entry_argv
 from dockfix.prover.access import Access, access_diffs, site_access
 from dockfix.prover.model import Break, ImageModel, StageState, home_of
-from dockfix.prover.rules import deny
+from dockfix.prover.rules import deny, fixed_copy_patterns
 from dockfix.prover.steps import path_without_user_sites
 from dockfix.tree import Tree
 
@@ -482,8 +482,7 @@ def _without_fixed_copies(v: Verdict, key: str, b: ImageModel, a: ImageModel, bf
     failing = [br for br in b.state.breaks if br.kind == "copy-excluded-source"]
     if not failing:
         return bf, af
-    failed = [_source_pattern(posixpath.normpath(posixpath.join(b.context, br.subject)) if b.context
-                              else posixpath.normpath(br.subject)) for br in failing]
+    failed = fixed_copy_patterns(b)
     for br, f in zip(failing, failed):
         if _removed_not_fixed(br, f, a, af):
             v.findings.append(Finding(key, "files", "broken", f"{br.subject} (once the step works)", "(absent)",
@@ -500,15 +499,6 @@ def _removed_not_fixed(br: Break, pattern: re.Pattern, a: ImageModel, af: dict[s
     if any(br.subject in s.residue for s in a.state.steps if s.keyword in ("COPY", "ADD")):
         return False
     return not any(pattern.match(o) for o in af.values())
-
-
-def _source_pattern(source: str) -> re.Pattern:
-    """The context origins a COPY source names (filepath.Match: `*` and `?` stop at `/`),
-    and everything below them."""
-    out = []
-    for ch in source:
-        out.append("[^/]*" if ch == "*" else "[^/]" if ch == "?" else re.escape(ch))
-    return re.compile("context:" + "".join(out) + "(/.*)?")
 
 
 def _file_set(v: Verdict, key: str, a: ImageModel, bf: dict[str, str], af: dict[str, str]) -> None:

@@ -472,7 +472,7 @@ class ModelBuilder:
 
     def _run_step(self, state: StageState, doc: Document, ins: Instruction, where: tuple[str, int]) -> None:
         step = run_step(ins, tuple(state.shell), state.workdir, {**state.args, **state.env}, _step_user(state),
-                        where[0], _unknown_env(state))
+                        where[0], _unknown_env(state), state.files)
         state.steps.append(step)
         if step.uids:
             state.uid_names = (*state.uid_names, *step.uids)

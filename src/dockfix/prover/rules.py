@@ -8,6 +8,7 @@ rule allows (`unproven`), or one a rule allows (`info`, with the rule's name in 
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,8 +30,9 @@ class Diff:
 def deny(b: ImageModel, a: ImageModel) -> list[Diff]:
     bs, as_ = b.state, a.state
     out: list[Diff] = []
-    for check in (_forms, _directives, _labels, _bases, _copy_steps, _run_steps, _accounts):
+    for check in (_forms, _directives, _labels, _bases, _copy_steps, _accounts):
         out.extend(check(bs, as_))
+    out.extend(_run_steps(bs, as_, fixed_copy_patterns(b)))
     out.extend(_pip(b, a))
     out.extend(_packages(b, a))
     return out
@@ -268,12 +270,15 @@ def _is_account_item(step: Step, item: str) -> bool:
     return False
 
 
-def _residue(st: StageState, accounts: bool, before: bool = False) -> list[tuple[tuple[str, ...], str, str]]:
-    """(flags, user, command) of every command no other rule reads, in order; account items
-    apart (`accounts` selects them)."""
-    return [(s.flags, "any" if item.endswith(ANY_USER) else _user_key(s, before), item)
+def _residue(st: StageState, accounts: bool, before: bool = False) -> list[tuple]:
+    """(flags, user, command, files present) of every command no other rule reads, in order;
+    account items apart (`accounts` selects them, without the files: an account tool reads
+    none of them)."""
+    return [(s.flags, "any" if item.endswith(ANY_USER) else _user_key(s, before), item,
+             frozenset() if accounts else files)
             for s in st.steps if s.keyword == "RUN"
-            for item in s.residue if _is_account_item(s, item) == accounts]
+            for item, files in zip(s.residue, s.files or (frozenset(),) * len(s.residue), strict=True)
+            if _is_account_item(s, item) == accounts]
 
 
 def _user_key(step: Step, before: bool) -> str:
@@ -284,7 +289,24 @@ def _user_key(step: Step, before: bool) -> str:
     return step.user
 
 
-def _run_steps(bs: StageState, as_: StageState) -> Iterator[Diff]:
+def fixed_copy_patterns(b: ImageModel) -> list[re.Pattern]:
+    """For each COPY of BEFORE that fails on a source .dockerignore excludes (judged as the
+    step once it works, README: Fixed failing COPY), the context origins it lands."""
+    return [_source_pattern(posixpath.normpath(posixpath.join(b.context, br.subject)) if b.context
+                            else posixpath.normpath(br.subject))
+            for br in b.state.breaks if br.kind == "copy-excluded-source"]
+
+
+def _source_pattern(source: str) -> re.Pattern:
+    """The context origins a COPY source names (filepath.Match: `*` and `?` stop at `/`),
+    and everything below them."""
+    out = []
+    for ch in source:
+        out.append("[^/]*" if ch == "*" else "[^/]" if ch == "?" else re.escape(ch))
+    return re.compile("context:" + "".join(out) + "(/.*)?")
+
+
+def _run_steps(bs: StageState, as_: StageState, fixed: list[re.Pattern]) -> Iterator[Diff]:
     """Commands the model does not read are proved unchanged only when they are the same, in
     the same order, with the same RUN flags, user, directory and condition."""
     flags_b = {s.flags for s in bs.steps if s.keyword == "RUN"} - {()}  # a RUN without flags: no combination
@@ -292,24 +314,38 @@ def _run_steps(bs: StageState, as_: StageState) -> Iterator[Diff]:
     if flags_b != flags_a:
         yield Diff("RUN flags", "broken", _flagset(flags_b - flags_a), _flagset(flags_a - flags_b), None,
                    "RUN --mount/--network/--security (or another flag) changed")
-    yield from _residue_diff(bs, as_)
+    yield from _residue_diff(bs, as_, fixed)
     yield from _root_only(bs, as_)
     lost = [x for x in _residue(bs, True) if x not in _residue(as_, True)]
     if lost:
         yield Diff("accounts", "broken", _items(lost), "-", None, "a command that created an account is gone")
 
 
-def _residue_diff(bs: StageState, as_: StageState) -> Iterator[Diff]:
+def _residue_diff(bs: StageState, as_: StageState, fixed: list[re.Pattern]) -> Iterator[Diff]:
     rb, ra = _residue(bs, False, before=True), _residue(as_, False)
+    if fixed:  # files of a fixed failing COPY: what the working step lands on both sides
+        rb, ra = _without_origins(rb, fixed), _without_origins(ra, fixed)
     if _yarn_classic(as_):
         ra = [x for x in ra if not x[2].startswith(_YARN_CLEAN) or x in rb]
     if rb != ra:
-        gone = [x for x in rb if x not in ra]
-        new = [x for x in ra if x not in rb]
-        yield Diff("RUN", "unproven", _items(gone or rb), _items(new or ra), None,
-                   "commands the model does not read changed (text, order, user, directory, environment or flags): "
-                   "their effect cannot be compared" if gone or new else
-                   "commands the model does not read run in another order")
+        yield _residue_change(rb, ra)
+
+
+def _residue_change(rb: list[tuple], ra: list[tuple]) -> Diff:
+    gone = [x for x in rb if x not in ra]
+    new = [x for x in ra if x not in rb]
+    if [x[:3] for x in rb] == [x[:3] for x in ra]:
+        return Diff("RUN", "unproven", _items(gone), _items(new), None,
+                    "commands the model does not read run with other files present (a COPY or ADD "
+                    "moved across them, or lands other files before them): they may read them")
+    return Diff("RUN", "unproven", _items(gone or rb), _items(new or ra), None,
+                "commands the model does not read changed (text, order, user, directory, environment or flags): "
+                "their effect cannot be compared" if gone or new else
+                "commands the model does not read run in another order")
+
+
+def _without_origins(residue: list[tuple], patterns: list[re.Pattern]) -> list[tuple]:
+    return [(*x[:3], frozenset(f for f in x[3] if not any(p.match(f[1]) for p in patterns))) for x in residue]
 
 
 _YARN_CLEAN = "yarn cache clean ["
@@ -352,7 +388,7 @@ def _flagset(flags) -> str:
 
 
 def _items(items) -> str:
-    return "; ".join(f"{c} (as {u}{', ' + ' '.join(f) if f else ''})" for f, u, c in items[:3])
+    return "; ".join(f"{c} (as {u}{', ' + ' '.join(f) if f else ''})" for f, u, c, *_ in items[:3])
 
 
 _NUMERIC = re.compile(r"^\d+$")

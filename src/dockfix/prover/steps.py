@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from dockfix.model.packages import PackageAction, PackageManager, is_pip, read_system_packages
 from dockfix.model.program_env import env_read
 from dockfix.model.run import RunForm, run_execution
 from dockfix.model.shell import read_script
+from dockfix.model.shell_tree import RedirOp
+from dockfix.prover.reads import files_present, files_read
 from dockfix.syntax import Instruction
 
 _PLAIN = re.compile(r" *[A-Za-z0-9_./:=,@+%-]+(?: +[A-Za-z0-9_./:=,@+%-]+)* *")
@@ -41,6 +44,9 @@ class Step:
     line: int
     root_only: bool = False  # RUN: a package manager's install/update or an account tool: fails unless root
     uids: tuple[tuple[str, str], ...] = ()  # RUN: (uid, login name) of each user it creates with -u
+    # RUN: for each residue item, the (image path, origin) of the files COPY/ADD landed before
+    # it runs that the command may read (`prover.reads`).
+    files: tuple[frozenset[tuple[str, str]], ...] = ()
 
     def key(self) -> tuple:
         """What must be equal for two steps to be the same step (not where they are written)."""
@@ -48,26 +54,29 @@ class Step:
 
 
 def run_step(ins: Instruction, shell: tuple[str, ...], workdir: str, env: dict[str, str], user: str,
-             path: str, unknown_env: tuple[str, ...] = ()) -> Step:
+             path: str, unknown_env: tuple[str, ...] = (), files: Mapping | None = None) -> Step:
     """A RUN's step record: its flags, and its residue as read by the shell reader. Each
     residue command carries the variables it may read (`model.program_env`; `unknown_env`:
-    names set with a value the model cannot read), so an ENV or ARG moved across it shows."""
+    names set with a value the model cannot read) and the files present it may read (`files`:
+    image path -> entry, what COPY/ADD landed so far), so an ENV, ARG or COPY moved across it
+    shows."""
     execution = run_execution(ins, shell)
     flags = tuple(sorted(ins.flags))
     if execution.form is not RunForm.SHELL or not execution.posix_shell or execution.script is None:
         seen = env_read_by((None,), tuple(env.items()), unknown_env)
         return Step("RUN", flags, user, (f"unread: {execution.form.value} {execution.argv!r}{_env_text(seen)}",),
-                    (), path, ins.start_line)
+                    (), path, ins.start_line, files=(files_present(files or {}),))
     plain = _plain_package_command(execution.script)
     if plain is not None:  # one literal command (no quoting, expansion or operator): no shell reading needed
         return Step("RUN", flags, user, (), (), path, ins.start_line, plain)
     script = read_script(execution.script, workdir=workdir, env=env)
-    reading = _Reading(unknown_env)
+    reading = _Reading(unknown_env, files or {})
     for c in script.commands:
         reading.add(execution.script, c)
-    reading.residue.extend(f"unread: {o.reason.value}: {execution.script[o.start:o.end]}" for o in script.opaque)
+    for o in script.opaque:
+        reading.unread(f"unread: {o.reason.value}: {execution.script[o.start:o.end]}")
     return Step("RUN", flags, user, tuple(reading.residue), tuple(reading.accounts), path, ins.start_line,
-                reading.root_only, tuple(reading.uids))
+                reading.root_only, tuple(reading.uids), tuple(reading.files))
 
 
 def _plain_package_command(script: str) -> bool | None:
@@ -87,7 +96,10 @@ class _Reading:
     """What the commands of one RUN add up to, command by command."""
 
     unknown_env: tuple[str, ...] = ()  # variables set with a value the model cannot read
+    landed: Mapping = field(default_factory=dict)  # image path -> entry: what COPY/ADD landed so far
     residue: list[str] = field(default_factory=list)
+    files: list[frozenset[tuple[str, str]]] = field(default_factory=list)  # per residue item
+    _present: frozenset[tuple[str, str]] | None = None
     accounts: list[str] = field(default_factory=list)
     uids: list[tuple[str, str]] = field(default_factory=list)
     root_only: bool = False
@@ -105,6 +117,26 @@ class _Reading:
             how = ", any user" if name in _NO_FILE_EFFECT and not c.redirections and not c.subshell else ""
             env = _env_text(env_read_by(args, c.env, self.unknown_env))
             self.residue.append(f"{_command_text(script, c)} [in {c.cwd or '?'}, {c.condition.name.lower()}{env}{how}]")
+            targets = tuple(r.target.value for r in c.redirections if not _is_fd_target(r))
+            self.files.append(files_read(args, c.cwd, targets, self.present()))
+
+    def unread(self, item: str) -> None:
+        """A part of the script the reader cannot follow: it may read any file present."""
+        self.residue.append(item)
+        self.files.append(self.present())
+
+    def present(self) -> frozenset[tuple[str, str]]:
+        if self._present is None:
+            self._present = files_present(self.landed)
+        return self._present
+
+
+_NO_FILE_NAMED = frozenset({RedirOp.DUP_IN, RedirOp.DUP_OUT, RedirOp.HEREDOC, RedirOp.HEREDOC_STRIP})
+
+
+def _is_fd_target(r) -> bool:
+    """`2>&1`, `<&3`, a heredoc: no file is named."""
+    return r.op in _NO_FILE_NAMED
 
 
 def _env_text(names: tuple[str, ...]) -> str:
