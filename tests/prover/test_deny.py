@@ -358,3 +358,41 @@ def test_a_copy_moved_across_a_command_that_reads_none_of_it_holds(name: str, tm
     b, a = with_lines(*COPY_MOVES_THAT_HOLD[name])
     verdict = prove(tree_of(b, tmp_path, "b"), tree_of(a, tmp_path, "a"), Config())
     assert verdict.holds, verdict.report()
+
+
+# An install moved across a RUN: its unread commands run before or after what apt or pip
+# installs (prover.reads.installed_after). Merging the RUNs keeps the order, so it holds.
+INSTALL_MOVES = {
+    "collectstatic moved above the pip install": (
+        "RUN pip install django\nRUN python manage.py collectstatic\n",
+        "RUN python manage.py collectstatic\nRUN pip install django\n"),
+    "make moved above the apt install": (APT + "RUN make\n", "RUN make\n" + APT),
+    "mkdir moved above the apt install that makes its directory": (
+        APT + "RUN mkdir /etc/postgresql\n", "RUN mkdir /etc/postgresql\n" + APT),
+    "make moved before apt inside one RUN": ("RUN apt-get install -y libpq5 && make\n",
+                                             "RUN make && apt-get install -y libpq5\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INSTALL_MOVES))
+def test_an_install_moved_across_an_unread_command_is_not_proved(name: str, tmp_path: Path) -> None:
+    b, a = with_lines(*INSTALL_MOVES[name])
+    verdict = prove(tree_of(b, tmp_path, "b"), tree_of(a, tmp_path, "a"), Config())
+    assert verdict.outcome is Outcome.UNPROVEN, verdict.report()
+    assert "RUN" in {f.invariant for f in verdict.findings if f.severity == "unproven"}, verdict.report()
+
+
+INSTALL_ORDER_KEPT = {
+    "apt RUN and make RUN merged": (APT + "RUN make\n", APT.rstrip("\n") + " && make\n"),
+    "pip RUN and collectstatic RUN merged": ("RUN pip install django\nRUN python manage.py collectstatic\n",
+                                             "RUN pip install django && python manage.py collectstatic\n"),
+    "pip's cache turned off before make": ("RUN pip install django\nRUN make\n",
+                                           "RUN pip install --no-cache-dir django\nRUN make\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INSTALL_ORDER_KEPT))
+def test_an_unread_command_after_the_same_installs_holds(name: str, tmp_path: Path) -> None:
+    b, a = with_lines(*INSTALL_ORDER_KEPT[name])
+    verdict = prove(tree_of(b, tmp_path, "b"), tree_of(a, tmp_path, "a"), Config())
+    assert verdict.holds, verdict.report()

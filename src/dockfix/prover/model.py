@@ -44,6 +44,7 @@ from dockfix.model.copy import (
 )
 from dockfix.model.copy import Failure as CopyFailure
 from dockfix.model.gitignore import GitIgnores
+from dockfix.prover.reads import installed_after
 from dockfix.prover.run import RunCommand, RunEffect, file_effects, read_run
 from dockfix.prover.steps import Step, copy_step, env_read_by, run_step
 from dockfix.syntax import Document, Instruction
@@ -144,6 +145,7 @@ class StageState:
     # Every system package command but the names an install adds (compared as `packages`):
     # (manager, action, options, names of a removal, words it cannot read); see _package_op.
     package_ops: frozenset[tuple] = frozenset()
+    installed: frozenset[str] = frozenset()  # packages and pip commands so far (prover.reads.installed_after)
     python: str | None = None  # "3.11", or None when unknown
     python_source: str = "unknown external base"
     breaks: list[Break] = field(default_factory=list)
@@ -472,7 +474,7 @@ class ModelBuilder:
 
     def _run_step(self, state: StageState, doc: Document, ins: Instruction, where: tuple[str, int]) -> None:
         step = run_step(ins, tuple(state.shell), state.workdir, {**state.args, **state.env}, _step_user(state),
-                        where[0], _unknown_env(state), state.files)
+                        where[0], _unknown_env(state), state.files, state.installed)
         state.steps.append(step)
         if step.uids:
             state.uid_names = (*state.uid_names, *step.uids)
@@ -666,6 +668,7 @@ class ModelBuilder:
             self._pip(state, path, ins, command)
         # After the command: what it reads was there before it ran.
         state.file_makers.extend(file_effects(command, path, ins.start_line))
+        state.installed = installed_after(command.argv, command.cwd, state.installed)
 
     def _pip(self, state: StageState, path: str, ins: Instruction, command: RunCommand) -> None:
         """One pip command, read by the model's pip reader; relative requirement files resolve

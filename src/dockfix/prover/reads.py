@@ -9,12 +9,18 @@ commands"). Read from the table below, checked against strace (tests/prover/test
   /usr/lib, /etc/ld.so.*, locales) and the account database (names of users and groups);
 - any other program, or an operand the model cannot read, may read every file.
 
-A redirection's target is read like an operand (`>>` appends to it)."""
+A redirection's target is read like an operand (`>>` appends to it).
+
+What the package managers installed before a command is kept too (`installed_after`): the
+packages an apt/apk/dnf install added (less those a removal took) and each pip command (its
+words less the cache options), so a command moved across an install shows."""
 
 from __future__ import annotations
 
 import posixpath
 import re
+
+from dockfix.model.packages import PackageAction, is_pip, read_system_packages
 
 # dash builtins that read no file when they have no redirection (bare `set` or `export` only
 # lists variables: no file either).
@@ -108,3 +114,22 @@ def _root(word: str | None, cwd: str | None) -> str | None:
 def _related(path: str, root: str) -> bool:
     """`path` is `root`, lies under it, or is a directory above it."""
     return path == root or path.startswith(root.rstrip("/") + "/") or root.startswith(path.rstrip("/") + "/")
+
+
+_PIP_CACHE_WORDS = frozenset({"--no-cache-dir", "--no-cache"})  # the cache rule: no other effect
+
+
+def installed_after(args: tuple[str | None, ...], cwd: str | None, installed: frozenset[str]) -> frozenset[str]:
+    """What is installed once the command `args` (run in `cwd`) ran, from `installed` before it."""
+    system = read_system_packages(args)
+    if system is not None:
+        names = frozenset(f"package {p}" for p in system.packages if p is not None and not p.startswith("-"))
+        if system.action is PackageAction.INSTALL:
+            return installed | names
+        if system.action in (PackageAction.REMOVE, PackageAction.PURGE):
+            return installed - names
+        return installed
+    if args and None not in args and is_pip(list(args)):
+        words = " ".join(a for a in args if a not in _PIP_CACHE_WORDS)
+        return installed | {f"pip {words} [in {cwd or '?'}]"}
+    return installed

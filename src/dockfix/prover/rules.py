@@ -270,15 +270,25 @@ def _is_account_item(step: Step, item: str) -> bool:
     return False
 
 
-def _residue(st: StageState, accounts: bool, before: bool = False) -> list[tuple]:
-    """(flags, user, command, files present) of every command no other rule reads, in order;
-    account items apart (`accounts` selects them, without the files: an account tool reads
-    none of them)."""
+def _residue(st: StageState, accounts: bool, before: bool = False, common: frozenset[str] = frozenset()
+             ) -> list[tuple]:
+    """(flags, user, command, files present, installs before) of every command no other rule
+    reads, in order; account items apart (`accounts` selects them, without files and installs:
+    an account tool reads none of them). Installs are those of `common`, what both images
+    install: a difference in what is installed is judged by the package and pip rules, this
+    one judges whether the command ran before or after each install."""
     return [(s.flags, "any" if item.endswith(ANY_USER) else _user_key(s, before), item,
-             frozenset() if accounts else files)
+             frozenset() if accounts else files, frozenset() if accounts else installed & common)
             for s in st.steps if s.keyword == "RUN"
-            for item, files in zip(s.residue, s.files or (frozenset(),) * len(s.residue), strict=True)
+            for item, files, installed in _reads(s)
             if _is_account_item(s, item) == accounts]
+
+
+def _reads(s: Step) -> Iterator[tuple[str, frozenset, frozenset]]:
+    """Each residue item of a RUN step with the files present and the installs before it."""
+    if not s.residue:
+        return iter(())
+    return zip(s.residue, s.files, s.installed, strict=True)
 
 
 def _user_key(step: Step, before: bool) -> str:
@@ -322,7 +332,8 @@ def _run_steps(bs: StageState, as_: StageState, fixed: list[re.Pattern]) -> Iter
 
 
 def _residue_diff(bs: StageState, as_: StageState, fixed: list[re.Pattern]) -> Iterator[Diff]:
-    rb, ra = _residue(bs, False, before=True), _residue(as_, False)
+    common = bs.installed & as_.installed
+    rb, ra = _residue(bs, False, True, common), _residue(as_, False, False, common)
     if fixed:  # files of a fixed failing COPY: what the working step lands on both sides
         rb, ra = _without_origins(rb, fixed), _without_origins(ra, fixed)
     if _yarn_classic(as_):
@@ -336,8 +347,8 @@ def _residue_change(rb: list[tuple], ra: list[tuple]) -> Diff:
     new = [x for x in ra if x not in rb]
     if [x[:3] for x in rb] == [x[:3] for x in ra]:
         return Diff("RUN", "unproven", _items(gone), _items(new), None,
-                    "commands the model does not read run with other files present (a COPY or ADD "
-                    "moved across them, or lands other files before them): they may read them")
+                    "commands the model does not read run with other files present or after other installs "
+                    "(a COPY, ADD or package install moved across them): they may read them")
     return Diff("RUN", "unproven", _items(gone or rb), _items(new or ra), None,
                 "commands the model does not read changed (text, order, user, directory, environment or flags): "
                 "their effect cannot be compared" if gone or new else
@@ -345,7 +356,8 @@ def _residue_change(rb: list[tuple], ra: list[tuple]) -> Diff:
 
 
 def _without_origins(residue: list[tuple], patterns: list[re.Pattern]) -> list[tuple]:
-    return [(*x[:3], frozenset(f for f in x[3] if not any(p.match(f[1]) for p in patterns))) for x in residue]
+    return [(*x[:3], frozenset(f for f in x[3] if not any(p.match(f[1]) for p in patterns)), *x[4:])
+            for x in residue]
 
 
 _YARN_CLEAN = "yarn cache clean ["

@@ -21,7 +21,7 @@ from dockfix.model.program_env import env_read
 from dockfix.model.run import RunForm, run_execution
 from dockfix.model.shell import read_script
 from dockfix.model.shell_tree import RedirOp
-from dockfix.prover.reads import files_present, files_read
+from dockfix.prover.reads import files_present, files_read, installed_after
 from dockfix.syntax import Instruction
 
 _PLAIN = re.compile(r" *[A-Za-z0-9_./:=,@+%-]+(?: +[A-Za-z0-9_./:=,@+%-]+)* *")
@@ -45,8 +45,9 @@ class Step:
     root_only: bool = False  # RUN: a package manager's install/update or an account tool: fails unless root
     uids: tuple[tuple[str, str], ...] = ()  # RUN: (uid, login name) of each user it creates with -u
     # RUN: for each residue item, the (image path, origin) of the files COPY/ADD landed before
-    # it runs that the command may read (`prover.reads`).
+    # it runs that the command may read, and what was installed before it (`prover.reads`).
     files: tuple[frozenset[tuple[str, str]], ...] = ()
+    installed: tuple[frozenset[str], ...] = ()
 
     def key(self) -> tuple:
         """What must be equal for two steps to be the same step (not where they are written)."""
@@ -54,29 +55,30 @@ class Step:
 
 
 def run_step(ins: Instruction, shell: tuple[str, ...], workdir: str, env: dict[str, str], user: str,
-             path: str, unknown_env: tuple[str, ...] = (), files: Mapping | None = None) -> Step:
+             path: str, unknown_env: tuple[str, ...] = (), files: Mapping | None = None,
+             installed: frozenset[str] = frozenset()) -> Step:
     """A RUN's step record: its flags, and its residue as read by the shell reader. Each
     residue command carries the variables it may read (`model.program_env`; `unknown_env`:
     names set with a value the model cannot read) and the files present it may read (`files`:
     image path -> entry, what COPY/ADD landed so far), so an ENV, ARG or COPY moved across it
-    shows."""
+    shows; `installed` is what package managers installed before the RUN (`reads.installed_after`)."""
     execution = run_execution(ins, shell)
     flags = tuple(sorted(ins.flags))
     if execution.form is not RunForm.SHELL or not execution.posix_shell or execution.script is None:
         seen = env_read_by((None,), tuple(env.items()), unknown_env)
         return Step("RUN", flags, user, (f"unread: {execution.form.value} {execution.argv!r}{_env_text(seen)}",),
-                    (), path, ins.start_line, files=(files_present(files or {}),))
+                    (), path, ins.start_line, files=(files_present(files or {}),), installed=(installed,))
     plain = _plain_package_command(execution.script)
     if plain is not None:  # one literal command (no quoting, expansion or operator): no shell reading needed
         return Step("RUN", flags, user, (), (), path, ins.start_line, plain)
     script = read_script(execution.script, workdir=workdir, env=env)
-    reading = _Reading(unknown_env, files or {})
+    reading = _Reading(unknown_env, files or {}, installed)
     for c in script.commands:
         reading.add(execution.script, c)
     for o in script.opaque:
         reading.unread(f"unread: {o.reason.value}: {execution.script[o.start:o.end]}")
     return Step("RUN", flags, user, tuple(reading.residue), tuple(reading.accounts), path, ins.start_line,
-                reading.root_only, tuple(reading.uids), tuple(reading.files))
+                reading.root_only, tuple(reading.uids), tuple(reading.files), tuple(reading.installed_before))
 
 
 def _plain_package_command(script: str) -> bool | None:
@@ -97,8 +99,10 @@ class _Reading:
 
     unknown_env: tuple[str, ...] = ()  # variables set with a value the model cannot read
     landed: Mapping = field(default_factory=dict)  # image path -> entry: what COPY/ADD landed so far
+    installed: frozenset[str] = frozenset()  # what package managers installed so far
     residue: list[str] = field(default_factory=list)
     files: list[frozenset[tuple[str, str]]] = field(default_factory=list)  # per residue item
+    installed_before: list[frozenset[str]] = field(default_factory=list)  # per residue item
     _present: frozenset[tuple[str, str]] | None = None
     accounts: list[str] = field(default_factory=list)
     uids: list[tuple[str, str]] = field(default_factory=list)
@@ -119,11 +123,14 @@ class _Reading:
             self.residue.append(f"{_command_text(script, c)} [in {c.cwd or '?'}, {c.condition.name.lower()}{env}{how}]")
             targets = tuple(r.target.value for r in c.redirections if not _is_fd_target(r))
             self.files.append(files_read(args, c.cwd, targets, self.present()))
+            self.installed_before.append(self.installed)
+        self.installed = installed_after(args, c.cwd, self.installed)
 
     def unread(self, item: str) -> None:
         """A part of the script the reader cannot follow: it may read any file present."""
         self.residue.append(item)
         self.files.append(self.present())
+        self.installed_before.append(self.installed)
 
     def present(self) -> frozenset[tuple[str, str]]:
         if self._present is None:
