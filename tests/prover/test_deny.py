@@ -291,6 +291,10 @@ ENV_MOVES = {
     "ENV PATH moved below pip": ("ENV PATH=/opt/venv/bin:$PATH\nRUN pip install six\n",
                                  "RUN pip install six\nENV PATH=/opt/venv/bin:$PATH\n", "pip"),
     "ENV read by an exec-form RUN moved": ('ENV MODE=a\nRUN ["make"]\n', 'RUN ["make"]\nENV MODE=a\n', "RUN"),
+    # not a variable, the same question: the shell that runs the RUN's text
+    "SHELL moved below make": ('SHELL ["/bin/bash", "-c"]\nRUN make\n', 'RUN make\nSHELL ["/bin/bash", "-c"]\n', "RUN"),
+    "SHELL moved below echo $RANDOM": ('SHELL ["/bin/bash", "-c"]\nRUN echo $RANDOM > /x\n',
+                                       'RUN echo $RANDOM > /x\nSHELL ["/bin/bash", "-c"]\n', "RUN"),
 }
 
 

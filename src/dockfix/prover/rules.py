@@ -350,7 +350,7 @@ def _residue_change(rb: list[tuple], ra: list[tuple]) -> Diff:
                     "commands the model does not read run with other files present or after other installs "
                     "(a COPY, ADD or package install moved across them): they may read them")
     return Diff("RUN", "unproven", _items(gone or rb), _items(new or ra), None,
-                "commands the model does not read changed (text, order, user, directory, environment or flags): "
+                "commands the model does not read changed (text, order, user, directory, shell, environment or flags): "
                 "their effect cannot be compared" if gone or new else
                 "commands the model does not read run in another order")
 

@@ -72,7 +72,10 @@ def run_step(ins: Instruction, shell: tuple[str, ...], workdir: str, env: dict[s
     if plain is not None:  # one literal command (no quoting, expansion or operator): no shell reading needed
         return Step("RUN", flags, user, (), (), path, ins.start_line, plain)
     script = read_script(execution.script, workdir=workdir, env=env)
-    reading = _Reading(unknown_env, files or {}, installed)
+    # A SHELL other than sh runs the same text another way (bash's $RANDOM, brace expansion):
+    # it is part of each command's record.
+    under = "" if tuple(shell) == _SH else f", under {' '.join(shell)}"
+    reading = _Reading(unknown_env, files or {}, installed, under)
     for c in script.commands:
         reading.add(execution.script, c)
     for o in script.opaque:
@@ -100,6 +103,7 @@ class _Reading:
     unknown_env: tuple[str, ...] = ()  # variables set with a value the model cannot read
     landed: Mapping = field(default_factory=dict)  # image path -> entry: what COPY/ADD landed so far
     installed: frozenset[str] = frozenset()  # what package managers installed so far
+    under: str = ""  # ", under <SHELL>" when the RUN's shell is not /bin/sh -c
     residue: list[str] = field(default_factory=list)
     files: list[frozenset[tuple[str, str]]] = field(default_factory=list)  # per residue item
     installed_before: list[frozenset[str]] = field(default_factory=list)  # per residue item
@@ -120,7 +124,8 @@ class _Reading:
         if not _read_elsewhere(name, c):
             how = ", any user" if name in _NO_FILE_EFFECT and not c.redirections and not c.subshell else ""
             env = _env_text(env_read_by(args, c.env, self.unknown_env))
-            self.residue.append(f"{_command_text(script, c)} [in {c.cwd or '?'}, {c.condition.name.lower()}{env}{how}]")
+            self.residue.append(f"{_command_text(script, c)} [in {c.cwd or '?'}, {c.condition.name.lower()}"
+                                f"{self.under}{env}{how}]")
             targets = tuple(r.target.value for r in c.redirections if not _is_fd_target(r))
             self.files.append(files_read(args, c.cwd, targets, self.present()))
             self.installed_before.append(self.installed)
@@ -138,6 +143,7 @@ class _Reading:
         return self._present
 
 
+_SH = ("/bin/sh", "-c")
 _NO_FILE_NAMED = frozenset({RedirOp.DUP_IN, RedirOp.DUP_OUT, RedirOp.HEREDOC, RedirOp.HEREDOC_STRIP})
 
 
