@@ -13,7 +13,7 @@ from dockfix.config import Config
 from dockfix.prover import Outcome, prove
 from dockfix.tree import Tree
 from tests.prover.test_deny import ACCOUNT, with_lines
-from tests.prover.test_mutants import BASE, GOLDEN, mutate, tree_of
+from tests.prover.test_mutants import BASE, GOLDEN, tree_of
 
 B = "docker__Dockerfile_DOT_base"
 W = "docker__web__Dockerfile"
