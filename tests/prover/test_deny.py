@@ -400,3 +400,22 @@ def test_an_unread_command_after_the_same_installs_holds(name: str, tmp_path: Pa
     b, a = with_lines(*INSTALL_ORDER_KEPT[name])
     verdict = prove(tree_of(b, tmp_path, "b"), tree_of(a, tmp_path, "a"), Config())
     assert verdict.holds, verdict.report()
+
+
+# A RUN flag moved from one install to another: the set of flag combinations is the same, so
+# each package and pip command carries its RUN's flags.
+FLAG_MOVES = {
+    "secret mount moved from pip to apt": ("RUN --mount=type=secret,id=n pip install six\nRUN apt-get install -y libpq5\n",
+                                           "RUN pip install six\nRUN --mount=type=secret,id=n apt-get install -y libpq5\n"),
+    "--network=none moved from pip to apt": ("RUN --network=none pip install six\nRUN apt-get install -y libpq5\n",
+                                             "RUN pip install six\nRUN --network=none apt-get install -y libpq5\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLAG_MOVES))
+def test_a_run_flag_moved_between_installs_is_broken(name: str, tmp_path: Path) -> None:
+    b, a = with_lines(*FLAG_MOVES[name])
+    verdict = prove(tree_of(b, tmp_path, "b"), tree_of(a, tmp_path, "a"), Config())
+    assert verdict.outcome is Outcome.BROKEN, verdict.report()
+    assert {"pip", "package commands"} <= {f.invariant for f in verdict.findings if f.severity == "broken"}, \
+        verdict.report()

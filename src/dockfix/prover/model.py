@@ -114,6 +114,7 @@ class PipInstall:
     unknowns: tuple[str, ...] = ()  # what could not be read exactly (command and files)
     conditional: bool = False  # the shell may skip it in a build that succeeds (`if`, `||`, …)
     env: tuple[str, ...] = ()  # NAME=value pip may read besides PIP_* (those are its options)
+    flags: tuple[str, ...] = ()  # its RUN's flags (a secret, a cache or bind mount, the network)
 
     @property
     def uninstall(self) -> bool:
@@ -702,7 +703,8 @@ class ModelBuilder:
             cmd.spelling(), cmd.action, tuple(sorted(set(closure.constraints))),
             (*(str(e) for e in cmd.editables), *closure.editables), _index_urls(cmd, closure),
             _text(cmd.target), _text(cmd.prefix), (*cmd.unknowns, *closure.unknowns),
-            command.conditional, env_read_by(command.argv, command.env, _unknown_env(state), leave=("PIP_",))))
+            command.conditional, env_read_by(command.argv, command.env, _unknown_env(state), leave=("PIP_",)),
+            tuple(sorted(ins.flags))))
         if command.conditional:  # installed or not: the site says so, so a comparison tells it from a sure install
             named = [f"{r} {_IF_RUN}" for r in named]
             reqs = tuple(f"{r} {_IF_RUN}" for r in reqs)
@@ -785,7 +787,7 @@ def _system_packages(state: StageState, path: str, ins: Instruction, cmd: System
     sets the version. Every command is also kept as an operation (`_package_op`), with the
     variables it may read (`env`)."""
     if cmd.action is not PackageAction.CLEAN:  # the cache cleanup rule: it deletes only caches
-        state.package_ops = state.package_ops | {_package_op(cmd, env)}
+        state.package_ops = state.package_ops | {_package_op(cmd, tuple(sorted(ins.flags)), env)}
     names = [p for p in cmd.packages if p is not None and not p.startswith("-")]
     if cmd.action in (PackageAction.REMOVE, PackageAction.PURGE):
         state.packages = state.packages - frozenset(names)
@@ -803,17 +805,17 @@ def _system_packages(state: StageState, path: str, ins: Instruction, cmd: System
 _QUIET_PACKAGE_OPTIONS = frozenset({"yes", "quiet", "no_cache", "no_progress", "progress", "assume_yes"})
 
 
-def _package_op(cmd: SystemPackageCommand, env: tuple[str, ...]) -> tuple:
+def _package_op(cmd: SystemPackageCommand, flags: tuple[str, ...], env: tuple[str, ...]) -> tuple:
     """What a package command does besides the names an install adds: its manager (`apt` is
     apt-get's front end), action, options (`--no-install-recommends` changes what lands),
-    the names a removal takes, the environment it reads, and what the reader could not read
-    (an unknown name)."""
+    the names a removal takes, its RUN's flags (a secret or network it has), the environment
+    it reads, and what the reader could not read (an unknown name)."""
     manager = PackageManager.APT_GET if cmd.manager is PackageManager.APT else cmd.manager
     options = tuple(sorted((o.dest, str(o.value)) for o in cmd.options if o.dest not in _QUIET_PACKAGE_OPTIONS))
     removed = () if cmd.action is PackageAction.INSTALL else tuple(sorted(str(p) for p in cmd.packages))
     unread = (*cmd.unknowns, *(["a package name is unknown"] if None in cmd.packages else []),
               *(str(w) for w in cmd.unknown_options))
-    return (manager.value, cmd.action.value, options, removed, env, tuple(unread))
+    return (manager.value, cmd.action.value, options, removed, flags, env, tuple(unread))
 
 
 def _shown(argv: tuple[str | None, ...]) -> str:

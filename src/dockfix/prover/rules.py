@@ -120,7 +120,7 @@ def _package_ops(b: ImageModel, a: ImageModel) -> Iterator[Diff]:
                     else "package installs only after the rewrite (no rule allows adding one): ") + _ops(new))
         return
     yield Diff("package commands", "unproven" if unread else "broken", _ops(gone), _ops(new), None,
-               "system package commands changed (action, options or the packages a removal takes)"
+               "system package commands changed (action, options, RUN flags or the packages a removal takes)"
                + ("; part of them cannot be read" if unread else ""))
 
 
@@ -129,7 +129,7 @@ _ADDING = frozenset({"install", "update"})
 
 def _op_without_env(op: tuple) -> tuple:
     """A package operation (`model._package_op`) without the environment it reads."""
-    return (*op[:4], op[5])
+    return (*op[:5], op[6])
 
 
 def _ops(ops) -> str:
@@ -139,8 +139,9 @@ def _ops(ops) -> str:
 
 def _pip_signature(p: PipInstall) -> tuple:
     """What a pip command does besides which requirements it installs (compared as sets
-    through the sites): its action, launcher, options, where it installs and the environment
-    it reads besides its PIP_* options (PATH picks the pip that runs, PYTHON* configure it)."""
+    through the sites): its action, launcher, options, where it installs, its RUN's flags and
+    the environment it reads besides its PIP_* options (PATH picks the pip that runs, PYTHON*
+    configure it)."""
     options = ()
     if p.command is not None:
         options = tuple(repr(k) for k in (_option_key(x) for x in p.command.options) if k is not None)
@@ -148,7 +149,7 @@ def _pip_signature(p: PipInstall) -> tuple:
     # user (and fails where it may not write); a --user install is judged by its site.
     user = "" if p.user_site else "root" if p.user in ("root", "0") else p.user
     return (p.action.value, p.spelling, options, p.index_urls, p.constraints, p.editables, p.target, p.prefix,
-            user, p.env, p.unknowns)
+            user, p.flags, p.env, p.unknowns)
 
 
 _REQUIREMENT_DESTS = frozenset({"requirements", "constraints", "editables", "user", "use_user_site"})
@@ -207,7 +208,7 @@ def _pip(b: ImageModel, a: ImageModel) -> Iterator[Diff]:
         return
     yield Diff("pip", "unproven" if unread else "broken", _pip_text(sb, sa), _pip_text(sa, sb), None,
                "pip commands changed (action, launcher, options, indexes, constraints, editables, target, "
-               "environment or order)"
+               "RUN flags, environment or order)"
                + ("; part of them cannot be read" if unread else ""))
 
 
@@ -216,7 +217,7 @@ def _without_users(sequence: list[tuple]) -> list[tuple]:
 
 
 def _without_env(sequence: list[tuple]) -> list[tuple]:
-    return _blanked(sequence, 9)
+    return _blanked(sequence, 10)
 
 
 def _blanked(sequence: list[tuple], field: int) -> list[tuple]:
