@@ -405,8 +405,9 @@ def test_an_unread_command_after_the_same_installs_holds(name: str, tmp_path: Pa
 # A RUN flag moved from one install to another: the set of flag combinations is the same, so
 # each package and pip command carries its RUN's flags.
 FLAG_MOVES = {
-    "secret mount moved from pip to apt": ("RUN --mount=type=secret,id=n pip install six\nRUN apt-get install -y libpq5\n",
-                                           "RUN pip install six\nRUN --mount=type=secret,id=n apt-get install -y libpq5\n"),
+    "secret mount moved from pip to apt": (
+        "RUN --mount=type=secret,id=n pip install six\nRUN apt-get install -y libpq5\n",
+        "RUN pip install six\nRUN --mount=type=secret,id=n apt-get install -y libpq5\n"),
     "--network=none moved from pip to apt": ("RUN --network=none pip install six\nRUN apt-get install -y libpq5\n",
                                              "RUN pip install six\nRUN --network=none apt-get install -y libpq5\n"),
 }

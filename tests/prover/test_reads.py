@@ -116,6 +116,7 @@ def test_an_unknown_program_may_read_every_file() -> None:
 
 
 def test_an_operand_program_reads_only_its_operands_and_the_system() -> None:
-    present = frozenset({("/app/x.py", "c:1"), ("/data/y", "c:2"), ("/var/spool", "c:3"), ("/usr/local/bin/mkdir", "c:4")})
+    present = frozenset({("/app/x.py", "c:1"), ("/data/y", "c:2"), ("/var/spool", "c:3"),
+                         ("/usr/local/bin/mkdir", "c:4")})
     kept = files_read(("mkdir", "-p", "/var/spool/worker"), "/app", (), present)
     assert kept == {("/var/spool", "c:3"), ("/usr/local/bin/mkdir", "c:4")}

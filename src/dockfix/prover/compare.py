@@ -381,7 +381,8 @@ def _compare_env(pair: _Pair) -> None:
         bv, av = bs.env.get(k), as_.env.get(k)
         if bv == av:
             continue
-        if k == "PATH" and bv is not None and av is not None and path_without_user_sites(bv) == path_without_user_sites(av):
+        if k == "PATH" and bv is not None and av is not None and \
+                path_without_user_sites(bv) == path_without_user_sites(av):
             pair.add("ENV PATH", "info", bv, av, _where(pair.a, "ENV PATH"), "PATH follows the relocated user site")
             continue
         pair.broken(f"ENV {k}", bv, av, f"ENV {k}")

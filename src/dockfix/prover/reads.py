@@ -38,8 +38,8 @@ _OPERAND_PROGRAMS = frozenset({
 # database (chown, ls and install map names), the time zone.
 _SYSTEM_ROOTS = ("/etc/ld.so.preload", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/lib",
                  "/lib32", "/lib64", "/libx32", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/libx32",
-                 "/usr/share/locale", "/usr/share/i18n", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/selinux", "/selinux",
-                 "/etc/localtime", "/usr/share/zoneinfo")
+                 "/usr/share/locale", "/usr/share/i18n", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf",
+                 "/etc/selinux", "/selinux", "/etc/localtime", "/usr/share/zoneinfo")
 _GLOB = re.compile(r"[*?\[]")
 _HOME_SITE = re.compile(r"^(?:/root|/home/[^/]+)/\.local(?=/|$)")
 
