@@ -420,3 +420,14 @@ def test_a_run_flag_moved_between_installs_is_broken(name: str, tmp_path: Path) 
     assert verdict.outcome is Outcome.BROKEN, verdict.report()
     assert {"pip", "package commands"} <= {f.invariant for f in verdict.findings if f.severity == "broken"}, \
         verdict.report()
+
+
+def test_runs_merged_on_a_base_whose_workdir_is_unknown_hold(tmp_path: Path) -> None:
+    """An external base the model does not know: its WORKDIR is unknown, and every command is
+    read as running in an unknown directory on both sides (the residue once said `/` while the
+    install record said `?`, so merged RUNs looked reordered: aws sagemaker-examples' jax image)."""
+    head = "FROM nvidia/cuda:11.1-cudnn8-devel-ubuntu18.04\nRUN apt-get update && apt-get install -y python3-pip\n"
+    before = {"Dockerfile": head + "RUN pip install --upgrade pip\nRUN ln -s /usr/lib/cuda /usr/local/cuda-11.1\n"}
+    after = {"Dockerfile": head + "RUN pip install --upgrade pip && ln -s /usr/lib/cuda /usr/local/cuda-11.1\n"}
+    verdict = prove(tree_of(before, tmp_path, "b"), tree_of(after, tmp_path, "a"), Config())
+    assert verdict.holds, verdict.report()

@@ -474,7 +474,8 @@ class ModelBuilder:
         self._copy(state, doc, where[0], ins)
 
     def _run_step(self, state: StageState, doc: Document, ins: Instruction, where: tuple[str, int]) -> None:
-        step = run_step(ins, tuple(state.shell), state.workdir, {**state.args, **state.env}, _step_user(state),
+        workdir = None if "WORKDIR" in state.unknown else state.workdir  # as `_run` reads it
+        step = run_step(ins, tuple(state.shell), workdir, {**state.args, **state.env}, _step_user(state),
                         where[0], _unknown_env(state), state.files, state.installed)
         state.steps.append(step)
         if step.uids:

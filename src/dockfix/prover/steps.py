@@ -54,7 +54,7 @@ class Step:
         return (self.keyword, self.flags, self.user, self.residue)
 
 
-def run_step(ins: Instruction, shell: tuple[str, ...], workdir: str, env: dict[str, str], user: str,
+def run_step(ins: Instruction, shell: tuple[str, ...], workdir: str | None, env: dict[str, str], user: str,
              path: str, unknown_env: tuple[str, ...] = (), files: Mapping | None = None,
              installed: frozenset[str] = frozenset()) -> Step:
     """A RUN's step record: its flags, and its residue as read by the shell reader. Each
