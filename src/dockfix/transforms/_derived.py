@@ -36,11 +36,18 @@ def own_user(doc: Document, stage: Stage) -> Instruction | None:
 def descendants(ctx: Context, base: StageRef) -> list[StageRef]:
     """Every stage of the repository whose chain reaches `base` (built on it, directly or
     through other stages and images), in file order."""
-    out = []
+    index = ctx.linked.get("descendants")
+    if index is None:  # every base's at once, from the chains (`Context.linked`)
+        index = ctx.linked["descendants"] = _descendants_index(ctx)
+    return list(index.get(base, ()))
+
+
+def _descendants_index(ctx: Context) -> dict[StageRef, list[StageRef]]:
+    out: dict[StageRef, list[StageRef]] = {}
     for path in ctx.dockerfiles():
         for stage in ctx.document(path).stages:
-            if base in chain(ctx, path, stage.index)[1:]:
-                out.append(StageRef(path, stage.index))
+            for ref in chain(ctx, path, stage.index)[1:]:
+                out.setdefault(ref, []).append(StageRef(path, stage.index))
     return out
 
 

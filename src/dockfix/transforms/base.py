@@ -60,6 +60,11 @@ class Context:
     # The transforms that run after this one in the same run (non-root asks whether root-swap
     # follows it to give root back to the images built on a base it makes non-root).
     later: tuple[str, ...] = ()
+    # Results derived from the graph and the stages of the Dockerfiles (each stage's name and
+    # FROM): chains, the stages built on each base. The graph is fixed for the transform; a
+    # write that changes a Dockerfile's stages empties this (`write`).
+    linked: dict = field(default_factory=dict)
+    _dockerfiles: "list[str] | None" = None
 
     def document(self, path: str) -> Document:
         from dockfix.graph.model import parse_cached
@@ -81,11 +86,17 @@ class Context:
 
     def dockerfiles(self) -> list[str]:
         """Paths of the Dockerfiles that parsed, in a stable order."""
-        return [p for p, node in sorted(self.graph().dockerfiles.items()) if node.document is not None]
+        if self._dockerfiles is None:  # the graph's: fixed for the transform
+            self._dockerfiles = [p for p, node in sorted(self.graph().dockerfiles.items())
+                                 if node.document is not None]
+        return list(self._dockerfiles)
 
     def write(self, path: str, data: bytes) -> None:
-        if data != self.tree.read(path):
+        old = self.tree.read(path)
+        if data != old:
             self.tree.write(path, data)
+            if self.linked and path in self.graph().dockerfiles and _stages(path, old) != _stages(path, data):
+                self.linked.clear()
 
     def note(self, kind: str, path: str, line: int | None, message: str) -> None:
         self.notes.append(Note(self.transform, kind, path, line, message))
@@ -104,6 +115,15 @@ class Context:
             if m and self.transform.encode() in [x.strip() for x in m.group(1).split(b",")]:
                 return True
         return False
+
+
+def _stages(path: str, data: bytes) -> tuple:
+    """What `Context.linked` reads of a file: each stage's name and FROM (the bytes themselves
+    when the file does not parse)."""
+    from dockfix.graph.model import parse_cached
+
+    doc = parse_cached(path, data)[0]
+    return ("bytes", data) if doc is None else tuple((s.index, s.name, s.base) for s in doc.stages)
 
 
 class Transform:
