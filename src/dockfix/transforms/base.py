@@ -65,6 +65,7 @@ class Context:
     # write that changes a Dockerfile's stages empties this (`write`).
     linked: dict = field(default_factory=dict)
     _dockerfiles: "list[str] | None" = None
+    graph_of: int = -1  # the tree's write count when the graph was built (`Tree.writes`)
 
     def document(self, path: str) -> Document:
         from dockfix.graph.model import parse_cached
@@ -82,7 +83,13 @@ class Context:
 
         if self._graph is None:
             self._graph = build_graph(self.tree, self.config)
+            self.graph_of = self.tree.writes
         return self._graph
+
+    def unchanged_graph(self) -> "Graph | None":
+        """The graph this transform read, when the tree has not been written since it was
+        built: the next transform's graph would be the same (engine passes it on)."""
+        return self._graph if self._graph is not None and self.graph_of == self.tree.writes else None
 
     def dockerfiles(self) -> list[str]:
         """Paths of the Dockerfiles that parsed, in a stable order."""

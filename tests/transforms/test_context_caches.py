@@ -1,7 +1,8 @@
-"""`Context.linked`: the chains, the stages built on each base and the in-repo bases are read
+"""What a transform's Context keeps. `Context.linked`: the chains, the stages built on each base and the in-repo bases are read
 once per transform, and a write that changes a Dockerfile's stages empties them. Every answer
 of a context that has cached them equals the answer of a context that reads everything anew
-(the same graph: a transform's graph is fixed), after every write."""
+(the same graph: a transform's graph is fixed), after every write. The graph passes to the
+next transform only when the tree was not written since it was built."""
 
 from __future__ import annotations
 
@@ -92,3 +93,41 @@ def test_writes_through_a_copy_of_the_context_empty_the_same_cache(tmp_path: Pat
     swap = replace(ctx, transform="root-swap")  # as non-root reads root-swap's pragmas
     swap.write("api/Dockerfile", b"FROM acme-base:latest AS a\nFROM a\n")
     assert _answers(ctx) == _fresh(ctx)
+
+
+def test_the_graph_passes_on_only_while_the_tree_is_unwritten(tmp_path: Path) -> None:
+    ctx = Context(tree=_repo(tmp_path), config=Config(), transform="non-root")
+    assert ctx.unchanged_graph() is None  # none built
+    graph = ctx.graph()
+    assert ctx.unchanged_graph() is graph
+    ctx.write("api/Dockerfile", API.encode())  # the same bytes: not a write
+    assert ctx.unchanged_graph() is graph
+    ctx.write("api/Dockerfile", API.replace("api", "web").encode())
+    assert ctx.unchanged_graph() is None
+    later = Context(tree=ctx.tree, config=Config(), transform="root-swap", _graph=graph, graph_of=ctx.tree.writes)
+    assert later.unchanged_graph() is graph  # handed on as the engine does, then written
+    later.write("compose.yaml", COMPOSE.encode() + b"# more\n")
+    assert later.unchanged_graph() is None and later.graph() is graph  # kept for the transform itself
+
+
+def test_the_engine_hands_an_unwritten_graph_to_the_next_transform(tmp_path: Path, monkeypatch) -> None:
+    """Each transform reads the graph of the tree as the last one left it: built anew after a
+    write, the same object otherwise (rebuilding it was a tenth of a large plan)."""
+    from dockfix import engine
+    from dockfix import transforms as registry
+
+    tree = _repo(tmp_path)
+    seen: list = []
+
+    class Reader:
+        def apply(self, ctx: Context) -> None:
+            seen.append((ctx.transform, ctx.graph(), ctx.tree.writes))
+            if ctx.transform == "b":
+                ctx.write("api/Dockerfile", API.replace("api", "web").encode())
+
+    monkeypatch.setattr(registry, "load", lambda name: Reader())
+    monkeypatch.setattr(registry, "canonical", lambda names: list(names))
+    engine.run(tmp_path, ["a", "b", "c", "d"], Config(), tree=tree, checked=True)
+    graphs = [g for _, g, _ in seen]
+    assert graphs[0] is graphs[1] and graphs[2] is graphs[3] and graphs[1] is not graphs[2]
+    assert graphs[2].dockerfiles["api/Dockerfile"].document.data == API.replace("api", "web").encode()
