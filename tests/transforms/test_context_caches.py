@@ -131,3 +131,18 @@ def test_the_engine_hands_an_unwritten_graph_to_the_next_transform(tmp_path: Pat
     graphs = [g for _, g, _ in seen]
     assert graphs[0] is graphs[1] and graphs[2] is graphs[3] and graphs[1] is not graphs[2]
     assert graphs[2].dockerfiles["api/Dockerfile"].document.data == API.replace("api", "web").encode()
+
+
+def test_the_state_a_stage_starts_with_follows_writes_to_its_chain(tmp_path: Path) -> None:
+    """`state_before` is kept by the bytes of the chain's files: a write to the base is read."""
+    from dockfix.transforms._image_user import state_before
+
+    ctx = Context(tree=_repo(tmp_path), config=Config(), transform="root-swap")
+    first = state_before(ctx, "worker/Dockerfile", 1)
+    assert first.workdir is None and first.env == {}
+    first.env["MUTATED"] = "x"  # a caller's copy: what is kept does not change
+    ctx.write("base/Dockerfile", BASE.replace("CMD", "WORKDIR /srv\nENV A=1 B=$A\nCMD").encode())
+    after = state_before(ctx, "worker/Dockerfile", 1)
+    assert (after.workdir, after.env) == ("/srv", {"A": "1", "B": "1"})
+    fresh = Context(tree=ctx.tree, config=ctx.config, transform=ctx.transform, _graph=ctx.graph())
+    assert state_before(fresh, "worker/Dockerfile", 1) == after

@@ -268,12 +268,17 @@ def in_repo_origin(ctx: Context, path: str, stage_index: int,
 def state_before(ctx: Context, path: str, stage_index: int) -> State:
     """WORKDIR and ENV a stage starts with: what its chain of parents set."""
     refs = chain(ctx, path, stage_index)
-    state = State()
-    for ref in reversed(refs[1:]):
-        doc = ctx.document(ref.path)
-        for ins in doc.stage_instructions(doc.stages[ref.stage])[1:]:
-            state = step(state, ins)
-    return state
+    # Every stage built on one base asks this; the answer depends only on the chain's files.
+    key = ("state_before", tuple((r, ctx.tree.read(r.path)) for r in refs[1:]))
+    state = ctx.cache.get(key)
+    if state is None:
+        state = State()
+        for ref in reversed(refs[1:]):
+            doc = ctx.document(ref.path)
+            for ins in doc.stage_instructions(doc.stages[ref.stage])[1:]:
+                state = step(state, ins)
+        ctx.cache[key] = state
+    return state.copy()
 
 
 def walk_stage(ctx: Context, path: str, doc: Document, stage: Stage) -> list[tuple[Instruction, State]]:
