@@ -103,12 +103,22 @@ def shared_steps(ctx: Context, path: str, stage: int) -> tuple[int, str | None]:
         return 0, None
     mine = _steps(ctx, path, stage)
     best: tuple[int, str | None] = (0, None)
-    for (other, index), ob in sorted(graph.bases.items()):
-        if other != path and ob.kind == base.kind and ob.ref == base.ref \
-                and graph.part_of(other) == graph.part_of(path):
+    for other, index in _built_on(ctx, base.kind, base.ref):
+        if other != path and graph.part_of(other) == graph.part_of(path):
             n = common_prefix(mine, _steps(ctx, other, index))
             best = max(best, (n, other), key=lambda b: b[0])
     return best
+
+
+def _built_on(ctx: Context, kind: str, ref: str) -> list[tuple[str, int]]:
+    """The (Dockerfile, stage) pairs whose base is of this kind and reference, in order: read
+    from the graph once per transform (every stage asked about every other)."""
+    index = ctx.cache.get("built_on")
+    if index is None:
+        index = ctx.cache["built_on"] = {}
+        for key, b in sorted(ctx.graph().bases.items()):
+            index.setdefault((b.kind, b.ref), []).append(key)
+    return index.get((kind, ref), [])
 
 
 def report_split_layers(ctx: Context, path: str, stages: list[int],

@@ -65,14 +65,20 @@ class Context:
     # write that changes a Dockerfile's stages empties this (`write`).
     linked: dict = field(default_factory=dict)
     _dockerfiles: "list[str] | None" = None
+    _documents: dict = field(default_factory=dict)  # path -> (bytes, Document)
     graph_of: int = -1  # the tree's write count when the graph was built (`Tree.writes`)
 
     def document(self, path: str) -> Document:
         from dockfix.graph.model import parse_cached
 
-        doc, err = parse_cached(path, self.tree.read(path))
+        data = self.tree.read(path)
+        hit = self._documents.get(path)
+        if hit is not None and hit[0] is data:  # the bytes last parsed for it (asked in every loop)
+            return hit[1]
+        doc, err = parse_cached(path, data)
         if err is not None:
             raise err
+        self._documents[path] = (data, doc)
         return doc
 
     def graph(self) -> "Graph":
