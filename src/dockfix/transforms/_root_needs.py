@@ -121,7 +121,7 @@ _ANALYSED: Memo = Memo(50_000)
 
 
 def analyse_run(ins: Instruction, where: Where, shell: tuple[str, ...] = DEFAULT_SHELL) -> Needs:
-    key = (ins, where.cwd, where.owned, where.home, tuple(sorted(where.env.items())), shell)
+    key = (ins, where.cwd, tuple(where.owned), where.home, tuple(sorted(where.env.items())), tuple(shell))
     found = _ANALYSED.get(key)
     if found is None:
         found = _ANALYSED.put(key, _analyse_run(ins, where, shell))
