@@ -51,3 +51,18 @@ def test_differing_is_what_either_view_wrote(tmp_path) -> None:
     after.write("Dockerfile", b"FROM a\n")
     assert before.differing(after) == {"Dockerfile"}
     assert Tree(tmp_path / "other").differing(after) is None  # another disk: anything may differ
+
+
+def test_differing_follows_later_writes_of_either_view(tmp_path) -> None:
+    """The answer is kept between writes (the prover asks per file), never past one."""
+    before = Tree(tmp_path)
+    after = before.copy()
+    assert before.differing(after) == set() and after.differing(after) == set()
+    after.write("Dockerfile", b"FROM a\n")
+    assert before.differing(after) == {"Dockerfile"} and after.differing(after) == {"Dockerfile"}
+    before.write(".dockerignore", b"x\n")
+    assert before.differing(after) == {"Dockerfile", ".dockerignore"}
+    assert after.differing(before) == {"Dockerfile", ".dockerignore"}
+    third = before.copy()
+    assert before.differing(third) == {".dockerignore"}  # another view: asked anew
+    assert after.differing(after) == {"Dockerfile"}

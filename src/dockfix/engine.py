@@ -111,11 +111,14 @@ def run(root: str | Path, names: list[str], config: Config, tree: Tree | None = 
         check_input(tree, config)
     before = tree.copy()
     outcome = Outcome(Path(root), names, before, tree)
+    graph = None  # the graph of the tree as it is, when the last transform's still is
     for i, name in enumerate(names):
         transform = registry.load(name)
         snapshot = {p: tree.read(p) for p in tree.changed()}
-        ctx = Context(tree=tree, config=config, transform=name, later=tuple(names[i + 1:]))
+        ctx = Context(tree=tree, config=config, transform=name, later=tuple(names[i + 1:]), _graph=graph,
+                      graph_of=tree.writes)
         transform.apply(ctx)
+        graph = ctx.unchanged_graph()
         outcome.notes.extend(ctx.notes)
         step = Step(name, {})
         for path, data in tree.changed().items():

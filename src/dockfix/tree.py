@@ -34,6 +34,13 @@ class Tree:
         # Set by the scheduler: the graph of this tree covers only these Dockerfiles
         # (a `dockfix.graph.model.Scope`); None is the whole repository.
         self.scope = None
+        self._writes = 0  # how many writes the overlay has had (`differing` memoises on it)
+        self._differing: tuple | None = None
+
+    @property
+    def writes(self) -> int:
+        """How many writes this view has had: equal counts, equal bytes."""
+        return self._writes
 
     # -- listing
     def paths(self) -> list[str]:
@@ -154,6 +161,7 @@ class Tree:
         if path not in self._overlay and path not in self._disk:
             self.original(path)
         self._overlay[path] = data
+        self._writes += 1
         if self._paths is not None and not self._listed(path):
             self._paths = sorted(set(self._paths) | {path})
 
@@ -167,12 +175,17 @@ class Tree:
     def is_symlink(self, path: str) -> bool:
         return (self.root / path).is_symlink()
 
-    def differing(self, other: "Tree") -> set[str] | None:
+    def differing(self, other: "Tree") -> frozenset[str] | None:
         """The paths whose bytes may differ between this view and `other`: those either has
-        written, when both read one disk; None when they read different disks."""
+        written, when both read one disk; None when they read different disks. The prover
+        asks per file: the answer is kept until either view is written."""
         if self._base != other._base:
             return None
-        return set(self._overlay) | set(other._overlay)
+        memo = self._differing
+        if memo is None or memo[0] is not other or memo[1:3] != (self._writes, other._writes):
+            memo = self._differing = (other, self._writes, other._writes,
+                                      frozenset(self._overlay).union(other._overlay))
+        return memo[3]
 
     def same_bytes(self, path: str, other: "Tree", other_path: str) -> bool:
         """`path` here holds the bytes `other_path` holds in `other`. Two views of one root

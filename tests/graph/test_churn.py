@@ -97,6 +97,29 @@ def test_not_a_repository(tmp_path: Path) -> None:
     assert isinstance(found, NoHistory) and found == "not a git work tree"
 
 
+def test_outside_any_repository_git_is_not_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside a repository the answer is git's, without a git process per file (a monorepo
+    of 2,000 Dockerfiles forked 1,000)."""
+    (tmp_path / "Dockerfile").write_text("FROM a\n")
+    ran: list = []
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: ran.append(a))
+    found = read_churn(tmp_path, "Dockerfile", b"FROM a\n")
+    assert found == "not a git work tree" and ran == []
+
+
+@pytest.mark.parametrize("marker", [".git", "HEAD"])
+def test_where_git_may_find_a_repository_it_is_asked(tmp_path: Path, marker: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `.git` or a HEAD (a bare repository) in ROOT or above: git decides."""
+    (tmp_path / marker).write_text("")
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "Dockerfile").write_text("FROM a\n")
+    real, ran = subprocess.run, []
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: (ran.append(a), real(*a, **k))[1])
+    found = read_churn(tmp_path / "svc", "Dockerfile", b"FROM a\n")
+    assert isinstance(found, NoHistory) and len(ran) == 1
+
+
 def test_never_committed(repo: Path) -> None:
     (repo / "other.Dockerfile").write_text("FROM a\n")
     found = read_churn(repo, "other.Dockerfile", b"FROM a\n")

@@ -19,7 +19,9 @@ committed, a binary diff, a diff this reader cannot follow: `NoHistory(reason)`.
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +74,8 @@ def churn_of(history: list[_Commit] | NoHistory, current: bytes) -> Churn | NoHi
 
 def read_history(root: str | Path, path: str) -> list[_Commit] | NoHistory:
     """The last WINDOW commits to the file, parsed: the one git call."""
+    if _outside_any_repository(root):  # what git would answer; a monorepo would fork it per file
+        return NoHistory("not a git work tree")
     try:
         out = subprocess.run(
             ["git", "-c", "core.quotepath=off", "log", "--first-parent", f"-n{WINDOW}", "-p",
@@ -88,6 +92,26 @@ def read_history(root: str | Path, path: str) -> list[_Commit] | NoHistory:
     if not commits:
         return NoHistory("the file has no commits")
     return commits
+
+
+def _outside_any_repository(root: str | Path) -> bool:
+    """Certainly not in a git repository: git is found, no environment variable points it
+    elsewhere, and neither ROOT nor a directory above it (as written or resolved) holds a
+    `.git` or is itself a git directory (holds HEAD), where git looks for one. When not
+    certain, git is asked."""
+    if "GIT_DIR" in os.environ or "GIT_WORK_TREE" in os.environ or not os.path.isdir(root) \
+            or shutil.which("git") is None:
+        return False
+    for start in {os.path.abspath(root), os.path.realpath(root)}:
+        d = start
+        while True:
+            if os.path.lexists(os.path.join(d, ".git")) or os.path.lexists(os.path.join(d, "HEAD")):
+                return False
+            parent = os.path.dirname(d)
+            if parent == d:
+                break
+            d = parent
+    return True
 
 
 def _parse(log: str) -> list[_Commit] | NoHistory:

@@ -389,16 +389,11 @@ class _Bases:
     def of_file(self, path: str, doc: Document) -> None:
         m = self.first_mapping.get(path)
         build_args = m.args if m else {}
-        words = [w for ins in doc.global_args() for w in ins.value]
-        # The build as the mapping describes it: an ARG it does not pass and without default
-        # is unset, as BuildKit reads that build.
-        global_scope = WordScope.of_globals(words, build_args, doc.escape, args_complete=True)
-        how_of = _how_of(words, build_args)
+        words = tuple(w for ins in doc.global_args() for w in ins.value)
+        resolved = _resolved_bases(words, tuple(build_args.items()), doc.escape, tuple(st.base for st in doc.stages))
         names: dict[str, int] = {}
-        for st in doc.stages:
-            resolved, vars_used = _base_name(st.base, global_scope, doc.escape)
-            how = " + ".join(sorted({how_of.get(v, "unset ARG") for v in vars_used})) if vars_used else "as written"
-            self.graph.bases[(path, st.index)] = self._base(path, st.base, resolved, how, names)
+        for st, (name, how) in zip(doc.stages, resolved):
+            self.graph.bases[(path, st.index)] = self._base(path, st.base, name, how, names)
             if st.name:
                 names[st.name] = st.index
 
@@ -426,6 +421,31 @@ class _Bases:
         self.graph.images[ref] = guess
         self.first_mapping.setdefault(guess.dockerfile, guess)
         return guess
+
+
+# Each FROM's resolved name by (global ARG words, build args, escape, FROMs as written): the
+# engine builds a graph per transform, and most files' FROMs and ARGs are the same each time.
+_RESOLVED: Memo = Memo(50_000)
+
+
+def _resolved_bases(words: tuple[str, ...], args: tuple[tuple[str, str], ...], escape: str,
+                    raws: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(image name, how it got its value) of each FROM as BuildKit expands it with the global
+    ARGs. The build as the mapping describes it: an ARG it does not pass and without default
+    is unset, as BuildKit reads that build."""
+    key = (words, args, escape, raws)
+    hit = _RESOLVED.get(key)
+    if hit is None:
+        build_args = dict(args)
+        global_scope = WordScope.of_globals(list(words), build_args, escape, args_complete=True)
+        how_of = _how_of(list(words), build_args)
+        out = []
+        for raw in raws:
+            resolved, vars_used = _base_name(raw, global_scope, escape)
+            how = " + ".join(sorted({how_of.get(v, "unset ARG") for v in vars_used})) if vars_used else "as written"
+            out.append((resolved, how))
+        hit = _RESOLVED.put(key, tuple(out))
+    return hit
 
 
 def _how_of(words: list[str], build_args: dict[str, str]) -> dict[str, str]:

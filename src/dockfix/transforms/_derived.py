@@ -36,11 +36,18 @@ def own_user(doc: Document, stage: Stage) -> Instruction | None:
 def descendants(ctx: Context, base: StageRef) -> list[StageRef]:
     """Every stage of the repository whose chain reaches `base` (built on it, directly or
     through other stages and images), in file order."""
-    out = []
+    index = ctx.linked.get("descendants")
+    if index is None:  # every base's at once, from the chains (`Context.linked`)
+        index = ctx.linked["descendants"] = _descendants_index(ctx)
+    return list(index.get(base, ()))
+
+
+def _descendants_index(ctx: Context) -> dict[StageRef, list[StageRef]]:
+    out: dict[StageRef, list[StageRef]] = {}
     for path in ctx.dockerfiles():
         for stage in ctx.document(path).stages:
-            if base in chain(ctx, path, stage.index)[1:]:
-                out.append(StageRef(path, stage.index))
+            for ref in chain(ctx, path, stage.index)[1:]:
+                out.setdefault(ref, []).append(StageRef(path, stage.index))
     return out
 
 
@@ -96,12 +103,22 @@ def shared_steps(ctx: Context, path: str, stage: int) -> tuple[int, str | None]:
         return 0, None
     mine = _steps(ctx, path, stage)
     best: tuple[int, str | None] = (0, None)
-    for (other, index), ob in sorted(graph.bases.items()):
-        if other != path and ob.kind == base.kind and ob.ref == base.ref \
-                and graph.part_of(other) == graph.part_of(path):
+    for other, index in _built_on(ctx, base.kind, base.ref):
+        if other != path and graph.part_of(other) == graph.part_of(path):
             n = common_prefix(mine, _steps(ctx, other, index))
             best = max(best, (n, other), key=lambda b: b[0])
     return best
+
+
+def _built_on(ctx: Context, kind: str, ref: str) -> list[tuple[str, int]]:
+    """The (Dockerfile, stage) pairs whose base is of this kind and reference, in order: read
+    from the graph once per transform (every stage asked about every other)."""
+    index = ctx.cache.get("built_on")
+    if index is None:
+        index = ctx.cache["built_on"] = {}
+        for key, b in sorted(ctx.graph().bases.items()):
+            index.setdefault((b.kind, b.ref), []).append(key)
+    return index.get((kind, ref), [])
 
 
 def report_split_layers(ctx: Context, path: str, stages: list[int],

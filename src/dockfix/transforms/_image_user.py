@@ -191,6 +191,13 @@ def resolved_base(ctx: Context, path: str, stage_index: int) -> str:
 def in_repo_bases(ctx: Context) -> dict[StageRef, list[StageRef]]:
     """The stage of each in-repo image that other Dockerfiles build FROM -> the stages
     built on it (in other files, and later stages of its own file FROM it)."""
+    hit = ctx.linked.get("in_repo_bases")
+    if hit is None:  # read from the graph and the stages only (`Context.linked`)
+        hit = ctx.linked["in_repo_bases"] = _in_repo_bases(ctx)
+    return {base: list(built) for base, built in hit.items()}
+
+
+def _in_repo_bases(ctx: Context) -> dict[StageRef, list[StageRef]]:
     out: dict[StageRef, list[StageRef]] = {}
     for path in ctx.dockerfiles():
         doc = ctx.document(path)
@@ -210,6 +217,14 @@ def in_repo_bases(ctx: Context) -> dict[StageRef, list[StageRef]]:
 def chain(ctx: Context, path: str, stage_index: int, limit: int = 32) -> list[StageRef]:
     """This stage, then what it is FROM, and so on, through earlier stages and in-repo
     images (nearest first). Ends at an external image."""
+    key = ("chain", path, stage_index, limit)
+    hit = ctx.linked.get(key)
+    if hit is None:  # read from the graph and the stages only (`Context.linked`)
+        hit = ctx.linked[key] = tuple(_chain(ctx, path, stage_index, limit))
+    return list(hit)
+
+
+def _chain(ctx: Context, path: str, stage_index: int, limit: int) -> list[StageRef]:
     out: list[StageRef] = []
     ref: StageRef | None = StageRef(path, stage_index)
     while ref is not None and len(out) < limit and ref not in out:
@@ -253,12 +268,17 @@ def in_repo_origin(ctx: Context, path: str, stage_index: int,
 def state_before(ctx: Context, path: str, stage_index: int) -> State:
     """WORKDIR and ENV a stage starts with: what its chain of parents set."""
     refs = chain(ctx, path, stage_index)
-    state = State()
-    for ref in reversed(refs[1:]):
-        doc = ctx.document(ref.path)
-        for ins in doc.stage_instructions(doc.stages[ref.stage])[1:]:
-            state = step(state, ins)
-    return state
+    # Every stage built on one base asks this; the answer depends only on the chain's files.
+    key = ("state_before", tuple((r, ctx.tree.read(r.path)) for r in refs[1:]))
+    state = ctx.cache.get(key)
+    if state is None:
+        state = State()
+        for ref in reversed(refs[1:]):
+            doc = ctx.document(ref.path)
+            for ins in doc.stage_instructions(doc.stages[ref.stage])[1:]:
+                state = step(state, ins)
+        ctx.cache[key] = state
+    return state.copy()
 
 
 def walk_stage(ctx: Context, path: str, doc: Document, stage: Stage) -> list[tuple[Instruction, State]]:

@@ -15,6 +15,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
+from dockfix.memo import Memo
 from dockfix.model.packages import PipAction, PipFront, PipCommand, read_pip
 from dockfix.model.run import DEFAULT_SHELL, RunForm, run_execution
 from dockfix.model.shell import Command, RedirOp, Script, read_script
@@ -113,7 +114,21 @@ def command_names(ins: Instruction, shell: tuple[str, ...] = DEFAULT_SHELL) -> f
     return frozenset(posixpath.basename(c.name) for s in scripts for c in s.commands if c.name)
 
 
+# analyse_run by (the instruction, what `where` says, shell): non-root reads every RUN of the
+# images built on a base, and root-swap reads them again. An Instruction compares by identity,
+# and a parsed document is never changed.
+_ANALYSED: Memo = Memo(50_000)
+
+
 def analyse_run(ins: Instruction, where: Where, shell: tuple[str, ...] = DEFAULT_SHELL) -> Needs:
+    key = (ins, where.cwd, tuple(where.owned), where.home, tuple(sorted(where.env.items())), tuple(shell))
+    found = _ANALYSED.get(key)
+    if found is None:
+        found = _ANALYSED.put(key, _analyse_run(ins, where, shell))
+    return Needs(list(found.root), list(found.user), list(found.other))
+
+
+def _analyse_run(ins: Instruction, where: Where, shell: tuple[str, ...]) -> Needs:
     needs = Needs()
     scripts = run_scripts(ins, where, shell)
     if scripts is None:

@@ -60,13 +60,25 @@ class Context:
     # The transforms that run after this one in the same run (non-root asks whether root-swap
     # follows it to give root back to the images built on a base it makes non-root).
     later: tuple[str, ...] = ()
+    # Results derived from the graph and the stages of the Dockerfiles (each stage's name and
+    # FROM): chains, the stages built on each base. The graph is fixed for the transform; a
+    # write that changes a Dockerfile's stages empties this (`write`).
+    linked: dict = field(default_factory=dict)
+    _dockerfiles: "list[str] | None" = None
+    _documents: dict = field(default_factory=dict)  # path -> (bytes, Document)
+    graph_of: int = -1  # the tree's write count when the graph was built (`Tree.writes`)
 
     def document(self, path: str) -> Document:
         from dockfix.graph.model import parse_cached
 
-        doc, err = parse_cached(path, self.tree.read(path))
+        data = self.tree.read(path)
+        hit = self._documents.get(path)
+        if hit is not None and hit[0] is data:  # the bytes last parsed for it (asked in every loop)
+            return hit[1]
+        doc, err = parse_cached(path, data)
         if err is not None:
             raise err
+        self._documents[path] = (data, doc)
         return doc
 
     def graph(self) -> "Graph":
@@ -77,15 +89,27 @@ class Context:
 
         if self._graph is None:
             self._graph = build_graph(self.tree, self.config)
+            self.graph_of = self.tree.writes
         return self._graph
+
+    def unchanged_graph(self) -> "Graph | None":
+        """The graph this transform read, when the tree has not been written since it was
+        built: the next transform's graph would be the same (engine passes it on)."""
+        return self._graph if self._graph is not None and self.graph_of == self.tree.writes else None
 
     def dockerfiles(self) -> list[str]:
         """Paths of the Dockerfiles that parsed, in a stable order."""
-        return [p for p, node in sorted(self.graph().dockerfiles.items()) if node.document is not None]
+        if self._dockerfiles is None:  # the graph's: fixed for the transform
+            self._dockerfiles = [p for p, node in sorted(self.graph().dockerfiles.items())
+                                 if node.document is not None]
+        return list(self._dockerfiles)
 
     def write(self, path: str, data: bytes) -> None:
-        if data != self.tree.read(path):
+        old = self.tree.read(path)
+        if data != old:
             self.tree.write(path, data)
+            if self.linked and path in self.graph().dockerfiles and _stages(path, old) != _stages(path, data):
+                self.linked.clear()
 
     def note(self, kind: str, path: str, line: int | None, message: str) -> None:
         self.notes.append(Note(self.transform, kind, path, line, message))
@@ -104,6 +128,15 @@ class Context:
             if m and self.transform.encode() in [x.strip() for x in m.group(1).split(b",")]:
                 return True
         return False
+
+
+def _stages(path: str, data: bytes) -> tuple:
+    """What `Context.linked` reads of a file: each stage's name and FROM (the bytes themselves
+    when the file does not parse)."""
+    from dockfix.graph.model import parse_cached
+
+    doc = parse_cached(path, data)[0]
+    return ("bytes", data) if doc is None else tuple((s.index, s.name, s.base) for s in doc.stages)
 
 
 class Transform:
