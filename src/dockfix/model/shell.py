@@ -152,6 +152,61 @@ def _initial_state(workdir: str | None, env: Mapping[str, str], env_is_complete:
 def _walk(text: str, tree: Tree, state: _State) -> tuple[Script, bool]:
     """The reading of `tree` from `state`, and whether the state was consulted only to record
     each command's directory and environment (then `_relocated` gives the reading from any state)."""
+    plain = _plain_reading(text, tree, state)
+    return (plain, True) if plain is not None else _walk_tree(text, tree, state)
+
+
+def _plain_commands(tree: Tree) -> tuple[syn.SimpleCommand, ...] | None:
+    """The commands of `a && b && c` (the common RUN) when each is an ordinary program with
+    plain words only: no assignment, redirection, builtin that changes the state, or word any
+    expansion changes. Else None."""
+    if tree.rest is not None or tree.dialect or tree.heredocs or len(tree.body.items) != 1:
+        return None
+    item = tree.body.items[0]
+    if item.background:
+        return None
+    commands = []
+    for op, pipeline in ((syn.Connector.AND, item.body.first), *item.body.rest):
+        node = pipeline.commands[0]
+        if (op is not syn.Connector.AND or pipeline.negated or len(pipeline.commands) != 1
+                or type(node) is not syn.SimpleCommand or not _plain_program(node)):
+            return None
+        commands.append(node)
+    return tuple(commands)
+
+
+def _plain_program(node: syn.SimpleCommand) -> bool:
+    """A command of plain words (`_plain_literal`) that starts a program, not a builtin that
+    changes the state, with no assignment or redirection."""
+    if node.assignments or node.redirections or not node.words:
+        return False
+    values = []
+    for word in node.words:
+        part = word.parts[0] if len(word.parts) == 1 else None
+        if type(part) is not syn.Literal or part.quoted or not part.value:
+            return False
+        values.append(part.value)
+    # One search for every word: the blank joining them matches nothing.
+    return values[0] not in _STATE_BUILTINS and not _TILDE_GLOB_BRACE.search(" ".join(values))
+
+
+def _plain_reading(text: str, tree: Tree, state: _State) -> Script | None:
+    """`_walk_tree`'s reading of a plain `&&` list (`_plain_commands`), without the walk:
+    every command runs in the initial state (no command changes it), whenever the script exits
+    0, and its failure is the script's. None for any other tree (tests/model/test_shell.py
+    compares the two readings on generated scripts and states)."""
+    nodes = _plain_commands(tree)
+    if nodes is None:
+        return None
+    cwd, env = state.cwd, _env(state, ())
+    commands = tuple([Command(
+        tuple([Word(w.text, w.parts[0].value, w.start, w.end) for w in node.words]), (), (), cwd, env,
+        Condition.ALWAYS, True, False, False, False, node.start, node.end, node) for node in nodes])
+    return Script(text, commands, (), _comment_at_end(text, tree), _and_list(tree), tree)
+
+
+def _walk_tree(text: str, tree: Tree, state: _State) -> tuple[Script, bool]:
+    """`_walk` by the tree walker (any tree)."""
     reader = _Reader(tree, state)
     reader.walk_list(tree.body, state, _Ctx(True, True, True))
     opaque = list(reader.opaque)
