@@ -276,3 +276,13 @@ def test_a_reading_in_another_directory_is_the_direct_reading_there():
     assert first.cwd == "/a" and again == packages._read_pip(argv, "/b", {"PIP_NO_CACHE_DIR": "1"})
     other_env = read_pip(argv, "/b", {"PIP_INDEX_URL": "https://x"})
     assert other_env == packages._read_pip(argv, "/b", {"PIP_INDEX_URL": "https://x"}) != again
+
+
+@given(st.text(alphabet=st.sampled_from(list("aZ0-_.-")), max_size=12))
+@settings(max_examples=2000)
+def test_normalise_name_is_pep_503(name: str) -> None:
+    import re
+
+    from dockfix.model.requirements import normalise_name
+
+    assert normalise_name(name) == re.sub(r"[-_.]+", "-", name).lower()
