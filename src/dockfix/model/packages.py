@@ -12,7 +12,6 @@ unknowns as unproven.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import functools
 import re

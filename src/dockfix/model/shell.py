@@ -89,7 +89,7 @@ class Command(NamedTuple):
 
     @property
     def args(self) -> tuple[str | None, ...]:
-        return tuple(w.value for w in self.argv)
+        return tuple([w.value for w in self.argv])
 
 
 @dataclass(frozen=True)
@@ -198,10 +198,10 @@ def _plain_reading(text: str, tree: Tree, state: _State) -> Script | None:
     nodes = _plain_commands(tree)
     if nodes is None:
         return None
-    cwd, env = state.cwd, _env(state, ())
-    commands = tuple([Command(
-        tuple([Word(w.text, w.parts[0].value, w.start, w.end) for w in node.words]), (), (), cwd, env,
-        Condition.ALWAYS, True, False, False, False, node.start, node.end, node) for node in nodes])
+    cwd, env, new = state.cwd, _env(state, ()), tuple.__new__  # NamedTuples without their frame
+    commands = tuple([new(Command, (
+        tuple([new(Word, (w.text, w.parts[0].value, w.start, w.end)) for w in node.words]), (), (), cwd, env,
+        Condition.ALWAYS, True, False, False, False, node.start, node.end, node)) for node in nodes])
     return Script(text, commands, (), _comment_at_end(text, tree), _and_list(tree), tree)
 
 
@@ -222,11 +222,11 @@ def _walk_tree(text: str, tree: Tree, state: _State) -> tuple[Script, bool]:
 def _relocated(reading: Script, state: _State) -> Script:
     """A state-free reading as read from `state`: every command saw the initial state, so its
     directory is the initial one and its environment the initial one with its assignments."""
-    plain_env = _env(state, ())
-    commands = tuple(Command(
-        c.argv, c.assignments, c.redirections, state.cwd,
+    plain_env, cwd, new = _env(state, ()), state.cwd, tuple.__new__  # Command(...) without its frame
+    commands = tuple([new(Command, (
+        c.argv, c.assignments, c.redirections, cwd,
         _env(state, c.assignments) if c.assignments else plain_env, c.condition, c.checked,
-        c.in_pipeline, c.background, c.subshell, c.start, c.end, c.node) for c in reading.commands)
+        c.in_pipeline, c.background, c.subshell, c.start, c.end, c.node)) for c in reading.commands])
     return Script(reading.text, commands, reading.opaque, reading.comment_at_end,
                   reading.and_list, reading.tree)
 

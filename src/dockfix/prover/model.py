@@ -290,6 +290,9 @@ class ModelBuilder:
         self._in_progress: set[tuple[str, int]] = set()
         self._context_cache: dict[tuple[str, str | None], tuple[str, ...]] = {}
         self._base_files: dict[tuple[str, int, str], dict[str, FileEntry]] = {}
+        self._handlers = {"ARG": self._arg, "ENV": self._env, "WORKDIR": self._workdir_step, "USER": self._user,
+                          "EXPOSE": self._expose, "LABEL": self._label, "COPY": self._copy_step,
+                          "ADD": self._copy_step, "RUN": self._run_step}
 
     # -- context files after .dockerignore
     def _context(self, dockerfile: str) -> tuple[str, tuple[str, ...]]:
@@ -438,9 +441,7 @@ class ModelBuilder:
         if config is not None:
             config(state, ins, where)
             return
-        handler = {"ARG": self._arg, "ENV": self._env, "WORKDIR": self._workdir_step, "USER": self._user,
-                   "EXPOSE": self._expose, "LABEL": self._label, "COPY": self._copy_step, "ADD": self._copy_step,
-                   "RUN": self._run_step}.get(ins.keyword)
+        handler = self._handlers.get(ins.keyword)
         if handler is not None:
             handler(state, doc, ins, where)
 
@@ -933,7 +934,7 @@ def _workdir_owner(state: StageState) -> None:
 def _chown(state: StageState, command: RunCommand) -> None:
     """`chown [-R] OWNER[:GROUP] PATH…` with every word known: the paths' new owner."""
     argv = command.argv
-    if not argv or argv[0] is None or posixpath.basename(argv[0]) != "chown" or None in argv:
+    if not argv or argv[0] is None or argv[0][argv[0].rfind("/") + 1:] != "chown" or None in argv:
         return
     words = [w for w in argv[1:] if not w.startswith("-")]  # -R, -h, --no-dereference…
     if len(words) < 2 or any(w.startswith("--") and "=" in w for w in argv[1:]):
