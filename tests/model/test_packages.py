@@ -157,6 +157,31 @@ def test_every_option_is_consumed_and_every_positional_is_a_requirement(names, r
     assert all(o.value == "VALUE" for o in cmd.options if o.arity.takes_value)
 
 
+
+@given(st.lists(st.sampled_from(["install", "--user", "-r", "req.txt", "--target=t", "-i", "URL", "a==1", "--upgrade",
+                                 "-e", ".", "--no-cache-dir", "--prefix", "p", None]), max_size=8),
+       st.sampled_from([None, "/", "/app", "/srv/x"]), st.sampled_from([None, "/", "/app"]),
+       st.sampled_from([{}, {"PIP_USER": "1"}, {"PIP_TARGET": "/t", "PIP_NO_CACHE_DIR": "off"}]))
+@settings(max_examples=300, deadline=None)
+def test_a_reading_asked_in_another_directory_is_the_reading_there(words, first, second, env) -> None:
+    import dataclasses
+
+    from dockfix.model import packages
+
+    argv = ["pip", *words]
+    found = read_pip(argv, first, env)
+    packages._READ.clear(), packages._READ_AT.clear()
+    direct = read_pip(argv, second, env)
+    if found is None:
+        assert direct is None
+        return
+    found.value("target_dir")  # its effective options are worked out, and kept by the move
+    moved = packages._in_directory(found, second)
+    assert moved == dataclasses.replace(found, cwd=second) == direct
+    for dest in ("requirements", "target_dir", "use_user_site", "editables", "index_url", "cache_dir"):
+        assert moved.value(dest) == direct.value(dest)
+
+
 # -- requirement specifiers and files ----------------------------------------------------------
 @pytest.mark.parametrize("text, kind, name, normalised", [
     ("Flask==2.0", RequirementKind.NAMED, "flask", "flask==2.0"),
@@ -251,3 +276,13 @@ def test_a_reading_in_another_directory_is_the_direct_reading_there():
     assert first.cwd == "/a" and again == packages._read_pip(argv, "/b", {"PIP_NO_CACHE_DIR": "1"})
     other_env = read_pip(argv, "/b", {"PIP_INDEX_URL": "https://x"})
     assert other_env == packages._read_pip(argv, "/b", {"PIP_INDEX_URL": "https://x"}) != again
+
+
+@given(st.text(alphabet=st.sampled_from(list("aZ0-_.-")), max_size=12))
+@settings(max_examples=2000)
+def test_normalise_name_is_pep_503(name: str) -> None:
+    import re
+
+    from dockfix.model.requirements import normalise_name
+
+    assert normalise_name(name) == re.sub(r"[-_.]+", "-", name).lower()

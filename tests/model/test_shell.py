@@ -370,3 +370,56 @@ def test_plain_shortcut_takes_plain_lines(text):
 def test_plain_shortcut_leaves_the_rest_to_the_grammar(text):
     assert syn.plain_and_list(text) is None
     assert _typed(syn.parse(text)) == _typed(syn.parse_grammar(text))
+
+
+# The reader's shortcut for plain `&&` lists against the tree walker ---------------------------
+
+_READING_STATES = st.tuples(
+    st.sampled_from(["/", "/app", "/app/../srv", None, "relative"]),
+    st.sampled_from([{}, {"V1": "x"}, {"V1": "a b", "IFS": ":"}, {"PWD": "/p", "CDPATH": "/c"}]),
+    st.booleans())
+_READING_PIECES = st.sampled_from([
+    "pip", "install", "a==1", "cd", "exit", "export", "set", "-e", "eval", ".", "source", "read", "unset",
+    "f()", ":", "x=1", "a#b", " #c", "~", "*", "[x]", "{a,b}", "a,b", "$V1", "'q'", ">", "|", ";", "!",
+    "||", " ", " ", " && ", "&&", " && \\\n  ", "\n", "&", "\\\n"])
+
+
+# Mostly plain pieces, so that the shortcut is taken often.
+_PLAIN_READING_PIECES = st.sampled_from(["pip", "a==1", "cd", "exit", ":", "x=1", "a,b", "~", "a#b", " #c", " ",
+                                         " && ", " && \\\n  ", "\r"])
+
+
+@settings(max_examples=_SH_EXAMPLES, deadline=None)
+@given(st.lists(_READING_PIECES, max_size=14).map("".join) | st.lists(_PLAIN_READING_PIECES, max_size=14).map("".join),
+       _READING_STATES)
+def test_plain_reading_is_the_walk(text, state):
+    from dockfix.model import shell
+
+    tree = syn.parse(text)
+    initial = shell._initial_state(*state)
+    fast = shell._plain_reading(text, tree, initial)
+    if fast is not None:
+        assert (fast, True) == shell._walk_tree(text, tree, initial), text
+
+
+@pytest.mark.parametrize("text", [
+    "pip install a==1", "pip install --no-cache-dir a==1 b && pip install c  # web",
+    "apt-get update && \\\n    apt-get install -y x", "true", ": ok && a,b",
+])
+def test_plain_reading_takes_plain_lists(text):
+    from dockfix.model import shell
+
+    tree = syn.parse(text)
+    initial = shell._initial_state("/app", {"V1": "x"}, False)
+    fast = shell._plain_reading(text, tree, initial)
+    assert fast is not None and (fast, True) == shell._walk_tree(text, tree, initial)
+
+
+@pytest.mark.parametrize("text", [
+    "cd /x && a", "a && exit 1", "A=1 a", "a > f", "a || b", "a; b", "! a", "a ~", "a *", "a {b,c}",
+    "a $V1", "a 'b'", "export A=1 && a", "set -e && a", "a | b", "a &", "f() { a; }",
+])
+def test_plain_reading_leaves_the_rest_to_the_walk(text):
+    from dockfix.model import shell
+
+    assert shell._plain_reading(text, syn.parse(text), shell._initial_state("/", {}, False)) is None

@@ -200,3 +200,14 @@ def test_concatenation_is_known_only_when_every_part_is(parts) -> None:
         assert v.text == "".join(parts)
     assert v.origins == ({Origin.FROM_BASE_IMAGE} if not v.is_known else set())
     assert Value.of(v, EMPTY) == v
+
+
+def test_platform_args_a_build_does_not_pass_are_unknown_build_arguments() -> None:
+    from dockfix.model.words import PLATFORM_ARGS
+
+    scope = Scope.of_globals(["A=1"], {"TARGETARCH": "arm64"})
+    assert scope.bound["TARGETARCH"] == Binding(Value.known("arm64"))
+    for name in PLATFORM_ARGS:
+        if name != "TARGETARCH":  # made anew: equal to the binding every scope shares
+            assert scope.bound[name] == Binding(Value.unknown(Origin.BUILD_ARG, name, ("platform", name)))
+    assert list(scope.bound) == [*PLATFORM_ARGS, "A"]

@@ -100,3 +100,67 @@ def test_an_unknown_requirement_file_word_is_unknown_not_missing(tmp_path: Path)
     builder._pip(state, "Dockerfile", ins, RunCommand(("pip", "install", "-r", None), "/", (), False))
     assert state.pip[-1].unknowns == ("a requirement file's name is unknown",)
     assert state.pip[-1].files == () and not state.breaks
+
+
+# The same pip commands, one RUN each and then merged into one RUN, under several users, homes,
+# directories and conditions; some read a requirement file (never answered from the memo).
+_REPLAYED = """FROM python:3.11-slim
+COPY req.txt /app/req.txt
+{runs}
+WORKDIR /app
+{runs}
+USER 1000
+{runs}
+USER root
+RUN useradd -u 1000 bob
+USER 1000
+{runs}
+ENV HOME=/srv
+USER app
+{runs}
+USER other
+{runs}
+ENV PIP_INDEX_URL=https://example.org/simple
+{runs}
+"""
+_COMMANDS = ["pip install six==1.0 attrs", "pip install --user flask", "pip install -r req.txt",
+             "pip uninstall -y six", "true || pip install --target=t x", "pip install --target=t x",
+             "PIP_USER=1 pip install y", "pip install -r /app/req.txt --user",
+             "python3 -m pip install --no-cache-dir six==1.0 attrs"]
+
+
+def _pip_and_sites(tmp: Path, runs: str) -> list[tuple]:
+    root = tmp / str(abs(hash(runs)))
+    root.mkdir(parents=True)
+    (root / "Dockerfile").write_text(_REPLAYED.format(runs=runs))
+    (root / "req.txt").write_text("Django==4.2\n")
+    (model,) = build_models(Tree(root), Config()).values()
+    return [model.state.pip, model.state.sites]
+
+
+class _Forgetful(dict):
+    """A memo that never answers: every record is read."""
+
+    def get(self, key, default=None):
+        return default
+
+    def put(self, key, value):
+        return value
+
+
+def test_pip_records_replayed_from_the_memo_are_the_records_read(tmp_path: Path, monkeypatch) -> None:
+    from dockfix.prover import model
+
+    separate = "\n".join(f"RUN {c}" for c in _COMMANDS)
+    merged = "RUN " + " \\\n    && ".join(_COMMANDS)
+    for runs in (separate, merged):
+        with monkeypatch.context() as m:
+            m.setattr(model, "_PIP_RECORDS", _Forgetful())
+            read = _pip_and_sites(tmp_path / "read", runs)
+        model._PIP_RECORDS.clear()
+        _pip_and_sites(tmp_path / "fill", runs)
+        replayed = _pip_and_sites(tmp_path / "replay", runs)
+        assert model._PIP_RECORDS and replayed == read
+        assert {p.user for p in read[0]} == {"root", "1000", "app", "other"}
+        assert {p.index_urls for p in read[0]} == {(), ("https://example.org/simple",)}
+        assert {p.site for p in read[0]} >= {"/home/1000/.local", "/home/bob/.local", "/srv/.local", "/t", "/app/t"}

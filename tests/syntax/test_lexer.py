@@ -6,7 +6,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dockfix.syntax.lexer import _GO_SPACE, lstrip_space, parse_words, strip_space, walk_words
+from dockfix.syntax.lexer import (_GO_SPACE, lstrip_space, parse_words, strip_space, trim_continuation,
+                                   trim_continuation_by_regex, walk_words)
 
 # Every Go space, the C0 separators str.isspace() also counts (U+001C..U+001F, not Go
 # spaces), and ordinary characters.
@@ -52,3 +53,12 @@ WORDS = st.text(alphabet=st.sampled_from(list(" \t\x0b\x1c\xa0\u3000ab=$'\"\\`\u
 @given(WORDS, st.sampled_from(["\\", "`"]))
 def test_parse_words_fast_path_is_the_walk(rest: str, escape: str) -> None:
     assert parse_words(rest, escape) == walk_words(rest, escape)
+
+
+LINES = st.text(alphabet=st.sampled_from(list(" \t\n\r\\`ab\x0b")), max_size=10)
+
+
+@settings(max_examples=5000)
+@given(LINES, st.sampled_from(["\\", "`"]))
+def test_trim_continuation_is_the_regex(line: str, escape: str) -> None:
+    assert trim_continuation(line, escape) == trim_continuation_by_regex(line, escape)

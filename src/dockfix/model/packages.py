@@ -12,7 +12,6 @@ unknowns as unproven.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import functools
 import re
@@ -276,7 +275,17 @@ def read_pip(argv: Sequence[Word], cwd: str | None = None, env: Mapping[str, str
     # same directory for both images (and a fresh copy would read its options again).
     at = _READ_AT.get((key, cwd))
     if at is None:
-        at = _READ_AT.put((key, cwd), dataclasses.replace(found, cwd=cwd))
+        at = _READ_AT.put((key, cwd), _in_directory(found, cwd))
+    return at
+
+
+def _in_directory(found: PipCommand, cwd: str | None) -> PipCommand:
+    """`dataclasses.replace(found, cwd=cwd)`, keeping what `found` already worked out from its
+    options (`_effective`: no directory changes it), without a second pass over them.
+    tests/model/test_packages.py compares it with `dataclasses.replace`."""
+    at = object.__new__(PipCommand)
+    at.__dict__.update(found.__dict__)  # every field and the cached `_effective`
+    at.__dict__["cwd"] = cwd
     return at
 
 

@@ -50,7 +50,7 @@ class RunExecution:
         """The script is read by a POSIX shell (a SHELL of sh/bash/… ending in `-c`)."""
         if self.form is not RunForm.SHELL or not self.shell or self.shell[-1] != "-c":
             return False
-        return posixpath.basename(self.shell[0]) in _POSIX_SHELLS
+        return self.shell[0][self.shell[0].rfind("/") + 1:] in _POSIX_SHELLS  # posixpath.basename
 
 
 def chomp(data: str) -> str:

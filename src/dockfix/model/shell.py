@@ -89,7 +89,7 @@ class Command(NamedTuple):
 
     @property
     def args(self) -> tuple[str | None, ...]:
-        return tuple(w.value for w in self.argv)
+        return tuple([w.value for w in self.argv])
 
 
 @dataclass(frozen=True)
@@ -152,6 +152,61 @@ def _initial_state(workdir: str | None, env: Mapping[str, str], env_is_complete:
 def _walk(text: str, tree: Tree, state: _State) -> tuple[Script, bool]:
     """The reading of `tree` from `state`, and whether the state was consulted only to record
     each command's directory and environment (then `_relocated` gives the reading from any state)."""
+    plain = _plain_reading(text, tree, state)
+    return (plain, True) if plain is not None else _walk_tree(text, tree, state)
+
+
+def _plain_commands(tree: Tree) -> tuple[syn.SimpleCommand, ...] | None:
+    """The commands of `a && b && c` (the common RUN) when each is an ordinary program with
+    plain words only: no assignment, redirection, builtin that changes the state, or word any
+    expansion changes. Else None."""
+    if tree.rest is not None or tree.dialect or tree.heredocs or len(tree.body.items) != 1:
+        return None
+    item = tree.body.items[0]
+    if item.background:
+        return None
+    commands = []
+    for op, pipeline in ((syn.Connector.AND, item.body.first), *item.body.rest):
+        node = pipeline.commands[0]
+        if (op is not syn.Connector.AND or pipeline.negated or len(pipeline.commands) != 1
+                or type(node) is not syn.SimpleCommand or not _plain_program(node)):
+            return None
+        commands.append(node)
+    return tuple(commands)
+
+
+def _plain_program(node: syn.SimpleCommand) -> bool:
+    """A command of plain words (`_plain_literal`) that starts a program, not a builtin that
+    changes the state, with no assignment or redirection."""
+    if node.assignments or node.redirections or not node.words:
+        return False
+    values = []
+    for word in node.words:
+        part = word.parts[0] if len(word.parts) == 1 else None
+        if type(part) is not syn.Literal or part.quoted or not part.value:
+            return False
+        values.append(part.value)
+    # One search for every word: the blank joining them matches nothing.
+    return values[0] not in _STATE_BUILTINS and not _TILDE_GLOB_BRACE.search(" ".join(values))
+
+
+def _plain_reading(text: str, tree: Tree, state: _State) -> Script | None:
+    """`_walk_tree`'s reading of a plain `&&` list (`_plain_commands`), without the walk:
+    every command runs in the initial state (no command changes it), whenever the script exits
+    0, and its failure is the script's. None for any other tree (tests/model/test_shell.py
+    compares the two readings on generated scripts and states)."""
+    nodes = _plain_commands(tree)
+    if nodes is None:
+        return None
+    cwd, env, new = state.cwd, _env(state, ()), tuple.__new__  # NamedTuples without their frame
+    commands = tuple([new(Command, (
+        tuple([new(Word, (w.text, w.parts[0].value, w.start, w.end)) for w in node.words]), (), (), cwd, env,
+        Condition.ALWAYS, True, False, False, False, node.start, node.end, node)) for node in nodes])
+    return Script(text, commands, (), _comment_at_end(text, tree), _and_list(tree), tree)
+
+
+def _walk_tree(text: str, tree: Tree, state: _State) -> tuple[Script, bool]:
+    """`_walk` by the tree walker (any tree)."""
     reader = _Reader(tree, state)
     reader.walk_list(tree.body, state, _Ctx(True, True, True))
     opaque = list(reader.opaque)
@@ -167,11 +222,11 @@ def _walk(text: str, tree: Tree, state: _State) -> tuple[Script, bool]:
 def _relocated(reading: Script, state: _State) -> Script:
     """A state-free reading as read from `state`: every command saw the initial state, so its
     directory is the initial one and its environment the initial one with its assignments."""
-    plain_env = _env(state, ())
-    commands = tuple(Command(
-        c.argv, c.assignments, c.redirections, state.cwd,
+    plain_env, cwd, new = _env(state, ()), state.cwd, tuple.__new__  # Command(...) without its frame
+    commands = tuple([new(Command, (
+        c.argv, c.assignments, c.redirections, cwd,
         _env(state, c.assignments) if c.assignments else plain_env, c.condition, c.checked,
-        c.in_pipeline, c.background, c.subshell, c.start, c.end, c.node) for c in reading.commands)
+        c.in_pipeline, c.background, c.subshell, c.start, c.end, c.node)) for c in reading.commands])
     return Script(reading.text, commands, reading.opaque, reading.comment_at_end,
                   reading.and_list, reading.tree)
 

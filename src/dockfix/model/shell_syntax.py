@@ -694,23 +694,26 @@ def plain_and_list(text: str) -> Tree | None:
     """The tree of a script of plain words joined by `&&`, else None (`parse` reads it)."""
     pipelines: list[Pipeline] = []
     command: list[Word] = []
+    new = tuple.__new__  # what a NamedTuple's __new__ does, without its Python frame (a word each)
     for m in _PLAIN_TOKEN.finditer(text):
-        word = m.group(2)
-        if word is None:
-            if m.group(3) is not None:
-                continue
-            if m.group(1) is None or not command:
-                return None  # another operator or character, or `&&` without a command before
+        group = m.lastindex  # 1: `&&`, 2: a word, 3: a line continuation, None: anything else
+        if group == 2:
+            word = m.group()
+            if word[0] == "#":
+                if "\n" in text[m.start():]:
+                    return None
+                break
+            if _not_plain(word, not command):
+                return None
+            start, end = m.span()
+            command.append(new(Word, (word, start, end, (new(Literal, (word, False)),))))
+        elif group == 3:
+            continue
+        elif group != 1 or not command:
+            return None  # another operator or character, or `&&` without a command before
+        else:
             pipelines.append(_plain_pipeline(command))
             command = []
-        elif word[0] == "#":
-            if "\n" in text[m.start():]:
-                return None
-            break
-        elif _not_plain(word, not command):
-            return None
-        else:
-            command.append(Word(word, m.start(), m.end(), (Literal(word, False),)))
     if command:
         pipelines.append(_plain_pipeline(command))
     elif pipelines:

@@ -83,10 +83,8 @@ class Scope:
         """The global scope (buildMetaArgs over defaultArgs): platform ARGs, then the ARGs
         before the first FROM in order; FROM reads it. `arg_words`: ARG words as written."""
         build_args = dict(build_args or {})
-        bound: dict[str, Binding] = {}
-        for name in PLATFORM_ARGS:
-            bound[name] = Binding(Value.known(build_args[name])) if name in build_args \
-                else Binding(Value.unknown(Origin.BUILD_ARG, name, ("platform", name)))
+        bound = {name: Binding(Value.known(build_args[name])) if name in build_args else _PLATFORM_UNKNOWN[name]
+                 for name in PLATFORM_ARGS}
         scope = Scope(bound, None, build_args, args_complete=args_complete)
         for word in arg_words:
             name, eq, default = word.partition("=")
@@ -101,6 +99,11 @@ class Scope:
         bound = {k: Binding(v) for k, v in (base_env or {}).items()}
         unbound = Origin.FROM_BASE_IMAGE if base_env is None else None
         return Scope(bound, unbound, self.build_args, self.bound, self.args_complete)
+
+
+# A platform ARG the build does not pass: its unknown binding, made once (every Dockerfile's
+# global scope starts with the eleven; the values are frozen, so sharing them changes nothing).
+_PLATFORM_UNKNOWN = {name: Binding(Value.unknown(Origin.BUILD_ARG, name, ("platform", name))) for name in PLATFORM_ARGS}
 
 
 def _arg_binding(name: str, default: str | None, scope: Scope, globals_: Mapping[str, Binding],

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from enum import Enum
 
 from dockfix.model.entry_point import EntryProgram, entry_program, named_ports
@@ -62,10 +62,12 @@ def site_access(state: StageState, site: str) -> Access:
     return _below_a_home(state, user, site) or Access.YES
 
 
-def file_access(state: StageState, tree: Tree, path: str, entry: FileEntry) -> Access:
+def file_access(state: StageState, tree: Tree, path: str, entry: FileEntry,
+                written: Collection[str] | None = None) -> Access:
     """Whether the CMD user reads a file the image holds: its owner (`--chown`, else root)
     and mode (`--chmod`, else the source's: a context file's mode on disk, 0644 for a
-    heredoc, 0600 for a URL), below directories it can enter."""
+    heredoc, 0600 for a URL), below directories it can enter. `written`: the files a
+    transform wrote in `tree` (`Tree.differing`), when the caller asks about many files."""
     user = runtime_user(state)
     if user == "0":
         return Access.YES
@@ -74,7 +76,7 @@ def file_access(state: StageState, tree: Tree, path: str, entry: FileEntry) -> A
     where = _below_a_home(state, user, path)
     if where is not None:
         return where
-    mode = _mode(tree, entry)
+    mode = _mode(tree, entry, tree.differing(tree) or () if written is None else written)
     if mode is None:
         return Access.UNKNOWN
     owner = identity(state, (entry.owner or "root").split(":")[0])
@@ -85,7 +87,7 @@ def file_access(state: StageState, tree: Tree, path: str, entry: FileEntry) -> A
     return Access.UNKNOWN if mode & 0o040 else Access.NO  # group membership is not modelled
 
 
-def _mode(tree: Tree, entry: FileEntry) -> int | None:
+def _mode(tree: Tree, entry: FileEntry, written: Collection[str]) -> int | None:
     if entry.mode is not None:
         return int(entry.mode, 8) if re.fullmatch(r"[0-7]{3,4}", entry.mode) else None
     from dockfix.prover.compare import _origin  # a file of an in-repo base: its own origin
@@ -98,7 +100,7 @@ def _mode(tree: Tree, entry: FileEntry) -> int | None:
     if not origin.startswith("context:"):
         return None  # made by a RUN, a member of an archive, an unknown source
     source = origin[len("context:"):]
-    if source in (tree.differing(tree) or ()):
+    if source in written:
         return 0o644  # written by a transform: a text file, as dockfix writes it
     try:
         return os.stat(os.path.join(tree.root, source)).st_mode & 0o777
@@ -155,9 +157,12 @@ def access_diffs(b: ImageModel, a: ImageModel, tb: Tree, ta: Tree, argv_b: list[
 
 def _lost_reads(bs: StageState, as_: StageState, tb: Tree, ta: Tree) -> Iterator[Diff]:
     lost: dict[Access, list[str]] = {Access.NO: [], Access.UNKNOWN: []}
+    # What each tree's transforms wrote, once (a set of every written file per file asked was
+    # most of the prover's time on a large monorepo); the trees do not change while it runs.
+    written_b, written_a = tb.differing(tb) or (), ta.differing(ta) or ()
     for path in sorted(set(bs.files) & set(as_.files)):
-        after = file_access(as_, ta, path, as_.files[path])
-        if after is not Access.YES and file_access(bs, tb, path, bs.files[path]) is Access.YES:
+        after = file_access(as_, ta, path, as_.files[path], written_a)
+        if after is not Access.YES and file_access(bs, tb, path, bs.files[path], written_b) is Access.YES:
             lost[after].append(path)
     if lost[Access.NO]:
         yield Diff("file access", "broken", "readable", "unreadable", "USER",

@@ -17,6 +17,7 @@ import os
 import posixpath
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from dockfix.config import Config
 from dockfix.graph import Graph, build_graph
@@ -293,6 +294,9 @@ class ModelBuilder:
         self._in_progress: set[tuple[str, int]] = set()
         self._context_cache: dict[tuple[str, str | None], tuple[str, ...]] = {}
         self._base_files: dict[tuple[str, int, str], dict[str, FileEntry]] = {}
+        self._handlers = {"ARG": self._arg, "ENV": self._env, "WORKDIR": self._workdir_step, "USER": self._user,
+                          "EXPOSE": self._expose, "LABEL": self._label, "COPY": self._copy_step,
+                          "ADD": self._copy_step, "RUN": self._run_step}
 
     # -- context files after .dockerignore
     def _context(self, dockerfile: str) -> tuple[str, tuple[str, ...]]:
@@ -441,9 +445,7 @@ class ModelBuilder:
         if config is not None:
             config(state, ins, where)
             return
-        handler = {"ARG": self._arg, "ENV": self._env, "WORKDIR": self._workdir_step, "USER": self._user,
-                   "EXPOSE": self._expose, "LABEL": self._label, "COPY": self._copy_step, "ADD": self._copy_step,
-                   "RUN": self._run_step}.get(ins.keyword)
+        handler = self._handlers.get(ins.keyword)
         if handler is not None:
             handler(state, doc, ins, where)
 
@@ -675,6 +677,12 @@ class ModelBuilder:
     def _pip(self, state: StageState, path: str, ins: Instruction, command: RunCommand) -> None:
         """One pip command, read by the model's pip reader; relative requirement files resolve
         against the directory the shell reader says the command runs in."""
+        key = (command.argv, command.cwd, command.env, command.conditional, state.user, home_of(state),
+               _unknown_env(state), tuple(sorted(ins.flags)))
+        known = _PIP_RECORDS.get(key)
+        if known is not None:
+            _replay_pip(state, path, ins, known)
+            return
         here = command.cwd
         cmd = read_pip(command.argv, here, dict(command.env))
         if cmd is None:
@@ -690,26 +698,29 @@ class ModelBuilder:
                     else:
                         self._closure(state, path, ins, _image_path(here or "/", rf), closure, constraint,
                                       command.conditional)
-        self._record_pip(state, path, ins, cmd, here, closure, command)
+        record = self._record_pip(state, path, ins, cmd, here, closure, command)
+        if not closure.seen:  # no file read: the key holds everything the record depends on
+            _PIP_RECORDS.put(key, record)
 
     def _record_pip(self, state: StageState, path: str, ins: Instruction, cmd: PipCommand, here: str | None,
-                    closure: "_Closure", command: RunCommand) -> None:
+                    closure: "_Closure", command: RunCommand) -> "_PipRecord":
         named = list(_named(cmd.arguments))
         user = (state.user or "root").split(":")[0]
         user_site = cmd.user_site is True
         site = _site_of(cmd, here or "/", state, user_site)
         reqs = tuple(sorted(set(closure.lines) | set(named))) if cmd.action is not PipAction.UNINSTALL else ()
-        state.pip.append(PipInstall(
-            ins.start_line, path, user, user_site, site, tuple(closure.seen), reqs, cmd,
-            cmd.spelling(), cmd.action, tuple(sorted(set(closure.constraints))),
-            (*(str(e) for e in cmd.editables), *closure.editables), _index_urls(cmd, closure),
-            _text(cmd.target), _text(cmd.prefix), (*cmd.unknowns, *closure.unknowns),
-            command.conditional, env_read_by(command.argv, command.env, _unknown_env(state), leave=("PIP_",)),
-            tuple(sorted(ins.flags))))
+        fields = (user, user_site, site, tuple(closure.seen), reqs, cmd,
+                  cmd.spelling(), cmd.action, tuple(sorted(set(closure.constraints))),
+                  (*(str(e) for e in cmd.editables), *closure.editables), _index_urls(cmd, closure),
+                  _text(cmd.target), _text(cmd.prefix), (*cmd.unknowns, *closure.unknowns), command.conditional,
+                  env_read_by(command.argv, command.env, _unknown_env(state), leave=("PIP_",)),
+                  tuple(sorted(ins.flags)))
         if command.conditional:  # installed or not: the site says so, so a comparison tells it from a sure install
             named = [f"{r} {_IF_RUN}" for r in named]
             reqs = tuple(f"{r} {_IF_RUN}" for r in reqs)
-        _change_sites(state, cmd, named, site, reqs)
+        record = _PipRecord(fields, cmd, tuple(named), site, reqs)
+        _replay_pip(state, path, ins, record)
+        return record
 
     def _closure(self, state: StageState, path: str, ins: Instruction, image_path: str, closure: "_Closure",
                  constraint: bool = False, conditional: bool = False) -> None:
@@ -759,6 +770,29 @@ class ModelBuilder:
         if unknown is not None:
             return f"the build context is unknown ({unknown.reason})"
         return ""
+
+
+class _PipRecord(NamedTuple):
+    """What one pip command adds to a stage, but for where it is written (`_replay_pip`)."""
+
+    fields: tuple  # PipInstall's fields after `line` and `path`
+    command: PipCommand
+    named: tuple[str, ...]  # the packages named, as the site records them
+    site: str | None
+    requirements: tuple[str, ...]  # what the site gains, as it records them
+
+
+# Records of pip commands that read no requirement or constraint file, by everything a record
+# depends on: the command (argv, directory, environment, whether it may not run), the USER it
+# runs as, the home a --user install lands in (`home_of`), the variables set to a value the
+# model cannot read (the environment pip reads) and its RUN's flags. The before and after models
+# replay the same commands (40,000 of them when merge-pip-runs joins a large file's RUNs).
+_PIP_RECORDS: Memo = Memo(1 << 16)
+
+
+def _replay_pip(state: StageState, path: str, ins: Instruction, record: _PipRecord) -> None:
+    state.pip.append(PipInstall(ins.start_line, path, *record.fields))
+    _change_sites(state, record.command, list(record.named), record.site, record.requirements)
 
 
 @dataclass
@@ -918,7 +952,7 @@ def _workdir_owner(state: StageState) -> None:
 def _chown(state: StageState, command: RunCommand) -> None:
     """`chown [-R] OWNER[:GROUP] PATH…` with every word known: the paths' new owner."""
     argv = command.argv
-    if not argv or argv[0] is None or posixpath.basename(argv[0]) != "chown" or None in argv:
+    if not argv or argv[0] is None or argv[0][argv[0].rfind("/") + 1:] != "chown" or None in argv:
         return
     words = [w for w in argv[1:] if not w.startswith("-")]  # -R, -h, --no-dereference…
     if len(words) < 2 or any(w.startswith("--") and "=" in w for w in argv[1:]):

@@ -11,7 +11,6 @@ kept on their own (`USER` and `--chown` must name one the image has).
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -90,7 +89,7 @@ def _plain_package_command(script: str) -> bool | None:
     if _PLAIN.fullmatch(script) is None:
         return None
     words = script.split()
-    name = posixpath.basename(words[0])
+    name = words[0][words[0].rfind("/") + 1:]  # posixpath.basename, inlined
     if "=" in words[0] or not (name in _PACKAGE_PROGRAMS or is_pip(words)):
         return None
     return name in _PACKAGE_PROGRAMS and bool(_ROOT_ACTIONS.intersection(words[1:]))
@@ -114,7 +113,7 @@ class _Reading:
 
     def add(self, script: str, c) -> None:
         args = c.args
-        name = posixpath.basename(args[0]) if args and args[0] is not None else None
+        name = args[0][args[0].rfind("/") + 1:] if args and args[0] is not None else None  # posixpath.basename
         if name in ACCOUNT_PROGRAMS:
             self.accounts.extend(_account_names(args))
             if name in ("useradd", "adduser"):
