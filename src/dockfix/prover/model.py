@@ -45,7 +45,7 @@ from dockfix.model.copy import (
 )
 from dockfix.model.copy import Failure as CopyFailure
 from dockfix.model.gitignore import GitIgnores
-from dockfix.prover.reads import installed_after
+from dockfix.prover.reads import NOTHING_INSTALLED, Installs, installed_after
 from dockfix.prover.run import RunCommand, RunEffect, file_effects, read_run
 from dockfix.prover.steps import Step, copy_step, env_read_by, run_step
 from dockfix.syntax import Document, Instruction
@@ -147,7 +147,7 @@ class StageState:
     # Every system package command but the names an install adds (compared as `packages`):
     # (manager, action, options, names of a removal, words it cannot read); see _package_op.
     package_ops: frozenset[tuple] = frozenset()
-    installed: frozenset[str] = frozenset()  # packages and pip commands so far (prover.reads.installed_after)
+    installed: Installs = NOTHING_INSTALLED  # packages and pip commands so far (prover.reads.installed_after)
     python: str | None = None  # "3.11", or None when unknown
     python_source: str = "unknown external base"
     breaks: list[Break] = field(default_factory=list)

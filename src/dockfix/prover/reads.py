@@ -119,17 +119,46 @@ def _related(path: str, root: str) -> bool:
 _PIP_CACHE_WORDS = frozenset({"--no-cache-dir", "--no-cache"})  # the cache rule: no other effect
 
 
-def installed_after(args: tuple[str | None, ...], cwd: str | None, installed: frozenset[str]) -> frozenset[str]:
+class Installs:
+    """What package managers installed so far, as a log that grows by one entry per install
+    command (a set copied at every command was quadratic in a file of 40,000 pip RUNs);
+    `items()` works the set out when a comparison asks for it. Compared by `items()`."""
+
+    __slots__ = ("before", "added", "removed", "_items")
+
+    def __init__(self, before: "Installs | None" = None, added: frozenset[str] = frozenset(),
+                 removed: frozenset[str] = frozenset()) -> None:
+        self.before, self.added, self.removed = before, added, removed
+        self._items: frozenset[str] | None = frozenset() if before is None and not added else None
+
+    def items(self) -> frozenset[str]:
+        if self._items is None:
+            chain, node = [], self
+            while node._items is None:  # back to the nearest entry already worked out
+                chain.append(node)
+                node = node.before
+            current = set(node._items)
+            for entry in reversed(chain):
+                current -= entry.removed
+                current |= entry.added
+            self._items = frozenset(current)
+        return self._items
+
+
+NOTHING_INSTALLED = Installs()
+
+
+def installed_after(args: tuple[str | None, ...], cwd: str | None, installed: Installs) -> Installs:
     """What is installed once the command `args` (run in `cwd`) ran, from `installed` before it."""
     system = read_system_packages(args)
     if system is not None:
         names = frozenset(f"package {p}" for p in system.packages if p is not None and not p.startswith("-"))
         if system.action is PackageAction.INSTALL:
-            return installed | names
+            return Installs(installed, names)
         if system.action in (PackageAction.REMOVE, PackageAction.PURGE):
-            return installed - names
+            return Installs(installed, frozenset(), names)
         return installed
     if args and None not in args and is_pip(list(args)):
         words = " ".join(a for a in args if a not in _PIP_CACHE_WORDS)
-        return installed | {f"pip {words} [in {cwd or '?'}]"}
+        return Installs(installed, frozenset({f"pip {words} [in {cwd or '?'}]"}))
     return installed

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dockfix.prover.model import ImageModel, PipInstall, StageState
+from dockfix.prover.reads import Installs
 from dockfix.prover.steps import ACCOUNT_PROGRAMS, ANY_USER, Step
 
 
@@ -279,13 +280,13 @@ def _residue(st: StageState, accounts: bool, before: bool = False, common: froze
     install: a difference in what is installed is judged by the package and pip rules, this
     one judges whether the command ran before or after each install."""
     return [(s.flags, "any" if item.endswith(ANY_USER) else _user_key(s, before), item,
-             frozenset() if accounts else files, frozenset() if accounts else installed & common)
+             frozenset() if accounts else files, frozenset() if accounts else installed.items() & common)
             for s in st.steps if s.keyword == "RUN"
             for item, files, installed in _reads(s)
             if _is_account_item(s, item) == accounts]
 
 
-def _reads(s: Step) -> Iterator[tuple[str, frozenset, frozenset]]:
+def _reads(s: Step) -> Iterator[tuple[str, frozenset, Installs]]:
     """Each residue item of a RUN step with the files present and the installs before it."""
     if not s.residue:
         return iter(())
@@ -333,7 +334,7 @@ def _run_steps(bs: StageState, as_: StageState, fixed: list[re.Pattern]) -> Iter
 
 
 def _residue_diff(bs: StageState, as_: StageState, fixed: list[re.Pattern]) -> Iterator[Diff]:
-    common = bs.installed & as_.installed
+    common = bs.installed.items() & as_.installed.items()
     rb, ra = _residue(bs, False, True, common), _residue(as_, False, False, common)
     if fixed:  # files of a fixed failing COPY: what the working step lands on both sides
         rb, ra = _without_origins(rb, fixed), _without_origins(ra, fixed)

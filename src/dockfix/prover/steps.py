@@ -20,7 +20,7 @@ from dockfix.model.program_env import env_read
 from dockfix.model.run import RunForm, run_execution
 from dockfix.model.shell import read_script
 from dockfix.model.shell_tree import RedirOp
-from dockfix.prover.reads import files_present, files_read, installed_after
+from dockfix.prover.reads import NOTHING_INSTALLED, Installs, files_present, files_read, installed_after
 from dockfix.syntax import Instruction
 
 _PLAIN = re.compile(r" *[A-Za-z0-9_./:=,@+%-]+(?: +[A-Za-z0-9_./:=,@+%-]+)* *")
@@ -46,7 +46,7 @@ class Step:
     # RUN: for each residue item, the (image path, origin) of the files COPY/ADD landed before
     # it runs that the command may read, and what was installed before it (`prover.reads`).
     files: tuple[frozenset[tuple[str, str]], ...] = ()
-    installed: tuple[frozenset[str], ...] = ()
+    installed: tuple[Installs, ...] = ()
 
     def key(self) -> tuple:
         """What must be equal for two steps to be the same step (not where they are written)."""
@@ -55,7 +55,7 @@ class Step:
 
 def run_step(ins: Instruction, shell: tuple[str, ...], workdir: str | None, env: dict[str, str], user: str,
              path: str, unknown_env: tuple[str, ...] = (), files: Mapping | None = None,
-             installed: frozenset[str] = frozenset()) -> Step:
+             installed: Installs = NOTHING_INSTALLED) -> Step:
     """A RUN's step record: its flags, and its residue as read by the shell reader. Each
     residue command carries the variables it may read (`model.program_env`; `unknown_env`:
     names set with a value the model cannot read) and the files present it may read (`files`:
@@ -101,11 +101,11 @@ class _Reading:
 
     unknown_env: tuple[str, ...] = ()  # variables set with a value the model cannot read
     landed: Mapping = field(default_factory=dict)  # image path -> entry: what COPY/ADD landed so far
-    installed: frozenset[str] = frozenset()  # what package managers installed so far
+    installed: Installs = NOTHING_INSTALLED  # what package managers installed so far
     under: str = ""  # ", under <SHELL>" when the RUN's shell is not /bin/sh -c
     residue: list[str] = field(default_factory=list)
     files: list[frozenset[tuple[str, str]]] = field(default_factory=list)  # per residue item
-    installed_before: list[frozenset[str]] = field(default_factory=list)  # per residue item
+    installed_before: list[Installs] = field(default_factory=list)  # per residue item
     _present: frozenset[tuple[str, str]] | None = None
     accounts: list[str] = field(default_factory=list)
     uids: list[tuple[str, str]] = field(default_factory=list)
