@@ -93,14 +93,21 @@ def _reason(code: str, line: int, instructions: list, notes: list[dict]) -> str:
     fact = _fact(code, here)
     if fact:
         return fact
-    lines = {line} if here is None else {here.start_line}
-    if code == "DL3059" and here is not None and here.index > 0:
-        lines.add(instructions[here.index - 1].start_line)
+    lines = _note_lines(code, line, here, instructions)
     mine = [n for n in notes if n["transform"] in ANSWERS.get(code, ())]
     hit = ([n for n in mine if n["line"] in lines] or [n for n in mine if n["line"] is None])
     if hit:
         return f"{hit[0]['transform']}: {normalise(hit[0]['message'])}"
     return f"{ANSWERS.get(code, ('?',))[0]}: no note (the transform did not fire)"
+
+
+def _note_lines(code: str, line: int, here, instructions: list) -> set[int]:
+    """The lines a note on the finding's instruction is at (DL3059: either RUN of the pair)."""
+    if here is None:
+        return {line}
+    if code == "DL3059" and here.index > 0:
+        return {here.start_line, instructions[here.index - 1].start_line}
+    return {here.start_line}
 
 
 def _fact(code: str, here) -> str | None:
