@@ -20,7 +20,6 @@ findings that have a fix keeping the image's behaviour.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import platform
@@ -361,9 +360,9 @@ def main(argv: list[str] | None = None) -> int:
             results.append(r)
             print(f"[{i}/{len(repos)}] {r.repo}: {r.outcome} {r.changed} files, safe set "
                   f"{_safe(r.before)}→{_safe(r.after)} ({r.seconds:.0f} s) {r.error}", file=sys.stderr, flush=True)
-    if args.dump is not None:
-        args.dump.write_text(json.dumps([dataclasses.asdict(r) for r in results], indent=1), encoding="utf-8")
     args.output.write_text(render(results, missing, str(args.corpus), time.perf_counter() - start), encoding="utf-8")
+    if args.dump is not None:
+        args.dump.write_text(json.dumps([vars(r) for r in results], indent=1), encoding="utf-8")
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
