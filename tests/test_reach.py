@@ -73,3 +73,27 @@ def test_report_gives_the_figure_over_the_fixable_findings_naming_each_exclusion
     assert "**Over the findings that have a fix keeping the image's behaviour: 4/5 = 80.0%** (1 of the 2 left" in text
     assert "| DL3042 | pip-no-cache-dir: no note (the transform did not fire) | 1 | yes |" in text
     assert "| DL3009 | `apt-get dist-clean` removes the lists (hadolint does not know it) | 1 | no: nothing to fix" in text
+
+
+def test_classes_without_a_behaviour_keeping_fix_are_named(tmp_path: Path) -> None:
+    from reach_why import classify, judge
+
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.11\n"
+        "RUN apt-get update\n"                                         # 2: DL3009, lists read at line 3
+        "RUN apt-get install -y curl\n"
+        "RUN pip install --no-cache six\n"                             # 4: DL3042, the cache is off
+        "WORKDIR /app\n")
+    notes = [{"transform": "remove-apt-lists", "kind": "skip", "path": "Dockerfile", "line": 2,
+              "message": "apt lists kept: Dockerfile:3 runs `apt-get`, which reads it"},
+             {"transform": "copy-absolute-dest", "kind": "skip", "path": "Dockerfile", "line": 5,
+              "message": "COPY destination 'a.txt' kept relative: the base image acme/base:1.2 is not one whose "
+                         "working directory is known"}]
+    why = classify(tmp_path, [("Dockerfile", 2, "DL3009"), ("Dockerfile", 4, "DL3042"), ("Dockerfile", 5, "DL3045")],
+                   notes, "written")
+    assert why == [
+        ("DL3009", "remove-apt-lists: apt lists kept: a later RUN runs `…`, which reads it"),
+        ("DL3042", "pip's cache is already off: `--no-cache` (hadolint wants `--no-cache-dir`)"),
+        ("DL3045", "copy-absolute-dest: COPY destination '…' kept relative: the base image … is not one whose "
+                   "working directory is known")]
+    assert all(judge(*w) is not None for w in why)

@@ -42,6 +42,15 @@ EXCLUDED: tuple[Judgement, ...] = (
     Judgement(re.compile(r"^DL3009: `apt-get dist-clean`"),
               "nothing to fix: `apt-get dist-clean` (apt >= 2.7) removes the lists already; hadolint 2.15.1 "
               "does not know it"),
+    Judgement(re.compile(r"^DL3042: pip's cache is already off"),
+              "nothing to fix: the image holds no pip cache (`--no-cache` is pip's abbreviation of "
+              "`--no-cache-dir`, uv's own option); hadolint wants the full spelling"),
+    Judgement(re.compile(r"^DL3009: remove-apt-lists: apt lists kept: a later RUN runs `…`, which reads it"),
+              "no fix keeps the behaviour: a later RUN reads the lists (an `apt-get install` without its own "
+              "update); removed, that RUN fails or installs otherwise"),
+    Judgement(re.compile(r"^DL3045: copy-absolute-dest: .* the base image … is not one whose working directory"),
+              "no fix can be written: the destination is relative to the WORKDIR of an external base image "
+              "dockfix does not know (no absolute path is known to be the same)"),
 )
 
 
@@ -57,9 +66,18 @@ _QUOTED = re.compile(r"`[^`]*`")
 _DIGITS = re.compile(r"\b\d+\b")
 
 
+_PLACES = (
+    (re.compile(r"^\S+: (?=the )"), ""),  # a leading path
+    (re.compile(r"kept: +\S+:\d+ runs"), "kept: a later RUN runs"),  # where the lists are read
+    (re.compile(r"the base image \S+ is"), "the base image … is"),
+    (re.compile(r"'[^']*'"), "'…'"),
+)
+
+
 def normalise(message: str) -> str:
-    """A note as a class: quoted names, numbers and a leading path are not part of it."""
-    message = re.sub(r"^\S+: (?=the )", "", message)
+    """A note as a class: quoted names, numbers, images and paths are not part of it."""
+    for pattern, text in _PLACES:
+        message = pattern.sub(text, message)
     return _DIGITS.sub("N", _QUOTED.sub("`…`", message))[:160]
 
 
@@ -94,11 +112,22 @@ def _reason(code: str, line: int, instructions: list, notes: list[dict]) -> str:
     if fact:
         return fact
     lines = _note_lines(code, line, here, instructions)
-    mine = [n for n in notes if n["transform"] in ANSWERS.get(code, ())]
-    hit = ([n for n in mine if n["line"] in lines] or [n for n in mine if n["line"] is None])
-    if hit:
-        return f"{hit[0]['transform']}: {normalise(hit[0]['message'])}"
+    note = _note(code, lines, notes)
+    if note is not None:
+        return note
+    if code == "DL3042" and here is not None and _NO_CACHE.search(here.original):
+        return "pip's cache is already off: `--no-cache` (hadolint wants `--no-cache-dir`)"
     return f"{ANSWERS.get(code, ('?',))[0]}: no note (the transform did not fire)"
+
+
+def _note(code: str, lines: set[int], notes: list[dict]) -> str | None:
+    """The answering transform's note on one of `lines`, else on the whole file, as a class."""
+    mine = [n for n in notes if n["transform"] in ANSWERS.get(code, ())]
+    hit = [n for n in mine if n["line"] in lines] or [n for n in mine if n["line"] is None]
+    return f"{hit[0]['transform']}: {normalise(hit[0]['message'])}" if hit else None
+
+
+_NO_CACHE = re.compile(r"--no-cache(?![-\w])")
 
 
 def _note_lines(code: str, line: int, here, instructions: list) -> set[int]:
