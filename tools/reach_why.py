@@ -45,6 +45,8 @@ EXCLUDED: tuple[Judgement, ...] = (
     Judgement(re.compile(r"^DL3042: pip's cache is already off"),
               "nothing to fix: the image holds no pip cache (`--no-cache` is pip's abbreviation of "
               "`--no-cache-dir`, uv's own option); hadolint wants the full spelling"),
+    Judgement(re.compile(r"^DL30(42|19): \S+: .*the RUN mounts a cache"),
+              "nothing to fix: the cache is in a cache mount (`RUN --mount=type=cache`), outside the image"),
     Judgement(re.compile(r"^DL3009: remove-apt-lists: apt lists kept: a later RUN runs `…`, which reads it"),
               "no fix keeps the behaviour: a later RUN reads the lists (an `apt-get install` without its own "
               "update); removed, that RUN fails or installs otherwise"),
@@ -117,6 +119,8 @@ def _reason(code: str, line: int, instructions: list, notes: list[dict]) -> str:
         return note
     if code == "DL3042" and here is not None and _NO_CACHE.search(here.original):
         return "pip's cache is already off: `--no-cache` (hadolint wants `--no-cache-dir`)"
+    if any(i.keyword == "SHELL" for i in instructions):
+        return "a SHELL instruction: RUN is not read by /bin/sh (PowerShell, cmd), which dockfix does not read"
     return f"{ANSWERS.get(code, ('?',))[0]}: no note (the transform did not fire)"
 
 
