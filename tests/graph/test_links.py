@@ -54,10 +54,16 @@ def test_a_link_to_another_directory_skips_both(tmp_path: Path) -> None:
         "a/Dockerfile: warning: symlink to b/Dockerfile in another directory: neither is rewritten, skipped"])
 
 
-def test_a_link_to_a_file_not_named_like_a_dockerfile_is_skipped(tmp_path: Path) -> None:
-    root = _repo(tmp_path, {"build/recipe": PIP_TWICE}, {"Dockerfile": "build/recipe"})
-    assert _found(root) == ([], [
-        "Dockerfile: warning: symlink to build/recipe: dockfix writes no file through a link, skipped"])
+def test_a_link_to_a_file_not_named_like_a_dockerfile_is_that_file(tmp_path: Path) -> None:
+    root = _repo(tmp_path, {"recipe": PIP_TWICE, "other/recipe": PIP_TWICE},
+                 {"Dockerfile": "recipe", "web/Dockerfile": "../other/recipe"})
+    assert _found(root) == (["recipe"], [
+        "web/Dockerfile: warning: symlink to other/recipe in another directory: neither is rewritten, skipped"])
+
+
+def test_a_dangling_link_stays_an_unreadable_dockerfile(tmp_path: Path) -> None:
+    root = _repo(tmp_path, {"Dockerfile": PIP_TWICE}, {"bad/Dockerfile": "../gone"})
+    assert _found(root) == (["Dockerfile", "bad/Dockerfile"], [])
 
 
 def test_a_link_leaving_the_root_is_skipped_and_the_rest_is_written(tmp_path: Path) -> None:

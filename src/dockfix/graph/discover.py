@@ -47,30 +47,39 @@ _LINKS: dict[tuple[str, str], str] = {}
 
 
 def through_links(tree: Tree, paths: list[str]) -> list[str]:
-    """`paths` without the ones reached through a symlink: a second name of a listed file in
-    the same real directory (a symlinked directory, or `Dockerfile -> Dockerfile.prod`) is that
-    file, planned once by its real path (nothing is written through a link); any other link
-    (leaving the root, or to a file of another directory, whose image a rewrite of its target
-    would change unseen) is skipped with its target, each named in a warning."""
+    """`paths` with the ones reached through a symlink resolved: a name of a file in the same
+    real directory (a symlinked directory, `Dockerfile -> Dockerfile.prod`) is that file,
+    planned once by its real path (nothing is written through a link); a link leaving the root,
+    or to a file of another directory (whose image a rewrite of its target would change
+    unseen: both are left), is skipped, each named in a warning. A dangling link stays: what it
+    holds is unknown, an unreadable Dockerfile (exit 2)."""
     real_root = os.path.realpath(tree.root)
     aliases = {}
     for p in paths:
         real = os.path.realpath(os.path.join(real_root, p))
-        if real != os.path.join(real_root, p):
-            inside = real.startswith(real_root + os.sep)
-            aliases[p] = real[len(real_root) + 1:] if inside else None
+        if real != os.path.join(real_root, p) and os.path.exists(real):
+            aliases[p] = real[len(real_root) + 1:] if real.startswith(real_root + os.sep) else None
     if not aliases:
         return paths
-    listed, drop = set(paths), set(aliases)
+    files, drop = set(tree.paths()), set()
     for p, real in aliases.items():
-        if real is None:
-            _LINKS[(str(tree.root), p)] = "symlink leading outside the repository, skipped"
-        elif real not in listed:
-            _LINKS[(str(tree.root), p)] = f"symlink to {real}: dockfix writes no file through a link, skipped"
-        elif posixpath.dirname(real) != _real_dir(real_root, p):
-            _LINKS[(str(tree.root), p)] = f"symlink to {real} in another directory: neither is rewritten, skipped"
-            drop.add(real)
-    return [p for p in paths if p not in drop]
+        why = _link_refusal(real, files, _real_dir(real_root, p))
+        if why is not None:
+            _LINKS[(str(tree.root), p)] = why
+            drop.update((p, real))
+    resolved = (aliases.get(p, p) for p in paths if p not in drop)
+    return list(dict.fromkeys(p for p in resolved if p not in drop))
+
+
+def _link_refusal(real: str | None, files: set[str], link_dir: str) -> str | None:
+    """Why a Dockerfile reached through a link is skipped (None: planned by its real path)."""
+    if real is None:
+        return "symlink leading outside the repository, skipped"
+    if posixpath.dirname(real) != link_dir:
+        return f"symlink to {real} in another directory: neither is rewritten, skipped"
+    if real not in files:
+        return f"symlink to {real}, a file dockfix does not list (excluded or skipped), skipped"
+    return None
 
 
 def _real_dir(real_root: str, path: str) -> str:
