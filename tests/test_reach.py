@@ -37,3 +37,63 @@ def test_report_counts_the_safe_set_and_says_why_apply_refused() -> None:
             "RUN: commands changed (×1) | — | 4 → 4 | 4 → 4 |") in text
     assert "- acme/api: DL3008 2→2, DL3042 4→1" in text
     assert text.endswith("Listed but without a local copy (not run): z/gone.\n")
+
+
+def test_each_remaining_finding_gets_one_reason_class(tmp_path: Path) -> None:
+    from reach_why import classify, judge
+
+    (tmp_path / "Dockerfile").write_text(
+        "FROM debian:trixie\n"
+        "RUN apt-get update && apt-get install -y curl && apt-get dist-clean\n"  # 2: DL3009, nothing to fix
+        "RUN make\n"                                                            # 3
+        "RUN make install\n"                                                    # 4: DL3059, note on 3
+        "RUN pip install six\n")                                                # 5: DL3042, no note
+    notes = [{"transform": "merge-runs", "kind": "skip", "path": "Dockerfile", "line": 3,
+              "message": "not merged: `make` is not a program known to change no shell state and leave no process behind"},
+             {"transform": "non-root", "kind": "skip", "path": "Dockerfile", "line": 4, "message": "unrelated"}]
+    remaining = [("Dockerfile", 2, "DL3009"), ("Dockerfile", 4, "DL3059"), ("Dockerfile", 5, "DL3042")]
+    why = classify(tmp_path, remaining, notes, "written")
+    assert why == [
+        ("DL3009", "`apt-get dist-clean` removes the lists (hadolint does not know it)"),
+        ("DL3059", "merge-runs: not merged: `…` is not a program known to change no shell state and leave no "
+                   "process behind"),
+        ("DL3042", "pip-no-cache-dir: no note (the transform did not fire)")]
+    assert judge(*why[0]) is not None and judge(*why[1]) is None and judge(*why[2]) is None
+    assert classify(tmp_path, remaining, notes, "refused") == [
+        (code, "apply refused: an image of the repository not proved") for _, _, code in remaining]
+
+
+def test_report_gives_the_figure_over_the_fixable_findings_naming_each_exclusion() -> None:
+    r = RepoResult("acme+api", dockerfiles=1, changed=1, planned=1, outcome="written", images=1, second_plan=0,
+                   before=Counter({"DL3042": 4, "DL3009": 2}), after=Counter({"DL3042": 1, "DL3009": 1}),
+                   why=[("DL3042", "pip-no-cache-dir: no note (the transform did not fire)"),
+                        ("DL3009", "`apt-get dist-clean` removes the lists (hadolint does not know it)")])
+    text = render([r], [], "/corpus", 60.0)
+    assert "**Safe set removed: 4/6 = 66.7%**" in text
+    assert "**Over the findings that have a fix keeping the image's behaviour: 4/5 = 80.0%** (1 of the 2 left" in text
+    assert "| DL3042 | pip-no-cache-dir: no note (the transform did not fire) | 1 | yes |" in text
+    assert "| DL3009 | `apt-get dist-clean` removes the lists (hadolint does not know it) | 1 | no: nothing to fix" in text
+
+
+def test_classes_without_a_behaviour_keeping_fix_are_named(tmp_path: Path) -> None:
+    from reach_why import classify, judge
+
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.11\n"
+        "RUN apt-get update\n"                                         # 2: DL3009, lists read at line 3
+        "RUN apt-get install -y curl\n"
+        "RUN pip install --no-cache six\n"                             # 4: DL3042, the cache is off
+        "WORKDIR /app\n")
+    notes = [{"transform": "remove-apt-lists", "kind": "skip", "path": "Dockerfile", "line": 2,
+              "message": "apt lists kept: Dockerfile:3 runs `apt-get`, which reads it"},
+             {"transform": "copy-absolute-dest", "kind": "skip", "path": "Dockerfile", "line": 5,
+              "message": "COPY destination 'a.txt' kept relative: the base image acme/base:1.2 is not one whose "
+                         "working directory is known"}]
+    why = classify(tmp_path, [("Dockerfile", 2, "DL3009"), ("Dockerfile", 4, "DL3042"), ("Dockerfile", 5, "DL3045")],
+                   notes, "written")
+    assert why == [
+        ("DL3009", "remove-apt-lists: apt lists kept: a later RUN runs `…`, which reads it"),
+        ("DL3042", "pip's cache is already off: `--no-cache` (hadolint wants `--no-cache-dir`)"),
+        ("DL3045", "copy-absolute-dest: COPY destination '…' kept relative: the base image … is not one whose "
+                   "working directory is known")]
+    assert all(judge(*w) is not None for w in why)

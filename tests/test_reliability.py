@@ -116,9 +116,10 @@ def test_symlinked_dockerfile_outside_root_is_never_written(tmp_path: Path) -> N
     root = tmp_path / "repo"
     root.mkdir()
     (root / "Dockerfile").symlink_to(outside)
+    # Skipped with a warning naming it (issue 16: nothing aborts the repository), never written.
     result = _cli("apply", str(root), "--option", "1")
-    assert result.exit_code == 2
-    assert "symlink" in result.stderr
+    assert result.exit_code == 0, result.stderr
+    assert f"{root}/Dockerfile: warning: symlink leading outside the repository, skipped" in result.stderr
     assert outside.read_bytes() == PIP_TWICE
 
 

@@ -33,6 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+
+from reach_why import classify, judge  # noqa: E402
 SAFE_SET = ("DL3042", "DL3009", "DL3019", "DL3032", "DL3040", "DL3060", "DL3020", "DL3045", "DL3027", "DL3059")
 TIMEOUT = 900  # seconds per dockfix command
 
@@ -53,6 +56,11 @@ class RepoResult:
     after: Counter = field(default_factory=Counter)
     error: str = ""
     seconds: float = 0.0
+    # The safe-set findings left after apply, (path, line, code), and the notes (skips) of the
+    # plan of the tree they are in: tools/reach_why.py puts each finding in a reason class.
+    remaining: list[tuple[str, int, str]] = field(default_factory=list)
+    notes: list[dict] = field(default_factory=list)
+    why: list[tuple[str, str]] = field(default_factory=list)  # (code, reason class) per remaining finding
 
 
 def _dockfix(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -69,8 +77,9 @@ def _hadolint_exe() -> str:
     return found
 
 
-def hadolint(files: list[Path], neutral: Path) -> Counter:
-    """Findings by code on `files` (hadolint's JSON; one process per 500 files)."""
+def hadolint(files: list[Path], neutral: Path, found_out: list | None = None) -> Counter:
+    """Findings by code on `files` (hadolint's JSON; one process per 500 files); each finding
+    (file, line, code) is appended to `found_out` when given."""
     counts: Counter = Counter()
     exe = _hadolint_exe()
     for i in range(0, len(files), 500):
@@ -81,6 +90,8 @@ def hadolint(files: list[Path], neutral: Path) -> Counter:
         except json.JSONDecodeError:
             raise SystemExit(f"hadolint: unreadable output: {done.stderr.decode(errors='replace')[-500:]}") from None
         counts.update(f["code"] for f in found)
+        if found_out is not None:
+            found_out += [(f["file"], f["line"], f["code"]) for f in found]
     return counts
 
 
@@ -145,18 +156,31 @@ def run_repo(source: Path, work: Path, neutral: Path) -> RepoResult:
             failed = _dockfix("plan", str(scratch), "--option", "3")
             result.outcome, result.error = "error", f"plan exit {failed.returncode}: {_last_line(failed.stderr)}"
             result.after = result.before
+            result.why = _failed(result.before)
             return result
         _apply(scratch, result, plan)
-        result.after = hadolint(files, neutral)
+        after: list[tuple[str, int, str]] = []
+        result.after = hadolint(files, neutral, after)
+        result.notes = plan["notes"]
         if result.outcome == "written":  # stable: the same transforms find nothing more to do
             again = _plan(scratch, work / "plan2.json")
             result.second_plan = -1 if again is None else len(again["changes"])
+            result.notes = [] if again is None else again["notes"]
+        result.remaining = [(str(Path(f).relative_to(scratch)), line, code) for f, line, code in after
+                            if code in SAFE_SET]
+        result.why = classify(scratch, result.remaining, result.notes, result.outcome)
     except subprocess.TimeoutExpired as err:
         result.outcome, result.error = "error", f"timed out after {err.timeout} s"
+        if not result.why:  # what is left is not known: nothing counts as removed
+            result.after, result.why = result.before, _failed(result.before)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         result.seconds = time.perf_counter() - start
     return result
+
+
+def _failed(before: Counter) -> list[tuple[str, str]]:
+    return [(code, "dockfix failed") for code in SAFE_SET for _ in range(before[code])]
 
 
 def repositories(corpus: Path, listing: Path | None) -> tuple[list[Path], list[str]]:
@@ -210,8 +234,10 @@ def render(results: list[RepoResult], missing: list[str], corpus: str, seconds: 
         "",
         _summary(results, before, after),
         "",
+        fixable_line(results, before, after),
+        "",
     ]
-    out += _safe_table(before, after) + _repo_table(results)
+    out += _safe_table(before, after) + _why_table(results) + _repo_table(results)
     out += ["", "## hadolint findings by code, per repository (before→after)", ""]
     out += [f"- {r.repo.replace('+', '/')}: {_codes_line(r)}" for r in results]
     out += ["", "## All codes, whole corpus", "", "| code | before | after |", "| --- | ---: | ---: |"]
@@ -248,6 +274,42 @@ def _safe_table(before: Counter, after: Counter) -> list[str]:
     return out
 
 
+def _excluded(results: list[RepoResult]) -> Counter:
+    """(code, class) -> findings judged to have no behaviour-keeping fix."""
+    return Counter(w for r in results for w in r.why if judge(*w) is not None)
+
+
+def fixable_line(results: list[RepoResult], before: Counter, after: Counter) -> str:
+    """The figure over the findings that have a behaviour-keeping fix, each exclusion named."""
+    sb, sa = _safe(before), _safe(after)
+    excluded = _excluded(results)
+    if not excluded:
+        return "No remaining finding is in a class judged without a behaviour-keeping fix: the figure is the one above."
+    ex = sum(excluded.values())
+    by_class = Counter()
+    for (code, reason), n in excluded.items():
+        by_class[(judge(code, reason), code)] += n
+    named = "; ".join(f"{code} {n} ({why})" for (why, code), n in sorted(by_class.items(), key=lambda kv: -kv[1]))
+    return (f"**Over the findings that have a fix keeping the image's behaviour: {sb - sa}/{sb - ex} = "
+            f"{_pct(sb - sa, sb - ex)}** ({ex} of the {sa} left are excluded, every one named: {named}).")
+
+
+def _why_table(results: list[RepoResult]) -> list[str]:
+    classes = Counter(w for r in results for w in r.why)
+    out = ["", "## Why the rest is left", "",
+           "Every safe-set finding left after apply, in one reason class (tools/reach_why.py: the repository's "
+           "apply refused; a fact of the file; the skip note of the transform answering the code on that "
+           "instruction; else no note). *Fix keeping behaviour*: yes when such a fix exists (dockfix does not "
+           "write it yet, or cannot prove it); no, with the reason, when none does (excluded from the figure "
+           "over the fixable findings).", "",
+           "| code | reason class | findings | fix keeping behaviour |", "| --- | --- | ---: | --- |"]
+    for (code, reason), n in sorted(classes.items(), key=lambda kv: (SAFE_SET.index(kv[0][0]), -kv[1], kv[0][1])):
+        why = judge(code, reason)
+        cell = reason.replace("|", "\\|")
+        out.append(f"| {code} | {cell} | {n} | {'yes' if why is None else 'no: ' + why} |")
+    return out
+
+
 def _repo_table(results: list[RepoResult]) -> list[str]:
     out = [
         "",
@@ -278,6 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--list", type=Path, default=None, help="fetch list (owner/name words) to run, in order")
     ap.add_argument("--output", type=Path, default=ROOT / "bench" / "reach.md")
     ap.add_argument("--only", default="", help="comma-separated <owner>+<name> folders (a partial run)")
+    ap.add_argument("--dump", type=Path, default=None, help="also write every result as JSON here")
     args = ap.parse_args(argv)
     if not args.corpus.is_dir():
         print(f"{args.corpus}: no such directory (give CORPUS=DIR, a folder of repository copies)", file=sys.stderr)
@@ -298,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{i}/{len(repos)}] {r.repo}: {r.outcome} {r.changed} files, safe set "
                   f"{_safe(r.before)}→{_safe(r.after)} ({r.seconds:.0f} s) {r.error}", file=sys.stderr, flush=True)
     args.output.write_text(render(results, missing, str(args.corpus), time.perf_counter() - start), encoding="utf-8")
+    if args.dump is not None:
+        args.dump.write_text(json.dumps([vars(r) for r in results], indent=1), encoding="utf-8")
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
 

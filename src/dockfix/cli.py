@@ -95,9 +95,10 @@ def _output(output: Optional[Path]) -> Optional[Path]:
 def _warn_templates() -> None:
     """Templates (Jinja, cookiecutter) are not built, and Dockerfiles BuildKit rejects are
     not read: the graph skipped them; name each once, in path order."""
+    from dockfix.graph.discover import skipped_links
     from dockfix.graph.model import skipped_templates, skipped_unparsable
 
-    found = sorted([t.warning() for t in skipped_templates()] + skipped_unparsable())
+    found = sorted([t.warning() for t in skipped_templates()] + skipped_unparsable() + skipped_links())
     if found:
         typer.echo("\n".join(found), err=True)
 

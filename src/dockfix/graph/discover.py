@@ -5,6 +5,8 @@ at any depth), and any file a build names (`-f`, compose `dockerfile:`, bake, wo
 
 from __future__ import annotations
 
+import os
+import posixpath
 import re
 from dataclasses import dataclass
 
@@ -34,8 +36,62 @@ def is_dockerfile_name(name: str) -> bool:
     return False
 
 
-def find_dockerfiles(tree: Tree) -> list[str]:
-    return [p for p in tree.paths() if is_dockerfile_name(p.rsplit("/", 1)[-1])]
+def find_dockerfiles(tree: Tree, named: frozenset[str] = frozenset()) -> list[str]:
+    """The Dockerfiles by name, then the files a build names (`named`) by path."""
+    found = [p for p in tree.paths() if is_dockerfile_name(p.rsplit("/", 1)[-1])]
+    return through_links(tree, found + sorted(named - set(found)))
+
+
+# Dockerfiles reached through a symlink and skipped, to warn about once: (root, path) -> why.
+_LINKS: dict[tuple[str, str], str] = {}
+
+
+def through_links(tree: Tree, paths: list[str]) -> list[str]:
+    """`paths` with the ones reached through a symlink resolved: a name of a file in the same
+    real directory (a symlinked directory, `Dockerfile -> Dockerfile.prod`) is that file,
+    planned once by its real path (nothing is written through a link); a link leaving the root,
+    or to a file of another directory (whose image a rewrite of its target would change
+    unseen: both are left), is skipped, each named in a warning. A dangling link stays: what it
+    holds is unknown, an unreadable Dockerfile (exit 2)."""
+    real_root = os.path.realpath(tree.root)
+    aliases = {}
+    for p in paths:
+        real = os.path.realpath(os.path.join(real_root, p))
+        if real != os.path.join(real_root, p) and os.path.exists(real):
+            aliases[p] = real[len(real_root) + 1:] if real.startswith(real_root + os.sep) else None
+    if not aliases:
+        return paths
+    files, drop = set(tree.paths()), set()
+    for p, real in aliases.items():
+        why = _link_refusal(real, files, _real_dir(real_root, p))
+        if why is not None:
+            _LINKS[(str(tree.root), p)] = why
+            drop.update((p, real))
+    resolved = (aliases.get(p, p) for p in paths if p not in drop)
+    return list(dict.fromkeys(p for p in resolved if p not in drop))
+
+
+def _link_refusal(real: str | None, files: set[str], link_dir: str) -> str | None:
+    """Why a Dockerfile reached through a link is skipped (None: planned by its real path)."""
+    if real is None:
+        return "symlink leading outside the repository, skipped"
+    if posixpath.dirname(real) != link_dir:
+        return f"symlink to {real} in another directory: neither is rewritten, skipped"
+    if real not in files:
+        return f"symlink to {real}, a file dockfix does not list (excluded or skipped), skipped"
+    return None
+
+
+def _real_dir(real_root: str, path: str) -> str:
+    d = os.path.realpath(os.path.join(real_root, posixpath.dirname(path)))
+    return "" if d == real_root else d[len(real_root) + 1:]
+
+
+def skipped_links() -> list[str]:
+    """Warnings for the Dockerfiles skipped because a symlink reaches them, since the last call."""
+    found = sorted(_LINKS.items())
+    _LINKS.clear()
+    return [f"{root.rstrip('/')}/{path}: warning: {why}" for (root, path), why in found]
 
 
 # Jinja/cookiecutter syntax: a statement or comment tag, or a cookiecutter variable. A plain

@@ -198,12 +198,11 @@ class Scope:
 def index_repo(tree: Tree, config: Config) -> RepoIndex:
     from dockfix.graph.commands import from_commands
 
-    paths = find_dockerfiles(tree)
     explicit = (sources.from_config(config) + sources.from_compose(tree) + sources.from_bake(tree)
                 + from_commands(tree))
     # A file a build names is a Dockerfile whatever its name (`docker build -f t/smoke/dev`).
     files = set(tree.paths())
-    paths += sorted({m.dockerfile for m in explicit if m.dockerfile in files} - set(paths))
+    paths = find_dockerfiles(tree, frozenset(m.dockerfile for m in explicit if m.dockerfile in files))
     known = set(paths)
     winners: dict[str, ImageMapping] = {}
     unnamed: list[ImageMapping] = []

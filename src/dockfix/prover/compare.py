@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
+from dockfix.graph.discover import is_dockerfile_name
 from dockfix.model.entry_point import entry_argv
 from dockfix.prover.access import Access, access_diffs, site_access
 from dockfix.prover.model import Break, ImageModel, StageState, home_of
@@ -284,6 +285,7 @@ def _server_problems(look: _Lookup, tree: Tree, argv: list[str], check_attrs: bo
 def compare(before: dict[str, ImageModel], after: dict[str, ImageModel], tb: Tree, ta: Tree,
             invariant_globs: tuple[str, ...] = ()) -> Verdict:
     v = Verdict(images=len(set(before) | set(after)))
+    dockerfiles = frozenset(m.dockerfile for m in (*before.values(), *after.values()))
     for key in sorted(set(before) | set(after)):
         b, a = before.get(key), after.get(key)
         if b is None:
@@ -293,7 +295,7 @@ def compare(before: dict[str, ImageModel], after: dict[str, ImageModel], tb: Tre
             v.findings.append(Finding(key, "image", "broken", b.dockerfile, "(gone)", b.dockerfile, None,
                                       "the image is no longer built by the repository"))
             continue
-        _compare_image(v, key, b, a, tb, ta)
+        _compare_image(v, key, b, a, tb, ta, dockerfiles)
     _compare_globs(v, tb, ta, invariant_globs)
     return v
 
@@ -347,7 +349,8 @@ _CONFIG = (("CMD", lambda s: s.cmd), ("ENTRYPOINT", lambda s: s.entrypoint), ("W
            ("STOPSIGNAL", lambda s: s.stopsignal), ("VOLUME", lambda s: s.volumes), ("ONBUILD", lambda s: s.onbuild))
 
 
-def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree, ta: Tree) -> None:
+def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree, ta: Tree,
+                   dockerfiles: frozenset[str] = frozenset()) -> None:
     pair = _Pair(v, key, b, a, tb, ta)
     _compare_config(pair)
     _compare_env(pair)
@@ -356,7 +359,7 @@ def _compare_image(v: Verdict, key: str, b: ImageModel, a: ImageModel, tb: Tree,
     changed = _compare_files(pair)
     _compare_requirements(pair)
     _compare_sites(pair)
-    _compare_contents(v, key, changed, tb, ta)
+    _compare_contents(v, key, changed, tb, ta, dockerfiles)
     _compare_entry_points(pair, changed)
     _compare_breaks(v, key, b.state.breaks, a.state.breaks)
 
@@ -562,12 +565,17 @@ def _same_content(tb: Tree, pb: str, ta: Tree, pa: str) -> bool:
     return tb.same_bytes(pb, ta, pa)
 
 
-# The build's own recipe: a transform rewrites these, and an image that copies its context
-# whole holds them as data (the rule "The recipe copied as data" in the README).
-_RECIPE = re.compile(r"(^|/)(Dockerfile[^/]*|[^/]*\.[Dd]ockerfile|\.dockerignore|[^/]*\.dockerignore)$")
+def _is_recipe(path: str, dockerfiles: frozenset[str]) -> bool:
+    """The build's own recipe: a transform rewrites these, and an image that copies its context
+    whole holds them as data (the rule "The recipe copied as data" in the README): a file
+    discovery takes for a Dockerfile (one predicate with graph discovery), the Dockerfile of an
+    image of this build (`-f` names any file), or an ignore file."""
+    name = path.rsplit("/", 1)[-1]
+    return path in dockerfiles or is_dockerfile_name(name) or name.endswith(".dockerignore")
 
 
-def _compare_contents(v: Verdict, key: str, changed: list[tuple[str, str, str]], tb: Tree, ta: Tree) -> None:
+def _compare_contents(v: Verdict, key: str, changed: list[tuple[str, str, str]], tb: Tree, ta: Tree,
+                      dockerfiles: frozenset[str] = frozenset()) -> None:
     """Every file that lands in both images from the context and changed: a Python file by
     its code (the module's syntax tree: comments and layout are not code), a Dockerfile or
     ignore file by the recipe rule, any other by its bytes."""
@@ -576,7 +584,7 @@ def _compare_contents(v: Verdict, key: str, changed: list[tuple[str, str, str]],
         plain = ob.startswith("context:") and oa.startswith("context:")
         if plain and p.endswith(".py"):
             _compare_python(v, key, p, tb.read(ob[8:]), ta.read(source), source)
-        elif plain and _RECIPE.search(source):
+        elif plain and _is_recipe(source, dockerfiles):
             v.findings.append(Finding(key, "files", "info", "", "", source, None,
                                       f"{p}: the build recipe, copied as data, is the rewritten one"))
         else:

@@ -23,6 +23,8 @@ _FINITE = frozenset({
     "adduser", "addgroup", "usermod", "install", "ls", "cat", "tee", "sha256sum", "md5sum", "git", "pip", "pip3",
     "update-ca-certificates", "ldconfig", "locale-gen", "npm", "yarn", "corepack", "go", "cargo", "gem",
     "bundle", "composer", "mvn", "gradle", "make",
+    # System configuration and build tools that finish when done: they start no service.
+    "update-alternatives", "apt-key", "dpkg", "strip", "patch", "fc-cache", "cmake", "conda",
 })
 
 
