@@ -12,7 +12,6 @@ reader, as BuildKit uses them).
 
 from __future__ import annotations
 
-import posixpath
 import re
 from dataclasses import dataclass
 from functools import cached_property
