@@ -52,7 +52,8 @@ EXCLUDED: tuple[Judgement, ...] = (
               "update); removed, that RUN fails or installs otherwise"),
     Judgement(re.compile(r"^DL3027: apt-get-for-apt: apt \S+: apt-get's \S+ differs or does not exist"),
               "no fix keeps the behaviour: apt-get has no command that does what this apt command does "
-              "(`apt upgrade` installs new dependencies, `apt-get upgrade` does not)"),
+              "(`apt upgrade` installs new dependencies, `apt-get upgrade` does not; apt-get has no "
+              "`download`)"),
     Judgement(re.compile(r"^DL3045: copy-absolute-dest: .* the base image … is not one whose working directory"),
               "no fix can be written: the destination is relative to the WORKDIR of an external base image "
               "dockfix does not know (no absolute path is known to be the same)"),
