@@ -275,118 +275,84 @@ def test_yarn_cache_clean_only_for_yarn_1(base: str, files: dict, holds: bool, t
     assert verdict.holds is holds, verdict.report()
 
 
-# An ENV or ARG moved across a RUN: the RUN's programs run with another environment. Each
-# command carries the variables it may read (model.program_env), so the move shows unless no
-# program of the RUN may read the variable. name -> (BEFORE lines, AFTER lines, invariant)
-ENV_MOVES = {
+# The order of a RUN's commands against what comes before them: an ENV or ARG they may read
+# (model.program_env), the SHELL that runs them, the files COPY landed that they may read
+# (prover.reads, checked against strace), the installs before them (prover.reads.Installs),
+# and the RUN flags of each install. name -> (BEFORE lines, AFTER lines, outcome, invariants)
+_U, _B = Outcome.UNPROVEN, Outcome.BROKEN
+ORDER_MUTANTS = {
+    # an ENV or ARG moved across a RUN that may read it
     "ENV PATH moved below an apt RUN": ("ENV PATH=/opt/tools/bin:$PATH\n" + APT,
-                                        APT + "ENV PATH=/opt/tools/bin:$PATH\n", "package commands"),
-    "ENV DEBIAN_FRONTEND moved below an apt RUN": ("ENV DEBIAN_FRONTEND=noninteractive\n" + APT,
-                                                   APT + "ENV DEBIAN_FRONTEND=noninteractive\n", "package commands"),
-    "ENV CFLAGS moved below make": ("ENV CFLAGS=-O0\nRUN make\n", "RUN make\nENV CFLAGS=-O0\n", "RUN"),
-    "ENV changed for make only": ("ENV MODE=a\nRUN make\n", "ENV MODE=b\nRUN make\nENV MODE=a\n", "RUN"),
-    "ARG without a value moved below make": ("ARG MODE\nRUN make\n", "RUN make\nARG MODE\n", "RUN"),
+                                        APT + "ENV PATH=/opt/tools/bin:$PATH\n", _U, ("package commands",)),
+    "ENV DEBIAN_FRONTEND moved below an apt RUN": (
+        "ENV DEBIAN_FRONTEND=noninteractive\n" + APT, APT + "ENV DEBIAN_FRONTEND=noninteractive\n", _U,
+        ("package commands",)),
+    "ENV CFLAGS moved below make": ("ENV CFLAGS=-O0\nRUN make\n", "RUN make\nENV CFLAGS=-O0\n", _U, ("RUN",)),
+    "ENV changed for make only": ("ENV MODE=a\nRUN make\n", "ENV MODE=b\nRUN make\nENV MODE=a\n", _U, ("RUN",)),
+    "ARG without a value moved below make": ("ARG MODE\nRUN make\n", "RUN make\nARG MODE\n", _U, ("RUN",)),
     "ENV PYTHONPATH moved below pip": ("ENV PYTHONPATH=/opt/lib\nRUN pip install six\n",
-                                       "RUN pip install six\nENV PYTHONPATH=/opt/lib\n", "pip"),
+                                       "RUN pip install six\nENV PYTHONPATH=/opt/lib\n", _U, ("pip",)),
     "ENV PATH moved below pip": ("ENV PATH=/opt/venv/bin:$PATH\nRUN pip install six\n",
-                                 "RUN pip install six\nENV PATH=/opt/venv/bin:$PATH\n", "pip"),
-    "ENV read by an exec-form RUN moved": ('ENV MODE=a\nRUN ["make"]\n', 'RUN ["make"]\nENV MODE=a\n', "RUN"),
+                                 "RUN pip install six\nENV PATH=/opt/venv/bin:$PATH\n", _U, ("pip",)),
+    "ENV read by an exec-form RUN moved": ('ENV MODE=a\nRUN ["make"]\n', 'RUN ["make"]\nENV MODE=a\n', _U, ("RUN",)),
     # not a variable, the same question: the shell that runs the RUN's text
-    "SHELL moved below make": ('SHELL ["/bin/bash", "-c"]\nRUN make\n', 'RUN make\nSHELL ["/bin/bash", "-c"]\n', "RUN"),
+    "SHELL moved below make": ('SHELL ["/bin/bash", "-c"]\nRUN make\n', 'RUN make\nSHELL ["/bin/bash", "-c"]\n',
+                               _U, ("RUN",)),
     "SHELL moved below echo $RANDOM": ('SHELL ["/bin/bash", "-c"]\nRUN echo $RANDOM > /x\n',
-                                       'RUN echo $RANDOM > /x\nSHELL ["/bin/bash", "-c"]\n', "RUN"),
+                                       'RUN echo $RANDOM > /x\nSHELL ["/bin/bash", "-c"]\n', _U, ("RUN",)),
+    # a COPY moved across a RUN whose commands may read what it lands
+    "make moved above the COPY of its sources": ("COPY app /srv/app\nRUN make\n", "RUN make\nCOPY app /srv/app\n",
+                                                 _U, ("RUN",)),
+    "compileall moved above the COPY": ("COPY app /srv/app\nRUN python -m compileall /srv/app\n",
+                                        "RUN python -m compileall /srv/app\nCOPY app /srv/app\n", _U, ("RUN",)),
+    "rm of a glob moved above the COPY": ("COPY app /srv/app\nRUN rm -f /srv/app/*.py\n",
+                                          "RUN rm -f /srv/app/*.py\nCOPY app /srv/app\n", _U, ("RUN",)),
+    "cat into a file moved above the COPY": ("COPY app /srv/app\nRUN cat /srv/app/settings.py > /tmp/s\n",
+                                             "RUN cat /srv/app/settings.py > /tmp/s\nCOPY app /srv/app\n", _U, ("RUN",)),
+    "cd into the copied directory": ("COPY app /srv/app\nRUN cd /srv/app && make\n",
+                                     "RUN cd /srv/app && make\nCOPY app /srv/app\n", _U, ("RUN",)),
+    # an install moved across an unread command (merging the RUNs keeps the order: a control)
+    "collectstatic moved above the pip install": (
+        "RUN pip install django\nRUN python manage.py collectstatic\n",
+        "RUN python manage.py collectstatic\nRUN pip install django\n", _U, ("RUN",)),
+    "make moved above the apt install": (APT + "RUN make\n", "RUN make\n" + APT, _U, ("RUN",)),
+    "mkdir moved above the apt install that makes its directory": (
+        APT + "RUN mkdir /etc/postgresql\n", "RUN mkdir /etc/postgresql\n" + APT, _U, ("RUN",)),
+    "make moved before apt inside one RUN": ("RUN apt-get install -y libpq5 && make\n",
+                                             "RUN make && apt-get install -y libpq5\n", _U, ("RUN",)),
+    # a RUN flag moved from one install to another: the set of flag combinations is the same
+    "secret mount moved from pip to apt": (
+        "RUN --mount=type=secret,id=n pip install six\nRUN apt-get install -y libpq5\n",
+        "RUN pip install six\nRUN --mount=type=secret,id=n apt-get install -y libpq5\n", _B,
+        ("pip", "package commands")),
+    "--network=none moved from pip to apt": (
+        "RUN --network=none pip install six\nRUN apt-get install -y libpq5\n",
+        "RUN pip install six\nRUN --network=none apt-get install -y libpq5\n", _B, ("pip", "package commands")),
 }
 
 
-@pytest.mark.parametrize("name", sorted(ENV_MOVES))
-def test_env_a_run_may_read_moved_across_it_is_not_proved(name: str, tmp_path: Path) -> None:
-    before, after, invariant = ENV_MOVES[name]
+@pytest.mark.parametrize("name", sorted(ORDER_MUTANTS))
+def test_order_mutant_is_not_proved(name: str, tmp_path: Path) -> None:
+    before, after, outcome, invariants = ORDER_MUTANTS[name]
     b, a = with_lines(before, after)
     verdict = prove(tree_of(b, tmp_path, "b"), tree_of(a, tmp_path, "a"), Config())
-    assert verdict.outcome is Outcome.UNPROVEN, verdict.report()
-    assert invariant in {f.invariant for f in verdict.findings if f.severity == "unproven"}, verdict.report()
+    assert verdict.outcome is outcome, verdict.report()
+    assert set(invariants) <= {f.invariant for f in verdict.findings if f.severity == outcome.value}, \
+        verdict.report()
 
 
-# Controls: a variable no program of the RUN reads (model.program_env) may move across it;
-# this is what lets share-layers move ai-worker-cpu's ENV below its apt RUN.
-ENV_MOVES_THAT_HOLD = {
+# Controls: what no command of the RUN reads may move across it (share-layers moves such an ENV
+# below ai-worker-cpu's apt RUN), and merged RUNs keep the order of installs and commands.
+ORDER_CONTROLS = {
     "ENV MODEL_DIR moved below an apt RUN": ("ENV MODEL_DIR=/models\n" + APT, APT + "ENV MODEL_DIR=/models\n"),
     "ENV MODEL_DIR moved below pip": ("ENV MODEL_DIR=/models\nRUN pip install six\n",
                                       "RUN pip install six\nENV MODEL_DIR=/models\n"),
     "ENV MODEL_DIR moved below mkdir": ("ENV MODEL_DIR=/models\nRUN mkdir -p /data\n",
                                         "RUN mkdir -p /data\nENV MODEL_DIR=/models\n"),
-}
-
-
-@pytest.mark.parametrize("name", sorted(ENV_MOVES_THAT_HOLD))
-def test_env_no_program_of_the_run_reads_may_move(name: str, tmp_path: Path) -> None:
-    b, a = with_lines(*ENV_MOVES_THAT_HOLD[name])
-    verdict = prove(tree_of(b, tmp_path, "b"), tree_of(a, tmp_path, "a"), Config())
-    assert verdict.holds, verdict.report()
-
-
-# A COPY moved across a RUN: the RUN's unread commands run with other files present. Each
-# command carries the files it may read (prover.reads, checked against strace), so the move
-# shows unless the command reads none of what the COPY lands. name -> (BEFORE lines, AFTER lines)
-COPY_MOVES = {
-    "make moved above the COPY of its sources": ("COPY app /srv/app\nRUN make\n", "RUN make\nCOPY app /srv/app\n"),
-    "compileall moved above the COPY": ("COPY app /srv/app\nRUN python -m compileall /srv/app\n",
-                                        "RUN python -m compileall /srv/app\nCOPY app /srv/app\n"),
-    "rm of a glob moved above the COPY": ("COPY app /srv/app\nRUN rm -f /srv/app/*.py\n",
-                                          "RUN rm -f /srv/app/*.py\nCOPY app /srv/app\n"),
-    "cat into a file moved above the COPY": ("COPY app /srv/app\nRUN cat /srv/app/settings.py > /tmp/s\n",
-                                             "RUN cat /srv/app/settings.py > /tmp/s\nCOPY app /srv/app\n"),
-    "cd into the copied directory": ("COPY app /srv/app\nRUN cd /srv/app && make\n",
-                                     "RUN cd /srv/app && make\nCOPY app /srv/app\n"),
-}
-
-
-@pytest.mark.parametrize("name", sorted(COPY_MOVES))
-def test_a_copy_moved_across_a_command_that_may_read_it_is_not_proved(name: str, tmp_path: Path) -> None:
-    b, a = with_lines(*COPY_MOVES[name])
-    verdict = prove(tree_of(b, tmp_path, "b"), tree_of(a, tmp_path, "a"), Config())
-    assert verdict.outcome is Outcome.UNPROVEN, verdict.report()
-    assert "RUN" in {f.invariant for f in verdict.findings if f.severity == "unproven"}, verdict.report()
-
-
-COPY_MOVES_THAT_HOLD = {
     "mkdir elsewhere moved above the COPY": ("COPY app /srv/app\nRUN mkdir -p /var/spool/worker\n",
                                              "RUN mkdir -p /var/spool/worker\nCOPY app /srv/app\n"),
     "echo and set -e moved above the COPY": ("COPY app /srv/app\nRUN set -e; echo ready\n",
                                              "RUN set -e; echo ready\nCOPY app /srv/app\n"),
-}
-
-
-@pytest.mark.parametrize("name", sorted(COPY_MOVES_THAT_HOLD))
-def test_a_copy_moved_across_a_command_that_reads_none_of_it_holds(name: str, tmp_path: Path) -> None:
-    b, a = with_lines(*COPY_MOVES_THAT_HOLD[name])
-    verdict = prove(tree_of(b, tmp_path, "b"), tree_of(a, tmp_path, "a"), Config())
-    assert verdict.holds, verdict.report()
-
-
-# An install moved across a RUN: its unread commands run before or after what apt or pip
-# installs (prover.reads.installed_after). Merging the RUNs keeps the order, so it holds.
-INSTALL_MOVES = {
-    "collectstatic moved above the pip install": (
-        "RUN pip install django\nRUN python manage.py collectstatic\n",
-        "RUN python manage.py collectstatic\nRUN pip install django\n"),
-    "make moved above the apt install": (APT + "RUN make\n", "RUN make\n" + APT),
-    "mkdir moved above the apt install that makes its directory": (
-        APT + "RUN mkdir /etc/postgresql\n", "RUN mkdir /etc/postgresql\n" + APT),
-    "make moved before apt inside one RUN": ("RUN apt-get install -y libpq5 && make\n",
-                                             "RUN make && apt-get install -y libpq5\n"),
-}
-
-
-@pytest.mark.parametrize("name", sorted(INSTALL_MOVES))
-def test_an_install_moved_across_an_unread_command_is_not_proved(name: str, tmp_path: Path) -> None:
-    b, a = with_lines(*INSTALL_MOVES[name])
-    verdict = prove(tree_of(b, tmp_path, "b"), tree_of(a, tmp_path, "a"), Config())
-    assert verdict.outcome is Outcome.UNPROVEN, verdict.report()
-    assert "RUN" in {f.invariant for f in verdict.findings if f.severity == "unproven"}, verdict.report()
-
-
-INSTALL_ORDER_KEPT = {
     "apt RUN and make RUN merged": (APT + "RUN make\n", APT.rstrip("\n") + " && make\n"),
     "pip RUN and collectstatic RUN merged": ("RUN pip install django\nRUN python manage.py collectstatic\n",
                                              "RUN pip install django && python manage.py collectstatic\n"),
@@ -395,32 +361,11 @@ INSTALL_ORDER_KEPT = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(INSTALL_ORDER_KEPT))
-def test_an_unread_command_after_the_same_installs_holds(name: str, tmp_path: Path) -> None:
-    b, a = with_lines(*INSTALL_ORDER_KEPT[name])
+@pytest.mark.parametrize("name", sorted(ORDER_CONTROLS))
+def test_order_control_holds(name: str, tmp_path: Path) -> None:
+    b, a = with_lines(*ORDER_CONTROLS[name])
     verdict = prove(tree_of(b, tmp_path, "b"), tree_of(a, tmp_path, "a"), Config())
     assert verdict.holds, verdict.report()
-
-
-# A RUN flag moved from one install to another: the set of flag combinations is the same, so
-# each package and pip command carries its RUN's flags.
-FLAG_MOVES = {
-    "secret mount moved from pip to apt": (
-        "RUN --mount=type=secret,id=n pip install six\nRUN apt-get install -y libpq5\n",
-        "RUN pip install six\nRUN --mount=type=secret,id=n apt-get install -y libpq5\n"),
-    "--network=none moved from pip to apt": ("RUN --network=none pip install six\nRUN apt-get install -y libpq5\n",
-                                             "RUN pip install six\nRUN --network=none apt-get install -y libpq5\n"),
-}
-
-
-@pytest.mark.parametrize("name", sorted(FLAG_MOVES))
-def test_a_run_flag_moved_between_installs_is_broken(name: str, tmp_path: Path) -> None:
-    b, a = with_lines(*FLAG_MOVES[name])
-    verdict = prove(tree_of(b, tmp_path, "b"), tree_of(a, tmp_path, "a"), Config())
-    assert verdict.outcome is Outcome.BROKEN, verdict.report()
-    assert {"pip", "package commands"} <= {f.invariant for f in verdict.findings if f.severity == "broken"}, \
-        verdict.report()
-
 
 def test_runs_merged_on_a_base_whose_workdir_is_unknown_hold(tmp_path: Path) -> None:
     """An external base the model does not know: its WORKDIR is unknown, and every command is
