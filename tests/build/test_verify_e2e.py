@@ -23,7 +23,7 @@ from dockfix.build.expect import static_expectations
 from dockfix.build.verify import ENGINE_LABELS, TreeBuild, build_tree, compare_builds
 from dockfix.config import load_config
 from dockfix.prover import build_models, find_defects, verify_trees
-from dockfix.prover.compare import _path_without_sites
+from dockfix.prover.steps import path_without_user_sites
 from dockfix.tree import Tree
 
 REPO = Path(__file__).resolve().parents[2]
@@ -119,7 +119,7 @@ def test_2_option_images_build_and_their_protected_config_matches_before(trees, 
         assert set(aenv) == set(benv), key
         for name in benv:
             if name == "PATH":  # the one allowed difference: PATH follows the relocated user site
-                assert _path_without_sites(aenv[name]) == _path_without_sites(benv[name]), key
+                assert path_without_user_sites(aenv[name]) == path_without_user_sites(benv[name]), key
             else:
                 assert aenv[name] == benv[name], (key, name)
         assert b.user == ""
@@ -137,7 +137,7 @@ def test_2_option_images_build_and_their_protected_config_matches_before(trees, 
     assert cpu.healthcheck["Interval"] == 60_000_000_000 and "--interval=60s" in model.healthcheck
     assert set(cpu.env_dict) == set(model.env)
     assert {k: v for k, v in cpu.env_dict.items() if k != "PATH"} == {k: v for k, v in model.env.items() if k != "PATH"}
-    assert _path_without_sites(cpu.env_dict["PATH"]) == _path_without_sites(model.env["PATH"])
+    assert path_without_user_sites(cpu.env_dict["PATH"]) == path_without_user_sites(model.env["PATH"])
 
 
 @pytest.mark.parametrize("label", ["before", "option-2", "option-3"])
