@@ -119,7 +119,7 @@ def _config_fields(i: ImageInfo) -> dict[str, object]:
 
 
 def _compare_config(judge: _Judge, bi: ImageInfo, ai: ImageInfo) -> None:
-    from dockfix.prover.compare import _path_without_sites  # the prover's PATH rule, not a copy
+    from dockfix.prover.steps import path_without_user_sites  # the prover's PATH rule, not a copy
 
     bf, af = _config_fields(bi), _config_fields(ai)
     for check in sorted(set(bf) | set(af), key=lambda c: (c.startswith(("Env ", "Label ")), c)):
@@ -129,7 +129,7 @@ def _compare_config(judge: _Judge, bi: ImageInfo, ai: ImageInfo) -> None:
         if check == "User":
             judge.difference(check, True, f"runs as {av} instead of {bv}", bv, av)
         elif check == "Env PATH" and bv is not None and av is not None \
-                and _path_without_sites(str(bv)) == _path_without_sites(str(av)):
+                and path_without_user_sites(str(bv)) == path_without_user_sites(str(av)):
             judge.difference(check, True, "PATH follows the relocated user site", bv, av)
         else:
             judge.difference(check, False, f"{_label(check)} changed", bv, av)
