@@ -95,6 +95,18 @@ class FileEntry:
     mode: str | None = None  # --chmod value, None = the source's own mode
 
 
+class PackageOp(NamedTuple):
+    """A system package command besides the names an install adds (`_package_op`)."""
+
+    manager: str  # apt-get for apt too (its front end)
+    action: str
+    options: tuple[tuple[str, str], ...]  # (dest, value) of those that change what lands
+    removed: tuple[str, ...]  # the names a removal takes
+    flags: tuple[str, ...]  # its RUN's flags (a secret or network it has)
+    env: tuple[str, ...]  # NAME=value of the variables it may read
+    unread: tuple[str, ...]  # what the reader could not read (an unknown name, option, word)
+
+
 @dataclass(frozen=True)
 class PipInstall:
     line: int
@@ -144,9 +156,8 @@ class StageState:
     sites: dict[str, set[str]] = field(default_factory=dict)
     pip: list[PipInstall] = field(default_factory=list)
     packages: frozenset[str] = frozenset()  # apt/apk/dnf: installed, less those removed after
-    # Every system package command but the names an install adds (compared as `packages`):
-    # (manager, action, options, names of a removal, words it cannot read); see _package_op.
-    package_ops: frozenset[tuple] = frozenset()
+    # Every system package command but the names an install adds (compared as `packages`).
+    package_ops: frozenset[PackageOp] = frozenset()
     installed: Installs = NOTHING_INSTALLED  # packages and pip commands so far (prover.reads.installed_after)
     python: str | None = None  # "3.11", or None when unknown
     python_source: str = "unknown external base"
@@ -840,7 +851,7 @@ def _system_packages(state: StageState, path: str, ins: Instruction, cmd: System
 _QUIET_PACKAGE_OPTIONS = frozenset({"yes", "quiet", "no_cache", "no_progress", "progress", "assume_yes"})
 
 
-def _package_op(cmd: SystemPackageCommand, flags: tuple[str, ...], env: tuple[str, ...]) -> tuple:
+def _package_op(cmd: SystemPackageCommand, flags: tuple[str, ...], env: tuple[str, ...]) -> PackageOp:
     """What a package command does besides the names an install adds: its manager (`apt` is
     apt-get's front end), action, options (`--no-install-recommends` changes what lands),
     the names a removal takes, its RUN's flags (a secret or network it has), the environment
@@ -850,7 +861,7 @@ def _package_op(cmd: SystemPackageCommand, flags: tuple[str, ...], env: tuple[st
     removed = () if cmd.action is PackageAction.INSTALL else tuple(sorted(str(p) for p in cmd.packages))
     unread = (*cmd.unknowns, *(["a package name is unknown"] if None in cmd.packages else []),
               *(str(w) for w in cmd.unknown_options))
-    return (manager.value, cmd.action.value, options, removed, flags, env, tuple(unread))
+    return PackageOp(manager.value, cmd.action.value, options, removed, flags, env, tuple(unread))
 
 
 def _shown(argv: tuple[str | None, ...]) -> str:

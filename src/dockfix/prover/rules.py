@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from dockfix.prover.model import ImageModel, PipInstall, StageState
 from dockfix.prover.reads import Installs
@@ -108,13 +109,13 @@ def _package_ops(b: ImageModel, a: ImageModel) -> Iterator[Diff]:
     if bs.package_ops == as_.package_ops:
         return
     gone, new = bs.package_ops - as_.package_ops, as_.package_ops - bs.package_ops
-    unread = any(op[-1] for op in (*gone, *new))
-    if {_op_without_env(op) for op in gone} == {_op_without_env(op) for op in new}:
+    unread = any(op.unread for op in (*gone, *new))
+    if {op._replace(env=()) for op in gone} == {op._replace(env=()) for op in new}:
         yield Diff("package commands", "unproven", _ops(gone), _ops(new), None,
                    "system package commands run with another environment (an ENV or ARG they may read "
                    "moved or changed): what they install may differ")
         return
-    if not gone and not unread and all(op[1] in _ADDING for op in new):
+    if not gone and not unread and all(op.action in _ADDING for op in new):
         rebased = a.base_chain != b.base_chain
         yield Diff("package commands", "info" if rebased else "unproven", "-", _ops(new), None,
                    ("rebase rule: package commands of the in-repo base " if rebased
@@ -128,17 +129,29 @@ def _package_ops(b: ImageModel, a: ImageModel) -> Iterator[Diff]:
 _ADDING = frozenset({"install", "update"})
 
 
-def _op_without_env(op: tuple) -> tuple:
-    """A package operation (`model._package_op`) without the environment it reads."""
-    return (*op[:5], op[6])
-
-
 def _ops(ops) -> str:
-    return "; ".join(f"{m} {a} {' '.join(f'{k}={v}' for k, v in o)} {' '.join(r)}".strip()
-                     for m, a, o, r, *_ in sorted(ops)[:3]) or "-"
+    return "; ".join(f"{o.manager} {o.action} {' '.join(f'{k}={v}' for k, v in o.options)} "
+                     f"{' '.join(o.removed)}".strip() for o in sorted(ops)[:3]) or "-"
 
 
-def _pip_signature(p: PipInstall) -> tuple:
+class PipSignature(NamedTuple):
+    """What a pip command does besides which requirements it installs (`_pip_signature`)."""
+
+    action: str
+    spelling: str  # the launcher: "python3.11 -m pip", "pip3", "uv pip"
+    options: tuple[str, ...]
+    index_urls: tuple[str, ...]
+    constraints: tuple[str, ...]
+    editables: tuple[str, ...]
+    target: str | None
+    prefix: str | None
+    user: str  # who runs a system-wide install ("" for a --user one)
+    flags: tuple[str, ...]
+    env: tuple[str, ...]
+    unknowns: tuple[str, ...]
+
+
+def _pip_signature(p: PipInstall) -> PipSignature:
     """What a pip command does besides which requirements it installs (compared as sets
     through the sites): its action, launcher, options, where it installs, its RUN's flags and
     the environment it reads besides its PIP_* options (PATH picks the pip that runs, PYTHON*
@@ -149,8 +162,8 @@ def _pip_signature(p: PipInstall) -> tuple:
     # Who runs it: what a system-wide (or --target/--prefix) install writes is owned by that
     # user (and fails where it may not write); a --user install is judged by its site.
     user = "" if p.user_site else "root" if p.user in ("root", "0") else p.user
-    return (p.action.value, p.spelling, options, p.index_urls, p.constraints, p.editables, p.target, p.prefix,
-            user, p.flags, p.env, p.unknowns)
+    return PipSignature(p.action.value, p.spelling, options, p.index_urls, p.constraints, p.editables, p.target,
+                        p.prefix, user, p.flags, p.env, p.unknowns)
 
 
 _REQUIREMENT_DESTS = frozenset({"requirements", "constraints", "editables", "user", "use_user_site"})
@@ -169,15 +182,10 @@ def _option_key(option) -> tuple | None:
     return (dest, str(getattr(option, "value", "")))
 
 
-def _pip_sequence(records: list[PipInstall]) -> list[tuple]:
+def _pip_sequence(records: list[PipInstall]) -> list[PipSignature]:
     """The pip commands in order, one entry for a run of consecutive equal ones (merged RUNs
     run them as one command)."""
-    out: list[tuple] = []
-    for p in records:
-        sig = _pip_signature(p)
-        if not out or out[-1] != sig:
-            out.append(sig)
-    return out
+    return _merged(_pip_signature(p) for p in records)
 
 
 def _pip(b: ImageModel, a: ImageModel) -> Iterator[Diff]:
@@ -193,7 +201,7 @@ def _pip(b: ImageModel, a: ImageModel) -> Iterator[Diff]:
         if own == sb:
             yield Diff("pip", "info", "-", _pip_text(sa, sb), None, "rebase rule: pip commands of the in-repo base")
             return
-    if _without_users(sb) == _without_users(sa):
+    if _same_but(sb, sa, user=""):
         # The same commands run by another user: what a system-wide install writes is owned
         # by another user, and as a non-root user pip falls back to its user site, or fails,
         # depending on the base's permissions, which the model does not know.
@@ -201,8 +209,8 @@ def _pip(b: ImageModel, a: ImageModel) -> Iterator[Diff]:
                    "pip commands run as another user: where they install and who owns it depend on "
                    "the base's permissions")
         return
-    unread = any(sig[-1] for sig in (*sb, *sa))
-    if _without_env(sb) == _without_env(sa):
+    unread = any(sig.unknowns for sig in (*sb, *sa))
+    if _same_but(sb, sa, env=()):
         yield Diff("pip", "unproven", _pip_text(sb, sa), _pip_text(sa, sb), None,
                    "pip commands run with another environment (an ENV or ARG they may read moved or "
                    "changed): what they install may differ")
@@ -213,27 +221,25 @@ def _pip(b: ImageModel, a: ImageModel) -> Iterator[Diff]:
                + ("; part of them cannot be read" if unread else ""))
 
 
-def _without_users(sequence: list[tuple]) -> list[tuple]:
-    return _blanked(sequence, 8)
+def _same_but(sb: list[PipSignature], sa: list[PipSignature], **blank) -> bool:
+    """The two pip sequences are the same once the fields `blank` names are blanked."""
+    return _merged(s._replace(**blank) for s in sb) == _merged(s._replace(**blank) for s in sa)
 
 
-def _without_env(sequence: list[tuple]) -> list[tuple]:
-    return _blanked(sequence, 10)
-
-
-def _blanked(sequence: list[tuple], field: int) -> list[tuple]:
-    """The pip sequence with one field of every signature blanked (runs merged again)."""
-    out: list[tuple] = []
+def _merged(sequence: Iterable[PipSignature]) -> list[PipSignature]:
+    """One entry for each run of consecutive equal signatures (merged RUNs run them as one
+    command); the rules below blank a field first to compare the rest."""
+    out: list[PipSignature] = []
     for sig in sequence:
-        sig = (*sig[:field], "", *sig[field + 1:])
         if not out or out[-1] != sig:
             out.append(sig)
     return out
 
 
-def _pip_text(mine: list[tuple], other: list[tuple]) -> str:
+def _pip_text(mine: list[PipSignature], other: list[PipSignature]) -> str:
     only = [s for s in mine if s not in other] or mine
-    return "; ".join(f"{s[1]} {s[0]} {' '.join(s[2])}{' as ' + s[8] if s[8] else ''}".strip() for s in only[:3])
+    return "; ".join(f"{s.spelling} {s.action} {' '.join(s.options)}{' as ' + s.user if s.user else ''}".strip()
+                     for s in only[:3])
 
 
 def _copy_steps(bs: StageState, as_: StageState) -> Iterator[Diff]:
