@@ -278,15 +278,29 @@ def _is_account_item(step: Step, item: str) -> bool:
     return False
 
 
+class ResidueItem(NamedTuple):
+    """A command no other rule reads, with what it runs as and with (`_residue`)."""
+
+    flags: tuple[str, ...]  # its RUN's
+    user: str  # "any" for a builtin that touches no file
+    command: str  # text, directory, condition, shell, environment (prover.steps)
+    files: frozenset[tuple[str, str]]  # (image path, origin) of the files present it may read
+    installs: frozenset[str]  # the installs both images make that ran before it
+
+    def unplaced(self) -> "ResidueItem":
+        """Without the files present and installs before it: the command as it is written."""
+        return self._replace(files=frozenset(), installs=frozenset())
+
+
 def _residue(st: StageState, accounts: bool, before: bool = False, common: frozenset[str] = frozenset()
-             ) -> list[tuple]:
+             ) -> list[ResidueItem]:
     """(flags, user, command, files present, installs before) of every command no other rule
     reads, in order; account items apart (`accounts` selects them, without files and installs:
     an account tool reads none of them). Installs are those of `common`, what both images
     install: a difference in what is installed is judged by the package and pip rules, this
     one judges whether the command ran before or after each install."""
-    return [(s.flags, "any" if item.endswith(ANY_USER) else _user_key(s, before), item,
-             frozenset() if accounts else files, frozenset() if accounts else installed.items() & common)
+    return [ResidueItem(s.flags, "any" if item.endswith(ANY_USER) else _user_key(s, before), item,
+                        frozenset() if accounts else files, frozenset() if accounts else installed.items() & common)
             for s in st.steps if s.keyword == "RUN"
             for item, files, installed in _reads(s)
             if _is_account_item(s, item) == accounts]
@@ -345,15 +359,15 @@ def _residue_diff(bs: StageState, as_: StageState, fixed: list[re.Pattern]) -> I
     if fixed:  # files of a fixed failing COPY: what the working step lands on both sides
         rb, ra = _without_origins(rb, fixed), _without_origins(ra, fixed)
     if _yarn_classic(as_):
-        ra = [x for x in ra if not x[2].startswith(_YARN_CLEAN) or x in rb]
+        ra = [x for x in ra if not x.command.startswith(_YARN_CLEAN) or x in rb]
     if rb != ra:
         yield _residue_change(rb, ra)
 
 
-def _residue_change(rb: list[tuple], ra: list[tuple]) -> Diff:
+def _residue_change(rb: list[ResidueItem], ra: list[ResidueItem]) -> Diff:
     gone = [x for x in rb if x not in ra]
     new = [x for x in ra if x not in rb]
-    if [x[:3] for x in rb] == [x[:3] for x in ra]:
+    if [x.unplaced() for x in rb] == [x.unplaced() for x in ra]:
         return Diff("RUN", "unproven", _items(gone), _items(new), None,
                     "commands the model does not read run with other files present or after other installs "
                     "(a COPY, ADD or package install moved across them): they may read them")
@@ -363,8 +377,8 @@ def _residue_change(rb: list[tuple], ra: list[tuple]) -> Diff:
                 "commands the model does not read run in another order")
 
 
-def _without_origins(residue: list[tuple], patterns: list[re.Pattern]) -> list[tuple]:
-    return [(*x[:3], frozenset(f for f in x[3] if not any(p.match(f[1]) for p in patterns)), *x[4:])
+def _without_origins(residue: list[ResidueItem], patterns: list[re.Pattern]) -> list[ResidueItem]:
+    return [x._replace(files=frozenset(f for f in x.files if not any(p.match(f[1]) for p in patterns)))
             for x in residue]
 
 
@@ -407,8 +421,8 @@ def _flagset(flags) -> str:
     return "; ".join(" ".join(f) or "(none)" for f in sorted(flags)) or "-"
 
 
-def _items(items) -> str:
-    return "; ".join(f"{c} (as {u}{', ' + ' '.join(f) if f else ''})" for f, u, c, *_ in items[:3])
+def _items(items: list[ResidueItem]) -> str:
+    return "; ".join(f"{x.command} (as {x.user}{', ' + ' '.join(x.flags) if x.flags else ''})" for x in items[:3])
 
 
 _NUMERIC = re.compile(r"^\d+$")
