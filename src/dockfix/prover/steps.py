@@ -48,10 +48,6 @@ class Step:
     files: tuple[frozenset[tuple[str, str]], ...] = ()
     installed: tuple[Installs, ...] = ()
 
-    def key(self) -> tuple:
-        """What must be equal for two steps to be the same step (not where they are written)."""
-        return (self.keyword, self.flags, self.user, self.residue)
-
 
 def run_step(ins: Instruction, shell: tuple[str, ...], workdir: str | None, env: dict[str, str], user: str,
              path: str, unknown_env: tuple[str, ...] = (), files: Mapping | None = None,
