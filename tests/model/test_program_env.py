@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dockfix.model.program_env import may_read, program_names
+from dockfix.model.program_env import env_read, may_read, program_names
 from dockfix.syntax import parse
 from dockfix.transforms.share_layers import _crossable
 
@@ -36,6 +36,26 @@ from dockfix.transforms.share_layers import _crossable
 ])
 def test_may_read(args: tuple, name: str, reads: bool) -> None:
     assert may_read(args, name) is reads
+
+
+_ENV = (("DEBIAN_FRONTEND", "noninteractive"), ("PIP_INDEX_URL", "https://x"), ("WORKER_TYPE", "cpu"),
+        ("LANG", "C.UTF-8"), ("PYTHONPATH", None))
+
+
+@pytest.mark.parametrize("args", [
+    ("apt-get", "install", "-y", "curl"), ("pip", "install", "x"), ("pip3", "install", "y"), ("python", "app.py"),
+    ("python", "-m", "pip", "install", "x"), ("rm", "-rf", "/x"), (None, "x"), ("set", "-eux"), ("set",)])
+@pytest.mark.parametrize("unknown,leave", [((), ()), (("CFLAGS", "APT_CONFIG", "LANG"), ()), (("PIP_X",), ("PIP_",))])
+def test_env_read_is_may_read_over_the_environment(args: tuple, unknown: tuple, leave: tuple) -> None:
+    """`env_read` (memoised by the program's table: pip and pip3 share one) answers as
+    `may_read` does, name by name, every time it is asked."""
+    expected = tuple(sorted(
+        [f"{k}={'<unknown>' if v is None else v}" for k, v in _ENV
+         if not k.startswith(leave or ("\0",)) and may_read(args, k)]
+        + [f"{k}=<unknown>" for k in unknown if k not in dict(_ENV)
+           and not k.startswith(leave or ("\0",)) and may_read(args, k)]))
+    assert env_read(args, _ENV, unknown, leave) == expected
+    assert env_read(args, _ENV, unknown, leave) == expected
 
 
 def test_unknown_program_has_no_entry() -> None:

@@ -184,19 +184,37 @@ def _front(argv: Sequence[Word]) -> tuple[PipFront, int, str, tuple[str, ...], t
     prog = _basename(argv[0]) if argv else None
     if prog is None:
         return None
-    m = _PIP_PROGRAM.fullmatch(prog)
-    if m:
-        return PipFront.PIP, 1, m.group(1) or "", (), ()
-    m = _PYTHON_PROGRAM.fullmatch(prog)
-    if m:
+    kind = _PROGRAMS.get(prog)
+    if kind is None:
+        kind = _PROGRAMS.put(prog, _program(prog))
+    front, version = kind
+    if front is PipFront.PIP:
+        return PipFront.PIP, 1, version, (), ()
+    if front is PipFront.PYTHON_MODULE:
         found = _python_module(argv)
         if found is None:
             return None
         start, flags, unknowns = found
-        return PipFront.PYTHON_MODULE, start, m.group(1) or "", flags, unknowns
-    if prog == "uv" and len(argv) > 1:
+        return PipFront.PYTHON_MODULE, start, version, flags, unknowns
+    if front is PipFront.UV_PIP and len(argv) > 1:
         return _uv_front(argv)
     return None
+
+
+def _program(prog: str) -> tuple[PipFront | None, str]:
+    """What a program's name says: pip itself, a Python interpreter, uv, or none of them (with
+    the version digits of the name)."""
+    m = _PIP_PROGRAM.fullmatch(prog)
+    if m:
+        return PipFront.PIP, m.group(1) or ""
+    m = _PYTHON_PROGRAM.fullmatch(prog)
+    if m:
+        return PipFront.PYTHON_MODULE, m.group(1) or ""
+    return (PipFront.UV_PIP if prog == "uv" else None), ""
+
+
+# By program name (`_program`): every command of a RUN asks whether it starts pip, several times.
+_PROGRAMS: Memo = Memo(4096)
 
 
 def _python_module(argv: Sequence[Word]) -> tuple[int, tuple[str, ...], tuple[str, ...]] | None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
+from dockfix.memo import Memo
+
 
 @dataclass(frozen=True)
 class Names:
@@ -116,9 +118,26 @@ def env_read(args: tuple[str | None, ...], env: tuple[tuple[str, str | None], ..
     """`NAME=value` of every variable in `env` (and `NAME=<unknown>` for each name in
     `unknown`: set, value not known) that the command `args` may read, by name, leaving out
     names that start with one of `leave` (read elsewhere, such as pip's PIP_* options)."""
+    own = program_names(args)
+    key = (own, env, unknown, leave)  # what the answer depends on: the program's table, not its words
+    found = _READ.get(key)
+    if found is None:
+        found = _READ.put(key, _env_read(own, env, unknown, leave))
+    return found
+
+
+def _env_read(own: Names | None, env: tuple[tuple[str, str | None], ...], unknown: tuple[str, ...],
+              leave: tuple[str, ...]) -> tuple[str, ...]:
     seen = dict(env)
-    out = [f"{k}={'<unknown>' if v is None else v}" for k, v in seen.items()
-           if not k.startswith(leave or ("\0",)) and may_read(args, k)]
-    out.extend(f"{k}=<unknown>" for k in unknown
-               if k not in seen and not k.startswith(leave or ("\0",)) and may_read(args, k))
+    skip = leave or ("\0",)
+
+    def reads(name: str) -> bool:  # `may_read`, the program's table already looked up
+        return not name.startswith(skip) and (EVERYONE.match(name) or own is None or own.match(name))
+
+    out = [f"{k}={'<unknown>' if v is None else v}" for k, v in seen.items() if reads(k)]
+    out.extend(f"{k}=<unknown>" for k in unknown if k not in seen and reads(k))
     return tuple(sorted(out))
+
+
+# By the program's table and the environment: every command of a large RUN asks it again.
+_READ: Memo = Memo(4096)

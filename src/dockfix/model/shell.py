@@ -109,14 +109,19 @@ def read_script(script: str, *, workdir: str | None = "/", env: Mapping[str, str
     Variables not in `env` are unknown unless `env_is_complete` (then they are unset).
     A pure function of its inputs: the same RUN line read again (across images, before and
     after a rewrite) is answered from a memo."""
-    key = (script, workdir, tuple(sorted((env or {}).items())), env_is_complete)
+    start = (workdir, tuple(sorted((env or {}).items())), env_is_complete)
+    key = (script, start)
     found = _MEMO.get(key)
     if found is None:
-        found = _MEMO.put(key, _read_uncached(script, workdir, env or {}, env_is_complete))
+        state = _STATES.get(start)
+        if state is None:  # one state per RUN's directory and environment: its `_env` is read once
+            state = _STATES.put(start, _initial_state(workdir, env or {}, env_is_complete))
+        found = _MEMO.put(key, _read_uncached(script, state))
     return found
 
 
 _MEMO = Memo(4096)
+_STATES = Memo(4096)
 
 
 class _Text(NamedTuple):
@@ -132,9 +137,7 @@ class _Text(NamedTuple):
 _TEXTS = Memo(65536)
 
 
-def _read_uncached(script: str, workdir: str | None, env: Mapping[str, str],
-                  env_is_complete: bool) -> Script:
-    state = _initial_state(workdir, env, env_is_complete)
+def _read_uncached(script: str, state: _State) -> Script:
     known = _TEXTS.get(script)
     if known is not None and known.reading is not None:
         return _relocated(known.reading, state)
@@ -675,6 +678,22 @@ def _globs(text: str, unquoted: list[str]) -> bool:
 
 
 def _env(state: _State, assignments: tuple[Assignment, ...]) -> tuple[tuple[str, str | None], ...]:
+    if not assignments:
+        known = _EXPORTED.get(id(state.vars))
+        if known is not None and known[0] is state.vars:  # the very dict (an id may be reused)
+            return known[1]
+        found = _exported(state, ())
+        _EXPORTED.put(id(state.vars), (state.vars, found))
+        return found
+    return _exported(state, assignments)
+
+
+# By the variables' dict (never mutated: a change copies it): the environment of every
+# command of a script that sets nothing, and of every RUN read in the same state.
+_EXPORTED = Memo(4096)
+
+
+def _exported(state: _State, assignments: tuple[Assignment, ...]) -> tuple[tuple[str, str | None], ...]:
     env = {n: (v.value if v.exported else None) for n, v in state.vars.items()
            if v.exported is not False and not v.unset}
     for a in assignments:

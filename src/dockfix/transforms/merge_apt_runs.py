@@ -118,7 +118,7 @@ class MergeAptRuns(DockerfileTransform):
         from dockfix.syntax.edit import Editor
 
         ed = Editor(doc)
-        style = _text.file_style(doc)
+        style = None  # read when a group is merged: most files have none
         changed = False
         for stage in doc.stages:
             group: list[tuple[Instruction, tuple, list[str]]] = []
@@ -130,6 +130,7 @@ class MergeAptRuns(DockerfileTransform):
                     seq_start_new = False
                 if seq is None or seq_start_new:
                     if len(group) > 1:
+                        style = style or _text.file_style(doc)
                         self._merge(ed, doc, group, style)
                         changed = True
                     group = [(ins, *seq)] if seq is not None else []
