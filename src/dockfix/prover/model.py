@@ -107,8 +107,10 @@ class PackageOp(NamedTuple):
     unread: tuple[str, ...]  # what the reader could not read (an unknown name, option, word)
 
 
-@dataclass(frozen=True)
-class PipInstall:
+class PipInstall(NamedTuple):
+    """One pip command of a stage (a NamedTuple: both models of a large file replay one per
+    command, and a frozen dataclass of 19 fields takes several times as long to make)."""
+
     line: int
     path: str
     user: str  # the USER the RUN ran as ("root" when none)

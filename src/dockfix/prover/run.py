@@ -10,6 +10,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from dockfix.model.packages import is_pip, read_system_packages
 from dockfix.model.run import RunForm, run_execution
@@ -28,9 +29,9 @@ _ACCOUNT_TOOLS = frozenset({"useradd", "groupadd", "adduser", "addgroup", "userm
 _ACCOUNT_AREAS = ("/etc/", "/var/")
 
 
-@dataclass(frozen=True)
-class RunCommand:
-    """One simple command of a RUN."""
+class RunCommand(NamedTuple):
+    """One simple command of a RUN (a NamedTuple, as the model's `Command` is: a large file
+    has a hundred thousand of them, and a frozen dataclass takes several times as long to make)."""
 
     argv: tuple[str | None, ...]  # values; None where a word is not known exactly
     cwd: str | None  # absolute; None when unknown
@@ -45,9 +46,9 @@ class RunReading:
     unknown: tuple[str, ...]  # what the reading cannot follow, with why (the RUN may do anything there)
 
 
-@dataclass(frozen=True)
-class RunEffect:
-    """Something a RUN did that the model cannot read exactly."""
+class RunEffect(NamedTuple):
+    """Something a RUN did that the model cannot read exactly (a NamedTuple: one per command
+    that may create files)."""
 
     path: str  # Dockerfile
     line: int
