@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from dockfix.model.packages import PackageAction, PackageManager, is_pip, read_system_packages
-from dockfix.model.program_env import env_read
+from dockfix.memo import Memo
+from dockfix.model.program_env import env_read, program_names
 from dockfix.model.run import RunForm, run_execution
 from dockfix.model.shell import read_script
 from dockfix.model.shell_tree import RedirOp
@@ -156,8 +157,16 @@ def env_read_by(args: tuple[str | None, ...], env: tuple[tuple[str, str | None],
     """The variables a command may read (`model.program_env.env_read`), PATH without its
     user-site entries (README: PATH follows a relocated user site, for ENV and for what a
     command reads alike)."""
-    return tuple(f"PATH={path_without_user_sites(item[5:])}" if item.startswith("PATH=") else item
-                 for item in env_read(args, env, unknown, leave))
+    key = (program_names(args), env, unknown, leave)  # `env_read` depends on the program's table only
+    found = _READ_BY.get(key)
+    if found is None:
+        found = _READ_BY.put(key, tuple(f"PATH={path_without_user_sites(item[5:])}" if item.startswith("PATH=")
+                                        else item for item in env_read(args, env, unknown, leave)))
+    return found
+
+
+# Every command of a large RUN asks for the same environment again.
+_READ_BY: Memo = Memo(4096)
 
 
 def path_without_user_sites(path: str) -> str:
