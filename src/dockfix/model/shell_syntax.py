@@ -695,6 +695,7 @@ def plain_and_list(text: str) -> Tree | None:
     pipelines: list[Pipeline] = []
     command: list[Word] = []
     new = tuple.__new__  # what a NamedTuple's __new__ does, without its Python frame (a word each)
+    bash_like = "[[" in text or "{" in text  # else only a reserved word can make a word not plain
     for m in _PLAIN_TOKEN.finditer(text):
         group = m.lastindex  # 1: `&&`, 2: a word, 3: a line continuation, None: anything else
         if group == 2:
@@ -703,7 +704,7 @@ def plain_and_list(text: str) -> Tree | None:
                 if "\n" in text[m.start():]:
                     return None
                 break
-            if _not_plain(word, not command):
+            if (word in _RESERVED and not command) or (bash_like and _not_plain(word, not command)):
                 return None
             start, end = m.span()
             command.append(new(Word, (word, start, end, (new(Literal, (word, False)),))))
