@@ -19,6 +19,7 @@ import re
 import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from dockfix.memo import Memo
 from dockfix.model.argv import UNKNOWN, Grammar, ParsedOption, Value, effective, read_options
@@ -31,6 +32,7 @@ _NAME = re.compile(r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[([^\]]*
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _EGG = re.compile(r"#egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
 _SPACES = re.compile(r"\s+")
+_SPACE = re.compile(r"\s")
 _ARCHIVE = (".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".zip")
 
 
@@ -41,8 +43,10 @@ class RequirementKind(enum.Enum):
     UNKNOWN = "unknown"  # not a requirement pip can read, or an unknown word
 
 
-@dataclass(frozen=True)
-class Requirement:
+class Requirement(NamedTuple):
+    """A NamedTuple: two of them for each pip command of a 40,000-RUN file, and a frozen
+    dataclass takes several times as long to make."""
+
     text: str  # as written
     kind: RequirementKind
     name: str | None = None  # PEP 503 normalised: "Django_Rest.Framework" -> "django-rest-framework"
@@ -99,8 +103,9 @@ def _named(text: str, name: str, extras: str | None, rest: str) -> Requirement:
                            spec[1:].strip())
     if spec and not spec.startswith(("<", ">", "=", "!", "~", "(")):
         return Requirement(text, RequirementKind.UNKNOWN)
+    spec = spec.strip("()")
     return Requirement(text, RequirementKind.NAMED, normalise_name(name), extras_t,
-                       _SPACES.sub("", spec.strip("()")), marker.strip())
+                       _SPACES.sub("", spec) if _SPACE.search(spec) else spec, marker.strip())
 
 
 class EntryKind(enum.Enum):
