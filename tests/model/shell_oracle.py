@@ -56,9 +56,9 @@ class Sandbox:
         self.env = {"PATH": f"{self.bin}:/usr/bin:/bin", "DOCKFIX_LOG": self.log,
                     "HOME": self.root, "V2": "pre set"}
 
-    def run(self, script: str) -> tuple[int, list[Entry]]:
+    def run(self, script: str, shell: str = "/bin/sh") -> tuple[int, list[Entry]]:
         open(self.log, "w").close()
-        proc = subprocess.run(["/bin/sh", "-c", script], cwd=self.work, env=self.env,
+        proc = subprocess.run([shell, "-c", script], cwd=self.work, env=self.env,
                               stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
         with open(self.log, encoding="utf-8", errors="surrogateescape") as f:
             records = [r for r in f.read().split("\x1e") if r]

@@ -135,7 +135,7 @@ class Lexer:
         word = Word(self.text[start:self.pos], start, self.pos, tuple(parts))
         if word.text.isdigit() and self.pos < len(self.text) and self.text[self.pos] in "<>":
             return Token(IO_NUMBER, start, self.pos, word=word)
-        if word.text.startswith(("[[", "((")) or ("{" in word.text and "," in word.text):
+        if word.text.startswith(("[[", "((")) or ("{" in word.text and _brace_list(parts)):
             self._dialect(start, f"`{word.text}` means something else in bash")
         return Token(WORD, start, self.pos, word=word)
 
@@ -652,6 +652,19 @@ def _assignment(word: Word) -> Assignment | None:
     return Assignment(m.group(1), value, word.start, word.end)
 
 
+def _brace_list(parts: list[Part]) -> bool:
+    """Whether bash may brace-expand the word: an unquoted `{`, then an unquoted `,` or `..`
+    (a list, a sequence), then an unquoted `}`. bash expands no brace inside quotes, after a
+    backslash or in `${…}` (a parameter, a part of its own here): an awk program in quotes
+    reads the same in dash (tests/model/test_shell_dialect.py runs both)."""
+    unquoted = "".join(p.value if type(p) is Literal and not p.quoted else "\0" for p in parts)
+    opening = unquoted.find("{")
+    if opening < 0:
+        return False
+    inside = [at for at in (unquoted.find(",", opening + 1), unquoted.find("..", opening + 1)) if at >= 0]
+    return bool(inside) and unquoted.find("}", min(inside) + 1) >= 0
+
+
 def parse(text: str) -> Tree:
     """The script as dash reads it: complete commands up to the first syntax error."""
     plain = plain_and_list(text)
@@ -730,7 +743,7 @@ def plain_and_list(text: str) -> Tree | None:
 def _not_plain(word: str, command_start: bool) -> bool:
     """A reserved word where a command starts, or what `Lexer._word_token` reports as bash's."""
     return (command_start and word in _RESERVED) or word.startswith(("[[", "((")) or (
-        "{" in word and "," in word)
+        "{" in word and ("," in word or ".." in word))
 
 
 def _plain_pipeline(tokens: list[Word]) -> Pipeline:
