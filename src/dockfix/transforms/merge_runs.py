@@ -141,7 +141,8 @@ def _read(ctx: Context, path: str, doc: Document, ins: Instruction, after_single
     """The RUN as a member when it may merge; a refusal worth a note is reported (hadolint
     reports it, or the next RUN: both are one command)."""
     read = single(doc, ins) if not ctx.ignored(doc, ins) else None
-    if read is not None and ins.stage >= 0 and windows_image(doc.stages[ins.stage].base):
+    if read is not None and ins.stage >= 0 and (windows_image(doc.stages[ins.stage].base)
+                                                 or windows_image(_image_user.resolved_base(ctx, path, ins.stage))):
         read = Kept("the stage's base is a Windows image: cmd reads its RUNs, and dockfix reads only sh")
     if isinstance(read, Member) and not _root_or_no_package_manager(ctx, path, doc, ins, read):
         read = Kept("it runs a package manager as a user that may not be root (a root-only step stays as it is)")
