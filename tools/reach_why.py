@@ -171,6 +171,18 @@ def _run_pair_fact(here, instructions: list) -> str | None:
     if here.json and before is not None and before.keyword == "RUN" and before.json:
         return "exec-form RUNs: neither is read by a shell"
     base = next((i for i in reversed(instructions[:here.index]) if i.keyword == "FROM"), None)
-    if base is not None and base.value and windows_image(base.value[0]):
+    if base is not None and base.value and windows_image(_global_args(base.value[0], instructions)):
         return "a Windows image: cmd reads its RUNs, which dockfix does not read"
     return None
+
+
+def _global_args(text: str, instructions: list) -> str:
+    """A FROM's text with the defaults of the ARGs declared before the first FROM put in."""
+    for ins in instructions:
+        if ins.keyword == "FROM":
+            break
+        for word in ins.value if ins.keyword == "ARG" else ():
+            name, eq, value = word.partition("=")
+            if eq:
+                text = text.replace("${" + name + "}", value).replace("$" + name, value)
+    return text
