@@ -1,6 +1,6 @@
-"""merge-runs (hadolint DL3059): consecutive single-command RUNs become one, where the first
-leaves no shell state and no process behind; comments kept with their commands, RUNs edited
-often kept apart. What it does, when it must not fire and why it is equivalent:
+"""merge-runs (hadolint DL3059): consecutive single-command RUNs become one, where every RUN but
+the last leaves no shell state and no process behind (`model.finite`); comments kept with their
+commands, RUNs edited often kept apart. What it does, when it must not fire and why it is equivalent:
 transforms/merge-runs/README.md (the one place)."""
 
 from __future__ import annotations
