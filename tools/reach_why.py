@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from dockfix.model.bases import windows_image  # noqa: E402
 from dockfix.syntax import parse  # noqa: E402
 from dockfix.transforms import CODES  # noqa: E402
 
@@ -54,6 +55,13 @@ EXCLUDED: tuple[Judgement, ...] = (
               "no fix keeps the behaviour: apt-get has no command that does what this apt command does "
               "(`apt upgrade` installs new dependencies, `apt-get upgrade` does not; apt-get has no "
               "`download`)"),
+    Judgement(re.compile(r"^DL3059: merge-runs: not merged with the RUN after it: `…` (starts|may start) "),
+              "no fix keeps the behaviour: merged, the build server this RUN leaves running (the Gradle or "
+              "Kotlin daemon, dotnet's build servers) would run beside the next command; in two RUNs BuildKit "
+              "stops it when the first RUN ends"),
+    Judgement(re.compile(r"^DL3059: exec-form RUNs"),
+              "no fix keeps the behaviour: exec-form RUNs run without a shell; one RUN running both needs one "
+              "(`sh -c`), which the image may not have"),
     Judgement(re.compile(r"^DL3045: copy-absolute-dest: .* the base image … is not one whose working directory"),
               "no fix can be written: the destination is relative to the WORKDIR of an external base image "
               "dockfix does not know (no absolute path is known to be the same)"),
@@ -114,7 +122,7 @@ def _instructions(path: Path) -> list:
 
 def _reason(code: str, line: int, instructions: list, notes: list[dict]) -> str:
     here = next((i for i in instructions if i.start_line <= line <= i.end_line), None)
-    fact = _fact(code, here)
+    fact = _fact(code, here, instructions)
     if fact:
         return fact
     lines = _note_lines(code, line, here, instructions)
@@ -147,9 +155,34 @@ def _note_lines(code: str, line: int, here, instructions: list) -> set[int]:
     return {here.start_line}
 
 
-def _fact(code: str, here) -> str | None:
+def _fact(code: str, here, instructions: list) -> str | None:
     if here is None:
         return None
     if code == "DL3009" and "apt-get dist-clean" in here.original:
         return "`apt-get dist-clean` removes the lists (hadolint does not know it)"
+    if code == "DL3059":
+        return _run_pair_fact(here, instructions)
     return None
+
+
+def _run_pair_fact(here, instructions: list) -> str | None:
+    """DL3059: both RUNs exec-form, or a stage built on a Windows image (cmd reads its RUNs)."""
+    before = instructions[here.index - 1] if here.index > 0 else None
+    if here.json and before is not None and before.keyword == "RUN" and before.json:
+        return "exec-form RUNs: neither is read by a shell"
+    base = next((i for i in reversed(instructions[:here.index]) if i.keyword == "FROM"), None)
+    if base is not None and base.value and windows_image(_global_args(base.value[0], instructions)):
+        return "a Windows image: cmd reads its RUNs, which dockfix does not read"
+    return None
+
+
+def _global_args(text: str, instructions: list) -> str:
+    """A FROM's text with the defaults of the ARGs declared before the first FROM put in."""
+    for ins in instructions:
+        if ins.keyword == "FROM":
+            break
+        for word in ins.value if ins.keyword == "ARG" else ():
+            name, eq, value = word.partition("=")
+            if eq:
+                text = text.replace("${" + name + "}", value).replace("$" + name, value)
+    return text

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dockfix.model.bases import DEFAULT_PATH, ImageRef, PackageManager, facts_of, parse_ref
+from dockfix.model.bases import DEFAULT_PATH, ImageRef, PackageManager, facts_of, parse_ref, windows_image
 
 PY_PATH = "/usr/local/bin:" + DEFAULT_PATH  # `ENV PATH /usr/local/bin:$PATH` over BuildKit's default
 
@@ -88,3 +88,19 @@ def test_other_families() -> None:
     assert facts_of("scratch").env_complete
     dc = facts_of("mcr.microsoft.com/devcontainers/python:3.11-bullseye")
     assert (dc.python_minor, dc.distribution_version, dc.user, dc.workdir, dict(dc.env)) == ("3.11", "11", None, None, {})
+
+
+@pytest.mark.parametrize("reference,windows", [
+    ("mcr.microsoft.com/windows/servercore:ltsc2022", True),
+    ("mcr.microsoft.com/windows/nanoserver:ltsc2022", True),
+    ("mcr.microsoft.com/windows/servercore:${WINDOWS_VERSION}", True),
+    ("mcr.microsoft.com/dotnet/framework/sdk:4.8-windowsservercore-ltsc2019", True),
+    ("python:3.12-windowsservercore-ltsc2022", True),
+    ("nanoserver", True),
+    ("mcr.microsoft.com/dotnet/sdk:8.0", False),
+    ("python:3.12-slim", False),
+    ("mcr.microsoft.com/devcontainers/python:3.12", False),
+])
+def test_windows_image(reference: str, windows: bool) -> None:
+    # Names as Microsoft's registry and the official images' Windows tags spell them.
+    assert windows_image(reference) is windows

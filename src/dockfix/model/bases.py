@@ -291,6 +291,19 @@ SCRATCH = BaseFacts("scratch", env=MappingProxyType({"PATH": DEFAULT_PATH}), use
                     has_python=False, env_complete=True, source="BuildKit: scratch is empty; an image without PATH gets the default")
 
 
+# Windows images: Microsoft's base images and the official images' Windows tags. A RUN in a
+# stage built on one is read by cmd.exe (BuildKit's default shell for a Windows platform), not sh.
+_WINDOWS_MARKS = ("nanoserver", "windowsservercore", "mcr.microsoft.com/windows/", "mcr.microsoft.com/dotnet/framework/")
+
+
+def windows_image(reference: str) -> bool:
+    """The reference, as written (ARGs unexpanded), names a Windows image by one of the names
+    Microsoft and the official images give them (mcr.microsoft.com/windows/servercore,
+    …/nanoserver, a `-windowsservercore-ltsc2022` tag, mcr.microsoft.com/dotnet/framework/…)."""
+    text = reference.lower()
+    return any(mark in text for mark in _WINDOWS_MARKS)
+
+
 def facts_of(reference: str | ImageRef) -> BaseFacts | None:
     """What the image provides, or None when the table does not know it."""
     if isinstance(reference, str):

@@ -262,6 +262,15 @@ class SystemPackageCommand:
 _MANAGERS = {m.value: m for m in PackageManager}
 
 
+def sets_download_cache(option: ParsedOption) -> bool:
+    """`-o APT::Keep-Downloaded-Packages=…` (apt, apt-get): whether the .deb files an install
+    downloaded stay in /var/cache/apt/archives once it succeeds (apt-private/private-install.cc:
+    it deletes the archives this run fetched, nothing else). apt's default is false, apt-get's
+    true; configuration keys are case-insensitive."""
+    return (option.dest == "option" and isinstance(option.value, str)
+            and option.value.lower().startswith("apt::keep-downloaded-packages="))
+
+
 def _manager(word: Word) -> PackageManager | None:
     # Asked of every command of every RUN (the prover's images too): a dict, not the enum's
     # lookup, which raises for every other program.

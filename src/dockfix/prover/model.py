@@ -26,6 +26,7 @@ from dockfix.model.packages import (UNKNOWN, PackageAction, PackageManager, PipA
                                     SystemPackageCommand, is_pip, parse_requirement, parse_requirements_text,
                                     read_pip, read_system_packages)
 from dockfix.model.requirements import EntryKind, ReqFile
+from dockfix.model.system_packages import sets_download_cache
 from dockfix.model.bases import facts_of
 from dockfix.model.words import EMPTY, Binding, Origin, Value, assignments, expand_word
 from dockfix.model.words import Scope as WordScope
@@ -859,7 +860,8 @@ def _package_op(cmd: SystemPackageCommand, flags: tuple[str, ...], env: tuple[st
     the names a removal takes, its RUN's flags (a secret or network it has), the environment
     it reads, and what the reader could not read (an unknown name)."""
     manager = PackageManager.APT_GET if cmd.manager is PackageManager.APT else cmd.manager
-    options = tuple(sorted((o.dest, str(o.value)) for o in cmd.options if o.dest not in _QUIET_PACKAGE_OPTIONS))
+    options = tuple(sorted((o.dest, str(o.value)) for o in cmd.options
+                           if o.dest not in _QUIET_PACKAGE_OPTIONS and not sets_download_cache(o)))
     removed = () if cmd.action is PackageAction.INSTALL else tuple(sorted(str(p) for p in cmd.packages))
     unread = (*cmd.unknowns, *(["a package name is unknown"] if None in cmd.packages else []),
               *(str(w) for w in cmd.unknown_options))

@@ -6,18 +6,21 @@ update, install, remove, purge, autoremove, clean gets `apt-get` in that word's 
 
 When it must not fire: `apt upgrade`/`full-upgrade` (apt's upgrade installs new dependencies,
 apt-get's does not), `apt list/search/show` (no apt-get equivalent), an inexact reading, an
-unknown word, `apt` spelled as a path or quoted; `apt install` unless the downloaded packages are
-cleaned in the same RUN after it or the stage's base is an official debian/ubuntu image.
+unknown word, `apt` spelled as a path or quoted; an install that sets Keep-Downloaded-Packages
+itself or reads a configuration file (`-c`), or names packages by glob or regex.
 
 Why it is equivalent: apt and apt-get are two front ends of libapt with the same option table and
 the same solver for these sub-commands; apt differs in output (progress bar, colour) and in one
 setting: it deletes the downloaded .deb files after installing (Binary::apt::APT::Keep-Downloaded-
-Packages "false"). Where that matters the transform requires the cache to be removed anyway (a
-later clean in the RUN, or debian/ubuntu's docker-clean configuration).
+Packages "false"). An install becomes `apt-get -o APT::Keep-Downloaded-Packages=false install`,
+which deletes them the same way, unless the cache is removed anyway (a later clean in the RUN, or
+the docker-clean configuration of the debian/ubuntu images and of the official images built on
+them). README: transforms/apt-get-for-apt/README.md.
 """
 
 from __future__ import annotations
 
+from dockfix.model.bases import facts_of, parse_ref
 from dockfix.model.packages import PackageAction, PackageManager, read_system_packages
 from dockfix.model.shell import Command, Script
 from dockfix.syntax import Document, Instruction
@@ -26,9 +29,15 @@ from dockfix.transforms.base import Context, DockerfileTransform, Safety
 
 _SAME = (PackageAction.UPDATE, PackageAction.INSTALL, PackageAction.REMOVE, PackageAction.PURGE,
          PackageAction.AUTOREMOVE, PackageAction.CLEAN)
-# Official images whose /etc/apt/apt.conf.d/docker-clean deletes downloaded packages after apt-get.
-_CLEAN_BASES = ("debian", "ubuntu", "docker.io/library/debian", "docker.io/library/ubuntu",
-                "library/debian", "library/ubuntu")
+# Official images whose /etc/apt/apt.conf.d/docker-clean (debuerreotype's, in debian and ubuntu)
+# deletes downloaded packages after apt-get: debian, ubuntu, and those whose Dockerfiles start FROM
+# them and leave /etc/apt alone (model.bases reads their distribution from the tag).
+_CLEAN_BASES = frozenset({"debian", "ubuntu", "python", "node", "golang"})
+# apt-get's spelling of what apt does by default: delete the .deb files it downloaded.
+_DELETE_DOWNLOADS = "apt-get -o APT::Keep-Downloaded-Packages=false"
+_KEEP_OPTION = "apt::keep-downloaded-packages"
+# Globs and regular expressions: apt (APT::Cmd::Pattern-Only) refuses them, apt-get matches them.
+_PATTERN = frozenset("*[]^$|")
 
 
 def _cleans_after(script: Script, cmd: Command) -> bool:
@@ -47,7 +56,32 @@ def _clean_base(doc: Document, ins: Instruction) -> bool:
     if ins.stage < 0:
         return False
     base = doc.stages[ins.stage].base
-    return "$" not in base and base.split("@")[0].split(":")[0] in _CLEAN_BASES
+    ref = parse_ref(base) if "$" not in base else None
+    facts = facts_of(ref) if ref is not None and ref.official_name in _CLEAN_BASES else None
+    return facts is not None and facts.distribution in ("debian", "ubuntu")
+
+
+def _install_refusal(reading) -> str | None:
+    """Why `apt install` cannot become apt-get with apt's Keep-Downloaded-Packages written out."""
+    for o in reading.options:
+        if o.dest == "config_file":
+            return "apt install: it reads a configuration file (-c), which may set Keep-Downloaded-Packages"
+        if o.dest == "option" and (not isinstance(o.value, str) or o.value.lower().startswith(_KEEP_OPTION)):
+            return "apt install: an -o option may set Keep-Downloaded-Packages"
+    if any(w is None or _PATTERN & set(w) for w in reading.arguments):
+        return "apt install: a package is named by a pattern, which apt refuses and apt-get matches"
+    return None
+
+
+def _spelling(doc: Document, cmd: Command, ins: Instruction, script: Script, reading) -> str:
+    """What `apt` becomes: apt-get, with apt's deletion of downloaded packages written out for
+    an install whose downloads nothing else removes; or why an install cannot change."""
+    if reading.action is not PackageAction.INSTALL:
+        return "apt-get"
+    why = _install_refusal(reading)
+    if why is not None:
+        return why
+    return "apt-get" if _cleans_after(script, cmd) or _clean_base(doc, ins) else _DELETE_DOWNLOADS
 
 
 def _edit(doc: Document, cmd: Command, ins: Instruction, script: Script) -> rw.WordEdit | str | None:
@@ -61,12 +95,14 @@ def _edit(doc: Document, cmd: Command, ins: Instruction, script: Script) -> rw.W
         return "apt: the command is not read exactly"
     if reading.action not in _SAME:
         return f"apt {reading.subcommand}: apt-get's {reading.subcommand} differs or does not exist"
-    if reading.action is PackageAction.INSTALL and not (_cleans_after(script, cmd) or _clean_base(doc, ins)):
-        return "apt install: apt-get would keep the downloaded packages (no clean after it, base not debian/ubuntu)"
-    new = read_system_packages(["apt-get", *(w.value for w in cmd.argv[1:])])
-    if new is None or (new.action, new.arguments, new.options) != (reading.action, reading.arguments, reading.options):
+    spelling = _spelling(doc, cmd, ins, script, reading)
+    if spelling.startswith("apt install:"):
+        return spelling  # why it stays
+    new = read_system_packages([*spelling.split(), *(w.value for w in cmd.argv[1:])])
+    if new is None or (new.action, new.arguments) != (reading.action, reading.arguments) \
+            or new.options[int(spelling != "apt-get"):] != reading.options:
         return "apt: apt-get reads the command differently"
-    return rw.WordEdit(head.start, head.end, "apt-get")
+    return rw.WordEdit(head.start, head.end, spelling)
 
 
 class AptGetForApt(DockerfileTransform):

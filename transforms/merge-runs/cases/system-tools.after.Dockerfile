@@ -3,7 +3,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 patch &
 RUN update-alternatives --install /usr/bin/python python /usr/bin/python3 1 \
     && fc-cache -f \
     && patch -p1 -d /usr/lib/python3 < /tmp/fix.patch \
-    && strip /usr/bin/python3
-RUN python3 -c "print(1)"
-RUN update-alternatives --set python /usr/bin/python3
+    && strip /usr/bin/python3 \
+    && python3 -c "print(1)" \
+    && update-alternatives --set python /usr/bin/python3
 CMD ["python"]

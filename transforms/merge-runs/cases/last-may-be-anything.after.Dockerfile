@@ -1,0 +1,6 @@
+FROM python:3.11-slim
+COPY db_deps.sh gradlew ./
+RUN chmod +x db_deps.sh && ./db_deps.sh
+RUN pip install --no-cache-dir flask && chmod +x gradlew && ./gradlew installDist
+RUN ./gradlew test
+RUN python -m pip install --no-cache-dir -U pip && export USE_CUDA=1

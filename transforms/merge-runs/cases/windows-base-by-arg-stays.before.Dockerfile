@@ -1,0 +1,5 @@
+ARG WINDOWS_BASE_IMAGE=mcr.microsoft.com/windows/servercore
+ARG WINDOWS_BASE_IMAGE_TAG=ltsc2022
+FROM ${WINDOWS_BASE_IMAGE}:${WINDOWS_BASE_IMAGE_TAG}
+RUN mkdir C:\tmp
+RUN setx /M PATH "C:\bin;%PATH%"
