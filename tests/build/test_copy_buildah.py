@@ -127,6 +127,13 @@ CASES = [
     Case("add-plain-gzip-copied", "ADD notes.gz /g/\n", {"notes.gz": gzip.compress(b"not a tar\n")}),
     Case("add-zeros-not-an-archive", "ADD zeros.bin /z/\n", {"zeros.bin": bytes(4096)}),
     Case("copy-tar-not-extracted", "COPY arch.tar /ct/\n", {"arch.tar": _tar({"r.txt": b"r\n"})}),
+    # copy-for-add: the context root is a directory, which ADD never extracts (a tar inside it
+    # is copied as a file, as COPY copies it), whatever the context holds.
+    Case("add-context-root-keeps-tars", "ADD . /r/\nCOPY . /c/\n",
+         {"a.txt": b"a\n", "arch.tar": _tar({"r.txt": b"r\n"}), "d/in.tar": _tar({"s.txt": b"s\n"})}),
+    Case("add-dot-slash-root", "ADD ./ /r/\n", {"arch.tar": _tar({"r.txt": b"r\n"})}),
+    Case("add-file-with-slash", "ADD arch.tar/ /r/\n", {"arch.tar": _tar({"r.txt": b"r\n"})}),
+    Case("add-dir-keeps-tars-inside", "ADD d/ /r/\n", {"d/in.tar": _tar({"s.txt": b"s\n"})}),
     Case("add-url-named-by-path", "ADD {url}/files/tool.sh /u/\n", url=True),
     Case("symlink-inside-dir", "COPY d /l/\n", {"d/real.txt": b"r\n"}, symlinks={"d/link.txt": "real.txt"}),
     Case("dir-over-file-fails", "COPY a.txt /f\nCOPY d /f\n", fails=True),

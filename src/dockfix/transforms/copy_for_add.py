@@ -20,13 +20,19 @@ reads every source and finds no archive, ADD and COPY put the same files in the 
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 
-from dockfix.model.copy import BuildContext, CopySpec, copy_result, is_git, is_remote
+from dockfix.model.copy import BuildContext, CopySpec, copy_result, has_wildcards, is_git, is_remote, source_path
+from dockfix.model.gitignore import GitIgnores
+from dockfix.model.words import expand_word, scope_before
 from dockfix.syntax import Document, Instruction, parse
 from dockfix.transforms._copy_groups import context_of
 from dockfix.transforms.base import Context, DockerfileTransform, Safety
 
 _SHARED_FLAGS = ("chown", "chmod", "link")
+# What the check reads as the destination when its word is not known here: ADD and COPY put
+# files in the same place whatever it is; only whether a source is extracted differs.
+_ANY_DESTINATION = "/.dockfix-any-destination/"
 
 
 def _flag_name(flag: str) -> str:
@@ -39,17 +45,45 @@ def _syntax_refusal(ins: Instruction) -> str | None:
         return "the ADD has heredocs" if ins.heredocs else "the ADD has no destination"
     if any(_flag_name(f) not in _SHARED_FLAGS for f in ins.flags):
         return "a flag COPY does not share (" + ", ".join(f for f in ins.flags if _flag_name(f) not in _SHARED_FLAGS) + ")"
-    if any("$" in w for w in (*ins.value, *ins.flags)):
-        return "a word holds a variable"
     return None
 
 
-def _model_refusal(ins: Instruction, context: BuildContext | None) -> str | None:
-    spec = CopySpec.of(ins)
+def _expanded(doc: Document, ins: Instruction) -> CopySpec | str | None:
+    """The ADD with its words expanded as BuildKit expands them (model.words), for the
+    question ADD or COPY; or why its sources cannot be known here. A source must be known
+    without ARG defaults (a build may pass another value: another file); the destination and
+    the flag values may stay unknown (ADD and COPY use them alike)."""
+    fixed, defaults = scope_before(doc, ins, arg_defaults=False), scope_before(doc, ins)
+    sources = []
+    for word in ins.value[:-1]:
+        value = expand_word(word, fixed, doc.escape)
+        if value.text is None:
+            shown = expand_word(word, defaults, doc.escape).text
+            if shown is not None and (is_remote(shown) or is_git(shown)):
+                return f"a source is a URL or a git repository (`{shown}`): fetching is what ADD is for"
+            if shown is not None:
+                return f"a source word (`{word}`) reads an ARG: a build may pass another value, naming another file"
+            return f"a source word (`{word}`) is not known here (an ARG without a default, or a base image's variable)"
+        sources.append(value.text)
+    if any(is_remote(s) or is_git(s) for s in sources):
+        return f"a source is a URL or a git repository (`{sources[0]}`): fetching is what ADD is for"
+    dest = expand_word(ins.value[-1], defaults, doc.escape).text or _ANY_DESTINATION
+    spec = CopySpec.of(ins, lambda w: expand_word(w, defaults, doc.escape).text or "")
     if spec is None:
-        return "the ADD has no destination"
+        return None
+    return dataclasses.replace(spec, sources=tuple(sources), dest=dest,
+                               chown=spec.chown or None, chmod=spec.chmod or None)
+
+
+def _context_root_only(spec: CopySpec) -> bool:
+    """Every source is the build context's root (`.`, `./`, `/`, `..`): a directory in every
+    context, which BuildKit's ADD never extracts (it tries only a source that is a file)."""
+    return all(not has_wildcards(s) and source_path(s) == "" for s in spec.sources)
+
+
+def _model_refusal(spec: CopySpec, context: BuildContext | None) -> str | None:
     if context is None:
-        return "the build context is not known"
+        return None if _context_root_only(spec) else "the build context is not known"
     add = copy_result(spec, "/", context)
     if add.unknown:
         return f"not read exactly: {add.unknown[0].reason}"
@@ -59,6 +93,39 @@ def _model_refusal(ins: Instruction, context: BuildContext | None) -> str | None
     if copy != add:
         return "a source is an archive ADD extracts"
     return None
+
+
+def _nowhere(ctx: Context, spec: CopySpec) -> str | None:
+    """Why no context would tell whether a source is an archive: a plain source that is in
+    no directory of the repository (and that no .gitignore says CI makes before the build);
+    None when each may be read somewhere."""
+    paths = ctx.cache.get("copy-for-add:paths")
+    if paths is None:
+        paths = ctx.cache["copy-for-add:paths"] = frozenset(
+            d for p in ctx.tree.paths() for d in _tails(p))
+    for src in spec.sources:
+        rel = source_path(src)
+        if rel and not has_wildcards(src) and rel not in paths and not _generated(ctx, rel):
+            return (f"{src!r} is in no directory of the repository: its bytes, which decide whether "
+                    "ADD extracts it, are not known")
+    return None
+
+
+def _tails(path: str) -> list[str]:
+    """Every path `path` may be read as below some directory: `a/b/c`, `b/c`, `c`, and the
+    directories `a/b`, `b`, `a`."""
+    parts = path.split("/")
+    return ["/".join(parts[i:j]) for i in range(len(parts)) for j in range(i + 1, len(parts) + 1)]
+
+
+def _generated(ctx: Context, rel: str) -> bool:
+    """A .gitignore of the repository covers `rel` below some directory (CI makes it)."""
+    ignores = ctx.cache.get("copy-for-add:gitignores")
+    if ignores is None:
+        ignores = ctx.cache["copy-for-add:gitignores"] = GitIgnores.read(
+            [p for p in ctx.tree.paths() if p.endswith(".gitignore")], ctx.tree.read)
+    dirs = {posixpath.dirname(p) for p in ignores.files}
+    return any(ignores.deciding(posixpath.join(d, rel) if d else rel) is not None for d in dirs | {""})
 
 
 def _as_copy(doc: Document, ins: Instruction) -> bytes | None:
@@ -100,7 +167,7 @@ class CopyForAdd(DockerfileTransform):
             if any(is_remote(s) or is_git(s) for s in ins.value[:-1]):
                 continue  # fetching is what ADD is for
             context = context or context_of(ctx.graph(), ctx.tree, path)
-            why = _syntax_refusal(ins) or _model_refusal(ins, context)
+            why = self._why_kept(ctx, doc, ins, context)
             new = _as_copy(doc, ins) if why is None else None
             if why is None and new is None:
                 why = "the keyword could not be rewritten in place"
@@ -109,3 +176,16 @@ class CopyForAdd(DockerfileTransform):
                 continue
             doc, changed = parse(new), True
         return doc.data if changed else None
+
+    @staticmethod
+    def _why_kept(ctx: Context, doc: Document, ins: Instruction, context: BuildContext | None) -> str | None:
+        why = _syntax_refusal(ins)
+        if why is not None:
+            return why
+        spec = _expanded(doc, ins)
+        if not isinstance(spec, CopySpec):
+            return spec or "the ADD has no destination"
+        why = _model_refusal(spec, context)
+        if why == "the build context is not known":
+            return _nowhere(ctx, spec) or why
+        return why
