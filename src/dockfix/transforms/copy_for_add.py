@@ -1,15 +1,17 @@
 """copy-for-add: `ADD` of local files that are not archives becomes `COPY`, answering hadolint DL3020.
 
-What it does: an ADD whose every source is a context path (no URL, no git, no heredoc, no
-variable) and whose flags COPY shares (--chown, --chmod, --link) becomes COPY, when the model of
-COPY/ADD (`model.copy.copy_result`, BuildKit's rules) reads the ADD exactly — every source file's
-bytes read from the context, none of them an archive ADD would extract — and the COPY lands the
-very same entries.
+What it does: an ADD whose every source is a context path (no URL, no git, no heredoc) and
+whose flags COPY shares (--chown, --chmod, --link) becomes COPY, when the model of COPY/ADD
+(`model.copy.copy_result`, BuildKit's rules) reads the ADD exactly — every source file's bytes
+read from the context, none of them an archive ADD would extract — and the COPY lands the very
+same entries; or, whatever the context, when every source is the context's root (a directory,
+never extracted). Words are expanded with the file's ENV (`model.words.scope_before`).
 
 When it must not fire: a source that is a URL, a git repository, or a local tar (plain, gzip,
-bzip2, xz) or zstd file; a source whose bytes cannot be read, a context that is not known, a
-failure or an unknown in the model's reading; `$` in a word (ARG/ENV not expanded here); ADD-only
-flags (--checksum, --keep-git-dir, --unpack) or --from; ONBUILD ADD.
+bzip2, xz) or zstd file; a source whose bytes cannot be read, a context that is not known (but
+for the root), a failure or an unknown in the model's reading; a source that reads an ARG (a
+build may pass another value) or a variable the file does not set; ADD-only flags (--checksum,
+--keep-git-dir, --unpack) or --from; ONBUILD ADD.
 
 Why it is equivalent: BuildKit's ADD of a local source differs from COPY only in extracting a
 local archive; both place the other files with the same rules (destination, ownership, mode,
