@@ -54,6 +54,13 @@ EXCLUDED: tuple[Judgement, ...] = (
               "no fix keeps the behaviour: apt-get has no command that does what this apt command does "
               "(`apt upgrade` installs new dependencies, `apt-get upgrade` does not; apt-get has no "
               "`download`)"),
+    Judgement(re.compile(r"^DL3020: copy-for-add: ADD kept: '…' is in no directory of the repository"),
+              "no fix can be written: the source is in no directory of the repository (and no .gitignore says CI "
+              "makes it); whether ADD extracts it (a tar archive) is decided by its bytes, which no reading of the "
+              "repository has (COPY would be a guess)"),
+    Judgement(re.compile(r"^DL3020: copy-for-add: ADD kept: a source is a URL or a git repository"),
+              "no fix keeps the behaviour: the source, held by a variable, is a URL or a git repository that ADD "
+              "fetches; COPY cannot fetch (hadolint does not expand the variable)"),
     Judgement(re.compile(r"^DL3045: copy-absolute-dest: .* the base image … is not one whose working directory"),
               "no fix can be written: the destination is relative to the WORKDIR of an external base image "
               "dockfix does not know (no absolute path is known to be the same)"),
