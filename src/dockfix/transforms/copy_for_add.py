@@ -10,7 +10,8 @@ never extracted). Words are expanded with the file's ENV (`model.words.scope_bef
 When it must not fire: a source that is a URL, a git repository, or a local tar (plain, gzip,
 bzip2, xz) or zstd file; a source whose bytes cannot be read, a context that is not known (but
 for the root), a failure or an unknown in the model's reading; a source that reads an ARG (a
-build may pass another value) or a variable the file does not set; ADD-only flags (--checksum,
+build may pass another value) or a variable the file does not set; a destination or flag
+value not known here; ADD-only flags (--checksum,
 --keep-git-dir, --unpack) or --from; ONBUILD ADD.
 
 Why it is equivalent: BuildKit's ADD of a local source differs from COPY only in extracting a
@@ -32,9 +33,6 @@ from dockfix.transforms._copy_groups import context_of
 from dockfix.transforms.base import Context, DockerfileTransform, Safety
 
 _SHARED_FLAGS = ("chown", "chmod", "link")
-# What the check reads as the destination when its word is not known here: ADD and COPY put
-# files in the same place whatever it is; only whether a source is extracted differs.
-_ANY_DESTINATION = "/.dockfix-any-destination/"
 
 
 def _flag_name(flag: str) -> str:
@@ -51,30 +49,29 @@ def _syntax_refusal(ins: Instruction) -> str | None:
 
 
 def _expanded(doc: Document, ins: Instruction) -> CopySpec | str | None:
-    """The ADD with its words expanded as BuildKit expands them (model.words), for the
-    question ADD or COPY; or why its sources cannot be known here. A source must be known
-    without ARG defaults (a build may pass another value: another file); the destination and
-    the flag values may stay unknown (ADD and COPY use them alike)."""
+    """The ADD with its words expanded as BuildKit expands them (model.words), or why they
+    cannot be known here. A source must be known without ARG defaults (a build may pass
+    another value: another file); the destination and flag values with them."""
     fixed, defaults = scope_before(doc, ins, arg_defaults=False), scope_before(doc, ins)
-    sources = []
     for word in ins.value[:-1]:
-        value = expand_word(word, fixed, doc.escape)
-        if value.text is None:
+        if expand_word(word, fixed, doc.escape).text is None:
             shown = expand_word(word, defaults, doc.escape).text
             if shown is not None and (is_remote(shown) or is_git(shown)):
                 return f"a source is a URL or a git repository (`{shown}`): fetching is what ADD is for"
             if shown is not None:
                 return f"a source word (`{word}`) reads an ARG: a build may pass another value, naming another file"
             return f"a source word (`{word}`) is not known here (an ARG without a default, or a base image's variable)"
-        sources.append(value.text)
-    if any(is_remote(s) or is_git(s) for s in sources):
-        return f"a source is a URL or a git repository (`{sources[0]}`): fetching is what ADD is for"
-    dest = expand_word(ins.value[-1], defaults, doc.escape).text or _ANY_DESTINATION
+    # The prover reads what an ADD or COPY lands only when every word is known: a destination
+    # or flag value it cannot read is not rewritten (ADD and COPY would use it alike).
+    values = [f.split("=", 1)[1] for f in ins.flags if "=" in f]
+    unread = next((w for w in (ins.value[-1], *values) if expand_word(w, defaults, doc.escape).text is None), None)
+    if unread is not None:
+        return f"the destination or a flag value (`{unread}`) is not known here"
+    # A source known without ARG defaults reads no ARG: it expands the same with them.
     spec = CopySpec.of(ins, lambda w: expand_word(w, defaults, doc.escape).text or "")
-    if spec is None:
-        return None
-    return dataclasses.replace(spec, sources=tuple(sources), dest=dest,
-                               chown=spec.chown or None, chmod=spec.chmod or None)
+    if spec is not None and any(is_remote(s) or is_git(s) for s in spec.sources):
+        return f"a source is a URL or a git repository (`{spec.sources[0]}`): fetching is what ADD is for"
+    return spec
 
 
 def _context_root_only(spec: CopySpec) -> bool:
