@@ -52,15 +52,10 @@ def _expanded(doc: Document, ins: Instruction) -> CopySpec | str | None:
     """The ADD with its words expanded as BuildKit expands them (model.words), or why they
     cannot be known here. A source must be known without ARG defaults (a build may pass
     another value: another file); the destination and flag values with them."""
-    fixed, defaults = scope_before(doc, ins, arg_defaults=False), scope_before(doc, ins)
-    for word in ins.value[:-1]:
-        if expand_word(word, fixed, doc.escape).text is None:
-            shown = expand_word(word, defaults, doc.escape).text
-            if shown is not None and (is_remote(shown) or is_git(shown)):
-                return f"a source is a URL or a git repository (`{shown}`): fetching is what ADD is for"
-            if shown is not None:
-                return f"a source word (`{word}`) reads an ARG: a build may pass another value, naming another file"
-            return f"a source word (`{word}`) is not known here (an ARG without a default, or a base image's variable)"
+    defaults = scope_before(doc, ins)
+    why = _source_refusal(doc, ins, defaults)
+    if why is not None:
+        return why
     # The prover reads what an ADD or COPY lands only when every word is known: a destination
     # or flag value it cannot read is not rewritten (ADD and COPY would use it alike).
     values = [f.split("=", 1)[1] for f in ins.flags if "=" in f]
@@ -72,6 +67,21 @@ def _expanded(doc: Document, ins: Instruction) -> CopySpec | str | None:
     if spec is not None and any(is_remote(s) or is_git(s) for s in spec.sources):
         return f"a source is a URL or a git repository (`{spec.sources[0]}`): fetching is what ADD is for"
     return spec
+
+
+def _source_refusal(doc: Document, ins: Instruction, defaults) -> str | None:
+    """Why a source word is not known without ARG defaults, None when every one is."""
+    fixed = scope_before(doc, ins, arg_defaults=False)
+    for word in ins.value[:-1]:
+        if expand_word(word, fixed, doc.escape).text is not None:
+            continue
+        shown = expand_word(word, defaults, doc.escape).text
+        if shown is not None and (is_remote(shown) or is_git(shown)):
+            return f"a source is a URL or a git repository (`{shown}`): fetching is what ADD is for"
+        if shown is not None:
+            return f"a source word (`{word}`) reads an ARG: a build may pass another value, naming another file"
+        return f"a source word (`{word}`) is not known here (an ARG without a default, or a base image's variable)"
+    return None
 
 
 def _context_root_only(spec: CopySpec) -> bool:
