@@ -118,3 +118,18 @@ def test_add_classes_without_a_fix_are_named_and_the_others_are_not(tmp_path: Pa
               "message": "ADD kept: the build context is not known"}]
     why = classify(tmp_path, [("Dockerfile", n, "DL3020") for n in (3, 4, 5)], notes, "written")
     assert [judge(*w) is not None for w in why] == [True, True, False]
+
+
+def test_pip_classes_without_a_fix_are_named(tmp_path: Path) -> None:
+    from reach_why import classify, judge
+
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\nENV PIP_NO_CACHE_DIR=off\nRUN pip install six\n"
+                                         "RUN pip install x && cp /root/.cache/pip/wheels/*/x.whl /w/\n")
+    notes = [{"transform": "pip-no-cache-dir", "kind": "skip", "path": "Dockerfile", "line": 3,
+              "message": "pip install: pip's cache is already off: ENV PIP_NO_CACHE_DIR=off (pip turns it off for "
+                         "any value it accepts)"},
+             {"transform": "pip-no-cache-dir", "kind": "skip", "path": "Dockerfile", "line": 4,
+              "message": "pip install: a command reads pip's or uv's cache directory (`cp`, line 4): without the "
+                         "cache it reads nothing"}]
+    why = classify(tmp_path, [("Dockerfile", 3, "DL3042"), ("Dockerfile", 4, "DL3042")], notes, "written")
+    assert all(judge(*w) is not None for w in why)
