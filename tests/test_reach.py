@@ -129,7 +129,7 @@ def test_pip_classes_without_a_fix_are_named(tmp_path: Path) -> None:
               "message": "pip install: pip's cache is already off: ENV PIP_NO_CACHE_DIR=off (pip turns it off for "
                          "any value it accepts)"},
              {"transform": "pip-no-cache-dir", "kind": "skip", "path": "Dockerfile", "line": 4,
-              "message": "pip install: a command reads pip's or uv's cache directory (`cp`, line 4): without the "
+              "message": "pip install: a command reads the pip or uv cache directory (`cp`, line 4): without the "
                          "cache it reads nothing"}]
     why = classify(tmp_path, [("Dockerfile", 3, "DL3042"), ("Dockerfile", 4, "DL3042")], notes, "written")
     assert all(judge(*w) is not None for w in why)

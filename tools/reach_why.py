@@ -48,7 +48,7 @@ EXCLUDED: tuple[Judgement, ...] = (
     Judgement(re.compile(r"^DL3042: pip-no-cache-dir: .*pip's cache is already off: ENV PIP_NO_CACHE_DIR"),
               "nothing to fix: the file's `ENV PIP_NO_CACHE_DIR` turns pip's cache off for any value pip accepts "
               "(`off` and `false` too: cli/cmdoptions.py `_handle_no_cache_dir`); hadolint wants the option"),
-    Judgement(re.compile(r"^DL3042: pip-no-cache-dir: .*a command reads pip's or uv's cache directory"),
+    Judgement(re.compile(r"^DL3042: pip-no-cache-dir: .*a command reads the pip or uv cache directory"),
               "no fix keeps the behaviour: a command of the file reads pip's cache (a wheel pip built, copied "
               "out of ~/.cache/pip); without the cache it reads nothing"),
     Judgement(re.compile(r"^DL30(42|19): \S+: .*the RUN mounts a cache"),

@@ -158,7 +158,7 @@ class PipNoCacheDir(DockerfileTransform):
                 return f"pip's cache is already off: ENV {off} (pip turns it off for any value it accepts)"
             return "an ENV/ARG of the file sets a cache or configuration variable of pip/uv"
         if reader is not None:
-            return f"a command reads pip's or uv's cache directory ({reader}): without the cache it reads nothing"
+            return f"a command reads the pip or uv cache directory ({reader}): without the cache it reads nothing"
         if at is None or not all(a.value.value is not None for a in cmd.assignments):
             return "a word of the command is unknown"
         named = [k for k in _CACHE_VARIABLES if k in rw.command_env(cmd)]
