@@ -22,7 +22,8 @@ import re
 
 from dockfix.model.argv import Unknown
 from dockfix.model.packages import PipAction, PipCommand, PipFront, read_pip
-from dockfix.model.shell import Command
+from dockfix.model.run import RunForm, run_execution
+from dockfix.model.shell import Command, read_script
 from dockfix.model.words import scope_before
 from dockfix.syntax import Document, Instruction
 from dockfix.transforms import _run_words as rw
@@ -64,19 +65,34 @@ def _off_by_env(doc: Document, ins: Instruction) -> str | None:
     return f"PIP_NO_CACHE_DIR={value}" if value is not None and value.lower() in _PIP_BOOLS else None
 
 
-def _cache_reader(doc: Document) -> str | None:
-    """An instruction that names pip's or uv's cache directory other than to remove it (a
-    `cp ~/.cache/pip/wheels/…` after the install, a COPY --from of it): without the cache it
-    would read nothing. None when none does."""
+def _cache_reader(doc: Document) -> tuple[int, str] | None:
+    """The last instruction that names pip's or uv's cache directory other than to remove it
+    (a `cp ~/.cache/pip/wheels/…` after the install, a COPY of it), by index, and what names
+    it: without the cache it would read nothing. A RUN's `--mount=type=cache,target=…` is no
+    reader (the mount hides the image's directory). None when nothing reads it."""
+    found = None
     for ins in doc.instructions:
         if not _CACHE_PATH.search(ins.original):
             continue
-        run = rw.read_run(doc, ins) if ins.keyword == "RUN" else None
-        if not isinstance(run, rw.RunScript):
-            return f"`{ins.keyword}`, line {ins.start_line}"
-        for cmd in run.script.commands:
-            if cmd.name != "rm" and any(_CACHE_PATH.search(w.text) for w in cmd.argv):
-                return f"`{cmd.name or cmd.argv[0].text}`, line {ins.start_line}"
+        execution = run_execution(ins) if ins.keyword == "RUN" else None
+        if execution is None or execution.form is not RunForm.SHELL or execution.script is None:
+            found = (ins.index, f"`{ins.keyword}`, line {ins.start_line}")
+            continue
+        reader = _reader_in_script(execution.script)
+        if reader is not None:
+            found = (ins.index, f"`{reader}`, line {ins.start_line}")
+    return found
+
+
+def _reader_in_script(script: str) -> str | None:
+    """The first command of the script that names the cache other than as `rm`'s argument
+    ("RUN" when the words there are not read as a command); None when only `rm` names it."""
+    commands = read_script(script, workdir=None).commands
+    for m in _CACHE_PATH.finditer(script):
+        around = [c for c in commands if c.start <= m.start() < c.end]
+        others = [c.name or "RUN" for c in around if c.name != "rm"]
+        if not around or others:
+            return others[0] if others else "RUN"
     return None
 
 
@@ -133,7 +149,7 @@ class PipNoCacheDir(DockerfileTransform):
                            lambda cmd, ins, script: self._edit(cmd, ins, doc, configured, reader))
 
     def _edit(self, cmd: Command, ins: Instruction, doc: Document, configured: bool,
-              reader: str | None) -> rw.WordEdit | str | None:
+              reader: tuple[int, str] | None) -> rw.WordEdit | str | None:
         pip = read_pip([w.value for w in cmd.argv], None, rw.command_env(cmd))
         if pip is None or pip.action not in _INSTALLING[pip.front] or pip.no_cache is True:
             return None
@@ -149,7 +165,7 @@ class PipNoCacheDir(DockerfileTransform):
 
     @staticmethod
     def _why_not(cmd: Command, pip: PipCommand, ins: Instruction, doc: Document, configured: bool,
-                 reader: str | None, at: int | None) -> str | None:
+                 reader: tuple[int, str] | None, at: int | None) -> str | None:
         if _cache_mount(ins):
             return "the RUN mounts a cache: the cache is deliberate and outside the image"
         if configured:
@@ -157,8 +173,8 @@ class PipNoCacheDir(DockerfileTransform):
             if off is not None:
                 return f"pip's cache is already off: ENV {off} (pip turns it off for any value it accepts)"
             return "an ENV/ARG of the file sets a cache or configuration variable of pip/uv"
-        if reader is not None:
-            return f"a command reads the pip or uv cache directory ({reader}): without the cache it reads nothing"
+        if reader is not None and reader[0] >= ins.index:  # a later install cannot fill what it read
+            return f"a command reads the pip or uv cache directory ({reader[1]}): without the cache it reads nothing"
         if at is None or not all(a.value.value is not None for a in cmd.assignments):
             return "a word of the command is unknown"
         named = [k for k in _CACHE_VARIABLES if k in rw.command_env(cmd)]
