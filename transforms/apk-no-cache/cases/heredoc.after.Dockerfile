@@ -4,13 +4,6 @@ apk update
 apk add --no-cache git
 EOF
 
-RUN <<-EOT
-	apk add curl
-EOT
-RUN <<EOF
-#!/bin/sh
-apk add make
-EOF
 RUN <<EOF
 apk add --no-cache bash
 EOF
