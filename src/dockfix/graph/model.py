@@ -525,8 +525,48 @@ def _infer_context(tree: Tree, path: str, doc: Document | None,
     if len(holding) == 1:
         where = holding[0] or "."
         return holding[0], f"inferred: COPY sources resolve in {where}" + note, None
+    if not holding:
+        made = _holding_with_generated(tree, candidates, srcs)
+        if made is not None:
+            where, generated = made
+            return where, (f"inferred: COPY sources resolve in {where or '.'}, but {generated}, which "
+                           "CI makes before the build") + note, None
     unknown = _ambiguous_context(holding, unread) if holding else _no_context(tree, srcs, candidates, unread)
     return here, str(unknown), unknown
+
+
+def _holding_with_generated(tree: Tree, candidates: list[str], srcs: list[str]) -> tuple[str, str] | None:
+    """The one candidate in which every source exists but those a `.gitignore` of the
+    repository covers there (`dist/`, a generated version file: CI makes them before the
+    build; issue 13), and at least one source exists: (candidate, what covers the others).
+    None when no candidate, or more than one, holds them so."""
+    from dockfix.model.gitignore import GitIgnores
+
+    ignores = GitIgnores.read([p for p in tree.paths() if p.endswith(".gitignore")], tree.read)
+    if not ignores.files:
+        return None
+    if any(c in s for s in srcs for c in "*?["):
+        return None
+    found = [(cand, why) for cand in candidates
+             if (why := _generated_elsewhere(tree, ignores, cand, srcs)) is not None]
+    return found[0] if len(found) == 1 else None
+
+
+def _generated_elsewhere(tree: Tree, ignores, cand: str, srcs: list[str]) -> str | None:
+    """What covers the sources `cand` lacks, when a `.gitignore` covers each and `cand` holds
+    at least one source; None otherwise."""
+    present = [s for s in srcs if _source_exists(tree, cand, s)]
+    hits = [(s, ignores.deciding(_inside(cand, s))) for s in srcs if s not in present]
+    if not present or not hits or any(h is None for _, h in hits):
+        return None
+    s, h = hits[0]
+    return f"{s!r} is missing ({h.file}:{h.line}: {h.text} ignores it)"
+
+
+def _inside(context: str, src: str) -> str:
+    """A source's repository path in a context (BuildKit keeps `../x` and `/x` inside it)."""
+    rel = posixpath.normpath("/" + src).lstrip("/")
+    return posixpath.normpath(posixpath.join(context, rel)) if context else rel
 
 
 def _holding(tree: Tree, candidates: list[str], srcs: list[str]) -> list[str]:

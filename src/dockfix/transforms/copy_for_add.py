@@ -127,13 +127,34 @@ def _tails(path: str) -> list[str]:
     return ["/".join(parts[i:j]) for i in range(len(parts)) for j in range(i + 1, len(parts) + 1)]
 
 
-def _generated(ctx: Context, rel: str) -> bool:
-    """A .gitignore of the repository covers `rel` below some directory (CI makes it)."""
+def _context(ctx: Context, path: str) -> BuildContext | None:
+    """The Dockerfile's build context; a file it lacks that a .gitignore covers is made by CI
+    before the build (its bytes are not read: not known, rather than missing)."""
+    context = context_of(ctx.graph(), ctx.tree, path)
+    if context is None:
+        return None
+    base = ctx.graph().dockerfiles[path].context
+    ignores = _gitignores(ctx)
+
+    def unlisted(rel: str) -> str | None:
+        hit = ignores.deciding(posixpath.join(base, rel) if base else rel)
+        return None if hit is None else f"{hit.file}:{hit.line}: {hit.text} ignores it: CI makes it before the build"
+
+    return dataclasses.replace(context, unlisted=unlisted)
+
+
+def _gitignores(ctx: Context) -> GitIgnores:
     ignores = ctx.cache.get("copy-for-add:gitignores")
     if ignores is None:
         ignores = ctx.cache["copy-for-add:gitignores"] = GitIgnores.read(
             [p for p in ctx.tree.paths() if p.endswith(".gitignore")], ctx.tree.read)
-    dirs = {posixpath.dirname(p) for p in ignores.files}
+    return ignores
+
+
+def _generated(ctx: Context, rel: str) -> bool:
+    """A .gitignore of the repository covers `rel` below some directory (CI makes it)."""
+    ignores = _gitignores(ctx)
+    dirs = set(ignores.files)
     return any(ignores.deciding(posixpath.join(d, rel) if d else rel) is not None for d in dirs | {""})
 
 
@@ -175,7 +196,7 @@ class CopyForAdd(DockerfileTransform):
                 continue
             if any(is_remote(s) or is_git(s) for s in ins.value[:-1]):
                 continue  # fetching is what ADD is for
-            context = context or context_of(ctx.graph(), ctx.tree, path)
+            context = context or _context(ctx, path)
             why = self._why_kept(ctx, doc, ins, context)
             new = _as_copy(doc, ins) if why is None else None
             if why is None and new is None:
