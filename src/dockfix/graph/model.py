@@ -493,13 +493,22 @@ def _decide_contexts(graph: Graph, index: RepoIndex) -> None:
     for m in list(graph.images.values()) + list(index.unnamed):
         (read if m.context_unknown is None else unread).setdefault(m.dockerfile, m)
     tree = graph.tree
+    ignores: list = []  # the tree's .gitignore rules, read once, when a source is missing
+
+    def gitignores():
+        if not ignores:
+            from dockfix.model.gitignore import GitIgnores
+
+            ignores.append(GitIgnores.read([p for p in tree.paths() if p.endswith(".gitignore")], tree.read))
+        return ignores[0]
+
     for path, node in graph.dockerfiles.items():
         m = read.get(path)
         if m is not None:
             node.context, node.context_source = m.context, str(m.source)
         else:
             node.context, node.context_source, node.context_unknown = _infer_context(
-                tree, path, node.document, unread.get(path))
+                tree, path, node.document, unread.get(path), gitignores)
         node.dockerignore = _dockerignore_path(tree, path, node.context)
     for ref, m in list(graph.images.items()):
         if m.context_unknown is not None:
@@ -507,8 +516,8 @@ def _decide_contexts(graph: Graph, index: RepoIndex) -> None:
             graph.images[ref] = dataclasses.replace(m, context=node.context, context_unknown=node.context_unknown)
 
 
-def _infer_context(tree: Tree, path: str, doc: Document | None,
-                   unread: ImageMapping | None = None) -> tuple[str, str, UnknownContext | None]:
+def _infer_context(tree: Tree, path: str, doc: Document | None, unread: ImageMapping | None = None,
+                   gitignores: Callable | None = None) -> tuple[str, str, UnknownContext | None]:
     """Without a reading: the one directory, from the Dockerfile's own up to the root, in
     which every COPY/ADD source of the file exists. When there is none, or more than one
     (`COPY . .` is in every one: the sources do not say which the build sends), the context
@@ -526,7 +535,7 @@ def _infer_context(tree: Tree, path: str, doc: Document | None,
         where = holding[0] or "."
         return holding[0], f"inferred: COPY sources resolve in {where}" + note, None
     if not holding:
-        made = _holding_with_generated(tree, candidates, srcs)
+        made = _holding_with_generated(tree, candidates, srcs, gitignores)
         if made is not None:
             where, generated = made
             return where, (f"inferred: COPY sources resolve in {where or '.'}, but {generated}, which "
@@ -535,14 +544,16 @@ def _infer_context(tree: Tree, path: str, doc: Document | None,
     return here, str(unknown), unknown
 
 
-def _holding_with_generated(tree: Tree, candidates: list[str], srcs: list[str]) -> tuple[str, str] | None:
+def _holding_with_generated(tree: Tree, candidates: list[str], srcs: list[str],
+                            gitignores: Callable | None = None) -> tuple[str, str] | None:
     """The one candidate in which every source exists but those a `.gitignore` of the
     repository covers there (`dist/`, a generated version file: CI makes them before the
     build; issue 13), and at least one source exists: (candidate, what covers the others).
     None when no candidate, or more than one, holds them so."""
     from dockfix.model.gitignore import GitIgnores
 
-    ignores = GitIgnores.read([p for p in tree.paths() if p.endswith(".gitignore")], tree.read)
+    ignores = gitignores() if gitignores is not None else GitIgnores.read(
+        [p for p in tree.paths() if p.endswith(".gitignore")], tree.read)
     if not ignores.files:
         return None
     if any(c in s for s in srcs for c in "*?["):
