@@ -497,9 +497,7 @@ def _decide_contexts(graph: Graph, index: RepoIndex) -> None:
 
     def gitignores():
         if not ignores:
-            from dockfix.model.gitignore import GitIgnores
-
-            ignores.append(GitIgnores.read([p for p in tree.paths() if p.endswith(".gitignore")], tree.read))
+            ignores.append(_gitignores(tree))
         return ignores[0]
 
     for path, node in graph.dockerfiles.items():
@@ -514,6 +512,20 @@ def _decide_contexts(graph: Graph, index: RepoIndex) -> None:
         if m.context_unknown is not None:
             node = graph.dockerfiles[m.dockerfile]
             graph.images[ref] = dataclasses.replace(m, context=node.context, context_unknown=node.context_unknown)
+
+
+_GITIGNORES: Memo = Memo(64)  # the .gitignore files (path, bytes) -> their rules, across graphs
+
+
+def _gitignores(tree: Tree):
+    """The tree's .gitignore rules: one reading per set of files (the engine builds a graph
+    per transform over mostly the same tree)."""
+    from dockfix.model.gitignore import GitIgnores
+
+    paths = [p for p in tree.paths() if p.endswith(".gitignore")]
+    key = tuple((p, tree.read(p)) for p in paths)
+    found = _GITIGNORES.get(key)
+    return _GITIGNORES.put(key, GitIgnores.read(paths, tree.read)) if found is None else found
 
 
 def _infer_context(tree: Tree, path: str, doc: Document | None, unread: ImageMapping | None = None,
@@ -550,10 +562,7 @@ def _holding_with_generated(tree: Tree, candidates: list[str], srcs: list[str],
     repository covers there (`dist/`, a generated version file: CI makes them before the
     build; issue 13), and at least one source exists: (candidate, what covers the others).
     None when no candidate, or more than one, holds them so."""
-    from dockfix.model.gitignore import GitIgnores
-
-    ignores = gitignores() if gitignores is not None else GitIgnores.read(
-        [p for p in tree.paths() if p.endswith(".gitignore")], tree.read)
+    ignores = gitignores() if gitignores is not None else _gitignores(tree)
     if not ignores.files:
         return None
     if any(c in s for s in srcs for c in "*?["):
@@ -566,11 +575,16 @@ def _holding_with_generated(tree: Tree, candidates: list[str], srcs: list[str],
 def _generated_elsewhere(tree: Tree, ignores, cand: str, srcs: list[str]) -> str | None:
     """What covers the sources `cand` lacks, when a `.gitignore` covers each and `cand` holds
     at least one source; None otherwise."""
-    present = [s for s in srcs if _source_exists(tree, cand, s)]
-    hits = [(s, ignores.deciding(_inside(cand, s))) for s in srcs if s not in present]
-    if not present or not hits or any(h is None for _, h in hits):
+    missing = [s for s in srcs if not _source_exists(tree, cand, s)]
+    if not missing or len(missing) == len(srcs):
         return None
-    s, h = hits[0]
+    first = None
+    for s in missing:  # stops at the first one no .gitignore covers
+        hit = ignores.deciding(_inside(cand, s))
+        if hit is None:
+            return None
+        first = first or (s, hit)
+    s, h = first
     return f"{s!r} is missing ({h.file}:{h.line}: {h.text} ignores it)"
 
 
