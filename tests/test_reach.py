@@ -101,6 +101,7 @@ def test_classes_without_a_behaviour_keeping_fix_are_named(tmp_path: Path) -> No
 
 def test_add_classes_without_a_fix_are_named_and_the_others_are_not(tmp_path: Path) -> None:
     from reach_why import classify, judge
+    from reach_why import normalise as normalise_note
 
     (tmp_path / "Dockerfile").write_text(
         "FROM alpine:3.20\n"
@@ -116,8 +117,12 @@ def test_add_classes_without_a_fix_are_named_and_the_others_are_not(tmp_path: Pa
                          "whether ADD extracts it, are not known"},
              {"transform": "copy-for-add", "kind": "skip", "path": "Dockerfile", "line": 5,
               "message": "ADD kept: the build context is not known"}]
+    notes.append({"transform": "copy-for-add", "kind": "skip", "path": "Dockerfile", "line": 5,
+                  "message": "ADD kept: BuildKit rejects a source word (`conf\\\\\"`: unexpected end of statement "
+                             "while looking for matching double-quote): the build fails here"})
     why = classify(tmp_path, [("Dockerfile", n, "DL3020") for n in (3, 4, 5)], notes, "written")
     assert [judge(*w) is not None for w in why] == [True, True, False]
+    assert judge("DL3020", "copy-for-add: " + normalise_note(notes[-1]["message"])) is not None
 
 
 def test_pip_classes_without_a_fix_are_named(tmp_path: Path) -> None:

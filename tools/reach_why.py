@@ -64,6 +64,9 @@ EXCLUDED: tuple[Judgement, ...] = (
               "no fix can be written: the source is in no directory of the repository (and no .gitignore says CI "
               "makes it); whether ADD extracts it (a tar archive) is decided by its bytes, which no reading of the "
               "repository has (COPY would be a guess)"),
+    Judgement(re.compile(r"^DL3020: copy-for-add: ADD kept: BuildKit rejects a source word"),
+              "nothing to fix: BuildKit rejects the ADD's word (an unterminated quote): the build fails at this "
+              "step with ADD or COPY"),
     Judgement(re.compile(r"^DL3020: copy-for-add: ADD kept: a source is a URL or a git repository"),
               "no fix keeps the behaviour: the source, held by a variable, is a URL or a git repository that ADD "
               "fetches; COPY cannot fetch (hadolint does not expand the variable)"),

@@ -73,8 +73,11 @@ def _source_refusal(doc: Document, ins: Instruction, defaults) -> str | None:
     """Why a source word is not known without ARG defaults, None when every one is."""
     fixed = scope_before(doc, ins, arg_defaults=False)
     for word in ins.value[:-1]:
-        if expand_word(word, fixed, doc.escape).text is not None:
+        value = expand_word(word, fixed, doc.escape)
+        if value.text is not None:
             continue
+        if value.is_invalid:
+            return f"BuildKit rejects a source word (`{word}`: {value.unknowns[0].message}): the build fails here"
         shown = expand_word(word, defaults, doc.escape).text
         if shown is not None and (is_remote(shown) or is_git(shown)):
             return f"a source is a URL or a git repository (`{shown}`): fetching is what ADD is for"
