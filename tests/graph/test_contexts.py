@@ -499,3 +499,12 @@ def test_a_missing_source_gitignore_covers_does_not_make_the_context_unknown(tmp
 def test_only_generated_sources_say_nothing_of_the_context(tmp_path: Path) -> None:
     make(tmp_path, {"svc/Dockerfile": "FROM x\nADD build /ml\n", ".gitignore": "**/build\n"})
     assert graph_of(tmp_path).dockerfiles["svc/Dockerfile"].context_unknown is not None
+
+
+def test_a_wildcard_source_matches_within_a_folder_as_buildkit_does(tmp_path: Path) -> None:
+    """`*.go` names the context's own Go files: `*` does not cross `/` (filepath.Match), so a
+    folder whose Go files are all below subfolders does not hold it."""
+    make(tmp_path, {"tools/svc/Dockerfile": "FROM golang\nADD *.go /go/src\n", "tools/svc/main.go": "",
+                    "tools/other/x.go": ""})
+    node = graph_of(tmp_path).dockerfiles["tools/svc/Dockerfile"]
+    assert (node.context, node.context_unknown) == ("tools/svc", None)

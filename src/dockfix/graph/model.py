@@ -638,10 +638,11 @@ def _source_exists(tree: Tree, context: str, src: str) -> bool:
     inside = posixpath.normpath("/" + src).lstrip("/")
     rel = posixpath.normpath(posixpath.join(context, inside)) if context else posixpath.normpath(inside)
     if any(c in src for c in "*?["):
-        import fnmatch
+        # BuildKit's wildcard (model.copy: filepath.Match per path component, `*` never
+        # crosses `/`), matched against the candidate's own files.
+        from dockfix.model.copy import named_files
 
-        prefix = context + "/" if context else ""
-        return any(fnmatch.fnmatchcase(p, rel) for p in tree.paths() if p.startswith(prefix))
+        return bool(named_files(tree.under(context), src))
     return rel in ("", ".") or tree.exists(rel) or tree.is_dir(rel)
 
 
