@@ -97,3 +97,44 @@ def test_classes_without_a_behaviour_keeping_fix_are_named(tmp_path: Path) -> No
         ("DL3045", "copy-absolute-dest: COPY destination '…' kept relative: the base image … is not one whose "
                    "working directory is known")]
     assert all(judge(*w) is not None for w in why)
+
+
+def test_add_classes_without_a_fix_are_named_and_the_others_are_not(tmp_path: Path) -> None:
+    from reach_why import classify, judge
+    from reach_why import normalise as normalise_note
+
+    (tmp_path / "Dockerfile").write_text(
+        "FROM alpine:3.20\n"
+        "ARG TOOL_URL=https://example.com/tool\n"
+        "ADD $TOOL_URL /usr/local/bin/tool\n"                          # 3: a URL in a variable
+        "ADD nagios.init /etc/sv/nagios/run\n"                         # 4: in no directory
+        "ADD app.conf /etc/\n")                                        # 5: context not known
+    notes = [{"transform": "copy-for-add", "kind": "skip", "path": "Dockerfile", "line": 3,
+              "message": "ADD kept: a source is a URL or a git repository (`https://example.com/tool`): fetching "
+                         "is what ADD is for"},
+             {"transform": "copy-for-add", "kind": "skip", "path": "Dockerfile", "line": 4,
+              "message": "ADD kept: 'nagios.init' is in no directory of the repository: its bytes, which decide "
+                         "whether ADD extracts it, are not known"},
+             {"transform": "copy-for-add", "kind": "skip", "path": "Dockerfile", "line": 5,
+              "message": "ADD kept: the build context is not known"}]
+    notes.append({"transform": "copy-for-add", "kind": "skip", "path": "Dockerfile", "line": 5,
+                  "message": "ADD kept: BuildKit rejects a source word (`conf\\\\\"`: unexpected end of statement "
+                             "while looking for matching double-quote): the build fails here"})
+    why = classify(tmp_path, [("Dockerfile", n, "DL3020") for n in (3, 4, 5)], notes, "written")
+    assert [judge(*w) is not None for w in why] == [True, True, False]
+    assert judge("DL3020", "copy-for-add: " + normalise_note(notes[-1]["message"])) is not None
+
+
+def test_pip_classes_without_a_fix_are_named(tmp_path: Path) -> None:
+    from reach_why import classify, judge
+
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12\nENV PIP_NO_CACHE_DIR=off\nRUN pip install six\n"
+                                         "RUN pip install x && cp /root/.cache/pip/wheels/*/x.whl /w/\n")
+    notes = [{"transform": "pip-no-cache-dir", "kind": "skip", "path": "Dockerfile", "line": 3,
+              "message": "pip install: pip's cache is already off: ENV PIP_NO_CACHE_DIR=off (pip turns it off for "
+                         "any value it accepts)"},
+             {"transform": "pip-no-cache-dir", "kind": "skip", "path": "Dockerfile", "line": 4,
+              "message": "pip install: a command reads the pip or uv cache directory (`cp`, line 4): without the "
+                         "cache it reads nothing"}]
+    why = classify(tmp_path, [("Dockerfile", 3, "DL3042"), ("Dockerfile", 4, "DL3042")], notes, "written")
+    assert all(judge(*w) is not None for w in why)

@@ -46,6 +46,12 @@ EXCLUDED: tuple[Judgement, ...] = (
     Judgement(re.compile(r"^DL3042: pip's cache is already off"),
               "nothing to fix: the image holds no pip cache (`--no-cache` is pip's abbreviation of "
               "`--no-cache-dir`, uv's own option); hadolint wants the full spelling"),
+    Judgement(re.compile(r"^DL3042: pip-no-cache-dir: .*pip's cache is already off: ENV PIP_NO_CACHE_DIR"),
+              "nothing to fix: the file's `ENV PIP_NO_CACHE_DIR` turns pip's cache off for any value pip accepts "
+              "(`off` and `false` too: cli/cmdoptions.py `_handle_no_cache_dir`); hadolint wants the option"),
+    Judgement(re.compile(r"^DL3042: pip-no-cache-dir: .*a command reads the pip or uv cache directory"),
+              "no fix keeps the behaviour: a command of the file reads pip's cache (a wheel pip built, copied "
+              "out of ~/.cache/pip); without the cache it reads nothing"),
     Judgement(re.compile(r"^DL30(42|19): \S+: .*the RUN mounts a cache"),
               "nothing to fix: the cache is in a cache mount (`RUN --mount=type=cache`), outside the image"),
     Judgement(re.compile(r"^DL3009: remove-apt-lists: apt lists kept: a later RUN runs `…`, which reads it"),
@@ -62,6 +68,16 @@ EXCLUDED: tuple[Judgement, ...] = (
     Judgement(re.compile(r"^DL3059: exec-form RUNs"),
               "no fix keeps the behaviour: exec-form RUNs run without a shell; one RUN running both needs one "
               "(`sh -c`), which the image may not have"),
+    Judgement(re.compile(r"^DL3020: copy-for-add: ADD kept: '…' is in no directory of the repository"),
+              "no fix can be written: the source is in no directory of the repository (and no .gitignore says CI "
+              "makes it); whether ADD extracts it (a tar archive) is decided by its bytes, which no reading of the "
+              "repository has (COPY would be a guess)"),
+    Judgement(re.compile(r"^DL3020: copy-for-add: ADD kept: BuildKit rejects a source word"),
+              "nothing to fix: BuildKit rejects the ADD's word (an unterminated quote): the build fails at this "
+              "step with ADD or COPY"),
+    Judgement(re.compile(r"^DL3020: copy-for-add: ADD kept: a source is a URL or a git repository"),
+              "no fix keeps the behaviour: the source, held by a variable, is a URL or a git repository that ADD "
+              "fetches; COPY cannot fetch (hadolint does not expand the variable)"),
     Judgement(re.compile(r"^DL3045: copy-absolute-dest: .* the base image … is not one whose working directory"),
               "no fix can be written: the destination is relative to the WORKDIR of an external base image "
               "dockfix does not know (no absolute path is known to be the same)"),

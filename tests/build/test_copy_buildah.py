@@ -127,6 +127,15 @@ CASES = [
     Case("add-plain-gzip-copied", "ADD notes.gz /g/\n", {"notes.gz": gzip.compress(b"not a tar\n")}),
     Case("add-zeros-not-an-archive", "ADD zeros.bin /z/\n", {"zeros.bin": bytes(4096)}),
     Case("copy-tar-not-extracted", "COPY arch.tar /ct/\n", {"arch.tar": _tar({"r.txt": b"r\n"})}),
+    # copy-for-add: the context root is a directory, which ADD never extracts (a tar inside it
+    # is copied as a file, as COPY copies it), whatever the context holds.
+    Case("add-context-root-keeps-tars", "ADD . /r/\nCOPY . /c/\n",
+         {"a.txt": b"a\n", "arch.tar": _tar({"r.txt": b"r\n"}), "d/in.tar": _tar({"s.txt": b"s\n"})}),
+    Case("add-dot-slash-root", "ADD ./ /r/\n", {"arch.tar": _tar({"r.txt": b"r\n"})}),
+    # ... but a trailing `/` does not make a source a directory (BuildKit cleans the path):
+    # a tar named `arch.tar/` is extracted. Only the root is a directory whatever the context.
+    Case("add-file-with-slash", "ADD arch.tar/ /r/\n", {"arch.tar": _tar({"r.txt": b"r\n"})}),
+    Case("add-dir-keeps-tars-inside", "ADD d/ /r/\n", {"d/in.tar": _tar({"s.txt": b"s\n"})}),
     Case("add-url-named-by-path", "ADD {url}/files/tool.sh /u/\n", url=True),
     Case("symlink-inside-dir", "COPY d /l/\n", {"d/real.txt": b"r\n"}, symlinks={"d/link.txt": "real.txt"}),
     Case("dir-over-file-fails", "COPY a.txt /f\nCOPY d /f\n", fails=True),
@@ -343,3 +352,40 @@ def test_buildah_differs_from_buildkit_here(case: Case, why: str, buildah: None,
     if done.returncode == 0:
         _run(*BUILDAH, "rmi", tag, check=False)
     assert (done.returncode == 0) == case.fails, why
+
+
+# model.words.scope_before against buildah: which file a COPY source with variables names, with
+# the file's ARGs taken at their defaults and with a build argument replacing one (why
+# copy-for-add reads a source only when no ARG decides it).
+SCOPE_DOCKERFILE = ("ARG G=g\nFROM scratch\nARG G\nENV E=${G}-e\nARG A=a\nENV F=f\n"
+                    "COPY ${E}.txt ${A}.txt $F.txt /\n")
+
+
+@pytest.mark.parametrize("build_args, expected", [((), {"/g-e.txt", "/a.txt", "/f.txt"}),
+                                                  (("A=b",), {"/g-e.txt", "/b.txt", "/f.txt"})])
+def test_scope_before_names_the_file_buildah_copies(build_args: tuple[str, ...], expected: set[str],
+                                                     buildah: None, tmp_path: Path) -> None:
+    from dockfix.model.words import expand_word, scope_before
+
+    doc = parse(SCOPE_DOCKERFILE.encode())
+    copy = doc.instructions[-1]
+    defaults = [expand_word(w, scope_before(doc, copy), doc.escape).text for w in copy.value[:-1]]
+    fixed = [expand_word(w, scope_before(doc, copy, arg_defaults=False), doc.escape).text for w in copy.value[:-1]]
+    assert defaults == ["g-e.txt", "a.txt", "f.txt"]
+    assert fixed == [None, None, "f.txt"]  # E is made of an ARG: a build may change both
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    for name in ("g-e.txt", "a.txt", "b.txt", "f.txt"):
+        (ctx / name).write_bytes(name.encode())
+    (tmp_path / "Dockerfile").write_text(SCOPE_DOCKERFILE)
+    tag = f"localhost/dockfix-copy-test:{secrets.token_hex(6)}"
+    flags = [x for a in build_args for x in ("--build-arg", a)]
+    _run(*BUILDAH, "build", "--isolation", "chroot", "--pull=never", "--layers=false", *flags,
+         "-f", str(tmp_path / "Dockerfile"), "-t", tag, str(ctx))
+    try:
+        built, _ = built_files(tag)
+    finally:
+        _run(*BUILDAH, "rmi", tag, check=False)
+    assert set(built) == expected
+    if not build_args:  # the build that passes nothing copies what the defaults name
+        assert {"/" + d for d in defaults} == expected

@@ -475,3 +475,36 @@ def test_a_ci_step_in_an_unknown_directory_maps_nothing(tmp_path: Path) -> None:
     g = graph_of(tmp_path)
     assert "acme/a:latest" not in g.images and "acme/b:latest" not in g.images
     assert g.images["acme/c:latest"].context_unknown is not None
+
+
+def test_a_missing_source_gitignore_covers_does_not_make_the_context_unknown(tmp_path: Path) -> None:
+    """issue 13: a source `.gitignore` covers is made by CI before the build; the folder that
+    holds every other source is the context. Without the `.gitignore` line, or with a second
+    folder holding the others, the context stays unknown."""
+    files = {"svc/Dockerfile": "FROM x\nCOPY app /app\nCOPY dist/app.whl /tmp/\n", "svc/app/main.py": "",
+             "svc/.gitignore": "dist/\n"}
+    make(tmp_path, files)
+    node = graph_of(tmp_path).dockerfiles["svc/Dockerfile"]
+    assert (node.context, node.context_unknown) == ("svc", None)
+    assert node.context_source == ("inferred: COPY sources resolve in svc, but 'dist/app.whl' is missing "
+                                   "(svc/.gitignore:1: dist/ ignores it), which CI makes before the build")
+    make(tmp_path, {"app/main.py": "", ".gitignore": "dist/\n"})  # the root holds them so too: two folders
+    assert graph_of(tmp_path).dockerfiles["svc/Dockerfile"].context_unknown is not None
+    (tmp_path / "app" / "main.py").unlink()
+    (tmp_path / ".gitignore").unlink()
+    (tmp_path / "svc" / ".gitignore").write_text("build/\n")  # not covered: unknown
+    assert graph_of(tmp_path).dockerfiles["svc/Dockerfile"].context_unknown is not None
+
+
+def test_only_generated_sources_say_nothing_of_the_context(tmp_path: Path) -> None:
+    make(tmp_path, {"svc/Dockerfile": "FROM x\nADD build /ml\n", ".gitignore": "**/build\n"})
+    assert graph_of(tmp_path).dockerfiles["svc/Dockerfile"].context_unknown is not None
+
+
+def test_a_wildcard_source_matches_within_a_folder_as_buildkit_does(tmp_path: Path) -> None:
+    """`*.go` names the context's own Go files: `*` does not cross `/` (filepath.Match), so a
+    folder whose Go files are all below subfolders does not hold it."""
+    make(tmp_path, {"tools/svc/Dockerfile": "FROM golang\nADD *.go /go/src\n", "tools/svc/main.go": "",
+                    "tools/other/x.go": ""})
+    node = graph_of(tmp_path).dockerfiles["tools/svc/Dockerfile"]
+    assert (node.context, node.context_unknown) == ("tools/svc", None)

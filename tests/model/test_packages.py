@@ -231,6 +231,9 @@ def test_requirement_file_rules() -> None:
      PackageAction.INSTALL, ("gcc", "musl-dev")),
     (["apk", "del", ".build"], PackageManager.APK, PackageAction.REMOVE, (".build",)),
     (["apk", "update"], PackageManager.APK, PackageAction.UPDATE, ()),
+    # apk-tools 2 (getopt_long) and 3 (apk.c opt_parse_desc) take a unique prefix of a long option:
+    # `--update` is `--update-cache`'s alone.
+    (["apk", "add", "--update", "curl"], PackageManager.APK, PackageAction.INSTALL, ("curl",)),
     (["dnf", "install", "-y", "--setopt=install_weak_deps=False", "python3.11"], PackageManager.DNF,
      PackageAction.INSTALL, ("python3.11",)),
     (["yum", "-y", "update"], PackageManager.YUM, PackageAction.UPGRADE, ()),

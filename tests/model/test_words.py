@@ -211,3 +211,18 @@ def test_platform_args_a_build_does_not_pass_are_unknown_build_arguments() -> No
         if name != "TARGETARCH":  # made anew: equal to the binding every scope shares
             assert scope.bound[name] == Binding(Value.unknown(Origin.BUILD_ARG, name, ("platform", name)))
     assert list(scope.bound) == [*PLATFORM_ARGS, "A"]
+
+
+def test_scope_before_reads_the_stage_up_to_the_instruction() -> None:
+    from dockfix.model.words import scope_before
+
+    doc = parse(b"ARG V=1\nFROM alpine\nENV A=x\nCOPY $A$V$B /\nENV B=y\nFROM alpine AS two\nCOPY $A /\n"
+                b"ARG V\nCOPY $V /\n")
+    first, second, third = (i for i in doc.instructions if i.keyword == "COPY")
+    scope = scope_before(doc, first)
+    assert expand_word("$A", scope).text == "x"
+    assert expand_word("$V", scope).text is None  # a global ARG the stage does not redeclare is not seen; the base may set V
+    assert expand_word("$B", scope).text is None  # set after the COPY: the base image may set it
+    assert expand_word("$A", scope_before(doc, second)).text is None  # another stage: not this one's ENV
+    assert expand_word("$V", scope_before(doc, third)).text == "1"  # redeclared: the global default
+    assert expand_word("$V", scope_before(doc, third, arg_defaults=False)).text is None

@@ -493,13 +493,20 @@ def _decide_contexts(graph: Graph, index: RepoIndex) -> None:
     for m in list(graph.images.values()) + list(index.unnamed):
         (read if m.context_unknown is None else unread).setdefault(m.dockerfile, m)
     tree = graph.tree
+    ignores: list = []  # the tree's .gitignore rules, read once, when a source is missing
+
+    def gitignores():
+        if not ignores:
+            ignores.append(_gitignores(tree))
+        return ignores[0]
+
     for path, node in graph.dockerfiles.items():
         m = read.get(path)
         if m is not None:
             node.context, node.context_source = m.context, str(m.source)
         else:
             node.context, node.context_source, node.context_unknown = _infer_context(
-                tree, path, node.document, unread.get(path))
+                tree, path, node.document, unread.get(path), gitignores)
         node.dockerignore = _dockerignore_path(tree, path, node.context)
     for ref, m in list(graph.images.items()):
         if m.context_unknown is not None:
@@ -507,8 +514,22 @@ def _decide_contexts(graph: Graph, index: RepoIndex) -> None:
             graph.images[ref] = dataclasses.replace(m, context=node.context, context_unknown=node.context_unknown)
 
 
-def _infer_context(tree: Tree, path: str, doc: Document | None,
-                   unread: ImageMapping | None = None) -> tuple[str, str, UnknownContext | None]:
+_GITIGNORES: Memo = Memo(64)  # the .gitignore files (path, bytes) -> their rules, across graphs
+
+
+def _gitignores(tree: Tree):
+    """The tree's .gitignore rules: one reading per set of files (the engine builds a graph
+    per transform over mostly the same tree)."""
+    from dockfix.model.gitignore import GitIgnores
+
+    paths = [p for p in tree.paths() if p.endswith(".gitignore")]
+    key = tuple((p, tree.read(p)) for p in paths)
+    found = _GITIGNORES.get(key)
+    return _GITIGNORES.put(key, GitIgnores.read(paths, tree.read)) if found is None else found
+
+
+def _infer_context(tree: Tree, path: str, doc: Document | None, unread: ImageMapping | None = None,
+                   gitignores: Callable | None = None) -> tuple[str, str, UnknownContext | None]:
     """Without a reading: the one directory, from the Dockerfile's own up to the root, in
     which every COPY/ADD source of the file exists. When there is none, or more than one
     (`COPY . .` is in every one: the sources do not say which the build sends), the context
@@ -525,8 +546,52 @@ def _infer_context(tree: Tree, path: str, doc: Document | None,
     if len(holding) == 1:
         where = holding[0] or "."
         return holding[0], f"inferred: COPY sources resolve in {where}" + note, None
+    if not holding:
+        made = _holding_with_generated(tree, candidates, srcs, gitignores)
+        if made is not None:
+            where, generated = made
+            return where, (f"inferred: COPY sources resolve in {where or '.'}, but {generated}, which "
+                           "CI makes before the build") + note, None
     unknown = _ambiguous_context(holding, unread) if holding else _no_context(tree, srcs, candidates, unread)
     return here, str(unknown), unknown
+
+
+def _holding_with_generated(tree: Tree, candidates: list[str], srcs: list[str],
+                            gitignores: Callable | None = None) -> tuple[str, str] | None:
+    """The one candidate in which every source exists but those a `.gitignore` of the
+    repository covers there (`dist/`, a generated version file: CI makes them before the
+    build; issue 13), and at least one source exists: (candidate, what covers the others).
+    None when no candidate, or more than one, holds them so."""
+    ignores = gitignores() if gitignores is not None else _gitignores(tree)
+    if not ignores.files:
+        return None
+    if any(c in s for s in srcs for c in "*?["):
+        return None
+    found = [(cand, why) for cand in candidates
+             if (why := _generated_elsewhere(tree, ignores, cand, srcs)) is not None]
+    return found[0] if len(found) == 1 else None
+
+
+def _generated_elsewhere(tree: Tree, ignores, cand: str, srcs: list[str]) -> str | None:
+    """What covers the sources `cand` lacks, when a `.gitignore` covers each and `cand` holds
+    at least one source; None otherwise."""
+    missing = [s for s in srcs if not _source_exists(tree, cand, s)]
+    if not missing or len(missing) == len(srcs):
+        return None
+    first = None
+    for s in missing:  # stops at the first one no .gitignore covers
+        hit = ignores.deciding(_inside(cand, s))
+        if hit is None:
+            return None
+        first = first or (s, hit)
+    s, h = first
+    return f"{s!r} is missing ({h.file}:{h.line}: {h.text} ignores it)"
+
+
+def _inside(context: str, src: str) -> str:
+    """A source's repository path in a context (BuildKit keeps `../x` and `/x` inside it)."""
+    rel = posixpath.normpath("/" + src).lstrip("/")
+    return posixpath.normpath(posixpath.join(context, rel)) if context else rel
 
 
 def _holding(tree: Tree, candidates: list[str], srcs: list[str]) -> list[str]:
@@ -573,10 +638,11 @@ def _source_exists(tree: Tree, context: str, src: str) -> bool:
     inside = posixpath.normpath("/" + src).lstrip("/")
     rel = posixpath.normpath(posixpath.join(context, inside)) if context else posixpath.normpath(inside)
     if any(c in src for c in "*?["):
-        import fnmatch
+        # BuildKit's wildcard (model.copy: filepath.Match per path component, `*` never
+        # crosses `/`), matched against the candidate's own files.
+        from dockfix.model.copy import named_files
 
-        prefix = context + "/" if context else ""
-        return any(fnmatch.fnmatchcase(p, rel) for p in tree.paths() if p.startswith(prefix))
+        return bool(named_files(tree.under(context), src))
     return rel in ("", ".") or tree.exists(rel) or tree.is_dir(rel)
 
 

@@ -103,6 +103,7 @@ class GitIgnores:
 
     def __init__(self, files: dict[str, list[GitPattern]]):
         self.files = files  # directory ("" for the root) -> its patterns
+        self._decided: dict[str, GitPattern | None] = {}  # the rules never change: asked once per path
 
     @classmethod
     def read(cls, paths: Sequence[str], read: Callable[[str], bytes]) -> "GitIgnores":
@@ -118,6 +119,12 @@ class GitIgnores:
     def deciding(self, path: str) -> GitPattern | None:
         """The pattern that ignores `path` (or a directory above it); None: not ignored. The
         path may be absent, so it is ignored when git ignores it as a file or as a directory."""
+        if path in self._decided:
+            return self._decided[path]
+        found = self._decided[path] = self._deciding(path)
+        return found
+
+    def _deciding(self, path: str) -> GitPattern | None:
         parts = path.strip("/").split("/")
         for n in range(1, len(parts)):
             hit = self._last(parts[:n], True)

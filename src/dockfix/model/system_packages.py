@@ -86,9 +86,13 @@ _APT_OPTIONS = option_table("""
 --show-progress t show_progress
 """)
 
+# apk takes a unique prefix of a long option (apk-tools 2: getopt_long; apk-tools 3: apk.c
+# opt_parse_desc, a PARTIAL match when exactly one option starts with it). `--update`, the
+# spelling most Dockerfiles use, is the prefix of `--update-cache` alone in both; other
+# prefixes are not read (the table holds every applet's options, not each applet's own).
 _APK_OPTIONS = option_table("""
 --no-cache t no_cache
--U/--update-cache t update_cache
+-U/--update-cache/--update t update_cache
 -X/--repository a repositories
 --repositories-file s repositories_file
 --allow-untrusted t allow_untrusted

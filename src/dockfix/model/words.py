@@ -22,7 +22,8 @@ from dockfix.model.lexer import EOF, Lexer
 from dockfix.model.values import EMPTY, Binding, Origin, Unknown, Value, WordError
 
 __all__ = ["EMPTY", "EXPANDING", "PLATFORM_ARGS", "Assignment", "Binding", "Origin", "Scope", "Unknown", "Value",
-           "WordError", "Words", "apply", "assignments", "expand_copy_from", "expand_word", "expand_words", "pairs"]
+           "WordError", "Words", "apply", "assignments", "expand_copy_from", "expand_word", "expand_words", "pairs",
+           "scope_before"]
 
 # dockerfile2llb: the commands that implement SupportsSingleWordExpansion (EXPOSE through
 # dispatchExpose's ProcessWords, ARG through dispatchArg, FROM through the global ARGs,
@@ -215,4 +216,27 @@ def apply(scope: Scope, keyword: str, words: tuple[str, ...], escape: str = "\\"
         if a.key.text is None:
             return replace(scope, bound={}, unbound=Origin.UNKNOWN)
         scope = scope.with_env(a.key.text, a.value or EMPTY)
+    return scope
+
+
+def scope_before(doc, ins, arg_defaults: bool = True) -> Scope:
+    """What the words of `ins` (an instruction of `doc`) read, from the file alone: the global
+    ARGs its stage redeclares, then the stage's ARG and ENV before it, as BuildKit applies
+    them. The base image's env is not read: a name the file does not set is unknown (a stage
+    built on another stage too). `arg_defaults=False`: an ARG's default is not its value (a
+    build may pass another): every ARG, and what is made of one, is unknown."""
+
+    def arg_words(words: tuple[str, ...]) -> tuple[str, ...]:
+        return words if arg_defaults else tuple(w.partition("=")[0] for w in words)
+
+    globals_ = [w for a in doc.global_args() for w in arg_words(a.value)]
+    scope = Scope.of_globals(globals_, None, doc.escape).stage(None)
+    if ins.stage < 0:
+        return scope
+    for k in doc.stages[ins.stage].instructions[1:]:
+        other = doc.instructions[k]
+        if other.index >= ins.index:
+            break
+        words = arg_words(other.value) if other.keyword == "ARG" else other.value
+        scope = apply(scope, other.keyword, words, doc.escape)
     return scope

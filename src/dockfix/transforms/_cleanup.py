@@ -3,7 +3,8 @@
 A rule says which command leaves a cache in the layer (`writes`), which one already removes it
 (`cleans`), which later command would read what the cleanup removes (`reads`) and which one
 makes it again first (`refreshes`). The cleanup is appended as `&& <cleanup>` after the RUN's
-whole script, so no command of the same RUN runs after it; every later RUN of the stage, of the
+whole script (before a `;` that ends it: `a; b;` becomes `a; b && <cleanup>;`, so the RUN
+still fails when `b` does), so no command of the same RUN runs after it; every later RUN of the stage, of the
 stages built FROM it in the file and of the in-repo images built on it is read (through the
 model) for a reader. Any doubt is a refusal with a reason.
 """
@@ -230,7 +231,8 @@ def _append(doc: Document, ins: Instruction, found: tuple[rw.RunScript, Command]
     mapping = rw._align(ins.original, text)
     if at < 0 or mapping is None or not script:
         return f"{rule.name}: the script's end could not be located in the file"
-    end = mapping[at + len(script) - 1] + 1
+    # Before a `;` that ends the script (`… install -y curl;`): after it, `&&` would not parse.
+    end = mapping[at + len(script) - len(_tail(script)) - 1] + 1
     # On the RUN's last line: no line of the file moves (the prover names unread parts by line).
     insert = f" && {cleanup}"
     edited = (text[:end] + insert + text[end:]).encode("utf-8", "surrogateescape")
@@ -243,6 +245,26 @@ def _append(doc: Document, ins: Instruction, found: tuple[rw.RunScript, Command]
 
 
 _JOIN = re.compile(r"\s*&&\s*")
+_END = re.compile(r"\s*;\s*\Z")
+
+
+def _tail(script: str) -> str:
+    """The `;` (and blanks) ending a script, "" when it has none."""
+    m = _END.search(script)
+    return m.group(0) if m else ""
+
+
+def _with_cleanup(script: str, cleanup: str) -> str:
+    tail = _tail(script)
+    return f"{script[:len(script) - len(tail)]} && {cleanup}{tail}"
+
+
+def _spelled(old: str, value: str, cleanup: str) -> bool:
+    """`value` is `old` with `&& <cleanup>` before the `;` that ends it (or at its end)."""
+    tail = _tail(old)
+    head, body = old[:len(old) - len(tail)], value[:len(value) - len(tail)]
+    return (value.startswith(head) and value[len(body):] == tail and body.endswith(cleanup)
+            and _JOIN.fullmatch(body[len(head):len(body) - len(cleanup)]) is not None)
 
 
 def _checked(doc: Document, ins: Instruction, data: bytes, old: Script, cleanup: str) -> bool:
@@ -256,19 +278,18 @@ def _checked(doc: Document, ins: Instruction, data: bytes, old: Script, cleanup:
         return False
     new_ins = new_doc.instructions[ins.index]
     value = new_ins.value[0] if new_ins.value and not new_ins.json else ""
-    if not value.startswith(old.text) or _JOIN.fullmatch(value[len(old.text):len(value) - len(cleanup)]) is None:
-        return False
-    if not value.endswith(cleanup) or not rw._checks(doc, ins, data, value):
+    if not _spelled(old.text, value, cleanup) or not rw._checks(doc, ins, data, value):
         return False
     new = read_script(value, workdir=None)
-    return (not new.opaque and len(new.commands) == len(old.commands) + 1
+    same = [[w.value for w in c.argv] for c in new.commands[:-1]] == [[w.value for w in c.argv] for c in old.commands]
+    return (not new.opaque and len(new.commands) == len(old.commands) + 1 and same
             and new.commands[-1].checked and value[new.commands[-1].start:new.commands[-1].end] == cleanup)
 
 
 def _same_directory(old: Script, writer: Command, cleanup: str) -> bool:
     """Read from a placeholder directory, the appended command runs where the writer ran."""
     start = "/dockfix-start"
-    new = read_script(f"{old.text} && {cleanup}", workdir=start)
+    new = read_script(_with_cleanup(old.text, cleanup), workdir=start)
     at = next((c for c in new.commands if c.start == writer.start), None)
     return at is not None and at.cwd is not None and at.cwd == new.commands[-1].cwd
 

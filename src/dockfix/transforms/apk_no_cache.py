@@ -1,7 +1,8 @@
 """apk-no-cache: `apk add` gets `--no-cache`, answering hadolint DL3019.
 
 What it does: a command of a shell-form RUN read exactly (`model.shell`) that `apk add`s
-(`model.packages.read_system_packages`) without `--no-cache` gets it right after `add`.
+(`model.packages.read_system_packages`) without `--no-cache` gets it right after `add`; in a
+`RUN <<EOF` whose body is the script, inside the body.
 
 When it must not fire: an inexact reading or an unknown word; the command names a cache
 (`--cache-dir`, `--cache-packages`), works offline (`--no-network`) or in another root (`-p`);
@@ -17,8 +18,9 @@ so the same packages are installed into the same root; the image only lacks the 
 from __future__ import annotations
 
 from dockfix.model.packages import PackageAction, PackageManager, read_system_packages
-from dockfix.model.shell import Command
-from dockfix.syntax import Document, Instruction
+from dockfix.model.run import RunForm, run_execution
+from dockfix.model.shell import Command, read_script
+from dockfix.syntax import Document, Instruction, parse
 from dockfix.transforms import _run_words as rw
 from dockfix.transforms.base import Context, DockerfileTransform, Safety
 
@@ -81,4 +83,70 @@ class ApkNoCache(DockerfileTransform):
             if b"apk" in doc.data:
                 ctx.skip(path, None, f"the file mentions {found[0]}: an apk cache is used on purpose")
             return None
-        return rw.fix_runs(ctx, path, doc, "apk ", lambda cmd, ins, script: _edit(cmd, ins))
+        new = rw.fix_runs(ctx, path, doc, "apk ", lambda cmd, ins, script: _edit(cmd, ins))
+        doc = parse(new) if new is not None else doc
+        changed = new is not None
+        for index in range(len(doc.instructions)):
+            edited = _heredoc_edit(ctx, path, doc, doc.instructions[index])
+            if edited is not None:
+                doc, changed = parse(edited), True
+        return doc.data if changed else None
+
+
+def _heredoc_body(doc: Document, ins: Instruction) -> int | None:
+    """Where the body of `RUN <<EOF` starts in the file, when that body is the script /bin/sh
+    reads (one heredoc, the whole command line, not `<<-`, not a `#!` file, no SHELL); None
+    otherwise."""
+    if ins.keyword != "RUN" or ins.json or len(ins.heredocs) != 1 or ins.heredocs[0].chomp:
+        return None
+    if any(i.keyword == "SHELL" for i in doc.instructions):
+        return None
+    execution = run_execution(ins)
+    if execution.form is not RunForm.SHELL or execution.script != ins.heredocs[0].content:
+        return None
+    raw = doc.data[ins.start:ins.end]
+    at = raw.find(b"\n") + 1
+    body = ins.heredocs[0].content.encode("utf-8", "surrogateescape")
+    return ins.start + at if at and raw[at:at + len(body)] == body else None
+
+
+def _heredoc_edit(ctx: Context, path: str, doc: Document, ins: Instruction) -> bytes | None:
+    """A `RUN <<EOF` whose apk adds get `--no-cache` inside the body (heredoc bodies are
+    bytes of the file as written: no continuation folding), checked by re-parsing."""
+    if ctx.ignored(doc, ins):
+        return None
+    at = _heredoc_body(doc, ins)
+    if at is None:
+        return None
+    script = ins.heredocs[0].content
+    read = read_script(script, workdir=None)
+    if "apk " in script and (read.opaque or read.comment_at_end):
+        ctx.skip(path, ins.start_line, f"RUN not read: {rw.Refusal.OPAQUE.value}")
+        return None
+    new = script
+    for cmd in sorted(read.commands, key=lambda c: c.start, reverse=True):
+        found = _edit(cmd, ins) if cmd.argv else None
+        if isinstance(found, str):
+            ctx.skip(path, ins.start_line, found)
+        elif found is not None:
+            new = new[:found.start] + found.text + new[found.end:]
+    if new == script:
+        return None
+    body = script.encode("utf-8", "surrogateescape")
+    data = doc.data[:at] + new.encode("utf-8", "surrogateescape") + doc.data[at + len(body):]
+    return data if _only_body_changed(doc, ins, data, new) else None
+
+
+def _only_body_changed(doc: Document, ins: Instruction, data: bytes, body: str) -> bool:
+    try:
+        after = parse(data)
+    except Exception:  # noqa: BLE001 - an edit that does not parse is refused, never written
+        return False
+    if len(after.instructions) != len(doc.instructions):
+        return False
+    for a, b in zip(doc.instructions, after.instructions):
+        heredocs = tuple(h.content for h in a.heredocs) if a.index != ins.index else (body,)
+        if (b.keyword, b.flags, b.value, b.json, tuple(h.content for h in b.heredocs)) != (
+                a.keyword, a.flags, a.value, a.json, heredocs):
+            return False
+    return True

@@ -1,0 +1,6 @@
+FROM python:3.11-slim
+RUN pip install -U setuptools && \
+  pip install apache-beam[gcp]==2.3.0 && \
+  rm -rf /root/.cache/pip;
+RUN --mount=type=cache,target=/root/.cache/pip pip install six==1.16.0
+RUN pip install flask==3.0.0 && rm -rf /root/.cache/pip $(echo /tmp/x)
