@@ -41,8 +41,11 @@ from dockfix.model.copy import (
     StageFiles,
     copy_result,
     destination,
+    has_wildcards,
+    is_git,
     is_remote,
     names_a_directory,
+    source_path,
 )
 from dockfix.model.copy import Failure as CopyFailure
 from dockfix.model.gitignore import GitIgnores
@@ -187,6 +190,9 @@ class StageState:
     healthcheck_json: bool = True
     cmd_here: bool = False
     steps: list[Step] = field(default_factory=list)
+    # COPY/ADD steps whose files the model cannot read (a word it cannot expand, a build context
+    # the graph does not know), as written but for the resolved destination: compared as text.
+    unread_copies: list[str] = field(default_factory=list)
     uid_names: tuple[tuple[str, str], ...] = ()  # (uid, login) of users a RUN created with -u
     # Owners of directories, as written: WORKDIR makes its directory as the current USER
     # (BuildKit's dispatchWorkdir: Mkdir WithUser), `chown` in a RUN gives one away.
@@ -200,7 +206,7 @@ class StageState:
         new.files, new.sites = dict(self.files), {k: set(v) for k, v in self.sites.items()}
         new.pip, new.breaks, new.where = list(self.pip), list(self.breaks), dict(self.where)
         new.unknown_effects, new.file_makers = list(self.unknown_effects), list(self.file_makers)
-        new.steps = list(self.steps)
+        new.steps, new.unread_copies = list(self.steps), list(self.unread_copies)
         new.dir_owners = dict(self.dir_owners)
         return new
 
@@ -509,6 +515,7 @@ class ModelBuilder:
             effect = RunEffect(path, ins.start_line, f"{ins.keyword} word {unread!r} is not known here")
             state.unknown_effects.append(effect)
             state.file_makers.append(effect)
+            state.unread_copies.append(_as_written(ins, self._known_dest(state, doc, ins)))
             return
         scope = self._scope(state)
         spec = CopySpec.of(ins, lambda word: _expand(word, scope))
@@ -519,6 +526,11 @@ class ModelBuilder:
         if spec.from_ is not None:
             self._copy_from_stage(state, doc, path, ins, spec, dest, kind)
             return
+        if self.graph.dockerfiles[path].context_unknown is not None and _reads_context(spec):
+            # The files are read from the folder the graph falls back to, which may not be the
+            # context: which files land (an archive ADD extracts, a wildcard's matches) is not
+            # known, so the step itself is compared.
+            state.unread_copies.append(_unread_copy(spec, dest))
         context, files = self._context(path)
         # The ignore file by identity (DockerIgnore.parse keeps one object per content): its
         # lines name the pattern of an excluded source, even when the kept listing is the same.
@@ -532,6 +544,17 @@ class ModelBuilder:
         state.files.update(entries)
         for failure in failures:
             self._missing_source(state, path, ins, context, failure)
+
+    def _known_dest(self, state: StageState, doc: Document, ins: Instruction) -> str | None:
+        """The image path a COPY/ADD's destination names when its word and WORKDIR are known
+        (`_unread_copy`'s spelling: a trailing `/` kept), else None."""
+        if not ins.value or ins.heredocs or "WORKDIR" in state.unknown:
+            return None
+        word = self._word(state, doc, ins.value[-1])
+        if not word.is_known:
+            return None
+        dest = self._dest(state, word.text)
+        return dest + ("/" if names_a_directory(word.text) and not dest.endswith("/") else "")
 
     def _unknown_copy_word(self, state: StageState, doc: Document, ins: Instruction) -> str | None:
         """The first word of a COPY/ADD (sources, destination, flag values) that expands to an
@@ -1100,6 +1123,30 @@ def _entries(result: CopyResult, spec: CopySpec, context: str,
             origin = f.source
         out[f.path] = FileEntry(origin, owner, mode)
     return out
+
+
+def _as_written(ins: Instruction, dest: str | None) -> str:
+    """A COPY/ADD whose words the model cannot expand, as written (its --chown aside: the
+    owner is compared with the files), with its destination resolved when that is known."""
+    flags = " ".join(sorted(f for f in ins.flags if not f.startswith("--chown")))
+    return " ".join(w for w in (ins.keyword, flags, *ins.value[:-1], "->", dest or ins.value[-1]) if w)
+
+
+def _reads_context(spec: CopySpec) -> bool:
+    return any(not s.startswith("<<") and not is_remote(s) and not is_git(s) for s in spec.sources)
+
+
+def _unread_copy(spec: CopySpec, dest: str) -> str:
+    """A COPY/ADD of an unknown context, compared as text: its sources as expanded, its
+    destination resolved against WORKDIR (an absolute spelling of the same place is the same
+    step). An ADD of the context's root only is COPY's: a directory is never extracted."""
+    root_only = all(not has_wildcards(s) and source_path(s) == "" for s in spec.sources)
+    keyword = "COPY" if spec.keyword == "ADD" and root_only else spec.keyword
+    flags = [f"--exclude={e}" for e in spec.excludes]
+    flags += [f for f, on in ((f"--chmod={spec.chmod}", spec.chmod), ("--link", spec.link),
+                              ("--parents", spec.parents), (f"--unpack={spec.unpack}", spec.unpack is not None)) if on]
+    into = "/" if names_a_directory(spec.dest) and not dest.endswith("/") else ""  # into a directory
+    return " ".join((keyword, *flags, *spec.sources, "->", dest + into))
 
 
 def _stage_named(doc: Document, name: str, current: int) -> int | None:

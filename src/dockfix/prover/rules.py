@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -32,7 +33,7 @@ class Diff:
 def deny(b: ImageModel, a: ImageModel) -> list[Diff]:
     bs, as_ = b.state, a.state
     out: list[Diff] = []
-    for check in (_forms, _directives, _labels, _bases, _copy_steps, _accounts):
+    for check in (_forms, _directives, _labels, _bases, _copy_steps, _unread_copies, _accounts):
         out.extend(check(bs, as_))
     out.extend(_run_steps(bs, as_, fixed_copy_patterns(b)))
     out.extend(_pip(b, a))
@@ -258,6 +259,19 @@ def _copy_steps(bs: StageState, as_: StageState) -> Iterator[Diff]:
     yield Diff("COPY flags", "unproven" if unlinked else "broken", _flagset(fb - fa), _flagset(fa - fb), None,
                "COPY --link added or removed: the model cannot see the base's symlinks it would bypass"
                if unlinked else "COPY/ADD --chmod, --exclude, --parents or --link changed")
+
+
+def _unread_copies(bs: StageState, as_: StageState) -> Iterator[Diff]:
+    """COPY/ADD steps whose files the model cannot read (a word it cannot expand, a build
+    context the graph does not know) are compared as written, destination resolved (README:
+    COPY/ADD the model cannot read): an ADD that became a COPY there may have extracted an
+    archive, a wildcard may match other files."""
+    gone = Counter(bs.unread_copies) - Counter(as_.unread_copies)
+    new = Counter(as_.unread_copies) - Counter(bs.unread_copies)
+    if gone or new:
+        yield Diff("COPY/ADD not read", "unproven", "; ".join(sorted(gone)) or "-", "; ".join(sorted(new)) or "-",
+                   None, "a COPY/ADD whose files the model cannot read (an unknown word or build context) "
+                   "changed: what it lands is not known")
 
 
 def _copy_key(s: Step) -> tuple[str, ...]:
