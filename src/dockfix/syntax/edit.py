@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dockfix.syntax.document import Document, Instruction
+from dockfix.syntax.document import Document, Instruction, parse
 
 
 @dataclass(frozen=True)
@@ -125,3 +125,19 @@ class Editor:
 
     def __bool__(self) -> bool:
         return bool(self._splices)
+
+
+def reading(ins: Instruction) -> tuple:
+    """What BuildKit runs of an instruction: keyword, flags, words, JSON form, heredoc bodies."""
+    return ins.keyword, ins.flags, ins.value, ins.json, tuple(h.content for h in ins.heredocs)
+
+
+def changes_only(doc: Document, data: bytes, index: int, expected: tuple) -> bool:
+    """Whether `data`, parsed again, holds `doc`'s instructions unchanged (`reading`) but the
+    one at `index`, which reads as `expected`: how an edit is checked before it is written."""
+    try:
+        new = parse(data)
+    except Exception:  # noqa: BLE001 - an edit that does not parse is refused, never written
+        return False
+    return len(new.instructions) == len(doc.instructions) and all(
+        reading(b) == (expected if a.index == index else reading(a)) for a, b in zip(doc.instructions, new.instructions))

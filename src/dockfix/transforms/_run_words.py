@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from dockfix.model.run import RunForm, run_execution
 from dockfix.model.shell import Command, Script, read_script
 from dockfix.syntax import Document, Instruction, parse
+from dockfix.syntax.edit import changes_only
 
 
 class Refusal(enum.Enum):
@@ -103,20 +104,7 @@ def edit_run(doc: Document, run: RunScript, edits: list[WordEdit]) -> bytes | Re
 
 
 def _checks(doc: Document, ins: Instruction, data: bytes, new_script: str) -> bool:
-    try:
-        new = parse(data)
-    except Exception:  # noqa: BLE001 - an edit that does not parse is refused, never written
-        return False
-    if len(new.instructions) != len(doc.instructions):
-        return False
-    for old_i, new_i in zip(doc.instructions, new.instructions):
-        if old_i.index == ins.index:
-            if (new_i.keyword, new_i.flags, new_i.json, new_i.value) != ("RUN", ins.flags, False, (new_script,)):
-                return False
-        elif (old_i.keyword, old_i.flags, old_i.value, old_i.heredocs) != (
-                new_i.keyword, new_i.flags, new_i.value, new_i.heredocs):
-            return False
-    return True
+    return changes_only(doc, data, ins.index, ("RUN", ins.flags, (new_script,), False, ()))
 
 
 def fix_runs(ctx, path: str, doc: Document, mentions: str, per_command) -> bytes | None:

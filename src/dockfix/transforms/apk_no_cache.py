@@ -21,6 +21,7 @@ from dockfix.model.packages import PackageAction, PackageManager, read_system_pa
 from dockfix.model.run import RunForm, run_execution
 from dockfix.model.shell import Command, read_script
 from dockfix.syntax import Document, Instruction, parse
+from dockfix.syntax.edit import changes_only
 from dockfix.transforms import _run_words as rw
 from dockfix.transforms.base import Context, DockerfileTransform, Safety
 
@@ -138,15 +139,4 @@ def _heredoc_edit(ctx: Context, path: str, doc: Document, ins: Instruction) -> b
 
 
 def _only_body_changed(doc: Document, ins: Instruction, data: bytes, body: str) -> bool:
-    try:
-        after = parse(data)
-    except Exception:  # noqa: BLE001 - an edit that does not parse is refused, never written
-        return False
-    if len(after.instructions) != len(doc.instructions):
-        return False
-    for a, b in zip(doc.instructions, after.instructions):
-        heredocs = tuple(h.content for h in a.heredocs) if a.index != ins.index else (body,)
-        if (b.keyword, b.flags, b.value, b.json, tuple(h.content for h in b.heredocs)) != (
-                a.keyword, a.flags, a.value, a.json, heredocs):
-            return False
-    return True
+    return changes_only(doc, data, ins.index, (ins.keyword, ins.flags, ins.value, ins.json, (body,)))

@@ -29,6 +29,7 @@ from dockfix.model.copy import BuildContext, CopySpec, copy_result, has_wildcard
 from dockfix.model.gitignore import GitIgnores
 from dockfix.model.words import expand_word, scope_before
 from dockfix.syntax import Document, Instruction, parse
+from dockfix.syntax.edit import changes_only, reading
 from dockfix.transforms._copy_groups import context_of
 from dockfix.transforms.base import Context, DockerfileTransform, Safety
 
@@ -171,17 +172,7 @@ def _as_copy(doc: Document, ins: Instruction) -> bytes | None:
         return None
     new_word = b"COPY" if ins.cmd.isupper() else b"copy" if ins.cmd.islower() else b"COPY"
     data = doc.data[:ins.start + at] + new_word + doc.data[ins.start + at + len(word):]
-    try:
-        new = parse(data)
-    except Exception:  # noqa: BLE001 - an edit that does not parse is refused, never written
-        return None
-    if len(new.instructions) != len(doc.instructions):
-        return None
-    for a, b in zip(doc.instructions, new.instructions):
-        keyword = "COPY" if a.index == ins.index else a.keyword
-        if (b.keyword, b.flags, b.value, b.json, b.heredocs) != (keyword, a.flags, a.value, a.json, a.heredocs):
-            return None
-    return data
+    return data if changes_only(doc, data, ins.index, ("COPY", *reading(ins)[1:])) else None
 
 
 class CopyForAdd(DockerfileTransform):
