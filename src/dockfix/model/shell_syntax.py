@@ -732,6 +732,10 @@ def plain_and_list(text: str) -> Tree | None:
         pipelines.append(_plain_pipeline(command))
     elif pipelines:
         return None  # ends in `&&`: a syntax error
+    return _and_list_tree(pipelines)
+
+
+def _and_list_tree(pipelines: list[Pipeline]) -> Tree:
     if not pipelines:
         return Tree(CommandList((), 0, 0), None, (), ())
     rest = tuple((Connector.AND, p) for p in pipelines[1:])

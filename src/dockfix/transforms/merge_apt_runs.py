@@ -124,10 +124,8 @@ class MergeAptRuns(DockerfileTransform):
             group: list[tuple[Instruction, tuple, list[str]]] = []
             for ins in doc.stage_instructions(stage)[1:] + [None]:
                 seq = apt_sequence(doc, ins) if ins is not None and not ctx.ignored(doc, ins) else None
-                if seq is not None and group and (seq[0] != group[0][1] or ins.flags != group[0][0].flags):
-                    seq_start_new = True
-                else:
-                    seq_start_new = False
+                seq_start_new = seq is not None and bool(group) and (
+                    seq[0] != group[0][1] or ins.flags != group[0][0].flags)
                 if seq is None or seq_start_new:
                     if len(group) > 1:
                         style = style or _text.file_style(doc)
