@@ -423,3 +423,24 @@ def test_plain_reading_leaves_the_rest_to_the_walk(text):
     from dockfix.model import shell
 
     assert shell._plain_reading(text, syn.parse(text), shell._initial_state("/", {}, False)) is None
+
+
+# What is appended after a script (`&& next`, as merged RUNs and cleanups write it) against the
+# real /bin/sh: comment_at_end says the appended command would not run.
+@pytest.mark.parametrize("text", [
+    "if ok1; then ok2 'see https://x/#frag'; fi",  # `#` in a word on the last line: no comment
+    "for f in a; do ok2 \"$f#\"; done",
+    "case x in x) ok2 '#';; esac",
+    "{ ok2 a#b; }",
+    "(ok2 '#')",
+    "ok2 a; ok2 b#c",
+    "if ok1; then ok2; fi  # a comment after fi",
+    "ok2 'x' # trailing",
+    "for f in a; do ok2; done #",
+])
+def test_comment_at_end_against_sh(text, tmp_path):
+    from tests.model.shell_oracle import Sandbox
+
+    _, ran = Sandbox(str(tmp_path)).run(text + " && ok3 appended")
+    appended_ran = any(e.name == "ok3" for e in ran)
+    assert read_script(text).comment_at_end is not appended_ran, text

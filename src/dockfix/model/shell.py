@@ -242,9 +242,15 @@ def _comment_at_end(text: str, tree: Tree) -> bool:
     last_line = text[text.rfind("\n") + 1:]
     if "#" not in last_line and not last_line.endswith("\\"):
         return False
-    # Appending a word: does the shell read it as a word, or as part of a comment?
-    probe = syn.parse(text + " :dockfix-probe")
-    return probe.rest is not None or not any(
+    # Appending a word: does the shell read it as a word, or as part of a comment? After a
+    # compound command (`fi`, `done`) only an operator may follow: `&& word` is asked too. A
+    # comment swallows both; an unfinished word or heredoc reads neither.
+    return not any(_reads_probe(text + tail) for tail in (" :dockfix-probe", " && :dockfix-probe"))
+
+
+def _reads_probe(text: str) -> bool:
+    probe = syn.parse(text)
+    return probe.rest is None and any(
         w.text == ":dockfix-probe" for c in _simple_commands(probe.body) for w in c.words)
 
 
