@@ -4,9 +4,9 @@ A rule says which command leaves a cache in the layer (`writes`), which one alre
 (`cleans`), which later command would read what the cleanup removes (`reads`) and which one
 makes it again first (`refreshes`). The cleanup is appended as `&& <cleanup>` after the RUN's
 whole script (before a `;` that ends it: `a; b;` becomes `a; b && <cleanup>;`, so the RUN
-still fails when `b` does), so no command of the same RUN runs after it; every later RUN of the stage, of the
-stages built FROM it in the file and of the in-repo images built on it is read (through the
-model) for a reader. Any doubt is a refusal with a reason.
+still fails when `b` does), so no command of the same RUN runs after it; every later RUN of
+the stage, of the stages built FROM it in the file and of the in-repo images built on it is
+read (through the model) for a reader. Any doubt is a refusal with a reason.
 """
 
 from __future__ import annotations
