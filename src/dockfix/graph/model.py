@@ -17,6 +17,7 @@ from dockfix.graph.dockerignore import EMPTY, DockerIgnore
 from dockfix.graph.sources import ImageMapping, normalise_ref
 from dockfix.memo import Memo
 from dockfix.model.contexts import UnknownContext
+from dockfix.model.gitignore import GitIgnores
 from dockfix.model.words import Scope as WordScope, expand_word
 from dockfix.syntax import Document, parse, validate
 from dockfix.tree import Tree
@@ -497,7 +498,7 @@ def _decide_contexts(graph: Graph, index: RepoIndex) -> None:
 
     def gitignores():
         if not ignores:
-            ignores.append(_gitignores(tree))
+            ignores.append(GitIgnores.of_tree(tree))
         return ignores[0]
 
     for path, node in graph.dockerfiles.items():
@@ -512,20 +513,6 @@ def _decide_contexts(graph: Graph, index: RepoIndex) -> None:
         if m.context_unknown is not None:
             node = graph.dockerfiles[m.dockerfile]
             graph.images[ref] = dataclasses.replace(m, context=node.context, context_unknown=node.context_unknown)
-
-
-_GITIGNORES: Memo = Memo(64)  # the .gitignore files (path, bytes) -> their rules, across graphs
-
-
-def _gitignores(tree: Tree):
-    """The tree's .gitignore rules: one reading per set of files (the engine builds a graph
-    per transform over mostly the same tree)."""
-    from dockfix.model.gitignore import GitIgnores
-
-    paths = [p for p in tree.paths() if p.endswith(".gitignore")]
-    key = tuple((p, tree.read(p)) for p in paths)
-    found = _GITIGNORES.get(key)
-    return _GITIGNORES.put(key, GitIgnores.read(paths, tree.read)) if found is None else found
 
 
 def _infer_context(tree: Tree, path: str, doc: Document | None, unread: ImageMapping | None = None,
@@ -562,7 +549,7 @@ def _holding_with_generated(tree: Tree, candidates: list[str], srcs: list[str],
     repository covers there (`dist/`, a generated version file: CI makes them before the
     build; issue 13), and at least one source exists: (candidate, what covers the others).
     None when no candidate, or more than one, holds them so."""
-    ignores = gitignores() if gitignores is not None else _gitignores(tree)
+    ignores = gitignores() if gitignores is not None else GitIgnores.of_tree(tree)
     if not ignores.files:
         return None
     if any(c in s for s in srcs for c in "*?["):

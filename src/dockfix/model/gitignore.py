@@ -20,6 +20,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from dockfix.memo import Memo
+
 
 @dataclass(frozen=True)
 class GitPattern:
@@ -116,6 +118,15 @@ class GitIgnores:
                     continue
         return cls(found)
 
+    @classmethod
+    def of_tree(cls, tree) -> "GitIgnores":
+        """Every `.gitignore` of a `Tree` view: one reading per set of files and contents (the
+        graph, the prover and copy-for-add ask it of mostly the same tree, a graph per transform)."""
+        paths = [p for p in tree.paths() if p.endswith(".gitignore")]
+        key = tuple((p, tree.read(p)) for p in paths)
+        found = _OF_TREES.get(key)
+        return _OF_TREES.put(key, cls.read(paths, tree.read)) if found is None else found
+
     def deciding(self, path: str) -> GitPattern | None:
         """The pattern that ignores `path` (or a directory above it); None: not ignored. The
         path may be absent, so it is ignored when git ignores it as a file or as a directory."""
@@ -149,3 +160,6 @@ class GitIgnores:
                 if (is_dir or not pat.dir_only) and pat.regex.fullmatch(rel):
                     found = pat
         return found
+
+
+_OF_TREES: Memo = Memo(64)  # (path, bytes) of every .gitignore -> their rules (`GitIgnores.of_tree`)

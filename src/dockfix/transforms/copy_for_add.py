@@ -138,7 +138,7 @@ def _context(ctx: Context, path: str) -> BuildContext | None:
     if context is None:
         return None
     base = ctx.graph().dockerfiles[path].context
-    ignores = _gitignores(ctx)
+    ignores = GitIgnores.of_tree(ctx.tree)
 
     def unlisted(rel: str) -> str | None:
         hit = ignores.deciding(posixpath.join(base, rel) if base else rel)
@@ -147,17 +147,9 @@ def _context(ctx: Context, path: str) -> BuildContext | None:
     return dataclasses.replace(context, unlisted=unlisted)
 
 
-def _gitignores(ctx: Context) -> GitIgnores:
-    ignores = ctx.cache.get("copy-for-add:gitignores")
-    if ignores is None:
-        ignores = ctx.cache["copy-for-add:gitignores"] = GitIgnores.read(
-            [p for p in ctx.tree.paths() if p.endswith(".gitignore")], ctx.tree.read)
-    return ignores
-
-
 def _generated(ctx: Context, rel: str) -> bool:
     """A .gitignore of the repository covers `rel` below some directory (CI makes it)."""
-    ignores = _gitignores(ctx)
+    ignores = GitIgnores.of_tree(ctx.tree)
     dirs = set(ignores.files)
     return any(ignores.deciding(posixpath.join(d, rel) if d else rel) is not None for d in dirs | {""})
 
