@@ -553,8 +553,7 @@ class ModelBuilder:
         word = self._word(state, doc, ins.value[-1])
         if not word.is_known:
             return None
-        dest = self._dest(state, word.text)
-        return dest + ("/" if names_a_directory(word.text) and not dest.endswith("/") else "")
+        return _dest_shown(word.text, self._dest(state, word.text))
 
     def _unknown_copy_word(self, state: StageState, doc: Document, ins: Instruction) -> str | None:
         """The first word of a COPY/ADD (sources, destination, flag values) that expands to an
@@ -607,8 +606,7 @@ class ModelBuilder:
     def _gitignores(self) -> GitIgnores:
         found = self.__dict__.get("_git")
         if found is None:
-            found = self.__dict__["_git"] = GitIgnores.read(
-                [p for p in self.tree.paths() if p.endswith(".gitignore")], self.tree.read)
+            found = self.__dict__["_git"] = GitIgnores.of_tree(self.tree)
         return found
 
     def _ignored_key(self) -> tuple:
@@ -1145,8 +1143,13 @@ def _unread_copy(spec: CopySpec, dest: str) -> str:
     flags = [f"--exclude={e}" for e in spec.excludes]
     flags += [f for f, on in ((f"--chmod={spec.chmod}", spec.chmod), ("--link", spec.link),
                               ("--parents", spec.parents), (f"--unpack={spec.unpack}", spec.unpack is not None)) if on]
-    into = "/" if names_a_directory(spec.dest) and not dest.endswith("/") else ""  # into a directory
-    return " ".join((keyword, *flags, *spec.sources, "->", dest + into))
+    return " ".join((keyword, *flags, *spec.sources, "->", _dest_shown(spec.dest, dest)))
+
+
+def _dest_shown(word: str, dest: str) -> str:
+    """The image path `dest` a destination word resolved to, with a trailing `/` when the word
+    names a directory (copied into it, not as it): the two are different steps."""
+    return dest + "/" if names_a_directory(word) and not dest.endswith("/") else dest
 
 
 def _stage_named(doc: Document, name: str, current: int) -> int | None:
