@@ -107,9 +107,11 @@ def _python(args: tuple[str | None, ...]) -> Names | None:
 
 def may_read(args: tuple[str | None, ...], name: str) -> bool:
     """Whether the command `args` may read the environment variable `name`."""
-    if EVERYONE.match(name):
-        return True
-    own = program_names(args)
+    return EVERYONE.match(name) or _reads(program_names(args), name)
+
+
+def _reads(own: Names | None, name: str) -> bool:
+    """A program with this table (None: not in the table) may read `name` besides EVERYONE's."""
     return own is None or own.match(name)
 
 
@@ -132,7 +134,7 @@ def _env_read(own: Names | None, env: tuple[tuple[str, str | None], ...], unknow
     skip = leave or ("\0",)
 
     def reads(name: str) -> bool:  # `may_read`, the program's table already looked up
-        return not name.startswith(skip) and (EVERYONE.match(name) or own is None or own.match(name))
+        return not name.startswith(skip) and (EVERYONE.match(name) or _reads(own, name))
 
     out = [f"{k}={'<unknown>' if v is None else v}" for k, v in seen.items() if reads(k)]
     out.extend(f"{k}=<unknown>" for k in unknown if k not in seen and reads(k))

@@ -32,7 +32,6 @@ _NAME = re.compile(r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[([^\]]*
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _EGG = re.compile(r"#egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
 _SPACES = re.compile(r"\s+")
-_SPACE = re.compile(r"\s")
 _ARCHIVE = (".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".zip")
 
 
@@ -103,9 +102,8 @@ def _named(text: str, name: str, extras: str | None, rest: str) -> Requirement:
                            spec[1:].strip())
     if spec and not spec.startswith(("<", ">", "=", "!", "~", "(")):
         return Requirement(text, RequirementKind.UNKNOWN)
-    spec = spec.strip("()")
     return Requirement(text, RequirementKind.NAMED, normalise_name(name), extras_t,
-                       _SPACES.sub("", spec) if _SPACE.search(spec) else spec, marker.strip())
+                       _SPACES.sub("", spec.strip("()")), marker.strip())
 
 
 class EntryKind(enum.Enum):

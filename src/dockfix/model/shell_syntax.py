@@ -717,7 +717,7 @@ def plain_and_list(text: str) -> Tree | None:
                 if "\n" in text[m.start():]:
                     return None
                 break
-            if (word in _RESERVED and not command) or (bash_like and _not_plain(word, not command)):
+            if (word in _RESERVED and not command) or (bash_like and _bash_word(word)):
                 return None
             start, end = m.span()
             command.append(new(Word, (word, start, end, (new(Literal, (word, False)),))))
@@ -744,10 +744,9 @@ def _and_list_tree(pipelines: list[Pipeline]) -> Tree:
     return Tree(CommandList((item,), item.start, item.end), None, (), ())
 
 
-def _not_plain(word: str, command_start: bool) -> bool:
-    """A reserved word where a command starts, or what `Lexer._word_token` reports as bash's."""
-    return (command_start and word in _RESERVED) or word.startswith(("[[", "((")) or (
-        "{" in word and ("," in word or ".." in word))
+def _bash_word(word: str) -> bool:
+    """What `Lexer._word_token` may report as bash's (the lexer looks at the quoting too)."""
+    return word.startswith(("[[", "((")) or ("{" in word and ("," in word or ".." in word))
 
 
 def _plain_pipeline(tokens: list[Word]) -> Pipeline:
