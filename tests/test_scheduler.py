@@ -5,6 +5,7 @@ number of jobs (src/dockfix/scheduler.py)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -34,10 +35,13 @@ def _everything(plan: pipeline.Plan) -> str:
     return json.dumps(body, indent=1, ensure_ascii=False) + plan.diff().decode("utf-8", "surrogateescape")
 
 
-def _serial(root: Path, config: Config, names: list[str], monkeypatch: pytest.MonkeyPatch) -> pipeline.Plan:
+def _serial(root: Path, config: Config, names: list[str], monkeypatch: pytest.MonkeyPatch,
+            overlap: bool = False) -> pipeline.Plan:
+    """One process, or with `overlap` the prover in a second one beside the transforms."""
     with monkeypatch.context() as m:
         m.setattr(scheduler, "MIN_DOCKERFILES", 10**9)
-        return pipeline.make_plan(root, config, names, 3, second_pass=True)
+        m.setattr(scheduler, "OVERLAP_INSTRUCTIONS", 0 if overlap else 10**9)
+        return pipeline.make_plan(root, config, names, 3, jobs=2, second_pass=True)
 
 
 def _scheduled(root: Path, config: Config, names: list[str], jobs: int, monkeypatch: pytest.MonkeyPatch,
@@ -126,3 +130,74 @@ def test_bad_input_is_reported_before_any_split(tmp_path: Path, monkeypatch: pyt
     with pytest.raises(DockerfileSyntaxError) as err:
         pipeline.make_plan(tmp_path, load_config(tmp_path), list(PRESETS[3]), 3, jobs=2)
     assert err.value.path == str(bad)
+
+
+@pytest.mark.parametrize("tree", ["before", "option-1", "option-2"])
+def test_proving_beside_the_transforms_gives_the_serial_result(tree: str, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A serial run proves in a second process while the transforms run (`_Prover`): the same
+    diff, notes, verdict, defects and second pass as proving in-process. The golden repository
+    (defects, rebase, non-root) beside a generated monorepo (broken and unproven images too)."""
+    shutil.copytree(REPO / "golden" / "academy" / tree, tmp_path / "academy")
+    generate(tmp_path / "mono", 30)
+    config, names = load_config(tmp_path), list(PRESETS[3])
+    marker = tmp_path / "proved-by"
+    prove_beside = scheduler._prove_beside
+
+    def marking(inp, out, tree, config):
+        marker.write_text(str(os.getpid()))
+        prove_beside(inp, out, tree, config)
+
+    monkeypatch.setattr(scheduler, "_prove_beside", marking)
+    beside = _serial(tmp_path, config, names, monkeypatch, overlap=True)
+    assert int(marker.read_text()) != os.getpid()  # proved in the second process
+    alone = _serial(tmp_path, config, names, monkeypatch)
+    assert beside.verdict.images and beside.changed
+    assert _everything(beside) == _everything(alone)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(files=repos(), preset=st.sampled_from([1, 2, 3]))
+def test_random_repository_proved_beside_gives_the_serial_result(files, preset: int,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        _materialise(files, root)
+        config, names = load_config(root), list(PRESETS[preset])
+        assert _everything(_serial(root, config, names, monkeypatch, overlap=True)) == \
+            _everything(_serial(root, config, names, monkeypatch))
+
+
+@pytest.mark.parametrize("fault", ["exits", "raises", "garbles"])
+def test_a_prover_process_that_fails_is_replaced_by_proving_here(fault: str, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second process dies, its prover raises, or its answer is no pickle: the run proves
+    in-process, with the same result (an error of the prover itself is then raised here, as
+    it would be without the second process)."""
+    def fails(inp, out, tree, config):
+        if fault == "exits":
+            os._exit(3)
+        if fault == "raises":
+            raise RuntimeError("injected")
+        os.write(out, b"not a pickle")
+
+    shutil.copytree(REPO / "golden" / "academy" / "before", tmp_path / "academy")
+    config, names = load_config(tmp_path), list(PRESETS[3])
+    alone = _serial(tmp_path, config, names, monkeypatch)
+    monkeypatch.setattr(scheduler, "_prove_beside", fails)
+    assert _everything(_serial(tmp_path, config, names, monkeypatch, overlap=True)) == _everything(alone)
+
+
+def test_proving_beside_needs_a_second_core_and_a_large_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dockfix.engine import check_input
+    from dockfix.tree import Tree
+
+    root = REPO / "golden" / "academy" / "before"
+    graph = check_input(Tree(root), load_config(root))
+    size = sum(len(n.document.instructions) for n in graph.dockerfiles.values())
+    monkeypatch.setattr(scheduler, "OVERLAP_INSTRUCTIONS", size)
+    assert scheduler.overlap_pays(graph, 2)
+    assert not scheduler.overlap_pays(graph, 1)
+    monkeypatch.setattr(scheduler, "OVERLAP_INSTRUCTIONS", size + 1)
+    assert not scheduler.overlap_pays(graph, 2)

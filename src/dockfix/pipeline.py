@@ -79,7 +79,8 @@ def make_plan(root: str | Path, config: Config, names: list[str], option: int | 
     done = scheduler.run(tree, graph, names, config, jobs=jobs, second_pass=second_pass, progress=progress)
     if done is not None:
         return Plan(root, option, done.outcome, done.verdict, done.defects, done.leftover)
-    outcome, verdict, defects, leftover = scheduler.run_part(tree, names, config, second_pass)
+    outcome, verdict, defects, leftover = scheduler.run_part(tree, names, config, second_pass,
+                                                             overlap=scheduler.overlap_pays(graph, jobs))
     from dockfix.prover import glob_findings
 
     verdict.findings += glob_findings(outcome.before, outcome.after, config)

@@ -123,17 +123,148 @@ class _Work:
             defects=defects, leftover=leftover or {}, dockerfiles=len(dockerfiles))
 
 
-def run_part(tree: Tree, names: list[str], config: Config, second_pass: bool):
+def run_part(tree: Tree, names: list[str], config: Config, second_pass: bool, *, overlap: bool = False):
     """The work on one checked tree (a part, or a whole repository run serially): the
     transforms, the prover per image (the caller adds the repository-wide invariant globs,
     `prover.glob_findings`), the BEFORE tree's defects, and with `second_pass` what a second
-    run would still change (else None)."""
+    run would still change (else None). With `overlap`, a second process models the BEFORE
+    images while the transforms run, then proves (`_Prover`); the answers are the same."""
     from dockfix.prover import prove_scope
 
-    outcome = engine.run(tree.root, names, config, tree=tree, checked=True)
-    verdict, defects = prove_scope(outcome.before, outcome.after, config)
-    leftover = engine.second_pass(outcome, config) if second_pass else None
+    prover = _Prover.start(tree, config) if overlap else None
+    try:
+        outcome = engine.run(tree.root, names, config, tree=tree, checked=True)
+        if prover is not None:
+            prover.send(outcome.after.changed())
+        leftover = engine.second_pass(outcome, config) if second_pass else None
+        proved = prover.result() if prover is not None else None
+    finally:
+        if prover is not None:
+            prover.stop()
+    verdict, defects = proved or prove_scope(outcome.before, outcome.after, config)
     return outcome, verdict, defects, leftover
+
+
+# A serial run of at least this many instructions proves in a second process, beside the
+# transforms (below it, the fork costs more than it saves).
+OVERLAP_INSTRUCTIONS = 2_000
+
+
+def overlap_pays(graph: Graph, jobs: int | None) -> bool:
+    """Whether a serial run should prove beside the transforms: a second core, a fork that is
+    safe (no other thread), and enough instructions for the BEFORE models to take longer
+    than starting a process."""
+    import threading
+
+    if (default_jobs() if jobs is None else jobs) < 2 or not hasattr(os, "fork") or threading.active_count() > 1:
+        return False
+    size = sum(len(n.document.instructions) for n in graph.dockerfiles.values() if n.document is not None)
+    return size >= OVERLAP_INSTRUCTIONS
+
+
+class _Prover:
+    """The prover in a forked process (as `graph.model._index_meanwhile` makes the index):
+    it models the BEFORE images as soon as it starts (the tree is checked and not yet
+    written), then takes the files the transforms changed, models the AFTER images, compares,
+    and sends back the verdict and the BEFORE defects. It writes no file and prints nothing.
+    Whatever goes wrong there (an error, a kill, a broken message), `result` is None and the
+    caller proves in-process, so the answer is always `prove_scope`'s."""
+
+    def __init__(self, pid: int, to_child: int, from_child: int) -> None:
+        self.pid, self.to_child, self.from_child = pid, to_child, from_child
+        self.reaped = False
+
+    @classmethod
+    def start(cls, tree: Tree, config: Config) -> "_Prover":
+        import sys
+
+        sys.stdout.flush()  # the child must not write what the parent has buffered
+        sys.stderr.flush()
+        down_read, down_write = os.pipe()
+        up_read, up_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: prove, send, leave without running exit handlers
+            code = 1
+            try:
+                os.close(down_write)
+                os.close(up_read)
+                _prove_beside(down_read, up_write, tree, config)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(down_read)
+        os.close(up_write)
+        return cls(pid, down_write, up_read)
+
+    def send(self, changed: dict[str, bytes]) -> None:
+        import pickle
+
+        try:
+            with os.fdopen(self.to_child, "wb") as out:
+                pickle.dump(changed, out, protocol=pickle.HIGHEST_PROTOCOL)
+        except OSError:  # the child is gone: `result` says so
+            pass
+
+    def result(self):
+        """(verdict, defects), or None when the child did not give them."""
+        import pickle
+
+        with os.fdopen(self.from_child, "rb") as inp:
+            data = inp.read()
+        _, status = os.waitpid(self.pid, 0)
+        self.reaped = True
+        if os.waitstatus_to_exitcode(status) != 0:
+            return None
+        try:
+            return pickle.loads(data)
+        except Exception:  # noqa: BLE001 - a broken message: prove here
+            return None
+
+    def stop(self) -> None:
+        """Reap the child, killing it first when it is still wanted by no one."""
+        if not self.reaped:
+            import signal
+
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.reaped = True
+        for fd in (self.to_child, self.from_child):
+            try:
+                os.close(fd)
+            except OSError:  # closed by send / result
+                pass
+
+
+def _prove_beside(inp: int, out: int, tree: Tree, config: Config) -> None:
+    """The child's work (see `_Prover`). The changed files are read by a thread as soon as
+    they come, so the parent never waits on a full pipe while the BEFORE models are made."""
+    import pickle
+    import signal
+    import threading
+
+    # The parent's handlers (apply's rollback on SIGINT/SIGTERM) are not this process's: the
+    # parent stops it. Its output goes nowhere: the parent reports.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(os.fdopen(inp, "rb").read()))
+    reader.start()
+    from dockfix.prover import build_models, defects_of
+    from dockfix.prover.compare import compare
+
+    before = tree.copy()
+    models = build_models(before, config)
+    defects = defects_of(models, before)
+    reader.join()
+    after = tree.copy()
+    for path, data in pickle.loads(received[0]).items():
+        after.write(path, data)
+    answer = (compare(models, build_models(after, config), before, after, ()), defects)
+    with os.fdopen(out, "wb") as sent:
+        pickle.dump(answer, sent, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 _WORK: _Work | None = None  # set in the parent before the fork; workers inherit it

@@ -11,7 +11,7 @@ Destinations are pip's own `dest` names, so a parsed command can be compared wit
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class Arity(enum.Enum):
@@ -34,11 +34,11 @@ class OptionSpec:
     names: tuple[str, ...]  # every spelling, short ones first: ("-i", "--index-url", "--pypi-url")
     arity: Arity
     dest: str  # pip's dest
+    # The canonical spelling: pip's first long name (read for every option of every command).
+    name: str = field(init=False, compare=False, repr=False)
 
-    @property
-    def name(self) -> str:
-        """The canonical spelling: pip's first long name."""
-        return next((n for n in self.names if n.startswith("--")), self.names[0])
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", next((n for n in self.names if n.startswith("--")), self.names[0]))
 
 
 # One line per option: "spellings arity dest" (arity: s store, a append, t true, f false, c count,

@@ -245,10 +245,20 @@ def parse(data: bytes, path: str | None = None) -> Document:
     if not isinstance(data, (bytes, bytearray)):
         raise TypeError("parse() takes bytes")
     data = bytes(data)
+    key = (data, path)
+    doc = _PARSED.get(key)
+    if doc is not None:
+        return doc
     try:
-        return _parse(data, path)
+        return _PARSED.put(key, _parse(data, path))
     except DockerfileSyntaxError as err:
         raise err.located(path or "<input>") from None
+
+
+# By (bytes, path): a transform parses its edit to check it, the engine parses it again for
+# the next transform's graph, and the prover once more. A Document is never mutated after
+# parsing, so one object serves them all.
+_PARSED = Memo(50_000)
 
 
 def _parse(data: bytes, path: str | None) -> Document:
