@@ -175,6 +175,18 @@ def parse_cached(path: str, data: bytes) -> tuple[Document | None, DockerfileSyn
     return hit
 
 
+def parses_of(files: dict[str, bytes]) -> dict:
+    """The memo's entries for these files (what `parse_cached` answered), for a process
+    that will read them too: a pickled parse costs a tenth of parsing again."""
+    return {key: _PARSED[key] for key in files.items() if key in _PARSED}
+
+
+def add_parses(entries: dict) -> None:
+    """`parses_of`'s entries, made in another process, into this one's memo."""
+    for key, hit in entries.items():
+        _PARSED.put(key, hit)
+
+
 @dataclass(frozen=True)
 class RepoIndex:
     """What a graph needs from the whole repository: every Dockerfile, and the explicit

@@ -20,6 +20,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+from dockfix.memo import Memo
 from dockfix.model.packages import PackageAction, is_pip, read_system_packages
 
 # dash builtins that read no file when they have no redirection (bare `set` or `export` only
@@ -150,15 +151,29 @@ NOTHING_INSTALLED = Installs()
 
 def installed_after(args: tuple[str | None, ...], cwd: str | None, installed: Installs) -> Installs:
     """What is installed once the command `args` (run in `cwd`) ran, from `installed` before it."""
+    key = (args, cwd)
+    change = _CHANGES.get(key)
+    if change is None:
+        change = _CHANGES.put(key, _change(args, cwd))
+    return installed if change is _NO_CHANGE else Installs(installed, *change)
+
+
+# What a command adds to and removes from the installed set, by (argv, directory): a RUN's
+# record (its residue) and the stage's replay both ask it of every command.
+_CHANGES: Memo = Memo(1 << 16)
+_NO_CHANGE = (frozenset(), frozenset())
+
+
+def _change(args: tuple[str | None, ...], cwd: str | None) -> tuple[frozenset[str], frozenset[str]]:
     system = read_system_packages(args)
     if system is not None:
         names = frozenset(f"package {p}" for p in system.packages if p is not None and not p.startswith("-"))
         if system.action is PackageAction.INSTALL:
-            return Installs(installed, names)
+            return names, frozenset()
         if system.action in (PackageAction.REMOVE, PackageAction.PURGE):
-            return Installs(installed, frozenset(), names)
-        return installed
+            return frozenset(), names
+        return _NO_CHANGE
     if args and None not in args and is_pip(list(args)):
         words = " ".join(a for a in args if a not in _PIP_CACHE_WORDS)
-        return Installs(installed, frozenset({f"pip {words} [in {cwd or '?'}]"}))
-    return installed
+        return frozenset({f"pip {words} [in {cwd or '?'}]"}), frozenset()
+    return _NO_CHANGE
