@@ -6,6 +6,8 @@ chunk runs the full pipeline (transforms, prover, optionally the second pass) on
 scoped to it, in a forked worker that inherits the parsed repository instead of
 receiving it pickled. The chunk results are disjoint and merge in a fixed order, so the
 outcome is the same bytes, notes and verdict as one serial run; tests hold it to that.
+A large run that is not split proves in a second forked process beside the transforms
+(`_Prover`): the BEFORE models are made while the transforms run.
 """
 
 from __future__ import annotations
@@ -171,8 +173,9 @@ class _Prover:
     caller proves in-process, so the answer is always `prove_scope`'s."""
 
     def __init__(self, pid: int, to_child: int, from_child: int) -> None:
-        self.pid, self.to_child, self.from_child = pid, to_child, from_child
-        self.reaped = False
+        self.pid, self.reaped = pid, False
+        self.to_child: int | None = to_child  # None once closed (a closed number may be reused)
+        self.from_child: int | None = from_child
 
     @classmethod
     def start(cls, tree: Tree, config: Config) -> "_Prover":
@@ -202,8 +205,9 @@ class _Prover:
 
         from dockfix.graph.model import parses_of
 
+        fd, self.to_child = self.to_child, None
         try:
-            with os.fdopen(self.to_child, "wb") as out:
+            with os.fdopen(fd, "wb") as out:
                 pickle.dump((changed, parses_of(changed)), out, protocol=pickle.HIGHEST_PROTOCOL)
         except OSError:  # the child is gone: `result` says so
             pass
@@ -212,7 +216,8 @@ class _Prover:
         """(verdict, defects), or None when the child did not give them."""
         import pickle
 
-        with os.fdopen(self.from_child, "rb") as inp:
+        fd, self.from_child = self.from_child, None
+        with os.fdopen(fd, "rb") as inp:
             data = inp.read()
         _, status = os.waitpid(self.pid, 0)
         self.reaped = True
@@ -232,10 +237,9 @@ class _Prover:
             os.waitpid(self.pid, 0)
             self.reaped = True
         for fd in (self.to_child, self.from_child):
-            try:
+            if fd is not None:
                 os.close(fd)
-            except OSError:  # closed by send / result
-                pass
+        self.to_child = self.from_child = None
 
 
 def _prove_beside(inp: int, out: int, tree: Tree, config: Config) -> None:
