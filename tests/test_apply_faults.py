@@ -109,6 +109,49 @@ def test_a_fault_then_any_command_leaves_old_or_new_bytes_and_no_stray_file(
         assert f"rolled back: {restored} file(s) restored" in after.stderr
 
 
+def _one_large_dockerfile(root: Path) -> Path:
+    """One Dockerfile of pip RUNs (option 1 merges them), large enough for a serial run to
+    prove in a second process (`scheduler.OVERLAP_INSTRUCTIONS`)."""
+    from dockfix.scheduler import OVERLAP_INSTRUCTIONS
+
+    root.mkdir(parents=True)
+    runs = b"".join(b"RUN pip install p%d\n" % i for i in range(OVERLAP_INSTRUCTIONS))
+    (root / "Dockerfile").write_bytes(b"FROM python:3.11-slim\n" + runs)
+    return root
+
+
+def _processes_naming(root: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and str(root).encode() in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:  # gone meanwhile
+            pass
+    return found
+
+
+@pytest.mark.parametrize("fault, status", [("proving:kill", -9), ("proving:int", 130), ("proving:term", 143)])
+def test_a_fault_while_the_prover_process_runs_leaves_nothing(tmp_path: Path, fault: str, status: int) -> None:
+    """Killed or interrupted while its prover process models the BEFORE images: nothing is
+    written, and that process does not outlive it for long (stopped by the parent, or ended
+    by the closed pipe when the parent was killed)."""
+    import time
+
+    root = _one_large_dockerfile(tmp_path / "repo")
+    old = _snapshot(root)
+    done = _dockfix("apply", root, "--option", "1", "--jobs", "2", fault=fault)
+    assert done.returncode == status, done.stderr
+    assert "Traceback" not in done.stderr
+    deadline = time.monotonic() + 120
+    while _processes_naming(root) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _processes_naming(root)
+    after = _dockfix("plan", root)
+    assert after.returncode == 0 and "Traceback" not in after.stderr, after.stderr
+    assert _snapshot(root) == old
+
+
 def test_a_kill_during_the_rollback_is_rolled_back_by_the_next_command(tmp_path: Path, states) -> None:
     old, _ = states
     root = _generate(tmp_path / "repo", 5)

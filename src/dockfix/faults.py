@@ -7,6 +7,7 @@ first). ACTION is `kill` (SIGKILL: no clean-up runs, as with kill -9 or a power 
 (SIGINT), `term` (SIGTERM) or `stop` (SIGSTOP: a test edits files, then sends SIGCONT).
 
 Points, in the order `apply` reaches them: `locked` (the repository lock is held),
+`proving` (a large serial run has started its prover process, `scheduler._Prover`),
 `planned` (the plan is made, nothing written), `journal-tmp` (the journal is written but
 not yet in place), `journal` (the journal is in place), `staged` (every temporary file is
 written), `rename` (after each rename of a temporary file onto its target), `committed`

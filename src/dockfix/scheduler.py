@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dockfix import engine
+from dockfix import engine, faults
 from dockfix import transforms as registry
 from dockfix.config import Config
 from dockfix.graph.components import components
@@ -135,6 +135,8 @@ def run_part(tree: Tree, names: list[str], config: Config, second_pass: bool, *,
 
     prover = _Prover.start(tree, config) if overlap else None
     try:
+        if prover is not None:
+            faults.point("proving")
         outcome = engine.run(tree.root, names, config, tree=tree, checked=True)
         if prover is not None:
             prover.send(outcome.after.changed())
