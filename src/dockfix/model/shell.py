@@ -591,24 +591,24 @@ class _Reader:
             return _Outcome(None, None, None)
         if name in ("export", "readonly", "unset", "read", "getopts", "set"):
             return _Outcome.plain(_VARIABLE_BUILTINS[name](state, args))
-        if name in (".", "eval", "source"):
-            self.consulted = True  # a reading with `venvs` may differ: never moved to another state
-        if name == "." and self.venvs:
-            activated = self.activate(argv, state, node)
+        if name is None or name in (".", "eval", "source") or name in self.functions:
+            activated = self.activate(name, argv, state, node)
             if activated is not None:
                 return activated
-        if name is None or name in (".", "eval", "source") or name in self.functions:
             if ctx.record:
                 self.opaque.append(Opaque(node.start, node.end, OpaqueReason.DYNAMIC,
                                           argv[0].text))
             return _Outcome.plain(state.havoc())
         return _Outcome.plain(state)
 
-
-    def activate(self, argv: tuple[Word, ...], state: _State, node: syn.SimpleCommand) -> _Outcome | None:
+    def activate(self, name: str | None, argv: tuple[Word, ...], state: _State,
+                 node: syn.SimpleCommand) -> _Outcome | None:
         """`. DIR/bin/activate` of a venv in `venvs`, with a path (dash searches PATH for a
-        bare name) and nothing else on the line: its effect; None for any other `.`."""
-        target = argv[1].value if len(argv) == 2 else None
+        bare name) and nothing else on the line: its effect; None for anything else."""
+        if name != ".":
+            return None
+        self.consulted = True  # a reading with `venvs` may differ: never moved to another state
+        target = argv[1].value if len(argv) == 2 and self.venvs else None
         if target is None or "/" not in target or node.redirections or node.assignments:
             return None
         if not target.startswith("/"):

@@ -114,16 +114,23 @@ def read_creation(args: tuple[str | None, ...], cwd: str | None, env: Mapping[st
     tool, rest = _tool(args)
     if tool is None:
         return None
-    dirs = _operands(rest, *_TABLES[tool])
-    if dirs is None or (tool is VenvTool.UV and any(env.get(v, "") != "" for v in _UV_PLACES)):
-        return Creation(tool, None)
-    if tool is VenvTool.UV and not dirs:
-        dirs = [".venv"]
-    if len(dirs) != 1 and tool is not VenvTool.VENV or not dirs:
-        return Creation(tool, None)
+    return Creation(tool, _placed(tool, _operands(rest, *_TABLES[tool]), cwd, env))
+
+
+def _placed(tool: VenvTool, dirs: list[str] | None, cwd: str | None,
+            env: Mapping[str, str | None]) -> tuple[str, ...] | None:
+    """The absolute directories of the positional words `dirs`; None when not known exactly."""
+    if dirs is None:
+        return None
+    if tool is VenvTool.UV:
+        if any(env.get(v, "") != "" for v in _UV_PLACES):
+            return None
+        dirs = dirs or [".venv"]
+    if not dirs or (len(dirs) != 1 and tool is not VenvTool.VENV):
+        return None
     if cwd is None and any(not d.startswith("/") for d in dirs):
-        return Creation(tool, None)
-    return Creation(tool, tuple(posixpath.normpath(posixpath.join(cwd or "/", d)) for d in dirs))
+        return None
+    return tuple(posixpath.normpath(posixpath.join(cwd or "/", d)) for d in dirs)
 
 
 def _tool(args: tuple[str | None, ...]) -> tuple[VenvTool | None, tuple[str | None, ...]]:
@@ -311,13 +318,20 @@ def _after_command(dirs: frozenset[str], command: Command) -> frozenset[str]:
     if name in _NO_WRITES:
         return dirs
     if name in _BY_NAME:
-        if command.cwd is None:
-            return frozenset()
-        for word in command.argv[1:]:  # an unknown word may name anything; a glob, paths below its directory
-            if word.value is None:
-                dirs = _untouched(dirs, _glob_directory(word.text, command.cwd))
+        dirs = _by_name(dirs, command)
     for path in _named_paths(args[1:], command.cwd):
         dirs = _untouched(dirs, path)
+    return dirs
+
+
+def _by_name(dirs: frozenset[str], command: Command) -> frozenset[str]:
+    """A program that writes the files it is given: an unknown word may name anything (a
+    plain glob, paths below its directory), a relative one in an unknown directory too."""
+    if command.cwd is None:
+        return frozenset()
+    for word in command.argv[1:]:
+        if word.value is None:
+            dirs = _untouched(dirs, _glob_directory(word.text, command.cwd))
     return dirs
 
 
