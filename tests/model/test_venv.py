@@ -147,3 +147,24 @@ def test_the_text_generation_inference_shape() -> None:
             "RUN rm -rf /var/lib/apt/lists/*\n"
             "RUN . .venv/bin/activate && pip install setuptools_scm\n")
     assert _at(text).dirs == {"/app/.venv"}
+
+
+@pytest.mark.parametrize("run, known", [
+    ("RUN python -m venv /opt/v && . /opt/v/bin/activate && pip install x\n", {"/opt/v"}),
+    ("RUN set -e; python3 -m venv /opt/v; . /opt/v/bin/activate; pip install x\n", {"/opt/v"}),
+    ("RUN cd /opt && uv venv && . .venv/bin/activate && uv pip install x\n", {"/opt/.venv"}),
+    ("RUN . /opt/v/bin/activate; python -m venv /opt/v && pip install x\n", set()),  # sourced first
+    ("RUN python -m venv /opt/v; . /opt/v/bin/activate && pip install x\n", set()),  # may not have run
+    ("RUN python -m venv /opt/v & . /opt/v/bin/activate && pip install x\n", set()),  # in the background
+    ("RUN python -m venv /opt/v && rm -rf /opt/v && . /opt/v/bin/activate\n", set()),
+    ("RUN python -m venv /opt/v && . /opt/w/bin/activate\n", set()),
+])
+def test_a_venv_the_run_makes_before_sourcing_it(run: str, known: set[str]) -> None:
+    assert _at("FROM python:3.11-slim\n" + run).dirs == known
+
+
+def test_a_venv_made_under_a_mount_is_gone_after_the_run() -> None:
+    text = ("FROM python:3.11-slim\nRUN --mount=type=tmpfs,target=/opt python -m venv /opt/v && . /opt/v/bin/activate\n"
+            "RUN . /opt/v/bin/activate && pip install x\n")
+    assert _at(text, 2).dirs == {"/opt/v"}
+    assert _at(text, 3).dirs == frozenset()

@@ -63,3 +63,13 @@ def test_the_prover_model_reads_pip_through_the_activation(tmp_path: Path) -> No
     assert not model.state.unknown_effects
     (other,) = build_models(_tree(tmp_path, "o", BEFORE.replace("RUN python -m venv .venv\n", "")), Config()).values()
     assert other.state.unknown_effects and "six==1.16.0" not in other.state.pip[0].requirements
+
+
+def test_a_venv_made_and_sourced_in_one_run(tmp_path: Path) -> None:
+    before = "FROM python:3.11-slim\nRUN python -m venv /opt/v && . /opt/v/bin/activate && pip install flask==3.0.0\n"
+    after = before.replace("pip install", "pip install --no-cache-dir")
+    assert prove(_tree(tmp_path, "b", before), _tree(tmp_path, "a", after), Config()).holds
+    (model,) = build_models(_tree(tmp_path, "m", before), Config()).values()
+    assert "VIRTUAL_ENV=/opt/v" in model.state.pip[0].env and not model.state.unknown_effects
+    mutant = after.replace(". /opt/v/bin/activate", ". /opt/w/bin/activate")
+    assert not prove(_tree(tmp_path, "b2", before), _tree(tmp_path, "a2", mutant), Config()).holds

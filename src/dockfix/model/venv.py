@@ -15,6 +15,7 @@ tables below (`read_creation`):
   file or the script sets it; `--relocatable`, UV_VENV_RELOCATABLE, `--directory`, `--project`
   are not read),
 and the command runs whenever the RUN succeeds (`Condition.ALWAYS`, its failure the RUN's).
+A RUN may also source a venv it makes itself, after the command that makes it (`_at_run`).
 
 It stops being known, from that instruction on, when (the trust boundary: files a RUN writes
 are not modelled in general, so this is what is assumed):
@@ -216,8 +217,11 @@ def _walk_chain(doc, stage, per_doc: dict) -> _Walk:
     for index in stage.instructions[1:]:
         ins = doc.instructions[index]
         if ins.keyword == "RUN":
-            per_doc[index] = Venvs(walk.workdir, _unmounted(walk.dirs, ins, scope, doc.escape, walk.workdir))
-        _step(walk, ins, scope, doc.escape)
+            at = _at_run(walk, ins, scope, doc.escape)
+            per_doc[index] = Venvs(walk.workdir, at)
+            walk.dirs = _after_run(walk, ins, scope, doc.escape, at)
+        else:
+            _step(walk, ins, scope, doc.escape)
         scope = apply(scope, ins.keyword, ins.value, doc.escape)
     per_doc[("end", stage.index)] = walk
     return walk
@@ -238,8 +242,6 @@ def _step(walk: _Walk, ins, scope: Scope, escape: str) -> None:
     elif keyword in ("COPY", "ADD"):
         dest = expand_word(ins.value[-1], scope, escape).text if ins.value else None
         walk.dirs = _untouched(walk.dirs, _resolve(walk.workdir, dest) if dest else None)
-    elif keyword == "RUN":
-        walk.dirs = _after_run(walk, ins, scope, escape)
 
 
 def _resolve(cwd: str | None, path: str | None) -> str | None:
@@ -273,21 +275,69 @@ def _unmounted(dirs: frozenset[str], ins, scope: Scope, escape: str, workdir: st
     return dirs
 
 
-def _after_run(walk: _Walk, ins, scope: Scope, escape: str) -> frozenset[str]:
+def _script(walk: _Walk, ins) -> str | None:
+    """The text a POSIX shell reads for the RUN; None when none does."""
     if walk.shell is None:
-        return frozenset()
+        return None
     execution = run_execution(ins, walk.shell)
-    if execution.form is not RunForm.SHELL or not execution.posix_shell or execution.script is None:
-        return frozenset()
+    if execution.form is not RunForm.SHELL or not execution.posix_shell:
+        return None
+    return execution.script
+
+
+def _at_run(walk: _Walk, ins, scope: Scope, escape: str) -> frozenset[str]:
+    """The venvs the RUN may source: those before it that no `--mount` covers, and those it
+    makes itself before it sources them (`python -m venv /v && . /v/bin/activate`): each
+    activation of its own venv must come after a creation that always ran, in source order,
+    with nothing between that touched it (`_after_command`)."""
+    here = _unmounted(walk.dirs, ins, scope, escape, walk.workdir)
+    text = _script(walk, ins)
+    if text is None:
+        return here
     env = _known(scope)
-    dirs = _unmounted(walk.dirs, ins, scope, escape, walk.workdir)
-    script = read_script(execution.script, workdir=walk.workdir, env=env, venvs=dirs)
+    first = read_script(text, workdir=walk.workdir, env=env, venvs=here)
+    own = frozenset(d for c in first.commands for d in _created(c)) - here
+    if not own:
+        return here
+    second = read_script(text, workdir=walk.workdir, env=env, venvs=here | own)
+    if second.opaque:
+        return here
+    state, kept = here, set(own)
+    for command in second.commands:
+        if _activated(command) in own and _activated(command) not in state:
+            kept.discard(_activated(command))
+        state = _after_command(state, command)
+    return here | kept
+
+
+def _created(command: Command) -> tuple[str, ...]:
+    creation = read_creation(command.args, command.cwd, dict(command.env)) if command.argv else None
+    return creation.dirs or () if creation is not None else ()
+
+
+def _activated(command: Command) -> str | None:
+    """The venv directory `. DIR/bin/activate` names (as model.shell resolves it), else None."""
+    args = command.args
+    if len(args) != 2 or args[0] != "." or args[1] is None or "/" not in args[1]:
+        return None
+    path = _resolve(command.cwd, args[1])
+    return path[:-len("/bin/activate")] if path is not None and path.endswith("/bin/activate") else None
+
+
+def _after_run(walk: _Walk, ins, scope: Scope, escape: str, at: frozenset[str]) -> frozenset[str]:
+    """The venvs after the RUN (read with `at`, the venvs it may source): nothing known when
+    it is not read exactly; those it made under a `--mount` are not in the image."""
+    text = _script(walk, ins)
+    if text is None:
+        return frozenset()
+    script = read_script(text, workdir=walk.workdir, env=_known(scope), venvs=at)
     if script.opaque:
         return frozenset()
     kept = walk.dirs
     for command in script.commands:
         kept = _after_command(kept, command)
-    return kept
+    new = kept - walk.dirs
+    return (kept & walk.dirs) | _unmounted(new, ins, scope, escape, walk.workdir)
 
 
 def _known(scope: Scope) -> dict[str, str]:

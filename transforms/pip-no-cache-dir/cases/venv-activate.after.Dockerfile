@@ -12,3 +12,6 @@ RUN . .venv/bin/activate && cd /opt && pip install --no-cache-dir six==1.16.0
 FROM base AS copied
 COPY . .
 RUN . .venv/bin/activate && pip install attrs==24.2.0
+
+FROM python:3.11-slim AS single
+RUN python -m venv /opt/venv && . /opt/venv/bin/activate && pip install --no-cache-dir flask==3.0.0
