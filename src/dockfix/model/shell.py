@@ -20,6 +20,7 @@ from enum import Enum
 from typing import NamedTuple
 
 from dockfix.memo import Memo
+from dockfix.model import activate as venv_activate
 from dockfix.model import shell_syntax as syn
 from dockfix.model.shell_syntax import OpaqueReason, RedirOp, Tree
 
@@ -103,20 +104,22 @@ class Script:
 
 
 def read_script(script: str, *, workdir: str | None = "/", env: Mapping[str, str] | None = None,
-                env_is_complete: bool = False) -> Script:
+                env_is_complete: bool = False, venvs: frozenset[str] = frozenset()) -> Script:
     """Read `script` as `/bin/sh -c script` would run it in `workdir` with `env`.
 
     Variables not in `env` are unknown unless `env_is_complete` (then they are unset).
-    A pure function of its inputs: the same RUN line read again (across images, before and
-    after a rewrite) is answered from a memo."""
+    `venvs`: directories of virtual environments whose `bin/activate` is the one their tool
+    wrote (`model.venv`): `. DIR/bin/activate` is read with its effect (`model.activate`);
+    any other `.` is opaque. A pure function of its inputs: the same RUN line read again
+    (across images, before and after a rewrite) is answered from a memo."""
     start = (workdir, tuple(sorted((env or {}).items())), env_is_complete)
-    key = (script, start)
+    key = (script, start, venvs) if venvs else (script, start)
     found = _MEMO.get(key)
     if found is None:
         state = _STATES.get(start)
         if state is None:  # one state per RUN's directory and environment: its `_env` is read once
             state = _STATES.put(start, _initial_state(workdir, env or {}, env_is_complete))
-        found = _MEMO.put(key, _read_uncached(script, state))
+        found = _MEMO.put(key, _read_uncached(script, state, venvs))
     return found
 
 
@@ -137,12 +140,12 @@ class _Text(NamedTuple):
 _TEXTS = Memo(65536)
 
 
-def _read_uncached(script: str, state: _State) -> Script:
+def _read_uncached(script: str, state: _State, venvs: frozenset[str] = frozenset()) -> Script:
     known = _TEXTS.get(script)
-    if known is not None and known.reading is not None:
+    if known is not None and known.reading is not None:  # no `.` in it: `venvs` changes nothing
         return _relocated(known.reading, state)
     tree = known.tree if known is not None else syn.parse(script)  # \r is a word character
-    reading, state_free = _walk(script, tree, state)
+    reading, state_free = _walk(script, tree, state, venvs)
     _TEXTS.put(script, _Text(tree, reading if state_free else None))
     return reading
 
@@ -152,11 +155,11 @@ def _initial_state(workdir: str | None, env: Mapping[str, str], env_is_complete:
     return _State(cwd, {k: _Var(v, True) for k, v in env.items()}, False, env_is_complete)
 
 
-def _walk(text: str, tree: Tree, state: _State) -> tuple[Script, bool]:
+def _walk(text: str, tree: Tree, state: _State, venvs: frozenset[str] = frozenset()) -> tuple[Script, bool]:
     """The reading of `tree` from `state`, and whether the state was consulted only to record
     each command's directory and environment (then `_relocated` gives the reading from any state)."""
     plain = _plain_reading(text, tree, state)
-    return (plain, True) if plain is not None else _walk_tree(text, tree, state)
+    return (plain, True) if plain is not None else _walk_tree(text, tree, state, venvs)
 
 
 def _plain_commands(tree: Tree) -> tuple[syn.SimpleCommand, ...] | None:
@@ -208,9 +211,9 @@ def _plain_reading(text: str, tree: Tree, state: _State) -> Script | None:
     return Script(text, commands, (), _comment_at_end(text, tree), _and_list(tree), tree)
 
 
-def _walk_tree(text: str, tree: Tree, state: _State) -> tuple[Script, bool]:
+def _walk_tree(text: str, tree: Tree, state: _State, venvs: frozenset[str] = frozenset()) -> tuple[Script, bool]:
     """`_walk` by the tree walker (any tree)."""
-    reader = _Reader(tree, state)
+    reader = _Reader(tree, state, venvs)
     reader.walk_list(tree.body, state, _Ctx(True, True, True))
     opaque = list(reader.opaque)
     opaque.extend(Opaque(o.start, o.end, o.reason, o.detail) for o in tree.dialect)
@@ -380,9 +383,10 @@ _TILDE_GLOB_BRACE = re.compile(r"[~*?\[{]")
 # Walker ---------------------------------------------------------------------------------------
 
 class _Reader:
-    def __init__(self, tree: Tree, initial: _State) -> None:
+    def __init__(self, tree: Tree, initial: _State, venvs: frozenset[str] = frozenset()) -> None:
         self.tree = tree
         self.initial = initial
+        self.venvs = venvs
         # The state was read other than for a command's directory and environment: a command
         # saw another state than the initial one, or a word's value read a variable.
         self.consulted = False
@@ -588,11 +592,38 @@ class _Reader:
         if name in ("export", "readonly", "unset", "read", "getopts", "set"):
             return _Outcome.plain(_VARIABLE_BUILTINS[name](state, args))
         if name is None or name in (".", "eval", "source") or name in self.functions:
+            activated = self.activate(name, argv, state, node)
+            if activated is not None:
+                return activated
             if ctx.record:
                 self.opaque.append(Opaque(node.start, node.end, OpaqueReason.DYNAMIC,
                                           argv[0].text))
             return _Outcome.plain(state.havoc())
         return _Outcome.plain(state)
+
+    def activate(self, name: str | None, argv: tuple[Word, ...], state: _State,
+                 node: syn.SimpleCommand) -> _Outcome | None:
+        """`. DIR/bin/activate` of a venv in `venvs`, with a path (dash searches PATH for a
+        bare name) and nothing else on the line: its effect; None for anything else."""
+        if name != ".":
+            return None
+        self.consulted = True  # a reading with `venvs` may differ: never moved to another state
+        target = argv[1].value if len(argv) == 2 and self.venvs else None
+        if target is None or "/" not in target or node.redirections or node.assignments:
+            return None
+        if not target.startswith("/"):
+            if state.cwd is None:
+                return None
+            target = posixpath.join(state.cwd, target)
+        path = posixpath.normpath(target)
+        venv = path[:-len("/bin/activate")] if path.endswith("/bin/activate") else None
+        if venv not in self.venvs:
+            return None
+        self.functions.update(venv_activate.FUNCTIONS)
+        effect = venv_activate.activation(venv, state.vars, state.complete)
+        new = state._replace(vars={**state.vars, **{k: _Var(*v) for k, v in effect.items()}})
+        # The script ends with a command that succeeds; a missing file makes dash exit.
+        return _Outcome(new, None, None)
 
 
 def _and_or_contexts(node: syn.AndOr, ctx: _Ctx) -> list[_Ctx]:

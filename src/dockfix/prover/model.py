@@ -49,6 +49,7 @@ from dockfix.model.copy import (
 )
 from dockfix.model.copy import Failure as CopyFailure
 from dockfix.model.gitignore import GitIgnores
+from dockfix.model.venv import venvs_at
 from dockfix.prover.reads import NOTHING_INSTALLED, Installs, installed_after
 from dockfix.prover.run import RunCommand, RunEffect, file_effects, read_run
 from dockfix.prover.steps import Step, copy_step, env_read_by, run_step
@@ -497,12 +498,13 @@ class ModelBuilder:
 
     def _run_step(self, state: StageState, doc: Document, ins: Instruction, where: tuple[str, int]) -> None:
         workdir = None if "WORKDIR" in state.unknown else state.workdir  # as `_run` reads it
+        venvs = venvs_at(doc, ins).dirs
         step = run_step(ins, tuple(state.shell), workdir, {**state.args, **state.env}, _step_user(state),
-                        where[0], _unknown_env(state), state.files, state.installed)
+                        where[0], _unknown_env(state), state.files, state.installed, venvs)
         state.steps.append(step)
         if step.uids:
             state.uid_names = (*state.uid_names, *step.uids)
-        self._run(state, where[0], ins)
+        self._run(state, where[0], ins, venvs)
 
     # -- files
     def _copy(self, state: StageState, doc: Document, path: str, ins: Instruction) -> None:
@@ -682,11 +684,11 @@ class ModelBuilder:
         return destination(dest, state.workdir)
 
     # -- RUN
-    def _run(self, state: StageState, path: str, ins: Instruction) -> None:
+    def _run(self, state: StageState, path: str, ins: Instruction, venvs: frozenset[str] = frozenset()) -> None:
         """A RUN, read through the model (`prover.run`): each command in order; what it cannot
         read is an unknown effect that may also have created any file."""
         workdir = None if "WORKDIR" in state.unknown else state.workdir
-        reading = read_run(ins, tuple(state.shell), workdir, self._scope(state))
+        reading = read_run(ins, tuple(state.shell), workdir, self._scope(state), venvs)
         for reason in reading.unknown:
             effect = RunEffect(path, ins.start_line, reason)
             state.unknown_effects.append(effect)

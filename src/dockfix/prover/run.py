@@ -62,8 +62,10 @@ class RunEffect(NamedTuple):
         return self.target is None or self.target == image_path
 
 
-def read_run(ins: Instruction, shell: tuple[str, ...], workdir: str | None, env: Mapping[str, str]) -> RunReading:
-    """The commands of a RUN under the stage's SHELL, WORKDIR (None: unknown) and known env."""
+def read_run(ins: Instruction, shell: tuple[str, ...], workdir: str | None, env: Mapping[str, str],
+             venvs: frozenset[str] = frozenset()) -> RunReading:
+    """The commands of a RUN under the stage's SHELL, WORKDIR (None: unknown) and known env;
+    `venvs`: the venvs whose activate script it may source (`model.venv.venvs_at`)."""
     run = run_execution(ins, shell)
     if run.form is RunForm.EXEC:
         return RunReading((RunCommand(run.argv, workdir, tuple(sorted(env.items())), False),), ())
@@ -71,7 +73,7 @@ def read_run(ins: Instruction, shell: tuple[str, ...], workdir: str | None, env:
         return RunReading((), (f"a heredoc script run by its own interpreter ({(run.script or '').splitlines()[0]})",))
     if not run.posix_shell:
         return RunReading((), (f"SHELL {list(run.shell)} is not a POSIX shell the model reads",))
-    script = read_script(run.script or "", workdir=workdir, env=env)
+    script = read_script(run.script or "", workdir=workdir, env=env, venvs=venvs)
     unknown = tuple(f"{o.reason.value}{': ' + o.detail if o.detail else ''}" for o in script.opaque)
     return RunReading(tuple(_command(c) for c in script.commands), unknown)
 

@@ -52,12 +52,13 @@ class Step:
 
 def run_step(ins: Instruction, shell: tuple[str, ...], workdir: str | None, env: dict[str, str], user: str,
              path: str, unknown_env: tuple[str, ...] = (), files: Mapping | None = None,
-             installed: Installs = NOTHING_INSTALLED) -> Step:
+             installed: Installs = NOTHING_INSTALLED, venvs: frozenset[str] = frozenset()) -> Step:
     """A RUN's step record: its flags, and its residue as read by the shell reader. Each
     residue command carries the variables it may read (`model.program_env`; `unknown_env`:
     names set with a value the model cannot read) and the files present it may read (`files`:
     image path -> entry, what COPY/ADD landed so far), so an ENV, ARG or COPY moved across it
-    shows; `installed` is what package managers installed before the RUN (`reads.installed_after`)."""
+    shows; `installed` is what package managers installed before the RUN (`reads.installed_after`);
+    `venvs`: the venvs whose activate script it may source (`model.venv.venvs_at`)."""
     execution = run_execution(ins, shell)
     flags = tuple(sorted(ins.flags))
     if execution.form is not RunForm.SHELL or not execution.posix_shell or execution.script is None:
@@ -67,7 +68,7 @@ def run_step(ins: Instruction, shell: tuple[str, ...], workdir: str | None, env:
     plain = _plain_package_command(execution.script)
     if plain is not None:  # one literal command (no quoting, expansion or operator): no shell reading needed
         return Step("RUN", flags, user, (), (), path, ins.start_line, plain)
-    script = read_script(execution.script, workdir=workdir, env=env)
+    script = read_script(execution.script, workdir=workdir, env=env, venvs=venvs)
     # A SHELL other than sh runs the same text another way (bash's $RANDOM, brace expansion):
     # it is part of each command's record.
     under = "" if tuple(shell) == _SH else f", under {' '.join(shell)}"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from dockfix.model.run import RunForm, run_execution
 from dockfix.model.shell import Command, Script, read_script
+from dockfix.model.venv import venvs_at
 from dockfix.syntax import Document, Instruction, parse
 from dockfix.syntax.edit import changes_only
 
@@ -50,6 +51,10 @@ def read_run(doc: Document, ins: Instruction) -> RunScript | Refusal:
     if execution.form is not RunForm.SHELL or not execution.posix_shell or execution.script is None:
         return Refusal.NOT_SHELL
     script = read_script(execution.script, workdir=None)
+    if any(o.detail == "." for o in script.opaque):  # `. DIR/bin/activate` of a venv the stage made
+        venvs = venvs_at(doc, ins)
+        if venvs.dirs:
+            script = read_script(execution.script, workdir=venvs.workdir, venvs=venvs.dirs)
     if script.opaque or script.comment_at_end:
         return Refusal.OPAQUE
     return RunScript(ins, script)
