@@ -69,6 +69,10 @@ CASES = {
         {"plain.txt": "plain\n", "d/x.py": "x\n"}, "Dockerfile",
         'FROM alpine:3.20\nARG V\nADD --chown=${UID} plain.txt d /usr/lib/${V}/\n',
         'FROM alpine:3.20\nARG V\nCOPY --chown=${UID} plain.txt d /usr/lib/${V}/\n', Outcome.PROVED),
+    "ADD of a plain file to an unknown destination became COPY, a pip install of a file it may land after it": (
+        {"plain.txt": "plain\n"}, "Dockerfile",
+        'FROM python:3.12-slim\nARG V\nADD plain.txt /usr/lib/${V}/\nRUN pip install -r /usr/lib/req.txt\n',
+        'FROM python:3.12-slim\nARG V\nCOPY plain.txt /usr/lib/${V}/\nRUN pip install -r /usr/lib/req.txt\n', Outcome.PROVED),
     "ADD of the context's root became COPY": (
         UNKNOWN_CONTEXT, "svc/Dockerfile", SVC.format(step="ADD . ./"), SVC.format(step="COPY . ./"), Outcome.PROVED),
     "a relative destination spelled absolute": (

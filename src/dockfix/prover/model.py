@@ -513,10 +513,11 @@ class ModelBuilder:
         if unread is not None:
             # A source, destination or flag the build decides (an ARG with no default, a value
             # of the base image): what lands, and where, is unknown; nothing is claimed missing.
-            effect = RunEffect(path, ins.start_line, f"{ins.keyword} word {unread!r} is not known here")
+            # An ADD that lands what COPY would is COPY's step, here and in its effect.
+            keyword = "COPY" if self._add_is_copy(doc, path, ins) else ins.keyword
+            effect = RunEffect(path, ins.start_line, f"{keyword} word {unread!r} is not known here")
             state.unknown_effects.append(effect)
             state.file_makers.append(effect)
-            keyword = "COPY" if self._add_is_copy(doc, path, ins) else ins.keyword
             state.unread_copies.append(_as_written(ins, self._known_dest(state, doc, ins), keyword))
             return
         scope = self._scope(state)
