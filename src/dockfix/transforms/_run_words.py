@@ -12,15 +12,17 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from dockfix.model.run import RunForm, run_execution
+from dockfix.model.run import DEFAULT_SHELL, RunForm, run_execution
 from dockfix.model.shell import Command, Script, read_script
+from dockfix.transforms._run import shell_at
 from dockfix.syntax import Document, Instruction, parse
 from dockfix.syntax.edit import changes_only
 
 
 class Refusal(enum.Enum):
     NOT_SHELL = "not a shell-form RUN without heredocs"
-    SHELL_INSTRUCTION = "a SHELL instruction is in the file: the shell reading this RUN is not /bin/sh"
+    SHELL_INSTRUCTION = ("the SHELL in force is not /bin/sh, nor bash with status options only (-e, -o pipefail) "
+                         "and no startup variable (BASH_ENV, SHELLOPTS) set by the file")
     OPAQUE = "part of the script cannot be read exactly"
     UNALIGNED = "the script's words could not be located in the file's lines"
 
@@ -41,18 +43,31 @@ class WordEdit:
 
 
 def read_run(doc: Document, ins: Instruction) -> RunScript | Refusal:
-    """The RUN's script as /bin/sh reads it, or why it is not read."""
+    """The RUN's script as /bin/sh reads it (or bash, when the SHELL in force runs it as sh
+    would: `RunExecution.reads_as_sh`), or why it is not read."""
     if ins.keyword != "RUN" or ins.json or ins.heredocs or not ins.value:
         return Refusal.NOT_SHELL
-    if any(i.keyword == "SHELL" for i in doc.instructions):
+    shell = shell_at(doc, ins)
+    if shell is None:
         return Refusal.SHELL_INSTRUCTION
-    execution = run_execution(ins)
-    if execution.form is not RunForm.SHELL or not execution.posix_shell or execution.script is None:
+    execution = run_execution(ins, shell)
+    if execution.form is not RunForm.SHELL or execution.script is None:
         return Refusal.NOT_SHELL
+    if not execution.reads_as_sh or shell != DEFAULT_SHELL and _bash_startup(doc):
+        return Refusal.SHELL_INSTRUCTION
     script = read_script(execution.script, workdir=None)
     if script.opaque or script.comment_at_end:
         return Refusal.OPAQUE
     return RunScript(ins, script)
+
+
+# What bash (not sh) reads from its environment before the script: a file it sources, options.
+_BASH_STARTUP = ("BASH_ENV", "SHELLOPTS", "BASHOPTS", "POSIXLY_CORRECT")
+
+
+def _bash_startup(doc: Document) -> bool:
+    """An ENV or ARG of the file may set a variable bash reads at startup."""
+    return any(i.keyword in ("ENV", "ARG") and any(n in i.original for n in _BASH_STARTUP) for i in doc.instructions)
 
 
 def words_known(cmd: Command) -> bool:

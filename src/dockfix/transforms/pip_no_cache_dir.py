@@ -9,7 +9,8 @@ to its sub-command is unknown (one after it is read as an argument: it cannot ch
 option placed before it does), a command reads pip's cache directory, pip's reading of the command is inexact (an unknown option, PIP_CONFIG_FILE, a variable
 of unknown value), the command names `--cache-dir` or the script sets a PIP_/UV_ cache variable,
 an ENV/ARG of the file sets a PIP_/UV_ cache or config variable, the RUN has a cache mount (the
-cache is then deliberate and outside the image), a SHELL instruction is in the file.
+cache is then deliberate and outside the image), the SHELL in force is not sh nor bash with
+status options only (`model.run.RunExecution.reads_as_sh`).
 
 Why it is equivalent: the option only stops pip (uv) from reading and writing its HTTP and wheel
 cache, which lives under the user's home (~/.cache/pip, ~/.cache/uv). The packages resolved and
