@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from dockfix.model.shell import Command, Script, read_script
+from dockfix.model.words import scope_before
 from dockfix.syntax import Document, Instruction, parse
 from dockfix.transforms import _run
 from dockfix.transforms import _run_words as rw
@@ -181,7 +182,9 @@ def _reads(doc: Document, ins: Instruction, rule: CleanupRule) -> str | None:
     target = ins.sub if ins.keyword == "ONBUILD" else ins
     if target is None or target.keyword != "RUN":
         return None
-    script = _run.run_script(doc, target, workdir=None)
+    # An ONBUILD RUN runs in a child's build, under the child's ENV: none is taken from here.
+    env = _env_set_by_file(doc, ins) if ins.keyword == "RUN" else None
+    script = _run.run_script(doc, target, workdir=None, env=env)
     if script is None:
         text = " ".join(target.value)
         return "is not read as a shell script and names the program" if any(m in text for m in rule.mentions) else None
@@ -189,6 +192,14 @@ def _reads(doc: Document, ins: Instruction, rule: CleanupRule) -> str | None:
         if any(m in script.text[part.start:part.end] for m in rule.mentions):
             return f"has a part the reader cannot follow that names the program ({part.reason.value})"
     return _reads_in(script, rule)
+
+
+def _env_set_by_file(doc: Document, ins: Instruction) -> dict[str, str]:
+    """The variables the file's ENV sets for this RUN to a value no build argument decides
+    (`ENV VIRTUAL_ENV=/opt/venv`, then `"$VIRTUAL_ENV/bin/python" …` names a known program);
+    an ARG, and what is made of one, stays unknown."""
+    scope = scope_before(doc, ins, arg_defaults=False)
+    return {name: b.value.text for name, b in scope.bound.items() if not b.maybe_unset and b.value.text is not None}
 
 
 def _reads_in(script: Script, rule: CleanupRule) -> str | None:
