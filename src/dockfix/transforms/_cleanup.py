@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from dockfix.model.shell import Command, Script, read_script
-from dockfix.model.words import scope_before
 from dockfix.syntax import Document, Instruction, parse
 from dockfix.transforms import _run
 from dockfix.transforms import _run_words as rw
@@ -182,9 +181,11 @@ def _reads(doc: Document, ins: Instruction, rule: CleanupRule) -> str | None:
     target = ins.sub if ins.keyword == "ONBUILD" else ins
     if target is None or target.keyword != "RUN":
         return None
-    # An ONBUILD RUN runs in a child's build, under the child's ENV: none is taken from here.
-    env = _env_set_by_file(doc, ins) if ins.keyword == "RUN" else None
-    script = _run.run_script(doc, target, workdir=None, env=env)
+    script = _run.run_script(doc, target, workdir=None)
+    if script is not None and ins.keyword == "RUN" and _reads_in(script, rule) == _UNKNOWN_NAME:
+        # A name the file's ENV may set (`"$VIRTUAL_ENV/bin/python3"`): read again with it. Not an
+        # ONBUILD RUN, which runs in a child's build under the child's ENV.
+        script = _run.run_script(doc, target, workdir=None, env=_run.file_env(doc, ins))
     if script is None:
         text = " ".join(target.value)
         return "is not read as a shell script and names the program" if any(m in text for m in rule.mentions) else None
@@ -194,12 +195,7 @@ def _reads(doc: Document, ins: Instruction, rule: CleanupRule) -> str | None:
     return _reads_in(script, rule)
 
 
-def _env_set_by_file(doc: Document, ins: Instruction) -> dict[str, str]:
-    """The variables the file's ENV sets for this RUN to a value no build argument decides
-    (`ENV VIRTUAL_ENV=/opt/venv`, then `"$VIRTUAL_ENV/bin/python" …` names a known program);
-    an ARG, and what is made of one, stays unknown."""
-    scope = scope_before(doc, ins, arg_defaults=False)
-    return {name: b.value.text for name, b in scope.bound.items() if not b.maybe_unset and b.value.text is not None}
+_UNKNOWN_NAME = "runs a command whose name is unknown"
 
 
 def _reads_in(script: Script, rule: CleanupRule) -> str | None:
@@ -211,7 +207,7 @@ def _reads_in(script: Script, rule: CleanupRule) -> str | None:
         if rule.refreshes(args) and c.checked and refreshed is None:
             refreshed = c.start
         if args[0] is None:
-            return "runs a command whose name is unknown"
+            return _UNKNOWN_NAME
         if _runs_a_file(args):
             return f"runs a script file (`{c.argv[0].text}`) this reading does not follow"
         if rule.reads(args) and (refreshed is None or refreshed > c.start):

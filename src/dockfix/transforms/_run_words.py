@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from dockfix.model.run import DEFAULT_SHELL, RunForm, run_execution
 from dockfix.model.shell import Command, Script, read_script
-from dockfix.transforms._run import shell_at
+from dockfix.transforms._run import file_env, shell_at
 from dockfix.syntax import Document, Instruction, parse
 from dockfix.syntax.edit import changes_only
 
@@ -56,6 +56,9 @@ def read_run(doc: Document, ins: Instruction) -> RunScript | Refusal:
     if not execution.reads_as_sh or shell != DEFAULT_SHELL and _bash_startup(doc):
         return Refusal.SHELL_INSTRUCTION
     script = read_script(execution.script, workdir=None)
+    if any(w.value is None and "$" in w.text for c in script.commands for w in c.argv):
+        # A word the file's ENV may decide (`apk add $SS_DEP`): read again with it.
+        script = read_script(execution.script, workdir=None, env=file_env(doc, ins))
     if script.opaque or script.comment_at_end:
         return Refusal.OPAQUE
     return RunScript(ins, script)
