@@ -79,6 +79,12 @@ def _bash_startup(doc: Document) -> bool:
     return any(i.keyword in ("ENV", "ARG") and any(n in i.original for n in _BASH_STARTUP) for i in doc.instructions)
 
 
+def ends_a_word(cmd: Command, i: int) -> bool:
+    """argv[i] is the last field of its word: an insertion at its end lands right after it (a
+    word the shell splits, `$APK_ADD`, is several fields of one span)."""
+    return i + 1 >= len(cmd.argv) or cmd.argv[i + 1].start != cmd.argv[i].start
+
+
 def words_known(cmd: Command) -> bool:
     return all(w.value is not None for w in cmd.argv) and all(a.value.value is not None for a in cmd.assignments)
 

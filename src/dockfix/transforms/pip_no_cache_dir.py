@@ -158,7 +158,8 @@ class PipNoCacheDir(DockerfileTransform):
         if at is not None and values != [w.value for w in cmd.argv]:
             pip = read_pip(values, None, rw.command_env(cmd))  # unknown arguments read as arguments
         why = self._why_not(cmd, pip, ins, doc, configured, reader, at)
-        if why is None and not _same_but_no_cache(values, at, pip, rw.command_env(cmd)):
+        if why is None and (not rw.ends_a_word(cmd, at)
+                            or not _same_but_no_cache(values, at, pip, rw.command_env(cmd))):
             why = "the option's place in the command could not be proved"
         if why is not None:
             return f"{pip.spelling()} {pip.subcommand}: {why}"

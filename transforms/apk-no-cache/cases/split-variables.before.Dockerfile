@@ -14,3 +14,5 @@ RUN apk add --update $BUILD_DEPS && apk del $BUILD_DEPS
 ARG EXTRA=git
 RUN apk add $EXTRA
 RUN pkgs="so:*"; apk add $pkgs
+# ... nor a word whose fields hold the sub-command and more: the option would land after them
+RUN cmd="add git"; apk $cmd
