@@ -287,7 +287,7 @@ def _checked(doc: Document, ins: Instruction, data: bytes, old: Script, cleanup:
     value = new_ins.value[0] if new_ins.value and not new_ins.json else ""
     if not _spelled(old.text, value, cleanup) or not rw._checks(doc, ins, data, value):
         return False
-    new = read_script(value, workdir=None)
+    new = rw.read_with_env(new_doc, new_ins, value)  # as read_run read the old one
     same = [[w.value for w in c.argv] for c in new.commands[:-1]] == [[w.value for w in c.argv] for c in old.commands]
     return (not new.opaque and len(new.commands) == len(old.commands) + 1 and same
             and new.commands[-1].checked and value[new.commands[-1].start:new.commands[-1].end] == cleanup)

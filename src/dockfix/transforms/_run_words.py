@@ -55,15 +55,16 @@ def read_run(doc: Document, ins: Instruction) -> RunScript | Refusal:
         return Refusal.NOT_SHELL
     if not execution.reads_as_sh or shell != DEFAULT_SHELL and _bash_startup(doc):
         return Refusal.SHELL_INSTRUCTION
-    script = _read(doc, ins, execution.script)
+    script = read_with_env(doc, ins, execution.script)
     if script.opaque or script.comment_at_end:
         return Refusal.OPAQUE
     return RunScript(ins, script)
 
 
-def _read(doc: Document, ins: Instruction, text: str) -> Script:
-    """The script; read again with the values the file's ENV sets for the RUN when a word with
-    a variable is unknown without them (`apk add $SS_DEP`)."""
+def read_with_env(doc: Document, ins: Instruction, text: str) -> Script:
+    """The script of `ins`; read again with the values the file's ENV sets for the RUN when a
+    word with a variable is unknown without them (`apk add $SS_DEP`). An edited RUN is read
+    back the same way."""
     script = read_script(text, workdir=None)
     if any(w.value is None and "$" in w.text for c in script.commands for w in c.argv):
         script = read_script(text, workdir=None, env=file_env(doc, ins))
