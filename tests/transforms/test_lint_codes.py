@@ -92,6 +92,9 @@ def test_runs_bash_reads_as_sh_are_read() -> None:
     runs = [i for i in doc.instructions if i.keyword == "RUN"]
     assert all(isinstance(rw.read_run(doc, i), rw.RunScript) for i in runs[:4])
     assert rw.read_run(doc, runs[4]) is rw.Refusal.OPAQUE  # brace expansion: bash's own
+    # bash defines a function where sh reads a command named `function`
+    doc = parse(b'FROM a\nSHELL ["/bin/bash", "-c"]\nRUN function apt { echo; } ; apt install -y x\n')
+    assert rw.read_run(doc, doc.instructions[2]) is rw.Refusal.OPAQUE
 
 
 def test_refusals() -> None:

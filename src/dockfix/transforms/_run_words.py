@@ -58,6 +58,8 @@ def read_run(doc: Document, ins: Instruction) -> RunScript | Refusal:
     script = read_with_env(doc, ins, execution.script)
     if script.opaque or script.comment_at_end:
         return Refusal.OPAQUE
+    if shell != DEFAULT_SHELL and any(c.name in _BASH_KEYWORDS for c in script.commands):
+        return Refusal.OPAQUE  # bash reads a compound command there (a function definition)
     return RunScript(ins, script)
 
 
@@ -71,8 +73,11 @@ def read_with_env(doc: Document, ins: Instruction, text: str) -> Script:
     return script
 
 
-# What bash (not sh) reads from its environment before the script: a file it sources, options.
-_BASH_STARTUP = ("BASH_ENV", "SHELLOPTS", "BASHOPTS", "POSIXLY_CORRECT")
+# What bash (not sh) reads from its environment before the script: a file it sources, options,
+# functions (`BASH_FUNC_name%%`).
+_BASH_STARTUP = ("BASH_ENV", "SHELLOPTS", "BASHOPTS", "POSIXLY_CORRECT", "BASH_FUNC_")
+# bash's reserved words that sh reads as a command name: `function apt { …; }` defines `apt`.
+_BASH_KEYWORDS = frozenset({"function", "select", "coproc"})
 
 
 def _bash_startup(doc: Document) -> bool:
