@@ -56,11 +56,15 @@ def read_run(doc: Document, ins: Instruction) -> RunScript | Refusal:
     if not execution.reads_as_sh or shell != DEFAULT_SHELL and _bash_startup(doc):
         return Refusal.SHELL_INSTRUCTION
     script = read_with_env(doc, ins, execution.script)
-    if script.opaque or script.comment_at_end:
+    if script.opaque or script.comment_at_end or _bash_keyword(shell, script):
         return Refusal.OPAQUE
-    if shell != DEFAULT_SHELL and any(c.name in _BASH_KEYWORDS for c in script.commands):
-        return Refusal.OPAQUE  # bash reads a compound command there (a function definition)
     return RunScript(ins, script)
+
+
+def _bash_keyword(shell: tuple[str, ...], script: Script) -> bool:
+    """Under bash, a command sh names `function`, `select` or `coproc`: bash reads a compound
+    command there (`function apt { …; }` defines `apt`)."""
+    return shell != DEFAULT_SHELL and any(c.name in _BASH_KEYWORDS for c in script.commands)
 
 
 def read_with_env(doc: Document, ins: Instruction, text: str) -> Script:
