@@ -56,9 +56,10 @@ class Sandbox:
         self.env = {"PATH": f"{self.bin}:/usr/bin:/bin", "DOCKFIX_LOG": self.log,
                     "HOME": self.root, "V2": "pre set"}
 
-    def run(self, script: str, shell: str = "/bin/sh") -> tuple[int, list[Entry]]:
+    def run(self, script: str, shell: str = "/bin/sh", options: tuple[str, ...] = ()) -> tuple[int, list[Entry]]:
+        """`shell [options] -c script`, and the stubs' log."""
         open(self.log, "w").close()
-        proc = subprocess.run([shell, "-c", script], cwd=self.work, env=self.env,
+        proc = subprocess.run([shell, *options, "-c", script], cwd=self.work, env=self.env,
                               stdin=subprocess.DEVNULL, capture_output=True, timeout=20)
         with open(self.log, encoding="utf-8", errors="surrogateescape") as f:
             records = [r for r in f.read().split("\x1e") if r]
@@ -101,15 +102,19 @@ class Executed:
 
 
 class Interpreter:
-    def __init__(self, tree: syn.Tree, sandbox: Sandbox) -> None:
+    def __init__(self, tree: syn.Tree, sandbox: Sandbox, pipefail: bool = False, errexit: bool = False,
+                 nounset: bool = False) -> None:
         self.tree = tree
         self.sb = sandbox
         self.run = Run()
         self._bag: list[Entry] | None = None
+        # bash's `-o pipefail`: a pipeline's status is its last failing command's; `-e`: set -e;
+        # `-u`: expanding an unset variable ends the shell (or the subshell) with a failure
+        self.pipefail, self.errexit, self.nounset = pipefail, errexit, nounset
 
     def execute(self) -> Run:
         env = dict(self.sb.env)
-        sh = _Shell(self.sb.work, env, set(env))
+        sh = _Shell(self.sb.work, env, set(env), self.errexit)
         try:
             self.run.status = self.list(self.tree.body, sh, honored=True)
             if self.tree.rest is not None:
@@ -148,10 +153,12 @@ class Interpreter:
             status = self.command(node.commands[0], sh, inner)
         else:
             self._bag = []
-            status = 0
+            statuses = []
             for i, c in enumerate(node.commands):
                 last = i == len(node.commands) - 1
-                status = self.subshell(lambda s, c=c, t=last and inner: self.command(c, s, t), sh)
+                statuses.append(self.subshell(lambda s, c=c, t=last and inner: self.command(c, s, t), sh))
+            # pipefail: the status of the last command that failed, 0 when none did
+            status = next((s for s in reversed(statuses) if s), 0) if self.pipefail else statuses[-1]
             self.run.groups.append(self._bag)
             self._bag = None
             status = self._errexit(status, sh, inner)
@@ -223,6 +230,8 @@ class Interpreter:
                 cur = (cur or "") + part.value
                 continue
             if isinstance(part, syn.Parameter):
+                if self.nounset and part.name not in sh.vars:
+                    raise _Exit(1)
                 value = sh.vars.get(part.name, "")
             elif isinstance(part, syn.CommandSubstitution):
                 body = part.body

@@ -26,6 +26,8 @@ RUNNABLE = [
     ["python3", "-m", "compileall", "-q", "."],
     ["make", "--version"],
     ["git", "--version"],
+    ["sh", "-c", "cd / && echo root:x > /dev/null && export A=1"],
+    ["sh", "-ec", "grep -F x a.txt | cat"],
 ]
 
 
@@ -100,3 +102,12 @@ def test_refusals_say_why(argv, reason: str) -> None:
 ])
 def test_known_classes(argv) -> None:
     assert leaves_behind(argv) is None
+
+
+@pytest.mark.parametrize("argv", [["sh", "-c", "cat a.txt & cat a.txt"], ["sh", "-c", "exec sleep 30"],
+                                  ["sh", "-c", "nohup sleep 30"], ["sh", "run.sh"], ["bash", "-c", "true"],
+                                  ["sh", "-c", "eval \"$CMD\""]])
+def test_child_shells_not_known_to_finish(argv: list[str]) -> None:
+    """A child shell is known to finish only when its script is read exactly, starts no
+    background job, and runs only commands the table knows (or builtins that start nothing)."""
+    assert leaves_behind(argv) is not None

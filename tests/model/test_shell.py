@@ -136,8 +136,19 @@ def test_quoting_and_escapes():
 
 
 def test_unknown_values_are_none():
-    assert argvs("e $(x) `y` $UNSET $((1+2)) ${X:-d} $1 *.txt ~/x a[b] $X", env={"X": "a b"}) == [
-        ("e", None, None, None, None, None, None, None, None, None, None), ("x",), ("y",)]
+    assert argvs("e $(x) `y` $UNSET $((1+2)) ${X:-d} $1 *.txt ~/x a[b] x$X $G", env={"X": "a b", "G": "a *"}) == [
+        ("e", None, None, None, None, None, None, None, None, None, None, None), ("x",), ("y",)]
+
+
+def test_a_known_value_split_into_fields():
+    """An unquoted `$NAME` alone is the fields of its value (tests/model/test_shell_differential
+    runs such words under dash and bash: V2 is "pre set"); each field keeps the word's span."""
+    s = read_script('deps=" curl\tg++\n make "; apk add $deps "$deps"', workdir=None)
+    add = s.commands[-1]
+    assert add.args == ("apk", "add", "curl", "g++", "make", " curl\tg++\n make ")
+    assert {(w.start, w.end) for w in add.argv[2:5]} == {(s.text.index("$deps"), s.text.index("$deps") + 5)}
+    assert argvs("IFS=,; V='a b'; e $V") == [(), (), ("e", None)]  # IFS set: not split here
+    assert argvs("V=' '; e $V x") == [(), ("e", None, "x")]  # no field at all: unknown, as before
 
 
 def test_variables_from_env_assignments_and_export():

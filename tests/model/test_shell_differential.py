@@ -136,8 +136,11 @@ def check(script: str, model: Script) -> None:
 
 def check_facts(script: str, command, run, status: int) -> None:
     """What the model says of one command holds where it ran (None claims nothing)."""
-    for word, fields in zip(command.argv, run.fields):
-        assert word.value is None or (word.value,) == fields, (script, word, fields)
+    # A word the shell splits into fields is several Words of its span (model.shell._split_fields).
+    for syntax, fields in zip(command.node.words, run.fields):
+        words = [w for w in command.argv if w.start == syntax.start]
+        assert len(words) == 1 and words[0].value is None or tuple(w.value for w in words) == fields, (
+            script, words, fields)
     assert command.cwd is None or command.cwd == run.cwd, (script, command, run.cwd)
     for name, value in command.env:
         assert value is None or run.env.get(name) == value, (script, name, value, run.env)

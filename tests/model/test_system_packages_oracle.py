@@ -28,7 +28,12 @@ _VALUES = {"option": "Debug::NoLocking=1", "config_file": "/dev/null", "target_r
 # -t's value is checked against the configured releases.
 _UNASKED = {"-a", "--host-architecture", "-P", "--build-profiles", "-b", "--compile", "--build",
             "--allow-insecure-repositories", "--allow-releaseinfo-change", "--list-cleanup", "--no-list-cleanup",
-            "-t", "--target-release", "--default-release"}
+            "-t", "--target-release", "--default-release",
+            # apt >= 2.7 (this machine's is 2.6): added for apt and apt-get alike, in the option
+            # function both share (apt-private/private-cmndline.cc addArgumentsAPTGet, commits
+            # 3625351 "Add apt install,upgrade,... -U,--update options" and a19f606 "apt
+            # --snapshot option", tag 2.7.0); older ones refuse both with either program.
+            "-U", "--update", "-S", "--snapshot"}
 _INSTALL = ["-s", "-o", "Debug::NoLocking=1"]
 
 

@@ -51,7 +51,28 @@ CASES = {
     "into a directory, then as a file": (
         UNKNOWN_CONTEXT, "svc/Dockerfile", SVC.format(step="COPY x.tar /opt/"), SVC.format(step="COPY x.tar /opt"),
         Outcome.UNPROVEN),
+    "ADD of a file an ARG names, to an unknown destination, became COPY": (
+        {"x.tar": _tar(), "plain.txt": "plain\n"}, "Dockerfile",
+        'FROM alpine:3.20\nARG SRC=plain.txt\nADD $SRC "${CONF_PATH}"\n',
+        'FROM alpine:3.20\nARG SRC=plain.txt\nCOPY $SRC "${CONF_PATH}"\n', Outcome.UNPROVEN),
+    "ADD of a plain file and a tar, to an unknown destination, became COPY": (
+        {"x.tar": _tar(), "plain.txt": "plain\n"}, "Dockerfile", 'FROM alpine:3.20\nADD plain.txt x.tar ${DIR}/\n',
+        'FROM alpine:3.20\nCOPY plain.txt x.tar ${DIR}/\n', Outcome.UNPROVEN),
+    "ADD of a plain file in an unknown context, to an unknown destination, became COPY": (
+        UNKNOWN_CONTEXT, "svc/Dockerfile", SVC.format(step="ADD x.tar ${DIR}/"), SVC.format(step="COPY x.tar ${DIR}/"),
+        Outcome.UNPROVEN),
+    "ADD of a plain file to an unknown destination became COPY elsewhere": (
+        {"plain.txt": "plain\n"}, "Dockerfile", 'FROM alpine:3.20\nADD plain.txt "${CONF_PATH}"\n',
+        'FROM alpine:3.20\nCOPY plain.txt "${CONF_PATH}/"\n', Outcome.UNPROVEN),
         # controls: proved
+    "ADD of plain files to an unknown destination became COPY": (
+        {"plain.txt": "plain\n", "d/x.py": "x\n"}, "Dockerfile",
+        'FROM alpine:3.20\nARG V\nADD --chown=${UID} plain.txt d /usr/lib/${V}/\n',
+        'FROM alpine:3.20\nARG V\nCOPY --chown=${UID} plain.txt d /usr/lib/${V}/\n', Outcome.PROVED),
+    "ADD of a plain file to an unknown destination became COPY, a pip install of a file it may land after it": (
+        {"plain.txt": "plain\n"}, "Dockerfile",
+        'FROM python:3.12-slim\nARG V\nADD plain.txt /usr/lib/${V}/\nRUN pip install -r /usr/lib/req.txt\n',
+        'FROM python:3.12-slim\nARG V\nCOPY plain.txt /usr/lib/${V}/\nRUN pip install -r /usr/lib/req.txt\n', Outcome.PROVED),
     "ADD of the context's root became COPY": (
         UNKNOWN_CONTEXT, "svc/Dockerfile", SVC.format(step="ADD . ./"), SVC.format(step="COPY . ./"), Outcome.PROVED),
     "a relative destination spelled absolute": (

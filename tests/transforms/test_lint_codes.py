@@ -83,9 +83,27 @@ def test_edit_maps_script_spans_through_continuations_and_comments() -> None:
         b"FROM a\nRUN --mount=type=tmpfs,target=/apt echo apt \\\n# apt\n  && apt-get \\\n   install -y x\n")
 
 
+def test_runs_bash_reads_as_sh_are_read() -> None:
+    """The SHELL in force, per RUN: before a SHELL, /bin/sh; bash with status options only (model.run
+    reads_as_sh, tests/model/test_shell_bash.py); a stage FROM another inherits its SHELL."""
+    doc = parse(b'FROM a AS one\nRUN pip install x\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\n'
+                b'RUN pip install y\nFROM one\nRUN pip install z\nFROM a\nSHELL ["/bin/bash", "-c"]\n'
+                b'RUN apt install w\nRUN echo {a,b}\n')
+    runs = [i for i in doc.instructions if i.keyword == "RUN"]
+    assert all(isinstance(rw.read_run(doc, i), rw.RunScript) for i in runs[:4])
+    assert rw.read_run(doc, runs[4]) is rw.Refusal.OPAQUE  # brace expansion: bash's own
+    # bash defines a function where sh reads a command named `function`
+    doc = parse(b'FROM a\nSHELL ["/bin/bash", "-c"]\nRUN function apt { echo; } ; apt install -y x\n')
+    assert rw.read_run(doc, doc.instructions[2]) is rw.Refusal.OPAQUE
+
+
 def test_refusals() -> None:
-    doc = parse(b"FROM a\nSHELL [\"/bin/bash\", \"-c\"]\nRUN pip install x\n")
-    assert rw.read_run(doc, doc.instructions[2]) is rw.Refusal.SHELL_INSTRUCTION
+    for shell in (b'["/bin/bash", "-euo", "pipefail", "-c"]', b'["/bin/bash", "--login", "-c"]', b'["/bin/ash", "-c"]',
+                  b'["pwsh", "-Command"]', b"/bin/bash -c"):
+        doc = parse(b"FROM a\nSHELL " + shell + b"\nRUN pip install x\n")
+        assert rw.read_run(doc, doc.instructions[2]) is rw.Refusal.SHELL_INSTRUCTION, shell
+    doc = parse(b'FROM a\nENV BASH_ENV=/etc/profile.d/x.sh\nSHELL ["/bin/bash", "-c"]\nRUN pip install x\n')
+    assert rw.read_run(doc, doc.instructions[3]) is rw.Refusal.SHELL_INSTRUCTION
     doc = parse(b"FROM a\nRUN [\"pip\", \"install\", \"x\"]\n")
     assert rw.read_run(doc, doc.instructions[1]) is rw.Refusal.NOT_SHELL
     doc = parse(b"FROM a\nRUN <<EOF\npip install x\nEOF\n")

@@ -449,6 +449,35 @@ def copy_result(spec: CopySpec, workdir: str, context: BuildContext | None,
     return step.result()
 
 
+# A destination of the probe below: a directory no step names, so that every source lands
+# under its own name (extracted or not) and nothing the image holds is in the way.
+_ANY_DEST = "/.dockfix-any-destination/"
+
+
+def add_unlike_copy(spec: CopySpec, context: BuildContext) -> str | None:
+    """Why this ADD may land other files than the same step written COPY, whatever its
+    destination, --chown and --chmod are; None when it lands the same ones.
+
+    For local sources BuildKit's ADD differs from COPY only in extracting a source file that
+    is a local tar (`_place_file`): the destination, the owner and the mode act on both alike.
+    So the two are read with a directory of their own as destination and without those two
+    flags: a caller that cannot read those words still knows ADD is COPY when every source is
+    a context path the model reads exactly and none is an archive."""
+    if spec.from_ is not None or spec.unpack is not None or spec.heredocs:
+        return "a flag or a heredoc that COPY does not share"
+    if any(is_remote(s) for s in spec.sources):
+        return "a source is a URL or a git repository"
+    probe = CopySpec("ADD", spec.sources, _ANY_DEST, link=spec.link, excludes=spec.excludes, parents=spec.parents)
+    add = copy_result(probe, "/", context)
+    if add.unknown:
+        return f"not read exactly: {add.unknown[0].reason}"
+    if add.failures:
+        return f"the ADD fails: {add.failures[0].message}"
+    copy = copy_result(CopySpec("COPY", spec.sources, _ANY_DEST, link=spec.link, excludes=spec.excludes,
+                                parents=spec.parents), "/", context)
+    return "a source is an archive ADD extracts" if copy != add else None
+
+
 def _heredoc_name(word: str) -> str:
     return word[2:].lstrip("-").strip("'\"")
 

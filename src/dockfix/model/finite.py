@@ -194,7 +194,32 @@ def _r_expressions(argv: Sequence[Word]) -> list[str] | str:
     return expressions
 
 
+# A child shell's builtins that start no process: whatever state they change ends with it.
+_CONFINED_BUILTINS = frozenset({"cd", "export", "set", "unset", "umask", "readonly", "shift", "local", "read",
+                                "getopts", "hash", "exit", "return", "break", "continue", "alias", "unalias"})
+_SH_C = re.compile(r"-[eux]*c")
+
+
+def _sh(argv: Sequence[Word], name: str) -> str | None:
+    """`sh -c 'script'`: a child shell, whose state ends with it; it leaves nothing behind when
+    the script, read by model.shell, runs no background job and every command of it is known
+    to leave nothing behind (or is a builtin that starts no process)."""
+    from dockfix.model.shell import read_script  # model.shell is the reader; this table is its caller's
+
+    if len(argv) < 3 or argv[1] is None or not _SH_C.fullmatch(argv[1]) or argv[2] is None:
+        return _unknown(f"{name} {_shown(argv[1:2])}")
+    script = read_script(argv[2], workdir=None)
+    if script.opaque or any(c.background for c in script.commands) or (
+            script.tree.body.items and script.tree.body.items[-1].background):
+        return f"`{name} -c` runs a script that is not read exactly or starts a background job"
+    for c in script.commands:
+        if not (c.name in _CONFINED_BUILTINS or leaves_behind(c.args) is None):
+            return f"`{name} -c` runs `{_shown(c.args[:1])}`: {leaves_behind(c.args)}"
+    return None
+
+
 _BY_PROGRAM: dict[str, Callable[[Sequence[Word], str], str | None]] = {
     "find": _find, "sqlite3": _sqlite3, "dotnet": _dotnet, "R": _r, "Rscript": _r,
+    "sh": _sh, "dash": _sh,
     **{tool: _subcommand for tool in _SUBCOMMANDS},
 }

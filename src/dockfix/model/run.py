@@ -32,6 +32,33 @@ _LEADING_TABS = re.compile(r"^\t+", re.M)
 _POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh", "busybox"})
 
 
+# Shells that run a script as model.shell reads it (/bin/sh): sh itself, and bash with options
+# that change statuses only — which commands run after a failure, never what a command that
+# runs is given (`-e`, `-o errexit|pipefail`; not -u, which skips a command whose word reads an
+# unset variable while the build may succeed). bash-only syntax is the reader's DIALECT flag
+# (unknown). tests/model/test_shell_bash.py runs the reader's scripts under each.
+_SH = frozenset({"/bin/sh", "sh", "/bin/dash", "dash"})
+_BASH = frozenset({"/bin/bash", "bash", "/usr/bin/bash"})
+_STATUS_OPTIONS = frozenset({"errexit", "pipefail"})
+
+
+def _status_only(options: tuple[str, ...]) -> bool:
+    """bash's options before `-c` are `-e` and `-o errexit|pipefail` (`-eo pipefail` too)."""
+    i = 0
+    while i < len(options):
+        flag = options[i]
+        if len(flag) < 2 or flag[0] != "-" or set(flag[1:]) - {"e", "o"} or flag.count("o") > 1:
+            return False
+        if flag.endswith("o"):
+            if i + 1 == len(options) or options[i + 1] not in _STATUS_OPTIONS:
+                return False
+            i += 1
+        elif "o" in flag:
+            return False
+        i += 1
+    return True
+
+
 class RunForm(enum.Enum):
     SHELL = "shell"  # `shell` + (script,): a shell reads `script`
     EXEC = "exec"  # `argv` runs as is: no shell reads anything
@@ -51,6 +78,16 @@ class RunExecution:
         if self.form is not RunForm.SHELL or not self.shell or self.shell[-1] != "-c":
             return False
         return self.shell[0][self.shell[0].rfind("/") + 1:] in _POSIX_SHELLS  # posixpath.basename
+
+    @property
+    def reads_as_sh(self) -> bool:
+        """The script means what model.shell reads: run by sh (`/bin/sh -c`), or by bash with
+        options that change statuses only (`SHELL ["/bin/bash", "-eo", "pipefail", "-c"]`)."""
+        if self.form is not RunForm.SHELL or len(self.shell) < 2 or self.shell[-1] != "-c":
+            return False
+        if self.shell[0] in _SH:
+            return len(self.shell) == 2
+        return self.shell[0] in _BASH and _status_only(self.shell[1:-1])
 
 
 def chomp(data: str) -> str:

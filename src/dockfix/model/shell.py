@@ -557,6 +557,8 @@ class _Reader:
         assignments = tuple([Assignment(a.name, self.word(a.value, state, ctx, assignment=True))
                              for a in node.assignments])
         argv = tuple([self.word(w, state, ctx, False) for w in node.words])
+        if "IFS" not in state.vars and None in [w.value for w in argv]:
+            argv = _split_fields(node.words, argv, state)
         redirs = self.redirections(node.redirections, state, ctx) if node.redirections else ()
         if ctx.record:
             self.commands.append(Command(
@@ -648,6 +650,37 @@ def _value(word: syn.Word, state: _State, assignment: bool) -> str | None:
         value = word.parts[0].value
         return value if value or assignment else None
     return _expanded_value(word, state, assignment)
+
+
+def _split_fields(words: tuple[syn.Word, ...], argv: tuple[Word, ...], state: _State) -> tuple[Word, ...]:
+    """An unquoted `$NAME` whose known value holds blanks (`deps="curl make"; apk add $deps`)
+    is the fields the shell splits it into with the default IFS (space, tab, newline: IFS set
+    by the script or the environment keeps it unknown), each a Word of the word's text and
+    span. A word of no field, or a field a pathname expansion may change, stays unknown."""
+    out: list[Word] = []
+    for syntax, word in zip(words, argv):
+        fields = _fields(syntax, state) if word.value is None else None
+        if fields is None:
+            out.append(word)
+        else:
+            out.extend(Word(word.text, f, word.start, word.end) for f in fields)
+    return tuple(out)
+
+
+def _fields(word: syn.Word, state: _State) -> list[str] | None:
+    part = word.parts[0] if len(word.parts) == 1 else None
+    if type(part) is not syn.Parameter or part.quoted or part.name == "PWD" or not _NAME.fullmatch(part.name):
+        return None
+    value = state.lookup(part.name)
+    if value is None or _GLOB_CHARS.search(value):
+        return None
+    fields = _IFS_BLANKS.split(value.strip(" \t\n"))
+    return None if fields == [""] else fields
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_GLOB_CHARS = re.compile(r"[*?\[]")
+_IFS_BLANKS = re.compile(r"[ \t\n]+")
 
 
 def _plain_literal(part: syn.Part) -> bool:

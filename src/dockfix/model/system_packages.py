@@ -84,6 +84,8 @@ _APT_OPTIONS = option_table("""
 --with-new-pkgs t with_new_pkgs
 --fix-policy t fix_policy
 --show-progress t show_progress
+-U/--update t update
+-S/--snapshot s snapshot
 """)
 
 # apk takes a unique prefix of a long option (apk-tools 2: getopt_long; apk-tools 3: apk.c

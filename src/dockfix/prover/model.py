@@ -28,7 +28,7 @@ from dockfix.model.packages import (UNKNOWN, PackageAction, PackageManager, PipA
 from dockfix.model.requirements import EntryKind, ReqFile
 from dockfix.model.system_packages import sets_download_cache
 from dockfix.model.bases import facts_of
-from dockfix.model.words import EMPTY, Binding, Origin, Value, assignments, expand_word
+from dockfix.model.words import EMPTY, Binding, Origin, Value, assignments, expand_word, scope_before
 from dockfix.model.words import Scope as WordScope
 from dockfix.model.copy import (
     BuildContext,
@@ -39,6 +39,7 @@ from dockfix.model.copy import (
     Origin as CopyOrigin,
     PathKind,
     StageFiles,
+    add_unlike_copy,
     copy_result,
     destination,
     has_wildcards,
@@ -514,10 +515,12 @@ class ModelBuilder:
         if unread is not None:
             # A source, destination or flag the build decides (an ARG with no default, a value
             # of the base image): what lands, and where, is unknown; nothing is claimed missing.
-            effect = RunEffect(path, ins.start_line, f"{ins.keyword} word {unread!r} is not known here")
+            # An ADD that lands what COPY would is COPY's step, here and in its effect.
+            keyword = "COPY" if self._add_is_copy(doc, path, ins) else ins.keyword
+            effect = RunEffect(path, ins.start_line, f"{keyword} word {unread!r} is not known here")
             state.unknown_effects.append(effect)
             state.file_makers.append(effect)
-            state.unread_copies.append(_as_written(ins, self._known_dest(state, doc, ins)))
+            state.unread_copies.append(_as_written(ins, self._known_dest(state, doc, ins), keyword))
             return
         scope = self._scope(state)
         spec = CopySpec.of(ins, lambda word: _expand(word, scope))
@@ -557,6 +560,23 @@ class ModelBuilder:
             return None
         return _dest_shown(word.text, self._dest(state, word.text))
 
+    def _add_is_copy(self, doc: Document, path: str, ins: Instruction) -> bool:
+        """An ADD whose destination, --chown or --chmod value is unknown, in a known context,
+        whose sources are known from the file alone (no ARG decides them) and read by the
+        model as context files none of which is an archive: COPY's step wherever it lands
+        (README: COPY/ADD the model cannot read; `model.copy.add_unlike_copy`)."""
+        if ins.keyword != "ADD" or ins.heredocs or self.graph.dockerfiles[path].context_unknown is not None:
+            return False
+        if any(f[2:].split("=", 1)[0] not in ("chown", "chmod", "link") for f in ins.flags):
+            return False
+        fixed = scope_before(doc, ins, arg_defaults=False)
+        sources = tuple(expand_word(w, fixed, doc.escape).text for w in ins.value[:-1])
+        if not sources or None in sources:
+            return False
+        spec = CopySpec("ADD", sources, "", link=ins.flag("link") not in (None, "false"))
+        context, files = self._context(path)
+        return add_unlike_copy(spec, self._build_context(path, context, files)) is None
+
     def _unknown_copy_word(self, state: StageState, doc: Document, ins: Instruction) -> str | None:
         """The first word of a COPY/ADD (sources, destination, flag values) that expands to an
         unknown value, as written; None when every word is known."""
@@ -566,13 +586,16 @@ class ModelBuilder:
     def _landed(self, path: str, context: str, files: tuple[str, ...], spec: CopySpec, workdir: str,
                 kind: PathKind) -> tuple[dict[str, FileEntry], tuple[CopyFailure, ...]]:
         """Where the step's files land ({image path: entry}) and the failures it predicts."""
-        node = self.graph.dockerfiles[path]
-        build = BuildContext(files, self.graph.context_files(context), self.graph.dockerignore_for(path),
-                             node.dockerignore or "", self._symlinks(context, files),
-                             read=lambda rel: _archive_bytes(self.tree, _rebase(context, rel)),
-                             unlisted=lambda rel: self._unlisted(_rebase(context, rel)))
-        result = copy_result(spec, workdir, build, lambda _: kind)
+        result = copy_result(spec, workdir, self._build_context(path, context, files), lambda _: kind)
         return _entries(result, spec, context, self._link_target), result.failures
+
+    def _build_context(self, path: str, context: str, files: tuple[str, ...]) -> BuildContext:
+        """The build context of the Dockerfile `path` as `model.copy` reads it."""
+        node = self.graph.dockerfiles[path]
+        return BuildContext(files, self.graph.context_files(context), self.graph.dockerignore_for(path),
+                            node.dockerignore or "", self._symlinks(context, files),
+                            read=lambda rel: _archive_bytes(self.tree, _rebase(context, rel)),
+                            unlisted=lambda rel: self._unlisted(_rebase(context, rel)))
 
     def _symlinks(self, context: str, files: tuple[str, ...]) -> frozenset[str]:
         """The context files that are symlinks (BuildKit copies a link below a copied
@@ -1125,11 +1148,12 @@ def _entries(result: CopyResult, spec: CopySpec, context: str,
     return out
 
 
-def _as_written(ins: Instruction, dest: str | None) -> str:
+def _as_written(ins: Instruction, dest: str | None, keyword: str) -> str:
     """A COPY/ADD whose words the model cannot expand, as written (its --chown aside: the
-    owner is compared with the files), with its destination resolved when that is known."""
+    owner is compared with the files), with its destination resolved when that is known;
+    `keyword`: COPY for an ADD that lands what COPY would (`_add_is_copy`)."""
     flags = " ".join(sorted(f for f in ins.flags if not f.startswith("--chown")))
-    return " ".join(w for w in (ins.keyword, flags, *ins.value[:-1], "->", dest or ins.value[-1]) if w)
+    return " ".join(w for w in (keyword, flags, *ins.value[:-1], "->", dest or ins.value[-1]) if w)
 
 
 def _reads_context(spec: CopySpec) -> bool:

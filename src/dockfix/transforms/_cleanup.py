@@ -182,6 +182,10 @@ def _reads(doc: Document, ins: Instruction, rule: CleanupRule) -> str | None:
     if target is None or target.keyword != "RUN":
         return None
     script = _run.run_script(doc, target, workdir=None)
+    if script is not None and ins.keyword == "RUN" and _reads_in(script, rule) == _UNKNOWN_NAME:
+        # A name the file's ENV may set (`"$VIRTUAL_ENV/bin/python3"`): read again with it. Not an
+        # ONBUILD RUN, which runs in a child's build under the child's ENV.
+        script = _run.run_script(doc, target, workdir=None, env=_run.file_env(doc, ins))
     if script is None:
         text = " ".join(target.value)
         return "is not read as a shell script and names the program" if any(m in text for m in rule.mentions) else None
@@ -189,6 +193,9 @@ def _reads(doc: Document, ins: Instruction, rule: CleanupRule) -> str | None:
         if any(m in script.text[part.start:part.end] for m in rule.mentions):
             return f"has a part the reader cannot follow that names the program ({part.reason.value})"
     return _reads_in(script, rule)
+
+
+_UNKNOWN_NAME = "runs a command whose name is unknown"
 
 
 def _reads_in(script: Script, rule: CleanupRule) -> str | None:
@@ -200,7 +207,7 @@ def _reads_in(script: Script, rule: CleanupRule) -> str | None:
         if rule.refreshes(args) and c.checked and refreshed is None:
             refreshed = c.start
         if args[0] is None:
-            return "runs a command whose name is unknown"
+            return _UNKNOWN_NAME
         if _runs_a_file(args):
             return f"runs a script file (`{c.argv[0].text}`) this reading does not follow"
         if rule.reads(args) and (refreshed is None or refreshed > c.start):
@@ -280,7 +287,7 @@ def _checked(doc: Document, ins: Instruction, data: bytes, old: Script, cleanup:
     value = new_ins.value[0] if new_ins.value and not new_ins.json else ""
     if not _spelled(old.text, value, cleanup) or not rw._checks(doc, ins, data, value):
         return False
-    new = read_script(value, workdir=None)
+    new = rw.read_with_env(new_doc, new_ins, value)  # as read_run read the old one
     same = [[w.value for w in c.argv] for c in new.commands[:-1]] == [[w.value for w in c.argv] for c in old.commands]
     return (not new.opaque and len(new.commands) == len(old.commands) + 1 and same
             and new.commands[-1].checked and value[new.commands[-1].start:new.commands[-1].end] == cleanup)

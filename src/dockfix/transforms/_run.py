@@ -9,6 +9,7 @@ import weakref
 
 from dockfix.model.run import DEFAULT_SHELL, RunExecution, run_execution
 from dockfix.model.shell import Script, read_script
+from dockfix.model.words import Scope, apply
 from dockfix.syntax import Document, Instruction, Stage
 
 
@@ -60,3 +61,37 @@ def run_script(doc: Document, ins: Instruction, workdir: str | None = "/",
     if ex is None or not ex.posix_shell or ex.script is None:
         return None
     return read_script(ex.script, workdir=workdir, env=env)
+
+
+def file_env(doc: Document, ins: Instruction) -> dict[str, str]:
+    """The variables the file's ENV sets for `ins` to a value no build argument decides, as
+    BuildKit puts them in a RUN's environment (`model.words.scope_before` without ARG
+    defaults: an ARG, and what is made of one, is unknown; the base image's env is not read).
+    One pass per stage, then a lookup per instruction."""
+    if ins.stage < 0:
+        return {}
+    per_doc = _ENVS.setdefault(doc, {})
+    table = per_doc.get(ins.stage)
+    if table is None:
+        table = per_doc[ins.stage] = _env_table(doc, doc.stages[ins.stage])
+    at = bisect.bisect_left(table, (ins.index,)) - 1
+    return table[at][1] if at >= 0 else {}
+
+
+_ENVS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _env_table(doc: Document, stage: Stage) -> list[tuple[int, dict[str, str]]]:
+    """(index of an ENV or ARG, the known environment after it) in order: scope_before's walk."""
+    globals_ = [w.partition("=")[0] for a in doc.global_args() for w in a.value]
+    scope: Scope = Scope.of_globals(globals_, None, doc.escape).stage(None)
+    out: list[tuple[int, dict[str, str]]] = []
+    for k in stage.instructions[1:]:
+        other = doc.instructions[k]
+        if other.keyword not in ("ENV", "ARG"):
+            continue
+        words = tuple(w.partition("=")[0] for w in other.value) if other.keyword == "ARG" else other.value
+        scope = apply(scope, other.keyword, words, doc.escape)
+        out.append((other.index, {name: b.value.text for name, b in scope.bound.items()
+                                  if not b.maybe_unset and b.value.text is not None}))
+    return out

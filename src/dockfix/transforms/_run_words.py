@@ -12,16 +12,18 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from dockfix.model.run import RunForm, run_execution
+from dockfix.model.run import DEFAULT_SHELL, RunForm, run_execution
 from dockfix.model.shell import Command, Script, read_script
 from dockfix.model.venv import venvs_at
+from dockfix.transforms._run import file_env, shell_at
 from dockfix.syntax import Document, Instruction, parse
 from dockfix.syntax.edit import changes_only
 
 
 class Refusal(enum.Enum):
     NOT_SHELL = "not a shell-form RUN without heredocs"
-    SHELL_INSTRUCTION = "a SHELL instruction is in the file: the shell reading this RUN is not /bin/sh"
+    SHELL_INSTRUCTION = ("the SHELL in force is not /bin/sh, nor bash with status options only (-e, -o pipefail) "
+                         "and no startup variable (BASH_ENV, SHELLOPTS) set by the file")
     OPAQUE = "part of the script cannot be read exactly"
     UNALIGNED = "the script's words could not be located in the file's lines"
 
@@ -42,22 +44,60 @@ class WordEdit:
 
 
 def read_run(doc: Document, ins: Instruction) -> RunScript | Refusal:
-    """The RUN's script as /bin/sh reads it, or why it is not read."""
+    """The RUN's script as /bin/sh reads it (or bash, when the SHELL in force runs it as sh
+    would: `RunExecution.reads_as_sh`), or why it is not read."""
     if ins.keyword != "RUN" or ins.json or ins.heredocs or not ins.value:
         return Refusal.NOT_SHELL
-    if any(i.keyword == "SHELL" for i in doc.instructions):
+    shell = shell_at(doc, ins)
+    if shell is None:
         return Refusal.SHELL_INSTRUCTION
-    execution = run_execution(ins)
-    if execution.form is not RunForm.SHELL or not execution.posix_shell or execution.script is None:
+    execution = run_execution(ins, shell)
+    if execution.form is not RunForm.SHELL or execution.script is None:
         return Refusal.NOT_SHELL
-    script = read_script(execution.script, workdir=None)
+    if not execution.reads_as_sh or shell != DEFAULT_SHELL and _bash_startup(doc):
+        return Refusal.SHELL_INSTRUCTION
+    script = read_with_env(doc, ins, execution.script)
     if any(o.detail == "." for o in script.opaque):  # `. DIR/bin/activate` of a venv the stage made
         venvs = venvs_at(doc, ins)
         if venvs.dirs:
             script = read_script(execution.script, workdir=venvs.workdir, venvs=venvs.dirs)
-    if script.opaque or script.comment_at_end:
+    if script.opaque or script.comment_at_end or _bash_keyword(shell, script):
         return Refusal.OPAQUE
     return RunScript(ins, script)
+
+
+def _bash_keyword(shell: tuple[str, ...], script: Script) -> bool:
+    """Under bash, a command sh names `function`, `select` or `coproc`: bash reads a compound
+    command there (`function apt { …; }` defines `apt`)."""
+    return shell != DEFAULT_SHELL and any(c.name in _BASH_KEYWORDS for c in script.commands)
+
+
+def read_with_env(doc: Document, ins: Instruction, text: str) -> Script:
+    """The script of `ins`; read again with the values the file's ENV sets for the RUN when a
+    word with a variable is unknown without them (`apk add $SS_DEP`). An edited RUN is read
+    back the same way."""
+    script = read_script(text, workdir=None)
+    if any(w.value is None and "$" in w.text for c in script.commands for w in c.argv):
+        script = read_script(text, workdir=None, env=file_env(doc, ins))
+    return script
+
+
+# What bash (not sh) reads from its environment before the script: a file it sources, options,
+# functions (`BASH_FUNC_name%%`).
+_BASH_STARTUP = ("BASH_ENV", "SHELLOPTS", "BASHOPTS", "POSIXLY_CORRECT", "BASH_FUNC_")
+# bash's reserved words that sh reads as a command name: `function apt { …; }` defines `apt`.
+_BASH_KEYWORDS = frozenset({"function", "select", "coproc"})
+
+
+def _bash_startup(doc: Document) -> bool:
+    """An ENV or ARG of the file may set a variable bash reads at startup."""
+    return any(i.keyword in ("ENV", "ARG") and any(n in i.original for n in _BASH_STARTUP) for i in doc.instructions)
+
+
+def ends_a_word(cmd: Command, i: int) -> bool:
+    """argv[i] is the last field of its word: an insertion at its end lands right after it (a
+    word the shell splits, `$APK_ADD`, is several fields of one span)."""
+    return i + 1 >= len(cmd.argv) or cmd.argv[i + 1].start != cmd.argv[i].start
 
 
 def words_known(cmd: Command) -> bool:

@@ -57,7 +57,7 @@ def _edit(cmd: Command, ins: Instruction) -> rw.WordEdit | str | None:
     if why is not None:
         return why
     at = next((i for i, w in enumerate(cmd.argv[1:], start=1) if w.value == reading.subcommand), None)
-    if at is None or not _same_but_no_cache(cmd, at, reading):
+    if at is None or not rw.ends_a_word(cmd, at) or not _same_but_no_cache(cmd, at, reading):
         return "apk add: the edited command does not read the same"
     return rw.WordEdit(cmd.argv[at].end, cmd.argv[at].end, " --no-cache")
 

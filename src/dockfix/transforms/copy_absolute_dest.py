@@ -102,8 +102,10 @@ def _rewrite(doc: Document, ins: Instruction, new_dest: str) -> bytes | None:
     text = doc.data[ins.start:ins.end].decode("utf-8", "surrogateescape")
     old = ins.value[-1]
     quoted = f'"{old}"' if ins.json else old
-    at = text.rstrip().rfind(quoted)
-    if at < 0 or text[at + len(quoted):].strip(" \t\r\n]") != "":
+    # A heredoc COPY's words end with its first line; the bodies follow.
+    head = text.find("\n") + 1 if ins.heredocs else len(text)
+    at = text[:head].rstrip().rfind(quoted)
+    if at < 0 or not head or text[at + len(quoted):head].strip(" \t\r\n]") != "":
         return None
     new_word = f'"{new_dest}"' if ins.json else new_dest
     data = doc.data[:ins.start] + (text[:at] + new_word + text[at + len(quoted):]).encode(
@@ -133,7 +135,7 @@ class CopyAbsoluteDest(DockerfileTransform):
         return doc.data if changed else None
 
     def _fix(self, ctx: Context, path: str, doc: Document, ins: Instruction) -> bytes | None:
-        if ins.keyword != "COPY" or ins.stage < 0 or ins.heredocs or len(ins.value) < 2 or ctx.ignored(doc, ins):
+        if ins.keyword != "COPY" or ins.stage < 0 or len(ins.value) < 2 or ctx.ignored(doc, ins):
             return None
         dest = ins.value[-1]
         if dest.startswith(("/", "$")) or _workdir_set(doc, ins):

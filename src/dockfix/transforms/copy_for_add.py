@@ -10,8 +10,8 @@ never extracted). Words are expanded with the file's ENV (`model.words.scope_bef
 When it must not fire: a source that is a URL, a git repository, or a local tar (plain, gzip,
 bzip2, xz) or zstd file; a source whose bytes cannot be read, a context that is not known (but
 for the root), a failure or an unknown in the model's reading; a source that reads an ARG (a
-build may pass another value) or a variable the file does not set; a destination or flag
-value not known here; ADD-only flags (--checksum,
+build may pass another value) or a variable the file does not set; an unknown destination,
+--chown or --chmod value in an unknown context; ADD-only flags (--checksum,
 --keep-git-dir, --unpack) or --from; ONBUILD ADD.
 
 Why it is equivalent: BuildKit's ADD of a local source differs from COPY only in extracting a
@@ -25,7 +25,16 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 
-from dockfix.model.copy import BuildContext, CopySpec, copy_result, has_wildcards, is_git, is_remote, source_path
+from dockfix.model.copy import (
+    BuildContext,
+    CopySpec,
+    add_unlike_copy,
+    copy_result,
+    has_wildcards,
+    is_git,
+    is_remote,
+    source_path,
+)
 from dockfix.model.gitignore import GitIgnores
 from dockfix.model.words import expand_word, scope_before
 from dockfix.syntax import Document, Instruction, parse
@@ -57,17 +66,20 @@ def _expanded(doc: Document, ins: Instruction) -> CopySpec | str | None:
     why = _source_refusal(doc, ins, defaults)
     if why is not None:
         return why
-    # The prover reads what an ADD or COPY lands only when every word is known: a destination
-    # or flag value it cannot read is not rewritten (ADD and COPY would use it alike).
-    values = [f.split("=", 1)[1] for f in ins.flags if "=" in f]
-    unread = next((w for w in (ins.value[-1], *values) if expand_word(w, defaults, doc.escape).text is None), None)
-    if unread is not None:
-        return f"the destination or a flag value (`{unread}`) is not known here"
-    # A source known without ARG defaults reads no ARG: it expands the same with them.
+    # A source known without ARG defaults reads no ARG: it expands the same with them. An
+    # unknown destination, --chown or --chmod value is read as empty here: `_unread_word`.
     spec = CopySpec.of(ins, lambda w: expand_word(w, defaults, doc.escape).text or "")
     if spec is not None and any(is_remote(s) or is_git(s) for s in spec.sources):
         return f"a source is a URL or a git repository (`{spec.sources[0]}`): fetching is what ADD is for"
     return spec
+
+
+def _unread_word(doc: Document, ins: Instruction) -> str | None:
+    """The destination or flag value of this ADD that is not known here, as written; None when
+    every one is. ADD and COPY use them alike (`model.copy.add_unlike_copy`)."""
+    defaults = scope_before(doc, ins)
+    values = [f.split("=", 1)[1] for f in ins.flags if "=" in f]
+    return next((w for w in (ins.value[-1], *values) if expand_word(w, defaults, doc.escape).text is None), None)
 
 
 def _source_refusal(doc: Document, ins: Instruction, defaults) -> str | None:
@@ -201,6 +213,12 @@ class CopyForAdd(DockerfileTransform):
         spec = _expanded(doc, ins)
         if not isinstance(spec, CopySpec):
             return spec or "the ADD has no destination"
+        unread = _unread_word(doc, ins)
+        if unread is not None:
+            # The destination or the owner/mode is the build's: the ADD is COPY when every
+            # source is a context file the model reads and none is an archive, wherever it lands.
+            why = "the build context is not known" if context is None else add_unlike_copy(spec, context)
+            return None if why is None else f"the destination or a flag value (`{unread}`) is not known here, and {why}"
         why = _model_refusal(spec, context)
         if why == "the build context is not known":
             return _nowhere(ctx, spec) or why

@@ -16,6 +16,7 @@ from dockfix.model.system_packages import read_system_packages
 from dockfix.syntax import Document, Instruction
 from dockfix.syntax.edit import Editor
 from dockfix.transforms import _image_user, _merge, _run, _text
+from dockfix.transforms._run_words import words_known
 from dockfix.transforms.base import Context, DockerfileTransform, Safety
 
 
@@ -30,6 +31,9 @@ class Member:
     script: Script
     comment: str | None  # its trailing comment
     last_only: str | None  # why no command may follow it in one shell (what it may leave behind); None: any may
+    # Its one command is a builtin that only changes the shell's state (`cd dir`, `export X=1`):
+    # merged, it runs in a subshell `( … )`, whose state ends with it as the RUN's did.
+    confined: bool = False
 
 
 def single(doc: Document, ins: Instruction) -> Member | Kept | None:
@@ -47,8 +51,11 @@ def single(doc: Document, ins: Instruction) -> Member | Kept | None:
     if not _one_and_list(script):
         return None
     why = next((w for w in (leaves_behind(c.args) for c in script.commands) if w is not None), None)
+    confined = len(script.commands) == 1 and script.commands[0].name in _CONFINABLE and words_known(script.commands[0])
     comment = _trailing_comment(doc, ins, script)
-    return comment if isinstance(comment, Kept) else Member(script, comment, why)
+    if isinstance(comment, Kept):
+        return comment
+    return Member(script, comment, None, True) if confined else Member(script, comment, why)
 
 
 def _shell_run(doc: Document, ins: Instruction) -> Script | None:
@@ -58,6 +65,9 @@ def _shell_run(doc: Document, ins: Instruction) -> Script | None:
     return _run.run_script(doc, ins)
 
 
+# Builtins whose only effect is the shell's state and that start no process: in a subshell
+# that state ends with it (not exec, eval, `.`, trap, exit: they act beyond their own state).
+_CONFINABLE = frozenset({"cd", "export", "unset", "umask", "set", "alias", "unalias", "readonly", "hash"})
 # hadolint (ShellCheck) does not count a `[ … ]` test as a command.
 _TESTS = frozenset({"[", "[["})
 
@@ -192,6 +202,8 @@ def _write(ctx: Context, path: str, ed: Editor, doc: Document, group: list[Instr
         carried = []
         if comment is not None and n < len(group) - 1:
             body, carried = body[: len(body) - len(comment)].rstrip(" \t"), [comment]
+        if read.confined and n < len(group) - 1:
+            body = f"( {body} )"
         parts.append((comments, body))
     merged = _merge.join_commented(prefix, parts, style)
     expected = sum(len(r.script.commands) for r in reads)

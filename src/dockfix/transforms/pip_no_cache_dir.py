@@ -9,7 +9,8 @@ to its sub-command is unknown (one after it is read as an argument: it cannot ch
 option placed before it does), a command reads pip's cache directory, pip's reading of the command is inexact (an unknown option, PIP_CONFIG_FILE, a variable
 of unknown value), the command names `--cache-dir` or the script sets a PIP_/UV_ cache variable,
 an ENV/ARG of the file sets a PIP_/UV_ cache or config variable, the RUN has a cache mount (the
-cache is then deliberate and outside the image), a SHELL instruction is in the file.
+cache is then deliberate and outside the image), the SHELL in force is not sh nor bash with
+status options only (`model.run.RunExecution.reads_as_sh`).
 
 Why it is equivalent: the option only stops pip (uv) from reading and writing its HTTP and wheel
 cache, which lives under the user's home (~/.cache/pip, ~/.cache/uv). The packages resolved and
@@ -26,6 +27,7 @@ from dockfix.model.run import RunForm, run_execution
 from dockfix.model.shell import Command, read_script
 from dockfix.model.words import scope_before
 from dockfix.syntax import Document, Instruction
+from dockfix.transforms import _run
 from dockfix.transforms import _run_words as rw
 from dockfix.transforms.base import Context, DockerfileTransform, Safety
 
@@ -63,6 +65,17 @@ def _off_by_env(doc: Document, ins: Instruction) -> str | None:
     binding = scope_before(doc, ins).lookup("PIP_NO_CACHE_DIR")
     value = binding.value.text if binding is not None and not binding.maybe_unset else None
     return f"PIP_NO_CACHE_DIR={value}" if value is not None and value.lower() in _PIP_BOOLS else None
+
+
+def _off_by_file_env(cmd: Command, ins: Instruction, doc: Document, pip: PipCommand) -> str | None:
+    """Why a pip command whose cache is off is left as it is, when the file's ENV turns it off
+    (the note the configured check gives); None when the command or its script does."""
+    file_env = _run.file_env(doc, ins)
+    own = {k: v for k, v in rw.command_env(cmd).items() if file_env.get(k) != v}
+    off = _off_by_env(doc, ins) if pip.front in (PipFront.PIP, PipFront.PYTHON_MODULE) else None
+    if off is None or read_pip([w.value for w in cmd.argv], None, own).no_cache is True:
+        return None
+    return f"{pip.spelling()} {pip.subcommand}: pip's cache is already off: ENV {off} (pip turns it off for any value it accepts)"
 
 
 def _cache_reader(doc: Document) -> tuple[int, str] | None:
@@ -151,13 +164,16 @@ class PipNoCacheDir(DockerfileTransform):
     def _edit(self, cmd: Command, ins: Instruction, doc: Document, configured: bool,
               reader: tuple[int, str] | None) -> rw.WordEdit | str | None:
         pip = read_pip([w.value for w in cmd.argv], None, rw.command_env(cmd))
-        if pip is None or pip.action not in _INSTALLING[pip.front] or pip.no_cache is True:
+        if pip is None or pip.action not in _INSTALLING[pip.front]:
             return None
+        if pip.no_cache is True:
+            return _off_by_file_env(cmd, ins, doc, pip)
         values, at = _stand_ins(cmd)
         if at is not None and values != [w.value for w in cmd.argv]:
             pip = read_pip(values, None, rw.command_env(cmd))  # unknown arguments read as arguments
         why = self._why_not(cmd, pip, ins, doc, configured, reader, at)
-        if why is None and not _same_but_no_cache(values, at, pip, rw.command_env(cmd)):
+        if why is None and (not rw.ends_a_word(cmd, at)
+                            or not _same_but_no_cache(values, at, pip, rw.command_env(cmd))):
             why = "the option's place in the command could not be proved"
         if why is not None:
             return f"{pip.spelling()} {pip.subcommand}: {why}"

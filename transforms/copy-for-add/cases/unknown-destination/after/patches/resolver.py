@@ -1,0 +1,2 @@
+def resolve(handle):
+    return handle
