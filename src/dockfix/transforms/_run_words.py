@@ -57,10 +57,6 @@ def read_run(doc: Document, ins: Instruction) -> RunScript | Refusal:
     if not execution.reads_as_sh or shell != DEFAULT_SHELL and _bash_startup(doc):
         return Refusal.SHELL_INSTRUCTION
     script = read_with_env(doc, ins, execution.script)
-    if any(o.detail == "." for o in script.opaque):  # `. DIR/bin/activate` of a venv the stage made
-        venvs = venvs_at(doc, ins)
-        if venvs.dirs:
-            script = read_script(execution.script, workdir=venvs.workdir, venvs=venvs.dirs)
     if script.opaque or script.comment_at_end or _bash_keyword(shell, script):
         return Refusal.OPAQUE
     return RunScript(ins, script)
@@ -74,11 +70,16 @@ def _bash_keyword(shell: tuple[str, ...], script: Script) -> bool:
 
 def read_with_env(doc: Document, ins: Instruction, text: str) -> Script:
     """The script of `ins`; read again with the values the file's ENV sets for the RUN when a
-    word with a variable is unknown without them (`apk add $SS_DEP`). An edited RUN is read
-    back the same way."""
+    word with a variable is unknown without them (`apk add $SS_DEP`), or with the venvs the
+    stage made when it sources a file (`. .venv/bin/activate`). An edited RUN is read back
+    the same way."""
     script = read_script(text, workdir=None)
     if any(w.value is None and "$" in w.text for c in script.commands for w in c.argv):
         script = read_script(text, workdir=None, env=file_env(doc, ins))
+    if any(o.detail == "." for o in script.opaque):  # `. DIR/bin/activate` of a venv the stage made
+        venvs = venvs_at(doc, ins)
+        if venvs.dirs:
+            script = read_script(text, workdir=venvs.workdir, venvs=venvs.dirs)
     return script
 
 
