@@ -1,5 +1,6 @@
 """dockfix.model.shell against real bash, as a SHELL instruction runs it: `bash -c`,
-`bash -o pipefail -c`, `bash -eo pipefail -c` (model.run.RunExecution.reads_as_sh). The scripts of
+`bash -o pipefail -c`, `bash -eo pipefail -c`, and `bash -euo pipefail -c` for a script with no
+`$` (model.run.RunExecution.reads_as_sh). The scripts of
 test_shell_differential that the reader reads without a DIALECT flag run with the stub programs
 under bash; the interpreter over OUR tree, told of pipefail and -e, predicts the log, and every
 fact the model states (word values, directories, variables, commands that always run) holds in
@@ -26,6 +27,9 @@ SHELLS = [((), False, False, False), (("-o", "pipefail"), True, False, False),
 # runs, and a pipeline without pipefail, or an `||`, succeeds all the same: the model's "always
 # runs" would be false. Pinned here, so that the model's list of options stays without it.
 NOUNSET = [("ok1 h <<E | ok2 piped\nx $V1\nE\n", ("-u",)), ("ok1 $V1 | ok2 || ok3", ("-euo", "pipefail"))]
+# ... unless the script has no `$`: -u then has no expansion to stop, and reads as -e/pipefail do.
+NOUNSET_SHELLS = [(("-u",), False, False, True), (("-euo", "pipefail"), True, True, True),
+                  (("-o", "nounset", "-o", "pipefail"), True, False, True)]
 
 
 def check_bash(script: str, model: Script, options: tuple[str, ...], pipefail: bool, errexit: bool,
@@ -58,6 +62,23 @@ def test_scripts_agree_with_bash(script: str) -> None:
         return  # flagged: read as unknown wherever bash reads it
     for options, pipefail, errexit, nounset in SHELLS:
         check_bash(script, model, options, pipefail, errexit, nounset)
+    unexpanded = "$" not in script
+    for options, pipefail, errexit, nounset in NOUNSET_SHELLS:
+        shell = ("/bin/bash", *options, "-c")
+        assert RunExecution(RunForm.SHELL, (), script, shell).reads_as_sh == unexpanded
+        if unexpanded:
+            check_bash(script, model, options, pipefail, errexit, nounset)
+
+
+@pytest.mark.parametrize("script", [
+    "ok1 a | ok2 b || ok3 c", "ok1 h <<E | ok2 piped\nx y\nE\n", "fail1 | ok2 && ok3",
+    "cd /tmp && ok1 x; ok2 y", "if ok1 a; then ok2 b; fi | ok3", "ok1 'a b' \"c\" && fail2 || ok3"])
+@pytest.mark.parametrize("options, pipefail, errexit, nounset", NOUNSET_SHELLS)
+def test_nounset_reads_as_sh_without_expansions(script: str, options: tuple[str, ...], pipefail: bool,
+                                                errexit: bool, nounset: bool) -> None:
+    model = read(script)
+    assert RunExecution(RunForm.SHELL, (), script, ("/bin/bash", *options, "-c")).reads_as_sh
+    check_bash(script, model, options, pipefail, errexit, nounset)
 
 
 @pytest.mark.parametrize("script, options", NOUNSET)

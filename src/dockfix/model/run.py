@@ -34,23 +34,28 @@ _POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh", "busybox"
 
 # Shells that run a script as model.shell reads it (/bin/sh): sh itself, and bash with options
 # that change statuses only — which commands run after a failure, never what a command that
-# runs is given (`-e`, `-o errexit|pipefail`; not -u, which skips a command whose word reads an
-# unset variable while the build may succeed). bash-only syntax is the reader's DIALECT flag
-# (unknown). tests/model/test_shell_bash.py runs the reader's scripts under each.
+# runs is given (`-e`, `-o errexit|pipefail`). -u (`-o nounset`) skips a command whose word reads
+# an unset variable while the build may succeed: it is one of them only for a script with no
+# `$` at all (no parameter expansion for it to stop; bash-only arithmetic is DIALECT). bash-only
+# syntax is the reader's DIALECT flag (unknown). tests/model/test_shell_bash.py runs the
+# reader's scripts under each.
 _SH = frozenset({"/bin/sh", "sh", "/bin/dash", "dash"})
 _BASH = frozenset({"/bin/bash", "bash", "/usr/bin/bash"})
 _STATUS_OPTIONS = frozenset({"errexit", "pipefail"})
 
 
-def _status_only(options: tuple[str, ...]) -> bool:
-    """bash's options before `-c` are `-e` and `-o errexit|pipefail` (`-eo pipefail` too)."""
+def _status_only(options: tuple[str, ...], nounset: bool = False) -> bool:
+    """bash's options before `-c` are `-e` and `-o errexit|pipefail` (`-eo pipefail` too), and
+    with `nounset` also `-u` and `-o nounset` (`-euo pipefail`)."""
+    letters = {"e", "o", "u"} if nounset else {"e", "o"}
+    names = _STATUS_OPTIONS | {"nounset"} if nounset else _STATUS_OPTIONS
     i = 0
     while i < len(options):
         flag = options[i]
-        if len(flag) < 2 or flag[0] != "-" or set(flag[1:]) - {"e", "o"} or flag.count("o") > 1:
+        if len(flag) < 2 or flag[0] != "-" or set(flag[1:]) - letters or flag.count("o") > 1:
             return False
         if flag.endswith("o"):
-            if i + 1 == len(options) or options[i + 1] not in _STATUS_OPTIONS:
+            if i + 1 == len(options) or options[i + 1] not in names:
                 return False
             i += 1
         elif "o" in flag:
@@ -87,7 +92,7 @@ class RunExecution:
             return False
         if self.shell[0] in _SH:
             return len(self.shell) == 2
-        return self.shell[0] in _BASH and _status_only(self.shell[1:-1])
+        return self.shell[0] in _BASH and _status_only(self.shell[1:-1], "$" not in (self.script or "$"))
 
 
 def chomp(data: str) -> str:

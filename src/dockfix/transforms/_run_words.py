@@ -22,7 +22,7 @@ from dockfix.syntax.edit import changes_only
 
 class Refusal(enum.Enum):
     NOT_SHELL = "not a shell-form RUN without heredocs"
-    SHELL_INSTRUCTION = ("the SHELL in force is not /bin/sh, nor bash with status options only (-e, -o pipefail) "
+    SHELL_INSTRUCTION = ("the SHELL in force is not /bin/sh, nor bash with status options only (-e, -o pipefail; -u in a script without `$`) "
                          "and no startup variable (BASH_ENV, SHELLOPTS) set by the file")
     OPAQUE = "part of the script cannot be read exactly"
     UNALIGNED = "the script's words could not be located in the file's lines"

@@ -10,6 +10,8 @@ RUN pip install six==1.16.0
 # bash-only syntax: not read
 RUN pip install {flask,gunicorn}
 SHELL ["/bin/bash", "-u", "-c"]
-# -u skips a command whose word reads an unset variable: not read
-RUN pip install rich==13.7.1
+# -u skips a command whose word reads an unset variable: not read when the script expands one
+RUN pip install rich==13.7.1 $EXTRA
+# and read as sh reads it when the script expands none
+RUN pip install click==8.1.7
 CMD ["python"]
