@@ -100,8 +100,11 @@ def test_runs_bash_reads_as_sh_are_read() -> None:
 def test_refusals() -> None:
     for shell in (b'["/bin/bash", "-euo", "pipefail", "-c"]', b'["/bin/bash", "--login", "-c"]', b'["/bin/ash", "-c"]',
                   b'["pwsh", "-Command"]', b"/bin/bash -c"):
-        doc = parse(b"FROM a\nSHELL " + shell + b"\nRUN pip install x\n")
+        doc = parse(b"FROM a\nSHELL " + shell + b"\nRUN pip install x $Y\n")
         assert rw.read_run(doc, doc.instructions[2]) is rw.Refusal.SHELL_INSTRUCTION, shell
+    # -u stops nothing in a script that expands no variable
+    doc = parse(b'FROM a\nSHELL ["/bin/bash", "-euo", "pipefail", "-c"]\nRUN pip install x\n')
+    assert isinstance(rw.read_run(doc, doc.instructions[2]), rw.RunScript)
     doc = parse(b'FROM a\nENV BASH_ENV=/etc/profile.d/x.sh\nSHELL ["/bin/bash", "-c"]\nRUN pip install x\n')
     assert rw.read_run(doc, doc.instructions[3]) is rw.Refusal.SHELL_INSTRUCTION
     doc = parse(b"FROM a\nRUN [\"pip\", \"install\", \"x\"]\n")
