@@ -13,7 +13,7 @@ import enum
 from dataclasses import dataclass
 
 from dockfix.model.run import DEFAULT_SHELL, RunForm, run_execution
-from dockfix.model.shell import Command, Script, read_script
+from dockfix.model.shell import Command, OpaqueReason, Script, read_script
 from dockfix.model.venv import venvs_at
 from dockfix.transforms._run import file_env, shell_at
 from dockfix.syntax import Document, Instruction, parse
@@ -43,9 +43,11 @@ class WordEdit:
     text: str
 
 
-def read_run(doc: Document, ins: Instruction) -> RunScript | Refusal:
+def read_run(doc: Document, ins: Instruction, dialect: bool = False) -> RunScript | Refusal:
     """The RUN's script as /bin/sh reads it (or bash, when the SHELL in force runs it as sh
-    would: `RunExecution.reads_as_sh`), or why it is not read."""
+    would: `RunExecution.reads_as_sh`), or why it is not read. With `dialect`, a part that
+    bash or ash reads otherwise than dash (`OpaqueReason.DIALECT`) does not stop the reading:
+    it stays in the script's `opaque`, for a caller whose edit holds whichever shell runs it."""
     if ins.keyword != "RUN" or ins.json or ins.heredocs or not ins.value:
         return Refusal.NOT_SHELL
     shell = shell_at(doc, ins)
@@ -57,7 +59,8 @@ def read_run(doc: Document, ins: Instruction) -> RunScript | Refusal:
     if not execution.reads_as_sh or shell != DEFAULT_SHELL and _bash_startup(doc):
         return Refusal.SHELL_INSTRUCTION
     script = read_with_env(doc, ins, execution.script)
-    if script.opaque or script.comment_at_end or _bash_keyword(shell, script):
+    unread = [o for o in script.opaque if not (dialect and o.reason is OpaqueReason.DIALECT)]
+    if unread or script.comment_at_end or _bash_keyword(shell, script):
         return Refusal.OPAQUE
     return RunScript(ins, script)
 
@@ -153,16 +156,17 @@ def _checks(doc: Document, ins: Instruction, data: bytes, new_script: str) -> bo
     return changes_only(doc, data, ins.index, ("RUN", ins.flags, (new_script,), False, ()))
 
 
-def fix_runs(ctx, path: str, doc: Document, mentions: str, per_command) -> bytes | None:
+def fix_runs(ctx, path: str, doc: Document, mentions: str, per_command, dialect: bool = False) -> bytes | None:
     """Each RUN of `doc` edited at the words `per_command(cmd, ins, script)` asks for: it returns
     a WordEdit, a reason to skip (str, reported), or None (nothing to do). A RUN not read is
-    reported when its text `mentions` the program. Returns the new file, None when unchanged."""
+    reported when its text `mentions` the program (`dialect`: see `read_run`). Returns the new
+    file, None when unchanged."""
     changed = False
     for index in range(len(doc.instructions)):
         ins = doc.instructions[index]
         if ins.keyword != "RUN" or ctx.ignored(doc, ins):
             continue
-        run = read_run(doc, ins)
+        run = read_run(doc, ins, dialect)
         if isinstance(run, Refusal):
             if mentions in ins.original:
                 ctx.skip(path, ins.start_line, f"RUN not read: {run.value}")

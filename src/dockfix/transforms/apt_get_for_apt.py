@@ -41,7 +41,10 @@ _PATTERN = frozenset("*[]^$|")
 
 
 def _cleans_after(script: Script, cmd: Command) -> bool:
-    """A later command of the script that always runs when the install succeeded cleans the cache."""
+    """A later command of the script that always runs when the install succeeded cleans the cache
+    (never when a part of the script reads otherwise in bash: which commands run is not known)."""
+    if script.opaque:
+        return False
     for other in script.commands:
         if other.start <= cmd.start or not other.checked or not rw.words_known(other):
             continue
@@ -88,6 +91,8 @@ def _edit(doc: Document, cmd: Command, ins: Instruction, script: Script) -> rw.W
     head = cmd.argv[0]
     if head.value != "apt" or head.text != "apt":
         return None
+    if any(o.start < cmd.end and cmd.start < o.end for o in script.opaque):
+        return "apt: bash reads part of the command otherwise than sh"
     if not rw.words_known(cmd):
         return "apt: a word of the command is unknown"
     reading = read_system_packages([w.value for w in cmd.argv])
@@ -113,4 +118,7 @@ class AptGetForApt(DockerfileTransform):
 
     def transform_document(self, ctx: Context, path: str, doc: Document) -> bytes | None:
         # `doc` is re-parsed after each edited RUN; the stage of an instruction does not move.
-        return rw.fix_runs(ctx, path, doc, "apt ", lambda cmd, ins, script: _edit(doc, cmd, ins, script))
+        # A part bash reads otherwise than sh elsewhere in the RUN (`rm -rf /var/lib/{apt,dpkg}`)
+        # runs the same in both images: the same shell, from the state apt and apt-get leave alike.
+        return rw.fix_runs(ctx, path, doc, "apt ", lambda cmd, ins, script: _edit(doc, cmd, ins, script),
+                           dialect=True)
