@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from dockfix.model.run import DEFAULT_SHELL, RunForm, run_execution
+from dockfix.model.run import DEFAULT_SHELL, RunExecution, RunForm, run_execution
 from dockfix.model.shell import Command, OpaqueReason, Script, read_script
 from dockfix.model.venv import venvs_at
 from dockfix.transforms._run import file_env, shell_at
@@ -48,6 +48,18 @@ def read_run(doc: Document, ins: Instruction, dialect: bool = False) -> RunScrip
     would: `RunExecution.reads_as_sh`), or why it is not read. With `dialect`, a part that
     bash or ash reads otherwise than dash (`OpaqueReason.DIALECT`) does not stop the reading:
     it stays in the script's `opaque`, for a caller whose edit holds whichever shell runs it."""
+    execution = _execution(doc, ins)
+    if isinstance(execution, Refusal):
+        return execution
+    script = read_with_env(doc, ins, execution.script)
+    unread = [o for o in script.opaque if not (dialect and o.reason is OpaqueReason.DIALECT)]
+    if unread or script.comment_at_end or _bash_keyword(execution.shell, script):
+        return Refusal.OPAQUE
+    return RunScript(ins, script)
+
+
+def _execution(doc: Document, ins: Instruction) -> RunExecution | Refusal:
+    """What runs the RUN's script, when a shell reads it as sh does; else why not."""
     if ins.keyword != "RUN" or ins.json or ins.heredocs or not ins.value:
         return Refusal.NOT_SHELL
     shell = shell_at(doc, ins)
@@ -58,11 +70,7 @@ def read_run(doc: Document, ins: Instruction, dialect: bool = False) -> RunScrip
         return Refusal.NOT_SHELL
     if not execution.reads_as_sh or shell != DEFAULT_SHELL and _bash_startup(doc):
         return Refusal.SHELL_INSTRUCTION
-    script = read_with_env(doc, ins, execution.script)
-    unread = [o for o in script.opaque if not (dialect and o.reason is OpaqueReason.DIALECT)]
-    if unread or script.comment_at_end or _bash_keyword(shell, script):
-        return Refusal.OPAQUE
-    return RunScript(ins, script)
+    return execution
 
 
 def _bash_keyword(shell: tuple[str, ...], script: Script) -> bool:

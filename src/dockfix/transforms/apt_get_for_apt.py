@@ -87,14 +87,21 @@ def _spelling(doc: Document, cmd: Command, ins: Instruction, script: Script, rea
     return "apt-get" if _cleans_after(script, cmd) or _clean_base(doc, ins) else _DELETE_DOWNLOADS
 
 
-def _edit(doc: Document, cmd: Command, ins: Instruction, script: Script) -> rw.WordEdit | str | None:
-    head = cmd.argv[0]
-    if head.value != "apt" or head.text != "apt":
-        return None
+def _unread(cmd: Command, script: Script) -> str | None:
     if any(o.start < cmd.end and cmd.start < o.end for o in script.opaque):
         return "apt: bash reads part of the command otherwise than sh"
     if not rw.words_known(cmd):
         return "apt: a word of the command is unknown"
+    return None
+
+
+def _edit(doc: Document, cmd: Command, ins: Instruction, script: Script) -> rw.WordEdit | str | None:
+    head = cmd.argv[0]
+    if head.value != "apt" or head.text != "apt":
+        return None
+    why = _unread(cmd, script)
+    if why is not None:
+        return why
     reading = read_system_packages([w.value for w in cmd.argv])
     if reading is None or not reading.exact:
         return "apt: the command is not read exactly"
