@@ -36,12 +36,22 @@ _POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh", "busybox"
 # that change statuses only — which commands run after a failure, never what a command that
 # runs is given (`-e`, `-o errexit|pipefail`). -u (`-o nounset`) skips a command whose word reads
 # an unset variable while the build may succeed: it is one of them only for a script with no
-# `$` at all (no parameter expansion for it to stop; bash-only arithmetic is DIALECT). bash-only
+# `$` at all that sources no file (no parameter expansion for it to stop; bash-only arithmetic
+# is DIALECT). bash-only
 # syntax is the reader's DIALECT flag (unknown). tests/model/test_shell_bash.py runs the
 # reader's scripts under each.
 _SH = frozenset({"/bin/sh", "sh", "/bin/dash", "dash"})
 _BASH = frozenset({"/bin/bash", "bash", "/usr/bin/bash"})
 _STATUS_OPTIONS = frozenset({"errexit", "pipefail"})
+
+
+# `.` or `source` as a command: the sourced file's own expansions are not in the script's text.
+_SOURCES = re.compile(r"(?:^|[\s;&|()])(?:\.|source)[ \t]")
+
+
+def _expands_nothing(script: str | None) -> bool:
+    """No parameter expansion for -u to stop: no `$` in the script, and no file sourced."""
+    return script is not None and "$" not in script and not _SOURCES.search(script)
 
 
 def _status_only(options: tuple[str, ...], nounset: bool = False) -> bool:
@@ -92,7 +102,7 @@ class RunExecution:
             return False
         if self.shell[0] in _SH:
             return len(self.shell) == 2
-        return self.shell[0] in _BASH and _status_only(self.shell[1:-1], "$" not in (self.script or "$"))
+        return self.shell[0] in _BASH and _status_only(self.shell[1:-1], _expands_nothing(self.script))
 
 
 def chomp(data: str) -> str:
