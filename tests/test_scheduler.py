@@ -201,3 +201,26 @@ def test_proving_beside_needs_a_second_core_and_a_large_run(monkeypatch: pytest.
     assert not scheduler.overlap_pays(graph, 1)
     monkeypatch.setattr(scheduler, "OVERLAP_INSTRUCTIONS", size + 1)
     assert not scheduler.overlap_pays(graph, 2)
+
+
+class _SignalProbe:
+    """A chunk's work that reports the worker's SIGTERM and SIGINT handlers."""
+
+    def chunk(self, dockerfiles: list[str]):
+        import signal
+
+        return signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+
+
+def test_pool_workers_end_at_sigterm_whatever_the_parent_traps() -> None:
+    """apply traps SIGTERM (dockfix.interrupts); a forked worker must not keep that handler,
+    which runs only between bytecodes: Pool.terminate's SIGTERM could then leave a worker
+    waiting in its queue's lock, and its parent in join, for ever."""
+    import signal
+
+    from dockfix import interrupts
+
+    with interrupts.trapped():
+        assert signal.getsignal(signal.SIGTERM) is interrupts._handler
+        seen = dict(scheduler._map(_SignalProbe(), [["a"], ["b"], ["c"]], 2))
+    assert seen == {i: (signal.SIG_DFL, signal.SIG_IGN) for i in range(3)}

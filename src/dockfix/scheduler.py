@@ -303,10 +303,22 @@ def _map(work: _Work, chunks: list[list[str]], jobs: int):
     _WORK = work
     try:
         ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(min(jobs, len(chunks))) as pool:
+        with ctx.Pool(min(jobs, len(chunks)), initializer=_untrapped) as pool:
             yield from pool.imap_unordered(_run_chunk, list(enumerate(chunks)))
     finally:
         _WORK = None
+
+
+def _untrapped() -> None:
+    """A worker's signals as an untrapped process has them. Pool.terminate ends the workers
+    with SIGTERM; apply's handler (dockfix.interrupts), inherited through the fork, runs only
+    between bytecodes, and a worker that entered its queue's lock just after the signal came
+    waits there for ever, its parent in join (seen: `apply` hung on a large repository). With
+    the default action the kernel ends it wherever it is. SIGINT is the parent's to act on."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _after(tree: Tree, results: list[ChunkResult]) -> Tree:
