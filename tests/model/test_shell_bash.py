@@ -17,7 +17,7 @@ from hypothesis import given
 from dockfix.model.run import RunExecution, RunForm
 from dockfix.model.shell import Condition, OpaqueReason, Script
 from tests.model.shell_oracle import Interpreter, matches
-from tests.model.test_shell_differential import _SANDBOX, SETTINGS, check_facts, plain_and_lists, read, scripts
+from tests.model.test_shell_differential import _SANDBOX, SETTINGS, check_executed, plain_and_lists, read, scripts
 
 BASH = shutil.which("bash")
 # (options before -c, pipefail, errexit, nounset)
@@ -40,14 +40,7 @@ def check_bash(script: str, model: Script, options: tuple[str, ...], pipefail: b
     # bash's failing builtins exit 1 where dash's exit 2: only success or failure is read
     assert (predicted.status == 0) == (status == 0), (script, options, predicted.status, status)
     assert matches(predicted.groups, log), (script, options, predicted.groups, log)
-    by_start = {c.start: c for c in model.commands}
-    for run in predicted.executed:
-        check_facts(script, by_start[run.node.start], run, status)
-    if status == 0:
-        ran = {run.node.start for run in predicted.executed}
-        for command in model.commands:
-            if command.condition is Condition.ALWAYS or command.checked:
-                assert command.start in ran, (script, options, command)
+    check_executed(script, model, predicted, status, options)
 
 
 def _bash_reads_it(model: Script) -> bool:

@@ -124,6 +124,12 @@ def check(script: str, model: Script) -> None:
     predicted = Interpreter(model.tree, _SANDBOX).execute()
     assert predicted.status == status, (script, predicted.status, status)
     assert matches(predicted.groups, log), (script, predicted.groups, log)
+    check_executed(script, model, predicted, status)
+
+
+def check_executed(script: str, model: Script, predicted, status: int, *where: object) -> None:
+    """Every command the interpreter ran holds the model's facts; when the script succeeded,
+    every command the model says always runs (or is checked) ran. `where`: for the messages."""
     by_start = {c.start: c for c in model.commands}
     for run in predicted.executed:
         check_facts(script, by_start[run.node.start], run, status)
@@ -131,7 +137,7 @@ def check(script: str, model: Script) -> None:
         ran = {run.node.start for run in predicted.executed}
         for command in model.commands:
             if command.condition is Condition.ALWAYS or command.checked:
-                assert command.start in ran, (script, command)
+                assert command.start in ran, (script, *where, command)
 
 
 def check_facts(script: str, command, run, status: int) -> None:
