@@ -316,9 +316,6 @@ class ModelBuilder:
         self._in_progress: set[tuple[str, int]] = set()
         self._context_cache: dict[tuple[str, str | None], tuple[str, ...]] = {}
         self._base_files: dict[tuple[str, int, str], dict[str, FileEntry]] = {}
-        self._handlers = {"ARG": self._arg, "ENV": self._env, "WORKDIR": self._workdir_step, "USER": self._user,
-                          "EXPOSE": self._expose, "LABEL": self._label, "COPY": self._copy_step,
-                          "ADD": self._copy_step, "RUN": self._run_step}
 
     # -- context files after .dockerignore
     def _context(self, dockerfile: str) -> tuple[str, tuple[str, ...]]:
@@ -467,9 +464,9 @@ class ModelBuilder:
         if config is not None:
             config(state, ins, where)
             return
-        handler = self._handlers.get(ins.keyword)
+        handler = _HANDLERS.get(ins.keyword)
         if handler is not None:
-            handler(state, doc, ins, where)
+            handler(self, state, doc, ins, where)
 
     def _workdir_step(self, state: StageState, doc: Document, ins: Instruction, where: tuple[str, int]) -> None:
         _workdir(state, self._word(state, doc, ins.value[0]) if ins.value else Value.known("/"))
@@ -1222,6 +1219,13 @@ def _move_sites(state: StageState, other: StageState, spec: CopySpec, dest: str)
             elif s.startswith(site + "/"):  # a part of the site: not what it installed
                 part = s[len(site) + 1:]
                 state.sites[dest] = {f"{r} (only {part} of {site})" for r in reqs}
+
+
+# The builder's step per keyword, as functions: a table of bound methods on the builder made it
+# a reference cycle, and with it every stage state it built was left to the cyclic collector.
+_HANDLERS = {"ARG": ModelBuilder._arg, "ENV": ModelBuilder._env, "WORKDIR": ModelBuilder._workdir_step,
+             "USER": ModelBuilder._user, "EXPOSE": ModelBuilder._expose, "LABEL": ModelBuilder._label,
+             "COPY": ModelBuilder._copy_step, "ADD": ModelBuilder._copy_step, "RUN": ModelBuilder._run_step}
 
 
 def build_models(tree: Tree, config: Config, graph: Graph | None = None) -> dict[str, ImageModel]:
