@@ -29,6 +29,7 @@ class Tree:
         self._disk: dict[str, bytes] = {}
         self._overlay: dict[str, bytes] = dict(files or {})
         self._isfile: dict[str, bool] = {}  # disk lookups: the disk does not change during a run
+        self._resolved: dict[str, tuple[str, bool]] = {}  # `resolved`, shared the same way
         self._paths: list[str] | None = None
         self.exclude = tuple(e.strip("/") for e in exclude)
         # Set by the scheduler: the graph of this tree covers only these Dockerfiles
@@ -195,10 +196,20 @@ class Tree:
             return True
         return self.read(path) == other.read(other_path)
 
+    def resolved(self, path: str) -> tuple[str, bool]:
+        """`os.path.realpath` of `path` below root ("" for root itself) and whether what it names
+        exists, asked of the disk once per run: every graph a run builds resolves its Dockerfiles."""
+        found = self._resolved.get(path)
+        if found is None:
+            real = os.path.realpath(self._base + path if path else self.root)
+            found = self._resolved[path] = (real, os.path.exists(real))
+        return found
+
     def copy(self) -> "Tree":
         t = Tree(self.root, self._overlay, self.exclude)
         t._disk = self._disk  # disk content is shared: it never changes during a run
         t._isfile = self._isfile
+        t._resolved = self._resolved
         t._paths = self._paths
         t.scope = self.scope
         return t
