@@ -13,6 +13,7 @@ requirement file). This module imports no transform.
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import posixpath
 import re
@@ -99,6 +100,25 @@ class FileEntry:
     origin: str  # "context:<relpath>" | "stage:<...>" | "base:<image>"
     owner: str | None  # --chown value, None = root
     mode: str | None = None  # --chmod value, None = the source's own mode
+
+
+_ORIGIN_KIND = re.compile(r":(context|stage|heredoc|url|image|base):")
+
+
+def ultimate_origin(origin: str) -> str:
+    """A file's ultimate source: `base:<img>:context:x` and `context:x` are the same file."""
+    if not origin.startswith("base:"):
+        return origin
+    return _base_origin(origin)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # every image built on a base repeats the base's files
+def _base_origin(origin: str) -> str:
+    while origin.startswith("base:"):
+        rest = origin[5:]
+        m = _ORIGIN_KIND.search(rest)
+        origin = rest[m.start() + 1:] if m else rest
+    return origin
 
 
 class PackageOp(NamedTuple):
