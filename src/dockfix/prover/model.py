@@ -24,9 +24,9 @@ from dockfix.config import Config
 from dockfix.graph import Graph, build_graph
 from dockfix.memo import Memo
 from dockfix.model.packages import (UNKNOWN, PackageAction, PackageManager, PipAction, PipCommand, PipFront,
-                                    SystemPackageCommand, is_pip, parse_requirement, parse_requirements_text,
+                                    SystemPackageCommand, is_pip, parse_requirements_text,
                                     read_pip, read_system_packages)
-from dockfix.model.requirements import EntryKind, ReqFile
+from dockfix.model.requirements import EntryKind, ReqFile, normalised_requirement
 from dockfix.model.system_packages import sets_download_cache
 from dockfix.model.bases import facts_of
 from dockfix.model.words import EMPTY, Binding, Origin, Value, assignments, expand_word, scope_before
@@ -981,7 +981,7 @@ _NAMED: Memo = Memo(1 << 16)
 def _named(arguments: tuple[str | None, ...]) -> tuple[str, ...]:
     found = _NAMED.get(arguments)
     if found is None:
-        found = _NAMED.put(arguments, tuple(parse_requirement(r).normalised() for r in arguments if r is not None))
+        found = _NAMED.put(arguments, tuple(normalised_requirement(r) for r in arguments if r is not None))
     return found
 
 
