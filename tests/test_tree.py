@@ -45,6 +45,23 @@ def test_exists_looks_at_the_disk_once(tmp_path) -> None:
     assert tree.exists(".dockerignore")
 
 
+def test_modes_and_real_paths_are_read_once_per_run(tmp_path) -> None:
+    (tmp_path / "run.sh").write_bytes(b"#!/bin/sh\n")
+    (tmp_path / "run.sh").chmod(0o755)
+    (tmp_path / "d").mkdir()
+    (tmp_path / "Dockerfile").symlink_to("d/Dockerfile.prod")
+    tree = Tree(tmp_path)
+    assert tree.mode("run.sh") == 0o755 and tree.mode("missing") is None
+    assert tree.resolved("Dockerfile") == (str((tmp_path / "d" / "Dockerfile.prod").resolve()), False)
+    (tmp_path / "run.sh").chmod(0o600)
+    (tmp_path / "d" / "Dockerfile.prod").write_bytes(b"FROM scratch\n")
+    view = tree.copy()  # the run's other views share what was read: the disk does not change during a run
+    assert view.mode("run.sh") == 0o755 and not view.resolved("Dockerfile")[1]
+    fresh = Tree(tmp_path)  # the next run reads the disk again
+    assert fresh.mode("run.sh") == 0o600 and fresh.resolved("Dockerfile")[1]
+    assert fresh.resolved("") == (str(tmp_path.resolve()), True)
+
+
 def test_differing_is_what_either_view_wrote(tmp_path) -> None:
     before = Tree(tmp_path)
     after = before.copy()

@@ -29,13 +29,15 @@ class Tree:
         self._disk: dict[str, bytes] = {}
         self._overlay: dict[str, bytes] = dict(files or {})
         self._isfile: dict[str, bool] = {}  # disk lookups: the disk does not change during a run
+        self._resolved: dict[str, tuple[str, bool]] = {}  # `resolved`, shared the same way
         self._paths: list[str] | None = None
         self.exclude = tuple(e.strip("/") for e in exclude)
         # Set by the scheduler: the graph of this tree covers only these Dockerfiles
         # (a `dockfix.graph.model.Scope`); None is the whole repository.
         self.scope = None
         self._writes = 0  # how many writes the overlay has had (`differing` memoises on it)
-        self._differing: tuple | None = None
+        self._differing: dict[int, tuple] = {}  # by id(other): (other, writes, other's writes, paths)
+        self._modes: dict[str, int | None] = {}  # `mode`: the disk does not change during a run
 
     @property
     def writes(self) -> int:
@@ -181,11 +183,21 @@ class Tree:
         asks per file: the answer is kept until either view is written."""
         if self._base != other._base:
             return None
-        memo = self._differing
+        memo = self._differing.get(id(other))  # asked against itself and against the other view in turn
         if memo is None or memo[0] is not other or memo[1:3] != (self._writes, other._writes):
-            memo = self._differing = (other, self._writes, other._writes,
-                                      frozenset(self._overlay).union(other._overlay))
+            memo = self._differing[id(other)] = (other, self._writes, other._writes,
+                                                 frozenset(self._overlay).union(other._overlay))
         return memo[3]
+
+    def mode(self, path: str) -> int | None:
+        """The permission bits of the file at `path` on disk (None when it cannot be read), once
+        per run: the prover asks of every context file an image holds, in both images."""
+        if path not in self._modes:
+            try:
+                self._modes[path] = os.stat(self._base + path).st_mode & 0o777
+            except OSError:
+                self._modes[path] = None
+        return self._modes[path]
 
     def same_bytes(self, path: str, other: "Tree", other_path: str) -> bool:
         """`path` here holds the bytes `other_path` holds in `other`. Two views of one root
@@ -195,10 +207,21 @@ class Tree:
             return True
         return self.read(path) == other.read(other_path)
 
+    def resolved(self, path: str) -> tuple[str, bool]:
+        """`os.path.realpath` of `path` below root ("" for root itself) and whether what it names
+        exists, asked of the disk once per run: every graph a run builds resolves its Dockerfiles."""
+        found = self._resolved.get(path)
+        if found is None:
+            real = os.path.realpath(self._base + path if path else self.root)
+            found = self._resolved[path] = (real, os.path.exists(real))
+        return found
+
     def copy(self) -> "Tree":
         t = Tree(self.root, self._overlay, self.exclude)
         t._disk = self._disk  # disk content is shared: it never changes during a run
         t._isfile = self._isfile
+        t._resolved = self._resolved
+        t._modes = self._modes
         t._paths = self._paths
         t.scope = self.scope
         return t

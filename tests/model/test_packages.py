@@ -289,3 +289,19 @@ def test_normalise_name_is_pep_503(name: str) -> None:
     from dockfix.model.requirements import normalise_name
 
     assert normalise_name(name) == re.sub(r"[-_.]+", "-", name).lower()
+
+
+@given(st.lists(st.sampled_from([*"aZ09-_.=<>!~*+,;[]@/: ", ".zip", ".whl", "==", ">="]), max_size=12).map("".join))
+@settings(max_examples=3000)
+def test_normalised_requirement_is_the_parse(text: str) -> None:
+    from dockfix.model.requirements import normalised_requirement
+
+    assert normalised_requirement(text) == parse_requirement(text).normalised()
+
+
+@pytest.mark.parametrize("text", ["generated-package-00001==1.1.1", "Django_Rest.Framework>=3.1", "x", "a.b~=1.0",
+                                  "pkg==1.0.zip", "torch===2.0+cpu", "A!=1.*"])
+def test_normalised_requirement_takes_plain_specifiers(text: str) -> None:
+    from dockfix.model.requirements import normalised_requirement
+
+    assert normalised_requirement(text) == parse_requirement(text).normalised()

@@ -10,6 +10,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
+from dockfix.memo import Memo
 from dockfix.tree import Tree
 
 # `Dockerfile.<ext>` files that are something else: docs, templates, scripts, data.
@@ -38,8 +39,16 @@ def is_dockerfile_name(name: str) -> bool:
 
 def find_dockerfiles(tree: Tree, named: frozenset[str] = frozenset()) -> list[str]:
     """The Dockerfiles by name, then the files a build names (`named`) by path."""
-    found = [p for p in tree.paths() if is_dockerfile_name(p.rsplit("/", 1)[-1])]
-    return through_links(tree, found + sorted(named - set(found)))
+    paths = tree.paths()
+    found = _BY_NAME.get(id(paths))
+    if found is None or found[0] is not paths:  # the run's listing, asked by every graph it builds
+        found = _BY_NAME.put(id(paths), (paths, [p for p in paths if is_dockerfile_name(p.rsplit("/", 1)[-1])]))
+    return through_links(tree, found[1] + sorted(named - set(found[1])))
+
+
+# A listing's Dockerfiles by name, by the listing (kept with its key, so an id reused by
+# another list is told apart).
+_BY_NAME: Memo = Memo(16)
 
 
 # Dockerfiles reached through a symlink and skipped, to warn about once: (root, path) -> why.
@@ -53,11 +62,11 @@ def through_links(tree: Tree, paths: list[str]) -> list[str]:
     or to a file of another directory (whose image a rewrite of its target would change
     unseen: both are left), is skipped, each named in a warning. A dangling link stays: what it
     holds is unknown, an unreadable Dockerfile (exit 2)."""
-    real_root = os.path.realpath(tree.root)
+    real_root = tree.resolved("")[0]
     aliases = {}
     for p in paths:
-        real = os.path.realpath(os.path.join(real_root, p))
-        if real != os.path.join(real_root, p) and os.path.exists(real):
+        real, exists = tree.resolved(p)
+        if exists and real != os.path.join(real_root, p):
             aliases[p] = real[len(real_root) + 1:] if real.startswith(real_root + os.sep) else None
     if not aliases:
         return paths
@@ -116,6 +125,17 @@ class Template:
 def template_line(path: str, data: bytes) -> int | None:
     """The first line with template syntax (1 for a file under a `{{cookiecutter.x}}`
     folder, which cookiecutter renders whatever it holds); None for a plain Dockerfile."""
+    key = (path, data)  # every graph of a run asks of each Dockerfile
+    found = _TEMPLATE_LINES.get(key, _TEMPLATE_LINES)
+    if found is _TEMPLATE_LINES:
+        found = _TEMPLATE_LINES.put(key, _template_line(path, data))
+    return found
+
+
+_TEMPLATE_LINES: Memo = Memo(50_000)
+
+
+def _template_line(path: str, data: bytes) -> int | None:
     m = _TEMPLATE.search(data.decode("utf-8", "replace")) if b"{" in data else None
     if m is not None:
         return m.string.count("\n", 0, m.start()) + 1

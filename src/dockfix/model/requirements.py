@@ -75,6 +75,20 @@ def normalise_name(name: str) -> str:
     return _NAME_SEPARATORS.sub("-", name).lower()
 
 
+# `name` or `name<op>version` with nothing else: most specifiers on a command line.
+_SIMPLE = re.compile(r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)((?:===?|[<>]=?|~=|!=)[A-Za-z0-9.*+!_-]+)?")
+
+
+def normalised_requirement(text: str) -> str:
+    """`parse_requirement(text).normalised()`, for a plain name or one version clause without
+    making the Requirement (the prover normalises every argument of every pip command; tested
+    against the parse on generated specifiers)."""
+    m = _SIMPLE.fullmatch(text)
+    if m is None or text.endswith(_ARCHIVE):  # `x.zip` is a path to pip
+        return parse_requirement(text).normalised()
+    return normalise_name(m.group(1)) + (m.group(2) or "")
+
+
 @functools.lru_cache(maxsize=1 << 17)  # the two requirements of each of 40,000 pip RUNs, read twice
 def parse_requirement(text: str | None) -> Requirement:
     """One requirement specifier (a command-line argument or a requirement file's words)."""

@@ -162,7 +162,7 @@ def _walk(text: str, tree: Tree, state: _State, venvs: frozenset[str] = frozense
     return (plain, True) if plain is not None else _walk_tree(text, tree, state, venvs)
 
 
-def _plain_commands(tree: Tree) -> tuple[syn.SimpleCommand, ...] | None:
+def _plain_commands(tree: Tree, text: str) -> tuple[syn.SimpleCommand, ...] | None:
     """The commands of `a && b && c` (the common RUN) when each is an ordinary program with
     plain words only: no assignment, redirection, builtin that changes the state, or word any
     expansion changes. Else None."""
@@ -171,19 +171,22 @@ def _plain_commands(tree: Tree) -> tuple[syn.SimpleCommand, ...] | None:
     item = tree.body.items[0]
     if item.background:
         return None
+    # A text without `~ * ? [ {` has no word they expand in: one search for the whole script.
+    expanding = _TILDE_GLOB_BRACE.search(text) is not None
     commands = []
     for op, pipeline in ((syn.Connector.AND, item.body.first), *item.body.rest):
         node = pipeline.commands[0]
         if (op is not syn.Connector.AND or pipeline.negated or len(pipeline.commands) != 1
-                or type(node) is not syn.SimpleCommand or not _plain_program(node)):
+                or type(node) is not syn.SimpleCommand or not _plain_program(node, expanding)):
             return None
         commands.append(node)
     return tuple(commands)
 
 
-def _plain_program(node: syn.SimpleCommand) -> bool:
+def _plain_program(node: syn.SimpleCommand, expanding: bool = True) -> bool:
     """A command of plain words (`_plain_literal`) that starts a program, not a builtin that
-    changes the state, with no assignment or redirection."""
+    changes the state, with no assignment or redirection. `expanding`: a word may hold a
+    character that tilde, pathname or brace expansion reads."""
     if node.assignments or node.redirections or not node.words:
         return False
     values = []
@@ -193,7 +196,7 @@ def _plain_program(node: syn.SimpleCommand) -> bool:
             return False
         values.append(part.value)
     # One search for every word: the blank joining them matches nothing.
-    return values[0] not in _STATE_BUILTINS and not _TILDE_GLOB_BRACE.search(" ".join(values))
+    return values[0] not in _STATE_BUILTINS and not (expanding and _TILDE_GLOB_BRACE.search(" ".join(values)))
 
 
 def _plain_reading(text: str, tree: Tree, state: _State) -> Script | None:
@@ -201,14 +204,15 @@ def _plain_reading(text: str, tree: Tree, state: _State) -> Script | None:
     every command runs in the initial state (no command changes it), whenever the script exits
     0, and its failure is the script's. None for any other tree (tests/model/test_shell.py
     compares the two readings on generated scripts and states)."""
-    nodes = _plain_commands(tree)
+    nodes = _plain_commands(tree, text)
     if nodes is None:
         return None
     cwd, env, new = state.cwd, _env(state, ()), tuple.__new__  # NamedTuples without their frame
     commands = tuple([new(Command, (
         tuple([new(Word, (w.text, w.parts[0].value, w.start, w.end)) for w in node.words]), (), (), cwd, env,
         Condition.ALWAYS, True, False, False, False, node.start, node.end, node)) for node in nodes])
-    return Script(text, commands, (), _comment_at_end(text, tree), _and_list(tree), tree)
+    # `_and_list` without a second pass: each pipeline of a plain list is its one command.
+    return Script(text, commands, (), _comment_at_end(text, tree), tuple([(n.start, n.end) for n in nodes]), tree)
 
 
 def _walk_tree(text: str, tree: Tree, state: _State, venvs: frozenset[str] = frozenset()) -> tuple[Script, bool]:

@@ -12,6 +12,7 @@ import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from dockfix.memo import Memo
 from dockfix.model.argv import UNKNOWN, Grammar, ParsedOption, Unknown, Value, Word, effective, read_options
 from dockfix.model.pip_options import option_table
 
@@ -288,6 +289,18 @@ def read_system_packages(argv: Sequence[Word]) -> SystemPackageCommand | None:
     manager = _manager(argv[0]) if argv else None
     if manager is None:
         return None
+    key = tuple(argv)
+    found = _READ.get(key)
+    if found is None:
+        found = _READ.put(key, _read(manager, argv))
+    return found
+
+
+# By argv: each transform that cleans a package cache, and both models, read every install.
+_READ: Memo = Memo(1 << 16)
+
+
+def _read(manager: PackageManager, argv: Sequence[Word]) -> SystemPackageCommand:
     # apt, apk and dnf take options anywhere (getopt with permutation): the first positional
     # is the sub-command, the others its arguments.
     parsed = read_options(list(argv[1:]), _TABLES[manager], Grammar.CLAP)

@@ -10,14 +10,13 @@ need the user it ran as (root to start cron, bind a low port, chown a volume).
 
 from __future__ import annotations
 
-import os
 import posixpath
 import re
 from collections.abc import Collection, Iterator
 from enum import Enum
 
 from dockfix.model.entry_point import EntryProgram, entry_program, named_ports
-from dockfix.prover.model import FileEntry, ImageModel, StageState, identity
+from dockfix.prover.model import FileEntry, ImageModel, StageState, identity, ultimate_origin
 from dockfix.prover.rules import Diff
 from dockfix.tree import Tree
 
@@ -87,12 +86,13 @@ def file_access(state: StageState, tree: Tree, path: str, entry: FileEntry,
     return Access.UNKNOWN if mode & 0o040 else Access.NO  # group membership is not modelled
 
 
+_OCTAL = re.compile(r"[0-7]{3,4}")
+
+
 def _mode(tree: Tree, entry: FileEntry, written: Collection[str]) -> int | None:
     if entry.mode is not None:
-        return int(entry.mode, 8) if re.fullmatch(r"[0-7]{3,4}", entry.mode) else None
-    from dockfix.prover.compare import _origin  # a file of an in-repo base: its own origin
-
-    origin = _origin(entry.origin)
+        return int(entry.mode, 8) if _OCTAL.fullmatch(entry.mode) else None
+    origin = ultimate_origin(entry.origin)  # a file of an in-repo base: its own origin
     if origin.startswith("heredoc:"):
         return 0o644
     if origin.startswith("url:"):
@@ -102,10 +102,7 @@ def _mode(tree: Tree, entry: FileEntry, written: Collection[str]) -> int | None:
     source = origin[len("context:"):]
     if source in written:
         return 0o644  # written by a transform: a text file, as dockfix writes it
-    try:
-        return os.stat(os.path.join(tree.root, source)).st_mode & 0o777
-    except OSError:
-        return None
+    return tree.mode(source)
 
 
 def workdir_writable(state: StageState) -> Access:

@@ -11,7 +11,6 @@ reported as pre-existing (and as fixed when AFTER no longer has them).
 
 from __future__ import annotations
 
-import functools
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from enum import Enum
 from dockfix.graph.discover import is_dockerfile_name
 from dockfix.model.entry_point import entry_argv
 from dockfix.prover.access import Access, access_diffs, site_access
-from dockfix.prover.model import Break, ImageModel, StageState, home_of
+from dockfix.prover.model import Break, ImageModel, StageState, home_of, ultimate_origin
 from dockfix.prover.rules import deny, fixed_copy_patterns
 from dockfix.prover.steps import path_without_user_sites
 from dockfix.tree import Tree
@@ -135,27 +134,8 @@ def finding_lines(findings, severities: tuple[str, ...], what) -> list[str]:
 
 
 # -- derived facts -------------------------------------------------------------------------
-_ORIGIN_KIND = re.compile(r":(context|stage|heredoc|url|image|base):")
-
-
-def _origin(origin: str) -> str:
-    """A file's ultimate source: `base:<img>:context:x` and `context:x` are the same file."""
-    if not origin.startswith("base:"):
-        return origin
-    return _base_origin(origin)
-
-
-@functools.lru_cache(maxsize=1 << 16)  # every image built on a base repeats the base's files
-def _base_origin(origin: str) -> str:
-    while origin.startswith("base:"):
-        rest = origin[5:]
-        m = _ORIGIN_KIND.search(rest)
-        origin = rest[m.start() + 1:] if m else rest
-    return origin
-
-
 def app_files(state: StageState) -> dict[str, str]:
-    return {p: _origin(e.origin) for p, e in state.files.items()}
+    return {p: ultimate_origin(e.origin) for p, e in state.files.items()}
 
 
 def readable_sites(state: StageState) -> dict[str, set[str]]:
@@ -272,7 +252,7 @@ def _server_problems(look: _Lookup, tree: Tree, argv: list[str], check_attrs: bo
     f = look.module_file(mod, False)
     if f is None:
         return [f"{prog} target {target}: module {mod} is not in the image"]
-    origin = _origin(look.files[f].origin)
+    origin = ultimate_origin(look.files[f].origin)
     if not (check_attrs and attr.isidentifier() and origin.startswith("context:")):
         return []
     from dockfix.prover.python import read_module

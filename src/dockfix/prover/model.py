@@ -13,6 +13,7 @@ requirement file). This module imports no transform.
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import posixpath
 import re
@@ -23,9 +24,9 @@ from dockfix.config import Config
 from dockfix.graph import Graph, build_graph
 from dockfix.memo import Memo
 from dockfix.model.packages import (UNKNOWN, PackageAction, PackageManager, PipAction, PipCommand, PipFront,
-                                    SystemPackageCommand, is_pip, parse_requirement, parse_requirements_text,
+                                    SystemPackageCommand, is_pip, parse_requirements_text,
                                     read_pip, read_system_packages)
-from dockfix.model.requirements import EntryKind, ReqFile
+from dockfix.model.requirements import EntryKind, ReqFile, normalised_requirement
 from dockfix.model.system_packages import sets_download_cache
 from dockfix.model.bases import facts_of
 from dockfix.model.words import EMPTY, Binding, Origin, Value, assignments, expand_word, scope_before
@@ -99,6 +100,25 @@ class FileEntry:
     origin: str  # "context:<relpath>" | "stage:<...>" | "base:<image>"
     owner: str | None  # --chown value, None = root
     mode: str | None = None  # --chmod value, None = the source's own mode
+
+
+_ORIGIN_KIND = re.compile(r":(context|stage|heredoc|url|image|base):")
+
+
+def ultimate_origin(origin: str) -> str:
+    """A file's ultimate source: `base:<img>:context:x` and `context:x` are the same file."""
+    if not origin.startswith("base:"):
+        return origin
+    return _base_origin(origin)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # every image built on a base repeats the base's files
+def _base_origin(origin: str) -> str:
+    while origin.startswith("base:"):
+        rest = origin[5:]
+        m = _ORIGIN_KIND.search(rest)
+        origin = rest[m.start() + 1:] if m else rest
+    return origin
 
 
 class PackageOp(NamedTuple):
@@ -316,9 +336,6 @@ class ModelBuilder:
         self._in_progress: set[tuple[str, int]] = set()
         self._context_cache: dict[tuple[str, str | None], tuple[str, ...]] = {}
         self._base_files: dict[tuple[str, int, str], dict[str, FileEntry]] = {}
-        self._handlers = {"ARG": self._arg, "ENV": self._env, "WORKDIR": self._workdir_step, "USER": self._user,
-                          "EXPOSE": self._expose, "LABEL": self._label, "COPY": self._copy_step,
-                          "ADD": self._copy_step, "RUN": self._run_step}
 
     # -- context files after .dockerignore
     def _context(self, dockerfile: str) -> tuple[str, tuple[str, ...]]:
@@ -467,9 +484,9 @@ class ModelBuilder:
         if config is not None:
             config(state, ins, where)
             return
-        handler = self._handlers.get(ins.keyword)
+        handler = _HANDLERS.get(ins.keyword)
         if handler is not None:
-            handler(state, doc, ins, where)
+            handler(self, state, doc, ins, where)
 
     def _workdir_step(self, state: StageState, doc: Document, ins: Instruction, where: tuple[str, int]) -> None:
         _workdir(state, self._word(state, doc, ins.value[0]) if ins.value else Value.known("/"))
@@ -964,7 +981,7 @@ _NAMED: Memo = Memo(1 << 16)
 def _named(arguments: tuple[str | None, ...]) -> tuple[str, ...]:
     found = _NAMED.get(arguments)
     if found is None:
-        found = _NAMED.put(arguments, tuple(parse_requirement(r).normalised() for r in arguments if r is not None))
+        found = _NAMED.put(arguments, tuple(normalised_requirement(r) for r in arguments if r is not None))
     return found
 
 
@@ -1222,6 +1239,13 @@ def _move_sites(state: StageState, other: StageState, spec: CopySpec, dest: str)
             elif s.startswith(site + "/"):  # a part of the site: not what it installed
                 part = s[len(site) + 1:]
                 state.sites[dest] = {f"{r} (only {part} of {site})" for r in reqs}
+
+
+# The builder's step per keyword, as functions: a table of bound methods on the builder made it
+# a reference cycle, and with it every stage state it built was left to the cyclic collector.
+_HANDLERS = {"ARG": ModelBuilder._arg, "ENV": ModelBuilder._env, "WORKDIR": ModelBuilder._workdir_step,
+             "USER": ModelBuilder._user, "EXPOSE": ModelBuilder._expose, "LABEL": ModelBuilder._label,
+             "COPY": ModelBuilder._copy_step, "ADD": ModelBuilder._copy_step, "RUN": ModelBuilder._run_step}
 
 
 def build_models(tree: Tree, config: Config, graph: Graph | None = None) -> dict[str, ImageModel]:

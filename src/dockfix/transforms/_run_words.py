@@ -85,7 +85,7 @@ def read_with_env(doc: Document, ins: Instruction, text: str) -> Script:
     stage made when it sources a file (`. .venv/bin/activate`). An edited RUN is read back
     the same way."""
     script = read_script(text, workdir=None)
-    if any(w.value is None and "$" in w.text for c in script.commands for w in c.argv):
+    if "$" in text and any(w.value is None and "$" in w.text for c in script.commands for w in c.argv):
         script = read_script(text, workdir=None, env=file_env(doc, ins))
     if any(o.detail == "." for o in script.opaque):  # `. DIR/bin/activate` of a venv the stage made
         venvs = venvs_at(doc, ins)

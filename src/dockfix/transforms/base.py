@@ -69,12 +69,12 @@ class Context:
     graph_of: int = -1  # the tree's write count when the graph was built (`Tree.writes`)
 
     def document(self, path: str) -> Document:
-        from dockfix.graph.model import parse_cached
-
         data = self.tree.read(path)
         hit = self._documents.get(path)
         if hit is not None and hit[0] is data:  # the bytes last parsed for it (asked in every loop)
             return hit[1]
+        from dockfix.graph.model import parse_cached  # after the hit: an import statement per call costs
+
         doc, err = parse_cached(path, data)
         if err is not None:
             raise err

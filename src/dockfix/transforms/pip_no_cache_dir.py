@@ -70,10 +70,12 @@ def _off_by_env(doc: Document, ins: Instruction) -> str | None:
 def _off_by_file_env(cmd: Command, ins: Instruction, doc: Document, pip: PipCommand) -> str | None:
     """Why a pip command whose cache is off is left as it is, when the file's ENV turns it off
     (the note the configured check gives); None when the command or its script does."""
+    off = _off_by_env(doc, ins) if pip.front in (PipFront.PIP, PipFront.PYTHON_MODULE) else None
+    if off is None:
+        return None
     file_env = _run.file_env(doc, ins)
     own = {k: v for k, v in rw.command_env(cmd).items() if file_env.get(k) != v}
-    off = _off_by_env(doc, ins) if pip.front in (PipFront.PIP, PipFront.PYTHON_MODULE) else None
-    if off is None or read_pip([w.value for w in cmd.argv], None, own).no_cache is True:
+    if read_pip([w.value for w in cmd.argv], None, own).no_cache is True:
         return None
     return f"{pip.spelling()} {pip.subcommand}: pip's cache is already off: ENV {off} (pip turns it off for any value it accepts)"
 
@@ -166,8 +168,8 @@ class PipNoCacheDir(DockerfileTransform):
         pip = read_pip([w.value for w in cmd.argv], None, rw.command_env(cmd))
         if pip is None or pip.action not in _INSTALLING[pip.front]:
             return None
-        if pip.no_cache is True:
-            return _off_by_file_env(cmd, ins, doc, pip)
+        if pip.no_cache is True:  # the file's ENV can turn it off only where it names the variable
+            return _off_by_file_env(cmd, ins, doc, pip) if configured else None
         values, at = _stand_ins(cmd)
         if at is not None and values != [w.value for w in cmd.argv]:
             pip = read_pip(values, None, rw.command_env(cmd))  # unknown arguments read as arguments
