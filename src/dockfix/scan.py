@@ -29,7 +29,7 @@ from dockfix.model.packages import (PackageAction, PackageManager, PipAction, Sy
                                     read_pip, read_system_packages)
 from dockfix.model.run import DEFAULT_SHELL, RunForm, run_execution
 from dockfix.model.shell import read_script
-from dockfix.model.stage_state import state_before
+from dockfix.model.stage_state import shell_before
 from dockfix.syntax import Document, Instruction
 from dockfix.tree import Tree, named
 
@@ -515,7 +515,7 @@ def _install_runs(doc: Document, no_cache_lines) -> tuple[list[PipRun], list[Pac
         if ins.keyword != "RUN" or ins.stage < 0:
             continue
         # the SHELL in force (a parent stage's too); one not in JSON form is no POSIX shell's
-        shell = state_before(doc, ins).shell or ("?",)
+        shell = shell_before(doc, ins) or ("?",)
         pr = package_run(ins, shell)
         if pr is not None:
             packages.append(pr)

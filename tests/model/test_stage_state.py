@@ -6,7 +6,7 @@ rules that buildah does not follow (cited there)."""
 from __future__ import annotations
 
 from dockfix.model.run import DEFAULT_SHELL
-from dockfix.model.stage_state import Workdir, WorkdirKind, state_at_end, state_before
+from dockfix.model.stage_state import Workdir, WorkdirKind, shell_before, stage_chain, state_at_end, state_before
 from dockfix.model.values import Origin
 from dockfix.model.words import scope_before
 from dockfix.syntax import parse
@@ -99,3 +99,15 @@ def test_the_walk_is_once_per_document() -> None:
     assert state_before(doc, doc.instructions[-1]) is first
     other = parse(doc.data + b"RUN y\n", "Dockerfile")
     assert state_before(other, other.instructions[3]) is not first
+
+
+def test_the_first_pass_agrees_with_the_states() -> None:
+    """`shell_before` and `stage_chain` (no word read) are the states' own SHELL and chain."""
+    doc = parse(b'ARG A\nFROM x AS a\nSHELL ["/bin/bash", "-c"]\nRUN x\nFROM a AS b\nSHELL bash\nRUN y\n'
+                b'FROM b\nRUN z\nFROM other\nSHELL ["/bin/zsh", "-c"]\n', "Dockerfile")
+    for ins in doc.instructions:
+        state = state_before(doc, ins)
+        assert shell_before(doc, ins) == state.shell
+        assert ins.stage < 0 or stage_chain(doc, ins.stage) == state.chain
+    assert [shell_before(doc, i) for i in doc.instructions if i.keyword == "RUN"] == [("/bin/bash", "-c"), None, None]
+    assert state_at_end(doc, 3).shell == ("/bin/zsh", "-c")

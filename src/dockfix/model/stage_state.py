@@ -25,6 +25,7 @@ keep where reading more would widen what they accept.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import weakref
 from dataclasses import dataclass, replace
@@ -35,7 +36,8 @@ from dockfix.model.run import DEFAULT_SHELL
 from dockfix.model.values import Binding, Value
 from dockfix.model.words import Scope, apply, expand_word
 
-__all__ = ["BaseImage", "StateBefore", "User", "Workdir", "WorkdirKind", "parent_stage", "state_at_end", "state_before"]
+__all__ = ["BaseImage", "StateBefore", "User", "Workdir", "WorkdirKind", "parent_stage", "shell_before", "stage_chain",
+           "state_at_end", "state_before"]
 
 
 class WorkdirKind(Enum):
@@ -160,6 +162,19 @@ def state_before(doc, ins, base: BaseImage | None = None) -> StateBefore:
     return _stage_walk(doc, ins.stage, base).states[ins.index]
 
 
+def shell_before(doc, ins) -> tuple[str, ...] | None:
+    """The SHELL in force before `ins` (`StateBefore.shell`, from the walk's first pass, which
+    reads no word: most readers of a RUN need only this)."""
+    if ins.stage < 0:
+        return DEFAULT_SHELL
+    return _frame(doc, ins.stage).shells[ins.index]
+
+
+def stage_chain(doc, stage: int) -> tuple[int, ...]:
+    """`StateBefore.chain` of the stage's instructions (the walk's first pass)."""
+    return _frame(doc, stage).chain
+
+
 def state_at_end(doc, stage: int, base: BaseImage | None = None) -> StateBefore:
     """The state after the stage's last instruction (what a stage built on it starts from)."""
     return _stage_walk(doc, stage, base).end
@@ -203,11 +218,17 @@ def _walks(doc, base: BaseImage | None) -> _DocWalks:
         per_doc = _WALKS[doc] = {}
     found = per_doc.get(base)
     if found is None:
-        words = [w for a in doc.global_args() for w in a.value]
-        names = [w.partition("=")[0] for w in words]
-        found = per_doc[base] = _DocWalks(Scope.of_globals(words, None, doc.escape),
-                                          Scope.of_globals(names, None, doc.escape), base, {})
+        found = per_doc[base] = _DocWalks(*_global_scopes(tuple(w for a in doc.global_args() for w in a.value),
+                                                          doc.escape), base, {})
     return found
+
+
+@functools.lru_cache(maxsize=1024)
+def _global_scopes(words: tuple[str, ...], escape: str) -> tuple[Scope, Scope]:
+    """The global scope with ARG defaults and without (frozen: files with the same global
+    ARGs, most often none, share them)."""
+    names = [w.partition("=")[0] for w in words]
+    return Scope.of_globals(words, None, escape), Scope.of_globals(names, None, escape)
 
 
 def _stage_walk(doc, index: int, base: BaseImage | None) -> _StageWalk:
@@ -221,28 +242,63 @@ def _stage_walk(doc, index: int, base: BaseImage | None) -> _StageWalk:
     return found
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """The walk's first pass over a stage, which reads no word: the stages of the file it is
+    built on (itself first), and the SHELL before each instruction and after the last (-1)."""
+
+    chain: tuple[int, ...]
+    shells: dict[int, tuple[str, ...] | None]
+
+
+_FRAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _frame(doc, index: int) -> _Frame:
+    per_doc = _FRAMES.get(doc)
+    if per_doc is None:
+        per_doc = _FRAMES[doc] = {}
+    found = per_doc.get(index)
+    if found is None:
+        stage = doc.stages[index]
+        parent = parent_stage(doc, stage)
+        up = _frame(doc, parent.index) if parent is not None else None
+        shell = up.shells[-1] if up is not None else DEFAULT_SHELL
+        shells: dict[int, tuple[str, ...] | None] = {}
+        for i in stage.instructions:
+            shells[i] = shell
+            ins = doc.instructions[i]
+            if ins.keyword == "SHELL":
+                shell = tuple(ins.value) if ins.json else None
+        shells[-1] = shell
+        found = per_doc[index] = _Frame((index, *up.chain) if up is not None else (index,), shells)
+    return found
+
+
 class _Walker:
     """The running state over one stage's instructions."""
 
     def __init__(self, doc, stage, walks: _DocWalks, parent: _StageWalk | None) -> None:
         self.escape = doc.escape
-        own, own_fixed = walks.defaults.stage(None), walks.fixed.stage(None)
+        own = walks.defaults.stage(None)
+        own_fixed = _bound_as(walks.fixed.stage(None), own)  # the same bindings until an ARG
         self.own, self.own_fixed = own, own_fixed
         if parent is None:
-            self.scope, self.fixed = _on_base(own, walks.base), _on_base(own_fixed, walks.base)
-            self.chain: tuple[int, ...] = (stage.index,)
+            self.scope = _on_base(own, walks.base)
+            self.fixed = _bound_as(own_fixed, self.scope)
             known = walks.base.workdir if walks.base is not None else None
             self.workdir = self.fixed_workdir = BASE_WORKDIR if known is None else Workdir(WorkdirKind.KNOWN, known)
             self.workdir_at: int | None = None
             self.user: User | None = None
-            self.shell: tuple[str, ...] | None = DEFAULT_SHELL
         else:
             # dispatchState.init: the stage starts from its base stage's llb state, ARGs included
             end = parent.end
             self.scope, self.fixed = end.scope, end.fixed_scope
-            self.chain = (stage.index, *end.chain)
             self.workdir, self.fixed_workdir, self.workdir_at = end.workdir, end.fixed_workdir, end.workdir_at
-            self.user, self.shell = end.user, end.shell
+            self.user = end.user
+        frame = _frame(doc, stage.index)
+        self.chain, self.shells = frame.chain, frame.shells
+        self.shell = self.shells[stage.from_index]
         self.inherits = parent is not None or walks.base is not None
         self.current: StateBefore | None = None
 
@@ -264,21 +320,32 @@ class _Walker:
         elif keyword == "USER":
             self.user = User(expand_word(ins.value[0] if ins.value else "", self.scope, self.escape), ins.index)
         elif keyword == "SHELL":
-            self.shell = tuple(ins.value) if ins.json else None
+            self.shell = self.shells[ins.index + 1] if ins.index + 1 in self.shells else self.shells[-1]
         else:
             return
         self.current = None
 
     def _words(self, ins) -> None:
-        words = ins.value
-        fixed_words = tuple(w.partition("=")[0] for w in words) if ins.keyword == "ARG" else words
-        self.own = apply(self.own, ins.keyword, words, self.escape)
-        self.own_fixed = apply(self.own_fixed, ins.keyword, fixed_words, self.escape)
+        self.own, self.own_fixed = _apply_both(self.own, self.own_fixed, ins, self.escape)
         if self.inherits:
-            self.scope = apply(self.scope, ins.keyword, words, self.escape)
-            self.fixed = apply(self.fixed, ins.keyword, fixed_words, self.escape)
+            self.scope, self.fixed = _apply_both(self.scope, self.fixed, ins, self.escape)
         else:
             self.scope, self.fixed = self.own, self.own_fixed
+
+
+def _bound_as(scope: Scope, like: Scope) -> Scope:
+    """`scope` with the bindings of `like` (the same objects: `_apply_both` then reads them once)."""
+    return Scope(like.bound, like.unbound, scope.build_args, scope.globals, scope.args_complete)
+
+
+def _apply_both(scope: Scope, fixed: Scope, ins, escape: str) -> tuple[Scope, Scope]:
+    """An ARG or ENV applied to a scope with ARG defaults and to one without. While both hold
+    the same bindings (no ARG has split them), an ENV reads the same in both: read once."""
+    if ins.keyword == "ENV" and fixed.bound is scope.bound and fixed.unbound is scope.unbound:
+        after = apply(scope, "ENV", ins.value, escape)
+        return after, _bound_as(fixed, after)
+    names = tuple(w.partition("=")[0] for w in ins.value) if ins.keyword == "ARG" else ins.value
+    return apply(scope, ins.keyword, ins.value, escape), apply(fixed, ins.keyword, names, escape)
 
 
 def _on_base(scope: Scope, base: BaseImage | None) -> Scope:

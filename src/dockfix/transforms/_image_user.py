@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from dockfix.model.stage_state import BaseImage, StateBefore, state_at_end
+from dockfix.model.stage_state import BaseImage, StateBefore, stage_chain, state_at_end
 from dockfix.model.stage_state import parent_stage as _parent_stage
 from dockfix.model.stage_state import state_before as _walker_state
 from dockfix.model.words import Binding, Origin, Value, expand_word
@@ -261,6 +261,8 @@ def _base_image(ctx: Context, path: str, stage_index: int) -> BaseImage | None:
     """What the in-repo image at the end of the stage's chain in this file is FROM holds (its
     end state, through the chain of in-repo images): None when that is an external image."""
     refs = chain(ctx, path, stage_index)
+    if len(refs) <= len(stage_chain(ctx.document(path), stage_index)):
+        return None  # the chain stays in this file: an external image
     # Every stage built on one base asks this; the answer depends only on the chain's files.
     key = ("base_image", tuple((r, ctx.tree.read(r.path)) for r in refs))
     if key in ctx.cache:
@@ -268,7 +270,7 @@ def _base_image(ctx: Context, path: str, stage_index: int) -> BaseImage | None:
     heads, i = [], 0
     while i < len(refs):  # each file's part of the chain: a stage and the stages of that file it is FROM
         heads.append(refs[i])
-        i += len(state_at_end(ctx.document(refs[i].path), refs[i].stage).chain)
+        i += len(stage_chain(ctx.document(refs[i].path), refs[i].stage))
     base = None
     for head in reversed(heads[1:]):
         doc = ctx.document(head.path)

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from dockfix.model.run import RunExecution, run_execution
 from dockfix.model.shell import Script, read_script
-from dockfix.model.stage_state import state_before
+from dockfix.model.stage_state import shell_before, state_before
 from dockfix.syntax import Document, Instruction
 
 
 def shell_at(doc: Document, ins: Instruction) -> tuple[str, ...] | None:
     """The SHELL in force for `ins` (`model.stage_state`: its stage's last SHELL before it, else
     its parent stage's, else the default). None when a SHELL cannot be read (not JSON)."""
-    return state_before(doc, ins).shell
+    return shell_before(doc, ins)
 
 
 def execution(doc: Document, ins: Instruction) -> RunExecution | None:

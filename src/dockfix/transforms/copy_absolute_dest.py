@@ -109,22 +109,22 @@ class CopyAbsoluteDest(DockerfileTransform):
     answers = "DL3045"
 
     def transform_document(self, ctx: Context, path: str, doc: Document) -> bytes | None:
-        changed = False
+        changed, read = False, doc  # an edit changes one COPY's destination: `read`'s states hold
         for index in range(len(doc.instructions)):
             ins = doc.instructions[index]
-            new = self._fix(ctx, path, doc, ins)
+            new = self._fix(ctx, path, doc, ins, read)
             if new is not None:
                 doc, changed = parse(new, doc.path), True
         return doc.data if changed else None
 
-    def _fix(self, ctx: Context, path: str, doc: Document, ins: Instruction) -> bytes | None:
+    def _fix(self, ctx: Context, path: str, doc: Document, ins: Instruction, read: Document) -> bytes | None:
         if ins.keyword != "COPY" or ins.stage < 0 or len(ins.value) < 2 or ctx.ignored(doc, ins):
             return None
         dest = ins.value[-1]
-        if dest.startswith(("/", "$")) or _workdir_set(doc, ins):
+        if dest.startswith(("/", "$")) or _workdir_set(read, read.instructions[ins.index]):
             return None  # hadolint's reading: absolute, a variable, or WORKDIR set in the stage
         why = _dest_refusal(dest)
-        workdir = stage_workdir(ctx, path, doc, ins.stage, ins.index) if why is None else Unknown(why)
+        workdir = stage_workdir(ctx, path, read, ins.stage, ins.index) if why is None else Unknown(why)
         if isinstance(workdir, Unknown):
             ctx.skip(path, ins.start_line, f"COPY destination {dest!r} kept relative: {workdir}")
             return None
