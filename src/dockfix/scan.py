@@ -29,6 +29,7 @@ from dockfix.model.packages import (PackageAction, PackageManager, PipAction, Sy
                                     read_pip, read_system_packages)
 from dockfix.model.run import DEFAULT_SHELL, RunForm, run_execution
 from dockfix.model.shell import read_script
+from dockfix.model.stage_state import shell_before
 from dockfix.syntax import Document, Instruction
 from dockfix.tree import Tree, named
 
@@ -345,20 +346,6 @@ def _env_no_cache_lines(doc: Document, inherited: dict[int, bool]) -> set[int]:
     return lines
 
 
-def _shell_at(doc: Document, ins: Instruction, stages_with_shell: set[int]) -> tuple[str, ...]:
-    """The SHELL in force at a RUN: the last SHELL of its stage before it (the default when
-    the stage sets none; a stage that does is rare, so only those are walked)."""
-    if ins.stage not in stages_with_shell:
-        return DEFAULT_SHELL
-    shell = DEFAULT_SHELL
-    for other in doc.stage_instructions(doc.stages[ins.stage]):
-        if other.start_line >= ins.start_line:
-            break
-        if other.keyword == "SHELL" and other.json:
-            shell = tuple(other.value)
-    return shell
-
-
 def _signature(graph: Graph, path: str, doc: Document) -> tuple:
     """The file's instructions with comments, layout and stage names left out: two files
     with the same signature build the same images."""
@@ -524,11 +511,11 @@ def _install_runs(doc: Document, no_cache_lines) -> tuple[list[PipRun], list[Pac
     """The pip installs and the system package installs of every RUN in a stage."""
     pip: list[PipRun] = []
     packages: list[PackageRun] = []
-    shells = {st.index for st in doc.stages if any(i.keyword == "SHELL" for i in doc.stage_instructions(st))}
     for ins in doc.instructions:
         if ins.keyword != "RUN" or ins.stage < 0:
             continue
-        shell = _shell_at(doc, ins, shells)
+        # the SHELL in force (a parent stage's too); one not in JSON form is no POSIX shell's
+        shell = shell_before(doc, ins) or ("?",)
         pr = package_run(ins, shell)
         if pr is not None:
             packages.append(pr)

@@ -141,8 +141,9 @@ def test_the_state_a_stage_starts_with_follows_writes_to_its_chain(tmp_path: Pat
     first = state_before(ctx, "worker/Dockerfile", 1)
     assert first.workdir is None and first.env == {}
     first.env["MUTATED"] = "x"  # a caller's copy: what is kept does not change
-    ctx.write("base/Dockerfile", BASE.replace("CMD", "WORKDIR /srv\nENV A=1 B=$A\nCMD").encode())
+    # one ENV reads the env before it (BuildKit): B is made of the A the line before sets
+    ctx.write("base/Dockerfile", BASE.replace("CMD", "WORKDIR /srv\nENV A=1\nENV B=$A C=$B\nCMD").encode())
     after = state_before(ctx, "worker/Dockerfile", 1)
-    assert (after.workdir, after.env) == ("/srv", {"A": "1", "B": "1"})
+    assert (after.workdir, after.env) == ("/srv", {"A": "1", "B": "1"})  # C: the base image's B, not known
     fresh = Context(tree=ctx.tree, config=ctx.config, transform=ctx.transform, _graph=ctx.graph())
     assert state_before(fresh, "worker/Dockerfile", 1) == after

@@ -43,9 +43,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
-from dockfix.model.run import DEFAULT_SHELL, RunForm, run_execution
+from dockfix.model.run import RunForm, run_execution
 from dockfix.model.shell import Command, Condition, RedirOp, read_script
-from dockfix.model.words import Scope, apply, expand_word, scope_before
+from dockfix.model.stage_state import parent_stage, state_before
+from dockfix.model.words import Scope, expand_word
 
 __all__ = ["Creation", "NO_VENVS", "VenvTool", "Venvs", "read_creation", "venvs_at"]
 
@@ -198,50 +199,36 @@ _WALKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 @dataclass
 class _Walk:
+    """The venvs at a point of the walk, with the stage's state there (`model.stage_state`):
+    its working directory (None: not known), SHELL and scope (the stage's own, ARG defaults
+    as values)."""
+
     workdir: str | None
     shell: tuple[str, ...] | None
     dirs: frozenset[str]
 
 
-def _walk_chain(doc, stage, per_doc: dict) -> _Walk:
+def _walk_chain(doc, stage, per_doc: dict) -> frozenset[str]:
     """Walk `stage` (and first the stage of this file it is built on), recording each RUN's
-    venvs in `per_doc`; returns the state at the stage's end (kept under ("end", index))."""
+    venvs in `per_doc`; returns the venvs at the stage's end (kept under ("end", index))."""
     end = per_doc.get(("end", stage.index))
     if end is not None:
         return end
-    per_doc[("end", stage.index)] = _Walk(None, None, frozenset())  # a cycle of FROMs reads as nothing known
-    parent = _parent(doc, stage)
-    walk = _walk_chain(doc, parent, per_doc) if parent is not None else _Walk(None, DEFAULT_SHELL, frozenset())
-    walk = _Walk(walk.workdir, walk.shell, walk.dirs)
-    scope = scope_before(doc, doc.instructions[stage.instructions[0]])
+    parent = parent_stage(doc, stage)
+    dirs = _walk_chain(doc, parent, per_doc) if parent is not None else frozenset()
     for index in stage.instructions[1:]:
         ins = doc.instructions[index]
+        state = state_before(doc, ins)
+        walk, scope = _Walk(state.workdir.known, state.shell, dirs), state.stage_scope
         if ins.keyword == "RUN":
             at = _at_run(walk, ins, scope, doc.escape)
             per_doc[index] = Venvs(walk.workdir, at)
-            walk.dirs = _after_run(walk, ins, scope, doc.escape, at)
-        else:
-            _step(walk, ins, scope, doc.escape)
-        scope = apply(scope, ins.keyword, ins.value, doc.escape)
-    per_doc[("end", stage.index)] = walk
-    return walk
-
-
-def _parent(doc, stage):
-    base = stage.base.lower()
-    return next((s for s in doc.stages[: stage.index] if s.name is not None and s.name == base), None)
-
-
-def _step(walk: _Walk, ins, scope: Scope, escape: str) -> None:
-    keyword = ins.keyword
-    if keyword == "WORKDIR":
-        value = expand_word(ins.value[0], scope, escape).text if ins.value else None
-        walk.workdir = _resolve(walk.workdir, value) if value else None
-    elif keyword == "SHELL":
-        walk.shell = tuple(ins.value) if ins.json else None
-    elif keyword in ("COPY", "ADD"):
-        dest = expand_word(ins.value[-1], scope, escape).text if ins.value else None
-        walk.dirs = _untouched(walk.dirs, _resolve(walk.workdir, dest) if dest else None)
+            dirs = _after_run(walk, ins, scope, doc.escape, at)
+        elif ins.keyword in ("COPY", "ADD"):
+            dest = expand_word(ins.value[-1], scope, doc.escape).text if ins.value else None
+            dirs = _untouched(dirs, _resolve(walk.workdir, dest) if dest else None)
+    per_doc[("end", stage.index)] = dirs
+    return dirs
 
 
 def _resolve(cwd: str | None, path: str | None) -> str | None:

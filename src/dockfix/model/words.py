@@ -223,20 +223,10 @@ def scope_before(doc, ins, arg_defaults: bool = True) -> Scope:
     """What the words of `ins` (an instruction of `doc`) read, from the file alone: the global
     ARGs its stage redeclares, then the stage's ARG and ENV before it, as BuildKit applies
     them. The base image's env is not read: a name the file does not set is unknown (a stage
-    built on another stage too). `arg_defaults=False`: an ARG's default is not its value (a
-    build may pass another): every ARG, and what is made of one, is unknown."""
+    built on another stage too: the conservative reading; `model.stage_state` has BuildKit's).
+    `arg_defaults=False`: an ARG's default is not its value (a build may pass another): every
+    ARG, and what is made of one, is unknown. A lookup into `model.stage_state`'s walk."""
+    from dockfix.model.stage_state import state_before  # the walk reads this module
 
-    def arg_words(words: tuple[str, ...]) -> tuple[str, ...]:
-        return words if arg_defaults else tuple(w.partition("=")[0] for w in words)
-
-    globals_ = [w for a in doc.global_args() for w in arg_words(a.value)]
-    scope = Scope.of_globals(globals_, None, doc.escape).stage(None)
-    if ins.stage < 0:
-        return scope
-    for k in doc.stages[ins.stage].instructions[1:]:
-        other = doc.instructions[k]
-        if other.index >= ins.index:
-            break
-        words = arg_words(other.value) if other.keyword == "ARG" else other.value
-        scope = apply(scope, other.keyword, words, doc.escape)
-    return scope
+    state = state_before(doc, ins)
+    return state.stage_scope if arg_defaults else state.stage_fixed_scope

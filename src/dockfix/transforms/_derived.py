@@ -8,6 +8,7 @@ from __future__ import annotations
 from dockfix.graph.model import parse_cached
 from dockfix.model.entry_point import EntryConfig, EntryProgram, entry_program, named_ports
 from dockfix.model.layers import Step, common_prefix, layer_steps
+from dockfix.model.stage_state import state_at_end
 from dockfix.syntax import Document, Instruction, Stage
 from dockfix.transforms._image_user import StageRef, chain
 from dockfix.transforms.base import Context
@@ -22,9 +23,10 @@ def original_last_user(ctx: Context, refs: list[StageRef]) -> tuple[str | None, 
         doc = parse_cached(ref.path, data)[0] if data is not None else None
         if doc is None or len(doc.stages) != len(ctx.document(ref.path).stages):
             return None, False
-        for ins in reversed(doc.stage_instructions(doc.stages[ref.stage])):
-            if ins.keyword == "USER":
-                return (ins.value[0] if ins.value else ""), True
+        user = state_at_end(doc, ref.stage).user  # this stage's, else one of this file it is FROM
+        if user is not None:
+            written = doc.instructions[user.at]
+            return (written.value[0] if written.value else ""), True
     return None, True
 
 

@@ -10,6 +10,9 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from dockfix.model.stage_state import BaseImage, StateBefore, stage_chain, state_at_end
+from dockfix.model.stage_state import parent_stage as _parent_stage
+from dockfix.model.stage_state import state_before as _walker_state
 from dockfix.model.words import Binding, Origin, Value, expand_word
 from dockfix.model.words import Scope as WordScope
 from dockfix.syntax import Document, Instruction, Stage
@@ -90,12 +93,6 @@ def expand(value: str, env: dict[str, str]) -> str | None:
     return expand_word(value, scope).text
 
 
-def _unquote(v: str) -> str:
-    if len(v) >= 2 and v[0] == v[-1] and v[0] in "\"'":
-        return v[1:-1]
-    return v
-
-
 @dataclass
 class State:
     workdir: str | None = None  # None: not known
@@ -104,31 +101,11 @@ class State:
     def copy(self) -> "State":
         return State(self.workdir, dict(self.env))
 
-
-def step(state: State, ins: Instruction) -> State:
-    s = state.copy()
-    if ins.keyword == "WORKDIR" and ins.value:
-        raw = expand(_unquote(ins.value[0]), s.env)
-        if raw is None:
-            s.workdir = None
-        elif raw.startswith("/"):
-            s.workdir = posixpath.normpath(raw)
-        elif s.workdir is not None:
-            s.workdir = posixpath.normpath(posixpath.join(s.workdir, raw))
-        else:
-            s.workdir = None
-    elif ins.keyword in ("ENV", "ARG"):
-        if ins.keyword == "ENV":
-            pairs = env_pairs(ins)
-        else:
-            pairs = [(w.split("=", 1)[0], w.split("=", 1)[1]) for w in ins.value if "=" in w]
-        for k, v in pairs:
-            val = expand(_unquote(v), s.env)
-            if val is None:
-                s.env.pop(k, None)
-            else:
-                s.env[k] = val
-    return s
+    @staticmethod
+    def of(state: StateBefore) -> "State":
+        """The walker's state (`model.stage_state`): the working directory when known, the
+        variables known with ARG defaults as values."""
+        return State(state.workdir.known, dict(state.env))
 
 
 def copy_dest(ins: Instruction, state: State) -> str | None:
@@ -157,12 +134,8 @@ class StageRef:
 
 
 def parent_stage(doc: Document, stage: Stage) -> Stage | None:
-    """The earlier stage this stage is FROM, if any."""
-    base = stage.base.lower()
-    for s in doc.stages[: stage.index]:
-        if s.name is not None and s.name == base:
-            return s
-    return None
+    """The earlier stage this stage is FROM, if any (`model.stage_state`)."""
+    return _parent_stage(doc, stage)
 
 
 def _graph(ctx: Context) -> "Graph":
@@ -267,36 +240,67 @@ def in_repo_origin(ctx: Context, path: str, stage_index: int,
 
 def state_before(ctx: Context, path: str, stage_index: int) -> State:
     """WORKDIR and ENV a stage starts with: what its chain of parents set."""
-    refs = chain(ctx, path, stage_index)
-    # Every stage built on one base asks this; the answer depends only on the chain's files.
-    key = ("state_before", tuple((r, ctx.tree.read(r.path)) for r in refs[1:]))
-    state = ctx.cache.get(key)
-    if state is None:
-        state = State()
-        for ref in reversed(refs[1:]):
-            doc = ctx.document(ref.path)
-            for ins in doc.stage_instructions(doc.stages[ref.stage])[1:]:
-                state = step(state, ins)
-        ctx.cache[key] = state
-    return state.copy()
+    doc = ctx.document(path)
+    return State.of(_walker_state(doc, doc.instructions[doc.stages[stage_index].from_index],
+                                  _base_image(ctx, path, stage_index)))
 
 
 def walk_stage(ctx: Context, path: str, doc: Document, stage: Stage) -> list[tuple[Instruction, State]]:
-    state = state_before(ctx, path, stage.index)
-    out = []
-    for ins in doc.stage_instructions(stage)[1:]:
-        out.append((ins, state))
-        state = step(state, ins)
-    return out
+    """Each instruction after FROM with the state before it (`model.stage_state`, from what an
+    in-repo base image holds)."""
+    base = _base_image(ctx, path, stage.index)
+    return [(ins, State.of(_walker_state(doc, ins, base))) for ins in doc.stage_instructions(stage)[1:]]
+
+
+def state_after(ctx: Context, path: str, doc: Document, stage: Stage) -> State:
+    """WORKDIR and ENV at the stage's end."""
+    return State.of(state_at_end(doc, stage.index, _base_image(ctx, path, stage.index)))
+
+
+def _base_image(ctx: Context, path: str, stage_index: int) -> BaseImage | None:
+    """What the in-repo image at the end of the stage's chain in this file is FROM holds (its
+    end state, through the chain of in-repo images): None when that is an external image."""
+    refs = chain(ctx, path, stage_index)
+    if len(refs) <= len(stage_chain(ctx.document(path), stage_index)):
+        return None  # the chain stays in this file: an external image
+    # Every stage built on one base asks this; the answer depends only on the chain's files.
+    key = ("base_image", tuple((r, ctx.tree.read(r.path)) for r in refs))
+    if key in ctx.cache:
+        return ctx.cache[key]
+    heads, i = [], 0
+    while i < len(refs):  # each file's part of the chain: a stage and the stages of that file it is FROM
+        heads.append(refs[i])
+        i += len(stage_chain(ctx.document(refs[i].path), refs[i].stage))
+    base = None
+    for head in reversed(heads[1:]):
+        doc = ctx.document(head.path)
+        end = state_at_end(doc, head.stage, base)
+        base = BaseImage(end.workdir.known, tuple(sorted((k, v) for k, v in end.env.items()
+                                                         if k in _env_names(doc, end.chain, base))))
+    ctx.cache[key] = base
+    return base
+
+
+def _env_names(doc: Document, stages: tuple[int, ...], base: BaseImage | None) -> set[str]:
+    """The names the image config's ENV holds: set by an ENV of these stages or by the base
+    (an ARG's value is the build's, not the image's)."""
+    names = {k for k, _ in base.env} if base is not None else set()
+    for index in stages:
+        names |= {k for ins in doc.stage_instructions(doc.stages[index]) if ins.keyword == "ENV"
+                  for k, _ in env_pairs(ins)}
+    return names
 
 
 def last_user(ctx: Context, refs: list[StageRef]) -> tuple[str | None, StageRef | None]:
-    """The USER in force at the end of the first stage of `refs` (None: never set)."""
+    """The USER in force at the end of the first stage of `refs` (None: never set), as written:
+    the walk of each file (`model.stage_state`) follows the stages of that file it is built on,
+    which come next in `refs`."""
     for ref in refs:
         doc = ctx.document(ref.path)
-        for ins in reversed(doc.stage_instructions(doc.stages[ref.stage])):
-            if ins.keyword == "USER":
-                return (ins.value[0] if ins.value else ""), ref
+        user = state_at_end(doc, ref.stage).user
+        if user is not None:
+            written = doc.instructions[user.at]
+            return (written.value[0] if written.value else ""), StageRef(ref.path, written.stage)
     return None, None
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from dockfix.syntax import Document, Instruction
 from dockfix.transforms import _run
-from dockfix.transforms._image_user import State, StageRef, chain, copy_dest, is_root, last_user, step
+from dockfix.transforms._image_user import State, StageRef, chain, copy_dest, is_root, last_user, walk_stage
 from dockfix.transforms._root_needs import Where, run_scripts
 from dockfix.transforms._root_needs import under as _under
 from dockfix.transforms.base import Context
@@ -74,17 +74,13 @@ def _runtime_user(ctx: Context, refs: list[StageRef]) -> RuntimeUser | None:
 
 def _read_chain(ctx: Context, refs: list[StageRef], owner: _Owner) -> None:
     """Walk the chain from the outside in: the ownership its stages gave the user."""
-    final = State()
     for ref in reversed(refs):
         doc = ctx.document(ref.path)
-        state = final if ref != refs[-1] else State()
-        for ins in doc.stage_instructions(doc.stages[ref.stage])[1:]:
+        for ins, state in walk_stage(ctx, ref.path, doc, doc.stages[ref.stage]):
             if ins.keyword in ("COPY", "ADD"):
                 _owned_by_copy(ins, state, owner)
             elif ins.keyword == "RUN":
                 _owned_by_run(doc, ins, state, owner)
-            state = step(state, ins)
-        final = state
 
 
 def _chown_of(value: str, group: str, owner: _Owner) -> str:

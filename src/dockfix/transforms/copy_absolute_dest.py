@@ -8,6 +8,7 @@ import posixpath
 import re
 
 from dockfix.model.bases import facts_of
+from dockfix.model.stage_state import WorkdirKind, go_clean, state_at_end, state_before
 from dockfix.syntax import Document, Instruction, parse
 from dockfix.transforms.base import Context, DockerfileTransform, Safety
 
@@ -34,7 +35,7 @@ def absolute(workdir: str, dest: str) -> str:
     working directory and the destination (cleaned), a trailing `/` kept, a trailing `/.` kept."""
     if dest in (".", ""):
         dest = "./"
-    joined = _go_clean(posixpath.join(workdir, dest))
+    joined = go_clean(posixpath.join(workdir, dest))
     if dest.endswith("/") and not joined.endswith("/"):
         joined += "/"
     elif dest.endswith("/."):
@@ -42,40 +43,22 @@ def absolute(workdir: str, dest: str) -> str:
     return joined
 
 
-def _go_clean(p: str) -> str:
-    """Go's path.Clean for an absolute path (POSIX normpath keeps a leading `//`, Go does not)."""
-    cleaned = posixpath.normpath(p)
-    return "/" + cleaned.lstrip("/") if cleaned.startswith("//") else cleaned
-
-
 def stage_workdir(ctx: Context, path: str, doc: Document, stage: int, before: int | None = None,
                   depth: int = 0) -> str | Unknown:
-    """The working directory at instruction index `before` of the stage (its end when None):
-    the last WORKDIR's, else the base's (an earlier stage, an in-repo image, an official image)."""
+    """The working directory at instruction index `before` of the stage (its end when None),
+    as `model.stage_state` reads it for every build (no ARG default taken as the value): the
+    WORKDIRs of the stage and of the stages of this file it is built on, from the base's
+    (an earlier stage, an in-repo image, an official image) when none is absolute."""
     if depth > _DEPTH:
         return Unknown("the chain of bases is too long")
-    st = doc.stages[stage]
-    workdirs = [doc.instructions[i] for i in st.instructions
-                if doc.instructions[i].keyword == "WORKDIR" and (before is None or i < before)]
-    if workdirs:
-        return _after_workdirs(ctx, path, doc, stage, workdirs, depth)
-    return _base_workdir(ctx, path, stage, depth)
-
-
-def _after_workdirs(ctx: Context, path: str, doc: Document, stage: int, workdirs: list[Instruction],
-                    depth: int) -> str | Unknown:
-    values = [w.value[0] if w.value else "" for w in workdirs]
-    if any("$" in v or "\\" in v or not v for v in values):
+    state = state_at_end(doc, stage) if before is None else state_before(doc, doc.instructions[before])
+    workdir = state.fixed_workdir
+    if workdir.kind is WorkdirKind.UNKNOWN:
         return Unknown("a WORKDIR holds a variable or escape")
-    start: str | Unknown = "/"
-    if not values[0].startswith("/") and not any(v.startswith("/") for v in values):
-        start = _base_workdir(ctx, path, stage, depth)
-    if isinstance(start, Unknown):
-        return start
-    current = start
-    for v in values:
-        current = posixpath.normpath(posixpath.join(current, v))
-    return current
+    if workdir.kind is WorkdirKind.KNOWN:
+        return workdir.path
+    base = _base_workdir(ctx, path, state.chain[-1], depth)
+    return base if isinstance(base, Unknown) else workdir.resolve(base)
 
 
 def _base_workdir(ctx: Context, path: str, stage: int, depth: int) -> str | Unknown:
@@ -126,22 +109,22 @@ class CopyAbsoluteDest(DockerfileTransform):
     answers = "DL3045"
 
     def transform_document(self, ctx: Context, path: str, doc: Document) -> bytes | None:
-        changed = False
+        changed, read = False, doc  # an edit changes one COPY's destination: `read`'s states hold
         for index in range(len(doc.instructions)):
             ins = doc.instructions[index]
-            new = self._fix(ctx, path, doc, ins)
+            new = self._fix(ctx, path, doc, ins, read)
             if new is not None:
                 doc, changed = parse(new, doc.path), True
         return doc.data if changed else None
 
-    def _fix(self, ctx: Context, path: str, doc: Document, ins: Instruction) -> bytes | None:
+    def _fix(self, ctx: Context, path: str, doc: Document, ins: Instruction, read: Document) -> bytes | None:
         if ins.keyword != "COPY" or ins.stage < 0 or len(ins.value) < 2 or ctx.ignored(doc, ins):
             return None
         dest = ins.value[-1]
-        if dest.startswith(("/", "$")) or _workdir_set(doc, ins):
+        if dest.startswith(("/", "$")) or _workdir_set(read, read.instructions[ins.index]):
             return None  # hadolint's reading: absolute, a variable, or WORKDIR set in the stage
         why = _dest_refusal(dest)
-        workdir = stage_workdir(ctx, path, doc, ins.stage, ins.index) if why is None else Unknown(why)
+        workdir = stage_workdir(ctx, path, read, ins.stage, ins.index) if why is None else Unknown(why)
         if isinstance(workdir, Unknown):
             ctx.skip(path, ins.start_line, f"COPY destination {dest!r} kept relative: {workdir}")
             return None
@@ -154,12 +137,4 @@ class CopyAbsoluteDest(DockerfileTransform):
 def _workdir_set(doc: Document, ins: Instruction) -> bool:
     """hadolint DL3045's reading: a WORKDIR earlier in this stage, or in the stages of this file
     it is built FROM (by name)."""
-    stage = doc.stages[ins.stage]
-    if any(doc.instructions[i].keyword == "WORKDIR" for i in stage.instructions if i < ins.index):
-        return True
-    base = stage.base.lower()
-    for earlier in reversed(doc.stages[:stage.index]):
-        if earlier.name == base:
-            return _workdir_set(doc, doc.instructions[earlier.instructions[-1]]) or any(
-                doc.instructions[i].keyword == "WORKDIR" for i in earlier.instructions)
-    return False
+    return state_before(doc, ins).workdir_at is not None

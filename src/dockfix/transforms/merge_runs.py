@@ -12,6 +12,7 @@ from dockfix.model import shell_tree as syn
 from dockfix.model.bases import windows_image
 from dockfix.model.finite import leaves_behind
 from dockfix.model.shell import Script
+from dockfix.model.stage_state import state_before
 from dockfix.model.system_packages import read_system_packages
 from dockfix.syntax import Document, Instruction
 from dockfix.syntax.edit import Editor
@@ -177,9 +178,10 @@ def _root_or_no_package_manager(ctx: Context, path: str, doc: Document, ins: Ins
     is judged a new root-only step. It merges only where the stage runs as root."""
     if all(read_system_packages(c.args) is None for c in read.script.commands):
         return True
-    users = [i for i in doc.stage_instructions(doc.stages[ins.stage]) if i.keyword == "USER" and i.index < ins.index]
-    if users:
-        return _image_user.is_root(users[-1].value[0] if users[-1].value else "")
+    user = state_before(doc, ins).user  # the USER in force in this file (its stage, or one it is FROM)
+    if user is not None:
+        written = doc.instructions[user.at]
+        return _image_user.is_root(written.value[0] if written.value else "")
     return _image_user.start_user_of(ctx, path, ins.stage) == "root"
 
 

@@ -47,7 +47,7 @@ from dockfix.syntax import Document, Instruction, Stage
 from dockfix.syntax.edit import Editor
 from dockfix.transforms import _run
 from dockfix.transforms._image_user import (PIP_SITE, NewUser, StageRef, chain, configured_user, copy_dest,
-                                            external_base, in_repo_bases, is_root, last_user, state_before, step,
+                                            external_base, in_repo_bases, is_root, last_user, state_after,
                                             walk_stage)
 from dockfix.transforms._derived import (copied_mode_refusal, descendants, entry_refusal, own_user,
                                         report_split_layers, shared_steps, standalone_images)
@@ -136,7 +136,7 @@ class NonRoot(Transform):
             if refusal is not None:
                 return ins.start_line, refusal
         walk = walk_stage(ctx, path, doc, stage)
-        final = step(walk[-1][1], walk[-1][0]) if walk else state_before(ctx, path, stage.index)
+        final = state_after(ctx, path, doc, stage)
         owned = (user.home,) + ((final.workdir,) if is_app_dir(final.workdir) else ())
         for ins, st in walk:
             refusal = _copy_refusal(ctx, doc, ins, st, user, owned) if ins.keyword in ("COPY", "ADD") else None
@@ -160,7 +160,7 @@ class NonRoot(Transform):
     def _edit(self, ctx: Context, ed: Editor, path: str, doc: Document, stage: Stage,
               body: list[Instruction], refs: list[StageRef], user: NewUser) -> None:
         walk = walk_stage(ctx, path, doc, stage)
-        final = step(walk[-1][1], walk[-1][0]) if walk else state_before(ctx, path, stage.index)
+        final = state_after(ctx, path, doc, stage)
         appdir = final.workdir if is_app_dir(final.workdir) else None
         needing = _chown_copies(ctx, ed, doc, walk, body, user, [d for d in (appdir, user.home) if d])
         # the user: before the first instruction that needs it, else before USER

@@ -34,6 +34,7 @@ do not change.
 
 from __future__ import annotations
 
+from dockfix.model.stage_state import state_before
 from dockfix.syntax import Document, Instruction, Stage
 from dockfix.syntax.edit import Editor
 from dockfix.transforms import _run
@@ -146,20 +147,28 @@ def _desired_users(ctx: Context, doc: Document, walk: list, base: RuntimeUser,
     install --user`: its site moved to the user's home); one that touches no file keeps the
     user the file gives it."""
     desired: dict[int, str] = {}
-    written = start_user
     for ins, state in walk:
-        if ins.keyword == "USER":
-            written = "root" if nr.is_root(ins.value[0] if ins.value else "") else "user"
-        elif ins.keyword == "RUN" and ctx.ignored(doc, ins):
-            desired[ins.index] = written
+        if ins.keyword == "RUN" and ctx.ignored(doc, ins):
+            desired[ins.index] = _written_user(doc, ins, start_user)
         elif ins.keyword == "RUN":
             needs = analyse_run(ins, Where(state.workdir, base.owned, base.home, state.env), _shell(doc, ins))
             if needs.user and (needs.root or needs.other):
                 why = needs.root[0] if needs.root else f"runs {needs.other[0]} as before"
                 return ins.start_line, (f"this RUN needs root ({why}) and must run as {base.name} "
                                         f"({needs.user[0]}); split it in two")
-            desired[ins.index] = "user" if needs.user else "root" if needs.root or needs.other else written
+            desired[ins.index] = ("user" if needs.user else "root" if needs.root or needs.other
+                                  else _written_user(doc, ins, start_user))
     return desired
+
+
+def _written_user(doc: Document, ins: Instruction, start_user: str) -> str:
+    """"root" | "user": who the file runs `ins` as: the USER in force in its stage
+    (`model.stage_state`), else what the stage starts as."""
+    user = state_before(doc, ins).user
+    if user is None or doc.instructions[user.at].stage != ins.stage:
+        return start_user
+    written = doc.instructions[user.at]
+    return "root" if nr.is_root(written.value[0] if written.value else "") else "user"
 
 
 def _chown_copies(ctx: Context, ed: Editor, doc: Document, walk: list, base: RuntimeUser) -> None:

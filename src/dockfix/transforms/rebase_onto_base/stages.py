@@ -7,7 +7,7 @@ import enum
 import posixpath
 from dataclasses import dataclass, field
 
-from dockfix.model.run import DEFAULT_SHELL
+from dockfix.model.stage_state import shell_before
 from dockfix.syntax import Document, Instruction
 from dockfix.transforms.rebase_onto_base.pip import RunKind, _classify_run, _Pip
 from dockfix.transforms.rebase_onto_base.sources import source_path, has_wildcards, is_remote
@@ -65,7 +65,6 @@ def _walk(doc: Document, path: str, index: int) -> _Stage:
     env: dict[str, str] = {}
     args: dict[str, str] = {}
     workdir = IMAGE_WORKDIR
-    shell = DEFAULT_SHELL  # an image config's own Shell (Windows images) is not modelled
     steps: list[_Step] = []
     meta: dict[str, list[Instruction]] = {}
     for k in doc.stages[index].instructions[1:]:
@@ -85,10 +84,11 @@ def _walk(doc: Document, path: str, index: int) -> _Stage:
             _copy_step(step, ins, scope, workdir, doc.escape)
         elif kw == "RUN":
             step.kind = RUN
+            # the SHELL in force (`model.stage_state`; BuildKit takes the JSON form only); an
+            # image config's own Shell (Windows images) is not modelled
+            shell = shell_before(doc, ins) or ("SHELL not in JSON form",)
             step.run_kind, step.pip = _classify_run(ins, workdir, scope, shell)
         else:
-            if kw == "SHELL":  # BuildKit takes the JSON form only
-                shell = tuple(ins.value) if ins.json else ("SHELL not in JSON form",)
             meta.setdefault(kw, []).append(ins)
         steps.append(step)
     return _Stage(doc, path, index, steps, env, workdir, meta)
