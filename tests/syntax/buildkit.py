@@ -2,6 +2,7 @@
 
 Where the two may differ by design, the reason is written here, never skipped silently:
 - KNOWN_DIVERGENCES: current BuildKit changed a rule after v0.9.0; we follow current BuildKit.
+- `ours_with_v090_flags`: v0.9.0 split `--flags` with `\\` whatever the escape directive.
 - Binding artifacts: the Go binding reports ONBUILD's heredocs as () (it reads the sub-node),
   and hands back values as C strings (a NUL ends them).
 """
@@ -33,6 +34,26 @@ def ours(data: bytes) -> list[tuple] | tuple[str, str]:
         out.append((i.keyword, i.sub.keyword if i.sub else None, i.start_line, i.end_line, i.flags,
                     tuple(v.split("\0", 1)[0] for v in i.value), i.json, heredocs))
     return out
+
+
+def ours_with_v090_flags(data: bytes) -> list[tuple] | tuple[str, str]:
+    """`ours` with the `--flags` split as v0.9.0's extractBuilderFlags split them: always with
+    `\\` as the escape. Current BuildKit (frontend/dockerfile/parser/line_parsers.go) uses the
+    file's escape token there, and so do we; under `# escape=\``, a flag with a `\\` or a quote
+    is where the binding and we differ, and only there."""
+    from unittest import mock
+
+    from dockfix.syntax import document, lexer
+
+    def v090(line: str, escape: str):
+        return extract(line, "\\")
+
+    extract = lexer.extract_builder_flags
+    # Unmemoised: the memos hold the current rule's readings.
+    with mock.patch.object(lexer, "extract_builder_flags", v090), \
+            mock.patch.object(document, "_instruction_of", document._instruction), \
+            mock.patch(f"{__name__}.parse", document._parse):
+        return ours(data)
 
 
 def theirs_from_commands(commands) -> list[tuple]:
