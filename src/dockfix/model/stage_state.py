@@ -36,8 +36,8 @@ from dockfix.model.run import DEFAULT_SHELL
 from dockfix.model.values import Binding, Value
 from dockfix.model.words import Scope, apply, expand_word
 
-__all__ = ["BaseImage", "StateBefore", "User", "Workdir", "WorkdirKind", "parent_stage", "shell_before", "stage_chain",
-           "state_at_end", "state_before"]
+__all__ = ["BaseImage", "StateBefore", "User", "Workdir", "WorkdirKind", "known_env", "parent_stage", "shell_before",
+           "stage_chain", "state_at_end", "state_before"]
 
 
 class WorkdirKind(Enum):
@@ -128,15 +128,16 @@ class StateBefore:
     def file_env(self) -> dict[str, str]:
         """The variables the stage's own ENV sets for sure, to a value no build argument decides
         (`stage_fixed_scope`'s known bindings). Shared: do not change it."""
-        return _known(self.stage_fixed_scope)
+        return known_env(self.stage_fixed_scope)
 
     @cached_property
     def env(self) -> dict[str, str]:
         """The variables known under `scope` (ARG defaults as values). Shared: do not change it."""
-        return _known(self.scope)
+        return known_env(self.scope)
 
 
-def _known(scope: Scope) -> dict[str, str]:
+def known_env(scope: Scope) -> dict[str, str]:
+    """The variables `scope` binds, for sure, to a known value."""
     return {name: b.value.text for name, b in scope.bound.items() if not b.maybe_unset and b.value.text is not None}
 
 
@@ -148,10 +149,6 @@ class BaseImage:
 
     workdir: str | None
     env: tuple[tuple[str, str], ...]
-
-    @staticmethod
-    def of(state: "StateBefore") -> "BaseImage":
-        return BaseImage(state.workdir.known, tuple(sorted(state.env.items())))
 
 
 def state_before(doc, ins, base: BaseImage | None = None) -> StateBefore:

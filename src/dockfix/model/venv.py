@@ -45,7 +45,7 @@ from enum import Enum
 
 from dockfix.model.run import RunForm, run_execution
 from dockfix.model.shell import Command, Condition, RedirOp, read_script
-from dockfix.model.stage_state import parent_stage, state_before
+from dockfix.model.stage_state import known_env, parent_stage, state_before
 from dockfix.model.words import Scope, expand_word
 
 __all__ = ["Creation", "NO_VENVS", "VenvTool", "Venvs", "read_creation", "venvs_at"]
@@ -281,7 +281,7 @@ def _at_run(walk: _Walk, ins, scope: Scope, escape: str) -> frozenset[str]:
     text = _script(walk, ins)
     if text is None:
         return here
-    env = _known(scope)
+    env = known_env(scope)
     first = read_script(text, workdir=walk.workdir, env=env, venvs=here)
     own = frozenset(d for c in first.commands for d in _created(c)) - here
     if not own:
@@ -317,7 +317,7 @@ def _after_run(walk: _Walk, ins, scope: Scope, escape: str, at: frozenset[str]) 
     text = _script(walk, ins)
     if text is None:
         return frozenset()
-    script = read_script(text, workdir=walk.workdir, env=_known(scope), venvs=at)
+    script = read_script(text, workdir=walk.workdir, env=known_env(scope), venvs=at)
     if script.opaque:
         return frozenset()
     kept = walk.dirs
@@ -325,16 +325,6 @@ def _after_run(walk: _Walk, ins, scope: Scope, escape: str, at: frozenset[str]) 
         kept = _after_command(kept, command)
     new = kept - walk.dirs
     return (kept & walk.dirs) | _unmounted(new, ins, scope, escape, walk.workdir)
-
-
-def _known(scope: Scope) -> dict[str, str]:
-    """The variables the file sets to a known value (ENV, and ARG defaults, as the prover reads them)."""
-    out = {}
-    for name, binding in scope.bound.items():
-        text = binding.value.text
-        if text is not None and not binding.maybe_unset:
-            out[name] = text
-    return out
 
 
 def _after_command(dirs: frozenset[str], command: Command) -> frozenset[str]:

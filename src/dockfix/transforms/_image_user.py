@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dockfix.model.stage_state import BaseImage, StateBefore, stage_chain, state_at_end
-from dockfix.model.stage_state import parent_stage as _parent_stage
+from dockfix.model.stage_state import parent_stage
 from dockfix.model.stage_state import state_before as _walker_state
 from dockfix.model.words import Binding, Origin, Value, expand_word
 from dockfix.model.words import Scope as WordScope
@@ -131,11 +131,6 @@ def copy_dest(ins: Instruction, state: State) -> str | None:
 class StageRef:
     path: str
     stage: int
-
-
-def parent_stage(doc: Document, stage: Stage) -> Stage | None:
-    """The earlier stage this stage is FROM, if any (`model.stage_state`)."""
-    return _parent_stage(doc, stage)
 
 
 def _graph(ctx: Context) -> "Graph":
