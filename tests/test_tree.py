@@ -83,3 +83,25 @@ def test_differing_follows_later_writes_of_either_view(tmp_path) -> None:
     third = before.copy()
     assert before.differing(third) == {".dockerignore"}  # another view: asked anew
     assert after.differing(after) == {"Dockerfile"}
+
+
+def test_is_symlink_is_what_the_disk_says_of_each_listed_file(tmp_path) -> None:
+    """The walk's answer for every listed file equals os.path.islink's (ground truth: the disk);
+    a file a view wrote is that view's bytes, no link."""
+    import os
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "a.txt").write_bytes(b"a\n")
+    (tmp_path / "b.txt").write_bytes(b"b\n")
+    os.symlink("b.txt", tmp_path / "link.txt")
+    os.symlink("missing", tmp_path / "dangling")
+    os.symlink("real", tmp_path / "dirlink")  # followed: the files below it are no links
+    tree = Tree(tmp_path)
+    listed = tree.paths()
+    assert {"link.txt", "dangling", "dirlink/a.txt", "real/a.txt", "b.txt"} <= set(listed)
+    assert {p for p in listed if tree.is_symlink(p)} == {p for p in listed if os.path.islink(tmp_path / p)}
+    assert {p for p in listed if tree.is_symlink(p)} == {"link.txt", "dangling"}
+    view = tree.copy()
+    view.write("link.txt", b"new\n")
+    assert not view.is_symlink("link.txt") and tree.is_symlink("link.txt") and view.is_symlink("dangling")
+    assert Tree(tmp_path).is_symlink("dangling")  # a view that has not listed yet lists first

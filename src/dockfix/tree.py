@@ -38,6 +38,7 @@ class Tree:
         self._writes = 0  # how many writes the overlay has had (`differing` memoises on it)
         self._differing: dict[int, tuple] = {}  # by id(other): (other, writes, other's writes, paths)
         self._modes: dict[str, int | None] = {}  # `mode`: the disk does not change during a run
+        self._links: set[str] = set()  # the listed files that are symlinks, found by the walk
 
     @property
     def writes(self) -> int:
@@ -70,6 +71,8 @@ class Tree:
                     if self._descend(entry, real_root, seen):
                         stack.append(path)
                     elif entry.is_file() or (entry.is_symlink() and not entry.is_dir()):
+                        if entry.is_symlink():  # the entry knows without asking the disk again
+                            self._links.add(path)
                         yield path  # a file, a symlink to one, or a dangling symlink
                 except FileNotFoundError:
                     continue  # removed while we walked
@@ -175,7 +178,10 @@ class Tree:
         return {p: d for p, d in self._overlay.items() if self.original(p) != d}
 
     def is_symlink(self, path: str) -> bool:
-        return (self.root / path).is_symlink()
+        """Whether the listed file `path` is a symlink on disk (not one this view wrote): the
+        listing's walk saw it, so the prover asks every context file of every image for free."""
+        self.paths()
+        return path in self._links and path not in self._overlay
 
     def differing(self, other: "Tree") -> frozenset[str] | None:
         """The paths whose bytes may differ between this view and `other`: those either has
@@ -222,6 +228,7 @@ class Tree:
         t._isfile = self._isfile
         t._resolved = self._resolved
         t._modes = self._modes
+        t._links = self._links
         t._paths = self._paths
         t.scope = self.scope
         return t

@@ -620,10 +620,8 @@ class ModelBuilder:
         cache = self.__dict__.setdefault("_symlink_cache", {})
         found = cache.get((context, id(files)))
         if found is None:
-            written = self.tree.differing(self.tree) or set()
             found = cache[(context, id(files))] = (files, frozenset(
-                rel for rel in files if _rebase(context, rel) not in written
-                and os.path.islink(os.path.join(self.tree.root, _rebase(context, rel)))))
+                rel for rel in files if self.tree.is_symlink(_rebase(context, rel))))
         return found[1]
 
     def _link_target(self, repo_path: str) -> str:
