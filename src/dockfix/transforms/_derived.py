@@ -105,22 +105,24 @@ def shared_steps(ctx: Context, path: str, stage: int) -> tuple[int, str | None]:
         return 0, None
     mine = _steps(ctx, path, stage)
     best: tuple[int, str | None] = (0, None)
-    for other, index in _built_on(ctx, base.kind, base.ref):
-        if other != path and graph.part_of(other) == graph.part_of(path):
+    for other, index in _built_on(ctx, base.kind, base.ref, graph.part_of(path)):
+        if other != path:
             n = common_prefix(mine, _steps(ctx, other, index))
             best = max(best, (n, other), key=lambda b: b[0])
     return best
 
 
-def _built_on(ctx: Context, kind: str, ref: str) -> list[tuple[str, int]]:
-    """The (Dockerfile, stage) pairs whose base is of this kind and reference, in order: read
-    from the graph once per transform (every stage asked about every other)."""
+def _built_on(ctx: Context, kind: str, ref: str, part: int | None) -> list[tuple[str, int]]:
+    """The (Dockerfile, stage) pairs of one part whose base is of this kind and reference, in
+    order: read from the graph once per transform (every stage asked about every other; by
+    part, as a repository of a thousand images on one official base is no longer quadratic)."""
     index = ctx.cache.get("built_on")
     if index is None:
+        graph = ctx.graph()
         index = ctx.cache["built_on"] = {}
-        for key, b in sorted(ctx.graph().bases.items()):
-            index.setdefault((b.kind, b.ref), []).append(key)
-    return index.get((kind, ref), [])
+        for key, b in sorted(graph.bases.items()):
+            index.setdefault((b.kind, b.ref, graph.part_of(key[0])), []).append(key)
+    return index.get((kind, ref, part), [])
 
 
 def report_split_layers(ctx: Context, path: str, stages: list[int],
