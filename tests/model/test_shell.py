@@ -273,6 +273,20 @@ def test_syntax_errors_agree_with_dash(text):
     # malformed `${…}` ("bad substitution") and some `$((…))` to run time.
 
 
+@pytest.mark.parametrize("text", [
+    "${''}", "${'}", "${'a}", "${'''}", "${''''}", '${""}', '${"}', "${\\'}", "${\\''}",
+    "${x'}", "${x''}", "${x'}'}", "${x:'}", "${x:''}", "${x:}", "${x:}}", "${x#''}", "${x#'}",
+    "${x%%''}", "${x%%'}", "${x?'}", "${x\\'}", "${x:\\'}", "${x:-\\'}", "${x-'}'}", "${:}", "${}",
+    "${@''}", "${@'''}", "${!''}", "${-''}", "${0''}", "${12''}", "${$''}", "${#}", "${#'}",
+    "${#''}", "${##''}", "${#x''}", "${#-''}", "${#:''}", "${#@}", "${$'}", "${${x}}",
+])
+def test_the_head_of_a_substitution_is_read_as_dash_reads_it(text):
+    """Found by test_syntax_errors_agree_with_dash (`${''}`): after `${`, dash takes the name
+    and one more character as they are, so a quote there opens nothing; ground truth `sh -n`."""
+    dash = subprocess.run(["/bin/sh", "-n", "-c", text], capture_output=True).returncode
+    assert (read_script(text).tree.rest is not None) == (dash != 0), text
+
+
 @pytest.mark.parametrize("text", ["<<a$\n${", "cat <<a$\n${x\na$\n"])
 def test_a_delimiter_with_a_dollar_is_unquoted_so_its_body_is_parsed(text):
     # Found by test_syntax_errors_agree_with_dash: dash expands the body, and `${` is an error.

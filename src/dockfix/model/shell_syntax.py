@@ -28,6 +28,8 @@ from dockfix.model.shell_tree import (  # noqa: F401  (re-exported: the tree's n
 _META = frozenset(" \t\n;&|<>()")
 _PLAIN = re.compile(r"[^ \t\n;&|<>()'\"\\$`]+")  # \r is a word character to dash
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME_CHAR = re.compile(r"[A-Za-z0-9_]")  # dash's is_name/isalnum, in the C locale
+_DIGITS = re.compile(r"[0-9]+")
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
 _DQ_PLAIN = re.compile(r'[^"\\$`]+')
 _HD_PLAIN = re.compile(r"[^\\$`]+")
@@ -239,14 +241,8 @@ class Lexer:
     def _braced(self, quoted: bool) -> Part:
         """`${…}`: nested expansions and quotes inside are read (dash parses them too)."""
         start = self.pos
-        self.pos += 2
         text = self.text
-        # The name comes first: in `${$…` and `${#$…` the `$` is the special parameter, so a
-        # `{` after it is not an expansion's and the first `}` closes (as dash reads it).
-        if text.startswith("#", self.pos):
-            self.pos += 1
-        if text.startswith("$", self.pos):
-            self.pos += 1
+        self.pos = _substitution_head(text, start + 2)
         while self.pos < len(text) and text[self.pos] != "}":
             c = text[self.pos]
             if c == "\\":
@@ -650,6 +646,48 @@ def _assignment(word: Word) -> Assignment | None:
     parts = ((rest_first,) if rest_first.value else ()) + word.parts[1:]
     value = Word(word.text[m.end():], word.start + m.end(), word.end, parts)
     return Assignment(m.group(1), value, word.start, word.end)
+
+
+def _substitution_head(text: str, pos: int) -> int:
+    """Where the word of `${…}` starts, `pos` being just after `${`: dash's parsesub takes the
+    name (or `#` and a name: the length), then one character, an operator's or one it drops
+    (a bad substitution, reported when it runs). Neither is read as a quote or an expansion:
+    `${''}` and `${x:''}` leave a quote open, `${'}` and `${x'}` do not."""
+    if text.startswith("#", pos):
+        after = text[pos + 1: pos + 2]
+        if after and _NAME_CHAR.match(after):
+            return _name_end(text, pos + 1)  # `${#name}`: what follows is the word's
+        if after and after != "}" and text.startswith("}", pos + 2):
+            return pos + 2  # `${#@}`, or a character dropped: `}` closes
+        return _operator_end(text, pos + 1)  # the special parameter `#`
+    c = text[pos: pos + 1]
+    if _NAME_CHAR.match(c):
+        pos = _name_end(text, pos)
+    elif c in _SPECIAL_PARAM and c:
+        pos += 1
+    elif c in ("", "}"):
+        return pos
+    else:
+        return pos + 1  # dropped, and what follows is read as usual (no operator)
+    return _operator_end(text, pos)
+
+
+def _name_end(text: str, pos: int) -> int:
+    m = _NAME.match(text, pos) or _DIGITS.match(text, pos)
+    return m.end() if m else pos
+
+
+def _operator_end(text: str, pos: int) -> int:
+    """After the name: `}`, `:` and the next character (whatever it is), `%`/`#` (doubled or
+    not), or one other character (`-`, `=`, `?`, `+`, or one dash drops)."""
+    c = text[pos: pos + 1]
+    if c in ("", "}"):
+        return pos
+    if c == ":":
+        return min(pos + 2, len(text))
+    if c in ("%", "#"):
+        return pos + 2 if text.startswith(c, pos + 1) else pos + 1
+    return pos + 1
 
 
 def _brace_list(parts: list[Part]) -> bool:
