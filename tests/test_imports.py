@@ -1,6 +1,7 @@
-"""What `dockfix check` imports: the readers of inputs a repository does not have stay unimported.
+"""What `dockfix` does at start: the readers of inputs a repository does not have stay
+unimported, and typer gets the commands' annotations as objects.
 
-Most of a small check is import time (speed itself is measured by `make bench`, not here).
+Most of a small check is start-up (speed itself is measured by `make bench`, not here).
 The golden academy repository has no configuration file, bake file, Makefile or justfile, uv
 command, local archive, inline Python or R, shell-form ENTRYPOINT or CMD, and no Python
 sources to rewrite: the modules reading those are imported only where they are needed.
@@ -65,3 +66,15 @@ def test_the_readers_are_imported_when_the_input_has_what_they_read(tmp_path: Pa
     _, modules = _check_modules(tmp_path)
     assert {"tomllib", "dockfix.graph.bake", "dockfix.graph.makefile", "dockfix.model.uv_options",
             "dockfix.syntax.shellwords"} <= modules
+
+
+def test_typer_reads_the_commands_annotations_as_objects() -> None:
+    """typer reads every command's parameters on every start; an annotation given as a string
+    (`from __future__ import annotations` in dockfix.cli) is compiled there, one by one."""
+    import inspect
+
+    from dockfix.cli import app
+
+    strings = [(c.callback.__name__, name) for c in app.registered_commands
+               for name, p in inspect.signature(c.callback).parameters.items() if isinstance(p.annotation, str)]
+    assert len(app.registered_commands) >= 9 and strings == []
