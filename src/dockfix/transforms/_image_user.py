@@ -278,7 +278,7 @@ def _base_image(ctx: Context, path: str, stage_index: int) -> BaseImage | None:
 def _env_names(doc: Document, stages: tuple[int, ...], base: BaseImage | None) -> set[str]:
     """The names the image config's ENV holds: set by an ENV of these stages or by the base
     (an ARG's value is the build's, not the image's)."""
-    from dockfix.transforms._user_edits import env_pairs  # only here: the rest serves the user transforms
+    from dockfix.transforms._user_edits import env_pairs  # a module of the user transforms: imported only here
 
     names = {k for k, _ in base.env} if base is not None else set()
     for index in stages:
