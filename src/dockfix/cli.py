@@ -2,9 +2,10 @@
 
 Exit codes (as ruff and black): 0 ok, 1 changes pending / invariant broken / refused,
 2 bad input or usage. Heavy modules (libcst, the prover) are imported inside commands.
-"""
 
-from __future__ import annotations
+No `from __future__ import annotations` here: typer reads every command's annotations on
+every start, and would compile each one given as a string.
+"""
 
 import functools
 import gc

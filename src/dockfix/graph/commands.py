@@ -16,7 +16,6 @@ import json
 import posixpath
 import re
 
-from dockfix.graph.makefile import is_justfile, justfile_sites, makefile_sites
 from dockfix.graph.scripts import ROOT, UNKNOWN_VAR, BuildSite, Call, resolve, shell_builds, shell_calls
 from dockfix.graph.sources import ImageMapping, Provenance, _memo, normalise_ref
 from dockfix.model.contexts import Engine, UnknownContext
@@ -24,13 +23,14 @@ from dockfix.tree import Tree
 
 _WORDS = re.compile(rb"docker|podman|buildah")
 _MAKEFILES = ("Makefile", "makefile", "GNUmakefile")
+_JUSTFILES = frozenset({"justfile", ".justfile"})  # in any case: just finds them so
 
 
 def _kind(path: str) -> str | None:
     name = path.rsplit("/", 1)[-1]
     if name in _MAKEFILES or name.endswith(".mk"):
         return "make"
-    if is_justfile(name):
+    if name.lower() in _JUSTFILES:
         return "just"
     if name.endswith((".sh", ".bash")):
         return "script"
@@ -122,10 +122,10 @@ def _read(kind: str, path: str, data: bytes,
 
 
 def _sites(kind: str, path: str, text: str, shell, start: tuple[str, str] | None = None) -> list:
-    if kind == "make":
-        return makefile_sites(path, text, shell)
-    if kind == "just":
-        return justfile_sites(path, text, shell)
+    if kind in ("make", "just"):  # imported only then: most repositories have neither
+        from dockfix.graph.makefile import justfile_sites, makefile_sites
+
+        return (makefile_sites if kind == "make" else justfile_sites)(path, text, shell)
     if kind == "script":
         here = posixpath.dirname(path)
         if start is not None or not here:

@@ -205,15 +205,10 @@ def _instances(targets: list[str], named: list[str]) -> list[dict[str, str]]:
 
 
 # -- justfiles
-JUSTFILE_NAMES = frozenset({"justfile", ".justfile"})
 _JUST_ASSIGN = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_-]*)\s*:=\s*(.*)$")
 _JUST_RECIPE = re.compile(r"^@?([A-Za-z_][A-Za-z0-9_-]*)([^:]*):(?!=)")
 _JUST_STRING = re.compile(r"""^(?:"((?:[^"\\]|\\.)*)"|'([^']*)')$""")
 _JUST_INTERP = re.compile(r"\{\{(.*?)\}\}")
-
-
-def is_justfile(name: str) -> bool:
-    return name.lower() in JUSTFILE_NAMES
 
 
 @dataclass

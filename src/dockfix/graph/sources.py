@@ -7,12 +7,15 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from dockfix.config import Config
-from dockfix.graph.bake import BakeTarget, bake_targets
 from dockfix.memo import Memo
 from dockfix.model.contexts import UnknownContext
 from dockfix.tree import Tree
+
+if TYPE_CHECKING:
+    from dockfix.graph.bake import BakeTarget
 
 
 @dataclass(frozen=True)
@@ -297,6 +300,8 @@ def from_bake(tree: Tree) -> list[ImageMapping]:
         except UnicodeDecodeError:
             continue
         base = posixpath.dirname(path)
+        from dockfix.graph.bake import bake_targets  # only here: most repositories have no bake file
+
         for t in bake_targets(text, name.endswith(".json")):
             out.extend(_bake_mappings(path, base, t))
     return out

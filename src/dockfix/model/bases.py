@@ -148,8 +148,10 @@ def _distro(suite: str | None, alpine: bool, alpine_version: str | None) -> dict
             "package_manager": PackageManager.APT}
 
 
+# The *_TAG patterns are strings, compiled (and cached) by `re` on first use: a repository
+# uses one or two of these images, and compiling all at import was 1 ms of every start.
 # python:<version>[-rc][-slim][-<suite>] | [-alpine[3.x]]; <version> = 3 | 3.11 | 3.11.4 (| 3.15.0rc1)
-_PYTHON_TAG = re.compile(
+_PYTHON_TAG = (
     r"^(?:(?P<major>\d+)(?:\.(?P<minor>\d+)(?:\.(?P<patch>\d+)(?:(?:a|b|rc)\d+)?)?)?(?:-rc)?-?)?"
     r"(?:(?P<slim>slim)(?:-(?P<slim_suite>[a-z]+))?|(?P<suite>trixie|bookworm|bullseye|buster|stretch)"
     r"|alpine(?P<alpine>\d+\.\d+)?(?P<is_alpine>)|)$")
@@ -158,7 +160,7 @@ _PYTHON_LANG = frozenset({"3.10", "3.11", "3.12"})
 
 
 def _python(tag: str) -> BaseFacts | None:
-    m = _PYTHON_TAG.match("" if tag == "latest" else tag)
+    m = re.match(_PYTHON_TAG, "" if tag == "latest" else tag)
     if m is None or (m.group("slim_suite") and m.group("slim_suite") not in _DEBIAN_SUITES):
         return None
     if tag.endswith("-") or tag.startswith("-"):
@@ -177,11 +179,11 @@ def _python(tag: str) -> BaseFacts | None:
 
 
 # debian:<suite>[-slim] | <n>[.<m>][-slim] | <suite>-<date>[-slim] | stable… (moving: version unknown)
-_DEBIAN_TAG = re.compile(r"^(?:(?P<suite>[a-z]+)(?:-\d{8})?|(?P<num>\d+)(?:\.\d+)?)(?:-slim)?$")
+_DEBIAN_TAG = r"^(?:(?P<suite>[a-z]+)(?:-\d{8})?|(?P<num>\d+)(?:\.\d+)?)(?:-slim)?$"
 
 
 def _debian(tag: str) -> BaseFacts | None:
-    m = _DEBIAN_TAG.match(tag)
+    m = re.match(_DEBIAN_TAG, tag)
     if m is None or tag.startswith(("experimental", "rc-buggy", "sid")) or "backports" in tag:
         return None
     suite, num = m.group("suite"), m.group("num")
@@ -195,11 +197,11 @@ def _debian(tag: str) -> BaseFacts | None:
                      source="docker-library/official-images library/debian; BuildKit's default PATH", **_ROOT)
 
 
-_UBUNTU_TAG = re.compile(r"^(?:(?P<name>[a-z]+)(?:-\d{8}(?:\.\d+)?)?|(?P<num>\d\d\.\d\d))$")
+_UBUNTU_TAG = r"^(?:(?P<name>[a-z]+)(?:-\d{8}(?:\.\d+)?)?|(?P<num>\d\d\.\d\d))$"
 
 
 def _ubuntu(tag: str) -> BaseFacts | None:
-    m = _UBUNTU_TAG.match(tag)
+    m = re.match(_UBUNTU_TAG, tag)
     if m is None:
         return None
     name, num = m.group("name"), m.group("num")
@@ -216,11 +218,11 @@ def _ubuntu_facts(image: str, version: str | None, **extra) -> BaseFacts:
                      source="docker-library/official-images library/ubuntu; BuildKit's default PATH", **facts)
 
 
-_ALPINE_TAG = re.compile(r"^(?:(?P<version>3\.\d+)(?:\.\d+)?|latest|3)$")
+_ALPINE_TAG = r"^(?:(?P<version>3\.\d+)(?:\.\d+)?|latest|3)$"
 
 
 def _alpine(tag: str) -> BaseFacts | None:
-    m = _ALPINE_TAG.match(tag)
+    m = re.match(_ALPINE_TAG, tag)
     if m is None:
         return None
     return BaseFacts(f"alpine:{tag}", env=MappingProxyType({"PATH": DEFAULT_PATH}), distribution="alpine",
@@ -229,12 +231,12 @@ def _alpine(tag: str) -> BaseFacts | None:
 
 
 # node:<version>[-<suite>[-slim]] | [-slim] | [-alpine[3.x]]
-_NODE_TAG = re.compile(r"^(?:(?P<version>\d+(?:\.\d+){0,2})|lts|current|latest)?-?"
-                       r"(?:(?P<suite>trixie|bookworm|bullseye|buster)?-?(?P<slim>slim)?|alpine(?P<alpine>\d+\.\d+)?(?P<is_alpine>))$")
+_NODE_TAG = (r"^(?:(?P<version>\d+(?:\.\d+){0,2})|lts|current|latest)?-?"
+             r"(?:(?P<suite>trixie|bookworm|bullseye|buster)?-?(?P<slim>slim)?|alpine(?P<alpine>\d+\.\d+)?(?P<is_alpine>))$")
 
 
 def _node(tag: str) -> BaseFacts | None:
-    m = _NODE_TAG.match(tag)
+    m = re.match(_NODE_TAG, tag)
     if m is None or not tag or tag.endswith("-") or tag.startswith("-"):
         return None
     alpine = m.group("is_alpine") is not None
@@ -248,11 +250,11 @@ def _node(tag: str) -> BaseFacts | None:
                      source="nodejs/docker-node Dockerfiles", **_ROOT, **_distro(m.group("suite"), alpine, m.group("alpine")))
 
 
-_GOLANG_TAG = re.compile(r"^(?:(?P<version>\d+(?:\.\d+){0,2})-?)?(?:(?P<suite>trixie|bookworm|bullseye)|alpine(?P<alpine>\d+\.\d+)?(?P<is_alpine>)|latest|)$")
+_GOLANG_TAG = r"^(?:(?P<version>\d+(?:\.\d+){0,2})-?)?(?:(?P<suite>trixie|bookworm|bullseye)|alpine(?P<alpine>\d+\.\d+)?(?P<is_alpine>)|latest|)$"
 
 
 def _golang(tag: str) -> BaseFacts | None:
-    m = _GOLANG_TAG.match(tag)
+    m = re.match(_GOLANG_TAG, tag)
     if m is None or not tag or tag.endswith("-"):
         return None
     alpine = m.group("is_alpine") is not None
@@ -263,11 +265,11 @@ def _golang(tag: str) -> BaseFacts | None:
 
 
 # nvidia/cuda:<version>[-cudnn<n>]-<flavour>-<distro><version>: only the distribution is read.
-_CUDA_TAG = re.compile(r"^\d+\.\d+(?:\.\d+)?(?:-cudnn\d*)?-(?:base|runtime|devel)-ubuntu(?P<ubuntu>\d\d\.\d\d)$")
+_CUDA_TAG = r"^\d+\.\d+(?:\.\d+)?(?:-cudnn\d*)?-(?:base|runtime|devel)-ubuntu(?P<ubuntu>\d\d\.\d\d)$"
 
 
 def _cuda(tag: str) -> BaseFacts | None:
-    m = _CUDA_TAG.match(tag)
+    m = re.match(_CUDA_TAG, tag)
     if m is None:
         return None
     return BaseFacts(f"nvidia/cuda:{tag}", distribution="ubuntu", distribution_version=m.group("ubuntu"),

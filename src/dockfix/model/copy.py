@@ -35,7 +35,6 @@ import bisect
 import io
 import posixpath
 import re
-import tarfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -628,6 +627,8 @@ def _tar_members(data: bytes) -> list[tuple[str, EntryType]] | None:
     """The non-directory members of a tar archive, or None when `data` is not one."""
     if len(data) < 512 and not data.startswith((b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")):
         return None  # shorter than one tar block
+    import tarfile  # only for ADD of a local archive: 2 ms of every start otherwise
+
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
             members = tar.getmembers()

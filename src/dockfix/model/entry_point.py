@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from dockfix.syntax import Instruction, shellwords
+from dockfix.syntax import Instruction
 
 
 class EntryProgram(str, Enum):
@@ -62,6 +62,8 @@ def entry_argv(entrypoint: tuple[str, ...] | None, cmd: tuple[str, ...] | None, 
     def split(part: tuple[str, ...], is_json: bool) -> list[str]:
         if is_json or len(part) != 1:
             return list(part)
+        from dockfix.syntax import shellwords  # only for a shell-form ENTRYPOINT or CMD
+
         try:
             return shellwords.split(part[0])
         except ValueError:

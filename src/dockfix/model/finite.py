@@ -15,8 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from dockfix.model.inline_code import (PythonMode, is_python, python_code_starts_process, read_python_argv,
-                                       read_r_expression)
 from dockfix.model.packages import is_pip
 from dockfix.model.system_packages import read_system_packages
 
@@ -102,6 +100,9 @@ def leaves_behind(argv: Sequence[Word]) -> str | None:
         return check(argv, name)
     if base in _DAEMONS:
         return f"`{name}` {_DAEMONS[base]}"
+    # The inline-code readers (Python's ast, R) are imported only when a command gets this far.
+    from dockfix.model.inline_code import is_python
+
     return _python(argv, name) if is_python(name) else _unknown(name)
 
 
@@ -150,6 +151,8 @@ def _dotnet(argv: Sequence[Word], name: str) -> str | None:
 
 
 def _python(argv: Sequence[Word], name: str) -> str | None:
+    from dockfix.model.inline_code import PythonMode, python_code_starts_process, read_python_argv  # as in leaves_behind
+
     run = read_python_argv(argv)
     if run is None or run.target is None:
         return _unknown(name)
@@ -172,6 +175,8 @@ def _r(argv: Sequence[Word], name: str) -> str | None:
     expressions = _r_expressions(argv)
     if isinstance(expressions, str):
         return _unknown(f"{name} {expressions}")
+    from dockfix.model.inline_code import read_r_expression  # as in leaves_behind
+
     calls = [read_r_expression(e) for e in expressions]
     if not calls or any(c is None or not set(c) <= _R_INSTALLS for c in calls):
         return f"`{name} -e` runs R code other than package installs"

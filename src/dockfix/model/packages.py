@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from dockfix.model.argv import (UNKNOWN, Grammar, OptionSource, Options, ParsedOption, Unknown, Value, Word,
                                 effective_all, read_options)
 from dockfix.memo import Memo
-from dockfix.model import uv_options
 from dockfix.model.pip_options import COMMANDS, GENERAL, Arity, OptionSpec
 from dockfix.model.requirements import (ReqFile, ReqFileEntry, Requirement, RequirementKind, parse_requirement,
                                         parse_requirements_text)
@@ -261,6 +260,8 @@ def _python_option(word: str, following: Word, flags: list[str]) -> tuple[int, s
 
 
 def _uv_front(argv: Sequence[Word]) -> tuple[PipFront, int, str, tuple[str, ...], tuple[str, ...]] | None:
+    from dockfix.model import uv_options  # uv's option tables, built only when a uv command is read
+
     found = read_options(argv[1:], uv_options.GLOBAL, Grammar.CLAP, interspersed=False)
     if not found.positionals:
         return None
@@ -396,6 +397,8 @@ def _strtobool(value: str) -> bool | None:
 
 def _read_uv(kind: PipFront, args: list[Word], env: Mapping[str, str | None]
              ) -> tuple[PipAction, Word, Options, tuple[ParsedOption, ...], tuple[str, ...]]:
+    from dockfix.model import uv_options  # as in _uv_front
+
     unknowns: tuple[str, ...] = ()
     if kind is PipFront.UV_SYNC:
         table, action, sub = uv_options.SYNC, PipAction.SYNC, args[0]
@@ -418,6 +421,8 @@ def _read_uv(kind: PipFront, args: list[Word], env: Mapping[str, str | None]
 
 def _uv_env(env: Mapping[str, str | None], table: Mapping[str, OptionSpec]
             ) -> tuple[tuple[ParsedOption, ...], tuple[str, ...]]:
+    from dockfix.model import uv_options  # as in _uv_front
+
     out: list[ParsedOption] = []
     unknowns: list[str] = []
     for key in sorted(env):

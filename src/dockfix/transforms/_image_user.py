@@ -16,7 +16,6 @@ from dockfix.model.stage_state import state_before as _walker_state
 from dockfix.model.words import Binding, Origin, Value, expand_word
 from dockfix.model.words import Scope as WordScope
 from dockfix.syntax import Document, Instruction, Stage
-from dockfix.transforms._user_edits import env_pairs
 from dockfix.transforms.base import Context
 
 if TYPE_CHECKING:
@@ -279,6 +278,8 @@ def _base_image(ctx: Context, path: str, stage_index: int) -> BaseImage | None:
 def _env_names(doc: Document, stages: tuple[int, ...], base: BaseImage | None) -> set[str]:
     """The names the image config's ENV holds: set by an ENV of these stages or by the base
     (an ARG's value is the build's, not the image's)."""
+    from dockfix.transforms._user_edits import env_pairs  # a module of the user transforms: imported only here
+
     names = {k for k, _ in base.env} if base is not None else set()
     for index in stages:
         names |= {k for ins in doc.stage_instructions(doc.stages[index]) if ins.keyword == "ENV"
