@@ -39,7 +39,7 @@ def ours(data: bytes) -> list[tuple] | tuple[str, str]:
 def ours_with_v090_flags(data: bytes) -> list[tuple] | tuple[str, str]:
     """`ours` with the `--flags` split as v0.9.0's extractBuilderFlags split them: always with
     `\\` as the escape. Current BuildKit (frontend/dockerfile/parser/line_parsers.go) uses the
-    file's escape token there, and so do we; under `# escape=\``, a flag with a `\\` or a quote
+    file's escape token there, and so do we; under a backtick escape directive, a flag with a `\\` or a quote
     is where the binding and we differ, and only there."""
     from unittest import mock
 
