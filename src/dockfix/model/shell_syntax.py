@@ -661,12 +661,12 @@ def _substitution_head(text: str, pos: int) -> int:
             return pos + 2  # `${#@}`, or a character dropped: `}` closes
         return _operator_end(text, pos + 1)  # the special parameter `#`
     c = text[pos: pos + 1]
+    if c in ("", "}"):
+        return pos
     if _NAME_CHAR.match(c):
         pos = _name_end(text, pos)
-    elif c in _SPECIAL_PARAM and c:
+    elif c in _SPECIAL_PARAM:
         pos += 1
-    elif c in ("", "}"):
-        return pos
     else:
         return pos + 1  # dropped, and what follows is read as usual (no operator)
     return _operator_end(text, pos)
