@@ -273,10 +273,28 @@ def test_a_state_free_reading_moved_to_another_state_is_the_direct_reading(scrip
         assert moved == shell._walk(script, tree, shell._initial_state(*second))[0], script
 
 
+@pytest.mark.parametrize("script,first,second", [
+    ("ok1; ok1 || cd .. && ok1; ", ("/", {}, False), ("/app", {}, False)),
+    ("ok1 h <<E\n$(ok3 hd)\nE\nok1 && while no1; do ok1 && cd d1; done; ", (None, {}, False), ("/", {}, False)),
+    ("ok1 || V1=x; ok1", ("/", {"V1": "x"}, False), ("/", {"V1": "y"}, False)),
+])
+def test_readings_hypothesis_moved_wrongly(script, first, second):
+    """Found by the property above: a state change equal to the first state from that state only."""
+    from dockfix.model import shell, shell_syntax
+
+    tree = shell_syntax.parse(script)
+    reading, state_free = shell._walk(script, tree, shell._initial_state(*first))
+    direct = shell._walk(script, tree, shell._initial_state(*second))[0]
+    assert not state_free or shell._relocated(reading, shell._initial_state(*second)) == direct
+
+
 @pytest.mark.parametrize("script,state_free", [
     ("pip install a==1 && pip install b", True),
     ("A=1 ok1 x > out.txt; if ok2; then ok3 'q'; fi | ok1", True),
-    ("ok1 $HOME", False), ("cd /x && ok1", False), ("export A=1; ok1", False), ("ok1; cd /x", True),
+    ("ok1 $HOME", False), ("cd /x && ok1", False), ("export A=1; ok1", False), ("ok1; cd /x", False),
+    # hypothesis: from /, `cd ..` stays in /, not from /app; `V1=x` keeps the value it had here only;
+    # from an unknown directory `cd d1` leaves it unknown, not from /
+    ("ok1 || cd .. && ok1", False), ("ok1 || V1=x; ok1", False), ("while no1; do ok1 && cd d1; done", False),
     ("f() { ok1; }; f", False), ("for i in a; do ok1; done", False), ("case a in esac || ok1", False),
 ])
 def test_which_readings_are_state_free(script, state_free):

@@ -189,3 +189,29 @@ def test_a_stage_with_its_own_user_is_left_alone() -> None:
         doc = parse(f"FROM b\nUSER {user}\nRUN apt-get update\n".encode())
         line, why = _refusal(doc, doc.instructions[0], doc.instructions[1:], base)
         assert (line, why) == (2, f"the stage sets USER {user} itself: an image that manages its user is left alone")
+
+
+def test_a_base_whose_derived_image_ends_in_a_workdir_the_user_would_not_own_stays_root(tmp_path: Path) -> None:
+    """Found by test_random_transform_sequences_hold: root-swap wrapped `WORKDIR /srv` (between
+    two root RUNs) in `USER root`, and the image then ran there as appuser, who may not write
+    it (root could): unproven. non-root leaves such a base as it is, and the plan is proved."""
+    from dockfix.config import Config
+    from dockfix.engine import run
+    from dockfix.prover import prove
+
+    files = {
+        "docker/Dockerfile.base": "FROM python:3.11-slim\nWORKDIR /app\nCOPY app ./app\nCMD [\"python\", \"-m\", \"app\"]\n",
+        "docker/svc/Dockerfile": ("ARG BASE_IMAGE=acme-base:latest\nFROM ${BASE_IMAGE}\nRUN pip install six\n"
+                                  "WORKDIR /srv\nRUN pip install six\nCMD [\"python\", \"-m\", \"app\"]\n"),
+        "build.sh": "docker build -f docker/Dockerfile.base -t acme-base:latest .\ndocker build -f docker/svc/Dockerfile -t acme-svc .\n",
+        "app/__main__.py": "LIMIT = 10\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    outcome = run(tmp_path, ["non-root", "root-swap"], Config())
+    assert [str(n) for n in outcome.notes] == [
+        "docker/Dockerfile.base:1: skip: docker/svc/Dockerfile:4, built on it, ends in WORKDIR /srv, which appuser "
+        "would not own: as appuser the process may not write it, as root it could [non-root]"]
+    assert outcome.changed == {}
+    assert prove(outcome.before, outcome.after, Config()).holds

@@ -386,6 +386,11 @@ _TILDE_GLOB_BRACE = re.compile(r"[~*?\[{]")
 
 # Walker ---------------------------------------------------------------------------------------
 
+# `_changes`: a reading is moved to another state (`_relocated`) only when nothing in the
+# script changes the state (an assignment, `cd`, `export`, `set`, …). A change can leave a
+# state equal to the initial one from this state only (`ok || cd ..` from `/`, `cd d` from an
+# unknown directory), and a command after the join would count as one that saw the initial
+# state: tests/model/test_shell_differential.py (state-free readings) found both.
 class _Reader:
     def __init__(self, tree: Tree, initial: _State, venvs: frozenset[str] = frozenset()) -> None:
         self.tree = tree
@@ -572,6 +577,7 @@ class _Reader:
                 ctx.required or (ctx.reached and ctx.honored and state.errexit is True),
                 ctx.in_pipeline, ctx.background, ctx.subshell, node.start, node.end, node))
         if not argv:
+            self.consulted = self.consulted or bool(assignments)  # as a builtin's (`_changes`)
             return _Outcome.plain(_assign(state, assignments))
         name = argv[0].value
         if name in _SPECIAL_BUILTINS:  # their prefix assignments stay (POSIX, dash)
@@ -590,6 +596,7 @@ class _Reader:
                 node: syn.SimpleCommand) -> _Outcome:
         if name is not None and name not in _STATE_BUILTINS and name not in self.functions:
             return _Outcome.plain(state)  # an ordinary program: the state stays
+        self.consulted = True  # a state it changes may equal the first from this state only (`_changes`)
         args = [w.value for w in argv[1:]]
         if name == "cd":
             return _Outcome(state._replace(cwd=_cd(state, args)), state, None)

@@ -10,7 +10,7 @@ from dockfix.model.entry_point import EntryConfig, EntryProgram, entry_program, 
 from dockfix.model.layers import Step, common_prefix, layer_steps
 from dockfix.model.stage_state import state_at_end
 from dockfix.syntax import Document, Instruction, Stage
-from dockfix.transforms._image_user import StageRef, chain
+from dockfix.transforms._image_user import StageRef, chain, state_after
 from dockfix.transforms.base import Context
 
 
@@ -176,3 +176,17 @@ def copied_mode_refusal(ctx: Context, base: StageRef, user: str, site: str) -> s
                 return (f"{r.path}:{ins.start_line}: COPY --from={src} copies files another build made, whose "
                         f"mode is not known: {user} may not read them, as root could; left as it is")
     return None
+
+
+def unowned_workdir(ctx: Context, path: str, doc: Document, stage: Stage,
+                    owned: tuple[str, ...]) -> tuple[Instruction, str | None] | None:
+    """(its last WORKDIR, the directory it ends in: None when not known) when the stage ends
+    in a WORKDIR of its own that is not one of `owned`: run there as the user, the process
+    may not write a directory root made or the base image has (`/srv`), where root could."""
+    own = [i for i in doc.stage_instructions(stage) if i.keyword == "WORKDIR"]
+    if not own:
+        return None  # the base's
+    final = state_after(ctx, path, doc, stage).workdir
+    if final is not None and final in {d.rstrip("/") or "/" for d in owned}:
+        return None
+    return own[-1], final

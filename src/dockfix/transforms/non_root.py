@@ -20,8 +20,9 @@ When it must not fire. The image is built on an in-repo image (root-swap's; not 
 `# dockfix: ignore[non-root]` above the stage's FROM; the stage (or a stage it is FROM)
 sets USER itself, root or not, or creates a user without switching to it; the external base's user is not known to be root (a FROM that
 cannot be resolved, an image `model.bases` does not know); an image built on it sets its own
-USER, or has a RUN that would change what it does as the user when root-swap does not follow
-in the same run (or that needs root and the user at once); FROM scratch, distroless, busybox or ubi-minimal (no
+USER, ends in a WORKDIR of its own the user would not own (`/srv`), or has a RUN that would
+change what it does as the user when root-swap does not follow in the same run (or that
+needs root and the user at once); FROM scratch, distroless, busybox or ubi-minimal (no
 useradd); a base whose uid/gid 1000 is taken (node, ubuntu ≥ 24.04); the stage or an
 image built on it evidently needs root at run time (binds a port below 1024); the stage
 runs `pip install --user` itself, copies other files into /root, or refers to /root
@@ -50,7 +51,7 @@ from dockfix.transforms._image_user import (PIP_SITE, NewUser, StageRef, chain, 
                                             external_base, in_repo_bases, is_root, last_user, state_after,
                                             walk_stage)
 from dockfix.transforms._derived import (copied_mode_refusal, descendants, entry_refusal, own_user,
-                                        report_split_layers, shared_steps, standalone_images)
+                                        report_split_layers, shared_steps, standalone_images, unowned_workdir)
 from dockfix.transforms._root_needs import Where, analyse_run, command_names
 from dockfix.transforms._root_needs import under as _under
 from dockfix.transforms._user_edits import (_SITE_RE, add_flag, env_pairs, format_run, insert_paragraph, keyword,
@@ -289,6 +290,10 @@ def _derived_refusal(ctx: Context, ref: StageRef, user: NewUser, owned: tuple[st
     for i in dins:
         if i.keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK") and "/root" in i.original:
             return f"{ref.path}:{i.start_line}: {i.keyword} refers to /root, which {user.name} cannot read"
+    unowned = unowned_workdir(ctx, ref.path, ddoc, ddoc.stages[ref.stage], owned)
+    if unowned is not None:  # root-swap leaves such a stage alone
+        return (f"{ref.path}:{unowned[0].start_line}, built on it, ends in WORKDIR {unowned[1] or '(not known)'}, "
+                f"which {user.name} would not own: as {user.name} the process may not write it, as root it could")
     return _derived_run_refusal(ctx, ref, ddoc, user, owned)
 
 
