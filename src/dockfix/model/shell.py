@@ -577,7 +577,7 @@ class _Reader:
                 ctx.required or (ctx.reached and ctx.honored and state.errexit is True),
                 ctx.in_pipeline, ctx.background, ctx.subshell, node.start, node.end, node))
         if not argv:
-            self.consulted = self.consulted or bool(assignments)  # as a builtin's (`_changes`)
+            self.consulted = True  # assignments change the state, as a builtin does (`_changes`)
             return _Outcome.plain(_assign(state, assignments))
         name = argv[0].value
         if name in _SPECIAL_BUILTINS:  # their prefix assignments stay (POSIX, dash)
