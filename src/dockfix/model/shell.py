@@ -386,18 +386,17 @@ _TILDE_GLOB_BRACE = re.compile(r"[~*?\[{]")
 
 # Walker ---------------------------------------------------------------------------------------
 
-# `_changes`: a reading is moved to another state (`_relocated`) only when nothing in the
-# script changes the state (an assignment, `cd`, `export`, `set`, …). A change can leave a
-# state equal to the initial one from this state only (`ok || cd ..` from `/`, `cd d` from an
-# unknown directory), and a command after the join would count as one that saw the initial
-# state: tests/model/test_shell_differential.py (state-free readings) found both.
 class _Reader:
     def __init__(self, tree: Tree, initial: _State, venvs: frozenset[str] = frozenset()) -> None:
         self.tree = tree
         self.initial = initial
         self.venvs = venvs
         # The state was read other than for a command's directory and environment: a command
-        # saw another state than the initial one, or a word's value read a variable.
+        # saw another state than the initial one, a word's value read a variable, or the script
+        # changed the state (an assignment, `cd`, `export`, `set`, …). A change can leave a state
+        # equal to the initial one from this state only (`ok || cd ..` from `/`, `cd d` from an
+        # unknown directory), and a command after the join would count as one that saw the
+        # initial state (tests/model/test_shell_differential.py found both).
         self.consulted = False
         self.commands: list[Command] = []
         self.opaque: list[Opaque] = []
@@ -577,7 +576,7 @@ class _Reader:
                 ctx.required or (ctx.reached and ctx.honored and state.errexit is True),
                 ctx.in_pipeline, ctx.background, ctx.subshell, node.start, node.end, node))
         if not argv:
-            self.consulted = True  # assignments change the state, as a builtin does (`_changes`)
+            self.consulted = True  # assignments change the state (see `consulted`)
             return _Outcome.plain(_assign(state, assignments))
         name = argv[0].value
         if name in _SPECIAL_BUILTINS:  # their prefix assignments stay (POSIX, dash)
@@ -596,7 +595,7 @@ class _Reader:
                 node: syn.SimpleCommand) -> _Outcome:
         if name is not None and name not in _STATE_BUILTINS and name not in self.functions:
             return _Outcome.plain(state)  # an ordinary program: the state stays
-        self.consulted = True  # a state it changes may equal the first from this state only (`_changes`)
+        self.consulted = True  # a builtin that changes the state (see `consulted`)
         args = [w.value for w in argv[1:]]
         if name == "cd":
             return _Outcome(state._replace(cwd=_cd(state, args)), state, None)

@@ -291,7 +291,7 @@ def _derived_refusal(ctx: Context, ref: StageRef, user: NewUser, owned: tuple[st
         if i.keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK") and "/root" in i.original:
             return f"{ref.path}:{i.start_line}: {i.keyword} refers to /root, which {user.name} cannot read"
     unowned = unowned_workdir(ctx, ref.path, ddoc, ddoc.stages[ref.stage], owned)
-    if unowned is not None:  # root-swap leaves such a stage alone
+    if unowned is not None:  # root-swap cannot mend it: a WORKDIR made inside its USER root is root's
         return (f"{ref.path}:{unowned[0].start_line}, built on it, ends in WORKDIR {unowned[1] or '(not known)'}, "
                 f"which {user.name} would not own: as {user.name} the process may not write it, as root it could")
     return _derived_run_refusal(ctx, ref, ddoc, user, owned)
