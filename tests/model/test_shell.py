@@ -382,6 +382,7 @@ def test_plain_shortcut_gives_the_grammars_tree(text):
     "pip install --no-cache-dir a==1 b", "A=1 B= pip install x  &&\tpip y  # c && z",
     "", "  # only a comment", "a&&b", "x=1", "A=1 if", "pip install a#b", "a\rb && c",
     "pip install a && \\\n    pip install b", "a \\\nb", "a \\\n", "a \\\n# c", "a \\\n  b # c",
+    "pip  install a  &&  b ",
 ])
 def test_plain_shortcut_takes_plain_lines(text):
     fast = syn.plain_and_list(text)
@@ -389,7 +390,7 @@ def test_plain_shortcut_takes_plain_lines(text):
 
 
 @pytest.mark.parametrize("text", [
-    "a && ", "&& a", "a & b", "a; b", "if x", "! a", "a\nb", "a # c\nb", "a [[ b", "echo {a,b}",
+    "a && ", "&& a", "a & b", " } x", "a &&  && b", "a; b", "if x", "! a", "a\nb", "a # c\nb", "a [[ b", "echo {a,b}",
     "a 'b'", "a $B", "a\\ b", "a > f", "a && # c", "a\\\nb", "\\\na", "a \\\n\\\nb", "a &&\\\n b",
 ])
 def test_plain_shortcut_leaves_the_rest_to_the_grammar(text):

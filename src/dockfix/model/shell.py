@@ -162,10 +162,10 @@ def _walk(text: str, tree: Tree, state: _State, venvs: frozenset[str] = frozense
     return (plain, True) if plain is not None else _walk_tree(text, tree, state, venvs)
 
 
-def _plain_commands(tree: Tree, text: str) -> tuple[syn.SimpleCommand, ...] | None:
-    """The commands of `a && b && c` (the common RUN) when each is an ordinary program with
-    plain words only: no assignment, redirection, builtin that changes the state, or word any
-    expansion changes. Else None."""
+def _plain_commands(tree: Tree, text: str) -> list[tuple[syn.SimpleCommand, tuple[Word, ...]]] | None:
+    """The commands of `a && b && c` (the common RUN), each with its argv, when each is an
+    ordinary program with plain words only: no assignment, redirection, builtin that changes
+    the state, or word any expansion changes. Else None."""
     if tree.rest is not None or tree.dialect or tree.heredocs or len(tree.body.items) != 1:
         return None
     item = tree.body.items[0]
@@ -177,26 +177,37 @@ def _plain_commands(tree: Tree, text: str) -> tuple[syn.SimpleCommand, ...] | No
     for op, pipeline in ((syn.Connector.AND, item.body.first), *item.body.rest):
         node = pipeline.commands[0]
         if (op is not syn.Connector.AND or pipeline.negated or len(pipeline.commands) != 1
-                or type(node) is not syn.SimpleCommand or not _plain_program(node, expanding)):
+                or type(node) is not syn.SimpleCommand):
             return None
-        commands.append(node)
-    return tuple(commands)
+        argv = _plain_argv(node, expanding)
+        if argv is None:
+            return None
+        commands.append((node, argv))
+    return commands
 
 
-def _plain_program(node: syn.SimpleCommand, expanding: bool = True) -> bool:
-    """A command of plain words (`_plain_literal`) that starts a program, not a builtin that
-    changes the state, with no assignment or redirection. `expanding`: a word may hold a
-    character that tilde, pathname or brace expansion reads."""
+def _plain_argv(node: syn.SimpleCommand, expanding: bool = True) -> tuple[Word, ...] | None:
+    """The argv of a command of plain words (one unquoted literal each) that starts a program,
+    not a builtin that changes the state, with no assignment or redirection; else None.
+    `expanding`: a word may hold a character that tilde, pathname or brace expansion reads."""
     if node.assignments or node.redirections or not node.words:
-        return False
-    values = []
+        return None
+    new = tuple.__new__  # a NamedTuple's __new__ without its frame: a Word each
+    argv = []
     for word in node.words:
-        part = word.parts[0] if len(word.parts) == 1 else None
+        parts = word.parts
+        if len(parts) != 1:
+            return None
+        part = parts[0]
         if type(part) is not syn.Literal or part.quoted or not part.value:
-            return False
-        values.append(part.value)
+            return None
+        argv.append(new(Word, (word.text, part.value, word.start, word.end)))
+    if argv[0].value in _STATE_BUILTINS:
+        return None
     # One search for every word: the blank joining them matches nothing.
-    return values[0] not in _STATE_BUILTINS and not (expanding and _TILDE_GLOB_BRACE.search(" ".join(values)))
+    if expanding and _TILDE_GLOB_BRACE.search(" ".join([w.value for w in argv])):
+        return None
+    return tuple(argv)
 
 
 def _plain_reading(text: str, tree: Tree, state: _State) -> Script | None:
@@ -204,15 +215,14 @@ def _plain_reading(text: str, tree: Tree, state: _State) -> Script | None:
     every command runs in the initial state (no command changes it), whenever the script exits
     0, and its failure is the script's. None for any other tree (tests/model/test_shell.py
     compares the two readings on generated scripts and states)."""
-    nodes = _plain_commands(tree, text)
-    if nodes is None:
+    found = _plain_commands(tree, text)
+    if found is None:
         return None
     cwd, env, new = state.cwd, _env(state, ()), tuple.__new__  # NamedTuples without their frame
-    commands = tuple([new(Command, (
-        tuple([new(Word, (w.text, w.parts[0].value, w.start, w.end)) for w in node.words]), (), (), cwd, env,
-        Condition.ALWAYS, True, False, False, False, node.start, node.end, node)) for node in nodes])
+    commands = tuple([new(Command, (argv, (), (), cwd, env, Condition.ALWAYS, True, False, False, False,
+                                    node.start, node.end, node)) for node, argv in found])
     # `_and_list` without a second pass: each pipeline of a plain list is its one command.
-    return Script(text, commands, (), _comment_at_end(text, tree), tuple([(n.start, n.end) for n in nodes]), tree)
+    return Script(text, commands, (), _comment_at_end(text, tree), tuple([(n.start, n.end) for n, _ in found]), tree)
 
 
 def _walk_tree(text: str, tree: Tree, state: _State, venvs: frozenset[str] = frozenset()) -> tuple[Script, bool]:

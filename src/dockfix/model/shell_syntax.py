@@ -741,8 +741,48 @@ def parse_grammar(text: str) -> Tree:
 _PLAIN_TOKEN = re.compile(rf"(&&)|({_PLAIN.pattern})|((?<=[ \t])\\\n)|[^ \t]")
 
 
+# What `_blank_separated` leaves to the token loop: a character that is not a word's or a
+# blank's there (a tab, a newline, a continuation, a comment, a brace or `[[` bash may read).
+_NOT_BLANK_SEPARATED = re.compile(r"[\t\n;|<>()'\"\\$`#{]|\[\[")
+
+
 def plain_and_list(text: str) -> Tree | None:
     """The tree of a script of plain words joined by `&&`, else None (`parse` reads it)."""
+    if _NOT_BLANK_SEPARATED.search(text) is None:
+        return _blank_separated(text)
+    return _plain_tokens(text)
+
+
+def _blank_separated(text: str) -> Tree | None:
+    """`_plain_tokens` for a text of words and `&&` between spaces only (the common RUN line):
+    one `str.split` finds the words, without a match object for each."""
+    pipelines: list[Pipeline] = []
+    command: list[Word] = []
+    new = tuple.__new__
+    pos = 0
+    for piece in text.split(" "):
+        if not piece:
+            pos += 1
+            continue
+        end = pos + len(piece)
+        if "&" in piece:
+            if piece != "&&" or not command:
+                return _plain_tokens(text)  # `a&&b`, `a &`: the token loop tells
+            pipelines.append(_plain_pipeline(command))
+            command = []
+        elif not command and piece in _RESERVED:
+            return None
+        else:
+            command.append(new(Word, (piece, pos, end, (new(Literal, (piece, False)),))))
+        pos = end + 1
+    if command:
+        pipelines.append(_plain_pipeline(command))
+    elif pipelines:
+        return None  # ends in `&&`: a syntax error
+    return _and_list_tree(pipelines)
+
+
+def _plain_tokens(text: str) -> Tree | None:
     pipelines: list[Pipeline] = []
     command: list[Word] = []
     new = tuple.__new__  # what a NamedTuple's __new__ does, without its Python frame (a word each)
@@ -791,7 +831,8 @@ def _plain_pipeline(tokens: list[Word]) -> Pipeline:
     assignments: list[Assignment] = []
     words: list[Word] = []
     for token in tokens:
-        assignment = None if words else _assignment(token)
+        # A word without `=` is no assignment (the test that spares `_assignment`'s regex).
+        assignment = None if words or "=" not in token.text else _assignment(token)
         if assignment is not None:
             assignments.append(assignment)
         else:
