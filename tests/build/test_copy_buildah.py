@@ -111,6 +111,8 @@ CASES = [
     Case("ignore-exception", "COPY . /c/\n",
          {"README.md": b"r\n", "CHANGES.md": b"c\n", "a.txt": b"a\n", ".dockerignore": b"*.md\n!README.md\n"}),
     Case("ignored-dir-partly-kept", "COPY d/ /k/\n", {**BASIC, ".dockerignore": b"d\n!d/x.py\n"}),
+    Case("ignore-posix-class", "COPY . /c/\n",  # Go's regexp reads the POSIX class moby hands it
+         {"a1.txt": b"1\n", "ab.txt": b"b\n", "a[.txt": b"[\n", ".dockerignore": b"a[[:digit:]].txt\nx[[]\n"}),
     Case("chown-numeric", "COPY --chown=1000:2000 a.txt d /o/\n"),
     Case("chown-lone-uid", "COPY --chown=1234 a.txt /o/\n"),
     Case("chown-names-unknown-numbers", "COPY passwd group /etc/\nCOPY --chown=app:grp a.txt /o/\n",

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dockfix.graph.dockerignore import DockerIgnore, clean
+from dockfix.graph.dockerignore import DockerIgnore, DockerignoreError, clean
 
 CASES = [
     # (patterns, path, excluded)
@@ -46,6 +46,14 @@ CASES = [
     ("file.(x)", "file.(x)", True),
     ("file.+", "file.+", True),
     ("file.+", "filee", False),
+    # moby hands a class to Go's regexp, which reads POSIX classes in it and `[` as a member.
+    ("a[[:digit:]].txt", "a1.txt", True),
+    ("a[[:digit:]].txt", "ab.txt", False),
+    ("a[[:digit:]].txt", "a:.txt", False),
+    ("x[[:upper:][:digit:]]", "xQ", True),
+    ("x[[]", "x[", True),
+    ("x[a&&b]", "x&", True),
+    ("*.txt", "x.txt\n", False),  # Go's `$` ends the text; Python's `$` also matches before a final newline
 ]
 
 
@@ -93,3 +101,15 @@ def test_matches_or_parent_is_the_parent_walk(pattern: str, paths: list[str]) ->
             expected = expected or pat.regex.match(walk) is not None
             walk = walk.rpartition("/")[0]
         assert pat.matches_or_parent(path) is expected
+
+
+@pytest.mark.parametrize("line,message", [
+    ("a\\d", "Go reads \\d as a regular-expression escape"),  # moby: `\d` stays a regexp escape (a digit)
+    ("a\\fb", "Go reads \\f as a regular-expression escape"),  # a form feed in Go, not `fb`
+    ("[[:^digit:]]", "the negated class [:^digit:]"),
+    ("[[:foo:]]", "invalid character class range [:foo:]"),  # Go's regexp fails: so does the build
+])
+def test_what_go_reads_and_dockfix_does_not_translate_is_named_with_its_line(line: str, message: str) -> None:
+    with pytest.raises(DockerignoreError) as err:
+        DockerIgnore._parse(f"keep\n{line}\n".encode())
+    assert err.value.line == 2 and message in str(err.value)

@@ -7,7 +7,10 @@ reader, as BuildKit uses them).
 - Matching: each pattern becomes a regular expression (`*` and `?` never cross `/`, `**`
   crosses any number of directories, `\\` escapes, `[...]` classes); a path is excluded when
   it or one of its parent directories matches; patterns apply in order and the last one
-  that matches decides (exceptions re-include).
+  that matches decides (exceptions re-include). moby writes a regular expression for Go's
+  regexp, which Python's `re` is then made to read the same way (`_as_python`: POSIX classes,
+  `[` inside a class, the end of the text); what Go reads and that is not translated (a
+  backslash before a letter is an escape there: `\\d`, `\\f`) is refused with its line.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ class Pattern:
 
     @cached_property
     def regex(self) -> re.Pattern[str]:
-        return re.compile(_to_regex(self.pattern))
+        return re.compile(_as_python(_to_regex(self.pattern)))
 
     def match(self, path: str) -> bool:
         return self.regex.match(path) is not None
@@ -107,7 +110,7 @@ def _to_regex(pattern: str) -> str:
             out.append("\\" + ch)
         elif ch == "\\":
             if i < n:
-                out.append(re.escape(pattern[i]))
+                out.append("\\" + pattern[i])  # as moby: a regular-expression escape (`_as_python`)
                 i += 1
             else:
                 out.append("\\\\")
@@ -115,6 +118,80 @@ def _to_regex(pattern: str) -> str:
             out.append(ch)  # "[", "]" and the rest pass through, as in patternmatcher
     out.append("$")
     return "".join(out)
+
+
+# The POSIX classes Go's regexp reads inside brackets (regexp/syntax's posixGroup), ASCII only.
+_POSIX_CLASSES = {
+    "alnum": "0-9A-Za-z", "alpha": "A-Za-z", "ascii": "\\x00-\\x7f", "blank": "\\t ",
+    "cntrl": "\\x00-\\x1f\\x7f", "digit": "0-9", "graph": "!-~", "lower": "a-z", "print": " -~",
+    "punct": "!-/:-@\\[-`{-~", "space": "\\t\\n\\v\\f\\r ", "upper": "A-Z", "word": "0-9A-Za-z_",
+    "xdigit": "0-9A-Fa-f"}
+
+
+class _Untranslated(re.error):
+    """Go's regexp reads this part of moby's translation in a way Python's cannot say here."""
+
+    def __init__(self, msg: str, why: str):
+        super().__init__(msg)
+        self.why = why
+
+
+def _as_python(go: str) -> str:
+    """Moby's regular expression (Go's syntax) as Python reads it the same way: POSIX classes
+    inside brackets spelled out, `[ & ~ |` in a class escaped (literal in Go; Python reserves
+    them for nested sets and set operations), the end of the text as `\\Z` (Python's `$` also
+    matches before a final newline). A backslash before a letter, digit or non-ASCII character
+    is one of Go's escapes (`\\d`, `\\f`, `\\pL`, …) or its error: not translated."""
+    out: list[str] = []
+    i, n = 0, len(go)
+    in_class = False
+    while i < n:
+        ch = go[i]
+        if ch == "\\" and i + 1 < n:
+            if go[i + 1].isalnum() or not go[i + 1].isascii():
+                raise _Untranslated(f"Go reads \\{go[i + 1]} as a regular-expression escape",
+                                    "write the character itself, or a class such as [0-9]")
+            out.append(go[i:i + 2])
+            i += 2
+            continue
+        if not in_class:
+            if ch == "[":
+                i = _class_start(go, i, out)
+                in_class = True
+                continue
+            out.append("\\Z" if ch == "$" and i == n - 1 else ch)
+        elif ch == "]":
+            out.append(ch)
+            in_class = False
+        elif go.startswith("[:", i) and go.find(":]", i + 2) >= 0:
+            end = go.find(":]", i + 2)
+            out.append(_posix_class(go[i + 2:end]))
+            i = end + 2
+            continue
+        else:
+            out.append("\\" + ch if ch in "[&~|" else ch)
+        i += 1
+    return "".join(out)
+
+
+def _class_start(go: str, i: int, out: list[str]) -> int:
+    """`[`, a `^` that negates, and a `]` right after them (a member, in Go as in Python)."""
+    j = i + 1
+    if go.startswith("^", j):
+        j += 1
+    if go.startswith("]", j):
+        j += 1
+    out.append(go[i:j])
+    return j
+
+
+def _posix_class(name: str) -> str:
+    members = _POSIX_CLASSES.get(name)
+    if members is not None:
+        return members
+    if name.startswith("^") and name[1:] in _POSIX_CLASSES:
+        raise _Untranslated(f"the negated class [:{name}:]", "write the class another way")
+    raise re.error(f"invalid character class range [:{name}:]")  # Go's error: the build fails
 
 
 class DockerignoreError(DockfixError):
@@ -202,12 +279,14 @@ def _class_char(chunk: bytes, i: int) -> int:
 
 def _readable(pattern: Pattern) -> None:
     """A class range Go accepts but the translated regex cannot hold (high to low, such as
-    `[z-a]`, a range of no character in Docker): refused with its line rather than guessed."""
+    `[z-a]`, a range of no character in Docker), or a part Go reads that `_as_python` does
+    not translate: refused with its line rather than guessed."""
     try:
         pattern.regex
     except re.error as err:
-        why = ("Docker accepts it, with a range that holds no character: write the class without that range"
-               if "range" in err.msg else
+        why = (err.why if isinstance(err, _Untranslated) else
+               "Docker accepts it, with a range that holds no character: write the class without that range"
+               if "range" in err.msg and "class range [:" not in err.msg else
                # moby translates `?` and `*` inside a class too (`[?[]` becomes `[[^/][]`), and Go's
                # regexp rejects what Python's does here: the build fails at that pattern.
                "Docker's own translation of it is no regular expression either: write the class another way")
@@ -254,7 +333,7 @@ class DockerIgnore:
                 raise DockerignoreError(f"Docker rejects the pattern {line!r}: syntax error in pattern "
                                         "(an unclosed or empty [...] class, or a trailing \\)", line=lineno)
             pattern = Pattern(text=line, line=lineno, pattern=clean(body), negated=negated)
-            if "[" in body:
+            if "[" in body or "\\" in body:
                 _readable(pattern)
             patterns.append(pattern)
         return cls(patterns, data)
