@@ -560,6 +560,20 @@ def test_cache_mounts_env_and_apk_count_as_clean(tmp_path: Path) -> None:
     assert svc["pip --no-cache-dir"] == "✅ L3 (PIP_NO_CACHE_DIR), L4 (PIP_NO_CACHE_DIR)"
 
 
+def test_pip_reads_pip_no_cache_dir_from_the_env_the_model_gives_each_run(tmp_path: Path) -> None:
+    """The RUN's environment is the model's (the stage chain's ENV, ARG defaults), read by pip's
+    rules: an empty value is ignored, `false` turns the cache off too, a stage inherits it."""
+    make(tmp_path, {"Dockerfile": ("FROM python:3.11-slim AS b\n"
+                                   "ENV PIP_NO_CACHE_DIR=\n"
+                                   "RUN pip install a\n"
+                                   "FROM b\n"
+                                   "ARG OFF=false\n"
+                                   "ENV PIP_NO_CACHE_DIR=$OFF\n"
+                                   "RUN pip install c\n")})
+    md = _scan_md(tmp_path)
+    assert rows(md["Dockerfile"])["pip --no-cache-dir"] == "❌ without it: L3 `pip install a`; with it: L7 (PIP_NO_CACHE_DIR)"
+
+
 def test_missing_copy_source_and_a_user_from_the_base(tmp_path: Path) -> None:
     make(tmp_path, {
         "base/Dockerfile": "FROM python:3.11-slim\nRUN useradd app\nUSER app\n",
@@ -636,13 +650,16 @@ def test_package_run() -> None:
 
 
 def test_pip_runs() -> None:
-    [a, b] = pip_runs(_ins("RUN pip install -U pip && python3.11 -m pip install --no-cache-dir -r r.txt"), False)
+    [a, b] = pip_runs(_ins("RUN pip install -U pip && python3.11 -m pip install --no-cache-dir -r r.txt"))
     assert (a.command, a.no_cache, b.no_cache, b.how) == ("pip install -U pip", False, True, "--no-cache-dir")
-    assert pip_runs(_ins("RUN python -m ensurepip && pip download x"), False) == []
-    assert pip_runs(_ins("RUN PIP_NO_CACHE_DIR=1 pip install a"), False)[0].how == "PIP_NO_CACHE_DIR"
-    assert pip_runs(_ins("RUN pip install a"), True)[0].no_cache is True
-    assert pip_runs(_ins("RUN --mount=type=cache,target=/root/.cache/pip pip install b"), False)[0].how == "cache mount"
-    assert pip_runs(_ins("RUN python3 -m pip install --no-cache a  # x && pip install b"), False)[0].how == "--no-cache-dir"
+    assert pip_runs(_ins("RUN python -m ensurepip && pip download x")) == []
+    assert pip_runs(_ins("RUN PIP_NO_CACHE_DIR=1 pip install a"))[0].how == "PIP_NO_CACHE_DIR"
+    assert pip_runs(_ins("RUN export PIP_NO_CACHE_DIR=off && pip install a"))[0].how == "PIP_NO_CACHE_DIR"
+    assert pip_runs(_ins("RUN pip install a"), {"PIP_NO_CACHE_DIR": "1"})[0].no_cache is True
+    assert pip_runs(_ins("RUN pip install a"), {"PIP_NO_CACHE_DIR": ""})[0].no_cache is False  # pip ignores it empty
+    assert pip_runs(_ins("RUN PIP_NO_CACHE_DIR= pip install a"), {"PIP_NO_CACHE_DIR": "1"})[0].no_cache is False
+    assert pip_runs(_ins("RUN --mount=type=cache,target=/root/.cache/pip pip install b"))[0].how == "cache mount"
+    assert pip_runs(_ins("RUN python3 -m pip install --no-cache a  # x && pip install b"))[0].how == "--no-cache-dir"
 
 
 def test_fold() -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import posixpath
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from dockfix.model.packages import (PackageAction, PackageManager, PipAction, Sy
                                     read_pip, read_system_packages)
 from dockfix.model.run import DEFAULT_SHELL, RunForm, run_execution
 from dockfix.model.shell import read_script
-from dockfix.model.stage_state import shell_before
+from dockfix.model.stage_state import BaseImage, StateBefore, shell_before, stage_chain, state_before
 from dockfix.syntax import Document, Instruction
 from dockfix.tree import Tree, named
 
@@ -181,30 +182,40 @@ class ShellCommand:
     argv: tuple[str | None, ...]  # values; None where a word is not known exactly
     assigned: tuple[tuple[str, str | None], ...]  # `NAME=value` before the command
     written: tuple[str, ...] = ()  # each word's value, or as written when unknown (a glob: `lists/*`)
+    env: tuple[tuple[str, str | None], ...] = ()  # what the command runs with (model.shell; None: unknown)
 
     @property
     def shown(self) -> str:
         return " ".join("…" if w is None else w for w in self.argv)
 
 
-def run_commands(ins: Instruction, shell: tuple[str, ...] = DEFAULT_SHELL) -> list[ShellCommand]:
+def run_commands(ins: Instruction, shell: tuple[str, ...] = DEFAULT_SHELL,
+                 env: Mapping[str, str | None] | None = None) -> list[ShellCommand]:
     """The simple commands a RUN executes under `shell`, in order (`sudo`/`env` dropped
-    from the front). A RUN no POSIX shell reads (another SHELL, a `#!` heredoc) gives none."""
+    from the front). A RUN no POSIX shell reads (another SHELL, a `#!` heredoc) gives none.
+    `env`: the variables the RUN starts with (`run_env`); any other is unknown."""
     run = run_execution(ins, shell)
     if run.form is RunForm.EXEC:
-        commands = [ShellCommand(run.argv, (), run.argv)]
+        commands = [ShellCommand(run.argv, (), run.argv, tuple(sorted((env or {}).items())))]
     elif not run.posix_shell:
         return []
     else:
         commands = [ShellCommand(c.args, tuple((a.name, a.value.value) for a in c.assignments),
-                                 tuple(w.text if w.value is None else w.value for w in c.argv))
-                    for c in read_script(run.script or "", workdir=None).commands]
+                                 tuple(w.text if w.value is None else w.value for w in c.argv), c.env)
+                    for c in read_script(run.script or "", workdir=None, env=env).commands]
     out = []
     for c in commands:
         drop = 1 if c.argv and c.argv[0] in ("sudo", "env") else 0
         if c.argv[drop:]:
-            out.append(ShellCommand(c.argv[drop:], c.assigned, c.written[drop:]))
+            out.append(ShellCommand(c.argv[drop:], c.assigned, c.written[drop:], c.env))
     return out
+
+
+def run_env(state: StateBefore) -> dict[str, str | None]:
+    """The variables a RUN starts with (`model.stage_state`: the stage chain's ENV and ARG
+    defaults, on what an in-repo base image sets); None where the value is not known (a
+    build argument without a default, a variable that may be unset)."""
+    return {name: None if b.maybe_unset else b.value.text for name, b in state.scope.bound.items()}
 
 
 def _program(command: ShellCommand) -> str:
@@ -276,18 +287,20 @@ def package_run(ins: Instruction, shell: tuple[str, ...] = DEFAULT_SHELL) -> Pac
                       tuple(found.repositories), cleaned, how)
 
 
-def pip_runs(ins: Instruction, env_no_cache: bool, shell: tuple[str, ...] = DEFAULT_SHELL) -> list[PipRun]:
+def pip_runs(ins: Instruction, env: Mapping[str, str | None] | None = None,
+             shell: tuple[str, ...] = DEFAULT_SHELL) -> list[PipRun]:
     """Every `pip install` of a RUN and whether it keeps pip's cache out of the layer.
-    `env_no_cache`: PIP_NO_CACHE_DIR is set by an ENV in force at this RUN."""
+    `env`: the variables the RUN starts with (`run_env`); pip reads PIP_NO_CACHE_DIR there
+    and in the command's own environment (the model's pip reader, with pip's rules)."""
     out = []
     mounted = any(m.endswith("/.cache/pip") or m.endswith("/.cache") for m in _cache_mounts(ins))
-    for command in run_commands(ins, shell):
+    for command in run_commands(ins, shell, env):
         pip = read_pip(command.argv)
         if pip is None or pip.action is not PipAction.INSTALL:
             continue
         if pip.no_cache is True:
             how = "--no-cache-dir"
-        elif env_no_cache or read_pip(command.argv, env=dict(command.assigned)).no_cache is True:
+        elif read_pip(command.argv, env=dict(command.env)).no_cache is True:
             how = "PIP_NO_CACHE_DIR"
         elif mounted:
             how = "cache mount"
@@ -330,20 +343,6 @@ def _copy_sources(doc: Document, breaks: dict[tuple[int, str], tuple[str, str]])
                 status, detail = breaks.get((ins.start_line, src), ("context", ""))
                 out.append(CopySource(ins.start_line, ins.stage, ins.keyword, src, status, detail))
     return tuple(out)
-
-
-def _env_no_cache_lines(doc: Document, inherited: dict[int, bool]) -> set[int]:
-    """RUN lines at which an ENV PIP_NO_CACHE_DIR is in force. `inherited[stage]`: the
-    stage's base (an earlier stage or an image) already sets it."""
-    lines: set[int] = set()
-    for st in doc.stages:
-        on = inherited.get(st.index, False)
-        for ins in doc.stage_instructions(st):
-            if ins.keyword == "ENV" and "PIP_NO_CACHE_DIR" in ins.value[0::2]:
-                on = True
-            elif ins.keyword == "RUN" and on:
-                lines.add(ins.start_line)
-    return lines
 
 
 def _signature(graph: Graph, path: str, doc: Document) -> tuple:
@@ -482,8 +481,7 @@ def _file_facts(graph: Graph, builder, path: str, model) -> DockerfileFacts:
     doc = node.document
     copies = _copy_sources(doc, _copy_breaks(builder, path, doc))
     state = model.state
-    inherited = {st.index: "PIP_NO_CACHE_DIR" in _base_env(graph, builder, path, st.index) for st in doc.stages}
-    pip, packages = _install_runs(doc, _env_no_cache_lines(doc, inherited))
+    pip, packages = _install_runs(graph, builder, path, doc)
     user = UserFacts(user=(state.user or "root"), where=state.where.get("USER"),
                      user_sites=tuple(sorted(s for s in state.sites if s != "system")))
     images = tuple((m.ref, str(m.source)) for m in sorted(graph.images_built_from(path), key=lambda m: m.ref))
@@ -507,7 +505,7 @@ def _copy_breaks(builder, path: str, doc: Document) -> dict[tuple[int, str], tup
     return breaks
 
 
-def _install_runs(doc: Document, no_cache_lines) -> tuple[list[PipRun], list[PackageRun]]:
+def _install_runs(graph: Graph, builder, path: str, doc: Document) -> tuple[list[PipRun], list[PackageRun]]:
     """The pip installs and the system package installs of every RUN in a stage."""
     pip: list[PipRun] = []
     packages: list[PackageRun] = []
@@ -519,7 +517,9 @@ def _install_runs(doc: Document, no_cache_lines) -> tuple[list[PipRun], list[Pac
         pr = package_run(ins, shell)
         if pr is not None:
             packages.append(pr)
-        pip += pip_runs(ins, ins.start_line in no_cache_lines, shell)
+        base = _base_env(graph, builder, path, stage_chain(doc, ins.stage)[-1])
+        state = state_before(doc, ins, BaseImage(None, tuple(sorted(base.items()))) if base else None)
+        pip += pip_runs(ins, run_env(state), shell)
     return pip, packages
 
 
