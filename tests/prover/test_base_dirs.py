@@ -128,6 +128,14 @@ def test_copy_into_a_directory_an_earlier_workdir_made(tmp_path: Path) -> None:
     assert "/app/requirements.txt" in state.files
 
 
+@pytest.mark.parametrize("base, workdir, owner", [("node:22-slim", "/home/node", "node"),
+                                                  ("node:22-slim", "/home/node/app", "node"),
+                                                  ("ubuntu:24.04", "/home/ubuntu", "ubuntu")])
+def test_a_home_the_base_made_is_its_login_s(base: str, workdir: str, owner: str, tmp_path: Path) -> None:
+    state = _state(tmp_path, f"FROM {base}\nUSER {owner}\nWORKDIR {workdir}\n")
+    assert state.dir_owners.get(workdir) == owner and workdir_writable(state) is Access.YES
+
+
 def test_the_tables() -> None:
     debian = facts_of("python:3.11-slim").directories
     assert debian.presence("/srv") is Presence.DIRECTORY and debian.presence("/app") is Presence.ABSENT

@@ -44,12 +44,18 @@ class BaseDirectories:
     """The directories an image has before the first step. `listed`: directories there (or
     links to one, as Debian's /bin); `complete`: listed directories nothing else is below;
     `complete_without_packages`: complete until a step installs system packages; `varying`:
-    paths below a complete directory that some builds of the image have (by architecture)."""
+    paths below a complete directory that some builds of the image have (by architecture);
+    `owners`: (directory, login) of listed directories not root's (a login's home)."""
 
     listed: frozenset[str]
     complete: frozenset[str] = frozenset()
     complete_without_packages: frozenset[str] = frozenset()
     varying: frozenset[str] = frozenset()
+    owners: tuple[tuple[str, str], ...] = ()
+
+    def owner(self, path: str) -> str:
+        """Who owns a listed directory: root unless `owners` names its login."""
+        return next((login for where, login in self.owners if where == path), "root")
 
     def presence(self, path: str, packages_installed: bool = False) -> Presence:
         """`path` (absolute, normalised) in the base: a directory, surely absent, or unknown.
@@ -113,7 +119,7 @@ _COMPLETE = {
     "alpine": (frozenset({"/", "/srv", "/home", "/mnt"}), frozenset({"/opt"})),
 }
 _TABLES = {"debian": _DEBIAN, "ubuntu": _UBUNTU, "alpine": _ALPINE}
-_UBUNTU_HOMES = {"18.04": frozenset(), "20.04": frozenset(), "22.04": frozenset(), "24.04": frozenset({"/home/ubuntu"})}
+_UBUNTU_HOMES = {"18.04": (), "20.04": (), "22.04": (), "24.04": (("/home/ubuntu", "ubuntu"),)}
 _BY_ARCHITECTURE = frozenset({"/lib64", "/lib32", "/libx32"})
 
 
@@ -126,17 +132,21 @@ def distribution_directories(distribution: str | None, version: str | None = Non
         return UNKNOWN_BASE
     complete, until_packages = _COMPLETE[distribution or ""]
     homes = _UBUNTU_HOMES.get(version or "") if distribution == "ubuntu" else None
-    if homes is not None:
-        listed, complete = listed | homes, complete | {"/home"}
-    return BaseDirectories(listed, complete, until_packages, _BY_ARCHITECTURE)
+    if homes is None:
+        return BaseDirectories(listed, complete, until_packages, _BY_ARCHITECTURE)
+    return with_image(BaseDirectories(listed, complete | {"/home"}, until_packages, _BY_ARCHITECTURE), homes)
 
 
-def with_image(base: BaseDirectories, added: frozenset[str] = frozenset(), filled: frozenset[str] = frozenset(),
-               listed_only: bool = False) -> BaseDirectories:
-    """An image built on `base` by an official Dockerfile: `added` directories it makes (each
-    below a listed one), `filled` directories it puts what is not listed below (no longer
-    complete); `listed_only`: what else it adds is not known (no directory is complete)."""
-    listed = base.listed | added
+def with_image(base: BaseDirectories, homes: tuple[tuple[str, str], ...] = (), added: frozenset[str] = frozenset(),
+               filled: frozenset[str] = frozenset(), listed_only: bool = False) -> BaseDirectories:
+    """An image built on `base` by an official Dockerfile: `homes` (home, login) of logins it
+    creates with their home (`useradd -m`: nothing below but the skeleton's dotfiles), `added`
+    directories it makes (each below a listed one), `filled` directories it puts what is not
+    listed below (no longer complete); `listed_only`: what else it adds is not known (no
+    directory is complete)."""
+    made = frozenset(home for home, _ in homes)
+    listed, owners = base.listed | added | made, base.owners + homes
     if listed_only:
-        return BaseDirectories(listed)
-    return BaseDirectories(listed, base.complete - filled, base.complete_without_packages - filled, base.varying)
+        return BaseDirectories(listed, owners=owners)
+    return BaseDirectories(listed, (base.complete - filled) | made, base.complete_without_packages - filled,
+                           base.varying, owners)

@@ -146,11 +146,12 @@ _UBUNTU_VERSIONS = {v: k for k, v in _UBUNTU.items()}
 
 
 def _distro(suite: str | None, alpine: bool, alpine_version: str | None, added: frozenset[str] = frozenset(),
-            filled: frozenset[str] = frozenset()) -> dict:
+            filled: frozenset[str] = frozenset(), homes: tuple[tuple[str, str], ...] = ()) -> dict:
     """The distribution facts of an official image built on Debian or Alpine, and its
-    directories: the distribution's, with those its Dockerfile `added` and `filled`."""
+    directories: the distribution's, with the `homes`, `added` and `filled` of its Dockerfile
+    (`model.base_dirs.with_image`)."""
     name = "alpine" if alpine else "debian"
-    dirs = with_image(distribution_directories(name), added, filled)
+    dirs = with_image(distribution_directories(name), homes, added, filled)
     if alpine:
         return {"distribution": name, "distribution_version": alpine_version, "package_manager": PackageManager.APK,
                 "directories": dirs}
@@ -251,8 +252,9 @@ _NODE_TAG = (r"^(?:(?P<version>\d+(?:\.\d+){0,2})|lts|current|latest)?-?"
              r"(?:(?P<suite>trixie|bookworm|bullseye|buster)?-?(?P<slim>slim)?|alpine(?P<alpine>\d+\.\d+)?(?P<is_alpine>))$")
 
 
-# The `node` login's home (useradd -m); Yarn is unpacked in /opt/yarn-v<version>.
-_NODE_DIRS = frozenset({"/home/node"})
+# The `node` login and its home (useradd --create-home, adduser -D); Yarn is unpacked in
+# /opt/yarn-v<version>.
+_NODE_HOMES = (("/home/node", "node"),)
 
 
 def _node(tag: str) -> BaseFacts | None:
@@ -268,7 +270,7 @@ def _node(tag: str) -> BaseFacts | None:
     has_python = False if (alpine or m.group("slim")) else None
     return BaseFacts(f"node:{tag}", env=MappingProxyType(env), has_python=has_python,
                      source="nodejs/docker-node Dockerfiles", **_ROOT,
-                     **_distro(m.group("suite"), alpine, m.group("alpine"), _NODE_DIRS, frozenset({"/opt", "/home"})))
+                     **_distro(m.group("suite"), alpine, m.group("alpine"), filled=frozenset({"/opt"}), homes=_NODE_HOMES))
 
 
 _GOLANG_TAG = r"^(?:(?P<version>\d+(?:\.\d+){0,2})-?)?(?:(?P<suite>trixie|bookworm|bullseye)|alpine(?P<alpine>\d+\.\d+)?(?P<is_alpine>)|latest|)$"

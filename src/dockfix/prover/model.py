@@ -1024,6 +1024,8 @@ def _workdir_owner(state: StageState) -> None:
     if "WORKDIR" in state.unknown:
         return
     presence = _presence(state, wd)
+    if presence is Presence.DIRECTORY and wd not in state.made_dirs:
+        _base_owner(state, wd)
     state.made_dirs = state.made_dirs | {wd}
     if wd in state.dir_owners or presence is Presence.DIRECTORY:
         return
@@ -1036,6 +1038,13 @@ def _workdir_owner(state: StageState) -> None:
         state.open_dirs = state.open_dirs | {wd}
 
 
+def _base_owner(state: StageState, wd: str) -> None:
+    """A directory of the base image that is a login's home there (node's /home/node): its owner."""
+    owner = state.base_dirs.owner(wd)
+    if owner != "root" and wd not in state.dir_owners and state.base_dirs.presence(wd) is Presence.DIRECTORY:
+        state.dir_owners[wd] = owner
+
+
 # Package commands that may put directories anywhere a package does (/opt, /usr/src).
 _FILLING_ACTIONS = frozenset({"install", "upgrade", "other", "unknown"})
 
@@ -1044,13 +1053,11 @@ def _presence(state: StageState, path: str) -> Presence:
     """Whether `path` is a directory of the stage before the step: one a step made or a file
     lies below, else the base image's (`model.base_dirs`); one the base lacks is unknown when
     a RUN may have made it."""
-    if path == "/" or path in state.made_dirs:
+    if path == "/" or path in state.made_dirs or path in state.sites:  # a pip --target/--prefix site
         return Presence.DIRECTORY
     below = path + "/"
-    if any(p.startswith(below) for p in state.files) or any(p.startswith(below) for p in state.made_dirs):
+    if any(p.startswith(below) for where in (state.files, state.made_dirs, state.sites) for p in where):
         return Presence.DIRECTORY
-    if any(site == path or site.startswith(below) for site in state.sites if site != "system"):
-        return Presence.DIRECTORY  # a pip --target/--prefix made it
     installed = any(op.action in _FILLING_ACTIONS for op in state.package_ops)
     presence = state.base_dirs.presence(path, installed)
     if presence is Presence.ABSENT and any(e.may_create(path) for e in (*state.file_makers, *state.dir_makers)):
