@@ -92,6 +92,7 @@ def test_a_workdir_a_run_made_keeps_its_owner(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("run", ["RUN git clone https://example.com/x.git /app\n",
+                                 "RUN useradd -m -d /app other\n", "RUN adduser --home=/app other\n",
                                  "RUN if [ -n \"$X\" ]; then mkdir /app; fi\n", "RUN mkdir $DIR\n"])
 def test_a_workdir_a_run_may_have_made_is_unknown(run: str, tmp_path: Path) -> None:
     state = _state(tmp_path, f"FROM python:3.11-slim\n{ACCOUNT}{run}USER appuser\nWORKDIR /app\n")

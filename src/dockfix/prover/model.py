@@ -747,6 +747,7 @@ class ModelBuilder:
             state.unknown_effects.append(RunEffect(path, ins.start_line, f"{_shown(command.argv)}: a word is unknown"))
         _chown(state, command)
         _mkdir(state, command, path, ins.start_line)
+        _account_home(state, command, path, ins.start_line)
         system = read_system_packages(command.argv)
         if system is not None:
             _system_packages(state, path, ins, system, env_read_by(command.argv, command.env, _unknown_env(state)))
@@ -1078,6 +1079,26 @@ def _mkdir_operands(args: tuple[str | None, ...]) -> list[str | None]:
         elif w == "--mode" or (not w.startswith("--") and w.endswith("m")):
             next(rest, None)  # the mode
     return out
+
+
+_HOME_OPTIONS = ("-d", "--home-dir", "--home", "-h")  # useradd's, adduser's (Debian's --home, BusyBox's -h)
+
+
+def _account_home(state: StageState, command: RunCommand, path: str, line: int) -> None:
+    """`useradd -d DIR` / `adduser --home DIR` may make DIR (with -m, or adduser's default):
+    whether it is there, and whose, is not read (`dir_makers`). A home below /home/<login> is
+    the home rule's (`_workdir_owner`)."""
+    argv = command.argv
+    if not argv or argv[0] is None or argv[0][argv[0].rfind("/") + 1:] not in ("useradd", "adduser"):
+        return
+    for i, w in enumerate(argv[1:], 1):
+        flag, eq, value = (w or "").partition("=")
+        if flag not in _HOME_OPTIONS:
+            continue
+        home = value if eq else (argv[i + 1] if i + 1 < len(argv) else None)
+        known = home is not None and home.startswith("/")
+        state.dir_makers = (*state.dir_makers, RunEffect(path, line, f"{argv[0]} may make a home directory",
+                                                          posixpath.normpath(home) if known else None))
 
 
 def _mkdir(state: StageState, command: RunCommand, path: str, line: int) -> None:
