@@ -222,8 +222,8 @@ class StageState:
     # the graph does not know), as written but for the resolved destination: compared as text.
     unread_copies: list[str] = field(default_factory=list)
     uid_names: tuple[tuple[str, str], ...] = ()  # (uid, login) of users a RUN created with -u
-    # Owners of directories, as written: WORKDIR makes its directory as the current USER
-    # (BuildKit's dispatchWorkdir: Mkdir WithUser), `chown` in a RUN gives one away.
+    # Owners of directories, as written: WORKDIR makes a missing directory as the current USER
+    # (BuildKit's dispatchWorkdir: Mkdir WithUser), so does a RUN's mkdir, `chown` gives one away.
     dir_owners: dict[str, str] = field(default_factory=dict)
     open_dirs: frozenset[str] = frozenset()  # directories WORKDIR made (mode 0755), not a tool's home
 
@@ -1153,13 +1153,12 @@ def _external_state(ref: str) -> StageState:
     """An image not built here: what the base-image table says of it; the rest unknown."""
     state = StageState(scratch=ref == "scratch")
     facts = facts_of(ref) if ref else None
-    if facts is not None:
-        state.base_dirs = facts.directories
     if facts is None:
         state.python_source = f"unknown external base {ref}"
         state.unknown["USER"] = Value.unknown(Origin.FROM_BASE_IMAGE, "USER", ("base", ref, "USER"))
         state.unknown["WORKDIR"] = Value.unknown(Origin.FROM_BASE_IMAGE, "WORKDIR", ("base", ref, "WORKDIR"))
         return state
+    state.base_dirs = facts.directories
     state.env.update(facts.env)
     state.env_unbound = None if facts.env_complete else Origin.FROM_BASE_IMAGE
     state.python = facts.python_minor
