@@ -34,6 +34,9 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Mapping
 
+from dockfix.model import base_dirs
+from dockfix.model.base_dirs import BaseDirectories, distribution_directories, with_image
+
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"  # BuildKit DefaultPathEnvUnix
 
 
@@ -126,6 +129,7 @@ class BaseFacts:
     python_version: str | None = None  # "3.11"; "3" when only the major is pinned
     source: str = ""  # where the facts come from
     env_complete: bool = False  # `env` is the image's whole env (else a name not in it may be set)
+    directories: BaseDirectories = base_dirs.UNKNOWN_BASE  # its file system's directories (model.base_dirs)
 
     @property
     def python_minor(self) -> str | None:
@@ -141,11 +145,18 @@ _UBUNTU = {"noble": "24.04", "jammy": "22.04", "focal": "20.04", "bionic": "18.0
 _UBUNTU_VERSIONS = {v: k for k, v in _UBUNTU.items()}
 
 
-def _distro(suite: str | None, alpine: bool, alpine_version: str | None) -> dict:
+def _distro(suite: str | None, alpine: bool, alpine_version: str | None, added: frozenset[str] = frozenset(),
+            filled: frozenset[str] = frozenset(), homes: tuple[tuple[str, str], ...] = ()) -> dict:
+    """The distribution facts of an official image built on Debian or Alpine, and its
+    directories: the distribution's, with the `homes`, `added` and `filled` of its Dockerfile
+    (`model.base_dirs.with_image`)."""
+    name = "alpine" if alpine else "debian"
+    dirs = with_image(distribution_directories(name), homes, added, filled)
     if alpine:
-        return {"distribution": "alpine", "distribution_version": alpine_version, "package_manager": PackageManager.APK}
-    return {"distribution": "debian", "distribution_version": _DEBIAN_SUITES.get(suite or ""),
-            "package_manager": PackageManager.APT}
+        return {"distribution": name, "distribution_version": alpine_version, "package_manager": PackageManager.APK,
+                "directories": dirs}
+    return {"distribution": name, "distribution_version": _DEBIAN_SUITES.get(suite or ""),
+            "package_manager": PackageManager.APT, "directories": dirs}
 
 
 # The *_TAG patterns are strings, compiled (and cached) by `re` on first use: a repository
@@ -174,8 +185,11 @@ def _python(tag: str) -> BaseFacts | None:
     if patch is not None and re.fullmatch(r"\d+\.\d+\.\d+", tag.split("-")[0]):
         env["PYTHON_VERSION"] = tag.split("-")[0]  # a pinned patch tag is built with it
     suite = m.group("slim_suite") or m.group("suite")
+    # `make install` with prefix /usr/local: the standard library's directory by minor version.
+    added = frozenset({f"/usr/local/lib/python{version}"}) if minor is not None else frozenset()
     return BaseFacts(f"python:{tag}", env=MappingProxyType(env), has_python=True, python_version=version,
-                     source="docker-library/python Dockerfiles", **_ROOT, **_distro(suite, alpine, m.group("alpine")))
+                     source="docker-library/python Dockerfiles", **_ROOT,
+                     **_distro(suite, alpine, m.group("alpine"), added))
 
 
 # debian:<suite>[-slim] | <n>[.<m>][-slim] | <suite>-<date>[-slim] | stable… (moving: version unknown)
@@ -193,6 +207,7 @@ def _debian(tag: str) -> BaseFacts | None:
     if num is not None and version is None:
         return None
     return BaseFacts(f"debian:{tag}", env=MappingProxyType({"PATH": DEFAULT_PATH}), distribution="debian",
+                     directories=distribution_directories("debian"),
                      distribution_version=version, package_manager=PackageManager.APT, has_python=False,
                      source="docker-library/official-images library/debian; BuildKit's default PATH", **_ROOT)
 
@@ -215,6 +230,7 @@ def _ubuntu(tag: str) -> BaseFacts | None:
 def _ubuntu_facts(image: str, version: str | None, **extra) -> BaseFacts:
     facts = {**_ROOT, "env": MappingProxyType({"PATH": DEFAULT_PATH}), "has_python": False, **extra}
     return BaseFacts(image, distribution="ubuntu", distribution_version=version, package_manager=PackageManager.APT,
+                     directories=distribution_directories("ubuntu", version),
                      source="docker-library/official-images library/ubuntu; BuildKit's default PATH", **facts)
 
 
@@ -227,12 +243,18 @@ def _alpine(tag: str) -> BaseFacts | None:
         return None
     return BaseFacts(f"alpine:{tag}", env=MappingProxyType({"PATH": DEFAULT_PATH}), distribution="alpine",
                      distribution_version=m.group("version"), package_manager=PackageManager.APK, has_python=False,
+                     directories=distribution_directories("alpine"),
                      source="docker-library/official-images library/alpine; BuildKit's default PATH", **_ROOT)
 
 
 # node:<version>[-<suite>[-slim]] | [-slim] | [-alpine[3.x]]
 _NODE_TAG = (r"^(?:(?P<version>\d+(?:\.\d+){0,2})|lts|current|latest)?-?"
              r"(?:(?P<suite>trixie|bookworm|bullseye|buster)?-?(?P<slim>slim)?|alpine(?P<alpine>\d+\.\d+)?(?P<is_alpine>))$")
+
+
+# The `node` login and its home (useradd --create-home, adduser -D); Yarn is unpacked in
+# /opt/yarn-v<version>.
+_NODE_HOMES = (("/home/node", "node"),)
 
 
 def _node(tag: str) -> BaseFacts | None:
@@ -247,10 +269,15 @@ def _node(tag: str) -> BaseFacts | None:
     # The full (buildpack-deps) variants may carry a python3; slim and alpine do not.
     has_python = False if (alpine or m.group("slim")) else None
     return BaseFacts(f"node:{tag}", env=MappingProxyType(env), has_python=has_python,
-                     source="nodejs/docker-node Dockerfiles", **_ROOT, **_distro(m.group("suite"), alpine, m.group("alpine")))
+                     source="nodejs/docker-node Dockerfiles", **_ROOT,
+                     **_distro(m.group("suite"), alpine, m.group("alpine"), filled=frozenset({"/opt"}), homes=_NODE_HOMES))
 
 
 _GOLANG_TAG = r"^(?:(?P<version>\d+(?:\.\d+){0,2})-?)?(?:(?P<suite>trixie|bookworm|bullseye)|alpine(?P<alpine>\d+\.\d+)?(?P<is_alpine>)|latest|)$"
+
+
+# `mkdir -p "$GOPATH/src" "$GOPATH/bin"`, and the toolchain unpacked in /usr/local/go.
+_GOLANG_DIRS = frozenset({"/go", "/go/src", "/go/bin", "/usr/local/go"})
 
 
 def _golang(tag: str) -> BaseFacts | None:
@@ -261,7 +288,8 @@ def _golang(tag: str) -> BaseFacts | None:
     env = {"GOPATH": "/go", "PATH": "/go/bin:/usr/local/go/bin:" + DEFAULT_PATH}
     root = {**_ROOT, "workdir": "/go"}
     return BaseFacts(f"golang:{tag}", env=MappingProxyType(env), has_python=None,
-                     source="docker-library/golang Dockerfiles", **root, **_distro(m.group("suite"), alpine, m.group("alpine")))
+                     source="docker-library/golang Dockerfiles", **root,
+                     **_distro(m.group("suite"), alpine, m.group("alpine"), _GOLANG_DIRS))
 
 
 # nvidia/cuda:<version>[-cudnn<n>]-<flavour>-<distro><version>: only the distribution is read.
@@ -273,7 +301,8 @@ def _cuda(tag: str) -> BaseFacts | None:
     if m is None:
         return None
     return BaseFacts(f"nvidia/cuda:{tag}", distribution="ubuntu", distribution_version=m.group("ubuntu"),
-                     package_manager=PackageManager.APT, source="the tag (nvidia/cuda's Dockerfiles are not read)")
+                     package_manager=PackageManager.APT, source="the tag (nvidia/cuda's Dockerfiles are not read)",
+                     directories=with_image(distribution_directories("ubuntu", m.group("ubuntu")), listed_only=True))
 
 
 def _devcontainers_python(tag: str) -> BaseFacts | None:
@@ -283,14 +312,16 @@ def _devcontainers_python(tag: str) -> BaseFacts | None:
     return BaseFacts(f"mcr.microsoft.com/devcontainers/python:{tag}", distribution=py.distribution,
                      distribution_version=py.distribution_version, package_manager=py.package_manager,
                      has_python=True, python_version=py.python_version,
-                     source="devcontainers/images src/python: FROM python:<tag>")
+                     source="devcontainers/images src/python: FROM python:<tag>",
+                     directories=with_image(py.directories, listed_only=True))
 
 
 _OFFICIAL = {"python": _python, "debian": _debian, "ubuntu": _ubuntu, "alpine": _alpine, "node": _node,
              "golang": _golang}
 
 SCRATCH = BaseFacts("scratch", env=MappingProxyType({"PATH": DEFAULT_PATH}), user="root", uid=0, workdir="/",
-                    has_python=False, env_complete=True, source="BuildKit: scratch is empty; an image without PATH gets the default")
+                    has_python=False, env_complete=True, directories=base_dirs.SCRATCH,
+                    source="BuildKit: scratch is empty; an image without PATH gets the default")
 
 
 # Windows images: Microsoft's base images and the official images' Windows tags. A RUN in a

@@ -108,7 +108,8 @@ def _mode(tree: Tree, entry: FileEntry, written: Collection[str]) -> int | None:
 def workdir_writable(state: StageState) -> Access:
     """Whether the CMD user writes its WORKDIR: root does; another user when it owns it
     (made by WORKDIR as that user, or given by `chown`); otherwise it depends on modes the
-    model does not follow."""
+    model does not follow, or the directory's owner is not known (the base image's, one an
+    unknown base or a RUN may have made: `model._workdir_owner` records no owner)."""
     user = runtime_user(state)
     if user == "0":
         return Access.YES

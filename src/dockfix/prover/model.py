@@ -28,6 +28,7 @@ from dockfix.model.packages import (UNKNOWN, PackageAction, PackageManager, PipA
                                     read_pip, read_system_packages)
 from dockfix.model.requirements import EntryKind, ReqFile, normalised_requirement
 from dockfix.model.system_packages import sets_download_cache
+from dockfix.model.base_dirs import UNKNOWN_BASE, BaseDirectories, Presence
 from dockfix.model.bases import facts_of
 from dockfix.model.words import EMPTY, Binding, Origin, Value, assignments, expand_word, scope_before
 from dockfix.model.words import Scope as WordScope
@@ -202,6 +203,11 @@ class StageState:
     scope: WordScope = field(default_factory=lambda: WordScope(unbound=Origin.FROM_BASE_IMAGE))  # what words read
     env_unbound: Origin | None = Origin.FROM_BASE_IMAGE  # an env name the image does not list: unset (None) or unknown
     scratch: bool = False  # built on FROM scratch: no directory exists that a step did not make
+    base_dirs: BaseDirectories = UNKNOWN_BASE  # the external base's directories (model.base_dirs)
+    # Directories a step made or showed to be there (WORKDIR, mkdir), and the mkdir commands
+    # whose directory may or may not be there (under `if`, `||`) or is not known (a word).
+    made_dirs: frozenset[str] = frozenset()
+    dir_makers: tuple[RunEffect, ...] = ()
     # For the default-deny comparison (compare.py): every external base a stage of the image
     # starts from or copies from, as (reference, --platform); the parser directives of the
     # image's Dockerfile; the JSON-ness of ENTRYPOINT and HEALTHCHECK; whether this stage set
@@ -216,8 +222,8 @@ class StageState:
     # the graph does not know), as written but for the resolved destination: compared as text.
     unread_copies: list[str] = field(default_factory=list)
     uid_names: tuple[tuple[str, str], ...] = ()  # (uid, login) of users a RUN created with -u
-    # Owners of directories, as written: WORKDIR makes its directory as the current USER
-    # (BuildKit's dispatchWorkdir: Mkdir WithUser), `chown` in a RUN gives one away.
+    # Owners of directories, as written: WORKDIR makes a missing directory as the current USER
+    # (BuildKit's dispatchWorkdir: Mkdir WithUser), so does a RUN's mkdir, `chown` gives one away.
     dir_owners: dict[str, str] = field(default_factory=dict)
     open_dirs: frozenset[str] = frozenset()  # directories WORKDIR made (mode 0755), not a tool's home
 
@@ -740,6 +746,8 @@ class ModelBuilder:
         if None in command.argv:  # the program, or what it is given, is not known exactly
             state.unknown_effects.append(RunEffect(path, ins.start_line, f"{_shown(command.argv)}: a word is unknown"))
         _chown(state, command)
+        _mkdir(state, command, path, ins.start_line)
+        _account_home(state, command, path, ins.start_line)
         system = read_system_packages(command.argv)
         if system is not None:
             _system_packages(state, path, ins, system, env_read_by(command.argv, command.env, _unknown_env(state)))
@@ -1010,19 +1018,107 @@ def _site_of(cmd: PipCommand, cwd: str, state: StageState, user_site: bool) -> s
 
 def _workdir_owner(state: StageState) -> None:
     """WORKDIR makes a directory that does not exist yet as the current USER; one the stage
-    already has (a directory every Linux base has, one a file was copied below, one it
-    already owns) keeps its owner."""
+    already has (the base image's, one a step made, one a file was copied below) keeps its
+    owner; one whose existence the model cannot know (an unknown base's, one a RUN may have
+    made) has an unknown owner (none recorded)."""
     wd = state.workdir
-    if "WORKDIR" in state.unknown or wd in state.dir_owners or wd in _EVERY_LINUX_DIRECTORY or wd == "/":
+    if "WORKDIR" in state.unknown:
         return
-    if any(p.startswith(wd + "/") for p in state.files):
+    presence = _presence(state, wd)
+    if presence is Presence.DIRECTORY and wd not in state.made_dirs:
+        _base_owner(state, wd)
+    state.made_dirs = state.made_dirs | {wd}
+    if wd in state.dir_owners or presence is Presence.DIRECTORY:
         return
     home_of_account = next((n for s in state.steps for n in s.accounts if wd == f"/home/{n}"), None)
     if home_of_account is not None:  # `useradd -m` made it: its login owns it, in the tool's mode
         state.dir_owners[wd] = home_of_account
         return
-    state.dir_owners[wd] = _step_user(state)
-    state.open_dirs = state.open_dirs | {wd}
+    if presence is Presence.ABSENT:
+        state.dir_owners[wd] = _step_user(state)
+        state.open_dirs = state.open_dirs | {wd}
+
+
+def _base_owner(state: StageState, wd: str) -> None:
+    """A directory of the base image that is a login's home there (node's /home/node): its owner."""
+    owner = state.base_dirs.owner(wd)
+    if owner != "root" and wd not in state.dir_owners and state.base_dirs.presence(wd) is Presence.DIRECTORY:
+        state.dir_owners[wd] = owner
+
+
+# Package commands that may put directories anywhere a package does (/opt, /usr/src).
+_FILLING_ACTIONS = frozenset({"install", "upgrade", "other", "unknown"})
+
+
+def _presence(state: StageState, path: str) -> Presence:
+    """Whether `path` is a directory of the stage before the step: one a step made or a file
+    lies below, else the base image's (`model.base_dirs`); one the base lacks is unknown when
+    a RUN may have made it."""
+    if path == "/" or path in state.made_dirs or path in state.sites:  # a pip --target/--prefix site
+        return Presence.DIRECTORY
+    below = path + "/"
+    if any(p.startswith(below) for where in (state.files, state.made_dirs, state.sites) for p in where):
+        return Presence.DIRECTORY
+    installed = any(op.action in _FILLING_ACTIONS for op in state.package_ops)
+    presence = state.base_dirs.presence(path, installed)
+    if presence is Presence.ABSENT and any(e.may_create(path) for e in (*state.file_makers, *state.dir_makers)):
+        return Presence.UNKNOWN
+    return presence
+
+
+def _mkdir_operands(args: tuple[str | None, ...]) -> list[str | None]:
+    """GNU mkdir's operands: what is not an option, nor the mode `-m`/`--mode` takes (`-pm 755`);
+    everything after `--`."""
+    out: list[str | None] = []
+    rest = iter(args)
+    for w in rest:
+        if w == "--":
+            out.extend(rest)
+        elif w is None or not w.startswith("-") or w == "-":
+            out.append(w)
+        elif w == "--mode" or (not w.startswith("--") and w.endswith("m")):
+            next(rest, None)  # the mode
+    return out
+
+
+_HOME_OPTIONS = ("-d", "--home-dir", "--home", "-h")  # useradd's, adduser's (Debian's --home, BusyBox's -h)
+
+
+def _account_home(state: StageState, command: RunCommand, path: str, line: int) -> None:
+    """`useradd -d DIR` / `adduser --home DIR` may make DIR (with -m, or adduser's default):
+    whether it is there, and whose, is not read (`dir_makers`). A home below /home/<login> is
+    the home rule's (`_workdir_owner`)."""
+    argv = command.argv
+    if not argv or argv[0] is None or argv[0][argv[0].rfind("/") + 1:] not in ("useradd", "adduser"):
+        return
+    for i, w in enumerate(argv[1:], 1):
+        flag, eq, value = (w or "").partition("=")
+        if flag not in _HOME_OPTIONS:
+            continue
+        home = value if eq else (argv[i + 1] if i + 1 < len(argv) else None)
+        known = home is not None and home.startswith("/")
+        state.dir_makers = (*state.dir_makers, RunEffect(path, line, f"{argv[0]} may make a home directory",
+                                                          posixpath.normpath(home) if known else None))
+
+
+def _mkdir(state: StageState, command: RunCommand, path: str, line: int) -> None:
+    """`mkdir [-p] [-m MODE] DIR…`: each directory is there after it, made as the RUN's user
+    when it was not there before; under a condition, or of a word the model cannot read, it
+    may or may not be (`dir_makers`)."""
+    argv = command.argv
+    if not argv or argv[0] is None or argv[0][argv[0].rfind("/") + 1:] != "mkdir":
+        return
+    for word in _mkdir_operands(argv[1:]):
+        if word is None or (command.cwd is None and not word.startswith("/")):
+            state.dir_makers = (*state.dir_makers, RunEffect(path, line, "mkdir of a directory not known"))
+            continue
+        target = _image_path(command.cwd or "/", word)
+        if command.conditional:
+            state.dir_makers = (*state.dir_makers, RunEffect(path, line, f"mkdir {target} may not run", target))
+            continue
+        if _presence(state, target) is Presence.ABSENT:
+            state.dir_owners.setdefault(target, _step_user(state))
+        state.made_dirs = state.made_dirs | {target}
 
 
 def _chown(state: StageState, command: RunCommand) -> None:
@@ -1062,6 +1158,7 @@ def _external_state(ref: str) -> StageState:
         state.unknown["USER"] = Value.unknown(Origin.FROM_BASE_IMAGE, "USER", ("base", ref, "USER"))
         state.unknown["WORKDIR"] = Value.unknown(Origin.FROM_BASE_IMAGE, "WORKDIR", ("base", ref, "WORKDIR"))
         return state
+    state.base_dirs = facts.directories
     state.env.update(facts.env)
     state.env_unbound = None if facts.env_complete else Origin.FROM_BASE_IMAGE
     state.python = facts.python_minor
@@ -1111,27 +1208,20 @@ def _archive_bytes(tree: Tree, path: str) -> bytes:
     return head
 
 
-# Directories every Linux base image has (Debian, Ubuntu, Alpine, BusyBox, UBI); only FROM
-# scratch lacks them.
-_EVERY_LINUX_DIRECTORY = frozenset({"/tmp", "/root", "/etc", "/usr", "/usr/local", "/usr/local/bin", "/usr/bin",
-                                    "/usr/lib", "/var", "/home", "/bin"})
-
-
 def _dest_kind(state: StageState, dest: str, raw: str) -> PathKind:
-    """What the destination is before the step. Directories are those the files listed so far
-    and the WORKDIR imply; one a RUN or the base image made is not seen (it reads as absent)."""
+    """What the destination is before the step. Directories are the base image's (`COPY
+    requirements.txt /srv` on Debian lands in /srv), those the WORKDIR, a mkdir and the files
+    listed so far imply; one the model cannot know (an unknown base's, one a RUN may have made)
+    reads as absent."""
     entry = state.files.get(dest)
     if entry is not None and not entry.origin.startswith("unknown:"):  # an unknown may be a directory
         return PathKind.FILE
     if names_a_directory(raw):
         return PathKind.DIRECTORY  # a directory either way; no need to look
-    if dest in _EVERY_LINUX_DIRECTORY and not state.scratch:
-        return PathKind.DIRECTORY  # `COPY requirements.txt /tmp` lands in /tmp
     wd = state.workdir
-    if dest == "/" or dest == wd or wd.startswith(dest + "/"):
+    if dest == wd or wd.startswith(dest + "/"):
         return PathKind.DIRECTORY
-    prefix = dest + "/"
-    return PathKind.DIRECTORY if any(p.startswith(prefix) for p in state.files) else PathKind.ABSENT
+    return PathKind.DIRECTORY if _presence(state, dest) is Presence.DIRECTORY else PathKind.ABSENT
 
 
 def _entries(result: CopyResult, spec: CopySpec, context: str,
