@@ -204,7 +204,7 @@ class _Grouper:
                 self._close()
                 self.current, self.reading, self.pending_upgrade, self.crossed = [], None, None, []
         self._close()
-        # A hoist group [upgrade, later]; a plain group [first, ...]. Drop overlaps.
+        # A hoist group [upgrade, later, ...]; a plain group [first, ...]. Drop overlaps.
         seen: set[int] = set()
         out = []
         for g in self.out:
@@ -241,8 +241,12 @@ class _Grouper:
         upgrade, upgrade_read = self.pending_upgrade
         if not mergeable(upgrade_read, read, upgrade, ins):
             return False
-        self.out.append([upgrade, ins])  # hoist into this RUN
-        self.pending_upgrade, self.crossed, self.current, self.reading = None, [], [], None
+        # Hoisted into this RUN, the group goes on: the pip RUNs right after it join it, as
+        # they would join the merged RUN on a second pass.
+        self.current = [upgrade, ins]
+        self.reading = PipRun(read.uv, upgrade_read.versions | read.versions,
+                              upgrade_read.user_sites | read.user_sites, read.upgrade_only, None, 0)
+        self.pending_upgrade, self.crossed = None, []
         return True
 
     def _pragma_above(self, ins: Instruction) -> bool:
