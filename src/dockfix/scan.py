@@ -509,6 +509,7 @@ def _install_runs(graph: Graph, builder, path: str, doc: Document) -> tuple[list
     """The pip installs and the system package installs of every RUN in a stage."""
     pip: list[PipRun] = []
     packages: list[PackageRun] = []
+    bases: dict[int, BaseImage | None] = {}  # by the first stage of a chain: what its base sets
     for ins in doc.instructions:
         if ins.keyword != "RUN" or ins.stage < 0:
             continue
@@ -517,9 +518,11 @@ def _install_runs(graph: Graph, builder, path: str, doc: Document) -> tuple[list
         pr = package_run(ins, shell)
         if pr is not None:
             packages.append(pr)
-        base = _base_env(graph, builder, path, stage_chain(doc, ins.stage)[-1])
-        state = state_before(doc, ins, BaseImage(None, tuple(sorted(base.items()))) if base else None)
-        pip += pip_runs(ins, run_env(state), shell)
+        root = stage_chain(doc, ins.stage)[-1]
+        if root not in bases:
+            env = _base_env(graph, builder, path, root)
+            bases[root] = BaseImage(None, tuple(sorted(env.items()))) if env else None
+        pip += pip_runs(ins, run_env(state_before(doc, ins, bases[root])), shell)
     return pip, packages
 
 

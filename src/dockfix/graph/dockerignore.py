@@ -163,8 +163,7 @@ def _as_python(go: str) -> str:
         elif ch == "]":
             out.append(ch)
             in_class = False
-        elif go.startswith("[:", i) and go.find(":]", i + 2) >= 0:
-            end = go.find(":]", i + 2)
+        elif go.startswith("[:", i) and (end := go.find(":]", i + 2)) >= 0:
             out.append(_posix_class(go[i + 2:end]))
             i = end + 2
             continue

@@ -1046,8 +1046,10 @@ def _base_owner(state: StageState, wd: str) -> None:
         state.dir_owners[wd] = owner
 
 
-# Package commands that may put directories anywhere a package does (/opt, /usr/src).
-_FILLING_ACTIONS = frozenset({"install", "upgrade", "other", "unknown"})
+# Package commands that may put directories anywhere a package does (/opt, /usr/src), by
+# `PackageOp.action` (the action's value).
+_FILLING_ACTIONS = frozenset(a.value for a in (PackageAction.INSTALL, PackageAction.UPGRADE, PackageAction.OTHER,
+                                               PackageAction.UNKNOWN))
 
 
 def _presence(state: StageState, path: str) -> Presence:
@@ -1081,6 +1083,11 @@ def _mkdir_operands(args: tuple[str | None, ...]) -> list[str | None]:
     return out
 
 
+def _program(argv: tuple[str | None, ...]) -> str | None:
+    """The command's program name without its directory; None when it has none or it is unknown."""
+    return argv[0][argv[0].rfind("/") + 1:] if argv and argv[0] is not None else None  # basename, inlined
+
+
 _HOME_OPTIONS = ("-d", "--home-dir", "--home", "-h")  # useradd's, adduser's (Debian's --home, BusyBox's -h)
 
 
@@ -1089,7 +1096,7 @@ def _account_home(state: StageState, command: RunCommand, path: str, line: int) 
     whether it is there, and whose, is not read (`dir_makers`). A home below /home/<login> is
     the home rule's (`_workdir_owner`)."""
     argv = command.argv
-    if not argv or argv[0] is None or argv[0][argv[0].rfind("/") + 1:] not in ("useradd", "adduser"):
+    if _program(argv) not in ("useradd", "adduser"):
         return
     for i, w in enumerate(argv[1:], 1):
         flag, eq, value = (w or "").partition("=")
@@ -1106,7 +1113,7 @@ def _mkdir(state: StageState, command: RunCommand, path: str, line: int) -> None
     when it was not there before; under a condition, or of a word the model cannot read, it
     may or may not be (`dir_makers`)."""
     argv = command.argv
-    if not argv or argv[0] is None or argv[0][argv[0].rfind("/") + 1:] != "mkdir":
+    if _program(argv) != "mkdir":
         return
     for word in _mkdir_operands(argv[1:]):
         if word is None or (command.cwd is None and not word.startswith("/")):
@@ -1124,7 +1131,7 @@ def _mkdir(state: StageState, command: RunCommand, path: str, line: int) -> None
 def _chown(state: StageState, command: RunCommand) -> None:
     """`chown [-R] OWNER[:GROUP] PATH…` with every word known: the paths' new owner."""
     argv = command.argv
-    if not argv or argv[0] is None or argv[0][argv[0].rfind("/") + 1:] != "chown" or None in argv:
+    if _program(argv) != "chown" or None in argv:
         return
     words = [w for w in argv[1:] if not w.startswith("-")]  # -R, -h, --no-dereference…
     if len(words) < 2 or any(w.startswith("--") and "=" in w for w in argv[1:]):

@@ -105,6 +105,13 @@ def mergeable(a: PipRun, b: PipRun, first: Instruction, ins: Instruction) -> boo
             and _merge.same_flags(first, ins))
 
 
+def _joined(group: PipRun, read: PipRun) -> PipRun:
+    """What a group reads as once `read`'s RUN joins it, as one RUN would on a second pass (an
+    upgrade-only group stays one)."""
+    return PipRun(read.uv, group.versions | read.versions, group.user_sites | read.user_sites,
+                  group.upgrade_only and read.upgrade_only, None, 0)
+
+
 class MergePipRuns(DockerfileTransform):
     name = "merge-pip-runs"
     summary = "Merge consecutive RUN layers that only run pip into one RUN."
@@ -220,10 +227,7 @@ class _Grouper:
         joins = self.current and not self.crossed and not self._pragma_above(ins)
         if joins and mergeable(self.reading, read, self.current[-1], ins):
             self.current.append(ins)
-            # The group reads as one RUN would on a second pass (an upgrade-only group stays one).
-            self.reading = PipRun(read.uv, self.reading.versions | read.versions,
-                                  self.reading.user_sites | read.user_sites,
-                                  self.reading.upgrade_only and read.upgrade_only, None, 0)
+            self.reading = _joined(self.reading, read)
         else:
             if len(self.current) <= 1 and self.current and self.crossed:
                 self.ctx.skip(self.path, ins.start_line,
@@ -243,9 +247,7 @@ class _Grouper:
             return False
         # Hoisted into this RUN, the group goes on: the pip RUNs right after it join it, as
         # they would join the merged RUN on a second pass.
-        self.current = [upgrade, ins]
-        self.reading = PipRun(read.uv, upgrade_read.versions | read.versions,
-                              upgrade_read.user_sites | read.user_sites, read.upgrade_only, None, 0)
+        self.current, self.reading = [upgrade, ins], _joined(upgrade_read, read)
         self.pending_upgrade, self.crossed = None, []
         return True
 
