@@ -152,6 +152,13 @@ def test_destination_kinds() -> None:
     single = "COPY a.txt /srv"
     assert _files(single) == {"/srv": "a.txt"}
     assert _files(single, dest_kind=lambda p: PathKind.DIRECTORY) == {"/srv/a.txt": "a.txt"}
+    # A path that may be a directory: a single file at both of its places, nothing else moves.
+    maybe = lambda p: PathKind.UNKNOWN  # noqa: E731
+    landed = copy_result(_spec(single), "/", CTX, maybe).landed
+    assert {(f.path, f.alternative) for f in landed} == {("/srv/a.txt", True), ("/srv", True)}
+    assert _files("COPY d /srv", dest_kind=maybe) == _files("COPY d /srv")
+    assert _files("COPY a.txt /srv/", dest_kind=maybe) == {"/srv/a.txt": "a.txt"}
+    assert [u.path for u in copy_result(_spec("COPY a.txt b.txt /srv"), "/", CTX, maybe).unknown] == ["/srv"]
     assert CopySpec.of(parse(b"FROM scratch\nCOPY a.txt\n").instructions[1]) is None
     bad = copy_result(_spec("COPY --chmod=u+x a.txt /x"), "/", CTX)
     assert [f.kind for f in bad.failures] == [FailureKind.INVALID]

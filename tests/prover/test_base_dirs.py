@@ -124,6 +124,53 @@ def test_copy_destination_by_base(base: str, lands: str, tmp_path: Path) -> None
     assert lands in state.files
 
 
+# A destination the model cannot place: a base it does not list (mycorp/...), or a RUN it
+# cannot read. Read as absent, `COPY f /deps` made /deps the file: a reader of /deps/f, or a
+# later `COPY dir/ /deps/`, became a false build defect on a healthy repository.
+MAYBE = ["FROM mycorp/pybase:1\n", "FROM python:3.11-slim\nRUN ./setup.sh\n"]
+
+
+@pytest.mark.parametrize("head", MAYBE)
+@pytest.mark.parametrize("then", ["RUN pip install -r /deps/requirements.txt\n", "COPY app.py /deps/\n",
+                                  "RUN pip install -r /deps\n"])
+def test_copy_into_a_path_that_may_be_a_directory_is_no_defect(head: str, then: str, tmp_path: Path) -> None:
+    tree = _tree(tmp_path / "t", f"{head}COPY requirements.txt /deps\n{then}")
+    (model,) = build_models(tree, Config()).values()
+    files = model.state.files
+    assert files["/deps"].alternative and files["/deps/requirements.txt"].alternative
+    assert files["/deps"].origin == files["/deps/requirements.txt"].origin == "context:requirements.txt"
+    assert find_defects(tree, Config()) == []
+
+
+def test_copy_into_a_path_the_base_lacks_is_still_the_file(tmp_path: Path) -> None:
+    tree = _tree(tmp_path / "t", "FROM python:3.11-slim\nCOPY requirements.txt /deps\n"
+                                 "RUN pip install -r /deps/requirements.txt\n")
+    assert [d.invariant for d in find_defects(tree, Config())] == ["missing-requirement-file"]
+
+
+def test_a_second_file_into_a_path_that_may_be_a_directory_has_two_places_too(tmp_path: Path) -> None:
+    """The first file's place inside does not make the path a directory."""
+    files = _state(tmp_path, "FROM mycorp/pybase:1\nCOPY requirements.txt /deps\nCOPY app.py /deps\n").files
+    assert files["/deps/app.py"].alternative and files["/deps"].origin == "context:app.py"
+
+
+@pytest.mark.parametrize("fix", ["RUN mkdir -p /deps\n", "RUN ./setup.sh\n"])
+def test_placing_a_file_the_model_could_not_place_is_not_proved(fix: str, tmp_path: Path) -> None:
+    """Where BEFORE's file lands depends on the base; AFTER's does not (or differently)."""
+    before = "FROM mycorp/pybase:1\nCOPY requirements.txt /deps\nCMD [\"python\"]\n"
+    after = f"FROM mycorp/pybase:1\n{fix}COPY requirements.txt /deps/\nCMD [\"python\"]\n"
+    verdict = _verdict(tmp_path, before, after)
+    assert not verdict.holds and any(f.invariant == "files" for f in verdict.findings), verdict.report()
+
+
+def test_a_file_with_two_places_is_compared_like_any_other(tmp_path: Path) -> None:
+    """The same step in both images: proved, and its files' owner and mode are known."""
+    before = f"FROM mycorp/pybase:1\n{ACCOUNT}COPY requirements.txt /deps\nCMD [\"python\"]\n"
+    after = f"FROM mycorp/pybase:1\n{ACCOUNT}COPY requirements.txt /deps\nUSER appuser\nCMD [\"python\"]\n"
+    verdict = _verdict(tmp_path, before, after)
+    assert not [f for f in verdict.findings if f.invariant in ("files", "file access")], verdict.report()
+
+
 def test_copy_into_a_directory_an_earlier_workdir_made(tmp_path: Path) -> None:
     state = _state(tmp_path, "FROM python:3.11-slim\nWORKDIR /app\nWORKDIR /\nCOPY requirements.txt /app\n")
     assert "/app/requirements.txt" in state.files

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from dockfix.config import Config
 from dockfix.prover import prove
 from dockfix.tree import Tree
@@ -35,3 +37,34 @@ def test_a_file_written_back_unchanged_holds(tmp_path: Path) -> None:
     after.write("app/other.py", b"NAME = 'x'\n")
     after.write("Dockerfile", DOCKERFILE.replace("WORKDIR /app\n", "WORKDIR /app\n\n").encode())
     assert prove(before, after, Config()).holds
+
+
+@pytest.mark.parametrize("first", ["", "RUN pip install six\n"])
+def test_a_fixed_requirement_file_installs_into_a_site_before_had_not(first: str, tmp_path: Path) -> None:
+    """BEFORE cannot open its requirement file (.dockerignore excludes it), so its pip installs
+    nothing; AFTER's does: the site AFTER fills, and a second spec of a project it names, are
+    the fixed step's, not a site moved or pip commands reordered (both found by the transform
+    property test with prune-dockerignore)."""
+    for side, ignore in (("b", "requirements.txt\n"), ("a", "")):
+        root = tmp_path / side
+        root.mkdir()
+        (root / ".dockerignore").write_text(ignore)
+        (root / "requirements.txt").write_text("six==1.16.0\n")
+        (root / "Dockerfile").write_text(f"FROM python:3.11-slim\nWORKDIR /app\n{first}COPY requirements.txt ./\n"
+                                         "RUN pip install -r requirements.txt\n")
+    verdict = prove(Tree(tmp_path / "b"), Tree(tmp_path / "a"), Config())
+    assert verdict.holds, verdict.report()
+
+
+def test_a_requirement_file_both_sides_cannot_open_is_no_fix(tmp_path: Path) -> None:
+    """The same tree on both sides: a pip that reads the file before its COPY fails in both,
+    and the later pip that reads it after installs the same into the same site (the fixed-step
+    allowance once took it as AFTER's fix, on one side only)."""
+    for side in ("b", "a"):
+        root = tmp_path / side
+        root.mkdir()
+        (root / "requirements.txt").write_text("six==1.16.0\n")
+        (root / "Dockerfile").write_text("FROM python:3.11-slim\nWORKDIR /app\nRUN pip install -r requirements.txt\n"
+                                         "COPY requirements.txt ./\nRUN pip install -r requirements.txt\n")
+    verdict = prove(Tree(tmp_path / "b"), Tree(tmp_path / "a"), Config())
+    assert verdict.holds, verdict.report()

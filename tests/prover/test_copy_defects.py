@@ -150,3 +150,13 @@ def test_add_extracts_a_local_archive_and_copies_other_files(tmp_path: Path) -> 
     assert model.state.files["/app/pkg/app.py"].origin == "archive:src.tgz!pkg/app.py"
     assert model.state.files["/m/model.bin"].origin == "context:model.bin"
     assert "/app/src.tgz" not in model.state.files
+
+
+def test_a_pip_failure_the_script_survives_is_no_build_failure(tmp_path: Path) -> None:
+    """`|| true`, a `;` after it, a pipe: pip cannot open the file, the RUN still exits 0."""
+    for i, run in enumerate(["pip install -r /missing.txt || true", "pip install -r /missing.txt; echo done",
+                             "pip install -r /missing.txt | tee /log"]):
+        tree = _tree(tmp_path / str(i), {"Dockerfile": f"FROM python:3.11-slim\nRUN {run}\n"})
+        assert _kinds(tree) == [], run
+    tree = _tree(tmp_path / "checked", {"Dockerfile": "FROM python:3.11-slim\nRUN set -e; pip install -r /missing.txt; echo\n"})
+    assert _kinds(tree) == [("missing-requirement-file", 2)]

@@ -47,6 +47,21 @@ LINE_MUTANTS = {
                                     "ARG PIP_EXTRA_INDEX_URL=https://b.example/simple\nRUN pip install six\n", "pip"),
     "pip --prefix": ("RUN pip install six\n", "RUN pip install --prefix /opt six\n", "pip"),
     "pip --no-deps": ("RUN pip install six\n", "RUN pip install --no-deps six\n", "pip"),
+    # Found by hand after issue 14 (hostile pairs through `dockfix verify`): the requirement
+    # set is compared as a set, and a --target site by what it holds, not where it lies.
+    "pip versions installed in the other order": ("RUN pip install six==1.15.0\nRUN pip install six==1.16.0\n",
+                                                  "RUN pip install six==1.16.0\nRUN pip install six==1.15.0\n", "pip"),
+    "pip --target site copied to another path": (
+        "FROM python:3.11-slim AS deps\nRUN pip install --target /deps six\nFROM python:3.11-slim\n"
+        "COPY --from=deps /deps /deps\n",
+        "FROM python:3.11-slim AS deps\nRUN pip install --target /deps six\nFROM python:3.11-slim\n"
+        "COPY --from=deps /deps /opt/deps\n", "pip site"),
+    "apt install moved below the pip it may build with": ("RUN apt-get install -y gcc\nRUN pip install six\n",
+                                                          "RUN pip install six\nRUN apt-get install -y gcc\n", "pip"),
+    "for loop over fewer packages": ("RUN for p in six attrs; do pip install $p; done\n",
+                                     "RUN for p in six; do pip install $p; done\n", "RUN"),
+    "case on another subject": ("RUN case x in x) pip install six;; *) pip install attrs;; esac\n",
+                                "RUN case y in x) pip install six;; *) pip install attrs;; esac\n", "RUN"),
     "pip run as another user (system site)": (ACCOUNT + "RUN pip install six\nUSER appuser\n",
                                               ACCOUNT + "USER appuser\nRUN pip install six\n", "pip"),
     # Config as BuildKit reads it

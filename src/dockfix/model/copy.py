@@ -69,6 +69,9 @@ class PathKind(Enum):
     ABSENT = "absent"
     FILE = "file"
     DIRECTORY = "directory"
+    # A directory or not, the model cannot tell: a path of a base image it does not list, or
+    # one a RUN it cannot read may have made. A single file lands in it or as it.
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,9 @@ class Landed:
     type: EntryType = EntryType.FILE
     owner: Owner | None = None  # None: root (0:0)
     mode: int | None = None  # --chmod; None: the source's own mode
+    # One of a single file's two places when its destination may be a directory (PathKind.
+    # UNKNOWN): inside it, or as it. The file is at one of them, with the same content.
+    alternative: bool = False
 
 
 @dataclass(frozen=True)
@@ -402,9 +408,19 @@ class _Step:
         """Where a single file called `name` lands."""
         return posixpath.join(self.dest, name) if self.into else self.dest
 
-    def land(self, path: str, origin: Origin, source: str, kind: EntryType = EntryType.FILE) -> None:
+    def land(self, path: str, origin: Origin, source: str, kind: EntryType = EntryType.FILE,
+             alternative: bool = False) -> None:
         path = posixpath.normpath(path)
-        self.landed[path] = Landed(path, origin, source, kind, self.owner, self.mode)
+        self.landed[path] = Landed(path, origin, source, kind, self.owner, self.mode, alternative)
+
+    def land_single(self, name: str, origin: Origin, source: str, kind: EntryType = EntryType.FILE) -> None:
+        """A single file called `name`; into a destination that may be a directory, at both of
+        its places (`Landed.alternative`)."""
+        if self.dest_kind is PathKind.UNKNOWN and not self.into:
+            self.land(posixpath.join(self.dest, name), origin, source, kind, alternative=True)
+            self.land(self.dest, origin, source, kind, alternative=True)
+        else:
+            self.land(self.target(name), origin, source, kind)
 
     def unknown_at(self, path: str, source: str, reason: str, partial: bool = False) -> None:
         self.unknown.append(Unknown(posixpath.normpath(path), source, reason, self.owner, partial))
@@ -412,7 +428,7 @@ class _Step:
     def unknown_source(self, name: str, source: str, reason: str) -> None:
         """A source whose type is not known: a file would land at target(name), a directory's
         contents below the destination."""
-        if self.into:
+        if self.into or self.dest_kind is PathKind.UNKNOWN:
             self.unknown.append(Unknown(posixpath.join(self.dest, name), source, reason, self.owner, also=self.dest))
         else:
             self.unknown_at(self.dest, source, reason)
@@ -563,7 +579,7 @@ def _place(step: _Step, items: list) -> None:
     for item in items:
         if isinstance(item, tuple):
             name, origin, source = item
-            step.land(step.target(name), origin, source)
+            step.land_single(name, origin, source)
         elif item.is_dir:
             _place_dir(step, item)
         else:
@@ -591,9 +607,11 @@ def _place_file(step: _Step, item: _Item) -> None:
         return
     if step.spec.keyword == "ADD" and step.spec.unpack is not False and _extract(step, item):
         return
-    target = posixpath.join(step.dest, item.kept) if step.spec.parents else step.target(posixpath.basename(item.path))
     kind = EntryType.SYMLINK if item.path in step.context.symlinks else EntryType.FILE
-    step.land(target, Origin.CONTEXT, item.path, kind)
+    if step.spec.parents:
+        step.land(posixpath.join(step.dest, item.kept), Origin.CONTEXT, item.path, kind)
+    else:
+        step.land_single(posixpath.basename(item.path), Origin.CONTEXT, item.path, kind)
 
 
 # -- ADD of a local archive ----------------------------------------------------------------
@@ -674,7 +692,7 @@ def _from_stage_source(step: _Step, stage: StageFiles, src: str) -> None:
         return
     for p in found:
         if p == s:  # the source is a file
-            step.land(step.target(posixpath.basename(s)), Origin.STAGE, stage.files[p])
+            step.land_single(posixpath.basename(s), Origin.STAGE, stage.files[p])
         else:
             step.land(posixpath.join(step.dest, p[len(s):].lstrip("/")), Origin.STAGE, stage.files[p])
     if not stage.complete and found[0] != s:

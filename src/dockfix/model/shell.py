@@ -101,6 +101,9 @@ class Script:
     comment_at_end: bool  # text appended to the script continues a comment (or cannot be told)
     and_list: tuple[tuple[int, int], ...] | None  # spans of `a && b && c`, when exactly that
     tree: Tree = field(repr=False, compare=False)
+    # The words that choose what a `for` body runs with and which `case` arm runs, as the
+    # shell expands them (`<?>` for a value not known), in source order: `for p in six attrs`.
+    controls: tuple[str, ...] = ()
 
 
 def read_script(script: str, *, workdir: str | None = "/", env: Mapping[str, str] | None = None,
@@ -235,7 +238,7 @@ def _walk_tree(text: str, tree: Tree, state: _State, venvs: frozenset[str] = fro
         opaque.append(Opaque(tree.rest.start, tree.rest.end, tree.rest.reason, tree.rest.detail))
     commands = sorted(reader.commands, key=lambda c: c.start)
     script = Script(text, tuple(commands), tuple(sorted(opaque, key=lambda o: o.start)),
-                    _comment_at_end(text, tree), _and_list(tree), tree)
+                    _comment_at_end(text, tree), _and_list(tree), tree, tuple(reader.controls))
     return script, not reader.consulted
 
 
@@ -248,7 +251,7 @@ def _relocated(reading: Script, state: _State) -> Script:
         _env(state, c.assignments) if c.assignments else plain_env, c.condition, c.checked,
         c.in_pipeline, c.background, c.subshell, c.start, c.end, c.node)) for c in reading.commands])
     return Script(reading.text, commands, reading.opaque, reading.comment_at_end,
-                  reading.and_list, reading.tree)
+                  reading.and_list, reading.tree, reading.controls)
 
 
 def _comment_at_end(text: str, tree: Tree) -> bool:
@@ -396,6 +399,11 @@ _TILDE_GLOB_BRACE = re.compile(r"[~*?\[{]")
 
 # Walker ---------------------------------------------------------------------------------------
 
+def _shown(words: list[Word], sep: str = " ") -> str:
+    """Words as the shell expands them, `<?>` and the text for a value not known."""
+    return sep.join(w.value if w.value is not None else f"<?>{w.text}" for w in words)
+
+
 class _Reader:
     def __init__(self, tree: Tree, initial: _State, venvs: frozenset[str] = frozenset()) -> None:
         self.tree = tree
@@ -410,6 +418,7 @@ class _Reader:
         self.consulted = False
         self.commands: list[Command] = []
         self.opaque: list[Opaque] = []
+        self.controls: list[str] = []
         self.functions: set[str] = set()
         self.last_env: tuple[object, tuple[tuple[str, str | None], ...]] = (None, ())
 
@@ -500,8 +509,9 @@ class _Reader:
 
     def walk_loop(self, node: syn.Loop | syn.For, state: _State, ctx: _Ctx) -> _Outcome:
         if isinstance(node, syn.For):
-            for word in node.words or ():
-                self.word(word, state, ctx, assignment=False)
+            words = [self.word(word, state, ctx, assignment=False) for word in node.words or ()]
+            if ctx.record:
+                self.controls.append(f"for {node.name} in {_shown(words)}")
             state = state.set(node.name, _Var(None, state.var(node.name).exported))
         body_ctx = ctx.inner(False, False, ctx.honored)
         cur = state
@@ -525,13 +535,15 @@ class _Reader:
         return _Outcome(_join(c.ok, c.failed(), body.ok), body.fail_exit, body.fail_cont)
 
     def walk_case(self, node: syn.Case, state: _State, ctx: _Ctx) -> _Outcome:
-        self.word(node.word, state, ctx, assignment=False)
+        subject = self.word(node.word, state, ctx, assignment=False)
         outs = [_Outcome(state, None, None)]
         arm_ctx = ctx.inner(False, False, ctx.honored)
+        arms = []
         for arm in node.arms:
-            for pattern in arm.patterns:
-                self.word(pattern, state, arm_ctx, assignment=False)
+            arms.append(_shown([self.word(pattern, state, arm_ctx, assignment=False) for pattern in arm.patterns], "|"))
             outs.append(self.walk_list(arm.body, state, arm_ctx))
+        if ctx.record:
+            self.controls.append(f"case {_shown([subject])} in {' '.join(a + ')' for a in arms)}")
         return _Outcome(_join(*(o.ok for o in outs)), _join(*(o.fail_exit for o in outs)),
                         _join(*(o.fail_cont for o in outs)))
 

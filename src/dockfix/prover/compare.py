@@ -19,8 +19,8 @@ from enum import Enum
 from dockfix.graph.discover import is_dockerfile_name
 from dockfix.model.entry_point import entry_argv
 from dockfix.prover.access import Access, access_diffs, site_access
-from dockfix.prover.model import Break, ImageModel, StageState, home_of, ultimate_origin
-from dockfix.prover.rules import deny, fixed_copy_patterns
+from dockfix.prover.model import Break, ImageModel, StageState, home_of, requirement_name, ultimate_origin
+from dockfix.prover.rules import deny, fixed_copy_patterns, fixed_requirements
 from dockfix.prover.steps import path_without_user_sites
 from dockfix.tree import Tree
 
@@ -138,16 +138,17 @@ def app_files(state: StageState) -> dict[str, str]:
     return {p: ultimate_origin(e.origin) for p, e in state.files.items()}
 
 
+def _alternatives(state: StageState) -> set[str]:
+    """The paths a file may be at, its destination being perhaps a directory
+    (`FileEntry.alternative`)."""
+    return {p for p, e in state.files.items() if e.alternative}
+
+
 def readable_sites(state: StageState) -> dict[str, set[str]]:
     return {site: reqs for site, reqs in state.sites.items() if site_access(state, site) is Access.YES}
 
 
 _PYTHON_PROGRAM = re.compile(r"^python[0-9.]*$")
-_REQ_NAME_END = re.compile(r"[<>=!~\[;@ ]")
-
-
-def _req_name(req: str) -> str:
-    return _REQ_NAME_END.split(req, 1)[0].lower().replace("_", "-")
 
 
 def argv_of(state: StageState) -> list[str]:
@@ -187,7 +188,7 @@ class _Lookup:
         return None
 
     def installed(self) -> set[str]:
-        return {_req_name(r) for reqs in self.sites.values() for r in reqs}
+        return {requirement_name(r) for reqs in self.sites.values() for r in reqs}
 
 
 def entry_point_problems(model: ImageModel, tree: Tree, check_attrs: bool) -> list[str]:
@@ -211,7 +212,7 @@ def _python_problems(look: _Lookup, argv: list[str]) -> list[str]:
     """`python -m module` (a file below a root, or an installed distribution) and `python x.py`."""
     if "-m" in argv and argv.index("-m") + 1 < len(argv):
         mod = argv[argv.index("-m") + 1]
-        if look.module_file(mod, True) is None and _req_name(mod.split(".")[0]) not in look.installed():
+        if look.module_file(mod, True) is None and requirement_name(mod.split(".")[0]) not in look.installed():
             return [f"module {mod} is not in the image (searched {', '.join(look.roots)})"]
     elif len(argv) > 1 and argv[1].endswith(".py"):
         if posixpath.normpath(posixpath.join(look.st.workdir, argv[1])) not in look.files:
@@ -222,14 +223,14 @@ def _python_problems(look: _Lookup, argv: list[str]) -> list[str]:
 def _program_problems(look: _Lookup, prog: str) -> list[str]:
     """A program pip installed: into a site the CMD user reads, whose bin is on PATH."""
     st = look.st
-    name = _req_name(prog)
+    name = requirement_name(prog)
     installed = look.installed()
-    if name not in installed and name in {_req_name(r) for reqs in st.sites.values() for r in reqs}:
+    if name not in installed and name in {requirement_name(r) for reqs in st.sites.values() for r in reqs}:
         user = (st.user or "root").split(":")[0]
         return [f"{prog}: not found (installed with pip --user into a home that {user} cannot read; "
                 f"{user}'s home is {home_of(st)})"]
     if name in installed:
-        site = next(s for s, reqs in look.sites.items() if name in {_req_name(r) for r in reqs})
+        site = next(s for s, reqs in look.sites.items() if name in {requirement_name(r) for r in reqs})
         if site != "system" and _off_path(st, f"{site}/bin"):
             return [f"{prog}: not found ({site}/bin is not on PATH)"]
     return []
@@ -404,8 +405,13 @@ def _compare_files(pair: _Pair) -> list[tuple[str, str, str]]:
     bf, af = app_files(bs), app_files(as_)
     changed = _changed_sources(bf, af, pair.tb, pair.ta)
     bf, af = _without_fixed_copies(pair.v, pair.key, pair.b, pair.a, bf, af)
+    maybe_b, maybe_a = _alternatives(bs) & bf.keys(), _alternatives(as_) & af.keys()  # a fixed COPY's aside
     if bf != af:
-        _file_set(pair.v, pair.key, pair.a, bf, af)
+        _file_set(pair.v, pair.key, pair.a, bf, af, maybe_b | maybe_a)
+    elif maybe_b != maybe_a:
+        pair.add("files", "unproven", "", "", (pair.a.dockerfile, None),
+                 "a file that lands in a destination which may be a directory (or as it) in one image "
+                 "lands in one known place in the other")
     owners_b = {p: e.owner for p, e in bs.files.items()}
     owners_a = {p: e.owner for p, e in as_.files.items()}
     if owners_b != owners_a and set(owners_b) == set(owners_a):
@@ -425,7 +431,7 @@ def _compare_requirements(pair: _Pair) -> None:
     breqs, areqs = _all_requirements(bs.sites), _all_requirements(as_.sites)
     if breqs == areqs:
         return
-    if breqs <= areqs and areqs - breqs <= _fixed_requirements(bs, as_):
+    if breqs <= areqs and areqs - breqs <= fixed_requirements(bs, as_):
         # BEFORE's pip could not open a requirement file that AFTER's finds: what that file
         # installs is what the failing step installs once it works (reported as the fix).
         pair.add("requirements", "info", "-", ", ".join(sorted(areqs - breqs)), (pair.a.dockerfile, None),
@@ -436,8 +442,22 @@ def _compare_requirements(pair: _Pair) -> None:
 
 
 def _compare_sites(pair: _Pair) -> None:
-    """What pip installed that the CMD user read before and cannot (or may not) now."""
+    """Where pip's files lie, and what of them the CMD user reads. A user site (`~/.local`)
+    may move with its user (the non-root rule: judged by what the CMD user reads); any other
+    site keeps its path. What the CMD user read before and cannot (or may not) now is lost."""
     bs, as_ = pair.b.state, pair.a.state
+    # What AFTER installs from a requirement file BEFORE could not open is the fixed step's
+    # (reported with the requirements), wherever it lies.
+    fixed = fixed_requirements(bs, as_)
+    placed_b, placed_a = _placed_sites(bs, fixed), _placed_sites(as_, fixed)
+    # The same sites holding another requirement set is the requirements' difference (reported
+    # there); other sites, or the same requirements in other sites, are where they lie.
+    moved = placed_b.keys() != placed_a.keys() or (
+        placed_b != placed_a and _all_requirements(bs.sites) == _all_requirements(as_.sites))
+    if moved:
+        pair.broken("pip site", _sites_text(placed_b, placed_a), _sites_text(placed_a, placed_b), None,
+                    "what pip installed lies at another path (a --target or --prefix site, or a site copied "
+                    "from another stage)")
     lost = (_all_requirements(readable_sites(bs)) - _all_requirements(readable_sites(as_))) \
         & _all_requirements(as_.sites)
     if not lost:
@@ -448,6 +468,17 @@ def _compare_sites(pair: _Pair) -> None:
     pair.add("user site", "unproven" if maybe else "broken", "readable", "perhaps unreadable" if maybe else "unreadable",
              _where(pair.a, "USER"),
              f"{user} {'may' if maybe else 'can'} no longer read what pip installed: {', '.join(sorted(lost)[:5])}")
+
+
+def _placed_sites(state: StageState, fixed: frozenset[str] = frozenset()) -> dict[str, frozenset[str]]:
+    """The sites that are not a user's own (`~/.local`), with what each holds (less `fixed`)."""
+    placed = {site: frozenset(reqs) - fixed for site, reqs in state.sites.items() if not site.endswith("/.local")}
+    return {site: reqs for site, reqs in placed.items() if reqs}
+
+
+def _sites_text(mine: dict[str, frozenset[str]], other: dict[str, frozenset[str]]) -> str:
+    return "; ".join(f"{site}: {', '.join(sorted(reqs)[:3])}" for site, reqs in sorted(mine.items())
+                     if other.get(site) != reqs) or "-"
 
 
 def _compare_entry_points(pair: _Pair, changed: list[tuple[str, str, str]]) -> None:
@@ -485,9 +516,11 @@ def _removed_not_fixed(br: Break, pattern: re.Pattern, a: ImageModel, af: dict[s
     return not any(pattern.match(o) for o in af.values())
 
 
-def _file_set(v: Verdict, key: str, a: ImageModel, bf: dict[str, str], af: dict[str, str]) -> None:
+def _file_set(v: Verdict, key: str, a: ImageModel, bf: dict[str, str], af: dict[str, str],
+              maybe: set[str]) -> None:
     """The image's files differ: broken when a known file differs; unproven when every
-    difference involves a file the model cannot read (an `unknown:` origin on either side)."""
+    difference involves a file the model cannot read (an `unknown:` origin on either side) or
+    one of a file's two places (`maybe`: its destination may be a directory)."""
     gone = sorted(set(bf) - set(af))
     new = sorted(set(af) - set(bf))
     moved = sorted(p for p in set(bf) & set(af) if bf[p] != af[p])
@@ -498,12 +531,12 @@ def _file_set(v: Verdict, key: str, a: ImageModel, bf: dict[str, str], af: dict[
         parts.append(f"{len(new)} new ({', '.join(new[:3])}{'…' if len(new) > 3 else ''})")
     if moved:
         parts.append(f"{len(moved)} from another source ({', '.join(moved[:3])})")
-    known = [p for p in (*gone, *new, *moved)
-             if not bf.get(p, "").startswith("unknown:") and not af.get(p, "").startswith("unknown:")]
+    known = [p for p in (*gone, *new, *moved) if p not in maybe
+             and not bf.get(p, "").startswith("unknown:") and not af.get(p, "").startswith("unknown:")]
     severity = "broken" if known else "unproven"
     v.findings.append(Finding(key, "files", severity, f"{len(bf)} files", f"{len(af)} files", a.dockerfile, None,
                               "the image's file set changed: " + "; ".join(parts)
-                              + ("" if known else " (files the model cannot read)")))
+                              + ("" if known else " (files the model cannot read or place)")))
 
 
 def _changed_sources(bf: dict[str, str], af: dict[str, str], tb: Tree, ta: Tree) -> list[tuple[str, str, str]]:
@@ -623,11 +656,3 @@ def _compare_globs(v: Verdict, tb: Tree, ta: Tree, globs: tuple[str, ...]) -> No
         else:
             v.findings.append(Finding("(repository)", "invariant file", "broken", "present" if db else "absent",
                                       "changed" if da else "absent", p, None, "a file under an invariant glob changed"))
-
-
-def _fixed_requirements(bs: StageState, as_: StageState) -> frozenset[str]:
-    """What AFTER's pip installs from requirement files BEFORE's pip could not open."""
-    missing = {b.subject for b in bs.breaks if b.kind == "missing-requirement-file"}
-    if not missing:
-        return frozenset()
-    return frozenset(r for p in as_.pip if missing & set(p.files) for r in p.requirements)

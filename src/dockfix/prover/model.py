@@ -52,12 +52,13 @@ from dockfix.model.copy import (
 )
 from dockfix.model.copy import Failure as CopyFailure
 from dockfix.model.gitignore import GitIgnores
+from dockfix.model.mounts import RunMount, run_mounts
 from dockfix.model.venv import venvs_at
 from dockfix.prover.reads import NOTHING_INSTALLED, Installs, installed_after
 from dockfix.prover.run import RunCommand, RunEffect, file_effects, read_run
 from dockfix.prover.steps import Step, copy_step, env_read_by, run_step
 from dockfix.syntax import Document, Instruction
-from dockfix.tree import SKIP_DIRS, Tree
+from dockfix.tree import SKIP_DIRS, Tree, listed
 
 _APT_PY = re.compile(r"^python(\d+\.\d+)$")
 _APT = (PackageManager.APT_GET, PackageManager.APT)
@@ -101,6 +102,7 @@ class FileEntry:
     origin: str  # "context:<relpath>" | "stage:<...>" | "base:<image>"
     owner: str | None  # --chown value, None = root
     mode: str | None = None  # --chmod value, None = the source's own mode
+    alternative: bool = False  # one of a file's two places (`model.copy.Landed.alternative`)
 
 
 _ORIGIN_KIND = re.compile(r":(context|stage|heredoc|url|image|base):")
@@ -157,6 +159,7 @@ class PipInstall(NamedTuple):
     conditional: bool = False  # the shell may skip it in a build that succeeds (`if`, `||`, …)
     env: tuple[str, ...] = ()  # NAME=value pip may read besides PIP_* (those are its options)
     flags: tuple[str, ...] = ()  # its RUN's flags (a secret, a cache or bind mount, the network)
+    packages: frozenset[str] = frozenset()  # the system packages installed when it runs
 
     @property
     def uninstall(self) -> bool:
@@ -421,7 +424,7 @@ class ModelBuilder:
             files = self._base_files.get(key)
             if files is None:  # every image built on this base starts with the same files
                 files = self._base_files[key] = {
-                    p: FileEntry(f"base:{b.ref}:{e.origin}", e.owner, e.mode) for p, e in source.files.items()}
+                    p: FileEntry(f"base:{b.ref}:{e.origin}", e.owner, e.mode, e.alternative) for p, e in source.files.items()}
             base = source.copy()
             base.breaks = []  # the base's own breaks are reported on the base image
             base.files = dict(files)
@@ -814,6 +817,11 @@ class ModelBuilder:
             return
         closure.seen.append(image_path)
         entry = state.files.get(image_path)
+        mount = self._mount_of(state, ins, image_path)
+        if mount is not None:  # what the RUN reads there is the mount's, not the image's
+            entry = self._mounted(path, image_path, mount, closure)
+            if entry is None:
+                return
         if entry is None:
             why = self._may_exist(state, path, image_path, conditional)
             if why:
@@ -840,6 +848,24 @@ class ModelBuilder:
             self._closure(state, path, ins, include, closure, conditional=conditional)
         for include in parsed.constraints:
             self._closure(state, path, ins, include, closure, True, conditional)
+
+    def _mount_of(self, state: StageState, ins: Instruction, image_path: str) -> RunMount | None:
+        values = ins.flag_values("mount")
+        if not values:
+            return None
+        workdir = None if "WORKDIR" in state.unknown else state.workdir
+        return next((m for m in run_mounts(values, workdir) if m.holds(image_path)), None)
+
+    def _mounted(self, path: str, image_path: str, mount: RunMount, closure: "_Closure") -> FileEntry | None:
+        """A requirement file a mount shows: a bind mount of the build context shows a context
+        file (read like a copied one); any other mount's content is not known."""
+        source = mount.context_path(image_path)
+        context, files = self._context(path)
+        if source is None or self.graph.dockerfiles[path].context_unknown is not None or not listed(files, source):
+            kind = mount.type.value if mount.type is not None else "unread"
+            closure.unknowns.append(f"{image_path}: in a {kind} mount of the RUN, whose content is not known here")
+            return None
+        return FileEntry(f"context:{_rebase(context, source)}", None)
 
     def _may_exist(self, state: StageState, path: str, image_path: str, conditional: bool) -> str:
         """Why a requirement file the modeled files lack may still be there (or not be read):
@@ -874,7 +900,7 @@ _PIP_RECORDS: Memo = Memo(1 << 16)
 
 
 def _replay_pip(state: StageState, path: str, ins: Instruction, record: _PipRecord) -> None:
-    state.pip.append(PipInstall(ins.start_line, path, *record.fields))
+    state.pip.append(PipInstall(ins.start_line, path, *record.fields, packages=state.packages))
     _change_sites(state, record.command, list(record.named), record.site, record.requirements)
 
 
@@ -945,9 +971,9 @@ def _change_sites(state: StageState, cmd: PipCommand, named: list[str], site: st
                   reqs: tuple[str, ...]) -> None:
     """An install adds to its site; an uninstall removes the names from every site."""
     if cmd.action is PipAction.UNINSTALL:
-        gone = {_requirement_name(r) for r in named}
+        gone = {requirement_name(r) for r in named}
         for where, installed in list(state.sites.items()):
-            state.sites[where] = {r for r in installed if _requirement_name(r) not in gone}
+            state.sites[where] = {r for r in installed if requirement_name(r) not in gone}
     elif cmd.installs and site is not None:
         state.sites.setdefault(site, set()).update(reqs)
 
@@ -995,8 +1021,10 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _requirement_name(normalised: str) -> str:
-    return _REQUIREMENT_NAME_END.split(normalised, 1)[0]
+def requirement_name(req: str) -> str:
+    """The project a requirement line (or a module or program named after one) names, as pip
+    compares names."""
+    return _REQUIREMENT_NAME_END.split(req, 1)[0].lower().replace("_", "-")
 
 
 def _index_urls(cmd: PipCommand, closure: _Closure) -> tuple[str, ...]:
@@ -1059,7 +1087,8 @@ def _presence(state: StageState, path: str) -> Presence:
     if path == "/" or path in state.made_dirs or path in state.sites:  # a pip --target/--prefix site
         return Presence.DIRECTORY
     below = path + "/"
-    if any(p.startswith(below) for where in (state.files, state.made_dirs, state.sites) for p in where):
+    if any(p.startswith(below) for where in (state.made_dirs, state.sites) for p in where) or any(
+            p.startswith(below) and not e.alternative for p, e in state.files.items()):
         return Presence.DIRECTORY
     installed = any(op.action in _FILLING_ACTIONS for op in state.package_ops)
     presence = state.base_dirs.presence(path, installed)
@@ -1219,16 +1248,20 @@ def _dest_kind(state: StageState, dest: str, raw: str) -> PathKind:
     """What the destination is before the step. Directories are the base image's (`COPY
     requirements.txt /srv` on Debian lands in /srv), those the WORKDIR, a mkdir and the files
     listed so far imply; one the model cannot know (an unknown base's, one a RUN may have made)
-    reads as absent."""
+    is unknown."""
     entry = state.files.get(dest)
-    if entry is not None and not entry.origin.startswith("unknown:"):  # an unknown may be a directory
-        return PathKind.FILE
+    if entry is not None and not entry.origin.startswith("unknown:") and not entry.alternative:
+        return PathKind.FILE  # an unknown or an alternative place may be a directory
     if names_a_directory(raw):
         return PathKind.DIRECTORY  # a directory either way; no need to look
     wd = state.workdir
     if dest == wd or wd.startswith(dest + "/"):
         return PathKind.DIRECTORY
-    return PathKind.DIRECTORY if _presence(state, dest) is Presence.DIRECTORY else PathKind.ABSENT
+    return _PATH_KIND[_presence(state, dest)]
+
+
+_PATH_KIND = {Presence.DIRECTORY: PathKind.DIRECTORY, Presence.ABSENT: PathKind.ABSENT,
+              Presence.UNKNOWN: PathKind.UNKNOWN}
 
 
 def _entries(result: CopyResult, spec: CopySpec, context: str,
@@ -1256,7 +1289,7 @@ def _entries(result: CopyResult, spec: CopySpec, context: str,
             origin = f"url:{f.source}"
         else:
             origin = f.source
-        out[f.path] = FileEntry(origin, owner, mode)
+        out[f.path] = FileEntry(origin, owner, mode, f.alternative)
     return out
 
 

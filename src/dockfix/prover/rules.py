@@ -13,11 +13,14 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
-from dockfix.prover.model import ImageModel, PipInstall, StageState
+from dockfix.prover.model import ImageModel, PipInstall, StageState, requirement_name
 from dockfix.prover.reads import Installs
 from dockfix.prover.steps import ACCOUNT_PROGRAMS, ANY_USER, Step
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ def deny(b: ImageModel, a: ImageModel) -> list[Diff]:
         out.extend(check(bs, as_))
     out.extend(_run_steps(bs, as_, fixed_copy_patterns(b)))
     out.extend(_pip(b, a))
+    out.extend(_spec_order(bs, as_))
+    out.extend(_pip_packages(b, a))
     out.extend(_packages(b, a))
     return out
 
@@ -222,15 +227,93 @@ def _pip(b: ImageModel, a: ImageModel) -> Iterator[Diff]:
                + ("; part of them cannot be read" if unread else ""))
 
 
+def _pip_packages(b: ImageModel, a: ImageModel) -> Iterator[Diff]:
+    """The same pip commands with other system packages installed when they run: pip builds a
+    project without a wheel against what is there (a compiler, libpq's headers), or fails. The
+    packages an in-repo base the image is now built on installs come first (the rebase rule)."""
+    bs, as_ = b.state, a.state
+    if [p.packages for p in bs.pip] == [p.packages for p in as_.pip]:
+        return
+    sb, sa = [_pip_signature(p) for p in bs.pip], [_pip_signature(p) for p in as_.pip]
+    if _merged(sb) != _merged(sa):
+        return  # `_pip` judges the commands themselves
+    pb = _merged(zip(sb, (p.packages for p in bs.pip)))
+    pa = _merged(zip(sa, (p.packages for p in as_.pip)))
+    if pb == pa:
+        return
+    before, after = next(((x[1], y[1]) for x, y in zip(pb, pa) if x != y), (frozenset(), frozenset()))
+    text = lambda names: ", ".join(sorted(names)[:5]) or "-"  # noqa: E731
+    rebased = a.base_chain != b.base_chain
+    yield Diff("pip", "info" if rebased else "unproven", text(before - after), text(after - before), None,
+               ("rebase rule: the in-repo base's system packages are installed before the image's pip commands"
+                if rebased else "pip commands run with other system packages installed: a project without a "
+                "wheel builds against them (or fails)"))
+
+
+def _spec_order(bs: StageState, as_: StageState) -> Iterator[Diff]:
+    """A project pip commands name with different specs (`six==1.15.0`, later `six==1.16.0`):
+    the later command decides what lands, which the requirement set (compared through the
+    sites, as a set) does not say. The commands naming it must run in the same order."""
+    if [(p.action, p.requirements) for p in bs.pip] == [(p.action, p.requirements) for p in as_.pip]:
+        return  # the same specs in the same commands, in the same order
+    # What AFTER installs from a file BEFORE could not open is the fixed step's: BEFORE is
+    # judged as it would be once that step works.
+    fixed = fixed_requirements(bs, as_)
+    ob, oa = _spec_orders(bs.pip, fixed), _spec_orders(as_.pip, fixed)
+    if ob != oa:
+        names = sorted(n for n in ob.keys() | oa.keys() if ob.get(n) != oa.get(n))
+        yield Diff("pip", "broken", _orders_text(ob, names), _orders_text(oa, names), None,
+                   f"pip commands that name {', '.join(names[:3])} with different specs run in another order: "
+                   "the last one decides what lands")
+
+
+def _spec_orders(records: list[PipInstall], fixed: frozenset[str] = frozenset()) -> dict[str, list[tuple[str, ...]]]:
+    """For each project named by more than one spec, what each pip command naming it does
+    with it (action and specs), in order, `fixed` aside; a command repeated at once counts once."""
+    specs: dict[str, set[str]] = {}
+    for p in records:
+        for r in p.requirements:
+            if r not in fixed:
+                specs.setdefault(requirement_name(r), set()).add(r)
+    several = {name for name, found in specs.items() if len(found) > 1}
+    orders: dict[str, list[tuple[str, ...]]] = {}
+    for p in records if several else ():
+        mine: dict[str, list[str]] = {}
+        for r in p.requirements:
+            name = requirement_name(r)
+            if name in several and r not in fixed:
+                mine.setdefault(name, []).append(r)
+        for name, found in mine.items():
+            entry = (p.action.value, *sorted(found))
+            order = orders.setdefault(name, [])
+            if not order or order[-1] != entry:
+                order.append(entry)
+    return orders
+
+
+def fixed_requirements(bs: StageState, as_: StageState) -> frozenset[str]:
+    """What AFTER's pip installs from requirement files BEFORE's pip could not open and
+    AFTER's can (a file it still cannot open is no fix)."""
+    missing = {b.subject for b in bs.breaks if b.kind == "missing-requirement-file"} - {
+        b.subject for b in as_.breaks if b.kind == "missing-requirement-file"}
+    if not missing:
+        return frozenset()
+    return frozenset(r for p in as_.pip if missing & set(p.files) for r in p.requirements)
+
+
+def _orders_text(orders: dict[str, list[tuple[str, ...]]], names: list[str]) -> str:
+    return "; ".join(" then ".join(" ".join(e) for e in orders.get(n, [])) or f"{n}: -" for n in names[:3])
+
+
 def _same_but(sb: list[PipSignature], sa: list[PipSignature], **blank) -> bool:
     """The two pip sequences are the same once the fields `blank` names are blanked."""
     return _merged(s._replace(**blank) for s in sb) == _merged(s._replace(**blank) for s in sa)
 
 
-def _merged(sequence: Iterable[PipSignature]) -> list[PipSignature]:
+def _merged(sequence: Iterable[T]) -> list[T]:
     """One entry for each run of consecutive equal signatures (merged RUNs run them as one
     command); the rules below blank a field first to compare the rest."""
-    out: list[PipSignature] = []
+    out: list[T] = []
     for sig in sequence:
         if not out or out[-1] != sig:
             out.append(sig)

@@ -36,7 +36,7 @@ class RunCommand(NamedTuple):
     argv: tuple[str | None, ...]  # values; None where a word is not known exactly
     cwd: str | None  # absolute; None when unknown
     env: tuple[tuple[str, str | None], ...]  # the variables the command sees that the model knows of
-    conditional: bool  # may not run in a build that succeeds (if/||/…)
+    conditional: bool  # may not run, or fail, in a build that succeeds (if/||/…, `x || true`, `x; y`)
     writes: tuple[str | None, ...] = ()  # output redirection targets (None: unknown target)
 
 
@@ -81,7 +81,8 @@ def read_run(ins: Instruction, shell: tuple[str, ...], workdir: str | None, env:
 def _command(c: Command) -> RunCommand:
     writes = tuple(_write_target(r.target.value, c.cwd) for r in c.redirections if r.op in _WRITES
                    or (r.op is RedirOp.DUP_OUT and not _is_fd(r.target.value)))
-    return RunCommand(c.args, c.cwd, c.env, c.condition is Condition.CONDITIONAL, writes)
+    # A failure the script survives leaves the command's effect as unsure as one it may skip.
+    return RunCommand(c.args, c.cwd, c.env, c.condition is Condition.CONDITIONAL or not c.checked, writes)
 
 
 def _is_fd(word: str | None) -> bool:

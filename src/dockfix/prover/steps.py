@@ -77,6 +77,8 @@ def run_step(ins: Instruction, shell: tuple[str, ...], workdir: str | None, env:
         reading.add(execution.script, c)
     for o in script.opaque:
         reading.unread(f"unread: {o.reason.value}: {execution.script[o.start:o.end]}")
+    for control in script.controls:
+        reading.control(control)
     return Step("RUN", flags, user, tuple(reading.residue), tuple(reading.accounts), path, ins.start_line,
                 reading.root_only, tuple(reading.uids), tuple(reading.files), tuple(reading.installed_before))
 
@@ -132,6 +134,13 @@ class _Reading:
         """A part of the script the reader cannot follow: it may read any file present."""
         self.residue.append(item)
         self.files.append(self.present())
+        self.installed_before.append(self.installed)
+
+    def control(self, words: str) -> None:
+        """What a loop runs with or a `case` chooses: compared as expanded; a word whose value
+        is not known (a glob, a variable) may read any file present."""
+        self.residue.append(f"{words} [control{self.under}]")
+        self.files.append(self.present() if "<?>" in words else frozenset())
         self.installed_before.append(self.installed)
 
     def present(self) -> frozenset[tuple[str, str]]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 
 from dockfix.model.argv import Unknown
+from dockfix.model.mounts import MountType, run_mounts
 from dockfix.model.packages import PipAction, PipCommand, PipFront, read_pip
 from dockfix.model.run import RunForm, run_execution
 from dockfix.model.shell import Command, read_script
@@ -50,7 +51,7 @@ def _option(front: PipFront) -> str:
 
 
 def _cache_mount(ins: Instruction) -> bool:
-    return any("type=cache" in m for m in ins.flag_values("mount"))
+    return any(m.type is MountType.CACHE for m in run_mounts(ins.flag_values("mount"), None))
 
 
 def _configured(doc: Document) -> bool:

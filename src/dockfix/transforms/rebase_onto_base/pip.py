@@ -16,7 +16,8 @@ from dockfix.model.packages import PipAction, PipCommand, PipFront, Unknown, rea
 from dockfix.model.run import DEFAULT_SHELL
 from dockfix.model.shell import Command
 from dockfix.syntax import Instruction
-from dockfix.transforms.rebase_onto_base.shell import and_list_commands, mount_types
+from dockfix.model.mounts import MountType, run_mounts
+from dockfix.transforms.rebase_onto_base.shell import and_list_commands
 
 _PACKAGE_MANAGERS = frozenset({"apt-get", "apt", "apk", "dnf", "yum", "microdnf", "zypper", "tdnf"})
 # Where pip would write anything but the interpreter's site, or read the current directory.
@@ -62,7 +63,7 @@ class _Pip:
 def _classify_run(ins: Instruction, workdir: str, scope: dict[str, str],
                   shell: tuple[str, ...] = DEFAULT_SHELL) -> tuple[RunKind, list[_Pip]]:
     """The RUN's kind and the pip installs it runs (in order)."""
-    if any(t != "cache" for t in mount_types(ins)):
+    if any(m.type is not MountType.CACHE for m in run_mounts(ins.flag_values("mount"), None)):
         return OTHER, []
     commands = and_list_commands(ins, shell)
     if not commands:

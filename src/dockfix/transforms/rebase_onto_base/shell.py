@@ -25,16 +25,3 @@ def and_list_commands(ins: Instruction, shell: tuple[str, ...] = DEFAULT_SHELL) 
     if any(c.redirections for c in script.commands):
         return None  # a redirection may write a file into the image
     return script.commands
-
-
-def mount_types(ins: Instruction) -> list[str]:
-    """The `type=` of each `--mount` of a RUN (BuildKit's default: bind)."""
-    out = []
-    for spec in ins.flag_values("mount"):
-        kind = "bind"
-        for part in spec.split(","):
-            k, _, v = part.partition("=")
-            if k.strip().lower() == "type":
-                kind = v.strip().lower()
-        out.append(kind)
-    return out
