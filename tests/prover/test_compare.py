@@ -39,12 +39,13 @@ def test_a_file_written_back_unchanged_holds(tmp_path: Path) -> None:
     assert prove(before, after, Config()).holds
 
 
-@pytest.mark.parametrize("first", ["", "RUN pip install six\n"])
+@pytest.mark.parametrize("first", ["", "RUN pip install six\n", "RUN pip install -r requirements.txt\n"])
 def test_a_fixed_requirement_file_installs_into_a_site_before_had_not(first: str, tmp_path: Path) -> None:
     """BEFORE cannot open its requirement file (.dockerignore excludes it), so its pip installs
     nothing; AFTER's does: the site AFTER fills, and a second spec of a project it names, are
-    the fixed step's, not a site moved or pip commands reordered (both found by the transform
-    property test with prune-dockerignore)."""
+    the fixed step's, not a site moved or pip commands reordered; so is the file a pip before
+    its COPY fails to open on both sides (all found by the transform property test with
+    prune-dockerignore)."""
     for side, ignore in (("b", "requirements.txt\n"), ("a", "")):
         root = tmp_path / side
         root.mkdir()

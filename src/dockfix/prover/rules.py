@@ -293,9 +293,11 @@ def _spec_orders(records: list[PipInstall], fixed: frozenset[str] = frozenset())
 
 def fixed_requirements(bs: StageState, as_: StageState) -> frozenset[str]:
     """What AFTER's pip installs from requirement files BEFORE's pip could not open and
-    AFTER's can (a file it still cannot open is no fix)."""
-    missing = {b.subject for b in bs.breaks if b.kind == "missing-requirement-file"} - {
-        b.subject for b in as_.breaks if b.kind == "missing-requirement-file"}
+    AFTER's can: fewer pip commands fail to open the file (one that fails on both sides, read
+    again after its COPY, is no fix)."""
+    failed = Counter(b.subject for b in bs.breaks if b.kind == "missing-requirement-file")
+    failed.subtract(b.subject for b in as_.breaks if b.kind == "missing-requirement-file")
+    missing = {subject for subject, n in failed.items() if n > 0}
     if not missing:
         return frozenset()
     return frozenset(r for p in as_.pip if missing & set(p.files) for r in p.requirements)

@@ -192,7 +192,8 @@ class _Grouper:
         self.out: list[list[Instruction]] = []
         self.current: list[Instruction] = []
         self.reading: PipRun | None = None  # what the current group holds, all members joined
-        self.pending_upgrade: tuple[Instruction, PipRun] | None = None  # waiting to cross COPYs
+        # A group of pip upgrades only, with what it reads as, waiting to cross COPY/ADD lines.
+        self.pending_upgrade: tuple[list[Instruction], PipRun] | None = None
         self.crossed: list[Instruction] = []
         self.reads: dict[int, PipRun] = {}  # every pip RUN's reading, by instruction index
 
@@ -235,19 +236,20 @@ class _Grouper:
                               f"COPY/ADD at line {self.crossed[0].start_line} sits between (cache split)")
             self._close()
             self.current, self.reading = [ins], read
-        self.pending_upgrade = (ins, read) if read.upgrade_only and len(self.current) == 1 else None
+        # Upgrades merged here are one upgrade RUN on a second pass: they cross COPY/ADD as one.
+        self.pending_upgrade = (list(self.current), self.reading) if self.reading.upgrade_only else None
         self.crossed = []
 
     def _hoisted(self, ins: Instruction, read: PipRun) -> bool:
         """A pending pip upgrade joins this RUN over the COPY/ADD lines between them."""
         if self.pending_upgrade is None or not self.crossed:
             return False
-        upgrade, upgrade_read = self.pending_upgrade
-        if not mergeable(upgrade_read, read, upgrade, ins):
+        upgrades, upgrade_read = self.pending_upgrade
+        if not mergeable(upgrade_read, read, upgrades[-1], ins):
             return False
         # Hoisted into this RUN, the group goes on: the pip RUNs right after it join it, as
         # they would join the merged RUN on a second pass.
-        self.current, self.reading = [upgrade, ins], _joined(upgrade_read, read)
+        self.current, self.reading = [*upgrades, ins], _joined(upgrade_read, read)
         self.pending_upgrade, self.crossed = None, []
         return True
 
