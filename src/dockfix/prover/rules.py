@@ -313,8 +313,9 @@ def _same_but(sb: list[PipSignature], sa: list[PipSignature], **blank) -> bool:
 
 
 def _merged(sequence: Iterable[T]) -> list[T]:
-    """One entry for each run of consecutive equal signatures (merged RUNs run them as one
-    command); the rules below blank a field first to compare the rest."""
+    """One entry for each run of consecutive equal items (merged RUNs run them as one command):
+    pip signatures, which the rules below blank a field of first to compare the rest, or a
+    signature with the system packages installed when it runs (`_pip_packages`)."""
     out: list[T] = []
     for sig in sequence:
         if not out or out[-1] != sig:

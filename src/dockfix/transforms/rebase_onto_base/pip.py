@@ -12,11 +12,11 @@ import enum
 import posixpath
 from dataclasses import dataclass, field
 
+from dockfix.model.mounts import MountType, run_mounts
 from dockfix.model.packages import PipAction, PipCommand, PipFront, Unknown, read_pip
 from dockfix.model.run import DEFAULT_SHELL
 from dockfix.model.shell import Command
 from dockfix.syntax import Instruction
-from dockfix.model.mounts import MountType, run_mounts
 from dockfix.transforms.rebase_onto_base.shell import and_list_commands
 
 _PACKAGE_MANAGERS = frozenset({"apt-get", "apt", "apk", "dnf", "yum", "microdnf", "zypper", "tdnf"})
