@@ -20,7 +20,10 @@ from dockfix.model.mounts import MountType, RunMount, run_mount
     ('"type=bind","target=/a,b"', "/", RunMount(MountType.BIND, "/a,b")),  # CSV quoting
     ("type=tmpfs,target=/t,size=10m", "/", RunMount(MountType.TMPFS, "/t")),
     ("type=ssh", "/", RunMount(MountType.SSH, None)),
-    ("type=bind,target=$DIR", "/", RunMount(None, None)),  # expanded by BuildKit: not read
+    ("type=bind,target=$DIR", "/", RunMount(MountType.BIND, None)),  # expanded by BuildKit: not read
+    ("type=cache,target=${PIP_CACHE_DIR}", "/", RunMount(MountType.CACHE, None)),  # still a cache
+    ("type=bind,source=$SRC,target=/x", "/", RunMount(MountType.BIND, None)),  # what it shows: not known
+    ("type=$T,target=/x", "/", RunMount(None, None)),
     ("type=nfs,target=/x", "/", RunMount(None, None)),  # BuildKit rejects the type
     ("type=bind,target=/x,color=red", "/", RunMount(None, None)),  # and an unknown key
     ("type=bind,target=rel", None, RunMount(MountType.BIND, None)),  # WORKDIR unknown

@@ -4,8 +4,10 @@ RUN runs, none of it left in the image.
 
 A value is CSV (Go's encoding/csv: commas, double quotes), keys are case-insensitive, `type`
 defaults to bind; a relative target is joined to the WORKDIR; a secret without a target lands
-at `/run/secrets/<id>` (its id defaulting to its target's base name). A value the model cannot
-read (a `$` BuildKit expands, a key it does not know) leaves that mount unknown: `target` None.
+at `/run/secrets/<id>` (its id defaulting to its target's base name). A key BuildKit rejects,
+or a `$` in the type, leaves the mount unknown (`type` and `target` None); a `$` in another
+value (BuildKit expands it from ARG/ENV) leaves where it mounts what unknown (`target` None)
+and keeps its type: `type=cache,target=$PIP_CACHE_DIR` is a cache mount.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ def run_mount(value: str, workdir: str | None) -> RunMount:
     if read is None:
         return RunMount(None, None)
     kind, got = read
+    if any("$" in v for v in got.values()):  # expanded by BuildKit from ARG/ENV: not read here
+        return RunMount(kind, None)
     target = got.get("target", "")
     if kind is MountType.SECRET and not target:
         ident = got.get("source") or got.get("id") or ""
@@ -78,8 +82,8 @@ def run_mount(value: str, workdir: str | None) -> RunMount:
 
 
 def _fields(value: str) -> tuple[MountType, dict[str, str]] | None:
-    """The mount's type and its source, target, from and id values; None when the model
-    cannot read it (a key BuildKit rejects, a value it expands)."""
+    """The mount's type and its source, target, from and id values, as written; None when the
+    model cannot read it (a key BuildKit rejects, a type it expands)."""
     try:
         fields = next(csv.reader([value]), [])
     except csv.Error:
@@ -90,10 +94,10 @@ def _fields(value: str) -> tuple[MountType, dict[str, str]] | None:
         key = key.lower()
         if not eq and key in _FLAGS_WITHOUT_VALUE:
             continue
-        if not eq or "$" in val or key not in _KNOWN_KEYS:  # `$`: expanded by BuildKit, not read here
+        if not eq or key not in _KNOWN_KEYS:
             return None
         if key == "type":
-            kind = _TYPES.get(val.lower())
+            kind = _TYPES.get(val.lower())  # None for `$T`: expanded by BuildKit, not read here
             if kind is None:
                 return None
         elif key in _KEYS:
